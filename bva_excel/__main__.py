@@ -1,0 +1,3 @@
+from bva_excel.cli import main
+
+main()

@@ -1,0 +1,229 @@
+"""The `bva` command: a thin layer over the library. Each command makes one library call and prints.
+
+Exit codes: 0 ok, 1 the input has problems, 2 usage error. No traceback unless --debug.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from bva_excel import __version__
+from bva_excel.errors import ERROR, BvaError, Problem
+
+FOLDER = click.Path(file_okay=False, path_type=Path)
+EXISTING_FOLDER = click.Path(file_okay=False, exists=True, path_type=Path)
+
+
+def show(problem: Problem, indent: str = "  ", err: bool = False) -> None:
+    click.echo(f"{indent}{problem.severity}: {problem}", err=err)
+
+
+class BvaGroup(click.Group):
+    """Turns the library's errors into messages and exit code 1."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except BvaError as error:
+            if ctx.params.get("debug"):
+                raise
+            for problem in error.problems:
+                show(problem, indent="", err=True)
+            ctx.exit(1)
+        except OSError as error:
+            if ctx.params.get("debug"):
+                raise
+            name = f"{error.filename}: " if error.filename else ""
+            click.echo(f"error: {name}{error.strerror or error}. Check the path and its permissions.", err=True)
+            ctx.exit(1)
+
+
+@click.group(cls=BvaGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="bva")
+@click.option("--debug", is_flag=True, help="Show the full traceback when something goes wrong.")
+def cli(debug):
+    """Run a council's Best Value self-assessment in Excel.
+
+    \b
+    The exercise, one command a step:
+      bva new 2026            create an assessment folder from the template
+      (fill in 2026/assessment.xlsx: reviewers, position statements, evidence)
+      bva generate 2026       one protected workbook per reviewer, in 2026/outbox
+      bva ingest 2026         read the returns saved in 2026/inbox
+      bva report 2026         heat map, action plan and every score in 2026/report.xlsx
+
+    Try it all on sample data first: bva demo demo-assessment
+    """
+
+
+@cli.command()
+@click.argument("folder", type=FOLDER)
+@click.option("--template", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="Framework workbook to start from (default: the built-in template).")
+@click.option("--title", default="", help="Name of the exercise, shown on every workbook.")
+def new(folder, template, title):
+    """Create an assessment folder: assessment.xlsx, inbox/ and outbox/.
+
+    Never overwrites an existing assessment.
+
+    Example: bva new "BV 2026" --title "Best Value self-assessment 2026"
+    """
+    from bva_excel.assessment import create_assessment
+
+    assessment = create_assessment(folder, template, title)
+    framework = assessment.framework()
+    click.echo(f"Created assessment {assessment.assessment_id} in {folder}")
+    click.echo(f"  {len(framework.characteristics)} characteristics in {len(framework.themes)} themes, "
+               f"{len(framework.scale.ratings)} ratings, {len(framework.reviewers)} reviewers")
+    click.echo(f"Next: fill in {assessment.workbook} (reviewers, position statements, evidence, "
+               f"drafted by), then run: bva generate {_quote(folder)}")
+
+
+@cli.command()
+@click.argument("folder", type=EXISTING_FOLDER)
+@click.option("--per-characteristic", "per_characteristic", type=click.IntRange(min=1), default=1,
+              show_default=True, help="Reviewers for each characteristic that has none listed.")
+@click.option("--deadline", type=click.DateTime(["%Y-%m-%d", "%d/%m/%Y"]),
+              help="Return date shown to reviewers, as 2026-12-18 or 18/12/2026.")
+@click.option("--return-to", default="the PMO", show_default=True,
+              help="Who reviewers email their workbook to, shown on their Guide sheet.")
+def generate(folder, per_characteristic, deadline, return_to):
+    """Write one protected workbook per reviewer to FOLDER/outbox.
+
+    Characteristics with no reviewers listed are shared out, balancing the load and never
+    given to an officer who drafted the statement.
+
+    Example: bva generate "BV 2026" --deadline 2026-12-18 --return-to bestvalue@council.gov.uk
+    """
+    from bva_excel.assessment import open_assessment
+    from bva_excel.reviewer_workbook import generate as generate_workbooks
+
+    assessment = open_assessment(folder)
+    for note in assessment.framework().notes:
+        show(note)
+    result = generate_workbooks(assessment, per_characteristic, deadline.date() if deadline else None,
+                                return_to)
+    framework = assessment.framework()
+    click.echo("Allocation:")
+    for characteristic in framework.characteristics:
+        listed = "listed" if characteristic.reviewers else "allocated"
+        click.echo(f"  {characteristic.ref:<7} {', '.join(result.allocation[characteristic.ref])}  ({listed})")
+    click.echo(f"Wrote {len(result.files)} reviewer workbooks to {assessment.outbox}:")
+    for reviewer_id, path in result.files.items():
+        count = sum(reviewer_id in r for r in result.allocation.values())
+        click.echo(f"  {path.name}  ({count} characteristics)")
+    click.echo(f"Next: email each reviewer their workbook; save the returns in {assessment.inbox} "
+               f"and run: bva ingest {_quote(folder)}")
+
+
+@cli.command()
+@click.argument("folder", type=EXISTING_FOLDER)
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome of every file as JSON.")
+def ingest(folder, paths, as_json):
+    """Read returned workbooks from FOLDER/inbox (or the PATHS given).
+
+    Every file gets a line: accepted (answered/issued), or what is wrong with it and what to
+    do. Returns are never modified; accepted ones are archived. Exits 1 if any file was rejected.
+
+    Example: bva ingest "BV 2026" "Downloads/RE_ BV return (2).xlsx"
+    """
+    from bva_excel.assessment import open_assessment
+    from bva_excel.inbox import ingest as ingest_returns
+
+    assessment = open_assessment(folder)
+    report = ingest_returns(assessment, list(paths) if paths else None)
+    if as_json:
+        click.echo(json.dumps({"valid": report.valid, "files": [
+            {"file": o.name, "status": o.status, "sha256": o.sha256, "reviewer": o.reviewer_id,
+             "answered": o.answered, "issued": o.issued, "supersedes": o.supersedes,
+             "problems": [p.as_dict() for p in o.problems]} for o in report.outcomes]}, indent=2))
+        sys.exit(0 if report.valid else 1)
+    framework = assessment.framework()
+    for outcome in report.outcomes:
+        reviewer = framework.reviewer(outcome.reviewer_id)
+        who = reviewer.label if reviewer else outcome.reviewer_id
+        detail = f"{who}, answered {outcome.answered}/{outcome.issued}" if outcome.reviewer_id else ""
+        state = "rejected" if outcome.has_errors else outcome.status
+        click.echo(f"{state:<10} {outcome.name}" + (f"  ({detail})" if detail else ""))
+        if outcome.supersedes:
+            click.echo(f"  note: supersedes the earlier return {outcome.supersedes}, which is kept in the archive")
+        for problem in outcome.problems:
+            if problem.code not in ("FILE_SKIPPED", "ALREADY_INGESTED") or outcome.status in ("skipped", "unchanged"):
+                show(problem)
+    rejected = sum(o.has_errors for o in report.outcomes)
+    click.echo(f"{report.count('accepted')} accepted, {rejected} rejected, "
+               f"{report.count('unchanged')} already ingested, {report.count('skipped')} skipped.")
+    if rejected:
+        click.echo("Next: ask the senders of rejected files to correct and resend them; "
+                   f"meanwhile run: bva report {_quote(folder)}")
+    else:
+        click.echo(f"Next: run: bva report {_quote(folder)}")
+    sys.exit(0 if report.valid else 1)
+
+
+@cli.command()
+@click.argument("folder", type=EXISTING_FOLDER)
+@click.option("--action-threshold", default=None, metavar="RATING",
+              help="Put every characteristic scored at or below this rating on the action plan "
+                   "(default: the middle of the scale, Yellow on the default scale).")
+def report(folder, action_threshold):
+    """Write FOLDER/report.xlsx: Summary, Scores, Heat map, Action plan, Responses, Returns.
+
+    Moderated scores, notes and actions typed into an earlier report are kept.
+
+    Example: bva report "BV 2026"
+    """
+    from bva_excel.assessment import open_assessment
+    from bva_excel.report import write_report
+
+    assessment = open_assessment(folder)
+    result = write_report(assessment, action_threshold)
+    for warning in result.warnings:
+        show(warning)
+    answered = sum(1 for d in result.decisions.values() if d.final)
+    click.echo(f"Wrote {result.path}: {answered} of {len(result.decisions)} characteristics scored, "
+               f"{result.actions} on the action plan.")
+    click.echo(f"Next: open {result.path.name}; type moderated scores on 'Scores' and actions on "
+               f"'Action plan', then run bva report {_quote(folder)} again to refresh (what you typed is kept).")
+
+
+@cli.command()
+@click.argument("folder", type=FOLDER, default="demo-assessment")
+def demo(folder):
+    """Run the whole exercise on the built-in template with sample data.
+
+    Creates FOLDER (default demo-assessment) with sample reviewers and position statements,
+    generates the reviewer workbooks, simulates the returns (with disagreements, one reviewer
+    late and one bad file), ingests them and writes the report.
+
+    Example: bva demo demo-assessment
+    """
+    from bva_excel.demo import run_demo
+
+    result = run_demo(folder)
+    click.echo(f"Demo assessment {result.assessment.assessment_id} in {folder}")
+    click.echo(f"  generated {result.generated} reviewer workbooks in {result.assessment.outbox}")
+    click.echo(f"  simulated {result.returned} returns in {result.assessment.inbox}; ingest said:")
+    for outcome in result.ingest.outcomes:
+        state = "rejected" if outcome.has_errors else outcome.status
+        click.echo(f"    {state:<10} {outcome.name}")
+        for problem in outcome.problems:
+            if problem.severity == ERROR:
+                show(problem, indent="      ")
+    click.echo(f"  wrote {result.report.path} ({result.report.actions} actions on the plan)")
+    click.echo("The rejected file is part of the show: it has a typo in a score.")
+    click.echo(f"Next: open {result.report.path} and look at 'Heat map' and 'Action plan'.")
+
+
+def _quote(path: Path) -> str:
+    text = str(path)
+    return f'"{text}"' if any(c in text for c in " '()&") else text
+
+
+def main() -> None:
+    cli(prog_name="bva")

@@ -1,0 +1,155 @@
+"""A whole exercise on sample data: the README's first command, and a realistic test bed.
+
+Sample reviewers and statements go into a new assessment; reviewers' returns are simulated the way
+real ones arrive (mostly light green, a few disagreements, one reviewer late, one resend, one file
+with a typo in a score, a lock file and a stray PDF in the inbox).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+from bva_excel.assessment import Assessment, create_assessment
+from bva_excel.inbox import IngestReport, ingest
+from bva_excel.report import ReportResult, write_report
+from bva_excel.reviewer_workbook import REVIEW_SHEET, generate
+from bva_excel.storage import replacing
+
+REVIEWERS = [
+    ("R01", "Aisha Khan", "aisha.khan@example.gov.uk", "Finance"),
+    ("R02", "Tom Whitfield", "tom.whitfield@example.gov.uk", "Legal and Democratic Services"),
+    ("R03", "Siân Roberts", "sian.roberts@example.gov.uk", "Housing"),
+    ("R04", "Grzegorz Nowak", "grzegorz.nowak@example.gov.uk", "Environment"),
+    ("R05", "Helen O'Connor", "helen.oconnor@example.gov.uk", "Adult Social Care"),
+    ("R06", "David Mensah", "david.mensah@example.gov.uk", "Children's Services"),
+    ("R07", "Priya Patel", "priya.patel@example.gov.uk", "Customer Services"),
+    ("R08", "Mark Ellis", "mark.ellis@example.gov.uk", "Human Resources"),
+]
+# Drafters by theme: heads of service draft, and so may not review, their own statements.
+DRAFTERS = {"Continuous improvement": "R07", "Leadership": "Chief Executive's Office",
+            "Governance": "Tom Whitfield", "Culture": "R08", "Use of resources": "R01",
+            "Service delivery": "R07", "Partnerships and community engagement": "Siân Roberts"}
+OUTSIDE_CONTROL = {"L010", "C009"}  # electoral cycle, relations between political groups
+DOUBLE_REVIEWED = ["CI003", "L005", "G002", "G006", "C004", "R003", "R005", "R007", "SD006", "PCE003"]
+STRENGTHS = ["a clear framework is in place and reported to members each quarter",
+             "the approach was endorsed by the last peer challenge",
+             "officers could point to recent examples and minutes",
+             "the policy was refreshed this year and is widely understood"]
+GAPS = ["evidence of impact is thin outside the larger services",
+        "the action plan has no owners or dates yet",
+        "monitoring stopped after the restructure and needs restarting",
+        "members are not yet sighted on progress",
+        "the approach is new and not yet embedded"]
+LEVELS = ["Dark green", "Light green", "Yellow", "Amber"]
+
+
+@dataclass
+class DemoResult:
+    assessment: Assessment
+    generated: int
+    returned: int
+    ingest: IngestReport
+    report: ReportResult
+
+
+def fill_sample_framework(assessment: Assessment, rng: random.Random) -> None:
+    """Type sample reviewers, statements and evidence into assessment.xlsx, as the PMO would."""
+    import openpyxl
+
+    workbook = openpyxl.load_workbook(assessment.workbook)
+    reviewers = workbook["Reviewers"]
+    for row in REVIEWERS:
+        reviewers.append(row)
+    sheet = workbook["Characteristics"]
+    headers = {cell.value: cell.column for cell in sheet[1]}
+    for row in range(2, sheet.max_row + 1):
+        ref = sheet.cell(row, headers["Ref"]).value
+        theme = sheet.cell(row, headers["Theme"]).value
+        if not ref:
+            continue
+        statement = (f"{sheet.cell(row, headers['Characteristic']).value} We believe "
+                     f"{rng.choice(STRENGTHS)}. We recognise that {rng.choice(GAPS)}.")
+        sheet.cell(row, headers["Position statement"], statement)
+        sheet.cell(row, headers["Evidence"], f"Evidence library items {ref}-1 to {ref}-{rng.randint(2, 6)}")
+        sheet.cell(row, headers["Drafted by"], DRAFTERS[theme])
+        if ref in DOUBLE_REVIEWED:
+            eligible = [r[0] for r in REVIEWERS if DRAFTERS[theme] not in (r[0], r[1]) and r[0] != "R08"]
+            sheet.cell(row, headers["Reviewers"], ", ".join(sorted(rng.sample(eligible, 2))))
+    with replacing(assessment.workbook) as temp:
+        workbook.save(temp)
+
+
+def _sample_answer(ref: str, reviewer_id: str, rng: random.Random, truth: dict[str, int]) -> tuple[str, str, str]:
+    if ref in OUTSIDE_CONTROL:
+        return "Grey", "Outside officers' control: this is decided by members, not by officers.", ""
+    if rng.random() < 0.04:
+        return "", "", ""  # not answered
+    # R05 marks harder than colleagues, and anyone may see things a step differently.
+    level = truth[ref] + (1 if reviewer_id == "R05" else 0) + rng.choice([0] * 8 + [1, -1])
+    level = max(level, 0)
+    rating = LEVELS[min(level, len(LEVELS) - 1)]
+    commentary = f"The statement is fair: {rng.choice(STRENGTHS)}."
+    gaps = rng.choice(GAPS).capitalize() + "." if rating not in ("Dark green",) and rng.random() < 0.6 else ""
+    if rating in ("Yellow", "Amber") and not gaps:
+        gaps = rng.choice(GAPS).capitalize() + "."
+    return rating, commentary, gaps
+
+
+def fill_return(source: Path, target: Path, answers: dict[str, tuple[str, str, str]]) -> None:
+    """Fill a reviewer workbook's Review sheet as a reviewer would and save it under another name."""
+    import openpyxl
+
+    workbook = openpyxl.load_workbook(source)
+    sheet = workbook[REVIEW_SHEET]
+    headers = {cell.value: cell.column for cell in sheet[1]}
+    for row in range(2, sheet.max_row + 1):
+        ref = sheet.cell(row, headers["Ref"]).value
+        if ref in answers:
+            rating, commentary, gaps = answers[ref]
+            sheet.cell(row, headers["Score"], rating or None)
+            sheet.cell(row, headers["Commentary"], commentary or None)
+            sheet.cell(row, headers["Gaps and areas to address"], gaps or None)
+    workbook.save(target)
+
+
+def run_demo(folder: Path, seed: int = 2024) -> DemoResult:
+    """Create, fill, generate, simulate returns, ingest and report, in `folder`."""
+    rng = random.Random(seed)
+    assessment = create_assessment(Path(folder), title="Demo Borough Council: Best Value self-assessment")
+    fill_sample_framework(assessment, rng)
+    generation = generate(assessment, per_characteristic=1, deadline=dt.date.today() + dt.timedelta(days=21),
+                          pmo="bestvalue@example.gov.uk")
+    refs_by_reviewer: dict[str, list[str]] = {}
+    for ref, reviewer_ids in generation.allocation.items():
+        for reviewer_id in reviewer_ids:
+            refs_by_reviewer.setdefault(reviewer_id, []).append(ref)
+    truth = {ref: rng.choice([0, 1, 1, 1, 1, 1, 1, 2, 2, 3]) for ref in generation.allocation}
+    stamp = dt.datetime.now().timestamp() - 3600
+    returned = 0
+    for index, (reviewer_id, path) in enumerate(generation.files.items()):
+        if reviewer_id == "R08":
+            continue  # late: still outstanding
+        answers = {ref: _sample_answer(ref, reviewer_id, rng, truth) for ref in refs_by_reviewer[reviewer_id]}
+        name = f"RE_ BV return ({index + 1}).xlsx" if index % 2 else f"{path.stem} - completed.xlsx"
+        if reviewer_id == "R06":
+            first_ref = refs_by_reviewer[reviewer_id][0]
+            answers[first_ref] = ("Ambr",) + answers[first_ref][1:]  # the bad file: a typo in a score
+        target = assessment.inbox / name
+        fill_return(path, target, answers)
+        os.utime(target, (stamp + index, stamp + index))
+        returned += 1
+        if reviewer_id == "R01":  # sends a corrected return later: it supersedes the first
+            answers[refs_by_reviewer[reviewer_id][-1]] = ("Light green", "Updated after the workshop.", "")
+            resent = assessment.inbox / "RE_ RE_ BV return - updated.xlsx"
+            fill_return(path, resent, answers)
+            os.utime(resent, (stamp + 100, stamp + 100))
+            returned += 1
+    (assessment.inbox / "~$RE_ BV return (2).xlsx").write_bytes(b"\x00lock")
+    (assessment.inbox / "Evidence pack.pdf").write_bytes(b"%PDF-1.4\n% sample attachment\n")
+    ingested = ingest(assessment)
+    report = write_report(assessment)
+    return DemoResult(assessment, len(generation.files), returned, ingested, report)

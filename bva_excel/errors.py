@@ -1,0 +1,184 @@
+"""Every problem the tool can report, with a stable code, shaped where -> what -> how to fix.
+
+A stage collects `Problem`s in one pass and hands them back; it raises `BvaError` only when it
+cannot go on at all. The CLI turns both into messages and exit codes; nothing here prints.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ERROR = "error"
+WARNING = "warning"
+NOTE = "note"
+
+# code -> (severity, what is wrong, how to fix). Placeholders are filled from `Problem.fields`.
+CATALOGUE: dict[str, tuple[str, str, str]] = {
+    # The framework: the template or an assessment's workbook as officers edit it.
+    "FRAMEWORK_UNREADABLE": (ERROR, "cannot be read as a workbook ({reason})",
+                             "Open it in Excel and save it as an .xlsx workbook."),
+    "SHEET_MISSING": (ERROR, "sheet '{name}' is missing{hint}",
+                      "Add the sheet or restore its name; the template shows the expected layout."),
+    "HEADER_MISSING": (ERROR, "header '{name}' is missing from row 1{hint}",
+                       "Type the header exactly as '{name}' in row 1."),
+    "HEADER_BLANK": (ERROR, "this header cell is blank but the column is between named columns",
+                     "Give the column a header or delete the column."),
+    "HEADER_DUPLICATE": (ERROR, "header '{name}' appears twice (also in {other})",
+                         "Keep one column called '{name}'."),
+    "RATING_MISSING": (ERROR, "this scale row has a colour or value but no rating name",
+                       "Type the rating's name in the 'Rating' column or clear the row."),
+    "RATING_DUPLICATE": (ERROR, "rating '{name}' is listed twice (also at {other})",
+                         "Give every rating its own name."),
+    "RATING_COLOUR_INVALID": (ERROR, "colour '{value}' is not a hex colour",
+                              "Use six hex digits such as #00B050."),
+    "RATING_VALUE_INVALID": (ERROR, "value '{value}' is not a whole number",
+                             "Use a whole number, or leave it blank for a rating that is not a score."),
+    "RATING_VALUE_DUPLICATE": (ERROR, "value {value} is used by two ratings (also at {other})",
+                               "Give every scored rating its own value."),
+    "SCALE_TOO_SHORT": (ERROR, "the scale has fewer than two scored ratings",
+                        "List at least two ratings with a value on the 'Scale' sheet."),
+    "REF_INVALID": (ERROR, "ref '{value}' is not a theme prefix followed by a number",
+                    "Use a ref such as CI001 or SD006."),
+    "REF_DUPLICATE": (ERROR, "ref {ref} is listed twice (also at {other})",
+                      "Give each characteristic its own ref."),
+    "THEME_UNKNOWN": (ERROR, "theme '{value}' is not one of the seven Best Value themes",
+                      "Use one of: {themes}."),
+    "THEME_REF_MISMATCH": (ERROR, "ref {ref} has the prefix of '{ref_theme}' but its theme is '{theme}'",
+                           "Change the ref or the theme so that they agree."),
+    "CHARACTERISTIC_BLANK": (ERROR, "characteristic {ref} has no text",
+                             "Describe the characteristic in the 'Characteristic' column."),
+    "REVIEWER_UNKNOWN": (ERROR, "reviewer '{value}' is not listed on the 'Reviewers' sheet{hint}",
+                         "Add the reviewer to 'Reviewers' or correct the ID."),
+    "REVIEWER_ID_BLANK": (ERROR, "this reviewer row has no 'Reviewer ID'",
+                          "Give every reviewer a short unique ID such as R01."),
+    "REVIEWER_ID_DUPLICATE": (ERROR, "reviewer ID '{value}' is listed twice (also at {other})",
+                              "Give every reviewer their own ID."),
+    "REVIEWER_NAME_BLANK": (ERROR, "reviewer '{value}' has no name",
+                            "Type the reviewer's name in the 'Name' column."),
+    "DRAFTER_UNKNOWN": (NOTE, "'{value}' drafted {ref} but is not a reviewer",
+                        "Nothing to do unless '{value}' is a reviewer spelt differently."),
+    "NO_CHARACTERISTICS": (ERROR, "no characteristics are listed",
+                           "List the characteristics to assess on the 'Characteristics' sheet."),
+    # Allocation.
+    "NOT_INDEPENDENT": (ERROR, "{reviewer} is listed to review {ref}, which they drafted",
+                        "Choose another reviewer: reviewers must not score their own statements."),
+    "ALLOCATION_SHORT": (ERROR, "{ref} needs {wanted} independent reviewers but only {available} are available",
+                         "Add reviewers, lower --per-characteristic or list reviewers for {ref} by hand."),
+    "NO_REVIEWERS": (ERROR, "no reviewers are listed",
+                     "Add the reviewers on the 'Reviewers' sheet of assessment.xlsx."),
+    # The assessment folder.
+    "ASSESSMENT_EXISTS": (ERROR, "an assessment already exists here",
+                          "Choose another folder; an assessment is never overwritten."),
+    "NOT_AN_ASSESSMENT": (ERROR, "this folder is not an assessment (no {missing})",
+                          "Create one with: bva new {folder}"),
+    "NOT_GENERATED": (ERROR, "no reviewer workbooks have been generated yet",
+                      "Run: bva generate {folder}"),
+    "TEMPLATE_NOT_FOUND": (ERROR, "the template cannot be found",
+                           "Pass one with --template PATH."),
+    "FILE_BUSY": (ERROR, "the file is open in another program ({how})",
+                  "Close it in Excel or LibreOffice and run the command again."),
+    "FILE_NOT_FOUND": (ERROR, "no such file",
+                       "Check the path."),
+    # Returns.
+    "FILE_SKIPPED": (NOTE, "skipped: {reason}", "Nothing to do."),
+    "RETURN_UNREADABLE": (ERROR, "cannot be read as a workbook ({reason})",
+                          "Ask the reviewer to save it again as an Excel workbook (.xlsx) and resend it."),
+    "RETURN_NOT_ISSUED": (ERROR, "this is not a reviewer workbook issued by bva ({reason})",
+                          "Ask the reviewer to fill in the workbook they were sent, not a copy or the template."),
+    "RETURN_OTHER_ASSESSMENT": (ERROR, "this workbook belongs to assessment {found}, not {expected}",
+                                "Check that it was meant for this exercise; ingest it into its own assessment folder."),
+    "RETURN_TAMPERED": (ERROR, "the workbook's identity does not match what was issued ({reason})",
+                        "Do not accept it: ask the reviewer to fill in the workbook they were sent."),
+    "RETURN_REVIEWER_REMOVED": (ERROR, "reviewer {reviewer} is no longer listed in this assessment",
+                                "Restore the reviewer on the 'Reviewers' sheet of assessment.xlsx to accept it."),
+    "RETURN_DUPLICATE_ROW": (ERROR, "ref {ref} appears twice (also at row {other})",
+                             "Ask the reviewer to keep one row per characteristic."),
+    "RETURN_REF_NOT_ISSUED": (ERROR, "ref {ref} was not issued to this reviewer",
+                              "Ask the reviewer to score only the characteristics they were sent."),
+    "RETURN_REF_MISSING": (WARNING, "ref {ref} was issued but its row is missing",
+                           "It counts as not answered; ask the reviewer if that was meant."),
+    "SCORE_INVALID": (ERROR, "'{value}' is not a rating on the scale{hint}",
+                      "Choose one of: {ratings}."),
+    "ALREADY_INGESTED": (NOTE, "already ingested (same content as {other})", "Nothing to do."),
+    # The report.
+    "REPORT_UNREADABLE": (ERROR, "the previous report cannot be read ({reason}), so the moderated scores and "
+                          "actions typed into it cannot be kept",
+                          "Repair it in Excel, or move it out of the folder if nothing typed in it matters."),
+    "MODERATED_SCORE_INVALID": (WARNING, "the moderated score '{value}' for {ref} is not a rating on the scale{hint}",
+                                "Choose one of: {ratings}; until then the consolidated score is used."),
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong (or worth knowing) about one place in one file."""
+
+    code: str
+    file: str = ""
+    sheet: str = ""
+    cell: str = ""
+    fields: dict = field(default_factory=dict, compare=False)
+
+    @property
+    def severity(self) -> str:
+        return CATALOGUE[self.code][0]
+
+    @property
+    def what(self) -> str:
+        return CATALOGUE[self.code][1].format(**self.fields)
+
+    @property
+    def fix(self) -> str:
+        return CATALOGUE[self.code][2].format(**self.fields)
+
+    @property
+    def where(self) -> str:
+        parts = []
+        if self.file:
+            parts.append(self.file)
+        if self.sheet:
+            parts.append(f"sheet '{self.sheet}'")
+        if self.cell:
+            parts.append(f"cell {self.cell}")
+        return ", ".join(parts)
+
+    def __str__(self) -> str:
+        where = f"{self.where}: " if self.where else ""
+        return f"{where}{self.what}. {self.fix}"
+
+    def as_dict(self) -> dict:
+        return {"code": self.code, "severity": self.severity, "file": self.file,
+                "sheet": self.sheet, "cell": self.cell, "message": self.what, "fix": self.fix}
+
+
+def problem(code: str, file: str | Path = "", sheet: str = "", cell: str = "", **fields) -> Problem:
+    """Build a catalogued problem; `file` may be a path, shown by its name."""
+    if code not in CATALOGUE:
+        raise KeyError(f"unknown problem code {code}")
+    name = Path(file).name if isinstance(file, Path) else file
+    return Problem(code, name, sheet, cell, fields)
+
+
+def errors_in(problems) -> list[Problem]:
+    return [p for p in problems if p.severity == ERROR]
+
+
+class BvaError(Exception):
+    """A problem (or several) that stops a command. Carries the catalogued problems."""
+
+    def __init__(self, problems: list[Problem] | Problem):
+        self.problems = [problems] if isinstance(problems, Problem) else list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class FrameworkError(BvaError):
+    """The framework (template or assessment.xlsx) breaks the rules."""
+
+
+class AssessmentError(BvaError):
+    """The assessment folder is missing, already there, or busy."""
+
+
+class AllocationError(BvaError):
+    """Reviewers cannot be allocated independently."""

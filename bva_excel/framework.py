@@ -1,0 +1,285 @@
+"""The framework as officers keep it in Excel: the scale, the characteristics and the reviewers.
+
+`load_framework` reads a template or an assessment workbook, checks every rule in one pass and
+returns plain objects, or raises `FrameworkError` listing every problem with its sheet and cell.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bva_excel.errors import ERROR, FrameworkError, Problem, problem
+from bva_excel.sheets import (Table, a1, cell_text, normalise_label, normalise_ref, open_workbook,
+                              read_table, suggest)
+
+SCALE_HEADERS = ["Rating", "Colour", "Value", "Meaning"]
+CHARACTERISTIC_HEADERS = ["Ref", "Theme", "Characteristic", "Position statement", "Evidence",
+                          "Drafted by", "Reviewers"]
+REVIEWER_HEADERS = ["Reviewer ID", "Name", "Email", "Service area"]
+
+
+@dataclass(frozen=True)
+class Theme:
+    prefix: str
+    name: str
+
+
+# The seven themes of the statutory guidance (May 2024). The characteristics under them are data.
+THEMES = (
+    Theme("CI", "Continuous improvement"),
+    Theme("L", "Leadership"),
+    Theme("G", "Governance"),
+    Theme("C", "Culture"),
+    Theme("R", "Use of resources"),
+    Theme("SD", "Service delivery"),
+    Theme("PCE", "Partnerships and community engagement"),
+)
+
+
+def find_theme(text: str) -> Theme | None:
+    """A theme by its name or its ref prefix, in any case."""
+    label = normalise_label(text)
+    for theme in THEMES:
+        if label in (normalise_label(theme.name), theme.prefix.casefold()):
+            return theme
+    return None
+
+
+def theme_of_ref(ref: str) -> Theme | None:
+    prefix = re.match(r"[A-Z]+", ref).group(0)
+    return next((t for t in THEMES if t.prefix == prefix), None)
+
+
+@dataclass(frozen=True)
+class Rating:
+    name: str
+    colour: str  # '#RRGGBB'
+    value: int | None  # None: not a score (e.g. Grey, outside officers' control)
+    meaning: str = ""
+
+    @property
+    def scored(self) -> bool:
+        return self.value is not None
+
+
+@dataclass(frozen=True)
+class Scale:
+    ratings: tuple[Rating, ...]
+
+    @property
+    def names(self) -> list[str]:
+        return [r.name for r in self.ratings]
+
+    @property
+    def scored(self) -> list[Rating]:
+        """Scored ratings, best first."""
+        return sorted((r for r in self.ratings if r.scored), key=lambda r: -r.value)
+
+    def find(self, text) -> Rating | None:
+        """The rating a person meant, whatever the case and spacing (' light GREEN ')."""
+        label = normalise_label(cell_text(text))
+        return next((r for r in self.ratings if normalise_label(r.name) == label), None)
+
+    def by_value(self, value: int) -> Rating:
+        return next(r for r in self.ratings if r.value == value)
+
+    def action_threshold(self) -> Rating:
+        """The middle scored rating (the lower middle when even): Yellow on the default scale."""
+        scored = self.scored
+        return scored[len(scored) // 2]
+
+
+@dataclass(frozen=True)
+class Reviewer:
+    reviewer_id: str
+    name: str
+    email: str = ""
+    service_area: str = ""
+
+    @property
+    def label(self) -> str:
+        return f"{self.reviewer_id} {self.name}"
+
+
+@dataclass(frozen=True)
+class Characteristic:
+    ref: str
+    theme: Theme
+    text: str
+    position_statement: str = ""
+    evidence: str = ""
+    drafted_by: tuple[str, ...] = ()  # reviewer IDs of the drafters that are reviewers
+    reviewers: tuple[str, ...] = ()  # reviewer IDs listed by the PMO; empty: allocate automatically
+    row: int = 0  # Excel row on 'Characteristics'
+    reviewers_cell: str = ""  # where the PMO listed the reviewers, for messages
+
+
+@dataclass(frozen=True)
+class Framework:
+    scale: Scale
+    characteristics: tuple[Characteristic, ...]
+    reviewers: tuple[Reviewer, ...]
+    notes: tuple[Problem, ...] = field(default=(), compare=False)
+
+    def characteristic(self, ref: str) -> Characteristic | None:
+        return next((c for c in self.characteristics if c.ref == ref), None)
+
+    def reviewer(self, reviewer_id: str) -> Reviewer | None:
+        return next((r for r in self.reviewers if r.reviewer_id == reviewer_id), None)
+
+    @property
+    def themes(self) -> list[Theme]:
+        """Themes that have characteristics, in the guidance's order."""
+        present = {c.theme for c in self.characteristics}
+        return [t for t in THEMES if t in present]
+
+
+def _split_list(text: str) -> list[str]:
+    return [part.strip() for part in re.split(r"[,;\n]", text) if part.strip()]
+
+
+def _read_scale(table: Table, problems: list[Problem]) -> Scale:
+    ratings, seen, values = [], {}, {}
+    for row, values_row in table.rows:
+        name = table.text(values_row, "Rating")
+        colour = table.text(values_row, "Colour")
+        raw_value = table.get(values_row, "Value")
+        cell = table.cell(row, "Rating")
+        if not name:
+            problems.append(problem("RATING_MISSING", table.file, table.sheet, cell))
+            continue
+        if normalise_label(name) in seen:
+            problems.append(problem("RATING_DUPLICATE", table.file, table.sheet, cell, name=name,
+                                    other=seen[normalise_label(name)]))
+            continue
+        seen[normalise_label(name)] = cell
+        hex_colour = colour.lstrip("#")
+        if not re.fullmatch(r"[0-9A-Fa-f]{6}", hex_colour):
+            problems.append(problem("RATING_COLOUR_INVALID", table.file, table.sheet,
+                                    table.cell(row, "Colour"), value=colour))
+        value = None
+        if raw_value is not None:
+            text = cell_text(raw_value).strip()
+            if not re.fullmatch(r"-?\d+", text):
+                problems.append(problem("RATING_VALUE_INVALID", table.file, table.sheet,
+                                        table.cell(row, "Value"), value=text))
+            elif int(text) in values:
+                problems.append(problem("RATING_VALUE_DUPLICATE", table.file, table.sheet,
+                                        table.cell(row, "Value"), value=text, other=values[int(text)]))
+            else:
+                value = int(text)
+                values[value] = table.cell(row, "Value")
+        ratings.append(Rating(name, f"#{hex_colour.upper()}", value, table.text(values_row, "Meaning")))
+    if len(values) < 2:
+        problems.append(problem("SCALE_TOO_SHORT", table.file, table.sheet))
+    return Scale(tuple(ratings))
+
+
+def _read_reviewers(table: Table, problems: list[Problem]) -> list[Reviewer]:
+    reviewers, seen = [], {}
+    for row, values in table.rows:
+        reviewer_id = table.text(values, "Reviewer ID")
+        cell = table.cell(row, "Reviewer ID")
+        if not reviewer_id:
+            problems.append(problem("REVIEWER_ID_BLANK", table.file, table.sheet, cell))
+            continue
+        if reviewer_id.casefold() in seen:
+            problems.append(problem("REVIEWER_ID_DUPLICATE", table.file, table.sheet, cell,
+                                    value=reviewer_id, other=seen[reviewer_id.casefold()]))
+            continue
+        seen[reviewer_id.casefold()] = cell
+        name = table.text(values, "Name")
+        if not name:
+            problems.append(problem("REVIEWER_NAME_BLANK", table.file, table.sheet,
+                                    table.cell(row, "Name"), value=reviewer_id))
+        reviewers.append(Reviewer(reviewer_id, name, table.text(values, "Email"),
+                                  table.text(values, "Service area")))
+    return reviewers
+
+
+def _match_reviewer(text: str, reviewers: list[Reviewer]) -> Reviewer | None:
+    """A reviewer by ID or by name, as officers type them."""
+    label = normalise_label(text)
+    return next((r for r in reviewers if label in (r.reviewer_id.casefold(), normalise_label(r.name))),
+                None)
+
+
+def _read_characteristics(table: Table, reviewers: list[Reviewer],
+                          problems: list[Problem], notes: list[Problem]) -> list[Characteristic]:
+    characteristics, seen = [], {}
+    theme_names = ", ".join(t.name for t in THEMES)
+    for row, values in table.rows:
+        ref_cell = table.cell(row, "Ref")
+        raw_ref = table.text(values, "Ref")
+        ref = normalise_ref(raw_ref)
+        if ref is None:
+            problems.append(problem("REF_INVALID", table.file, table.sheet, ref_cell, value=raw_ref))
+            continue
+        if ref in seen:
+            problems.append(problem("REF_DUPLICATE", table.file, table.sheet, ref_cell, ref=ref,
+                                    other=seen[ref]))
+            continue
+        seen[ref] = ref_cell
+        theme_text = table.text(values, "Theme")
+        theme = find_theme(theme_text)
+        if theme is None:
+            problems.append(problem("THEME_UNKNOWN", table.file, table.sheet, table.cell(row, "Theme"),
+                                    value=theme_text, themes=theme_names))
+            continue
+        ref_theme = theme_of_ref(ref)
+        if ref_theme != theme:
+            problems.append(problem("THEME_REF_MISMATCH", table.file, table.sheet, ref_cell, ref=ref,
+                                    ref_theme=ref_theme.name if ref_theme else ref.rstrip("0123456789"),
+                                    theme=theme.name))
+        text = table.text(values, "Characteristic")
+        if not text:
+            problems.append(problem("CHARACTERISTIC_BLANK", table.file, table.sheet,
+                                    table.cell(row, "Characteristic"), ref=ref))
+        drafters = []
+        for name in _split_list(table.text(values, "Drafted by")):
+            match = _match_reviewer(name, reviewers)
+            if match:
+                drafters.append(match.reviewer_id)
+            else:
+                notes.append(problem("DRAFTER_UNKNOWN", table.file, table.sheet,
+                                     table.cell(row, "Drafted by"), value=name, ref=ref))
+        listed = []
+        for name in _split_list(table.text(values, "Reviewers")):
+            match = _match_reviewer(name, reviewers)
+            if match is None:
+                problems.append(problem("REVIEWER_UNKNOWN", table.file, table.sheet,
+                                        table.cell(row, "Reviewers"), value=name,
+                                        hint=suggest(name, [r.reviewer_id for r in reviewers])))
+            elif match.reviewer_id not in listed:
+                listed.append(match.reviewer_id)
+        characteristics.append(Characteristic(
+            ref, theme, text, table.text(values, "Position statement"), table.text(values, "Evidence"),
+            tuple(drafters), tuple(listed), row + 1, table.cell(row, "Reviewers")))
+    return characteristics
+
+
+def load_framework(path: Path) -> Framework:
+    """Read and check the framework in a template or assessment workbook."""
+    path = Path(path)
+    problems: list[Problem] = []
+    notes: list[Problem] = []
+    try:
+        workbook = open_workbook(path)
+    except Exception as exc:  # calamine raises several unrelated types for unreadable files
+        raise FrameworkError(problem("FRAMEWORK_UNREADABLE", path, reason=str(exc) or type(exc).__name__))
+    file = path.name
+    scale_table = read_table(workbook, file, "Scale", SCALE_HEADERS, problems)
+    reviewer_table = read_table(workbook, file, "Reviewers", REVIEWER_HEADERS, problems)
+    characteristic_table = read_table(workbook, file, "Characteristics", CHARACTERISTIC_HEADERS, problems)
+    scale = _read_scale(scale_table, problems) if scale_table else Scale(())
+    reviewers = _read_reviewers(reviewer_table, problems) if reviewer_table else []
+    characteristics = (_read_characteristics(characteristic_table, reviewers, problems, notes)
+                       if characteristic_table else [])
+    if characteristic_table and not characteristics and not problems:
+        problems.append(problem("NO_CHARACTERISTICS", file, "Characteristics"))
+    if any(p.severity == ERROR for p in problems):
+        raise FrameworkError(problems)
+    return Framework(scale, tuple(characteristics), tuple(reviewers), tuple(notes))
+

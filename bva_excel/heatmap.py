@@ -1,0 +1,69 @@
+"""The heat map: one tile per characteristic, grouped by theme, coloured by its final score.
+
+Tiles are coloured by conditional formats that look up the final score on the 'Scores' sheet, so a
+moderated score typed into the report recolours the map in Excel straight away.
+"""
+
+from __future__ import annotations
+
+from bva_excel.framework import Framework
+from bva_excel.styles import text_colour_on
+
+HEAT_MAP_SHEET = "Heat map"
+FIRST_TILE_ROW = 4
+
+
+def _quoted(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+def write_heat_map(workbook, framework: Framework, final: dict[str, str], title: str, subtitle: str,
+                   ref_range: str, final_range: str) -> None:
+    """Write the sheet; `ref_range` and `final_range` are absolute ranges on 'Scores'."""
+    sheet = workbook.add_worksheet(HEAT_MAP_SHEET)
+    themes = framework.themes
+    by_theme = {t: [c for c in framework.characteristics if c.theme == t] for t in themes}
+    widest = max(len(v) for v in by_theme.values())
+    sheet.set_column(0, 0, 30)
+    sheet.set_column(1, widest, 9)
+    sheet.write_string(0, 0, title, workbook.add_format({"bold": True, "font_size": 16}))
+    sheet.write_string(1, 0, subtitle, workbook.add_format({"italic": True, "font_color": "#595959"}))
+    theme_format = workbook.add_format({"bold": True, "valign": "vcenter", "text_wrap": True,
+                                        "bottom": 1, "bottom_color": "#D9D9D9"})
+    tile = workbook.add_format({"bold": True, "align": "center", "valign": "vcenter", "border": 2,
+                                "border_color": "#FFFFFF", "bg_color": "#F2F2F2", "font_color": "#404040"})
+    sheet.write_string(FIRST_TILE_ROW - 1, 0, "Theme", workbook.add_format({"bold": True}))
+    sheet.write_string(FIRST_TILE_ROW - 1, 1, "Characteristics (ref), coloured by final score",
+                       workbook.add_format({"bold": True}))
+    for offset, theme in enumerate(themes):
+        row = FIRST_TILE_ROW + offset
+        sheet.set_row(row, 32)
+        sheet.write_string(row, 0, theme.name, theme_format)
+        for col, characteristic in enumerate(by_theme[theme], start=1):
+            sheet.write_string(row, col, characteristic.ref, tile)
+    last_row = FIRST_TILE_ROW + len(themes) - 1
+    for rating in framework.scale.ratings:
+        fmt = workbook.add_format({"bg_color": rating.colour, "font_color": text_colour_on(rating.colour)})
+        first_cell = f"B{FIRST_TILE_ROW + 1}"
+        lookup = f"INDEX({final_range},MATCH({first_cell},{ref_range},0))"
+        sheet.conditional_format(FIRST_TILE_ROW, 1, last_row, widest, {
+            "type": "formula", "criteria": f"=IFERROR({lookup}={_quoted(rating.name)},FALSE)", "format": fmt})
+    legend_row = last_row + 2
+    sheet.write_string(legend_row, 0, "Key", workbook.add_format({"bold": True}))
+    for offset, rating in enumerate(framework.scale.ratings):
+        swatch = workbook.add_format({"bg_color": rating.colour, "font_color": text_colour_on(rating.colour),
+                                      "align": "center", "valign": "vcenter", "border": 2,
+                                      "border_color": "#FFFFFF"})
+        sheet.write_string(legend_row + 1 + offset, 0, rating.name if rating.scored else f"{rating.name} (not scored)", swatch)
+        sheet.write_string(legend_row + 1 + offset, 1, rating.meaning)
+    blank_row = legend_row + 1 + len(framework.scale.ratings)
+    sheet.write_string(blank_row, 0, "No colour", tile)
+    sheet.write_string(blank_row, 1, "Not answered yet.")
+    finals = [final.get(c.ref) or "not answered" for c in framework.characteristics]
+    summary = ", ".join(f"{finals.count(name)} {name.lower()}"
+                        for name in framework.scale.names + ["not answered"] if finals.count(name))
+    sheet.write_string(blank_row + 2, 0, f"{len(framework.characteristics)} characteristics: {summary}.")
+    sheet.hide_gridlines(2)
+    sheet.set_landscape()
+    sheet.set_paper(9)
+    sheet.fit_to_pages(1, 1)

@@ -1,0 +1,254 @@
+"""report.xlsx: Summary, Scores, Heat map, Action plan, Responses and Returns.
+
+The report is written whole to a temporary file and renamed over the old one, and what people typed
+into the old one (moderated scores, notes, actions) is read first and written back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import xlsxwriter
+
+from bva_excel.action_plan import plan_actions, write_action_plan
+from bva_excel.assessment import Assessment
+from bva_excel.consolidation import Consolidation, consolidate
+from bva_excel.errors import BvaError, Problem, problem
+from bva_excel.heatmap import write_heat_map
+from bva_excel.moderation import SCORES_SHEET, ScoreDecision, decide, read_previous_edits
+from bva_excel.reviewer_workbook import score_validation
+from bva_excel.sheets import column_letter
+from bva_excel.storage import replacing
+from bva_excel.styles import add_rating_colours, fit_row, header_format, text_colour_on, workbook_options
+
+SCORES_FIXED = ["Ref", "Theme", "Characteristic", "Consolidated score", "Moderated score",
+                "Moderation note", "Final score"]
+SCORES_WIDTHS = [8, 18, 40, 14, 14, 30, 13]
+REVIEWER_COLUMNS = ["Reviewer {k}", "Score {k}", "Commentary {k}", "Gaps {k}"]
+REVIEWER_WIDTHS = [18, 13, 40, 40]
+RESPONSE_HEADERS = ["Ref", "Reviewer ID", "Reviewer", "Score", "Commentary", "Gaps and areas to address",
+                    "File", "Sheet", "Cell"]
+RESPONSE_WIDTHS = [8, 11, 22, 13, 45, 45, 30, 9, 7]
+RETURN_WIDTHS = [34, 20, 22, 19, 12, 80]
+RETURN_HEADERS = ["File", "SHA-256", "Reviewer", "Received", "Status", "Problems"]
+
+
+@dataclass
+class ReportResult:
+    path: Path
+    warnings: list[Problem]
+    decisions: dict[str, ScoreDecision]
+    actions: int
+
+
+def check_not_open(path: Path) -> None:
+    """Refuse to replace a report that Excel or LibreOffice has open (they leave lock files)."""
+    for lock, how in [(path.with_name(f"~${path.name}"), "Excel's lock file ~$" + path.name),
+                      (path.with_name(f".~lock.{path.name}#"), "LibreOffice's lock file .~lock." + path.name + "#")]:
+        if lock.exists():
+            raise BvaError(problem("FILE_BUSY", path, how=how))
+
+
+def _formats(workbook) -> dict:
+    return {"header": header_format(workbook),
+            "wrap": workbook.add_format({"text_wrap": True, "valign": "top"}),
+            "bold": workbook.add_format({"bold": True, "valign": "top"}),
+            "title": workbook.add_format({"bold": True, "font_size": 16}),
+            "subtitle": workbook.add_format({"italic": True, "font_color": "#595959"}),
+            "date": workbook.add_format({"num_format": "dd/mm/yyyy", "valign": "top"}),
+            "input": workbook.add_format({"text_wrap": True, "valign": "top", "bg_color": "#FFF8DC"})}
+
+
+def _headers(sheet, headers, widths, fmt) -> None:
+    for col, (title, width) in enumerate(zip(headers, widths)):
+        sheet.write_string(0, col, title, fmt)
+        sheet.set_column(col, col, width)
+
+
+def _write_summary(workbook, formats, consolidation: Consolidation, final: dict[str, str], title: str,
+                   subtitle: str) -> None:
+    import pandas as pd
+
+    sheet = workbook.add_worksheet("Summary")
+    framework = consolidation.framework
+    scale = framework.scale
+    sheet.write_string(0, 0, title, formats["title"])
+    sheet.write_string(1, 0, subtitle, formats["subtitle"])
+    sheet.write_string(3, 0, "Final scores by theme", formats["bold"])
+    table = pd.DataFrame([{"theme": c.theme.name, "rating": final.get(c.ref) or "Not answered"}
+                          for c in framework.characteristics])
+    columns = scale.names + ["Not answered"]
+    counts = pd.crosstab(table["theme"], table["rating"]).reindex(
+        index=[t.name for t in framework.themes], columns=columns, fill_value=0)
+    sheet.set_column(0, 0, 34)
+    sheet.set_column(1, len(columns) + 1, 12)
+    sheet.write_string(4, 0, "Theme", formats["header"])
+    for col, name in enumerate(columns, start=1):
+        rating = scale.find(name)
+        fmt = workbook.add_format({"bold": True, "text_wrap": True, "align": "center", "border": 1,
+                                   "bg_color": rating.colour if rating else "#FFFFFF",
+                                   "font_color": text_colour_on(rating.colour) if rating else "#000000"})
+        sheet.write_string(4, col, name, fmt)
+    sheet.write_string(4, len(columns) + 1, "Total", formats["header"])
+    centre = workbook.add_format({"align": "center"})
+    for row, (theme, values) in enumerate(counts.iterrows(), start=5):
+        sheet.write_string(row, 0, theme)
+        for col, value in enumerate(values, start=1):
+            sheet.write_number(row, col, int(value), centre)
+        sheet.write_number(row, len(columns) + 1, int(values.sum()), centre)
+    total_row = 5 + len(counts)
+    sheet.write_string(total_row, 0, "All themes", formats["bold"])
+    for col, value in enumerate(counts.sum(), start=1):
+        sheet.write_number(total_row, col, int(value), workbook.add_format({"bold": True, "align": "center"}))
+    sheet.write_number(total_row, len(columns) + 1, int(counts.values.sum()),
+                       workbook.add_format({"bold": True, "align": "center"}))
+
+    start = total_row + 3
+    sheet.write_string(start - 1, 0, "Returns by reviewer", formats["bold"])
+    headers = ["Reviewer", "Issued", "Answered", "Status", "Received", "File"]
+    for col, name in enumerate(headers):
+        sheet.write_string(start, col, name, formats["header"])
+    for row, progress in enumerate(consolidation.progress, start=start + 1):
+        sheet.write_string(row, 0, f"{progress.reviewer_id} {progress.name}")
+        sheet.write_number(row, 1, progress.issued, centre)
+        sheet.write_number(row, 2, progress.answered, centre)
+        sheet.write_string(row, 3, "Received" if progress.received else "Outstanding")
+        sheet.write_string(row, 4, progress.received)
+        sheet.write_string(row, 5, progress.file)
+    sheet.set_landscape()
+    sheet.fit_to_pages(1, 0)
+
+
+def _write_scores(workbook, formats, consolidation: Consolidation, decisions: dict[str, ScoreDecision]) -> None:
+    sheet = workbook.add_worksheet(SCORES_SHEET)
+    slots = consolidation.max_reviewers
+    headers = list(SCORES_FIXED) + [h.format(k=k) for k in range(1, slots + 1) for h in REVIEWER_COLUMNS]
+    widths = SCORES_WIDTHS + REVIEWER_WIDTHS * slots
+    _headers(sheet, headers, widths, formats["header"])
+    framework = consolidation.framework
+    col = {name: i for i, name in enumerate(SCORES_FIXED)}
+    for row, characteristic in enumerate(framework.characteristics, start=1):
+        decision = decisions[characteristic.ref]
+        sheet.write_string(row, 0, characteristic.ref, formats["bold"])
+        sheet.write_string(row, 1, characteristic.theme.name, formats["wrap"])
+        sheet.write_string(row, 2, characteristic.text, formats["wrap"])
+        sheet.write_string(row, col["Consolidated score"], decision.consolidated, formats["wrap"])
+        sheet.write_string(row, col["Moderated score"], decision.moderated, formats["input"])
+        sheet.write_string(row, col["Moderation note"], decision.note, formats["input"])
+        final_cell = col["Final score"]
+        if decision.final_typed:
+            sheet.write_string(row, final_cell, decision.final, formats["wrap"])
+        else:
+            excel_row = row + 1
+            moderated = f"{column_letter(col['Moderated score'])}{excel_row}"
+            consolidated = f"{column_letter(col['Consolidated score'])}{excel_row}"
+            ratings = f"Scale!$A$2:$A${len(framework.scale.ratings) + 1}"
+            sheet.write_formula(row, final_cell,
+                                f'=IF(COUNTIF({ratings},{moderated})>0,{moderated},{consolidated})',
+                                formats["wrap"], decision.final)
+        for slot, response in enumerate(consolidation.responses.get(characteristic.ref, [])):
+            base = len(SCORES_FIXED) + slot * len(REVIEWER_COLUMNS)
+            reviewer = framework.reviewer(response.reviewer_id)
+            sheet.write_string(row, base, reviewer.label if reviewer else response.reviewer_id, formats["wrap"])
+            sheet.write_string(row, base + 1, response.rating, formats["wrap"])
+            sheet.write_string(row, base + 2, response.commentary, formats["wrap"])
+            sheet.write_string(row, base + 3, response.gaps, formats["wrap"])
+        row_texts = [characteristic.ref, characteristic.theme.name, characteristic.text, "", "", decision.note, ""]
+        for response in consolidation.responses.get(characteristic.ref, []):
+            row_texts += ["", "", response.commentary, response.gaps]
+        fit_row(sheet, row, row_texts, widths)
+    last = len(framework.characteristics)
+    sheet.data_validation(1, col["Moderated score"], last, col["Moderated score"], score_validation(framework.scale))
+    add_rating_colours(workbook, sheet, 1, col["Consolidated score"], last, col["Moderated score"], framework.scale)
+    add_rating_colours(workbook, sheet, 1, col["Final score"], last, col["Final score"], framework.scale)
+    for slot in range(slots):
+        score_col = len(SCORES_FIXED) + slot * len(REVIEWER_COLUMNS) + 1
+        add_rating_colours(workbook, sheet, 1, score_col, last, score_col, framework.scale)
+    sheet.freeze_panes(1, 3)
+    sheet.autofilter(0, 0, last, len(headers) - 1)
+
+
+def _write_responses(workbook, formats, consolidation: Consolidation) -> None:
+    sheet = workbook.add_worksheet("Responses")
+    _headers(sheet, RESPONSE_HEADERS, RESPONSE_WIDTHS, formats["header"])
+    row = 0
+    for characteristic in consolidation.framework.characteristics:
+        for response in consolidation.responses.get(characteristic.ref, []):
+            row += 1
+            reviewer = consolidation.framework.reviewer(response.reviewer_id)
+            values = [response.ref, response.reviewer_id, reviewer.name if reviewer else "", response.rating,
+                      response.commentary, response.gaps, response.file, response.sheet, response.cell]
+            for col, value in enumerate(values):
+                sheet.write_string(row, col, value, formats["wrap"])
+            fit_row(sheet, row, values, RESPONSE_WIDTHS)
+    add_rating_colours(workbook, sheet, 1, 3, max(row, 1), 3, consolidation.framework.scale)
+    sheet.freeze_panes(1, 0)
+    sheet.autofilter(0, 0, max(row, 1), len(RESPONSE_HEADERS) - 1)
+
+
+def _write_returns(workbook, formats, consolidation: Consolidation) -> None:
+    sheet = workbook.add_worksheet("Returns")
+    _headers(sheet, RETURN_HEADERS, RETURN_WIDTHS, formats["header"])
+    for row, entry in enumerate(consolidation.returns, start=1):
+        reviewer = consolidation.framework.reviewer(entry.reviewer_id)
+        values = [entry.name, entry.sha256, reviewer.label if reviewer else entry.reviewer_id, entry.received,
+                  entry.status, "\n".join(entry.problems)]
+        for col, value in enumerate(values):
+            sheet.write_string(row, col, value, formats["wrap"])
+        fit_row(sheet, row, values, RETURN_WIDTHS)
+    sheet.freeze_panes(1, 1)
+    sheet.autofilter(0, 0, max(len(consolidation.returns), 1), len(RETURN_HEADERS) - 1)
+
+
+def _write_scale(workbook, formats, scale) -> None:
+    sheet = workbook.add_worksheet("Scale")
+    _headers(sheet, ["Rating", "Value", "Meaning"], [16, 8, 80], formats["header"])
+    for row, rating in enumerate(scale.ratings, start=1):
+        sheet.write_string(row, 0, rating.name, workbook.add_format(
+            {"bg_color": rating.colour, "font_color": text_colour_on(rating.colour), "bold": True}))
+        if rating.scored:
+            sheet.write_number(row, 1, rating.value)
+        sheet.write_string(row, 2, rating.meaning, formats["wrap"])
+
+
+def write_report(assessment: Assessment, threshold_name: str | None = None) -> ReportResult:
+    """Consolidate everything ingested and write DIR/report.xlsx in one piece."""
+    framework = assessment.framework()
+    path = assessment.report
+    check_not_open(path)
+    edits = read_previous_edits(path)
+    consolidation = consolidate(framework, assessment.ledger(), assessment.issues())
+    consolidated = {c.ref: consolidation.consolidated(c.ref) for c in framework.characteristics}
+    decisions, warnings = decide(framework.scale, consolidated, edits, path.name)
+    final = {ref: d.final for ref, d in decisions.items()}
+    threshold = framework.scale.find(threshold_name) if threshold_name else framework.scale.action_threshold()
+    actions = plan_actions(framework, final, consolidation.responses, threshold, edits.actions)
+    now = dt.datetime.now().replace(microsecond=0)
+    title = assessment.title
+    subtitle = f"Assessment {assessment.assessment_id}, report of {now:%d %B %Y %H:%M}"
+    try:
+        with replacing(path) as temp:
+            workbook = xlsxwriter.Workbook(str(temp), workbook_options())
+            workbook.set_properties({"title": f"{title}: report", "author": "bva-excel"})
+            formats = _formats(workbook)
+            _write_summary(workbook, formats, consolidation, final, title, subtitle)
+            _write_scores(workbook, formats, consolidation, decisions)
+            last = len(framework.characteristics) + 1
+            final_col = column_letter(SCORES_FIXED.index("Final score"))
+            write_heat_map(workbook, framework, final, f"{title}: heat map", subtitle,
+                           f"{SCORES_SHEET}!$A$2:$A${last}", f"{SCORES_SHEET}!${final_col}$2:${final_col}${last}")
+
+            def colour_scores(sheet, first_row, col, last_row):
+                add_rating_colours(workbook, sheet, first_row, col, last_row, col, framework.scale)
+
+            write_action_plan(workbook, actions, formats, colour_scores)
+            _write_responses(workbook, formats, consolidation)
+            _write_returns(workbook, formats, consolidation)
+            _write_scale(workbook, formats, framework.scale)
+            workbook.worksheets()[2].activate()
+            workbook.close()
+    except PermissionError as exc:
+        raise BvaError(problem("FILE_BUSY", path, how=str(exc)))
+    return ReportResult(path, warnings, decisions, len(actions))

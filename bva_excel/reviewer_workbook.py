@@ -1,0 +1,181 @@
+"""One protected workbook per reviewer: only their characteristics, a dropdown per score.
+
+`generate` allocates, writes every workbook to the outbox and records what was issued, so that a
+return can later be checked against exactly what its reviewer was sent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+import xlsxwriter
+
+from bva_excel import __version__
+from bva_excel.allocation import allocate, by_reviewer
+from bva_excel.assessment import Assessment
+from bva_excel.framework import Characteristic, Framework, Reviewer, Scale
+from bva_excel.identity import IDENTITY_SHEET, IssueIdentity
+from bva_excel.storage import replacing
+from bva_excel.styles import (INPUT_FILL, add_rating_colours, fit_row, header_format, text_colour_on,
+                              workbook_options)
+from bva_excel.template import write_guide
+
+REVIEW_SHEET = "Review"
+REVIEW_HEADERS = ["Ref", "Theme", "Characteristic", "Position statement", "Evidence", "Score",
+                  "Commentary", "Gaps and areas to address"]
+INPUT_HEADERS = ("Score", "Commentary", "Gaps and areas to address")
+REVIEW_WIDTHS = [8, 16, 30, 60, 30, 14, 45, 45]
+
+
+def issued_content_digest(characteristic: Characteristic) -> str:
+    """A fingerprint of the locked text a reviewer was shown for one characteristic."""
+    text = "\n".join([characteristic.ref, characteristic.theme.name, characteristic.text,
+                      characteristic.position_statement, characteristic.evidence])
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def score_validation(scale: Scale) -> dict:
+    """A dropdown of exactly the scale's ratings."""
+    source = scale.names
+    if sum(len(n) + 1 for n in source) > 250 or any("," in n for n in source):
+        # Excel limits an inline list to 255 characters and splits it on commas.
+        source = f"=Scale!$A$2:$A${len(source) + 1}"
+    return {"validate": "list", "source": source, "input_title": "Score",
+            "input_message": "Choose a rating from the list.", "error_title": "Not a rating",
+            "error_message": "Choose one of the ratings in the list (see the Scale sheet)."}
+
+
+def _write_review_sheet(workbook, framework: Framework, characteristics: list[Characteristic]) -> None:
+    sheet = workbook.add_worksheet(REVIEW_SHEET)
+    head = header_format(workbook)
+    locked = workbook.add_format({"text_wrap": True, "valign": "top", "border": 1, "border_color": "#BFBFBF"})
+    ref_format = workbook.add_format({"bold": True, "valign": "top", "border": 1, "border_color": "#BFBFBF"})
+    unlocked = workbook.add_format({"locked": False, "text_wrap": True, "valign": "top", "border": 1,
+                                    "border_color": "#BFBFBF", "bg_color": INPUT_FILL})
+    for col, (title, width) in enumerate(zip(REVIEW_HEADERS, REVIEW_WIDTHS)):
+        sheet.write_string(0, col, title, head)
+        sheet.set_column(col, col, width)
+    for row, characteristic in enumerate(characteristics, start=1):
+        sheet.write_string(row, 0, characteristic.ref, ref_format)
+        for col, text in enumerate([characteristic.theme.name, characteristic.text,
+                                    characteristic.position_statement, characteristic.evidence], start=1):
+            sheet.write_string(row, col, text, locked)
+        for col in range(5, 8):
+            sheet.write_blank(row, col, None, unlocked)
+        fit_row(sheet, row, [characteristic.text, characteristic.position_statement, characteristic.evidence],
+                [REVIEW_WIDTHS[2], REVIEW_WIDTHS[3], REVIEW_WIDTHS[4]], most=30)
+    last = len(characteristics)
+    score_col = REVIEW_HEADERS.index("Score")
+    sheet.data_validation(1, score_col, last, score_col, score_validation(framework.scale))
+    add_rating_colours(workbook, sheet, 1, score_col, last, score_col, framework.scale)
+    sheet.freeze_panes(1, 1)
+    sheet.set_landscape()
+    sheet.set_paper(9)  # A4
+    sheet.fit_to_pages(1, 0)
+    sheet.repeat_rows(0)
+    sheet.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
+    sheet.set_footer("&L&A&RPage &P of &N")
+    sheet.protect("", {"format_columns": True, "format_rows": True})
+    sheet.activate()
+
+
+def _write_scale_sheet(workbook, scale: Scale) -> None:
+    sheet = workbook.add_worksheet("Scale")
+    head = header_format(workbook)
+    wrap = workbook.add_format({"text_wrap": True, "valign": "top"})
+    for col, (title, width) in enumerate(zip(["Rating", "Meaning"], [16, 90])):
+        sheet.write_string(0, col, title, head)
+        sheet.set_column(col, col, width, wrap)
+    for row, rating in enumerate(scale.ratings, start=1):
+        swatch = workbook.add_format({"bg_color": rating.colour, "font_color": text_colour_on(rating.colour),
+                                      "bold": True, "valign": "top"})
+        sheet.write_string(row, 0, rating.name, swatch)
+        sheet.write_string(row, 1, rating.meaning, wrap)
+    sheet.protect()
+
+
+def guide_lines(title: str, reviewer: Reviewer, count: int, deadline: dt.date | None, pmo: str) -> list[str]:
+    due = deadline.strftime("%A %d %B %Y") if deadline else "the date in the covering email"
+    return [
+        f"# {title}: your review",
+        f"This workbook is for {reviewer.name} ({reviewer.reviewer_id}). It holds the {count} "
+        "characteristics you have been asked to review independently.",
+        f"Please return it by {due}.",
+        "# How to fill it in",
+        "1. Go to the 'Review' sheet. Each row is one characteristic of a well-functioning authority.",
+        "2. Read the position statement and sample the evidence it lists.",
+        "3. In 'Score', choose a rating from the dropdown. The 'Scale' sheet says what each rating means. "
+        "Choose Grey only for something outside officers' control, and say why in 'Commentary'.",
+        "4. In 'Commentary', say why you gave that score.",
+        "5. In 'Gaps and areas to address', list what is missing or should be done next.",
+        "Only the shaded cells can be changed. Leave a score blank if you cannot judge it: blank means "
+        "not answered.",
+        "# How to return it",
+        f"Save the workbook (any file name will do) and email it back to {pmo}. Please keep it as an "
+        ".xlsx workbook, do not copy the rows into another file, and do not change its other sheets.",
+    ]
+
+
+def safe_file_name(text: str) -> str:
+    cleaned = re.sub(r'[<>:"/\\|?*\x00-\x1f]', " ", text)
+    return " ".join(cleaned.split()).strip(" .")[:120] or "reviewer"
+
+
+def write_reviewer_workbook(path: Path, framework: Framework, reviewer: Reviewer,
+                            characteristics: list[Characteristic], identity: IssueIdentity, secret: bytes,
+                            title: str, deadline: dt.date | None, pmo: str) -> None:
+    """Write one reviewer's workbook to `path` (atomically)."""
+    with replacing(path) as temp:
+        workbook = xlsxwriter.Workbook(str(temp), workbook_options())
+        workbook.set_properties({"title": f"{title}: review by {reviewer.name}", "author": "bva-excel",
+                                 "comments": f"Issued by bva-excel {__version__}"})
+        for name, value in [("bva_assessment_id", identity.assessment_id),
+                            ("bva_reviewer_id", identity.reviewer_id), ("bva_issue_id", identity.issue_id)]:
+            workbook.set_custom_property(name, value, "text")
+        write_guide(workbook, guide_lines(title, reviewer, len(characteristics), deadline, pmo))
+        _write_review_sheet(workbook, framework, characteristics)
+        _write_scale_sheet(workbook, framework.scale)
+        hidden = workbook.add_worksheet(IDENTITY_SHEET)
+        for row, (key, value) in enumerate(identity.rows(secret)):
+            hidden.write_string(row, 0, key)
+            hidden.write_string(row, 1, value)
+        hidden.protect()
+        hidden.very_hidden()  # plain hidden after a LibreOffice save; the signature is what counts
+        workbook.close()
+
+
+@dataclass
+class Generation:
+    allocation: dict[str, tuple[str, ...]]
+    files: dict[str, Path]  # reviewer ID -> workbook
+
+
+def generate(assessment: Assessment, per_characteristic: int = 1, deadline: dt.date | None = None,
+             pmo: str = "the PMO") -> Generation:
+    """Allocate and write every reviewer's workbook to the outbox; record what was issued."""
+    framework = assessment.framework()
+    allocation = allocate(framework, per_characteristic)
+    secret = assessment.secret()
+    issued_at = dt.datetime.now().replace(microsecond=0).isoformat()
+    issues = assessment.issues()
+    files = {}
+    for reviewer_id, refs in by_reviewer(allocation).items():
+        reviewer = framework.reviewer(reviewer_id)
+        characteristics = [framework.characteristic(ref) for ref in refs]
+        identity = IssueIdentity(assessment.assessment_id, reviewer_id, secrets.token_hex(6), issued_at,
+                                 tuple(refs))
+        path = assessment.outbox / f"{safe_file_name(f'BV review {reviewer.reviewer_id} {reviewer.name}')}.xlsx"
+        write_reviewer_workbook(path, framework, reviewer, characteristics, identity, secret,
+                                assessment.title, deadline, pmo)
+        issues.append({"issue_id": identity.issue_id, "reviewer_id": reviewer_id, "refs": list(refs),
+                       "issued_at": issued_at, "file": path.name,
+                       "deadline": deadline.isoformat() if deadline else "",
+                       "content": {c.ref: issued_content_digest(c) for c in characteristics}})
+        files[reviewer_id] = path
+    assessment.save_issues(issues)
+    return Generation(allocation, files)

@@ -1,0 +1,49 @@
+"""How the tool's workbooks look: shared formats, rating colours and row heights.
+
+Every workbook is written with XlsxWriter; these helpers keep them consistent.
+"""
+
+from __future__ import annotations
+
+import math
+
+HEADER_COLOUR = "#1F3864"
+INPUT_FILL = "#FFF8DC"
+LINE_HEIGHT = 15  # points per line of 11pt text
+
+
+def workbook_options() -> dict:
+    """Options for every workbook the tool writes: text stays text, never a formula or a link."""
+    return {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
+
+
+def header_format(workbook):
+    return workbook.add_format({"bold": True, "font_color": "#FFFFFF", "bg_color": HEADER_COLOUR,
+                                "text_wrap": True, "valign": "top", "border": 1})
+
+
+def text_colour_on(background: str) -> str:
+    """Black or white text, whichever reads better on `background` ('#RRGGBB')."""
+    red, green, blue = (int(background[i:i + 2], 16) for i in (1, 3, 5))
+    return "#000000" if (0.299 * red + 0.587 * green + 0.114 * blue) > 140 else "#FFFFFF"
+
+
+def add_rating_colours(workbook, sheet, first_row, first_col, last_row, last_col, scale) -> None:
+    """Colour cells holding a rating's name in that rating's colour (blank cells stay white)."""
+    for rating in scale.ratings:
+        fmt = workbook.add_format({"bg_color": rating.colour, "font_color": text_colour_on(rating.colour)})
+        sheet.conditional_format(first_row, first_col, last_row, last_col, {
+            "type": "cell", "criteria": "==", "value": '"' + rating.name.replace('"', '""') + '"',
+            "format": fmt})
+
+
+def lines_needed(text: str, width: float) -> int:
+    """Roughly how many lines `text` wraps to in a column `width` characters wide."""
+    per_line = max(int(width * 1.1) - 1, 1)
+    return sum(max(math.ceil(len(part) / per_line), 1) for part in str(text).split("\n"))
+
+
+def fit_row(sheet, row: int, texts: list[str], widths: list[float], most: int = 20) -> None:
+    """Set a row tall enough for its wrapped text; applications do not do it for us on load."""
+    lines = max((lines_needed(t, w) for t, w in zip(texts, widths) if t), default=1)
+    sheet.set_row(row, LINE_HEIGHT * min(max(lines, 1), most) + 2)
