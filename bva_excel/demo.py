@@ -89,7 +89,7 @@ def _sample_answer(ref: str, reviewer_id: str, rng: random.Random, truth: dict[s
     if rng.random() < 0.04:
         return "", "", ""  # not answered
     # R05 marks harder than colleagues, and anyone may see things a step differently.
-    level = truth[ref] + (1 if reviewer_id == "R05" else 0) + rng.choice([0] * 8 + [1, -1])
+    level = truth[ref] + (1 if reviewer_id == "R05" and rng.random() < 0.6 else 0) + rng.choice([0] * 8 + [1, -1])
     level = max(level, 0)
     rating = LEVELS[min(level, len(LEVELS) - 1)]
     commentary = f"The statement is fair: {rng.choice(STRENGTHS)}."
@@ -109,10 +109,10 @@ def fill_return(source: Path, target: Path, answers: dict[str, tuple[str, str, s
     for row in range(2, sheet.max_row + 1):
         ref = sheet.cell(row, headers["Ref"]).value
         if ref in answers:
-            rating, commentary, gaps = answers[ref]
-            sheet.cell(row, headers["Score"], rating or None)
-            sheet.cell(row, headers["Commentary"], commentary or None)
-            sheet.cell(row, headers["Gaps and areas to address"], gaps or None)
+            for header, text in zip(["Score", "Commentary", "Gaps and areas to address"], answers[ref]):
+                cell = sheet.cell(row, headers[header], text or None)
+                if text:
+                    cell.data_type = "s"  # typed text stays text, even '=...'
     workbook.save(target)
 
 
@@ -127,7 +127,7 @@ def run_demo(folder: Path, seed: int = 2024) -> DemoResult:
     for ref, reviewer_ids in generation.allocation.items():
         for reviewer_id in reviewer_ids:
             refs_by_reviewer.setdefault(reviewer_id, []).append(ref)
-    truth = {ref: rng.choice([0, 1, 1, 1, 1, 1, 1, 2, 2, 3]) for ref in generation.allocation}
+    truth = {ref: rng.choice([0, 1, 1, 1, 1, 1, 1, 1, 2, 3]) for ref in generation.allocation}
     stamp = dt.datetime.now().timestamp() - 3600
     returned = 0
     for index, (reviewer_id, path) in enumerate(generation.files.items()):

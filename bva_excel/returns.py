@@ -112,7 +112,7 @@ def read_return(path: Path, framework: Framework, assessment_id: str, secret: by
     reading.identity = identity
     if framework.reviewer(identity.reviewer_id) is None:
         reading.problems.append(problem("RETURN_REVIEWER_REMOVED", file, reviewer=identity.reviewer_id))
-    table = read_table(workbook, file, REVIEW_SHEET, RETURN_HEADERS, reading.problems)
+    table = read_table(workbook, file, REVIEW_SHEET, RETURN_HEADERS, reading.problems, blank_headers_allowed=True)
     if table is None:
         return reading
     issued = set(identity.refs)

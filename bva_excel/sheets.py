@@ -94,8 +94,12 @@ def sheet_rows(workbook: CalamineWorkbook, name: str) -> list[list]:
 
 
 def read_table(workbook: CalamineWorkbook, file: str, sheet: str, required: list[str],
-               problems: list[Problem]) -> Table | None:
-    """Read `sheet` with its headers in row 1; missing sheet or headers are added to `problems`."""
+               problems: list[Problem], blank_headers_allowed: bool = False) -> Table | None:
+    """Read `sheet` with its headers in row 1; missing sheet or headers are added to `problems`.
+
+    A blank header between named ones is an error unless `blank_headers_allowed` (a column someone
+    inserted into a return is harmless; in the framework it is a sign of a lost header).
+    """
     if sheet not in workbook.sheet_names:
         problems.append(problem("SHEET_MISSING", file, name=sheet,
                                 hint=suggest(sheet, workbook.sheet_names)))
@@ -107,7 +111,8 @@ def read_table(workbook: CalamineWorkbook, file: str, sheet: str, required: list
     for col, value in enumerate(header[: last_named + 1]):
         label = normalise_label(cell_text(value))
         if not label:
-            problems.append(problem("HEADER_BLANK", file, sheet, a1(0, col)))
+            if not blank_headers_allowed:
+                problems.append(problem("HEADER_BLANK", file, sheet, a1(0, col)))
         elif label in columns:
             problems.append(problem("HEADER_DUPLICATE", file, sheet, a1(0, col),
                                     name=cell_text(value).strip(), other=a1(0, columns[label])))

@@ -1,0 +1,136 @@
+"""The bva command end to end: exit codes, messages and the next step, as an officer sees them."""
+
+import json
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+
+from bva_excel import __version__
+from bva_excel.cli import cli
+from conftest import answer
+
+
+def run(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+
+
+def test_version():
+    result = run("--version")
+    assert (result.exit_code, result.output) == (0, f"bva, version {__version__}\n")
+
+
+@pytest.mark.parametrize("command", sorted(cli.commands))
+def test_every_command_has_help_with_an_example(command):
+    result = run(command, "--help")
+    assert result.exit_code == 0
+    assert cli.commands[command].help
+    assert "Example: bva " in result.output
+
+
+def test_the_whole_loop_through_the_cli(tmp_path, framework_file):
+    folder = tmp_path / "BV 2026 — Süd"
+    created = run("new", folder, "--template", framework_file, "--title", "Test exercise")
+    assert created.exit_code == 0, created.output
+    assert "6 characteristics in 5 themes" in created.output
+    assert f'Next: fill in {folder / "assessment.xlsx"}' in created.output
+
+    generated = run("generate", folder, "--deadline", "18/12/2026")
+    assert generated.exit_code == 0, generated.output
+    assert "  L001    R01, R03  (listed)" in generated.output
+    assert "Wrote 3 reviewer workbooks" in generated.output
+    outbox = sorted((folder / "outbox").iterdir())
+    assert [p.name for p in outbox] == ["BV review R01 Ann Lee.xlsx", "BV review R02 Bob Stone.xlsx",
+                                        "BV review R03 Cai Wyn.xlsx"]
+
+    answer(outbox[0], folder / "inbox" / "RE_ BV return (2).xlsx", {"L001": ("Dark green", "Yes")})
+    answer(outbox[1], folder / "inbox" / "Bob.xlsx", {"CI001": ("Ambr", "No")})
+    ingested = run("ingest", folder)
+    assert ingested.exit_code == 1
+    lines = ingested.output.splitlines()
+    assert "accepted   RE_ BV return (2).xlsx  (R01 Ann Lee, answered 1/" in ingested.output
+    assert "rejected   Bob.xlsx  (R02 Bob Stone, answered 0/" in ingested.output
+    assert ("  error: Bob.xlsx, sheet 'Review', cell F2: 'Ambr' is not a rating on the scale (did you mean "
+            "'Amber'?). Choose one of: Dark green, Light green, Yellow, Amber, Red, Grey.") in lines
+    assert "1 accepted, 1 rejected, 0 already ingested, 0 skipped." in lines
+
+    reported = run("report", folder)
+    assert reported.exit_code == 0, reported.output
+    assert f"Wrote {folder / 'report.xlsx'}: 1 of 6 characteristics scored" in reported.output
+    scores = openpyxl.load_workbook(folder / "report.xlsx")["Scores"]
+    assert [c.value for c in scores[4]][:4] == ["L001", "Leadership", "Clear vision", "Dark green"]
+
+
+def test_ingest_json_reports_every_file(tmp_path, generated):
+    assessment, generation = generated
+    answer(generation.files["R01"], assessment.inbox / "a.xlsx", {})
+    (assessment.inbox / "b.xlsx").write_bytes(b"")
+    result = run("ingest", assessment.folder, "--json")
+    assert result.exit_code == 1
+    data = json.loads(result.output)
+    assert data["valid"] is False
+    by_name = {f["file"]: f for f in data["files"]}
+    assert by_name["a.xlsx"]["status"] == "accepted"
+    assert by_name["b.xlsx"]["problems"][0]["code"] == "RETURN_UNREADABLE"
+
+
+def test_new_never_overwrites_an_assessment(assessment):
+    before = assessment.workbook.read_bytes()
+    result = run("new", assessment.folder)
+    assert result.exit_code == 1
+    assert result.output == (f"error: {assessment.folder}: an assessment already exists here. Choose another "
+                             "folder; an assessment is never overwritten.\n")
+    assert assessment.workbook.read_bytes() == before
+
+
+def test_a_folder_that_is_not_an_assessment(tmp_path):
+    result = run("report", tmp_path)
+    assert result.exit_code == 1
+    assert result.output == (f"error: {tmp_path}: this folder is not an assessment (no assessment.xlsx). "
+                             f"Create one with: bva new {tmp_path}\n")
+
+
+def test_generate_reports_a_broken_framework_with_every_cell(assessment):
+    workbook = openpyxl.load_workbook(assessment.workbook)
+    sheet = workbook["Characteristics"]
+    sheet["A3"] = "CI001"
+    sheet["B4"] = "Nonsense"
+    workbook.save(assessment.workbook)
+    result = run("generate", assessment.folder)
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        "error: assessment.xlsx, sheet 'Characteristics', cell A3: ref CI001 is listed twice (also at A2). "
+        "Give each characteristic its own ref.",
+        "error: assessment.xlsx, sheet 'Characteristics', cell B4: theme 'Nonsense' is not one of the seven "
+        "Best Value themes. Use one of: Continuous improvement, Leadership, Governance, Culture, Use of "
+        "resources, Service delivery, Partnerships and community engagement."]
+
+
+def test_usage_errors_exit_2(assessment):
+    assert run("generate", assessment.folder, "--per-characteristic", "0").exit_code == 2
+    assert run("generate", assessment.folder, "--deadline", "next week").exit_code == 2
+
+
+def test_report_before_generate_is_still_a_report(assessment):
+    result = run("report", assessment.folder)
+    assert result.exit_code == 0
+    assert "0 of 6 characteristics scored" in result.output
+
+
+def test_demo_runs_the_whole_loop_and_exits_0(tmp_path):
+    folder = tmp_path / "demo assessment"
+    result = run("demo", folder)
+    assert result.exit_code == 0, result.output
+    assert "rejected   RE_ BV return" in result.output
+    assert "'Ambr' is not a rating on the scale (did you mean 'Amber'?)" in result.output
+    workbook = openpyxl.load_workbook(folder / "report.xlsx")
+    returns = {row[0]: row[4] for row in workbook["Returns"].iter_rows(min_row=2, values_only=True)}
+    assert sorted(returns.values()) == ["accepted"] * 6 + ["rejected", "superseded"]
+    summary = [row for row in workbook["Summary"].iter_rows(values_only=True) if row[0]]
+    assert any(row[0] == "R08 Mark Ellis" and row[3] == "Outstanding" for row in summary)
+    scores = openpyxl.load_workbook(folder / "report.xlsx", data_only=True)["Scores"]
+    finals = [row[6] for row in scores.iter_rows(min_row=2, values_only=True)]
+    assert len(finals) == 73
+    scored = [f for f in finals if f]
+    assert max(set(scored), key=scored.count) == "Light green"  # the usual majority colour
+    assert "Grey" in finals

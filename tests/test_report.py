@@ -1,0 +1,153 @@
+"""report.xlsx: every score traceable, reviewers' text exact, human edits kept, written whole."""
+
+import openpyxl
+import pytest
+
+from bva_excel.errors import BvaError
+from bva_excel.inbox import ingest
+from bva_excel.report import write_report
+from conftest import answer
+
+TRICKY = ["=SUM(A1:A3)", "+44 20 7946 0000", "-not a formula", "@risk", "=1/0", "Ünïcode ✓ 🙂\nline two",
+          "http://example.gov.uk/evidence", "0012"]
+
+
+def scores_by_ref(path):
+    sheet = openpyxl.load_workbook(path)["Scores"]
+    headers = [c.value for c in sheet[1]]
+    return {row[0]: dict(zip(headers, row)) for row in sheet.iter_rows(min_row=2, values_only=True)}
+
+
+@pytest.fixture
+def returned(generated):
+    """Every reviewer has returned: R01 scores L001 Dark green, R03 scores it Amber."""
+    assessment, generation = generated
+    for reviewer_id, path in generation.files.items():
+        refs = [ref for ref, ids in generation.allocation.items() if reviewer_id in ids]
+        answers = {ref: ("Light green", f"{reviewer_id} on {ref}", "") for ref in refs}
+        if "L001" in answers:
+            answers["L001"] = ("Dark green", "Strong", "") if reviewer_id == "R01" else ("Amber", "Weak", "No plan")
+        answer(path, assessment.inbox / f"{reviewer_id}.xlsx", answers)
+    ingest(assessment)
+    return assessment, generation
+
+
+def test_report_has_the_contract_sheets(returned):
+    assessment, _ = returned
+    result = write_report(assessment)
+    workbook = openpyxl.load_workbook(result.path)
+    assert workbook.sheetnames == ["Summary", "Scores", "Heat map", "Action plan", "Responses", "Returns", "Scale"]
+    action_headers = [c.value for c in workbook["Action plan"][1]]
+    assert action_headers == ["Action ID", "Ref", "Theme", "Characteristic", "Score", "Gap identified", "Action",
+                              "Owner", "Service area", "Target date", "Status", "Progress update"]
+    returns = [c.value for c in workbook["Returns"][1]]
+    assert returns == ["File", "SHA-256", "Reviewer", "Received", "Status", "Problems"]
+
+
+def test_scores_consolidate_with_the_lower_median_and_trace_each_reviewer(returned):
+    assessment, _ = returned
+    result = write_report(assessment)
+    l001 = scores_by_ref(result.path)["L001"]
+    assert l001["Consolidated score"] == "Amber"  # Dark green vs Amber: the lower middle
+    assert (l001["Reviewer 1"], l001["Score 1"], l001["Commentary 1"]) == ("R01 Ann Lee", "Dark green", "Strong")
+    assert (l001["Reviewer 2"], l001["Score 2"], l001["Gaps 2"]) == ("R03 Cai Wyn", "Amber", "No plan")
+    responses = openpyxl.load_workbook(result.path)["Responses"]
+    traced = [row for row in responses.iter_rows(min_row=2, values_only=True) if row[0] == "L001"]
+    assert [(r[1], r[3], r[6], r[7]) for r in traced] == [("R01", "Dark green", "R01.xlsx", "Review"),
+                                                          ("R03", "Amber", "R03.xlsx", "Review")]
+
+
+def test_final_score_is_a_live_formula_with_the_right_cached_value(returned):
+    assessment, _ = returned
+    result = write_report(assessment)
+    sheet = openpyxl.load_workbook(result.path)["Scores"]
+    assert sheet["G2"].data_type == "f"
+    assert sheet["G2"].value == '=IF(COUNTIF(Scale!$A$2:$A$7,E2)>0,E2,D2)'
+    cached = openpyxl.load_workbook(result.path, data_only=True)["Scores"]
+    assert cached["G2"].value == cached["D2"].value == "Light green"
+
+
+def test_heat_map_tiles_are_grouped_by_theme_and_conditionally_coloured(returned):
+    assessment, _ = returned
+    sheet = openpyxl.load_workbook(write_report(assessment).path)["Heat map"]
+    rows = {row[0]: [v for v in row[1:] if v] for row in sheet.iter_rows(min_row=5, max_row=9, values_only=True)}
+    assert rows["Continuous improvement"] == ["CI001", "CI002"]
+    assert rows["Service delivery"] == ["SD001"]
+    rules = [rule for cf in sheet.conditional_formatting for rule in cf.rules]
+    assert len(rules) == 6
+    assert 'MATCH(B5,Scores!$A$2:$A$7,0))="Dark green"' in rules[0].formula[0]
+
+
+def test_action_plan_lists_low_scores_and_listed_gaps(returned):
+    assessment, _ = returned
+    sheet = openpyxl.load_workbook(write_report(assessment).path)["Action plan"]
+    rows = [row for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert [(r[0], r[4], r[5]) for r in rows] == [("ACT-L001", "Amber", "R03: No plan")]
+
+
+def test_reviewers_text_reaches_the_report_exactly_as_text(generated):
+    assessment, generation = generated
+    refs = [ref for ref, ids in generation.allocation.items() if "R01" in ids]
+    answers = {ref: ("Yellow", TRICKY[i % len(TRICKY)], TRICKY[(i + 1) % len(TRICKY)]) for i, ref in enumerate(refs)}
+    answer(generation.files["R01"], assessment.inbox / "r.xlsx", answers)
+    assert ingest(assessment).valid
+    path = write_report(assessment).path
+    scores = scores_by_ref(path)
+    sheet = openpyxl.load_workbook(path)["Scores"]
+    assert all(cell.data_type != "f" for row in sheet.iter_rows(min_row=2) for cell in row[7:])
+    for ref, (_, commentary, gaps) in answers.items():
+        row = scores[ref]
+        slot = 1 if row["Reviewer 1"].startswith("R01") else 2
+        assert row[f"Commentary {slot}"] == commentary
+        assert row[f"Gaps {slot}"] == gaps
+
+
+def test_moderation_and_actions_typed_into_the_report_are_kept(returned):
+    assessment, _ = returned
+    path = write_report(assessment).path
+    workbook = openpyxl.load_workbook(path)
+    scores = workbook["Scores"]
+    row = next(r for r in scores.iter_rows(min_row=2) if r[0].value == "L001")
+    row[4].value, row[5].value = " yellow ", "Evidence of a plan seen at moderation"
+    ci001 = next(r for r in scores.iter_rows(min_row=2) if r[0].value == "CI001")
+    ci001[6].value = "Dark green"  # a senior officer types over the formula
+    plan = workbook["Action plan"]
+    plan["G2"], plan["H2"], plan["K2"] = "Write the delivery plan", "Head of Policy", "In progress"
+    workbook.save(path)
+    result = write_report(assessment)
+    assert result.decisions["L001"].final == "Yellow"
+    assert result.decisions["CI001"].final == "Dark green"
+    again = scores_by_ref(result.path)
+    assert (again["L001"]["Moderated score"], again["L001"]["Moderation note"]) == (
+        "Yellow", "Evidence of a plan seen at moderation")
+    assert again["CI001"]["Final score"] == "Dark green"
+    plan = openpyxl.load_workbook(result.path)["Action plan"]
+    assert [plan["A2"].value, plan["E2"].value, plan["G2"].value, plan["H2"].value, plan["K2"].value] == [
+        "ACT-L001", "Yellow", "Write the delivery plan", "Head of Policy", "In progress"]
+
+
+def test_an_invalid_moderated_score_is_a_warning_and_the_consolidated_score_stands(returned):
+    assessment, _ = returned
+    path = write_report(assessment).path
+    workbook = openpyxl.load_workbook(path)
+    workbook["Scores"]["E2"] = "Greeen"
+    workbook.save(path)
+    result = write_report(assessment)
+    [warning] = result.warnings
+    assert warning.code == "MODERATED_SCORE_INVALID"
+    assert result.decisions["CI001"].final == "Light green"
+    assert scores_by_ref(result.path)["CI001"]["Moderated score"] == "Greeen"  # kept as typed
+
+
+def test_a_report_open_in_excel_is_not_replaced(returned):
+    assessment, _ = returned
+    path = write_report(assessment).path
+    before = path.read_bytes()
+    lock = path.with_name("~$report.xlsx")
+    lock.write_bytes(b"owner")
+    with pytest.raises(BvaError) as caught:
+        write_report(assessment)
+    assert caught.value.problems[0].code == "FILE_BUSY"
+    assert "Close it in Excel or LibreOffice" in str(caught.value)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in path.parent.iterdir() if p.name.endswith(".tmp")) == []

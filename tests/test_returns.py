@@ -1,0 +1,135 @@
+"""Reading one return: by header name and ref, every problem with its file, sheet and cell."""
+
+import openpyxl
+import pytest
+
+from bva_excel.assessment import create_assessment
+from bva_excel.identity import IDENTITY_SHEET
+from bva_excel.returns import parse_rating, read_return
+from bva_excel.reviewer_workbook import generate
+from conftest import answer
+
+
+def read(assessment, path):
+    return read_return(path, assessment.framework(), assessment.assessment_id, assessment.secret(),
+                       {i["issue_id"] for i in assessment.issues()})
+
+
+def refs_of(generation, reviewer_id):
+    return [ref for ref, ids in generation.allocation.items() if reviewer_id in ids]
+
+
+@pytest.mark.parametrize("typed, expected", [
+    (" light GREEN ", "Light green"), ("AMBER", "Amber"), ("Dark  green", "Dark green"), ("grey", "Grey"),
+    ("", ""), (None, ""), ("   ", "")])
+def test_ratings_are_accepted_in_any_case_and_spacing(framework_file, typed, expected):
+    from bva_excel.framework import load_framework
+
+    assert parse_rating(load_framework(framework_file).scale, typed) == (expected, "")
+
+
+def test_a_filled_return_gives_every_answer_with_its_cell(generated, tmp_path):
+    assessment, generation = generated
+    refs = refs_of(generation, "R01")
+    path = answer(generation.files["R01"], tmp_path / "r.xlsx",
+                  {refs[0]: (" light GREEN ", "Good.\nSecond line", "None"), refs[1]: ("", "Cannot judge", "")})
+    reading = read(assessment, path)
+    assert reading.accepted and reading.problems == []
+    assert reading.answered == 1
+    by_ref = {r.ref: r for r in reading.responses}
+    assert list(by_ref) == refs  # every issued row, answered or not
+    first, second = by_ref[refs[0]], by_ref[refs[1]]
+    assert (first.ref, first.rating, first.commentary, first.gaps, first.cell) == (
+        refs[0], "Light green", "Good.\nSecond line", "None", "F2")
+    assert (second.rating, second.commentary) == ("", "Cannot judge")  # blank is not answered, never zero
+
+
+def test_an_invalid_score_names_file_sheet_cell_and_suggests(generated, tmp_path):
+    assessment, generation = generated
+    refs = refs_of(generation, "R02")
+    path = answer(generation.files["R02"], tmp_path / "RE_ BV return (2).xlsx", {refs[-1]: ("Ambr",)})
+    reading = read(assessment, path)
+    assert not reading.accepted
+    [problem] = reading.problems
+    assert problem.code == "SCORE_INVALID"
+    assert str(problem) == (f"RE_ BV return (2).xlsx, sheet 'Review', cell F{len(refs) + 1}: 'Ambr' is not a "
+                            "rating on the scale (did you mean 'Amber'?). Choose one of: Dark green, Light green, "
+                            "Yellow, Amber, Red, Grey.")
+
+
+def test_a_number_instead_of_a_rating_is_explained(generated, tmp_path):
+    assessment, generation = generated
+    ref = refs_of(generation, "R03")[0]
+    path = answer(generation.files["R03"], tmp_path / "r.xlsx", {})
+    workbook = openpyxl.load_workbook(path)
+    workbook["Review"]["F2"] = 4
+    workbook.save(path)
+    [problem] = read(assessment, path).problems
+    assert problem.code == "SCORE_INVALID" and problem.cell == "F2"
+    assert "did you mean 'Light green', whose value is 4?" in str(problem)
+    assert ref
+
+
+def test_columns_are_matched_by_header_not_position(generated, tmp_path):
+    assessment, generation = generated
+    refs = refs_of(generation, "R01")
+    path = answer(generation.files["R01"], tmp_path / "r.xlsx", {refs[0]: ("Yellow", "Moved", "")})
+    workbook = openpyxl.load_workbook(path)
+    workbook["Review"].insert_cols(1)
+    workbook.save(path)
+    reading = read(assessment, path)
+    assert reading.accepted
+    assert (reading.responses[0].rating, reading.responses[0].cell) == ("Yellow", "G2")
+    assert [p.code for p in reading.problems] == []
+
+
+def test_an_edited_identity_is_refused(generated, tmp_path):
+    assessment, generation = generated
+    path = answer(generation.files["R01"], tmp_path / "r.xlsx", {})
+    workbook = openpyxl.load_workbook(path)
+    hidden = workbook[IDENTITY_SHEET]
+    for row in hidden.iter_rows():
+        if row[0].value == "reviewer_id":
+            row[1].value = "R02"
+    workbook.save(path)
+    reading = read(assessment, path)
+    assert [p.code for p in reading.problems] == ["RETURN_TAMPERED"]
+    assert not reading.accepted
+
+
+def test_a_workbook_from_another_assessment_is_refused(generated, tmp_path, framework_file):
+    assessment, _ = generated
+    other = create_assessment(tmp_path / "other", framework_file)
+    other_file = generate(other).files["R01"]
+    [problem] = read(assessment, other_file).problems
+    assert problem.code == "RETURN_OTHER_ASSESSMENT"
+    assert other.assessment_id in str(problem) and assessment.assessment_id in str(problem)
+
+
+def test_the_template_is_not_a_return(generated, framework_file):
+    assessment, _ = generated
+    [problem] = read(assessment, framework_file).problems
+    assert problem.code == "RETURN_NOT_ISSUED"
+
+
+def test_a_ref_added_or_duplicated_is_an_error(generated, tmp_path):
+    assessment, generation = generated
+    refs = refs_of(generation, "R01")
+    path = answer(generation.files["R01"], tmp_path / "r.xlsx", {})
+    workbook = openpyxl.load_workbook(path)
+    sheet = workbook["Review"]
+    sheet.append(["SD001", "", "", "", "", "Amber"])  # not issued to R01 (R01 has no SD001)
+    sheet.append([refs[0], "", "", "", "", "Amber"])
+    workbook.save(path)
+    problems = {(p.code, p.cell) for p in read(assessment, path).problems}
+    last = len(refs) + 3
+    assert ("RETURN_DUPLICATE_ROW", f"A{last}") in problems
+    assert "SD001" not in refs and ("RETURN_REF_NOT_ISSUED", f"A{last - 1}") in problems
+
+
+def test_an_unreadable_file_is_a_clear_error(generated, tmp_path):
+    assessment, _ = generated
+    path = tmp_path / "scan.xlsx"
+    path.write_bytes(b"%PDF-1.4 not a workbook")
+    [problem] = read(assessment, path).problems
+    assert problem.code == "RETURN_UNREADABLE" and problem.file == "scan.xlsx"
