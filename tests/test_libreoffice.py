@@ -1,0 +1,250 @@
+"""A real spreadsheet application as the client: LibreOffice opens, fills and saves our workbooks.
+
+These tests skip only where LibreOffice is truly absent on a developer's machine; CI sets
+BVA_REQUIRE_LIBREOFFICE=1, which turns a missing LibreOffice into a failure.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from bva_excel.inbox import current_returns, ingest
+from bva_excel.report import write_report
+from bva_excel.reviewer_workbook import REVIEW_HEADERS
+
+pytestmark = pytest.mark.libreoffice
+
+ROOT = Path(__file__).resolve().parents[1]
+DRIVER = Path(__file__).resolve().parent / "libreoffice" / "uno_driver.py"
+SYSTEM_PYTHON = shutil.which("python3", path=os.defpath)
+SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
+RATINGS = ["Dark green", "Light green", "Yellow", "Amber", "Red", "Grey"]
+
+
+def missing_parts() -> str:
+    if not SOFFICE:
+        return "soffice is not installed (apt-get install libreoffice-calc-nogui)"
+    if not SYSTEM_PYTHON or subprocess.run([SYSTEM_PYTHON, "-c", "import uno"], capture_output=True).returncode:
+        return "the system python3 cannot import uno (apt-get install python3-uno)"
+    return ""
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Office:
+    """One headless LibreOffice for the session, with its own profile."""
+
+    def __init__(self, profile: Path):
+        self.profile = profile
+        self.port = free_port()
+        self.process = subprocess.Popen(
+            [SOFFICE, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore",
+             "--nologo", "--nodefault", f"--accept=socket,host=127.0.0.1,port={self.port};urp;"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return
+            time.sleep(0.3)
+        self.stop()
+        raise RuntimeError("LibreOffice did not start listening within 90 s")
+
+    def run(self, **job) -> dict:
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False, encoding="utf-8") as handle:
+            json.dump({k: str(v) if isinstance(v, Path) else v for k, v in job.items()}, handle)
+        try:
+            done = subprocess.run([SYSTEM_PYTHON, str(DRIVER), str(self.port), handle.name],
+                                  capture_output=True, text=True, timeout=180)
+        finally:
+            os.unlink(handle.name)
+        result = json.loads(done.stdout or '{"ok": false, "error": %s}' % json.dumps(done.stderr))
+        assert result["ok"], result["error"]
+        return result
+
+    def stop(self):
+        self.process.terminate()
+        try:
+            self.process.wait(20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def convert(source: Path, to: str, outdir: Path, profile: Path) -> Path:
+    """`soffice --convert-to`, as an officer's 'Save as' would do."""
+    outdir.mkdir(parents=True, exist_ok=True)
+    subprocess.run([SOFFICE, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore",
+                    "--convert-to", to, "--outdir", str(outdir), str(source)],
+                   check=True, capture_output=True, timeout=180)
+    return outdir / f"{source.stem}.{to.split(':')[0]}"
+
+
+@pytest.fixture(scope="session")
+def office(tmp_path_factory):
+    reason = missing_parts()
+    if reason:
+        if os.environ.get("BVA_REQUIRE_LIBREOFFICE"):
+            pytest.fail(f"LibreOffice is required here but {reason}")
+        pytest.skip(reason)
+    office = Office(tmp_path_factory.mktemp("lo-profile"))
+    yield office
+    office.stop()
+
+
+@pytest.fixture
+def convert_profile(tmp_path):
+    return tmp_path / "convert-profile"
+
+
+def column(header: str) -> str:
+    return "ABCDEFGH"[REVIEW_HEADERS.index(header)]
+
+
+def refs_of(generation, reviewer_id):
+    return [ref for ref, ids in generation.allocation.items() if reviewer_id in ids]
+
+
+def test_a_reviewer_fills_and_saves_in_libreoffice_and_bva_accepts_it(office, generated, tmp_path):
+    assessment, generation = generated
+    refs = refs_of(generation, "R01")
+    commentary = "Strong evidence — Ünïcode ✓, emoji 🙂,\nand a second line"
+    cells = {f"{column('Score')}2": "Light green", f"{column('Commentary')}2": commentary,
+             f"{column('Gaps and areas to address')}2": "=not a formula, just words",
+             f"{column('Score')}3": "Amber"}
+    saved = assessment.inbox / "RE_ BV return (LibreOffice).xlsx"
+    typed = office.run(op="fill", path=generation.files["R01"], out=saved, sheet="Review", cells=cells, via="api")
+    assert typed["typed"][f"{column('Score')}2"] == "Light green"
+    report = ingest(assessment)
+    assert [o.status for o in report.outcomes] == ["accepted"], [str(p) for o in report.outcomes for p in o.problems]
+    current = current_returns(assessment.ledger())["R01"]
+    answers = {r["ref"]: r for r in current["responses"]}
+    assert (answers[refs[0]]["rating"], answers[refs[0]]["commentary"], answers[refs[0]]["gaps"]) == (
+        "Light green", commentary, "=not a formula, just words")
+    assert answers[refs[1]]["rating"] == "Amber"
+    assert current["issue_id"] == next(i["issue_id"] for i in assessment.issues() if i["reviewer_id"] == "R01")
+
+
+def test_protection_holds_when_typing_in_the_application(office, generated, tmp_path):
+    _, generation = generated
+    original = openpyxl.load_workbook(generation.files["R02"])["Review"]
+    # Typed through the application's input path (not the API, which ignores protection). One refused
+    # cell per opened document: LibreOffice 7.4 headless crashes on a second refusal in a row.
+    cells = {"D2": "I rewrote the position statement", f"{column('Score')}2": "Yellow",
+             f"{column('Commentary')}2": "Typed through the user interface"}
+    typed = office.run(op="fill", path=generation.files["R02"], out=tmp_path / "a.xlsx", sheet="Review",
+                       cells=cells)["typed"]
+    assert typed["D2"] == original["D2"].value  # locked: the typing was refused
+    assert typed[f"{column('Score')}2"] == "Yellow"  # unlocked input cells take the typing
+    assert typed[f"{column('Commentary')}2"] == "Typed through the user interface"
+    typed = office.run(op="fill", path=generation.files["R02"], out=tmp_path / "b.xlsx", sheet="Review",
+                       cells={"A2": "XX999"})["typed"]
+    assert typed["A2"] == original["A2"].value
+
+
+def test_the_application_sees_the_locks_and_a_dropdown_of_exactly_the_scale(office, generated):
+    _, generation = generated
+    score = f"{column('Score')}2"
+    seen = office.run(op="inspect", path=generation.files["R03"], sheet="Review",
+                      cells=["A2", "D2", score, f"{column('Commentary')}2"])
+    assert seen["protected"] is True
+    assert seen["locked"] == {"A2": True, "D2": True, score: False, f"{column('Commentary')}2": False}
+    validation = seen["validation"][score]
+    assert validation["type"] == "LIST"
+    assert [item.strip('"') for item in validation["formula"].split(";")] == RATINGS
+
+
+@pytest.mark.parametrize("route", ["ods and back", "convert-to xlsx", "ods as it is"])
+def test_a_return_converted_by_libreoffice_still_ingests(office, generated, tmp_path, convert_profile, route):
+    assessment, generation = generated
+    refs = refs_of(generation, "R03")
+    filled = tmp_path / "filled.xlsx"
+    office.run(op="fill", path=generation.files["R03"], out=filled, sheet="Review", via="api",
+               cells={f"{column('Score')}2": "Dark green", f"{column('Commentary')}2": "Converted ✓"})
+    if route == "ods and back":
+        ods = convert(filled, "ods", tmp_path / "ods", convert_profile)
+        result = convert(ods, "xlsx", tmp_path / "back", convert_profile)
+    elif route == "convert-to xlsx":
+        result = convert(filled, "xlsx", tmp_path / "converted", convert_profile)
+    else:
+        result = convert(filled, "ods", tmp_path / "ods", convert_profile)
+    report = ingest(assessment, [result])
+    assert [o.status for o in report.outcomes] == ["accepted"], [str(p) for p in report.outcomes[0].problems]
+    answers = {r["ref"]: r for r in current_returns(assessment.ledger())["R03"]["responses"]}
+    assert (answers[refs[0]]["rating"], answers[refs[0]]["commentary"]) == ("Dark green", "Converted ✓")
+
+
+def text_cells(rows) -> set[tuple[int, int, str]]:
+    return {(r, c, v) for r, row in enumerate(rows) for c, v in enumerate(row) if isinstance(v, str) and v}
+
+
+def assert_opens_clean(office, path: Path) -> dict:
+    """No question asked on load, every text cell seen as written, recalculation changes nothing."""
+    from python_calamine import CalamineWorkbook
+
+    seen = office.run(op="open_clean", path=path)
+    assert seen["opened"], path.name
+    assert seen["requests"] == [], f"{path.name}: LibreOffice asked {seen['requests']}"
+    assert seen["changed"] == [], f"{path.name}: recalculation changed {seen['changed'][:5]}"
+    written = CalamineWorkbook.from_path(str(path))
+    assert seen["sheets"] == written.sheet_names
+    for name in written.sheet_names:
+        expected = text_cells(written.get_sheet_by_name(name).to_python(skip_empty_area=False))
+        assert text_cells(seen["values"][name]) == expected, f"{path.name}, sheet {name}: cells differ"
+    return seen
+
+
+def test_every_workbook_the_tool_writes_opens_clean_and_recalculates_to_its_cached_values(office, generated):
+    assessment, generation = generated
+    write_report(assessment)
+    for path in [*generation.files.values(), assessment.workbook, assessment.report,
+                 ROOT / "templates" / "assessment_template.xlsx"]:
+        assert_opens_clean(office, path)
+
+
+def test_the_demo_report_recalculates_to_its_cached_values(office, tmp_path):
+    from bva_excel.demo import run_demo
+
+    result = run_demo(tmp_path / "demo")
+    seen = assert_opens_clean(office, result.report.path)
+    assert "Heat map" in seen["sheets"]
+
+
+def test_the_open_clean_check_catches_a_stale_cached_value(office, tmp_path):
+    import xlsxwriter
+
+    stale = tmp_path / "stale.xlsx"
+    workbook = xlsxwriter.Workbook(str(stale))
+    workbook.add_worksheet().write_formula(0, 0, "=1+1", None, 0)
+    workbook.close()
+    with pytest.raises(AssertionError, match="recalculation changed"):
+        assert_opens_clean(office, stale)
+
+
+
+def test_render_script_draws_the_heat_map_and_action_plan(office, tmp_path):
+    from bva_excel.demo import run_demo
+
+    result = run_demo(tmp_path / "demo")
+    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "render.py"), str(result.report.path),
+                           "--out", str(tmp_path / "png")], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    pictures = [Path(line) for line in done.stdout.splitlines()]
+    assert any("heat-map" in p.name for p in pictures) and any("action-plan" in p.name for p in pictures)
+    for picture in pictures:
+        data = picture.read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000  # a page with content, not blank
