@@ -93,7 +93,8 @@ def new_assessment_id(today: dt.date) -> str:
     return f"BV-{today.year}-{secrets.token_hex(3).upper()}"
 
 
-def create_assessment(folder: Path, template: Path | None = None, title: str = "") -> Assessment:
+def create_assessment(folder: Path, template: Path | None = None, title: str = "",
+                      demo: bool = False) -> Assessment:
     """Create an assessment folder from a template; never touches an existing assessment."""
     import openpyxl
 
@@ -116,7 +117,7 @@ def create_assessment(folder: Path, template: Path | None = None, title: str = "
     (assessment.records / "secret").chmod(0o600)
     write_json(assessment.records / "assessment.json",
                {"assessment_id": assessment.assessment_id, "title": assessment.title,
-                "created": assessment.created, "tool_version": __version__})
+                "created": assessment.created, "tool_version": __version__, "demo": demo})
     workbook = openpyxl.load_workbook(template)
     about = workbook.create_sheet(ABOUT_SHEET, 0)
     for row in [("Title", assessment.title), ("Assessment ID", assessment.assessment_id),
@@ -128,6 +129,11 @@ def create_assessment(folder: Path, template: Path | None = None, title: str = "
     with replacing(assessment.workbook) as temp:
         workbook.save(temp)
     return assessment
+
+
+def is_demo(folder: Path) -> bool:
+    """True for a folder that `bva demo` made (and may therefore make again)."""
+    return read_json(Path(folder) / RECORDS / "assessment.json", {}).get("demo") is True
 
 
 def open_assessment(folder: Path) -> Assessment:

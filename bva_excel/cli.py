@@ -197,7 +197,8 @@ def report(folder, action_threshold):
 def demo(folder):
     """Run the whole exercise on the built-in template with sample data.
 
-    Creates FOLDER (default demo-assessment) with sample reviewers and position statements,
+    Creates FOLDER (default demo-assessment; an earlier demo there is made afresh, a real
+    assessment is never touched) with sample reviewers and position statements,
     generates the reviewer workbooks, simulates the returns (with disagreements, one reviewer
     late and one bad file), ingests them and writes the report.
 
@@ -206,6 +207,8 @@ def demo(folder):
     from bva_excel.demo import run_demo
 
     result = run_demo(folder)
+    if result.replaced:
+        click.echo(f"Replaced the earlier demo in {folder}")
     click.echo(f"Demo assessment {result.assessment.assessment_id} in {folder}")
     click.echo(f"  generated {result.generated} reviewer workbooks in {result.assessment.outbox}")
     click.echo(f"  simulated {result.returned} returns in {result.assessment.inbox}; ingest said:")

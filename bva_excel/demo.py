@@ -10,10 +10,11 @@ from __future__ import annotations
 import datetime as dt
 import os
 import random
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from bva_excel.assessment import Assessment, create_assessment
+from bva_excel.assessment import Assessment, create_assessment, is_demo
 from bva_excel.inbox import IngestReport, ingest
 from bva_excel.report import ReportResult, write_report
 from bva_excel.reviewer_workbook import REVIEW_SHEET, generate
@@ -54,6 +55,7 @@ class DemoResult:
     returned: int
     ingest: IngestReport
     report: ReportResult
+    replaced: bool = False  # an earlier demo in the folder was made afresh
 
 
 def fill_sample_framework(assessment: Assessment, rng: random.Random) -> None:
@@ -119,7 +121,11 @@ def fill_return(source: Path, target: Path, answers: dict[str, tuple[str, str, s
 def run_demo(folder: Path, seed: int = 2024) -> DemoResult:
     """Create, fill, generate, simulate returns, ingest and report, in `folder`."""
     rng = random.Random(seed)
-    assessment = create_assessment(Path(folder), title="Demo Borough Council: Best Value self-assessment")
+    folder = Path(folder)
+    replaced = is_demo(folder)
+    if replaced:  # an earlier demo, made by this command: make it afresh (a real assessment is refused)
+        shutil.rmtree(folder)
+    assessment = create_assessment(folder, title="Demo Borough Council: Best Value self-assessment", demo=True)
     fill_sample_framework(assessment, rng)
     generation = generate(assessment, per_characteristic=1, deadline=dt.date.today() + dt.timedelta(days=21),
                           pmo="bestvalue@example.gov.uk")
@@ -152,4 +158,4 @@ def run_demo(folder: Path, seed: int = 2024) -> DemoResult:
     (assessment.inbox / "Evidence pack.pdf").write_bytes(b"%PDF-1.4\n% sample attachment\n")
     ingested = ingest(assessment)
     report = write_report(assessment)
-    return DemoResult(assessment, len(generation.files), returned, ingested, report)
+    return DemoResult(assessment, len(generation.files), returned, ingested, report, replaced)

@@ -134,3 +134,16 @@ def test_demo_runs_the_whole_loop_and_exits_0(tmp_path):
     scored = [f for f in finals if f]
     assert max(set(scored), key=scored.count) == "Light green"  # the usual majority colour
     assert "Grey" in finals
+
+
+def test_demo_can_run_again_but_never_over_a_real_assessment(tmp_path, assessment):
+    folder = tmp_path / "demo"
+    assert run("demo", folder).exit_code == 0
+    again = run("demo", folder)
+    assert again.exit_code == 0
+    assert again.output.startswith(f"Replaced the earlier demo in {folder}\n")
+    before = assessment.workbook.read_bytes()
+    refused = run("demo", assessment.folder)
+    assert refused.exit_code == 1
+    assert "an assessment already exists here" in refused.output
+    assert assessment.workbook.read_bytes() == before
