@@ -166,13 +166,20 @@ def ingest(folder, paths, as_json):
     sys.exit(0 if report.valid else 1)
 
 
+THRESHOLD = click.option(
+    "--action-threshold", default=None, metavar="RATING",
+    help="A score at or below this rating needs an action and a justification "
+         "(default: the middle of the scale, Yellow on the default scale).")
+SPREAD = click.option("--spread", type=click.IntRange(min=1), default=2, show_default=True,
+                      help="Flag reviewers this many scale steps apart on one characteristic.")
+
+
 @cli.command()
 @click.argument("folder", type=EXISTING_FOLDER)
-@click.option("--action-threshold", default=None, metavar="RATING",
-              help="Put every characteristic scored at or below this rating on the action plan "
-                   "(default: the middle of the scale, Yellow on the default scale).")
-def report(folder, action_threshold):
-    """Write FOLDER/report.xlsx: Summary, Scores, Heat map, Action plan, Responses, Returns.
+@THRESHOLD
+@SPREAD
+def report(folder, action_threshold, spread):
+    """Write FOLDER/report.xlsx: Summary, Scores, Heat map, Action plan, Consistency, Responses, Returns.
 
     Moderated scores, notes and actions typed into an earlier report are kept.
 
@@ -182,14 +189,73 @@ def report(folder, action_threshold):
     from bva_excel.report import write_report
 
     assessment = open_assessment(folder)
-    result = write_report(assessment, action_threshold)
+    result = write_report(assessment, action_threshold, spread)
     for warning in result.warnings:
         show(warning)
+    open_findings = len(result.consistency.must_look)
+    if open_findings:
+        click.echo(f"{open_findings} consistency findings need a moderator's look: see the 'Consistency' sheet "
+                   f"or run bva check {_quote(folder)}")
     answered = sum(1 for d in result.decisions.values() if d.final)
     click.echo(f"Wrote {result.path}: {answered} of {len(result.decisions)} characteristics scored, "
                f"{result.actions} on the action plan.")
     click.echo(f"Next: open {result.path.name}; type moderated scores on 'Scores' and actions on "
                f"'Action plan', then run bva report {_quote(folder)} again to refresh (what you typed is kept).")
+
+
+@cli.command()
+@click.argument("folder", type=EXISTING_FOLDER)
+@click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
+@THRESHOLD
+@SPREAD
+def check(folder, as_json, action_threshold, spread):
+    """Find inconsistent scoring for the moderators, most serious first.
+
+    Disagreement between reviewers, reviewers harsher or kinder than colleagues, scores
+    that contradict their words, unanswered characteristics, and agreement overall
+    (Krippendorff's alpha). Findings on moderated characteristics show as resolved.
+    Exits 1 while anything needs a moderator's look.
+
+    Example: bva check "BV 2026" --spread 2
+    """
+    from bva_excel.assessment import open_assessment
+    from bva_excel.consistency import SEVERITIES, check as check_consistency
+    from bva_excel.report import check_threshold, gather
+
+    assessment = open_assessment(folder)
+    gathered = gather(assessment)
+    check_threshold(gathered.framework, action_threshold)
+    result = check_consistency(gathered.consolidation, gathered.decisions, gathered.issues, spread, action_threshold)
+    for warning in gathered.warnings:
+        show(warning, indent="")
+    if as_json:
+        click.echo(json.dumps({"must_look": len(result.must_look),
+                               "alpha": result.alpha.value, "alpha_reason": result.alpha.reason,
+                               "findings": [f.as_dict() for f in result.findings]}, indent=2, ensure_ascii=False))
+        sys.exit(1 if result.must_look else 0)
+    groups = [(severity.capitalize(), [f for f in result.findings if f.severity == severity and not f.resolved])
+              for severity in SEVERITIES] + [("Resolved by moderation", [f for f in result.findings if f.resolved])]
+    for title, findings in groups:
+        if not findings:
+            continue
+        click.echo(f"{title} ({len(findings)})")
+        for finding in findings:
+            place = f"{finding.ref:<7} " if finding.ref else (f"{finding.theme}: " if finding.theme else "")
+            who = f" [{', '.join(finding.reviewers)}]" if finding.reviewers else ""
+            click.echo(f"  {place}{finding.finding}{who}")
+            click.echo(f"      {finding.evidence}")
+            if finding.resolved:
+                click.echo(f"      resolved: {finding.resolved}")
+    counts = ", ".join(f"{sum(1 for f in result.findings if f.severity == s and not f.resolved)} {s}"
+                       for s in SEVERITIES[:3])
+    click.echo(f"{len(result.must_look)} findings need a moderator's look ({counts}); "
+               f"{sum(1 for f in result.findings if f.resolved)} resolved by moderation.")
+    if result.must_look:
+        click.echo("Next: moderate in report.xlsx ('Scores': Moderated score and Moderation note), "
+                   f"then run bva report {_quote(folder)} and bva check {_quote(folder)} again.")
+    else:
+        click.echo(f"Next: run bva report {_quote(folder)} for committee.")
+    sys.exit(1 if result.must_look else 0)
 
 
 @cli.command()
@@ -219,6 +285,8 @@ def demo(folder):
             if problem.severity == ERROR:
                 show(problem, indent="      ")
     click.echo(f"  wrote {result.report.path} ({result.report.actions} actions on the plan)")
+    click.echo(f"  {len(result.report.consistency.must_look)} findings need a moderator's look: see the "
+               f"'Consistency' sheet, or run bva check {_quote(folder)}")
     click.echo("The rejected file is part of the show: it has a typo in a score.")
     click.echo(f"Next: open {result.report.path} and look at 'Heat map' and 'Action plan'.")
 

@@ -79,7 +79,7 @@ def fill_sample_framework(assessment: Assessment, rng: random.Random) -> None:
         sheet.cell(row, headers["Evidence"], f"Evidence library items {ref}-1 to {ref}-{rng.randint(2, 6)}")
         sheet.cell(row, headers["Drafted by"], DRAFTERS[theme])
         if ref in DOUBLE_REVIEWED:
-            eligible = [r[0] for r in REVIEWERS if DRAFTERS[theme] not in (r[0], r[1]) and r[0] != "R08"]
+            eligible = [r[0] for r in REVIEWERS if DRAFTERS[theme] not in (r[0], r[1]) and r[0] not in ("R06", "R08")]
             sheet.cell(row, headers["Reviewers"], ", ".join(sorted(rng.sample(eligible, 2))))
     with replacing(assessment.workbook) as temp:
         workbook.save(temp)
@@ -91,7 +91,7 @@ def _sample_answer(ref: str, reviewer_id: str, rng: random.Random, truth: dict[s
     if rng.random() < 0.04:
         return "", "", ""  # not answered
     # R05 marks harder than colleagues, and anyone may see things a step differently.
-    level = truth[ref] + (1 if reviewer_id == "R05" and rng.random() < 0.6 else 0) + rng.choice([0] * 8 + [1, -1])
+    level = truth[ref] + (1 if reviewer_id == "R05" else 0) + rng.choice([0] * 8 + [1, -1])
     level = max(level, 0)
     rating = LEVELS[min(level, len(LEVELS) - 1)]
     commentary = f"The statement is fair: {rng.choice(STRENGTHS)}."
@@ -99,6 +99,21 @@ def _sample_answer(ref: str, reviewer_id: str, rng: random.Random, truth: dict[s
     if rating in ("Yellow", "Amber") and not gaps:
         gaps = rng.choice(GAPS).capitalize() + "."
     return rating, commentary, gaps
+
+
+def _add_quirks(answers: dict[str, dict[str, tuple]], allocation: dict[str, tuple[str, ...]]) -> None:
+    """What moderators meet in real returns: a wide disagreement, a top score that lists gaps,
+    an Amber with no justification and a Grey with no reason."""
+    first, second = allocation["SD006"]
+    answers[first]["SD006"] = ("Dark green", "Complaints are answered within target and reported quarterly.", "")
+    answers[second]["SD006"] = ("Amber", "Learning from complaints is not shared across services.",
+                                "No corporate lessons-learned log; ombudsman findings not reported to members.")
+    gaps_reviewer = next(r for r in ("R04", "R03", "R02") if r in answers and r not in (first, second))
+    ref = next(iter(answers[gaps_reviewer]))
+    answers[gaps_reviewer][ref] = ("Dark green", "Well evidenced.", "Some services have no improvement plan yet.")
+    last, first_ref = list(answers["R07"])[-1], list(answers["R07"])[0]
+    answers["R07"][last] = ("Amber", "", "")
+    answers["R07"][first_ref] = ("Grey", "", "")
 
 
 def fill_return(source: Path, target: Path, answers: dict[str, tuple[str, str, str]]) -> None:
@@ -136,10 +151,13 @@ def run_demo(folder: Path, seed: int = 2024) -> DemoResult:
     truth = {ref: rng.choice([0, 1, 1, 1, 1, 1, 1, 1, 2, 3]) for ref in generation.allocation}
     stamp = dt.datetime.now().timestamp() - 3600
     returned = 0
+    answers_by_reviewer = {reviewer_id: {ref: _sample_answer(ref, reviewer_id, rng, truth) for ref in refs}
+                           for reviewer_id, refs in refs_by_reviewer.items()}
+    _add_quirks(answers_by_reviewer, generation.allocation)
     for index, (reviewer_id, path) in enumerate(generation.files.items()):
         if reviewer_id == "R08":
             continue  # late: still outstanding
-        answers = {ref: _sample_answer(ref, reviewer_id, rng, truth) for ref in refs_by_reviewer[reviewer_id]}
+        answers = answers_by_reviewer[reviewer_id]
         name = f"RE_ BV return ({index + 1}).xlsx" if index % 2 else f"{path.stem} - completed.xlsx"
         if reviewer_id == "R06":
             first_ref = refs_by_reviewer[reviewer_id][0]

@@ -105,6 +105,8 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "REPORT_UNREADABLE": (ERROR, "the previous report cannot be read ({reason}), so the moderated scores and "
                           "actions typed into it cannot be kept",
                           "Repair it in Excel, or move it out of the folder if nothing typed in it matters."),
+    "THRESHOLD_UNKNOWN": (ERROR, "'{value}' is not a scored rating on the scale{hint}",
+                          "Choose one of: {ratings}."),
     "MODERATED_SCORE_INVALID": (WARNING, "the moderated score '{value}' for {ref} is not a rating on the scale{hint}",
                                 "Choose one of: {ratings}; until then the consolidated score is used."),
 }

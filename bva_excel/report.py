@@ -14,12 +14,14 @@ import xlsxwriter
 
 from bva_excel.action_plan import plan_actions, write_action_plan
 from bva_excel.assessment import Assessment
+from bva_excel.consistency import ConsistencyReport, check
 from bva_excel.consolidation import Consolidation, consolidate
 from bva_excel.errors import BvaError, Problem, problem
 from bva_excel.heatmap import write_heat_map
-from bva_excel.moderation import SCORES_SHEET, ScoreDecision, decide, read_previous_edits
+from bva_excel.framework import Framework
+from bva_excel.moderation import SCORES_SHEET, PreviousEdits, ScoreDecision, decide, read_previous_edits
 from bva_excel.reviewer_workbook import score_validation
-from bva_excel.sheets import column_letter
+from bva_excel.sheets import column_letter, suggest
 from bva_excel.storage import replacing
 from bva_excel.styles import add_rating_colours, fit_row, header_format, text_colour_on, workbook_options
 
@@ -35,12 +37,48 @@ RETURN_WIDTHS = [34, 20, 22, 19, 12, 80]
 RETURN_HEADERS = ["File", "SHA-256", "Reviewer", "Received", "Status", "Problems"]
 
 
+CONSISTENCY_HEADERS = ["Ref", "Theme", "Finding", "Severity", "Reviewers", "Evidence", "Status"]
+CONSISTENCY_WIDTHS = [8, 20, 40, 9, 14, 60, 40]
+
+
+@dataclass
+class Gathered:
+    """Everything the report and the checks are made from, read once."""
+
+    framework: Framework
+    consolidation: Consolidation
+    decisions: dict[str, ScoreDecision]
+    warnings: list[Problem]
+    edits: PreviousEdits
+    issues: list[dict]
+
+
 @dataclass
 class ReportResult:
     path: Path
     warnings: list[Problem]
     decisions: dict[str, ScoreDecision]
     actions: int
+    consistency: ConsistencyReport
+
+
+def gather(assessment: Assessment) -> Gathered:
+    """Read the framework, every current return and what was typed into the last report."""
+    framework = assessment.framework()
+    edits = read_previous_edits(assessment.report)
+    issues = assessment.issues()
+    consolidation = consolidate(framework, assessment.ledger(), issues)
+    consolidated = {c.ref: consolidation.consolidated(c.ref) for c in framework.characteristics}
+    decisions, warnings = decide(framework.scale, consolidated, edits, assessment.report.name)
+    return Gathered(framework, consolidation, decisions, warnings, edits, issues)
+
+
+def check_threshold(framework: Framework, threshold_name: str | None) -> None:
+    rating = framework.scale.find(threshold_name) if threshold_name else None
+    if threshold_name and (rating is None or not rating.scored):
+        raise BvaError(problem("THRESHOLD_UNKNOWN", value=threshold_name,
+                               hint=suggest(threshold_name, framework.scale.names),
+                               ratings=", ".join(r.name for r in framework.scale.scored)))
 
 
 def check_not_open(path: Path) -> None:
@@ -213,15 +251,36 @@ def _write_scale(workbook, formats, scale) -> None:
         sheet.write_string(row, 2, rating.meaning, formats["wrap"])
 
 
-def write_report(assessment: Assessment, threshold_name: str | None = None) -> ReportResult:
+def _write_consistency(workbook, formats, consistency: ConsistencyReport) -> None:
+    sheet = workbook.add_worksheet("Consistency")
+    _headers(sheet, CONSISTENCY_HEADERS, CONSISTENCY_WIDTHS, formats["header"])
+    colours = {"high": "#F8CBAD", "medium": "#FFE699", "low": "#DDEBF7", "info": "#EDEDED"}
+    for row, finding in enumerate(consistency.findings, start=1):
+        status = f"Resolved: {finding.resolved}" if finding.resolved else "Open"
+        values = [finding.ref, finding.theme, finding.finding, finding.severity, ", ".join(finding.reviewers),
+                  finding.evidence, status]
+        for col, value in enumerate(values):
+            fmt = formats["wrap"]
+            if col == 3 and not finding.resolved:
+                fmt = workbook.add_format({"text_wrap": True, "valign": "top", "bg_color": colours[finding.severity]})
+            sheet.write_string(row, col, value, fmt)
+        fit_row(sheet, row, values, CONSISTENCY_WIDTHS)
+    sheet.freeze_panes(1, 0)
+    sheet.autofilter(0, 0, max(len(consistency.findings), 1), len(CONSISTENCY_HEADERS) - 1)
+    sheet.set_landscape()
+    sheet.fit_to_pages(1, 0)
+    sheet.repeat_rows(0)
+
+
+def write_report(assessment: Assessment, threshold_name: str | None = None, spread: int = 2) -> ReportResult:
     """Consolidate everything ingested and write DIR/report.xlsx in one piece."""
-    framework = assessment.framework()
     path = assessment.report
     check_not_open(path)
-    edits = read_previous_edits(path)
-    consolidation = consolidate(framework, assessment.ledger(), assessment.issues())
-    consolidated = {c.ref: consolidation.consolidated(c.ref) for c in framework.characteristics}
-    decisions, warnings = decide(framework.scale, consolidated, edits, path.name)
+    gathered = gather(assessment)
+    framework, consolidation, decisions = gathered.framework, gathered.consolidation, gathered.decisions
+    check_threshold(framework, threshold_name)
+    edits, warnings = gathered.edits, gathered.warnings
+    consistency = check(consolidation, decisions, gathered.issues, spread, threshold_name)
     final = {ref: d.final for ref, d in decisions.items()}
     threshold = framework.scale.find(threshold_name) if threshold_name else framework.scale.action_threshold()
     actions = plan_actions(framework, final, consolidation.responses, threshold, edits.actions)
@@ -244,6 +303,7 @@ def write_report(assessment: Assessment, threshold_name: str | None = None) -> R
                 add_rating_colours(workbook, sheet, first_row, col, last_row, col, framework.scale)
 
             write_action_plan(workbook, actions, formats, colour_scores)
+            _write_consistency(workbook, formats, consistency)
             _write_responses(workbook, formats, consolidation)
             _write_returns(workbook, formats, consolidation)
             _write_scale(workbook, formats, framework.scale)
@@ -251,4 +311,4 @@ def write_report(assessment: Assessment, threshold_name: str | None = None) -> R
             workbook.close()
     except PermissionError as exc:
         raise BvaError(problem("FILE_BUSY", path, how=str(exc)))
-    return ReportResult(path, warnings, decisions, len(actions))
+    return ReportResult(path, warnings, decisions, len(actions), consistency)

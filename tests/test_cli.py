@@ -121,11 +121,15 @@ def test_demo_runs_the_whole_loop_and_exits_0(tmp_path):
     folder = tmp_path / "demo assessment"
     result = run("demo", folder)
     assert result.exit_code == 0, result.output
-    assert "rejected   RE_ BV return" in result.output
+    assert "    rejected   " in result.output
     assert "'Ambr' is not a rating on the scale (did you mean 'Amber'?)" in result.output
     workbook = openpyxl.load_workbook(folder / "report.xlsx")
     returns = {row[0]: row[4] for row in workbook["Returns"].iter_rows(min_row=2, values_only=True)}
     assert sorted(returns.values()) == ["accepted"] * 6 + ["rejected", "superseded"]
+    assert "findings need a moderator's look" in result.output
+    kinds = {row[2] for row in workbook["Consistency"].iter_rows(min_row=2, values_only=True)}
+    assert {"Reviewers are 3 scale steps apart", "Dark green although the reviewer lists gaps",
+            "Amber with no commentary to justify it", "Grey (not scored) with no reason given"} <= kinds
     summary = [row for row in workbook["Summary"].iter_rows(values_only=True) if row[0]]
     assert any(row[0] == "R08 Mark Ellis" and row[3] == "Outstanding" for row in summary)
     scores = openpyxl.load_workbook(folder / "report.xlsx", data_only=True)["Scores"]

@@ -1,0 +1,253 @@
+"""Findings for the moderators: where scoring is inconsistent, thin or incomplete.
+
+Takes the consolidated scores and the moderation decisions; returns plain findings, most serious
+first. A finding on a characteristic that has been moderated (a valid moderated score with a note,
+or a final score typed by a senior officer) is kept and shown as resolved.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from statistics import mean
+
+from bva_excel.agreement import Alpha, ordinal_alpha
+from bva_excel.consolidation import Consolidation, latest_issues
+from bva_excel.framework import Scale
+from bva_excel.moderation import ScoreDecision
+from bva_excel.returns import Response
+
+HIGH, MEDIUM, LOW, INFO = "high", "medium", "low", "info"
+SEVERITIES = (HIGH, MEDIUM, LOW, INFO)
+MIN_SHARED = 3  # shared characteristics needed to judge a reviewer against colleagues
+MIN_THEME_ITEMS = 5  # scores needed to judge a reviewer on themes alone
+OFFSET_STEPS = 0.75  # a mean offset this large, in scale steps, is worth a moderator's look
+NO_GAPS = {"", "none", "n/a", "na", "nil", "-", "no", "no gaps", "none identified", "nothing"}
+
+
+@dataclass
+class Finding:
+    kind: str  # stable code
+    severity: str
+    ref: str  # '' for a finding about a reviewer or the whole assessment
+    theme: str
+    finding: str
+    reviewers: tuple[str, ...] = ()
+    evidence: str = ""
+    resolved: str = ""  # how moderation resolved it; '' while open
+
+    @property
+    def must_look(self) -> bool:
+        return self.severity in (HIGH, MEDIUM) and not self.resolved
+
+    def as_dict(self) -> dict:
+        return {**asdict(self), "reviewers": list(self.reviewers)}
+
+
+@dataclass
+class ConsistencyReport:
+    findings: list[Finding]
+    alpha: Alpha
+    alpha_by_theme: dict[str, Alpha] = field(default_factory=dict)
+
+    @property
+    def must_look(self) -> list[Finding]:
+        return [f for f in self.findings if f.must_look]
+
+
+def lists_gaps(text: str) -> bool:
+    return " ".join(text.split()).strip(" .").casefold() not in NO_GAPS
+
+
+def _steps(scale: Scale) -> dict[str, int]:
+    """Scored rating -> its step on the scale, lowest 0."""
+    return {r.name: i for i, r in enumerate(reversed(scale.scored))}
+
+
+def _describe(responses: list[Response]) -> str:
+    return ", ".join(f"{r.reviewer_id} {r.rating or 'blank'}" for r in responses)
+
+
+def _quote(text: str, limit: int = 160) -> str:
+    flat = " ".join(text.split())
+    return f"'{flat[:limit]}{'…' if len(flat) > limit else ''}'"
+
+
+def _per_characteristic(consolidation: Consolidation, steps: dict[str, int], spread: int,
+                        threshold_step: int) -> list[Finding]:
+    findings = []
+    scale = consolidation.framework.scale
+    top = scale.scored[0].name
+    for characteristic in consolidation.framework.characteristics:
+        ref, theme = characteristic.ref, characteristic.theme.name
+        responses = consolidation.responses.get(ref, [])
+        scored = [r for r in responses if r.rating in steps]
+        unscored = [r for r in responses if r.rating and r.rating not in steps]
+        if len(scored) >= 2:
+            width = max(steps[r.rating] for r in scored) - min(steps[r.rating] for r in scored)
+            if width >= spread:
+                findings.append(Finding(
+                    "DISAGREEMENT", HIGH if width >= spread + 1 else MEDIUM, ref, theme,
+                    f"Reviewers are {width} scale steps apart", tuple(r.reviewer_id for r in scored),
+                    _describe(scored)))
+        if scored and unscored:
+            findings.append(Finding(
+                "GREY_VS_SCORE", MEDIUM, ref, theme,
+                f"{unscored[0].rating} (not scored) against a score: is this within officers' control?",
+                tuple(r.reviewer_id for r in scored + unscored), _describe(scored + unscored)))
+        for r in responses:
+            who = (r.reviewer_id,)
+            if r.rating == top and lists_gaps(r.gaps):
+                findings.append(Finding("TOP_SCORE_WITH_GAPS", MEDIUM, ref, theme,
+                                        f"{top} although the reviewer lists gaps", who,
+                                        f"{r.reviewer_id} {r.rating}; gaps: {_quote(r.gaps)}"))
+            if r.rating in steps and steps[r.rating] <= threshold_step:
+                if not r.commentary.strip():
+                    findings.append(Finding("LOW_SCORE_NO_COMMENTARY", MEDIUM, ref, theme,
+                                            f"{r.rating} with no commentary to justify it", who,
+                                            f"{r.reviewer_id} {r.rating}; commentary blank"))
+                if not lists_gaps(r.gaps):
+                    findings.append(Finding("LOW_SCORE_NO_GAPS", MEDIUM, ref, theme,
+                                            f"{r.rating} with no gaps or areas to address given", who,
+                                            f"{r.reviewer_id} {r.rating}; gaps: {_quote(r.gaps) if r.gaps.strip() else 'blank'}"))
+            if r.rating and r.rating not in steps and not r.commentary.strip():
+                findings.append(Finding("GREY_NO_REASON", MEDIUM, ref, theme,
+                                        f"{r.rating} (not scored) with no reason given", who,
+                                        f"{r.reviewer_id} {r.rating}; commentary blank"))
+    return findings
+
+
+def _incomplete(consolidation: Consolidation, issues: list[dict], decisions: dict[str, ScoreDecision]) -> list[Finding]:
+    findings = []
+    framework = consolidation.framework
+    answered = {(r.ref, r.reviewer_id) for rs in consolidation.responses.values() for r in rs if r.rating}
+    returned = {p.reviewer_id for p in consolidation.progress if p.received}
+    for reviewer_id, issue in latest_issues(issues).items():
+        refs = [ref for ref in issue["refs"] if framework.characteristic(ref)]
+        if reviewer_id not in returned:
+            findings.append(Finding("RETURN_OUTSTANDING", MEDIUM, "", "", f"No return yet from {reviewer_id}",
+                                    (reviewer_id,), f"{len(refs)} characteristics issued: {', '.join(refs)}"))
+            continue
+        for ref in refs:
+            if (ref, reviewer_id) not in answered:
+                findings.append(Finding("NOT_ANSWERED", LOW, ref, framework.characteristic(ref).theme.name,
+                                        f"Issued to {reviewer_id} but not answered", (reviewer_id,),
+                                        "score left blank or row missing in their current return"))
+    for characteristic in framework.characteristics:
+        if not decisions[characteristic.ref].final:
+            findings.append(Finding("NO_USABLE_SCORE", HIGH, characteristic.ref, characteristic.theme.name,
+                                    "No usable score: the heat map will show a blank", (),
+                                    _describe(consolidation.responses.get(characteristic.ref, [])) or "no responses"))
+    return findings
+
+
+def _shared_offsets(consolidation: Consolidation, steps: dict[str, int]) -> dict[str, tuple[float, int]]:
+    """reviewer -> (offset in steps, shared characteristics) from the characteristics scored by two or more.
+
+    Fits score = characteristic level + reviewer offset jointly (alternating means, offsets centred on
+    zero), so that a colleague of a harsh reviewer does not look lenient merely by sharing items.
+    """
+    items = {}
+    for ref, responses in consolidation.responses.items():
+        scores = [(r.reviewer_id, steps[r.rating]) for r in responses if r.rating in steps]
+        if len(scores) >= 2:
+            items[ref] = scores
+    reviewers = sorted({reviewer for scores in items.values() for reviewer, _ in scores})
+    if len(reviewers) < 2:
+        return {}
+    offset = dict.fromkeys(reviewers, 0.0)
+    for _ in range(100):
+        level = {ref: mean(step - offset[r] for r, step in scores) for ref, scores in items.items()}
+        offset = {r: mean(step - level[ref] for ref, scores in items.items() for who, step in scores if who == r)
+                  for r in reviewers}
+        centre = mean(offset.values())
+        offset = {r: value - centre for r, value in offset.items()}
+    # Centred offsets sum to zero, so a reviewer's distance from the mean of the others is k/(k-1) times theirs.
+    scale_up = len(reviewers) / (len(reviewers) - 1)
+    return {r: (offset[r] * scale_up, sum(1 for scores in items.values() for who, _ in scores if who == r))
+            for r in reviewers}
+
+
+def _reviewer_offsets(consolidation: Consolidation, steps: dict[str, int]) -> list[Finding]:
+    """Reviewers who sit consistently above or below colleagues, in scale steps."""
+    findings = []
+    scored = [r for rs in consolidation.responses.values() for r in rs if r.rating in steps]
+    theme_of = {c.ref: c.theme.name for c in consolidation.framework.characteristics}
+    shared = _shared_offsets(consolidation, steps)
+    for reviewer_id in sorted({r.reviewer_id for r in scored}):
+        offset, count = shared.get(reviewer_id, (0.0, 0))
+        if count >= MIN_SHARED:
+            basis = f"{count} characteristics scored by colleagues too"
+        else:
+            by_theme = {}
+            for r in (r for r in scored if r.reviewer_id == reviewer_id):
+                others = [steps[o.rating] for o in scored
+                          if o.reviewer_id != reviewer_id and theme_of[o.ref] == theme_of[r.ref]]
+                if len(others) >= 2:
+                    by_theme.setdefault(theme_of[r.ref], []).append(steps[r.rating] - mean(others))
+            differences = [d for ds in by_theme.values() for d in ds]
+            if len(differences) < MIN_THEME_ITEMS:
+                findings.append(Finding(
+                    "REVIEWER_TOO_LITTLE_DATA", INFO, "", "", f"Too little data to judge {reviewer_id}'s scoring",
+                    (reviewer_id,), f"{count} shared characteristics (need {MIN_SHARED}) and "
+                                    f"{len(differences)} scores on themes colleagues also scored (need {MIN_THEME_ITEMS})"))
+                continue
+            offset = mean(differences)
+            basis = (f"{len(differences)} scores compared with colleagues' on the same themes "
+                     f"({', '.join(sorted(by_theme))}), not the same characteristics")
+        if abs(offset) >= OFFSET_STEPS:
+            harsher = offset < 0
+            findings.append(Finding(
+                "REVIEWER_SEVERE" if harsher else "REVIEWER_LENIENT", MEDIUM, "", "",
+                f"{reviewer_id} scores {abs(offset):.1f} scale steps {'below' if harsher else 'above'} colleagues",
+                (reviewer_id,), f"mean offset {offset:+.2f} steps on {basis}"))
+    return findings
+
+
+def _agreement(consolidation: Consolidation, steps: dict[str, int]) -> tuple[Alpha, dict[str, Alpha]]:
+    scale = [name for name, _ in sorted(steps.items(), key=lambda item: item[1])]
+
+    def units(characteristics):
+        return [[r.rating if r.rating in steps else None for r in consolidation.responses.get(c.ref, [])]
+                for c in characteristics]
+
+    framework = consolidation.framework
+    overall = ordinal_alpha(units(framework.characteristics), scale)
+    by_theme = {t.name: ordinal_alpha(units([c for c in framework.characteristics if c.theme == t]), scale)
+                for t in framework.themes}
+    return overall, by_theme
+
+
+def _resolution(decision: ScoreDecision, scale: Scale) -> str:
+    if decision.final_typed:
+        return f"final score set to {decision.final} by a senior officer"
+    if scale.find(decision.moderated) and decision.note.strip():
+        return f"moderated to {decision.moderated}: {decision.note.strip()}"
+    return ""
+
+
+def check(consolidation: Consolidation, decisions: dict[str, ScoreDecision], issues: list[dict],
+          spread: int = 2, threshold_name: str | None = None) -> ConsistencyReport:
+    """Every finding, most serious first; findings on moderated characteristics marked resolved."""
+    scale = consolidation.framework.scale
+    steps = _steps(scale)
+    threshold = scale.find(threshold_name) if threshold_name else scale.action_threshold()
+    findings = (_per_characteristic(consolidation, steps, spread, steps[threshold.name])
+                + _incomplete(consolidation, issues, decisions) + _reviewer_offsets(consolidation, steps))
+    for ref, decision in decisions.items():
+        if scale.find(decision.moderated) and not decision.note.strip():
+            characteristic = consolidation.framework.characteristic(ref)
+            findings.append(Finding("MODERATED_WITHOUT_NOTE", MEDIUM, ref, characteristic.theme.name,
+                                    "Moderated score without a note saying why", (),
+                                    f"consolidated {decision.consolidated or 'blank'}, moderated {decision.moderated}"))
+    for finding in findings:
+        if finding.ref and finding.kind != "MODERATED_WITHOUT_NOTE":
+            finding.resolved = _resolution(decisions[finding.ref], scale)
+    overall, by_theme = _agreement(consolidation, steps)
+    findings.append(Finding("AGREEMENT", INFO, "", "All themes", "Agreement between reviewers (Krippendorff's "
+                            "alpha, ordinal)", (), overall.describe()))
+    for theme, alpha in by_theme.items():
+        findings.append(Finding("AGREEMENT", INFO, "", theme, "Agreement between reviewers (Krippendorff's "
+                                "alpha, ordinal)", (), alpha.describe()))
+    order = {c.ref: i for i, c in enumerate(consolidation.framework.characteristics)}
+    findings.sort(key=lambda f: (bool(f.resolved), SEVERITIES.index(f.severity), order.get(f.ref, -1)))
+    return ConsistencyReport(findings, overall, by_theme)

@@ -1,0 +1,160 @@
+"""Each finding is raised on a small hand-built case and not on a clean one."""
+
+import pytest
+
+from bva_excel.consistency import check, lists_gaps
+from bva_excel.consolidation import Consolidation, ReviewerProgress
+from bva_excel.framework import load_framework
+from bva_excel.moderation import PreviousEdits, Moderation, decide
+from bva_excel.returns import Response
+
+FULL = ("Good evidence seen.", "Embed the new plan.")
+
+
+@pytest.fixture
+def framework(framework_file):
+    return load_framework(framework_file)
+
+
+def build(framework, scores: dict[str, dict[str, tuple]], moderation: dict[str, Moderation] | None = None,
+          issues=None, returned=None):
+    """scores: ref -> reviewer -> (rating, commentary, gaps). Returns the checks' report."""
+    responses = {ref: [Response(ref, rid, *answer, "f.xlsx", "Review", "F2") for rid, answer in by.items()]
+                 for ref, by in scores.items()}
+    reviewers = sorted({rid for by in scores.values() for rid in by})
+    issues = issues if issues is not None else [
+        {"reviewer_id": rid, "refs": [ref for ref, by in scores.items() if rid in by]} for rid in reviewers]
+    returned = reviewers if returned is None else returned
+    progress = [ReviewerProgress(i["reviewer_id"], "", len(i["refs"]), 0,
+                                 "2026-01-01" if i["reviewer_id"] in returned else "", "") for i in issues]
+    consolidation = Consolidation(framework, responses, [], progress)
+    consolidated = {c.ref: consolidation.consolidated(c.ref) for c in framework.characteristics}
+    decisions, _ = decide(framework.scale, consolidated, PreviousEdits(moderation or {}))
+    return check(consolidation, decisions, issues)
+
+
+def clean(framework):
+    """Every characteristic scored Light green by R01 and R02 with words; no finding needs a look."""
+    return {c.ref: {"R01": ("Light green",) + FULL, "R02": ("Light green",) + FULL} for c in framework.characteristics}
+
+
+def kinds(report, open_only=True):
+    return sorted({f.kind for f in report.findings if f.severity != "info" and not (open_only and f.resolved)})
+
+
+def test_a_clean_assessment_raises_nothing_to_look_at(framework):
+    report = build(framework, clean(framework))
+    assert report.must_look == []
+    assert kinds(report) == []
+    assert report.alpha.value is None and "every score given is the same" in report.alpha.reason
+
+
+def test_disagreement_is_measured_in_scale_steps_with_a_threshold(framework):
+    scores = clean(framework)
+    scores["CI001"] = {"R01": ("Dark green",) + FULL, "R02": ("Amber",) + FULL}
+    scores["CI002"] = {"R01": ("Light green",) + FULL, "R02": ("Yellow",) + FULL}
+    report = build(framework, scores)
+    [finding] = [f for f in report.findings if f.kind == "DISAGREEMENT"]
+    assert (finding.ref, finding.severity, finding.finding) == ("CI001", "high", "Reviewers are 3 scale steps apart")
+    assert finding.evidence == "R01 Dark green, R02 Amber" and finding.reviewers == ("R01", "R02")
+
+
+def test_grey_against_a_score_is_its_own_finding(framework):
+    scores = clean(framework)
+    scores["L001"] = {"R01": ("Grey", "Decided by members.", ""), "R02": ("Light green",) + FULL}
+    report = build(framework, scores)
+    assert kinds(report) == ["GREY_VS_SCORE"]
+
+
+@pytest.mark.parametrize("answer, expected", [
+    (("Dark green", "Strong.", "Scrutiny of partnerships is weak."), "TOP_SCORE_WITH_GAPS"),
+    (("Amber", "", "Write the plan."), "LOW_SCORE_NO_COMMENTARY"),
+    (("Yellow", "Partly there.", "  n/a "), "LOW_SCORE_NO_GAPS"),
+    (("Grey", "", ""), "GREY_NO_REASON"),
+])
+def test_scores_against_words(framework, answer, expected):
+    scores = clean(framework)
+    scores["G001"] = {"R03": answer}
+    report = build(framework, scores)
+    assert kinds(report) == [expected]
+    assert next(f for f in report.findings if f.kind == expected).ref == "G001"
+
+
+def test_words_that_fit_the_score_raise_nothing(framework):
+    scores = clean(framework)
+    scores["G001"] = {"R03": ("Dark green", "Strong.", "None")}
+    scores["R001"] = {"R03": ("Amber", "Weak controls.", "Fix the audit actions.")}
+    scores["SD001"] = {"R03": ("Grey", "Outside officers' control.", "")}
+    assert kinds(build(framework, scores)) == []
+
+
+def test_lists_gaps():
+    assert not lists_gaps(" None. ") and not lists_gaps("") and not lists_gaps("N/A")
+    assert lists_gaps("No plan for succession")
+
+
+def test_incomplete_returns(framework):
+    scores = clean(framework)
+    scores["CI001"] = {"R01": ("", "", ""), "R02": ("", "", "")}
+    issues = [{"reviewer_id": "R01", "refs": [c.ref for c in framework.characteristics]},
+              {"reviewer_id": "R02", "refs": [c.ref for c in framework.characteristics]},
+              {"reviewer_id": "R03", "refs": ["SD001"]}]
+    report = build(framework, scores, issues=issues, returned=["R01", "R02"])
+    found = {(f.kind, f.ref, f.reviewers) for f in report.findings}
+    assert ("NOT_ANSWERED", "CI001", ("R01",)) in found and ("NOT_ANSWERED", "CI001", ("R02",)) in found
+    assert ("NO_USABLE_SCORE", "CI001", ()) in found
+    assert ("RETURN_OUTSTANDING", "", ("R03",)) in found
+    assert report.findings[0].kind == "NO_USABLE_SCORE"  # most serious first
+
+
+def test_a_harsh_reviewer_is_found_on_shared_characteristics(framework):
+    scores = {}
+    for i, c in enumerate(framework.characteristics):
+        base = ["Light green", "Dark green"][i % 2]
+        harsh = {"Light green": "Yellow", "Dark green": "Light green"}[base]
+        scores[c.ref] = {"R01": (base,) + FULL, "R02": (base,) + FULL, "R03": (harsh,) + FULL}
+    report = build(framework, scores)
+    [finding] = [f for f in report.findings if f.kind.startswith("REVIEWER_")]
+    assert finding.kind == "REVIEWER_SEVERE" and finding.reviewers == ("R03",)
+    assert finding.finding == "R03 scores 1.0 scale steps below colleagues"
+    assert "on 6 characteristics scored by colleagues too" in finding.evidence
+
+
+def test_a_lenient_reviewer_is_found_on_themes_when_nothing_is_shared(tmp_path):
+    from conftest import SCALE, REVIEWERS, make_framework
+
+    rows = [[f"CI{i:03d}", "Continuous improvement", f"Item {i}", "", "", "", ""] for i in range(1, 13)]
+    framework = load_framework(make_framework(tmp_path / "f.xlsx", SCALE, rows, REVIEWERS))
+    refs = [c.ref for c in framework.characteristics]
+    scores = {ref: {"R01": ("Yellow",) + FULL} for ref in refs[:4]}
+    scores |= {ref: {"R02": ("Yellow",) + FULL} for ref in refs[4:7]}
+    scores |= {ref: {"R03": ("Dark green", "Strong.", "None")} for ref in refs[7:]}
+    report = build(framework, scores)
+    lenient = [f for f in report.findings if f.kind == "REVIEWER_LENIENT"]
+    assert [(f.reviewers, f.finding) for f in lenient] == [(("R03",), "R03 scores 2.0 scale steps above colleagues")]
+    assert "compared with colleagues' on the same themes (Continuous improvement), not the same characteristics" in lenient[0].evidence
+    even = {ref: {rid: ("Yellow",) + FULL} for ref, by in scores.items() for rid in by}
+    assert not [f for f in build(framework, even).findings if f.kind.startswith("REVIEWER_") and f.severity != "info"]
+
+
+def test_too_little_data_is_said_not_flagged(framework):
+    scores = {"CI001": {"R01": ("Dark green",) + FULL}, "L001": {"R02": ("Red", "Poor.", "Everything.")}}
+    report = build(framework, scores)
+    little = [f for f in report.findings if f.kind == "REVIEWER_TOO_LITTLE_DATA"]
+    assert {f.reviewers for f in little} == {("R01",), ("R02",)}
+    assert all(f.severity == "info" for f in little)
+    assert "need 3" in little[0].evidence
+
+
+def test_moderation_resolves_findings_and_a_moderated_score_needs_a_note(framework):
+    scores = clean(framework)
+    scores["CI001"] = {"R01": ("Dark green",) + FULL, "R02": ("Amber",) + FULL}
+    scores["CI002"] = {"R01": ("Amber", "", "gaps"), "R02": ("Amber", "Weak.", "gaps")}
+    moderation = {"CI001": Moderation("Light green", "Agreed at moderation panel"),
+                  "CI002": Moderation("Yellow", "")}
+    report = build(framework, scores, moderation)
+    disagreement = next(f for f in report.findings if f.kind == "DISAGREEMENT")
+    assert disagreement.resolved == "moderated to Light green: Agreed at moderation panel"
+    assert not disagreement.must_look
+    assert kinds(report) == ["LOW_SCORE_NO_COMMENTARY", "MODERATED_WITHOUT_NOTE"]
+    assert report.findings[-1].resolved  # resolved findings come last, kept
