@@ -77,7 +77,7 @@ def check_threshold(framework: Framework, threshold_name: str | None) -> None:
     rating = framework.scale.find(threshold_name) if threshold_name else None
     if threshold_name and (rating is None or not rating.scored):
         raise BvaError(problem("THRESHOLD_UNKNOWN", value=threshold_name,
-                               hint=suggest(threshold_name, framework.scale.names),
+                               hint=suggest(threshold_name, [r.name for r in framework.scale.scored]),
                                ratings=", ".join(r.name for r in framework.scale.scored)))
 
 
@@ -122,6 +122,7 @@ def _write_summary(workbook, formats, consolidation: Consolidation, final: dict[
         index=[t.name for t in framework.themes], columns=columns, fill_value=0)
     sheet.set_column(0, 0, 34)
     sheet.set_column(1, len(columns) + 1, 12)
+    sheet.set_column(4, 4, 17)
     sheet.write_string(4, 0, "Theme", formats["header"])
     for col, name in enumerate(columns, start=1):
         rating = scale.find(name)
@@ -153,7 +154,8 @@ def _write_summary(workbook, formats, consolidation: Consolidation, final: dict[
         sheet.write_number(row, 1, progress.issued, centre)
         sheet.write_number(row, 2, progress.answered, centre)
         sheet.write_string(row, 3, "Received" if progress.received else "Outstanding")
-        sheet.write_string(row, 4, progress.received)
+        received = dt.datetime.fromisoformat(progress.received).strftime("%d %b %Y %H:%M") if progress.received else ""
+        sheet.write_string(row, 4, received)
         sheet.write_string(row, 5, progress.file)
     sheet.set_landscape()
     sheet.fit_to_pages(1, 0)

@@ -39,7 +39,7 @@ def add_rating_colours(workbook, sheet, first_row, first_col, last_row, last_col
 
 def lines_needed(text: str, width: float) -> int:
     """Roughly how many lines `text` wraps to in a column `width` characters wide."""
-    per_line = max(int(width * 1.1) - 1, 1)
+    per_line = max(int(width * 1.2) - 1, 1)
     return sum(max(math.ceil(len(part) / per_line), 1) for part in str(text).split("\n"))
 
 

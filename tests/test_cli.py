@@ -151,3 +151,27 @@ def test_demo_can_run_again_but_never_over_a_real_assessment(tmp_path, assessmen
     assert refused.exit_code == 1
     assert "an assessment already exists here" in refused.output
     assert assessment.workbook.read_bytes() == before
+
+
+def test_check_lists_findings_by_severity_and_exits_1_while_any_is_open(generated):
+    assessment, generation = generated
+    for reviewer_id, path in generation.files.items():
+        refs = [ref for ref, ids in generation.allocation.items() if reviewer_id in ids]
+        answers = {ref: ("Light green", "Fine.", "None") for ref in refs}
+        if "L001" in answers:
+            answers["L001"] = ("Dark green", "Strong.", "") if reviewer_id == "R01" else ("Amber", "Weak.", "No plan")
+        answer(path, assessment.inbox / f"{reviewer_id}.xlsx", answers)
+    run("ingest", assessment.folder)
+    result = run("check", assessment.folder)
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert lines[:3] == ["High (1)", "  L001    Reviewers are 3 scale steps apart [R01, R03]",
+                         "      R01 Dark green, R03 Amber"]
+    assert lines[-2] == "1 findings need a moderator's look (1 high, 0 medium, 0 low); 0 resolved by moderation."
+    assert json.loads(run("check", assessment.folder, "--json").output)["must_look"] == 1
+    assert run("check", assessment.folder, "--spread", "4").exit_code == 0
+    refused = run("check", assessment.folder, "--action-threshold", "yelow")
+    assert refused.exit_code == 1
+    assert refused.output == ("error: 'yelow' is not a scored rating on the scale (did you mean 'Yellow'?). "
+                              "Choose one of: Dark green, Light green, Yellow, Amber, Red.\n")
+    assert "'Grey' is not a scored rating" in run("report", assessment.folder, "--action-threshold", "Grey").output

@@ -152,3 +152,26 @@ def test_a_report_open_in_excel_is_not_replaced(returned):
     assert "Close it in Excel or LibreOffice" in str(caught.value)
     assert path.read_bytes() == before
     assert sorted(p.name for p in path.parent.iterdir() if p.name.endswith(".tmp")) == []
+
+
+def test_a_moderation_typed_into_the_report_resolves_its_findings_on_the_next_run(returned):
+    assessment, _ = returned
+    path = write_report(assessment, spread=2).path
+    consistency = openpyxl.load_workbook(path)["Consistency"]
+    assert [c.value for c in consistency[1]] == ["Ref", "Theme", "Finding", "Severity", "Reviewers", "Evidence",
+                                                 "Status"]
+    rows = list(consistency.iter_rows(min_row=2, values_only=True))
+    disagreement = next(r for r in rows if r[0] == "L001" and "steps apart" in r[2])
+    assert (disagreement[3], disagreement[4], disagreement[5], disagreement[6]) == (
+        "high", "R01, R03", "R01 Dark green, R03 Amber", "Open")
+    assert consistency.auto_filter.ref == f"A1:G{len(rows) + 1}"
+
+    workbook = openpyxl.load_workbook(path)
+    row = next(r for r in workbook["Scores"].iter_rows(min_row=2) if r[0].value == "L001")
+    row[4].value, row[5].value = "Yellow", "Panel agreed: plan exists but is not yet delivered"
+    workbook.save(path)
+    result = write_report(assessment)
+    rows = list(openpyxl.load_workbook(result.path)["Consistency"].iter_rows(min_row=2, values_only=True))
+    disagreement = next(r for r in rows if r[0] == "L001" and "steps apart" in r[2])
+    assert disagreement[6] == "Resolved: moderated to Yellow: Panel agreed: plan exists but is not yet delivered"
+    assert rows.index(disagreement) > max(i for i, r in enumerate(rows) if r[6] == "Open")
