@@ -73,6 +73,8 @@ def write_action_plan(workbook, rows: list[ActionRow], formats: dict, colour_sco
             value = row.inputs.get(header)
             if isinstance(value, (dt.datetime, dt.date)):
                 sheet.write_datetime(row_index, col, value, formats["date"])
+            elif isinstance(value, float) and value.is_integer():
+                sheet.write_number(row_index, col, int(value), formats["wrap"])
             elif value is None:
                 sheet.write_blank(row_index, col, None, formats["date"] if header == "Target date" else formats["wrap"])
             elif isinstance(value, (int, float)):

@@ -9,8 +9,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import json
+import os
 import secrets
+import socket
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,12 +85,59 @@ class Assessment:
     def save_issues(self, issues: list[dict]) -> None:
         write_json(self.records / "issued.json", issues)
 
+    @contextlib.contextmanager
+    def locked(self, command: str):
+        """Hold the assessment's lock while `command` changes it; refuse if another command holds it."""
+        lock = self.records / "lock"
+        holder = {"command": f"bva {command}", "pid": os.getpid(), "host": socket.gethostname(),
+                  "since": dt.datetime.now().replace(microsecond=0).isoformat()}
+        for attempt in (1, 2):
+            try:
+                handle = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+                break
+            except FileExistsError:
+                held = _read_lock(lock)
+                if attempt == 1 and _is_stale(held):
+                    lock.unlink(missing_ok=True)
+                    continue
+                description = (f"{held['command']}, process {held['pid']} on {held['host']}, since {held['since']}"
+                               if held else "holder unknown")
+                raise AssessmentError(problem("ASSESSMENT_BUSY", str(self.folder), holder=description,
+                                              lock=str(lock)))
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            json.dump(holder, out)
+        try:
+            yield
+        finally:
+            lock.unlink(missing_ok=True)
+
     def ledger(self) -> list[dict]:
         """Every return file ever seen, oldest first."""
         return read_json(self.records / "returns.json", [])
 
     def save_ledger(self, ledger: list[dict]) -> None:
         write_json(self.records / "returns.json", ledger)
+
+
+def _read_lock(lock: Path) -> dict:
+    try:
+        held = json.loads(lock.read_text(encoding="utf-8"))
+        return held if {"command", "pid", "host", "since"} <= set(held) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _is_stale(held: dict) -> bool:
+    """A lock left by a process on this machine that is no longer running."""
+    if not held or held["host"] != socket.gethostname():
+        return False
+    try:
+        os.kill(int(held["pid"]), 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, OSError, ValueError):
+        return False
+    return False
 
 
 def new_assessment_id(today: dt.date) -> str:

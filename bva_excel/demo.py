@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import random
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -127,10 +128,16 @@ def fill_return(source: Path, target: Path, answers: dict[str, tuple[str, str, s
         ref = sheet.cell(row, headers["Ref"]).value
         if ref in answers:
             for header, text in zip(["Score", "Commentary", "Gaps and areas to address"], answers[ref]):
-                cell = sheet.cell(row, headers[header], text or None)
+                cell = sheet.cell(row, headers[header], excel_escape(text) if text else None)
                 if text:
                     cell.data_type = "s"  # typed text stays text, even '=...'
     workbook.save(target)
+
+
+def excel_escape(text: str) -> str:
+    """Store text as Excel does: a literal '_xHHHH_' and a carriage return are escaped (openpyxl does
+    neither, so without this the simulated reviewer's text would not be what they typed)."""
+    return re.sub(r"_(x[0-9A-Fa-f]{4}_)", r"_x005F_\1", text).replace("\r", "_x000D_")
 
 
 def run_demo(folder: Path, seed: int = 2024) -> DemoResult:

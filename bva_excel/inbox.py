@@ -80,10 +80,15 @@ def current_returns(ledger: list[dict]) -> dict[str, dict]:
 
 def ingest(assessment: Assessment, paths: list[Path] | None = None) -> IngestReport:
     """Read every file in the inbox (or `paths`), archive and record the accepted returns."""
+    with assessment.locked("ingest"):
+        return _ingest(assessment, paths)
+
+
+def _ingest(assessment: Assessment, paths: list[Path] | None) -> IngestReport:
     framework = assessment.framework()
     secret = assessment.secret()
     issues = assessment.issues()
-    issue_ids = {i["issue_id"] for i in issues}
+    issues_by_id = {i["issue_id"]: i for i in issues}
     ledger = assessment.ledger()
     by_hash = {e["sha256"]: e for e in ledger}
     outcomes = []
@@ -104,7 +109,7 @@ def ingest(assessment: Assessment, paths: list[Path] | None = None) -> IngestRep
             outcomes.append(FileOutcome(path.name, "unchanged", sha, seen.get("reviewer_id", ""),
                                         seen.get("answered", 0), seen.get("issued", 0), notes))
             continue
-        reading = read_return(path, framework, assessment.assessment_id, secret, issue_ids)
+        reading = read_return(path, framework, assessment.assessment_id, secret, issues_by_id)
         identity = reading.identity
         entry = {"sha256": sha, "name": path.name, "source": str(path),
                  "received": dt.datetime.now().replace(microsecond=0).isoformat(),

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bva_excel.errors import BvaError, problem
-from bva_excel.sheets import normalise_label, normalise_ref
+from bva_excel.sheets import cell_text, normalise_label, normalise_ref, open_workbook, sheet_rows
 
 SCORES_SHEET = "Scores"
 ACTION_SHEET = "Action plan"
@@ -30,54 +30,63 @@ class PreviousEdits:
     actions: dict[str, dict] = field(default_factory=dict)  # action ID -> header -> value
 
 
-def _headers(sheet) -> dict[str, int]:
-    first = next(sheet.iter_rows(min_row=1, max_row=1), ())
-    return {normalise_label(c.value): i for i, c in enumerate(first) if c.value not in (None, "")}
+def _by_header(rows: list[list]) -> tuple[dict[str, int], list[tuple[int, list]]]:
+    header = rows[0] if rows else []
+    columns = {normalise_label(cell_text(v)): i for i, v in enumerate(header) if cell_text(v).strip()}
+    return columns, list(enumerate(rows))[1:]
 
 
-def _text(value) -> str:
-    return "" if value is None else str(value)
+def _typed_final_scores(path: Path, column: int) -> set[int]:
+    """0-based rows of 'Scores' whose Final score is a typed value rather than the formula we wrote."""
+    import openpyxl
+
+    workbook = openpyxl.load_workbook(path, read_only=True)
+    try:
+        return {index for index, row in enumerate(workbook[SCORES_SHEET].iter_rows(min_row=1))
+                if index > 0 and column < len(row) and getattr(row[column], "data_type", "f") != "f"
+                and row[column].value not in (None, "")}
+    finally:
+        workbook.close()
 
 
 def read_previous_edits(path: Path) -> PreviousEdits:
-    """Everything typed by hand into an earlier report at `path` (empty if there is none)."""
-    import openpyxl
+    """Everything typed by hand into an earlier report at `path` (empty if there is none).
 
+    Values are read with calamine, which decodes Excel's '_xHHHH_' escapes exactly; openpyxl only
+    tells which Final scores are typed values rather than formulas.
+    """
     path = Path(path)
     edits = PreviousEdits()
     if not path.exists():
         return edits
     try:
-        workbook = openpyxl.load_workbook(path)
-    except Exception as exc:  # openpyxl raises many types for a damaged file
+        workbook = open_workbook(path)
+        names = workbook.sheet_names
+        if SCORES_SHEET in names:
+            columns, rows = _by_header(sheet_rows(workbook, SCORES_SHEET))
+            final_col = columns.get("final score")
+            typed = _typed_final_scores(path, final_col) if final_col is not None else set()
+            for index, values in rows:
+                cells = {h: cell_text(values[c]) if c < len(values) else "" for h, c in columns.items()}
+                ref = normalise_ref(cells.get("ref", ""))
+                if not ref:
+                    continue
+                moderation = Moderation(cells.get("moderated score", ""), cells.get("moderation note", ""),
+                                        cells.get("final score", "") if index in typed else "")
+                if moderation != Moderation():
+                    edits.moderation[ref] = moderation
+        if ACTION_SHEET in names:
+            columns, rows = _by_header(sheet_rows(workbook, ACTION_SHEET))
+            for _, values in rows:
+                def value(header):
+                    col = columns.get(normalise_label(header))
+                    return values[col] if col is not None and col < len(values) else ""
+                action_id = cell_text(value("Action ID")).strip()
+                typed_inputs = {h: value(h) for h in ACTION_INPUT_HEADERS if value(h) not in ("", None)}
+                if action_id and typed_inputs:
+                    edits.actions[action_id] = typed_inputs
+    except Exception as exc:  # any reader failure: refuse rather than overwrite what people typed
         raise BvaError(problem("REPORT_UNREADABLE", path, reason=str(exc) or type(exc).__name__))
-    if SCORES_SHEET in workbook.sheetnames:
-        sheet = workbook[SCORES_SHEET]
-        cols = _headers(sheet)
-        for row in sheet.iter_rows(min_row=2):
-            cells = {header: row[col] for header, col in cols.items() if col < len(row)}
-            ref = normalise_ref(cells["ref"].value) if "ref" in cells else None
-            if not ref:
-                continue
-            final = cells.get("final score")
-            typed_final = final is not None and final.data_type != "f" and final.value not in (None, "")
-            moderation = Moderation(
-                _text(cells["moderated score"].value) if "moderated score" in cells else "",
-                _text(cells["moderation note"].value) if "moderation note" in cells else "",
-                _text(final.value) if typed_final else "")
-            if moderation != Moderation():
-                edits.moderation[ref] = moderation
-    if ACTION_SHEET in workbook.sheetnames:
-        sheet = workbook[ACTION_SHEET]
-        cols = _headers(sheet)
-        for row in sheet.iter_rows(min_row=2, values_only=True):
-            action_id = _text(row[cols["action id"]]).strip() if "action id" in cols else ""
-            if not action_id:
-                continue
-            typed = {h: row[cols[normalise_label(h)]] for h in ACTION_INPUT_HEADERS
-                     if normalise_label(h) in cols and row[cols[normalise_label(h)]] not in (None, "")}
-            if typed:
-                edits.actions[action_id] = typed
     return edits
 
 

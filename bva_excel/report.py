@@ -276,6 +276,11 @@ def _write_consistency(workbook, formats, consistency: ConsistencyReport) -> Non
 
 def write_report(assessment: Assessment, threshold_name: str | None = None, spread: int = 2) -> ReportResult:
     """Consolidate everything ingested and write DIR/report.xlsx in one piece."""
+    with assessment.locked("report"):
+        return _write_report(assessment, threshold_name, spread)
+
+
+def _write_report(assessment: Assessment, threshold_name: str | None, spread: int) -> ReportResult:
     path = assessment.report
     check_not_open(path)
     gathered = gather(assessment)

@@ -13,9 +13,13 @@ from bva_excel.errors import ERROR, Problem, problem
 from bva_excel.framework import Framework, Scale
 from bva_excel.identity import IDENTITY_SHEET, IssueIdentity
 from bva_excel.reviewer_workbook import REVIEW_SHEET
-from bva_excel.sheets import cell_text, normalise_ref, open_workbook, read_table, sheet_rows, suggest
+from bva_excel.screening import screen
+from bva_excel.sheets import (Table, a1, cell_text, normalise_label, normalise_ref, open_workbook, read_table,
+                              sheet_rows, suggest)
 
 RETURN_HEADERS = ["Ref", "Score", "Commentary", "Gaps and areas to address"]
+INPUT_HEADERS = ["Score", "Commentary", "Gaps and areas to address"]
+MAX_CELL_TEXT = 32767  # what one Excel cell can hold
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,37 @@ def parse_rating(scale: Scale, value) -> tuple[str | None, str]:
     return None, suggest(text, scale.names)
 
 
+def input_formulas(path: Path, columns: list[int]) -> dict[tuple[int, int], str]:
+    """(row, col) -> formula for the formula cells among `columns` of the Review sheet (0-based).
+
+    Readers give a formula's cached value; a workbook written by a program may have none. Knowing the
+    formula lets us keep what the person typed, as text, and say so.
+    """
+    import openpyxl
+
+    workbook = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    try:
+        found = {}
+        for row_index, row in enumerate(workbook[REVIEW_SHEET].iter_rows()):
+            for cell in row:
+                col = getattr(cell, "column", None)
+                if col is not None and col - 1 in columns and cell.data_type == "f":
+                    found[(row_index, col - 1)] = str(cell.value)
+        return found
+    finally:
+        workbook.close()
+
+
+def _compare_locked_text(table: Table, row: int, values: list, ref: str, issue: dict,
+                         problems: list[Problem]) -> None:
+    """Warn where the locked text was changed after the sheet was unprotected (scores are kept)."""
+    issued = issue.get("texts", {}).get(ref, {})
+    for header, text in issued.items():
+        if normalise_label(header) in table.columns and table.text(values, header) != text.strip():
+            problems.append(problem("RETURN_CONTENT_CHANGED", table.file, table.sheet, table.cell(row, header),
+                                    column=header.lower(), ref=ref))
+
+
 def _read_identity(workbook, file: str, assessment_id: str, secret: bytes,
                    problems: list[Problem]) -> IssueIdentity | None:
     if IDENTITY_SHEET not in workbook.sheet_names:
@@ -92,11 +127,15 @@ def _read_identity(workbook, file: str, assessment_id: str, secret: bytes,
 
 
 def read_return(path: Path, framework: Framework, assessment_id: str, secret: bytes,
-                issue_ids: set[str]) -> ReturnReading:
-    """Read and check one returned workbook against what was issued."""
+                issues: dict[str, dict]) -> ReturnReading:
+    """Read and check one returned workbook against what was issued (`issues`: issue ID -> record)."""
     path = Path(path)
     file = path.name
     reading = ReturnReading(path)
+    screening = screen(path)
+    reading.problems.extend(screening.problems)
+    if not screening.kind:
+        return reading
     try:
         workbook = open_workbook(path)
     except Exception as exc:  # calamine raises several unrelated types for unreadable files
@@ -105,7 +144,7 @@ def read_return(path: Path, framework: Framework, assessment_id: str, secret: by
     identity = _read_identity(workbook, file, assessment_id, secret, reading.problems)
     if identity is None:
         return reading
-    if identity.issue_id not in issue_ids:
+    if identity.issue_id not in issues:
         reading.problems.append(problem("RETURN_NOT_ISSUED", file, IDENTITY_SHEET,
                                         reason=f"issue {identity.issue_id} is not in this assessment's records"))
         return reading
@@ -117,6 +156,19 @@ def read_return(path: Path, framework: Framework, assessment_id: str, secret: by
         return reading
     issued = set(identity.refs)
     seen: dict[str, int] = {}
+    input_columns = [table.columns[normalise_label(h)] for h in INPUT_HEADERS]
+    formulas = input_formulas(path, input_columns) if screening.kind in ("xlsx", "xlsm") else {}
+    rows_by_index = dict(table.rows)
+    for (row, col), formula in sorted(formulas.items()):
+        values = rows_by_index.get(row)
+        if values is None:
+            continue
+        values.extend([""] * (col + 1 - len(values)))
+        shown = cell_text(values[col])
+        if not shown:
+            values[col] = formula  # nothing cached: keep what the person typed, as text
+        reading.problems.append(problem("RETURN_FORMULA", file, REVIEW_SHEET, a1(row, col), formula=formula[:60],
+                                        kept=f"its shown value '{shown[:40]}'" if shown else "the formula itself"))
     ratings = ", ".join(framework.scale.names)
     for row, values in table.rows:
         ref = normalise_ref(table.get(values, "Ref"))
@@ -131,6 +183,14 @@ def read_return(path: Path, framework: Framework, assessment_id: str, secret: by
                                             table.cell(row, "Ref"), ref=ref, other=seen[ref] + 1))
             continue
         seen[ref] = row
+        _compare_locked_text(table, row, values, ref, issues[identity.issue_id], reading.problems)
+        commentary = cell_text(table.get(values, "Commentary"))
+        gaps = cell_text(table.get(values, "Gaps and areas to address"))
+        too_long = [(h, t) for h, t in (("Commentary", commentary), ("Gaps and areas to address", gaps))
+                    if len(t) > MAX_CELL_TEXT]
+        for header, text in too_long:
+            reading.problems.append(problem("RETURN_TEXT_TOO_LONG", file, REVIEW_SHEET, table.cell(row, header),
+                                            length=len(text)))
         raw_score = table.get(values, "Score")
         rating, hint = parse_rating(framework.scale, raw_score)
         score_cell = table.cell(row, "Score")
@@ -138,9 +198,9 @@ def read_return(path: Path, framework: Framework, assessment_id: str, secret: by
             reading.problems.append(problem("SCORE_INVALID", file, REVIEW_SHEET, score_cell,
                                             value=cell_text(raw_score).strip(), hint=hint, ratings=ratings))
             continue
-        reading.responses.append(Response(
-            ref, identity.reviewer_id, rating, cell_text(table.get(values, "Commentary")),
-            cell_text(table.get(values, "Gaps and areas to address")), file, REVIEW_SHEET, score_cell))
+        if not too_long:
+            reading.responses.append(Response(ref, identity.reviewer_id, rating, commentary, gaps, file,
+                                              REVIEW_SHEET, score_cell))
     for ref in identity.refs:
         if ref not in seen:
             reading.problems.append(problem("RETURN_REF_MISSING", file, REVIEW_SHEET, ref=ref))

@@ -7,7 +7,6 @@ return can later be checked against exactly what its reviewer was sent.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import re
 import secrets
 from dataclasses import dataclass
@@ -32,11 +31,13 @@ INPUT_HEADERS = ("Score", "Commentary", "Gaps and areas to address")
 REVIEW_WIDTHS = [8, 16, 30, 60, 30, 14, 45, 45]
 
 
-def issued_content_digest(characteristic: Characteristic) -> str:
-    """A fingerprint of the locked text a reviewer was shown for one characteristic."""
-    text = "\n".join([characteristic.ref, characteristic.theme.name, characteristic.text,
-                      characteristic.position_statement, characteristic.evidence])
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+LOCKED_HEADERS = ("Theme", "Characteristic", "Position statement", "Evidence")
+
+
+def issued_texts(characteristic: Characteristic) -> dict[str, str]:
+    """The locked text a reviewer was shown for one characteristic, by header."""
+    return dict(zip(LOCKED_HEADERS, [characteristic.theme.name, characteristic.text,
+                                     characteristic.position_statement, characteristic.evidence]))
 
 
 def score_validation(scale: Scale) -> dict:
@@ -158,6 +159,11 @@ class Generation:
 def generate(assessment: Assessment, per_characteristic: int = 1, deadline: dt.date | None = None,
              pmo: str = "the PMO") -> Generation:
     """Allocate and write every reviewer's workbook to the outbox; record what was issued."""
+    with assessment.locked("generate"):
+        return _generate(assessment, per_characteristic, deadline, pmo)
+
+
+def _generate(assessment: Assessment, per_characteristic: int, deadline: dt.date | None, pmo: str) -> Generation:
     framework = assessment.framework()
     allocation = allocate(framework, per_characteristic)
     secret = assessment.secret()
@@ -175,7 +181,7 @@ def generate(assessment: Assessment, per_characteristic: int = 1, deadline: dt.d
         issues.append({"issue_id": identity.issue_id, "reviewer_id": reviewer_id, "refs": list(refs),
                        "issued_at": issued_at, "file": path.name,
                        "deadline": deadline.isoformat() if deadline else "",
-                       "content": {c.ref: issued_content_digest(c) for c in characteristics}})
+                       "texts": {c.ref: issued_texts(c) for c in characteristics}})
         files[reviewer_id] = path
     assessment.save_issues(issues)
     return Generation(allocation, files)

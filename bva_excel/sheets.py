@@ -123,7 +123,7 @@ def read_table(workbook: CalamineWorkbook, file: str, sheet: str, required: list
     for name in required:
         if normalise_label(name) not in columns:
             ok = False
-            problems.append(problem("HEADER_MISSING", file, sheet, "row 1", name=name,
+            problems.append(problem("HEADER_MISSING", file, sheet, name=name,
                                     hint=suggest(name, present)))
     if not ok:
         return None

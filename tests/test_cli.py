@@ -71,7 +71,7 @@ def test_ingest_json_reports_every_file(tmp_path, generated):
     assert data["valid"] is False
     by_name = {f["file"]: f for f in data["files"]}
     assert by_name["a.xlsx"]["status"] == "accepted"
-    assert by_name["b.xlsx"]["problems"][0]["code"] == "RETURN_UNREADABLE"
+    assert by_name["b.xlsx"]["problems"][0]["code"] == "RETURN_EMPTY"
 
 
 def test_new_never_overwrites_an_assessment(assessment):

@@ -58,7 +58,7 @@ def test_blank_and_misspelt_headers_are_refused(tmp_path):
         load_framework(path)
     found = codes_and_cells(caught.value)
     assert ("HEADER_BLANK", "Characteristics", "C1") in found
-    assert ("HEADER_MISSING", "Reviewers", "row 1") in found
+    assert ("HEADER_MISSING", "Reviewers", "") in found
     assert "header 'Name' is missing from row 1 (did you mean 'Nmae'?)" in str(caught.value)
 
 

@@ -175,3 +175,24 @@ def test_a_moderation_typed_into_the_report_resolves_its_findings_on_the_next_ru
     disagreement = next(r for r in rows if r[0] == "L001" and "steps apart" in r[2])
     assert disagreement[6] == "Resolved: moderated to Yellow: Panel agreed: plan exists but is not yet delivered"
     assert rows.index(disagreement) > max(i for i, r in enumerate(rows) if r[6] == "Open")
+
+
+def test_a_moderation_note_with_excel_escapes_survives_repeated_runs(returned):
+    from python_calamine import CalamineWorkbook
+
+    from bva_excel.demo import excel_escape
+
+    assessment, _ = returned
+    path = write_report(assessment).path
+    note = "Panel _x0041_ note\r\nwith =SUM(1) and emoji 🙂"
+    workbook = openpyxl.load_workbook(path)
+    row = next(r for r in workbook["Scores"].iter_rows(min_row=2) if r[0].value == "L001")
+    row[4].value = "Yellow"
+    row[5].value = excel_escape(note)
+    row[5].data_type = "s"
+    workbook.save(path)
+    for _ in range(2):
+        write_report(assessment)
+    rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("Scores").to_python()
+    l001 = dict(zip(rows[0], next(r for r in rows if r[0] == "L001")))
+    assert (l001["Moderated score"], l001["Moderation note"]) == ("Yellow", note)

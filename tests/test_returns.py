@@ -12,7 +12,7 @@ from conftest import answer
 
 def read(assessment, path):
     return read_return(path, assessment.framework(), assessment.assessment_id, assessment.secret(),
-                       {i["issue_id"] for i in assessment.issues()})
+                       {i["issue_id"]: i for i in assessment.issues()})
 
 
 def refs_of(generation, reviewer_id):
@@ -132,4 +132,6 @@ def test_an_unreadable_file_is_a_clear_error(generated, tmp_path):
     path = tmp_path / "scan.xlsx"
     path.write_bytes(b"%PDF-1.4 not a workbook")
     [problem] = read(assessment, path).problems
-    assert problem.code == "RETURN_UNREADABLE" and problem.file == "scan.xlsx"
+    assert problem.code == "RETURN_NOT_A_WORKBOOK" and problem.file == "scan.xlsx"
+    assert str(problem) == ("scan.xlsx: this is a PDF document, not an Excel workbook, whatever its name says. "
+                            "Ask the reviewer to send the .xlsx workbook they were issued.")
