@@ -196,3 +196,21 @@ def test_a_moderation_note_with_excel_escapes_survives_repeated_runs(returned):
     rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("Scores").to_python()
     l001 = dict(zip(rows[0], next(r for r in rows if r[0] == "L001")))
     assert (l001["Moderated score"], l001["Moderation note"]) == ("Yellow", note)
+
+
+def test_a_failure_half_way_leaves_the_last_good_report_and_no_lock(returned, monkeypatch):
+    import bva_excel.report as report_module
+
+    assessment, _ = returned
+    path = write_report(assessment).path
+    before = path.read_bytes()
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("killed half way")
+
+    monkeypatch.setattr(report_module, "_write_returns", crash)
+    with pytest.raises(RuntimeError):
+        write_report(assessment)
+    assert path.read_bytes() == before
+    assert [p.name for p in path.parent.iterdir() if p.name.endswith(".tmp")] == []
+    assert not (assessment.records / "lock").exists()
