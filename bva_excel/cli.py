@@ -6,6 +6,7 @@ Exit codes: 0 ok, 1 the input has problems, 2 usage error. No traceback unless -
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -34,6 +35,10 @@ class BvaGroup(click.Group):
             for problem in error.problems:
                 show(problem, indent="", err=True)
             ctx.exit(1)
+        except BrokenPipeError:
+            # Output piped into a command that stopped reading (e.g. head): not an error of the input.
+            sys.stdout = open(os.devnull, "w")
+            ctx.exit(0)
         except OSError as error:
             if ctx.params.get("debug"):
                 raise

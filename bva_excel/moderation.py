@@ -36,6 +36,11 @@ def _by_header(rows: list[list]) -> tuple[dict[str, int], list[tuple[int, list]]
     return columns, list(enumerate(rows))[1:]
 
 
+def _value(values: list, columns: dict[str, int], header: str):
+    col = columns.get(normalise_label(header))
+    return values[col] if col is not None and col < len(values) else ""
+
+
 def _typed_final_scores(path: Path, column: int) -> set[int]:
     """0-based rows of 'Scores' whose Final score is a typed value rather than the formula we wrote."""
     import openpyxl
@@ -78,11 +83,9 @@ def read_previous_edits(path: Path) -> PreviousEdits:
         if ACTION_SHEET in names:
             columns, rows = _by_header(sheet_rows(workbook, ACTION_SHEET))
             for _, values in rows:
-                def value(header):
-                    col = columns.get(normalise_label(header))
-                    return values[col] if col is not None and col < len(values) else ""
-                action_id = cell_text(value("Action ID")).strip()
-                typed_inputs = {h: value(h) for h in ACTION_INPUT_HEADERS if value(h) not in ("", None)}
+                action_id = cell_text(_value(values, columns, "Action ID")).strip()
+                typed_inputs = {h: _value(values, columns, h) for h in ACTION_INPUT_HEADERS
+                                if _value(values, columns, h) not in ("", None)}
                 if action_id and typed_inputs:
                     edits.actions[action_id] = typed_inputs
     except Exception as exc:  # any reader failure: refuse rather than overwrite what people typed

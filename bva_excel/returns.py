@@ -91,6 +91,65 @@ def input_formulas(path: Path, columns: list[int]) -> dict[tuple[int, int], str]
         workbook.close()
 
 
+def _keep_formulas_as_text(path: Path, table: Table, problems: list[Problem]) -> None:
+    """Where an input cell holds a formula with nothing cached, keep the formula's text; say so either way."""
+    formulas = input_formulas(path, [table.columns[normalise_label(h)] for h in INPUT_HEADERS])
+    rows_by_index = dict(table.rows)
+    for (row, col), formula in sorted(formulas.items()):
+        values = rows_by_index.get(row)
+        if values is None:
+            continue
+        values.extend([""] * (col + 1 - len(values)))
+        shown = cell_text(values[col])
+        if not shown:
+            values[col] = formula
+        problems.append(problem("RETURN_FORMULA", table.file, REVIEW_SHEET, a1(row, col), formula=formula[:60],
+                                kept=f"its shown value '{shown[:40]}'" if shown else "the formula itself"))
+
+
+def _read_rows(table: Table, framework: Framework, identity: IssueIdentity, issue: dict,
+               reading: ReturnReading) -> None:
+    """Every issued row, matched by ref: its score, words and any problem, into `reading`."""
+    file = table.file
+    issued = set(identity.refs)
+    seen: dict[str, int] = {}
+    ratings = ", ".join(framework.scale.names)
+    for row, values in table.rows:
+        ref = normalise_ref(table.get(values, "Ref"))
+        if ref is None:
+            continue  # a note typed below the table, not a characteristic
+        if ref not in issued:
+            reading.problems.append(problem("RETURN_REF_NOT_ISSUED", file, REVIEW_SHEET,
+                                            table.cell(row, "Ref"), ref=ref))
+            continue
+        if ref in seen:
+            reading.problems.append(problem("RETURN_DUPLICATE_ROW", file, REVIEW_SHEET,
+                                            table.cell(row, "Ref"), ref=ref, other=seen[ref] + 1))
+            continue
+        seen[ref] = row
+        _compare_locked_text(table, row, values, ref, issue, reading.problems)
+        commentary = cell_text(table.get(values, "Commentary"))
+        gaps = cell_text(table.get(values, "Gaps and areas to address"))
+        too_long = [(h, t) for h, t in (("Commentary", commentary), ("Gaps and areas to address", gaps))
+                    if len(t) > MAX_CELL_TEXT]
+        for header, text in too_long:
+            reading.problems.append(problem("RETURN_TEXT_TOO_LONG", file, REVIEW_SHEET, table.cell(row, header),
+                                            length=len(text)))
+        raw_score = table.get(values, "Score")
+        rating, hint = parse_rating(framework.scale, raw_score)
+        score_cell = table.cell(row, "Score")
+        if rating is None:
+            reading.problems.append(problem("SCORE_INVALID", file, REVIEW_SHEET, score_cell,
+                                            value=cell_text(raw_score).strip(), hint=hint, ratings=ratings))
+            continue
+        if not too_long:
+            reading.responses.append(Response(ref, identity.reviewer_id, rating, commentary, gaps, file,
+                                              REVIEW_SHEET, score_cell))
+    for ref in identity.refs:
+        if ref not in seen:
+            reading.problems.append(problem("RETURN_REF_MISSING", file, REVIEW_SHEET, ref=ref))
+
+
 def _compare_locked_text(table: Table, row: int, values: list, ref: str, issue: dict,
                          problems: list[Problem]) -> None:
     """Warn where the locked text was changed after the sheet was unprotected (scores are kept)."""
@@ -154,54 +213,7 @@ def read_return(path: Path, framework: Framework, assessment_id: str, secret: by
     table = read_table(workbook, file, REVIEW_SHEET, RETURN_HEADERS, reading.problems, blank_headers_allowed=True)
     if table is None:
         return reading
-    issued = set(identity.refs)
-    seen: dict[str, int] = {}
-    input_columns = [table.columns[normalise_label(h)] for h in INPUT_HEADERS]
-    formulas = input_formulas(path, input_columns) if screening.kind in ("xlsx", "xlsm") else {}
-    rows_by_index = dict(table.rows)
-    for (row, col), formula in sorted(formulas.items()):
-        values = rows_by_index.get(row)
-        if values is None:
-            continue
-        values.extend([""] * (col + 1 - len(values)))
-        shown = cell_text(values[col])
-        if not shown:
-            values[col] = formula  # nothing cached: keep what the person typed, as text
-        reading.problems.append(problem("RETURN_FORMULA", file, REVIEW_SHEET, a1(row, col), formula=formula[:60],
-                                        kept=f"its shown value '{shown[:40]}'" if shown else "the formula itself"))
-    ratings = ", ".join(framework.scale.names)
-    for row, values in table.rows:
-        ref = normalise_ref(table.get(values, "Ref"))
-        if ref is None:
-            continue  # a note typed below the table, not a characteristic
-        if ref not in issued:
-            reading.problems.append(problem("RETURN_REF_NOT_ISSUED", file, REVIEW_SHEET,
-                                            table.cell(row, "Ref"), ref=ref))
-            continue
-        if ref in seen:
-            reading.problems.append(problem("RETURN_DUPLICATE_ROW", file, REVIEW_SHEET,
-                                            table.cell(row, "Ref"), ref=ref, other=seen[ref] + 1))
-            continue
-        seen[ref] = row
-        _compare_locked_text(table, row, values, ref, issues[identity.issue_id], reading.problems)
-        commentary = cell_text(table.get(values, "Commentary"))
-        gaps = cell_text(table.get(values, "Gaps and areas to address"))
-        too_long = [(h, t) for h, t in (("Commentary", commentary), ("Gaps and areas to address", gaps))
-                    if len(t) > MAX_CELL_TEXT]
-        for header, text in too_long:
-            reading.problems.append(problem("RETURN_TEXT_TOO_LONG", file, REVIEW_SHEET, table.cell(row, header),
-                                            length=len(text)))
-        raw_score = table.get(values, "Score")
-        rating, hint = parse_rating(framework.scale, raw_score)
-        score_cell = table.cell(row, "Score")
-        if rating is None:
-            reading.problems.append(problem("SCORE_INVALID", file, REVIEW_SHEET, score_cell,
-                                            value=cell_text(raw_score).strip(), hint=hint, ratings=ratings))
-            continue
-        if not too_long:
-            reading.responses.append(Response(ref, identity.reviewer_id, rating, commentary, gaps, file,
-                                              REVIEW_SHEET, score_cell))
-    for ref in identity.refs:
-        if ref not in seen:
-            reading.problems.append(problem("RETURN_REF_MISSING", file, REVIEW_SHEET, ref=ref))
+    if screening.kind in ("xlsx", "xlsm"):  # openpyxl cannot read .ods; calamine gives no formulas
+        _keep_formulas_as_text(path, table, reading.problems)
+    _read_rows(table, framework, identity, issues[identity.issue_id], reading)
     return reading
