@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from bva_excel.framework import Framework, Rating
 from bva_excel.moderation import ACTION_INPUT_HEADERS, ACTION_SHEET
 from bva_excel.returns import Response
-from bva_excel.styles import fit_row
+from bva_excel.styles import fit_row, print_landscape
 
 ACTION_HEADERS = ["Action ID", "Ref", "Theme", "Characteristic", "Score", "Gap identified"] + ACTION_INPUT_HEADERS
 ACTION_WIDTHS = [11, 7, 13, 28, 11, 38, 28, 14, 14, 11, 11, 28]
@@ -93,7 +93,4 @@ def write_action_plan(workbook, rows: list[ActionRow], formats: dict, colour_sco
     colour_scores(sheet, 1, ACTION_HEADERS.index("Score"), last)
     sheet.freeze_panes(1, 2)
     sheet.autofilter(0, 0, last, len(ACTION_HEADERS) - 1)
-    sheet.set_landscape()
-    sheet.set_paper(9)
-    sheet.fit_to_pages(1, 0)
-    sheet.repeat_rows(0)
+    print_landscape(sheet)

@@ -155,7 +155,7 @@ def run_demo(folder: Path, seed: int = 2024) -> DemoResult:
     for ref, reviewer_ids in generation.allocation.items():
         for reviewer_id in reviewer_ids:
             refs_by_reviewer.setdefault(reviewer_id, []).append(ref)
-    truth = {ref: rng.choice([0, 1, 1, 1, 1, 1, 1, 1, 2, 3]) for ref in generation.allocation}
+    truth = {ref: rng.choice([0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 3]) for ref in generation.allocation}
     stamp = dt.datetime.now().timestamp() - 3600
     returned = 0
     answers_by_reviewer = {reviewer_id: {ref: _sample_answer(ref, reviewer_id, rng, truth) for ref in refs}

@@ -7,7 +7,7 @@ moderated score typed into the report recolours the map in Excel straight away.
 from __future__ import annotations
 
 from bva_excel.framework import Framework
-from bva_excel.styles import text_colour_on
+from bva_excel.styles import print_landscape, text_colour_on
 
 HEAT_MAP_SHEET = "Heat map"
 FIRST_TILE_ROW = 4
@@ -64,6 +64,4 @@ def write_heat_map(workbook, framework: Framework, final: dict[str, str], title:
                         for name in framework.scale.names + ["not answered"] if finals.count(name))
     sheet.write_string(blank_row + 2, 0, f"{len(framework.characteristics)} characteristics: {summary}.")
     sheet.hide_gridlines(2)
-    sheet.set_landscape()
-    sheet.set_paper(9)
-    sheet.fit_to_pages(1, 1)
+    print_landscape(sheet, pages_high=1, header_row=False)

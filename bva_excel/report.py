@@ -23,7 +23,8 @@ from bva_excel.moderation import SCORES_SHEET, PreviousEdits, ScoreDecision, dec
 from bva_excel.reviewer_workbook import score_validation
 from bva_excel.sheets import column_letter, suggest
 from bva_excel.storage import replacing
-from bva_excel.styles import add_rating_colours, fit_row, header_format, text_colour_on, workbook_options
+from bva_excel.styles import (add_rating_colours, fit_row, header_format, print_landscape, text_colour_on,
+                              workbook_options)
 
 SCORES_FIXED = ["Ref", "Theme", "Characteristic", "Consolidated score", "Moderated score",
                 "Moderation note", "Final score"]
@@ -157,8 +158,7 @@ def _write_summary(workbook, formats, consolidation: Consolidation, final: dict[
         received = dt.datetime.fromisoformat(progress.received).strftime("%d %b %Y %H:%M") if progress.received else ""
         sheet.write_string(row, 4, received)
         sheet.write_string(row, 5, progress.file)
-    sheet.set_landscape()
-    sheet.fit_to_pages(1, 0)
+    print_landscape(sheet, header_row=False)
 
 
 def _write_scores(workbook, formats, consolidation: Consolidation, decisions: dict[str, ScoreDecision]) -> None:
@@ -186,7 +186,7 @@ def _write_scores(workbook, formats, consolidation: Consolidation, decisions: di
             consolidated = f"{column_letter(col['Consolidated score'])}{excel_row}"
             ratings = f"Scale!$A$2:$A${len(framework.scale.ratings) + 1}"
             sheet.write_formula(row, final_cell,
-                                f'=IF(COUNTIF({ratings},{moderated})>0,{moderated},{consolidated})',
+                                f'=IF(COUNTIF({ratings},{moderated})>0,{moderated},{consolidated}&"")',
                                 formats["wrap"], decision.final)
         for slot, response in enumerate(consolidation.responses.get(characteristic.ref, [])):
             base = len(SCORES_FIXED) + slot * len(REVIEWER_COLUMNS)
@@ -208,6 +208,7 @@ def _write_scores(workbook, formats, consolidation: Consolidation, decisions: di
         add_rating_colours(workbook, sheet, 1, score_col, last, score_col, framework.scale)
     sheet.freeze_panes(1, 3)
     sheet.autofilter(0, 0, last, len(headers) - 1)
+    print_landscape(sheet)
 
 
 def _write_responses(workbook, formats, consolidation: Consolidation) -> None:
@@ -226,6 +227,7 @@ def _write_responses(workbook, formats, consolidation: Consolidation) -> None:
     add_rating_colours(workbook, sheet, 1, 3, max(row, 1), 3, consolidation.framework.scale)
     sheet.freeze_panes(1, 0)
     sheet.autofilter(0, 0, max(row, 1), len(RESPONSE_HEADERS) - 1)
+    print_landscape(sheet)
 
 
 def _write_returns(workbook, formats, consolidation: Consolidation) -> None:
@@ -240,6 +242,7 @@ def _write_returns(workbook, formats, consolidation: Consolidation) -> None:
         fit_row(sheet, row, values, RETURN_WIDTHS)
     sheet.freeze_panes(1, 1)
     sheet.autofilter(0, 0, max(len(consolidation.returns), 1), len(RETURN_HEADERS) - 1)
+    print_landscape(sheet)
 
 
 def _write_scale(workbook, formats, scale) -> None:
@@ -269,9 +272,7 @@ def _write_consistency(workbook, formats, consistency: ConsistencyReport) -> Non
         fit_row(sheet, row, values, CONSISTENCY_WIDTHS)
     sheet.freeze_panes(1, 0)
     sheet.autofilter(0, 0, max(len(consistency.findings), 1), len(CONSISTENCY_HEADERS) - 1)
-    sheet.set_landscape()
-    sheet.fit_to_pages(1, 0)
-    sheet.repeat_rows(0)
+    print_landscape(sheet)
 
 
 def write_report(assessment: Assessment, threshold_name: str | None = None, spread: int = 2) -> ReportResult:

@@ -20,7 +20,7 @@ from bva_excel.assessment import Assessment
 from bva_excel.framework import Characteristic, Framework, Reviewer, Scale
 from bva_excel.identity import IDENTITY_SHEET, IssueIdentity
 from bva_excel.storage import replacing
-from bva_excel.styles import (INPUT_FILL, add_rating_colours, fit_row, header_format, text_colour_on,
+from bva_excel.styles import (INPUT_FILL, add_rating_colours, fit_row, header_format, print_landscape, text_colour_on,
                               workbook_options)
 from bva_excel.template import write_guide
 
@@ -75,12 +75,7 @@ def _write_review_sheet(workbook, framework: Framework, characteristics: list[Ch
     sheet.data_validation(1, score_col, last, score_col, score_validation(framework.scale))
     add_rating_colours(workbook, sheet, 1, score_col, last, score_col, framework.scale)
     sheet.freeze_panes(1, 1)
-    sheet.set_landscape()
-    sheet.set_paper(9)  # A4
-    sheet.fit_to_pages(1, 0)
-    sheet.repeat_rows(0)
-    sheet.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
-    sheet.set_footer("&L&A&RPage &P of &N")
+    print_landscape(sheet)
     sheet.protect("", {"format_columns": True, "format_rows": True})
     sheet.activate()
 

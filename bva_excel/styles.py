@@ -47,3 +47,14 @@ def fit_row(sheet, row: int, texts: list[str], widths: list[float], most: int = 
     """Set a row tall enough for its wrapped text; applications do not do it for us on load."""
     lines = max((lines_needed(t, w) for t, w in zip(texts, widths) if t), default=1)
     sheet.set_row(row, LINE_HEIGHT * min(max(lines, 1), most) + 2)
+
+
+def print_landscape(sheet, pages_high: int = 0, header_row: bool = True) -> None:
+    """Print on A4 landscape, one page wide (and `pages_high` tall, 0 for as many as needed)."""
+    sheet.set_landscape()
+    sheet.set_paper(9)
+    sheet.fit_to_pages(1, pages_high)
+    if header_row:
+        sheet.repeat_rows(0)
+    sheet.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
+    sheet.set_footer("&L&A&RPage &P of &N")

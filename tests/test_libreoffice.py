@@ -222,6 +222,12 @@ def test_the_demo_report_recalculates_to_its_cached_values(office, tmp_path):
     result = run_demo(tmp_path / "demo")
     seen = assert_opens_clean(office, result.report.path)
     assert "Heat map" in seen["sheets"]
+    scores = seen["values"]["Scores"]
+    final = scores[0].index("Final score")
+    shown = {row[0]: row[final] for row in scores[1:]}
+    unanswered = [ref for ref, decision in result.report.decisions.items() if not decision.final]
+    assert unanswered and all(shown[ref] == "" for ref in unanswered)  # blank, never 0
+    assert all(shown[ref] == decision.final for ref, decision in result.report.decisions.items())
 
 
 def test_the_open_clean_check_catches_a_stale_cached_value(office, tmp_path):

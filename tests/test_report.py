@@ -63,7 +63,7 @@ def test_final_score_is_a_live_formula_with_the_right_cached_value(returned):
     result = write_report(assessment)
     sheet = openpyxl.load_workbook(result.path)["Scores"]
     assert sheet["G2"].data_type == "f"
-    assert sheet["G2"].value == '=IF(COUNTIF(Scale!$A$2:$A$7,E2)>0,E2,D2)'
+    assert sheet["G2"].value == '=IF(COUNTIF(Scale!$A$2:$A$7,E2)>0,E2,D2&"")'
     cached = openpyxl.load_workbook(result.path, data_only=True)["Scores"]
     assert cached["G2"].value == cached["D2"].value == "Light green"
 
