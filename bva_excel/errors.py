@@ -98,6 +98,8 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
                    "Ask the reviewer to send the .xlsx workbook itself, not an export of it."),
     "RETURN_LEGACY_XLS": (ERROR, "this is an old-style .xls workbook, which cannot carry the issued identity",
                           "Ask the reviewer to fill in the .xlsx workbook they were sent and save it as .xlsx."),
+    "RETURN_XLSB": (ERROR, "this is a binary workbook (.xlsb), which cannot carry the issued identity",
+                    "Ask the reviewer to fill in the .xlsx workbook they were sent and save it as .xlsx."),
     "RETURN_ENCRYPTED": (ERROR, "the workbook is protected with a password (encrypted), so it cannot be read",
                          "Ask the reviewer to remove the password (File > Info > Protect Workbook) and resend it."),
     "RETURN_BOMB": (ERROR, "refused unread: {reason}, far beyond any real workbook (a decompression bomb?)",

@@ -126,6 +126,8 @@ def screen(path: Path) -> Screening:
             kind, notes = ("xlsm" if "xl/vbaProject.bin" in names else "xlsx"), []
             if kind == "xlsm":
                 notes.append(problem("RETURN_MACROS", path))
+        elif "xl/workbook.bin" in names:
+            return Screening("", [problem("RETURN_XLSB", path)])
         elif "word/document.xml" in names:
             return Screening("", [problem("RETURN_NOT_A_WORKBOOK", path, what="a Word document")])
         elif "ppt/presentation.xml" in names:

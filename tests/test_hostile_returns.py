@@ -79,6 +79,14 @@ def _ods_pretender(g, p):
     p.write_bytes(buffer.getvalue())
 
 
+def _xlsb(g, p):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/workbook.bin", b"\x83\x01\x00")
+    p.write_bytes(buffer.getvalue())
+
+
 def _encrypted(g, p):
     from msoffcrypto.format.ooxml import OOXMLFile
 
@@ -178,6 +186,7 @@ REJECTED = [
     ("old format.xls", _legacy_xls, "RETURN_LEGACY_XLS"),
     ("export.csv", _csv, "RETURN_CSV"),
     ("not really.xlsx", _ods_pretender, "RETURN_NOT_A_WORKBOOK"),
+    ("binary.xlsb", _xlsb, "RETURN_XLSB"),
     ("locked.xlsx", _encrypted, "RETURN_ENCRYPTED"),
     ("tiny.xlsx", _zip_bomb, "RETURN_BOMB"),
     ("laughs.xlsx", _entity_bomb, "RETURN_UNSAFE_XML"),
@@ -314,3 +323,15 @@ def test_a_lock_left_by_a_dead_process_is_cleared(generated):
         {"command": "bva ingest", "pid": 2 ** 22 + 12345, "host": socket.gethostname(), "since": "earlier"}))
     filled(generation, "R01", assessment.inbox / "r01.xlsx")
     assert [o.status for o in ingest(assessment).outcomes] == ["accepted"]
+
+
+def test_a_date_typed_as_commentary_is_kept_as_the_date_shown(generated):
+    import datetime as dt
+
+    assessment, generation = generated
+    path = filled(generation, "R03", assessment.inbox / "dated.xlsx")
+    edit(path, lambda w: w["Review"].cell(2, 7, dt.datetime(2026, 12, 1)))
+    [outcome] = ingest(assessment).outcomes
+    assert outcome.status == "accepted"
+    first = current_returns(assessment.ledger())["R03"]["responses"][0]
+    assert first["commentary"] == "2026-12-01"

@@ -9,7 +9,7 @@ from bva_excel.report import write_report
 from conftest import answer
 
 TRICKY = ["=SUM(A1:A3)", "+44 20 7946 0000", "-not a formula", "@risk", "=1/0", "Ünïcode ✓ 🙂\nline two",
-          "http://example.gov.uk/evidence", "0012"]
+          "http://example.gov.uk/evidence", "0012", "مراجعة الأداء: جيد", "שלום ‏(RTL)‏ text", "  spaced  "]
 
 
 def scores_by_ref(path):
