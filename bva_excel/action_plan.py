@@ -9,10 +9,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from bva_excel.framework import Framework, Rating
+from bva_excel.framework import Framework, Rating, Scale
 from bva_excel.moderation import ACTION_INPUT_HEADERS, ACTION_SHEET
 from bva_excel.returns import Response
-from bva_excel.styles import fit_row, print_landscape
+from bva_excel.styles import add_rating_colours, fit_row, print_landscape
 
 ACTION_HEADERS = ["Action ID", "Ref", "Theme", "Characteristic", "Score", "Gap identified"] + ACTION_INPUT_HEADERS
 ACTION_WIDTHS = [11, 7, 13, 28, 11, 38, 28, 14, 14, 11, 11, 28]
@@ -59,8 +59,8 @@ def plan_actions(framework: Framework, final: dict[str, str], responses: dict[st
     return rows
 
 
-def write_action_plan(workbook, rows: list[ActionRow], formats: dict, colour_scores) -> None:
-    """The 'Action plan' sheet; `colour_scores(sheet, first_row, col, last_row)` colours the scores."""
+def write_action_plan(workbook, rows: list[ActionRow], formats: dict, scale: Scale) -> None:
+    """The 'Action plan' sheet, scores coloured by rating, input columns ready for the PMO."""
     sheet = workbook.add_worksheet(ACTION_SHEET)
     for col, (title, width) in enumerate(zip(ACTION_HEADERS, ACTION_WIDTHS)):
         sheet.write_string(0, col, title, formats["header"])
@@ -90,7 +90,8 @@ def write_action_plan(workbook, rows: list[ActionRow], formats: dict, colour_sco
     sheet.data_validation(1, ACTION_HEADERS.index("Target date"), last + 200, ACTION_HEADERS.index("Target date"),
                           {"validate": "date", "criteria": ">", "value": dt.date(2000, 1, 1),
                            "error_type": "warning", "error_message": "Type a date such as 31/03/2027."})
-    colour_scores(sheet, 1, ACTION_HEADERS.index("Score"), last)
+    score_col = ACTION_HEADERS.index("Score")
+    add_rating_colours(workbook, sheet, 1, score_col, last, score_col, scale)
     sheet.freeze_panes(1, 2)
     sheet.autofilter(0, 0, last, len(ACTION_HEADERS) - 1)
     print_landscape(sheet)

@@ -40,6 +40,7 @@ RETURN_HEADERS = ["File", "SHA-256", "Reviewer", "Received", "Status", "Problems
 
 CONSISTENCY_HEADERS = ["Ref", "Theme", "Finding", "Severity", "Reviewers", "Evidence", "Status"]
 CONSISTENCY_WIDTHS = [8, 20, 40, 9, 14, 60, 40]
+SEVERITY_COLOURS = {"high": "#F8CBAD", "medium": "#FFE699", "low": "#DDEBF7", "info": "#EDEDED"}
 
 
 @dataclass
@@ -259,16 +260,15 @@ def _write_scale(workbook, formats, scale) -> None:
 def _write_consistency(workbook, formats, consistency: ConsistencyReport) -> None:
     sheet = workbook.add_worksheet("Consistency")
     _headers(sheet, CONSISTENCY_HEADERS, CONSISTENCY_WIDTHS, formats["header"])
-    colours = {"high": "#F8CBAD", "medium": "#FFE699", "low": "#DDEBF7", "info": "#EDEDED"}
+    severity_formats = {severity: workbook.add_format({"text_wrap": True, "valign": "top", "bg_color": colour})
+                        for severity, colour in SEVERITY_COLOURS.items()}
     for row, finding in enumerate(consistency.findings, start=1):
         status = f"Resolved: {finding.resolved}" if finding.resolved else "Open"
         values = [finding.ref, finding.theme, finding.finding, finding.severity, ", ".join(finding.reviewers),
                   finding.evidence, status]
         for col, value in enumerate(values):
-            fmt = formats["wrap"]
-            if col == 3 and not finding.resolved:
-                fmt = workbook.add_format({"text_wrap": True, "valign": "top", "bg_color": colours[finding.severity]})
-            sheet.write_string(row, col, value, fmt)
+            open_severity = col == 3 and not finding.resolved
+            sheet.write_string(row, col, value, severity_formats[finding.severity] if open_severity else formats["wrap"])
         fit_row(sheet, row, values, CONSISTENCY_WIDTHS)
     sheet.freeze_panes(1, 0)
     sheet.autofilter(0, 0, max(len(consistency.findings), 1), len(CONSISTENCY_HEADERS) - 1)
@@ -306,11 +306,7 @@ def _write_report(assessment: Assessment, threshold_name: str | None, spread: in
             final_col = column_letter(SCORES_FIXED.index("Final score"))
             write_heat_map(workbook, framework, final, f"{title}: heat map", subtitle,
                            f"{SCORES_SHEET}!$A$2:$A${last}", f"{SCORES_SHEET}!${final_col}$2:${final_col}${last}")
-
-            def colour_scores(sheet, first_row, col, last_row):
-                add_rating_colours(workbook, sheet, first_row, col, last_row, col, framework.scale)
-
-            write_action_plan(workbook, actions, formats, colour_scores)
+            write_action_plan(workbook, actions, formats, framework.scale)
             _write_consistency(workbook, formats, consistency)
             _write_responses(workbook, formats, consolidation)
             _write_returns(workbook, formats, consolidation)
