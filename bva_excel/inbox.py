@@ -8,14 +8,16 @@ nothing and ingesting the same file twice changes nothing.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from bva_excel.assessment import Assessment
 from bva_excel.errors import ERROR, Problem, problem
 from bva_excel.returns import read_return
-from bva_excel.storage import replacing, sha256_of
+from bva_excel.storage import sha256_of
 
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods", ".csv"}
 
@@ -84,6 +86,29 @@ def ingest(assessment: Assessment, paths: list[Path] | None = None) -> IngestRep
         return _ingest(assessment, paths)
 
 
+def _unchanged(path: Path, seen: dict) -> FileOutcome:
+    """A file whose content was ingested before: nothing changes; its earlier problems are repeated."""
+    notes = [problem("ALREADY_INGESTED", path, other=seen["name"])]
+    notes += [problem(p["code"], p["file"], p["sheet"], p["cell"], **p["fields"]) for p in seen["problems"]]
+    return FileOutcome(path.name, "unchanged", seen["sha256"], seen.get("reviewer_id", ""), seen.get("answered", 0),
+                       seen.get("issued", 0), notes)
+
+
+def _ledger_entry(path: Path, sha: str, reading) -> dict:
+    identity = reading.identity
+    return {"sha256": sha, "name": path.name, "source": str(path),
+            "received": dt.datetime.now().replace(microsecond=0).isoformat(),
+            "modified": dt.datetime.fromtimestamp(path.stat().st_mtime).replace(microsecond=0).isoformat(),
+            "status": "accepted" if reading.accepted else "rejected",
+            "reviewer_id": identity.reviewer_id if identity else "",
+            "issue_id": identity.issue_id if identity else "",
+            "issued": len(identity.refs) if identity else 0, "answered": reading.answered,
+            "problems": [{"code": p.code, "file": p.file, "sheet": p.sheet, "cell": p.cell, "fields": p.fields}
+                         for p in reading.problems],
+            "responses": [r.as_dict() for r in reading.responses] if reading.accepted else [],
+            "archive": ""}
+
+
 def _ingest(assessment: Assessment, paths: list[Path] | None) -> IngestReport:
     framework = assessment.framework()
     secret = assessment.secret()
@@ -101,38 +126,27 @@ def _ingest(assessment: Assessment, paths: list[Path] | None) -> IngestReport:
         if reason:
             outcomes.append(FileOutcome(path.name, "skipped", problems=[problem("FILE_SKIPPED", path, reason=reason)]))
             continue
-        sha = sha256_of(path)
-        if sha in by_hash:
-            seen = by_hash[sha]
-            notes = [problem("ALREADY_INGESTED", path, other=seen["name"])]
-            notes += [problem(p["code"], p["file"], p["sheet"], p["cell"], **p["fields"]) for p in seen["problems"]]
-            outcomes.append(FileOutcome(path.name, "unchanged", sha, seen.get("reviewer_id", ""),
-                                        seen.get("answered", 0), seen.get("issued", 0), notes))
-            continue
-        reading = read_return(path, framework, assessment.assessment_id, secret, issues_by_id)
-        identity = reading.identity
-        entry = {"sha256": sha, "name": path.name, "source": str(path),
-                 "received": dt.datetime.now().replace(microsecond=0).isoformat(),
-                 "modified": dt.datetime.fromtimestamp(path.stat().st_mtime).replace(microsecond=0).isoformat(),
-                 "status": "accepted" if reading.accepted else "rejected",
-                 "reviewer_id": identity.reviewer_id if identity else "",
-                 "issue_id": identity.issue_id if identity else "",
-                 "issued": len(identity.refs) if identity else 0, "answered": reading.answered,
-                 "problems": [{"code": p.code, "file": p.file, "sheet": p.sheet, "cell": p.cell,
-                               "fields": p.fields} for p in reading.problems],
-                 "responses": [r.as_dict() for r in reading.responses] if reading.accepted else [],
-                 "archive": ""}
-        outcome = FileOutcome(path.name, entry["status"], sha, entry["reviewer_id"], entry["answered"],
-                              entry["issued"], reading.problems)
-        if reading.accepted:
-            archived = assessment.archive / f"{sha}{path.suffix.lower()}"
-            if not archived.exists():
-                with replacing(archived) as temp:
-                    shutil.copyfile(path, temp)
-            entry["archive"] = archived.relative_to(assessment.folder).as_posix()
-            previous = current_returns(ledger).get(entry["reviewer_id"])
-            if previous:
-                outcome.supersedes = previous["name"]
+        # Work on a private copy, so what is hashed, read and archived is one and the same content even if
+        # the file in the inbox is changed meanwhile (a mail client still saving it, say).
+        with tempfile.TemporaryDirectory(dir=assessment.records) as work:
+            copy = Path(work) / f"incoming{path.suffix.lower()}"
+            shutil.copyfile(path, copy)
+            sha = sha256_of(copy)
+            if sha in by_hash:
+                outcomes.append(_unchanged(path, by_hash[sha]))
+                continue
+            reading = read_return(copy, framework, assessment.assessment_id, secret, issues_by_id, path.name)
+            entry = _ledger_entry(path, sha, reading)
+            outcome = FileOutcome(path.name, entry["status"], sha, entry["reviewer_id"], entry["answered"],
+                                  entry["issued"], reading.problems)
+            if reading.accepted:
+                archived = assessment.archive / f"{sha}{path.suffix.lower()}"
+                if not archived.exists():
+                    os.replace(copy, archived)
+                entry["archive"] = archived.relative_to(assessment.folder).as_posix()
+                previous = current_returns(ledger).get(entry["reviewer_id"])
+                if previous:
+                    outcome.supersedes = previous["name"]
         ledger.append(entry)
         by_hash[sha] = entry
         outcomes.append(outcome)

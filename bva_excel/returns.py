@@ -192,12 +192,15 @@ def _read_identity(workbook, file: str, assessment_id: str, secret: bytes,
 
 
 def read_return(path: Path, framework: Framework, assessment_id: str, secret: bytes,
-                issues: dict[str, dict]) -> ReturnReading:
-    """Read and check one returned workbook against what was issued (`issues`: issue ID -> record)."""
+                issues: dict[str, dict], name: str = "") -> ReturnReading:
+    """Read and check one returned workbook against what was issued (`issues`: issue ID -> record).
+
+    `name` is the file name to report (when `path` is a private copy of the file received).
+    """
     path = Path(path)
-    file = path.name
+    file = name or path.name
     reading = ReturnReading(path)
-    screening = screen(path)
+    screening = screen(path, file)
     reading.problems.extend(screening.problems)
     if not screening.kind:
         return reading

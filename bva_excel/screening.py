@@ -84,65 +84,66 @@ def _scan_xml(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: list[int]
     return ""
 
 
-def screen(path: Path) -> Screening:
-    """Decide whether `path` may be parsed as a workbook; the problems say why not."""
+def screen(path: Path, name: str = "") -> Screening:
+    """Decide whether `path` may be parsed as a workbook; the problems say why not (naming `name`)."""
     path = Path(path)
+    file = name or path.name
     size = path.stat().st_size
     if size == 0:
-        return Screening("", [problem("RETURN_EMPTY", path)])
+        return Screening("", [problem("RETURN_EMPTY", file)])
     if size > MAX_FILE_BYTES:
-        return Screening("", [problem("RETURN_TOO_LARGE", path, size=_megabytes(size), limit=_megabytes(MAX_FILE_BYTES))])
+        return Screening("", [problem("RETURN_TOO_LARGE", file, size=_megabytes(size), limit=_megabytes(MAX_FILE_BYTES))])
     with open(path, "rb") as handle:
         head = handle.read(512)
     if head.startswith(OLE_SIGNATURE):
         code = "RETURN_ENCRYPTED" if _ole_kind(path) == "encrypted" else "RETURN_LEGACY_XLS"
-        return Screening("", [problem(code, path)])
+        return Screening("", [problem(code, file)])
     if not head.startswith(b"PK"):
         what = _sniff(head)
         if what:
-            return Screening("", [problem("RETURN_NOT_A_WORKBOOK", path, what=what)])
+            return Screening("", [problem("RETURN_NOT_A_WORKBOOK", file, what=what)])
         if path.suffix.lower() in (".csv", ".txt") or b"," in head or b";" in head:
-            return Screening("", [problem("RETURN_CSV", path)])
-        return Screening("", [problem("RETURN_NOT_A_WORKBOOK", path, what="not a spreadsheet")])
+            return Screening("", [problem("RETURN_CSV", file)])
+        return Screening("", [problem("RETURN_NOT_A_WORKBOOK", file, what="not a spreadsheet")])
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError):
-        return Screening("", [problem("RETURN_TRUNCATED", path)])
+        return Screening("", [problem("RETURN_TRUNCATED", file)])
     with archive:
         members = archive.infolist()
         names = {m.filename for m in members}
         if len(members) > MAX_MEMBERS:
-            return Screening("", [problem("RETURN_BOMB", path, reason=f"it holds {len(members):,} parts")])
+            return Screening("", [problem("RETURN_BOMB", file, reason=f"it holds {len(members):,} parts")])
         unpacked = sum(m.file_size for m in members)
         if unpacked > MAX_UNPACKED_BYTES:
-            return Screening("", [problem("RETURN_BOMB", path, reason=f"it would unpack to {_megabytes(unpacked)}")])
+            return Screening("", [problem("RETURN_BOMB", file, reason=f"it would unpack to {_megabytes(unpacked)}")])
         for member in members:
             if member.file_size > 1024 * 1024 and member.file_size > MAX_RATIO * max(member.compress_size, 1):
-                return Screening("", [problem("RETURN_BOMB", path, reason=(
+                return Screening("", [problem("RETURN_BOMB", file, reason=(
                     f"part {member.filename} would inflate {member.file_size // max(member.compress_size, 1):,} times"))])
         if "mimetype" in names and archive.read("mimetype").strip() == ODS_MIMETYPE:
-            kind, notes = "ods", [problem("RETURN_ODS", path)]
+            kind, notes = "ods", [problem("RETURN_ODS", file)]
         elif "xl/workbook.xml" in names:
             kind, notes = ("xlsm" if "xl/vbaProject.bin" in names else "xlsx"), []
             if kind == "xlsm":
-                notes.append(problem("RETURN_MACROS", path))
+                notes.append(problem("RETURN_MACROS", file))
         elif "xl/workbook.bin" in names:
-            return Screening("", [problem("RETURN_XLSB", path)])
+            return Screening("", [problem("RETURN_XLSB", file)])
         elif "word/document.xml" in names:
-            return Screening("", [problem("RETURN_NOT_A_WORKBOOK", path, what="a Word document")])
+            return Screening("", [problem("RETURN_NOT_A_WORKBOOK", file, what="a Word document")])
         elif "ppt/presentation.xml" in names:
-            return Screening("", [problem("RETURN_NOT_A_WORKBOOK", path, what="a PowerPoint presentation")])
+            return Screening("", [problem("RETURN_NOT_A_WORKBOOK", file, what="a PowerPoint presentation")])
         else:
-            return Screening("", [problem("RETURN_NOT_A_WORKBOOK", path, what="a zip archive, not a workbook")])
+            return Screening("", [problem("RETURN_NOT_A_WORKBOOK", file, what="a zip archive, not a workbook")])
         budget = [MAX_UNPACKED_BYTES]
         for member in members:
             if not member.filename.lower().endswith((".xml", ".rels", ".vml")):
                 continue
             why = _scan_xml(archive, member, budget)
             if why == "size":
-                return Screening("", [problem("RETURN_BOMB", path, reason="its parts inflate beyond their declared sizes")])
+                return Screening("", [problem("RETURN_BOMB", file, reason="its parts inflate beyond their declared sizes")])
             if why.startswith("it declares"):
-                return Screening("", [problem("RETURN_UNSAFE_XML", path, part=member.filename, reason=why)])
+                return Screening("", [problem("RETURN_UNSAFE_XML", file, part=member.filename, reason=why)])
             if why:
-                return Screening("", [problem("RETURN_TRUNCATED", path)])
+                return Screening("", [problem("RETURN_TRUNCATED", file)])
     return Screening(kind, notes)
