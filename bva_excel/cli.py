@@ -24,7 +24,10 @@ def show(problem: Problem, indent: str = "  ", err: bool = False) -> None:
 
 
 class BvaGroup(click.Group):
-    """Turns the library's errors into messages and exit code 1."""
+    """Lists commands in the order of the exercise; turns the library's errors into messages and exit code 1."""
+
+    def list_commands(self, ctx):
+        return list(self.commands)
 
     def invoke(self, ctx):
         try:
@@ -60,6 +63,7 @@ def cli(debug):
       bva generate 2026       one protected workbook per reviewer, in 2026/outbox
       bva ingest 2026         read the returns saved in 2026/inbox
       bva report 2026         heat map, action plan and every score in 2026/report.xlsx
+      bva check 2026          inconsistent scoring for the moderators
 
     Try it all on sample data first: bva demo demo-assessment
     """
