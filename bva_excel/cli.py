@@ -165,6 +165,9 @@ def ingest(folder, paths, as_json):
             if problem.code not in ("FILE_SKIPPED", "ALREADY_INGESTED") or outcome.status in ("skipped", "unchanged"):
                 show(problem)
     rejected = sum(o.has_errors for o in report.outcomes)
+    if not report.outcomes:
+        click.echo(f"No files to read: save the returned attachments in {assessment.inbox} (any file name) "
+                   "or name the files after the folder.")
     click.echo(f"{report.count('accepted')} accepted, {rejected} rejected, "
                f"{report.count('unchanged')} already ingested, {report.count('skipped')} skipped.")
     if rejected:

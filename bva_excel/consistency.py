@@ -118,6 +118,8 @@ def _per_characteristic(consolidation: Consolidation, steps: dict[str, int], spr
 
 def _incomplete(consolidation: Consolidation, issues: list[dict], decisions: dict[str, ScoreDecision]) -> list[Finding]:
     findings = []
+    if not issues:
+        return findings  # nothing issued yet: nothing can be missing
     framework = consolidation.framework
     answered = {(r.ref, r.reviewer_id) for rs in consolidation.responses.values() for r in rs if r.rating}
     returned = {p.reviewer_id for p in consolidation.progress if p.received}

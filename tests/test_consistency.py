@@ -158,3 +158,8 @@ def test_moderation_resolves_findings_and_a_moderated_score_needs_a_note(framewo
     assert not disagreement.must_look
     assert kinds(report) == ["LOW_SCORE_NO_COMMENTARY", "MODERATED_WITHOUT_NOTE"]
     assert report.findings[-1].resolved  # resolved findings come last, kept
+
+
+def test_before_anything_is_issued_nothing_counts_as_missing(framework):
+    report = build(framework, {}, issues=[])
+    assert kinds(report) == []
