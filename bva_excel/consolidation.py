@@ -5,7 +5,7 @@ Grey (a rating with no value) is never averaged; blank means not answered and is
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bva_excel.errors import Problem
 from bva_excel.framework import Framework, Scale
@@ -55,6 +55,7 @@ class Consolidation:
     responses: dict[str, list[Response]]  # ref -> current responses, in reviewer order
     returns: list[ReturnStatus]
     progress: list[ReviewerProgress]
+    orphans: list[Response] = field(default_factory=list)  # answers for refs no longer in the framework
 
     def consolidated(self, ref: str) -> str:
         return consolidated_rating(self.framework.scale, [r.rating for r in self.responses.get(ref, [])])
@@ -74,11 +75,14 @@ def consolidate(framework: Framework, ledger: list[dict], issues: list[dict]) ->
     current = current_returns(ledger)
     order = {r.reviewer_id: i for i, r in enumerate(framework.reviewers)}
     responses: dict[str, list[Response]] = {}
+    orphans = []
     for reviewer_id in sorted(current, key=lambda r: order.get(r, len(order))):
         for item in current[reviewer_id]["responses"]:
             response = Response(**item)
             if framework.characteristic(response.ref):
                 responses.setdefault(response.ref, []).append(response)
+            elif response.rating or response.commentary or response.gaps:
+                orphans.append(response)
     current_hashes = {entry["sha256"] for entry in current.values()}
     returns = []
     for entry in ledger:
@@ -99,4 +103,4 @@ def consolidate(framework: Framework, ledger: list[dict], issues: list[dict]) ->
         progress.append(ReviewerProgress(reviewer.reviewer_id, reviewer.name, len(issue["refs"]),
                                          entry["answered"] if entry else 0,
                                          entry["received"] if entry else "", entry["name"] if entry else ""))
-    return Consolidation(framework, responses, returns, progress)
+    return Consolidation(framework, responses, returns, progress, orphans)

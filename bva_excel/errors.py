@@ -138,6 +138,9 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
                           "Repair it in Excel, or move it out of the folder if nothing typed in it matters."),
     "THRESHOLD_UNKNOWN": (ERROR, "'{value}' is not a scored rating on the scale{hint}",
                           "Choose one of: {ratings}."),
+    "RESPONSE_ORPHANED": (WARNING, "{reviewer} answered {ref}, which is no longer in assessment.xlsx, so the "
+                          "answer is left out of the report",
+                          "Restore {ref} on 'Characteristics' (refs are matched as prefix and number) if it was renamed."),
     "MODERATED_SCORE_INVALID": (WARNING, "the moderated score '{value}' for {ref} is not a rating on the scale{hint}",
                                 "Choose one of: {ratings}; until then the consolidated score is used."),
 }

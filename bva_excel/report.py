@@ -72,6 +72,8 @@ def gather(assessment: Assessment) -> Gathered:
     consolidation = consolidate(framework, assessment.ledger(), issues)
     consolidated = {c.ref: consolidation.consolidated(c.ref) for c in framework.characteristics}
     decisions, warnings = decide(framework.scale, consolidated, edits, assessment.report.name)
+    warnings += [problem("RESPONSE_ORPHANED", r.file, r.sheet, r.cell, ref=r.ref, reviewer=r.reviewer_id)
+                 for r in consolidation.orphans]
     return Gathered(framework, consolidation, decisions, warnings, edits, issues)
 
 

@@ -214,3 +214,16 @@ def test_a_failure_half_way_leaves_the_last_good_report_and_no_lock(returned, mo
     assert path.read_bytes() == before
     assert [p.name for p in path.parent.iterdir() if p.name.endswith(".tmp")] == []
     assert not (assessment.records / "lock").exists()
+
+
+def test_an_answer_for_a_characteristic_removed_since_is_reported_not_dropped_silently(returned):
+    assessment, _ = returned
+    workbook = openpyxl.load_workbook(assessment.workbook)
+    sheet = workbook["Characteristics"]
+    row = next(r for r in range(2, sheet.max_row + 1) if sheet.cell(r, 1).value == "G001")
+    sheet.delete_rows(row)
+    workbook.save(assessment.workbook)
+    result = write_report(assessment)
+    [warning] = [w for w in result.warnings if w.code == "RESPONSE_ORPHANED"]
+    assert warning.file.endswith(".xlsx") and warning.sheet == "Review" and warning.cell.startswith("F")
+    assert "answered G001, which is no longer in assessment.xlsx" in str(warning)
