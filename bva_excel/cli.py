@@ -114,6 +114,10 @@ def generate(folder, per_characteristic, deadline, return_to):
     assessment = open_assessment(folder)
     for note in assessment.framework().notes:
         show(note)
+    earlier = assessment.issues()
+    if earlier:
+        click.echo(f"  note: workbooks were issued before (last on {earlier[-1]['issued_at'][:10]}); "
+                   "they stay valid, and a reviewer's latest return counts whichever they fill in.")
     result = generate_workbooks(assessment, per_characteristic, deadline.date() if deadline else None,
                                 return_to)
     framework = assessment.framework()

@@ -37,6 +37,7 @@ def test_the_whole_loop_through_the_cli(tmp_path, framework_file):
 
     generated = run("generate", folder, "--deadline", "18/12/2026")
     assert generated.exit_code == 0, generated.output
+    assert "issued before" not in generated.output
     assert "  L001    R01, R03  (listed)" in generated.output
     assert "Wrote 3 reviewer workbooks" in generated.output
     outbox = sorted((folder / "outbox").iterdir())
@@ -56,6 +57,7 @@ def test_the_whole_loop_through_the_cli(tmp_path, framework_file):
 
     reported = run("report", folder)
     assert reported.exit_code == 0, reported.output
+    assert "workbooks were issued before" in run("generate", folder).output
     assert f"Wrote {folder / 'report.xlsx'}: 1 of 6 characteristics scored" in reported.output
     scores = openpyxl.load_workbook(folder / "report.xlsx")["Scores"]
     assert [c.value for c in scores[4]][:4] == ["L001", "Leadership", "Clear vision", "Dark green"]
