@@ -112,15 +112,15 @@ def generate(folder, per_characteristic, deadline, return_to):
     from bva_excel.reviewer_workbook import generate as generate_workbooks
 
     assessment = open_assessment(folder)
-    for note in assessment.framework().notes:
-        show(note)
     earlier = assessment.issues()
     if earlier:
         click.echo(f"  note: workbooks were issued before (last on {earlier[-1]['issued_at'][:10]}); "
                    "they stay valid, and a reviewer's latest return counts whichever they fill in.")
     result = generate_workbooks(assessment, per_characteristic, deadline.date() if deadline else None,
                                 return_to)
-    framework = assessment.framework()
+    framework = result.framework
+    for note in framework.notes:
+        show(note)
     click.echo("Allocation:")
     for characteristic in framework.characteristics:
         listed = "listed" if characteristic.reviewers else "allocated"
@@ -156,9 +156,8 @@ def ingest(folder, paths, as_json):
              "answered": o.answered, "issued": o.issued, "supersedes": o.supersedes,
              "problems": [p.as_dict() for p in o.problems]} for o in report.outcomes]}, indent=2))
         sys.exit(0 if report.valid else 1)
-    framework = assessment.framework()
     for outcome in report.outcomes:
-        reviewer = framework.reviewer(outcome.reviewer_id)
+        reviewer = report.framework.reviewer(outcome.reviewer_id)
         who = reviewer.label if reviewer else outcome.reviewer_id
         detail = f"{who}, answered {outcome.answered}/{outcome.issued}" if outcome.reviewer_id else ""
         state = "rejected" if outcome.has_errors else outcome.status
@@ -171,7 +170,7 @@ def ingest(folder, paths, as_json):
     rejected = sum(o.has_errors for o in report.outcomes)
     if not report.outcomes:
         click.echo(f"No files to read: save the returned attachments in {assessment.inbox} (any file name) "
-                   "or name the files after the folder.")
+                   "or give their paths after the folder.")
     click.echo(f"{report.count('accepted')} accepted, {rejected} rejected, "
                f"{report.count('unchanged')} already ingested, {report.count('skipped')} skipped.")
     if rejected:
@@ -235,13 +234,11 @@ def check(folder, as_json, action_threshold, spread):
     Example: bva check "BV 2026" --spread 2
     """
     from bva_excel.assessment import open_assessment
-    from bva_excel.consistency import SEVERITIES, check as check_consistency
-    from bva_excel.report import check_threshold, gather
+    from bva_excel.consistency import SEVERITIES
+    from bva_excel.report import gather
 
-    assessment = open_assessment(folder)
-    gathered = gather(assessment)
-    check_threshold(gathered.framework, action_threshold)
-    result = check_consistency(gathered.consolidation, gathered.decisions, gathered.issues, spread, action_threshold)
+    gathered = gather(open_assessment(folder), action_threshold, spread)
+    result = gathered.consistency
     for warning in gathered.warnings:
         show(warning, indent="")
     if as_json:

@@ -232,7 +232,7 @@ def check(consolidation: Consolidation, decisions: dict[str, ScoreDecision], iss
     """Every finding, most serious first; findings on moderated characteristics marked resolved."""
     scale = consolidation.framework.scale
     steps = _steps(scale)
-    threshold = scale.find(threshold_name) if threshold_name else scale.action_threshold()
+    threshold = scale.action_threshold(threshold_name)
     findings = (_per_characteristic(consolidation, steps, spread, steps[threshold.name])
                 + _incomplete(consolidation, issues, decisions) + _reviewer_offsets(consolidation, steps))
     for ref, decision in decisions.items():

@@ -85,8 +85,11 @@ class Scale:
     def by_value(self, value: int) -> Rating:
         return next(r for r in self.ratings if r.value == value)
 
-    def action_threshold(self) -> Rating:
-        """The middle scored rating (the lower middle when even): Yellow on the default scale."""
+    def action_threshold(self, name: str | None = None) -> Rating:
+        """The rating at or below which a score needs an action: `name` if given, else the middle
+        scored rating (the lower middle when even), which is Yellow on the default scale."""
+        if name:
+            return self.find(name)
         scored = self.scored
         return scored[len(scored) // 2]
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from bva_excel.assessment import Assessment
 from bva_excel.errors import ERROR, Problem, problem
+from bva_excel.framework import Framework
 from bva_excel.returns import read_return
 from bva_excel.storage import sha256_of
 
@@ -43,6 +44,7 @@ class FileOutcome:
 @dataclass
 class IngestReport:
     outcomes: list[FileOutcome]
+    framework: Framework  # as read for this ingest, to name reviewers
 
     @property
     def valid(self) -> bool:
@@ -151,4 +153,4 @@ def _ingest(assessment: Assessment, paths: list[Path] | None) -> IngestReport:
         by_hash[sha] = entry
         outcomes.append(outcome)
     assessment.save_ledger(ledger)
-    return IngestReport(outcomes)
+    return IngestReport(outcomes, framework)

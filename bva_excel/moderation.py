@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bva_excel.errors import BvaError, problem
-from bva_excel.sheets import cell_text, normalise_label, normalise_ref, open_workbook, sheet_rows
+from bva_excel.sheets import cell_text, normalise_label, normalise_ref, open_workbook, read_table
 
 SCORES_SHEET = "Scores"
 ACTION_SHEET = "Action plan"
@@ -28,17 +28,6 @@ class Moderation:
 class PreviousEdits:
     moderation: dict[str, Moderation] = field(default_factory=dict)
     actions: dict[str, dict] = field(default_factory=dict)  # action ID -> header -> value
-
-
-def _by_header(rows: list[list]) -> tuple[dict[str, int], list[tuple[int, list]]]:
-    header = rows[0] if rows else []
-    columns = {normalise_label(cell_text(v)): i for i, v in enumerate(header) if cell_text(v).strip()}
-    return columns, list(enumerate(rows))[1:]
-
-
-def _value(values: list, columns: dict[str, int], header: str):
-    col = columns.get(normalise_label(header))
-    return values[col] if col is not None and col < len(values) else ""
 
 
 def _typed_final_scores(path: Path, column: int) -> set[int]:
@@ -66,28 +55,26 @@ def read_previous_edits(path: Path) -> PreviousEdits:
         return edits
     try:
         workbook = open_workbook(path)
-        names = workbook.sheet_names
-        if SCORES_SHEET in names:
-            columns, rows = _by_header(sheet_rows(workbook, SCORES_SHEET))
-            final_col = columns.get("final score")
-            typed = _typed_final_scores(path, final_col) if final_col is not None else set()
-            for index, values in rows:
-                cells = {h: cell_text(values[c]) if c < len(values) else "" for h, c in columns.items()}
-                ref = normalise_ref(cells.get("ref", ""))
+        unused: list = []  # an old report missing a column simply has nothing typed in it
+        scores = read_table(workbook, path.name, SCORES_SHEET, ["Ref"], unused, blank_headers_allowed=True)
+        if scores:
+            typed = (_typed_final_scores(path, scores.columns[normalise_label("Final score")])
+                     if normalise_label("Final score") in scores.columns else set())
+            for index, values in scores.rows:
+                ref = normalise_ref(scores.get(values, "Ref"))
                 if not ref:
                     continue
-                moderation = Moderation(cells.get("moderated score", ""), cells.get("moderation note", ""),
-                                        cells.get("final score", "") if index in typed else "")
+                moderation = Moderation(cell_text(scores.get(values, "Moderated score")),
+                                        cell_text(scores.get(values, "Moderation note")),
+                                        cell_text(scores.get(values, "Final score")) if index in typed else "")
                 if moderation != Moderation():
                     edits.moderation[ref] = moderation
-        if ACTION_SHEET in names:
-            columns, rows = _by_header(sheet_rows(workbook, ACTION_SHEET))
-            for _, values in rows:
-                action_id = cell_text(_value(values, columns, "Action ID")).strip()
-                typed_inputs = {h: _value(values, columns, h) for h in ACTION_INPUT_HEADERS
-                                if _value(values, columns, h) not in ("", None)}
-                if action_id and typed_inputs:
-                    edits.actions[action_id] = typed_inputs
+        plan = read_table(workbook, path.name, ACTION_SHEET, ["Action ID"], unused, blank_headers_allowed=True)
+        for _, values in plan.rows if plan else []:
+            action_id = plan.text(values, "Action ID")
+            typed_inputs = {h: plan.get(values, h) for h in ACTION_INPUT_HEADERS if plan.get(values, h) is not None}
+            if action_id and typed_inputs:
+                edits.actions[action_id] = typed_inputs
     except Exception as exc:  # any reader failure: refuse rather than overwrite what people typed
         raise BvaError(problem("REPORT_UNREADABLE", path, reason=str(exc) or type(exc).__name__))
     return edits

@@ -53,6 +53,7 @@ class Gathered:
     warnings: list[Problem]
     edits: PreviousEdits
     issues: list[dict]
+    consistency: ConsistencyReport
 
 
 @dataclass
@@ -64,9 +65,10 @@ class ReportResult:
     consistency: ConsistencyReport
 
 
-def gather(assessment: Assessment) -> Gathered:
-    """Read the framework, every current return and what was typed into the last report."""
+def gather(assessment: Assessment, threshold_name: str | None = None, spread: int = 2) -> Gathered:
+    """Read the framework, every current return and what was typed into the last report; check them."""
     framework = assessment.framework()
+    check_threshold(framework, threshold_name)
     edits = read_previous_edits(assessment.report)
     issues = assessment.issues()
     consolidation = consolidate(framework, assessment.ledger(), issues)
@@ -74,7 +76,8 @@ def gather(assessment: Assessment) -> Gathered:
     decisions, warnings = decide(framework.scale, consolidated, edits, assessment.report.name)
     warnings += [problem("RESPONSE_ORPHANED", r.file, r.sheet, r.cell, ref=r.ref, reviewer=r.reviewer_id)
                  for r in consolidation.orphans]
-    return Gathered(framework, consolidation, decisions, warnings, edits, issues)
+    consistency = check(consolidation, decisions, issues, spread, threshold_name)
+    return Gathered(framework, consolidation, decisions, warnings, edits, issues, consistency)
 
 
 def check_threshold(framework: Framework, threshold_name: str | None) -> None:
@@ -286,14 +289,11 @@ def write_report(assessment: Assessment, threshold_name: str | None = None, spre
 def _write_report(assessment: Assessment, threshold_name: str | None, spread: int) -> ReportResult:
     path = assessment.report
     check_not_open(path)
-    gathered = gather(assessment)
+    gathered = gather(assessment, threshold_name, spread)
     framework, consolidation, decisions = gathered.framework, gathered.consolidation, gathered.decisions
-    check_threshold(framework, threshold_name)
-    edits, warnings = gathered.edits, gathered.warnings
-    consistency = check(consolidation, decisions, gathered.issues, spread, threshold_name)
     final = {ref: d.final for ref, d in decisions.items()}
-    threshold = framework.scale.find(threshold_name) if threshold_name else framework.scale.action_threshold()
-    actions = plan_actions(framework, final, consolidation.responses, threshold, edits.actions)
+    actions = plan_actions(framework, final, consolidation.responses, framework.scale.action_threshold(threshold_name),
+                           gathered.edits.actions)
     now = dt.datetime.now().replace(microsecond=0)
     title = assessment.title
     subtitle = f"Assessment {assessment.assessment_id}, report of {now:%d %B %Y %H:%M}"
@@ -309,7 +309,7 @@ def _write_report(assessment: Assessment, threshold_name: str | None, spread: in
             write_heat_map(workbook, framework, final, f"{title}: heat map", subtitle,
                            f"{SCORES_SHEET}!$A$2:$A${last}", f"{SCORES_SHEET}!${final_col}$2:${final_col}${last}")
             write_action_plan(workbook, actions, formats, framework.scale)
-            _write_consistency(workbook, formats, consistency)
+            _write_consistency(workbook, formats, gathered.consistency)
             _write_responses(workbook, formats, consolidation)
             _write_returns(workbook, formats, consolidation)
             _write_scale(workbook, formats, framework.scale)
@@ -317,4 +317,4 @@ def _write_report(assessment: Assessment, threshold_name: str | None, spread: in
             workbook.close()
     except PermissionError as exc:
         raise BvaError(problem("FILE_BUSY", path, how=str(exc)))
-    return ReportResult(path, warnings, decisions, len(actions), consistency)
+    return ReportResult(path, gathered.warnings, decisions, len(actions), gathered.consistency)

@@ -12,13 +12,12 @@ from pathlib import Path
 from bva_excel.errors import ERROR, Problem, problem
 from bva_excel.framework import Framework, Scale
 from bva_excel.identity import IDENTITY_SHEET, IssueIdentity
-from bva_excel.reviewer_workbook import REVIEW_SHEET
+from bva_excel.reviewer_workbook import INPUT_HEADERS, REVIEW_SHEET
 from bva_excel.screening import screen
 from bva_excel.sheets import (Table, a1, cell_text, normalise_label, normalise_ref, open_workbook, read_table,
                               sheet_rows, suggest)
 
-RETURN_HEADERS = ["Ref", "Score", "Commentary", "Gaps and areas to address"]
-INPUT_HEADERS = ["Score", "Commentary", "Gaps and areas to address"]
+RETURN_HEADERS = ["Ref", *INPUT_HEADERS]
 MAX_CELL_TEXT = 32767  # what one Excel cell can hold
 
 
@@ -41,7 +40,6 @@ class Response:
 
 @dataclass
 class ReturnReading:
-    file: Path
     identity: IssueIdentity | None = None
     responses: list[Response] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
@@ -80,9 +78,12 @@ def input_formulas(path: Path, columns: list[int]) -> dict[tuple[int, int], str]
 
     import openpyxl
 
+    def has_formula(xml: bytes) -> bool:
+        return b"<f>" in xml or b"<f " in xml
+
     with zipfile.ZipFile(path) as archive:  # most returns have no formula: skip the slower reader
-        if not any(b"<f>" in archive.read(name) or b"<f " in archive.read(name)
-                   for name in archive.namelist() if name.startswith("xl/worksheets/")):
+        if not any(has_formula(archive.read(name)) for name in archive.namelist()
+                   if name.startswith("xl/worksheets/")):
             return {}
     workbook = openpyxl.load_workbook(path, read_only=True, data_only=False)
     try:
@@ -199,7 +200,7 @@ def read_return(path: Path, framework: Framework, assessment_id: str, secret: by
     """
     path = Path(path)
     file = name or path.name
-    reading = ReturnReading(path)
+    reading = ReturnReading()
     screening = screen(path, file)
     reading.problems.extend(screening.problems)
     if not screening.kind:

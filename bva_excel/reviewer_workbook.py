@@ -149,6 +149,7 @@ def write_reviewer_workbook(path: Path, framework: Framework, reviewer: Reviewer
 class Generation:
     allocation: dict[str, tuple[str, ...]]
     files: dict[str, Path]  # reviewer ID -> workbook
+    framework: Framework  # as read for this generation
 
 
 def generate(assessment: Assessment, per_characteristic: int = 1, deadline: dt.date | None = None,
@@ -179,4 +180,4 @@ def _generate(assessment: Assessment, per_characteristic: int, deadline: dt.date
                        "texts": {c.ref: issued_texts(c) for c in characteristics}})
         files[reviewer_id] = path
     assessment.save_issues(issues)
-    return Generation(allocation, files)
+    return Generation(allocation, files, framework)
