@@ -171,7 +171,7 @@ def _date_for_rating(g, p):
 def _too_long(g, p):
     path = filled(g, "R02", p.with_name("short.tmp"))
     # Excel cannot type more than 32,767 characters into a cell; a program can write more.
-    marker = f"R02 on {refs_of_global[0]}"
+    marker = f"R02 on {refs_of(g, 'R02')[0]}"
     with zipfile.ZipFile(path) as archive:
         parts = {name: archive.read(name) for name in archive.namelist() if name.startswith("xl/worksheets/")}
     rezip(path, p, replace={name: data.replace(marker.encode(), b"x" * 40_000, 1) for name, data in parts.items()})
@@ -202,14 +202,12 @@ REJECTED = [
     ("date.xlsx", _date_for_rating, "SCORE_INVALID"),
     ("too long.xlsx", _too_long, "RETURN_TEXT_TOO_LONG"),
 ]
-refs_of_global: list[str] = []
 
 
 @pytest.mark.parametrize("name, build, code", REJECTED, ids=[case[2] + ":" + case[0] for case in REJECTED])
 def test_a_bad_return_gets_its_code_and_the_good_one_beside_it_is_ingested(
         generated, tmp_path, framework_file, name, build, code):
     assessment, generation = generated
-    refs_of_global[:] = refs_of(generation, "R02")
     good = filled(generation, "R01", assessment.inbox / "good.xlsx")
     bad = assessment.inbox / name
     if build in (_other_assessment, _blank_template):
