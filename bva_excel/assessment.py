@@ -4,7 +4,7 @@
     DIR/outbox/             reviewer workbooks to email
     DIR/inbox/              returned workbooks, saved under any name
     DIR/report.xlsx         the consolidated report
-    DIR/.bva/               the tool's records: identity, secret, what was issued, every return
+    DIR/.bva/               the tool's records: the database, the secret, the archive of returns
 """
 
 from __future__ import annotations
@@ -16,19 +16,22 @@ import os
 import secrets
 import socket
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bva_excel import __version__
-from bva_excel.errors import AssessmentError, problem
+from bva_excel.errors import AssessmentError, Problem, problem
 from bva_excel.framework import Framework, load_framework
-from bva_excel.storage import read_json, replacing, write_bytes, write_json
+from bva_excel.records import DATABASE, AssessmentMeta, Records
+from bva_excel.storage import replacing, write_bytes
 
 ASSESSMENT_FILE = "assessment.xlsx"
 REPORT_FILE = "report.xlsx"
 RECORDS = ".bva"
 ABOUT_SHEET = "Assessment"
 TEMPLATE_NAME = "assessment_template.xlsx"
+LOCK_FILE = "lock"
+LOCK_HOLDER = "lock-holder.json"
 
 
 def builtin_template() -> Path:
@@ -47,6 +50,9 @@ class Assessment:
     assessment_id: str
     title: str
     created: str
+    records: Records
+    demo: bool = False
+    notes: list[Problem] = field(default_factory=list)  # said once on opening (a migration, say)
 
     @property
     def workbook(self) -> Path:
@@ -65,79 +71,64 @@ class Assessment:
         return self.folder / REPORT_FILE
 
     @property
-    def records(self) -> Path:
+    def records_dir(self) -> Path:
         return self.folder / RECORDS
 
     @property
     def archive(self) -> Path:
-        return self.records / "archive"
+        return self.records_dir / "archive"
 
     def secret(self) -> bytes:
-        return bytes.fromhex((self.records / "secret").read_text().strip())
+        return bytes.fromhex((self.records_dir / "secret").read_text().strip())
 
     def framework(self) -> Framework:
         return load_framework(self.workbook)
 
-    def issues(self) -> list[dict]:
-        """Every reviewer workbook ever generated, oldest first."""
-        return read_json(self.records / "issued.json", [])
-
-    def save_issues(self, issues: list[dict]) -> None:
-        write_json(self.records / "issued.json", issues)
-
-    @contextlib.contextmanager
     def locked(self, command: str):
         """Hold the assessment's lock while `command` changes it; refuse if another command holds it."""
-        lock = self.records / "lock"
-        holder = {"command": f"bva {command}", "pid": os.getpid(), "host": socket.gethostname(),
-                  "since": dt.datetime.now().replace(microsecond=0).isoformat()}
-        for attempt in (1, 2):
-            try:
-                handle = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-                break
-            except FileExistsError:
-                held = _read_lock(lock)
-                if attempt == 1 and _is_stale(held):
-                    lock.unlink(missing_ok=True)
-                    continue
-                description = (f"{held['command']}, process {held['pid']} on {held['host']}, since {held['since']}"
-                               if held else "holder unknown")
-                raise AssessmentError(problem("ASSESSMENT_BUSY", str(self.folder), holder=description,
-                                              lock=str(lock)))
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            json.dump(holder, out)
-        try:
-            yield
-        finally:
-            lock.unlink(missing_ok=True)
-
-    def ledger(self) -> list[dict]:
-        """Every return file ever seen, oldest first."""
-        return read_json(self.records / "returns.json", [])
-
-    def save_ledger(self, ledger: list[dict]) -> None:
-        write_json(self.records / "returns.json", ledger)
+        return holding_lock(self.records_dir, command, self.folder)
 
 
-def _read_lock(lock: Path) -> dict:
+@contextlib.contextmanager
+def holding_lock(records_dir: Path, command: str, folder: Path):
+    """One writer at a time, through an OS-level lock (released by the system if the holder dies).
+
+    Who holds it is written beside the lock, so that the refusal can say so.
+    """
+    from filelock import FileLock, Timeout
+
+    lock = FileLock(str(records_dir / LOCK_FILE), timeout=0)
+    holder = records_dir / LOCK_HOLDER
     try:
-        held = json.loads(lock.read_text(encoding="utf-8"))
-        return held if {"command", "pid", "host", "since"} <= set(held) else {}
-    except (OSError, ValueError):
-        return {}
-
-
-def _is_stale(held: dict) -> bool:
-    """A lock left by a process on this machine that is no longer running."""
-    if not held or held["host"] != socket.gethostname():
-        return False
+        lock.acquire()
+    except Timeout:
+        raise AssessmentError(problem("ASSESSMENT_BUSY", str(folder), holder=_describe_holder(holder))) from None
     try:
-        os.kill(int(held["pid"]), 0)
-    except ProcessLookupError:
-        return True
-    except (PermissionError, OSError, ValueError):
-        return False
-    return False
+        holder.write_text(json.dumps({"command": f"bva {command}", "pid": os.getpid(), "host": socket.gethostname(),
+                                      "user": _user(), "since": dt.datetime.now().replace(microsecond=0).isoformat()}),
+                          encoding="utf-8")
+        yield
+    finally:
+        holder.unlink(missing_ok=True)
+        lock.release()
+
+
+def _user() -> str:
+    try:
+        import getpass
+
+        return getpass.getuser()
+    except Exception:  # no user name on this system: the holder is still named by machine
+        return ""
+
+
+def _describe_holder(path: Path) -> str:
+    try:
+        held = json.loads(path.read_text(encoding="utf-8"))
+        who = f"{held['user']} on {held['host']}" if held.get("user") else held["host"]
+        return f"{held['command']}, run by {who} since {held['since']}"
+    except (OSError, ValueError, KeyError, TypeError):
+        return "holder unknown"
 
 
 def new_assessment_id(today: dt.date) -> str:
@@ -157,44 +148,69 @@ def create_assessment(folder: Path, template: Path | None = None, title: str = "
         raise AssessmentError(problem("FILE_NOT_FOUND", str(template)))
     load_framework(template)  # refuse a broken template before creating anything
     now = dt.datetime.now().replace(microsecond=0)
-    assessment = Assessment(folder, new_assessment_id(now.date()),
-                            title or f"Best Value self-assessment {now.year}", now.isoformat())
+    meta = AssessmentMeta(new_assessment_id(now.date()), title or f"Best Value self-assessment {now.year}",
+                          now.isoformat(), __version__, demo)
+    records_dir = folder / RECORDS
     folder.mkdir(parents=True, exist_ok=True)
-    assessment.records.mkdir()
-    assessment.archive.mkdir()
-    assessment.inbox.mkdir(exist_ok=True)
-    assessment.outbox.mkdir(exist_ok=True)
-    write_bytes(assessment.records / "secret", secrets.token_bytes(32).hex().encode())
-    (assessment.records / "secret").chmod(0o600)
-    write_json(assessment.records / "assessment.json",
-               {"assessment_id": assessment.assessment_id, "title": assessment.title,
-                "created": assessment.created, "tool_version": __version__, "demo": demo})
+    records_dir.mkdir()
+    (records_dir / "archive").mkdir()
+    (folder / "inbox").mkdir(exist_ok=True)
+    (folder / "outbox").mkdir(exist_ok=True)
+    write_bytes(records_dir / "secret", secrets.token_bytes(32).hex().encode())
+    (records_dir / "secret").chmod(0o600)
     workbook = openpyxl.load_workbook(template)
     about = workbook.create_sheet(ABOUT_SHEET, 0)
-    for row in [("Title", assessment.title), ("Assessment ID", assessment.assessment_id),
-                ("Created", assessment.created), ("Created with", f"bva-excel {__version__}"),
+    for row in [("Title", meta.title), ("Assessment ID", meta.assessment_id),
+                ("Created", meta.created), ("Created with", f"bva-excel {__version__}"),
                 ("Template", template.name)]:
         about.append(row)
     about.column_dimensions["A"].width = 18
     about.column_dimensions["B"].width = 50
-    with replacing(assessment.workbook) as temp:
+    with replacing(folder / ASSESSMENT_FILE) as temp:
         workbook.save(temp)
-    return assessment
+    # The database comes last: a folder is an assessment once it has its records.
+    records = Records.create(records_dir / DATABASE, meta)
+    return Assessment(folder, meta.assessment_id, meta.title, meta.created, records, demo)
 
 
 def is_demo(folder: Path) -> bool:
     """True for a folder that `bva demo` made (and may therefore make again)."""
-    return read_json(Path(folder) / RECORDS / "assessment.json", {}).get("demo") is True
+    records_dir = Path(folder) / RECORDS
+    if (records_dir / DATABASE).exists():
+        try:
+            records = Records.open(records_dir / DATABASE)
+        except AssessmentError:
+            return False
+        try:
+            return records.meta().demo
+        finally:
+            records.close()
+    try:  # an assessment made by an earlier version
+        return json.loads((records_dir / "assessment.json").read_text(encoding="utf-8")).get("demo") is True
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 def open_assessment(folder: Path) -> Assessment:
-    """The assessment in `folder`, or an error saying how to create one."""
+    """The assessment in `folder`, or an error saying how to create one.
+
+    Records kept as JSON files by an earlier version are moved into the database first, once.
+    """
+    from bva_excel.legacy import LEGACY_META, migrate_json_records
+
     folder = Path(folder)
-    meta_path = folder / RECORDS / "assessment.json"
-    for needed in (folder / ASSESSMENT_FILE, meta_path):
-        if not needed.exists():
-            raise AssessmentError(problem("NOT_AN_ASSESSMENT", str(folder),
-                                          missing=needed.relative_to(folder).as_posix(),
+    records_dir = folder / RECORDS
+    database = records_dir / DATABASE
+    notes = []
+    if not (folder / ASSESSMENT_FILE).exists():
+        raise AssessmentError(problem("NOT_AN_ASSESSMENT", str(folder), missing=ASSESSMENT_FILE, folder=str(folder)))
+    if not database.exists():
+        if not (records_dir / LEGACY_META).exists():
+            raise AssessmentError(problem("NOT_AN_ASSESSMENT", str(folder), missing=f"{RECORDS}/{DATABASE}",
                                           folder=str(folder)))
-    meta = read_json(meta_path, {})
-    return Assessment(folder, meta["assessment_id"], meta.get("title", ""), meta.get("created", ""))
+        with holding_lock(records_dir, "migrate the records", folder):
+            if not database.exists():  # another command may have done it while we waited
+                notes.append(migrate_json_records(records_dir, database))
+    records = Records.open(database)
+    meta = records.meta()
+    return Assessment(folder, meta.assessment_id, meta.title, meta.created, records, meta.demo, notes)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -108,13 +109,12 @@ def generate(folder, per_characteristic, deadline, return_to):
 
     Example: bva generate "BV 2026" --deadline 2026-12-18 --return-to bestvalue@council.gov.uk
     """
-    from bva_excel.assessment import open_assessment
     from bva_excel.reviewer_workbook import generate as generate_workbooks
 
-    assessment = open_assessment(folder)
-    earlier = assessment.issues()
+    assessment = _open(folder)
+    earlier = assessment.records.issues()
     if earlier:
-        click.echo(f"  note: workbooks were issued before (last on {earlier[-1]['issued_at'][:10]}); "
+        click.echo(f"  note: workbooks were issued before (last on {earlier[-1].issued_at[:10]}); "
                    "they stay valid, and a reviewer's latest return counts whichever they fill in.")
     result = generate_workbooks(assessment, per_characteristic, deadline.date() if deadline else None,
                                 return_to)
@@ -145,11 +145,11 @@ def ingest(folder, paths, as_json):
 
     Example: bva ingest "BV 2026" "Downloads/RE_ BV return (2).xlsx"
     """
-    from bva_excel.assessment import open_assessment
     from bva_excel.inbox import ingest as ingest_returns
 
-    assessment = open_assessment(folder)
-    report = ingest_returns(assessment, list(paths) if paths else None)
+    assessment = _open(folder)
+    with _progress_bar("Reading returns", enabled=not as_json) as progress:
+        report = ingest_returns(assessment, list(paths) if paths else None, progress)
     if as_json:
         click.echo(json.dumps({"valid": report.valid, "files": [
             {"file": o.name, "status": o.status, "sha256": o.sha256, "reviewer": o.reviewer_id,
@@ -200,10 +200,9 @@ def report(folder, action_threshold, spread):
 
     Example: bva report "BV 2026"
     """
-    from bva_excel.assessment import open_assessment
     from bva_excel.report import write_report
 
-    assessment = open_assessment(folder)
+    assessment = _open(folder)
     result = write_report(assessment, action_threshold, spread)
     for warning in result.warnings:
         show(warning)
@@ -233,11 +232,10 @@ def check(folder, as_json, action_threshold, spread):
 
     Example: bva check "BV 2026" --spread 2
     """
-    from bva_excel.assessment import open_assessment
     from bva_excel.consistency import SEVERITIES
     from bva_excel.report import gather
 
-    gathered = gather(open_assessment(folder), action_threshold, spread)
+    gathered = gather(_open(folder), action_threshold, spread)
     result = gathered.consistency
     for warning in gathered.warnings:
         show(warning, indent="")
@@ -302,6 +300,48 @@ def demo(folder):
                f"'Consistency' sheet, or run bva check {_quote(folder)}")
     click.echo("The rejected file is part of the show: it has a typo in a score.")
     click.echo(f"Next: open {result.report.path} and look at 'Heat map' and 'Action plan'.")
+
+
+def _open(folder: Path):
+    """Open the assessment in `folder`; anything said on opening (a one-off migration) goes to stderr,
+    so that --json output stays clean."""
+    from bva_excel.assessment import open_assessment
+
+    assessment = open_assessment(folder)
+    for note in assessment.notes:
+        show(note, indent="", err=True)
+    return assessment
+
+
+class _progress_bar:
+    """A progress bar with count and rate on a terminal's stderr; nothing at all when not on a terminal."""
+
+    def __init__(self, label: str, enabled: bool = True):
+        self.label = label
+        self.enabled = enabled and sys.stderr.isatty()
+        self.bar = None
+
+    def __enter__(self):
+        return self.update
+
+    def update(self, done: int, total: int) -> None:
+        if not self.enabled or total < 2:
+            return
+        if self.bar is None:
+            self.bar = click.progressbar(length=total, label=self.label, file=sys.stderr, show_pos=True,
+                                         item_show_func=lambda _: self._rate())
+            self.bar.__enter__()
+            self.started, self.first = time.monotonic(), done
+        self.bar.update(done - self.bar.pos)
+
+    def _rate(self) -> str:
+        seconds = time.monotonic() - self.started
+        return f"{(self.bar.pos - self.first) / seconds:,.0f} files/s" if seconds > 0.5 else ""
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
+        return False
 
 
 def _quote(path: Path) -> str:

@@ -14,7 +14,7 @@ from bva_excel.agreement import Alpha, ordinal_alpha
 from bva_excel.consolidation import Consolidation, latest_issues
 from bva_excel.framework import Scale
 from bva_excel.moderation import ScoreDecision
-from bva_excel.returns import Response
+from bva_excel.records import IssueRecord, Response
 
 HIGH, MEDIUM, LOW, INFO = "high", "medium", "low", "info"
 SEVERITIES = (HIGH, MEDIUM, LOW, INFO)
@@ -116,7 +116,7 @@ def _per_characteristic(consolidation: Consolidation, steps: dict[str, int], spr
     return findings
 
 
-def _incomplete(consolidation: Consolidation, issues: list[dict], decisions: dict[str, ScoreDecision]) -> list[Finding]:
+def _incomplete(consolidation: Consolidation, issues: list[IssueRecord], decisions: dict[str, ScoreDecision]) -> list[Finding]:
     findings = []
     if not issues:
         return findings  # nothing issued yet: nothing can be missing
@@ -124,7 +124,7 @@ def _incomplete(consolidation: Consolidation, issues: list[dict], decisions: dic
     answered = {(r.ref, r.reviewer_id) for rs in consolidation.responses.values() for r in rs if r.rating}
     returned = {p.reviewer_id for p in consolidation.progress if p.received}
     for reviewer_id, issue in latest_issues(issues).items():
-        refs = [ref for ref in issue["refs"] if framework.characteristic(ref)]
+        refs = [ref for ref in issue.refs if framework.characteristic(ref)]
         if reviewer_id not in returned:
             findings.append(Finding("RETURN_OUTSTANDING", MEDIUM, "", "", f"No return yet from {reviewer_id}",
                                     (reviewer_id,), f"{len(refs)} characteristics issued: {', '.join(refs)}"))
@@ -227,7 +227,7 @@ def _resolution(decision: ScoreDecision, scale: Scale) -> str:
     return ""
 
 
-def check(consolidation: Consolidation, decisions: dict[str, ScoreDecision], issues: list[dict],
+def check(consolidation: Consolidation, decisions: dict[str, ScoreDecision], issues: list[IssueRecord],
           spread: int = 2, threshold_name: str | None = None) -> ConsistencyReport:
     """Every finding, most serious first; findings on moderated characteristics marked resolved."""
     scale = consolidation.framework.scale

@@ -7,10 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bva_excel.errors import Problem
 from bva_excel.framework import Framework, Scale
-from bva_excel.inbox import current_returns
-from bva_excel.returns import Response
+from bva_excel.records import IssueRecord, Response, ReturnRecord
 
 
 def consolidated_rating(scale: Scale, ratings: list[str]) -> str:
@@ -65,42 +63,51 @@ class Consolidation:
         return max((len(v) for v in self.responses.values()), default=0)
 
 
-def latest_issues(issues: list[dict]) -> dict[str, dict]:
+def current_returns(returns: list[ReturnRecord]) -> dict[str, ReturnRecord]:
+    """reviewer ID -> their latest accepted return (later ingestion wins)."""
+    current = {}
+    for record in returns:
+        if record.status == "accepted":
+            current[record.reviewer_id] = record
+    return current
+
+
+def latest_issues(issues: list[IssueRecord]) -> dict[str, IssueRecord]:
     """reviewer ID -> the workbook most recently issued to them."""
-    return {issue["reviewer_id"]: issue for issue in issues}
+    return {issue.reviewer_id: issue for issue in issues}
 
 
-def consolidate(framework: Framework, ledger: list[dict], issues: list[dict]) -> Consolidation:
-    """Every current score by ref, the fate of every file, and each reviewer's progress."""
-    current = current_returns(ledger)
+def consolidate(framework: Framework, returns: list[ReturnRecord], responses: list[Response],
+                issues: list[IssueRecord]) -> Consolidation:
+    """Every current score by ref, the fate of every file, and each reviewer's progress.
+
+    `responses` are those read from the current returns (see `current_returns`).
+    """
+    current = current_returns(returns)
     order = {r.reviewer_id: i for i, r in enumerate(framework.reviewers)}
-    responses: dict[str, list[Response]] = {}
+    by_ref: dict[str, list[Response]] = {}
     orphans = []
-    for reviewer_id in sorted(current, key=lambda r: order.get(r, len(order))):
-        for item in current[reviewer_id]["responses"]:
-            response = Response(**item)
-            if framework.characteristic(response.ref):
-                responses.setdefault(response.ref, []).append(response)
-            elif response.rating or response.commentary or response.gaps:
-                orphans.append(response)
-    current_hashes = {entry["sha256"] for entry in current.values()}
-    returns = []
-    for entry in ledger:
-        status = entry["status"]
-        if status == "accepted" and entry["sha256"] not in current_hashes:
+    for response in sorted(responses, key=lambda r: order.get(r.reviewer_id, len(order))):
+        if framework.characteristic(response.ref):
+            by_ref.setdefault(response.ref, []).append(response)
+        elif response.rating or response.commentary or response.gaps:
+            orphans.append(response)
+    current_hashes = {record.sha256 for record in current.values()}
+    statuses = []
+    for record in returns:
+        status = record.status
+        if status == "accepted" and record.sha256 not in current_hashes:
             status = "superseded"
-        problems = [str(Problem(p["code"], p["file"], p["sheet"], p["cell"], p["fields"]))
-                    for p in entry["problems"]]
-        returns.append(ReturnStatus(entry["name"], entry["sha256"], entry["reviewer_id"], entry["received"],
-                                    status, problems))
+        statuses.append(ReturnStatus(record.name, record.sha256, record.reviewer_id, record.received, status,
+                                     [str(p) for p in record.problems]))
     issued = latest_issues(issues)
     progress = []
     for reviewer in framework.reviewers:
         issue = issued.get(reviewer.reviewer_id)
         if issue is None:
             continue
-        entry = current.get(reviewer.reviewer_id)
-        progress.append(ReviewerProgress(reviewer.reviewer_id, reviewer.name, len(issue["refs"]),
-                                         entry["answered"] if entry else 0,
-                                         entry["received"] if entry else "", entry["name"] if entry else ""))
-    return Consolidation(framework, responses, returns, progress, orphans)
+        record = current.get(reviewer.reviewer_id)
+        progress.append(ReviewerProgress(reviewer.reviewer_id, reviewer.name, len(issue.refs),
+                                         record.answered if record else 0,
+                                         record.received if record else "", record.name if record else ""))
+    return Consolidation(framework, by_ref, statuses, progress, orphans)

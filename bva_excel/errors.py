@@ -75,13 +75,25 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "NOT_GENERATED": (ERROR, "no reviewer workbooks have been generated yet",
                       "Run: bva generate {folder}"),
     "ASSESSMENT_BUSY": (ERROR, "another bva command is working on this assessment ({holder})",
-                        "Wait for it to finish and run this command again. If nothing is running, delete {lock}."),
+                        "Wait for it to finish and run this command again. The lock ends with that command, even if it "
+                        "crashes, so there is nothing to delete."),
+    "RECORDS_DAMAGED": (ERROR, "the assessment's records cannot be read ({reason})",
+                        "Nothing was changed. Restore the folder's .bva/records.sqlite from a backup of {folder}, "
+                        "or ask whoever looks after the tool."),
+    "RECORDS_TOO_NEW": (ERROR, "the assessment's records were written by {writer} (records version {version}; "
+                        "this version reads up to {supported})",
+                        "Nothing was changed. Upgrade this computer's copy: pip install --upgrade bva-excel"),
+    "RECORDS_MIGRATED": (NOTE, "the records of this assessment were moved from JSON files made by an earlier "
+                         "version into {database}; the JSON files are kept in {backup}",
+                         "Nothing to do; this happens once."),
     "TEMPLATE_NOT_FOUND": (ERROR, "the template cannot be found",
                            "Pass one with --template PATH."),
     "FILE_BUSY": (ERROR, "the file is open in another program ({how})",
                   "Close it in Excel or LibreOffice and run the command again."),
     "FILE_NOT_FOUND": (ERROR, "no such file",
                        "Check the path."),
+    "FILE_UNREADABLE": (ERROR, "the file cannot be read ({reason})",
+                        "Check that it is not open in another program and that you may read it, then run the command again."),
     # Returns.
     "FILE_SKIPPED": (NOTE, "skipped: {reason}", "Nothing to do."),
     "RETURN_UNREADABLE": (ERROR, "cannot be read as a workbook ({reason})",

@@ -15,10 +15,11 @@ import xlsxwriter
 from bva_excel.action_plan import plan_actions, write_action_plan
 from bva_excel.assessment import Assessment
 from bva_excel.consistency import ConsistencyReport, check
-from bva_excel.consolidation import Consolidation, consolidate
+from bva_excel.consolidation import Consolidation, consolidate, current_returns
 from bva_excel.errors import BvaError, Problem, problem
 from bva_excel.heatmap import write_heat_map
 from bva_excel.framework import Framework
+from bva_excel.records import IssueRecord
 from bva_excel.moderation import SCORES_SHEET, PreviousEdits, ScoreDecision, decide, read_previous_edits
 from bva_excel.reviewer_workbook import score_validation
 from bva_excel.sheets import column_letter, suggest
@@ -52,7 +53,7 @@ class Gathered:
     decisions: dict[str, ScoreDecision]
     warnings: list[Problem]
     edits: PreviousEdits
-    issues: list[dict]
+    issues: list[IssueRecord]
     consistency: ConsistencyReport
 
 
@@ -70,8 +71,11 @@ def gather(assessment: Assessment, threshold_name: str | None = None, spread: in
     framework = assessment.framework()
     check_threshold(framework, threshold_name)
     edits = read_previous_edits(assessment.report)
-    issues = assessment.issues()
-    consolidation = consolidate(framework, assessment.ledger(), issues)
+    records = assessment.records
+    issues = records.issues()
+    returns = records.returns()
+    current = current_returns(returns)
+    consolidation = consolidate(framework, returns, records.responses(r.return_id for r in current.values()), issues)
     consolidated = {c.ref: consolidation.consolidated(c.ref) for c in framework.characteristics}
     decisions, warnings = decide(framework.scale, consolidated, edits, assessment.report.name)
     warnings += [problem("RESPONSE_ORPHANED", r.file, r.sheet, r.cell, ref=r.ref, reviewer=r.reviewer_id)

@@ -6,12 +6,13 @@ pass; a return is accepted when none of them is an error.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bva_excel.errors import ERROR, Problem, problem
 from bva_excel.framework import Framework, Scale
 from bva_excel.identity import IDENTITY_SHEET, IssueIdentity
+from bva_excel.records import IssueRecord, Response
 from bva_excel.reviewer_workbook import INPUT_HEADERS, REVIEW_SHEET
 from bva_excel.screening import screen
 from bva_excel.sheets import (Table, a1, cell_text, normalise_label, normalise_ref, open_workbook, read_table,
@@ -19,23 +20,6 @@ from bva_excel.sheets import (Table, a1, cell_text, normalise_label, normalise_r
 
 RETURN_HEADERS = ["Ref", *INPUT_HEADERS]
 MAX_CELL_TEXT = 32767  # what one Excel cell can hold
-
-
-@dataclass(frozen=True)
-class Response:
-    """One reviewer's answer for one characteristic, and where it was read from."""
-
-    ref: str
-    reviewer_id: str
-    rating: str  # the scale's name for it, or "" when not answered
-    commentary: str
-    gaps: str
-    file: str
-    sheet: str
-    cell: str  # the Score cell
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 @dataclass
@@ -114,7 +98,7 @@ def _keep_formulas_as_text(path: Path, table: Table, problems: list[Problem]) ->
                                 kept=f"its shown value '{shown[:40]}'" if shown else "the formula itself"))
 
 
-def _read_rows(table: Table, framework: Framework, identity: IssueIdentity, issue: dict,
+def _read_rows(table: Table, framework: Framework, identity: IssueIdentity, issue: IssueRecord,
                reading: ReturnReading) -> None:
     """Every issued row, matched by ref: its score, words and any problem, into `reading`."""
     file = table.file
@@ -157,10 +141,10 @@ def _read_rows(table: Table, framework: Framework, identity: IssueIdentity, issu
             reading.problems.append(problem("RETURN_REF_MISSING", file, REVIEW_SHEET, ref=ref))
 
 
-def _compare_locked_text(table: Table, row: int, values: list, ref: str, issue: dict,
+def _compare_locked_text(table: Table, row: int, values: list, ref: str, issue: IssueRecord,
                          problems: list[Problem]) -> None:
     """Warn where the locked text was changed after the sheet was unprotected (scores are kept)."""
-    issued = issue.get("texts", {}).get(ref, {})
+    issued = issue.texts.get(ref, {})
     for header, text in issued.items():
         if normalise_label(header) in table.columns and table.text(values, header) != text.strip():
             problems.append(problem("RETURN_CONTENT_CHANGED", table.file, table.sheet, table.cell(row, header),
@@ -193,7 +177,7 @@ def _read_identity(workbook, file: str, assessment_id: str, secret: bytes,
 
 
 def read_return(path: Path, framework: Framework, assessment_id: str, secret: bytes,
-                issues: dict[str, dict], name: str = "") -> ReturnReading:
+                issues: dict[str, IssueRecord], name: str = "") -> ReturnReading:
     """Read and check one returned workbook against what was issued (`issues`: issue ID -> record).
 
     `name` is the file name to report (when `path` is a private copy of the file received).

@@ -19,6 +19,7 @@ from bva_excel.allocation import allocate, by_reviewer
 from bva_excel.assessment import Assessment
 from bva_excel.framework import Characteristic, Framework, Reviewer, Scale
 from bva_excel.identity import IDENTITY_SHEET, IssueIdentity
+from bva_excel.records import IssueRecord
 from bva_excel.storage import replacing
 from bva_excel.styles import (INPUT_FILL, add_rating_colours, fit_row, header_format, print_landscape, text_colour_on,
                               workbook_options)
@@ -164,20 +165,22 @@ def _generate(assessment: Assessment, per_characteristic: int, deadline: dt.date
     allocation = allocate(framework, per_characteristic)
     secret = assessment.secret()
     issued_at = dt.datetime.now().replace(microsecond=0).isoformat()
-    issues = assessment.issues()
-    files = {}
+    planned = []
     for reviewer_id, refs in by_reviewer(allocation).items():
         reviewer = framework.reviewer(reviewer_id)
         characteristics = [framework.characteristic(ref) for ref in refs]
         identity = IssueIdentity(assessment.assessment_id, reviewer_id, secrets.token_hex(6), issued_at,
                                  tuple(refs))
         path = assessment.outbox / f"{safe_file_name(f'BV review {reviewer.reviewer_id} {reviewer.name}')}.xlsx"
+        record = IssueRecord(identity.issue_id, reviewer_id, issued_at, path.name,
+                             deadline.isoformat() if deadline else "", tuple(refs),
+                             {c.ref: issued_texts(c) for c in characteristics})
+        planned.append((reviewer, characteristics, identity, path, record))
+    # Recorded before written: a workbook that exists was always issued, so its return is recognised.
+    assessment.records.record_issues([record for *_, record in planned])
+    files = {}
+    for reviewer, characteristics, identity, path, _ in planned:
         write_reviewer_workbook(path, framework, reviewer, characteristics, identity, secret,
                                 assessment.title, deadline, pmo)
-        issues.append({"issue_id": identity.issue_id, "reviewer_id": reviewer_id, "refs": list(refs),
-                       "issued_at": issued_at, "file": path.name,
-                       "deadline": deadline.isoformat() if deadline else "",
-                       "texts": {c.ref: issued_texts(c) for c in characteristics}})
-        files[reviewer_id] = path
-    assessment.save_issues(issues)
+        files[reviewer.reviewer_id] = path
     return Generation(allocation, files, framework)

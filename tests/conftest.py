@@ -62,3 +62,14 @@ def answer(source: Path, target: Path, answers: dict) -> Path:
 def copy(path: Path, target: Path) -> Path:
     shutil.copyfile(path, target)
     return target
+
+
+def current(assessment) -> dict:
+    """reviewer ID -> (their current return's record, its responses), read back from the records."""
+    from bva_excel.consolidation import current_returns
+
+    records = assessment.records
+    found = current_returns(records.returns())
+    responses = records.responses(r.return_id for r in found.values())
+    return {reviewer_id: (record, [r for r in responses if r.reviewer_id == reviewer_id])
+            for reviewer_id, record in found.items()}

@@ -6,7 +6,7 @@ from bva_excel.consistency import check, lists_gaps
 from bva_excel.consolidation import Consolidation, ReviewerProgress
 from bva_excel.framework import load_framework
 from bva_excel.moderation import PreviousEdits, Moderation, decide
-from bva_excel.returns import Response
+from bva_excel.records import IssueRecord, Response
 
 FULL = ("Good evidence seen.", "Embed the new plan.")
 
@@ -24,9 +24,11 @@ def build(framework, scores: dict[str, dict[str, tuple]], moderation: dict[str, 
     reviewers = sorted({rid for by in scores.values() for rid in by})
     issues = issues if issues is not None else [
         {"reviewer_id": rid, "refs": [ref for ref, by in scores.items() if rid in by]} for rid in reviewers]
+    issues = [IssueRecord(f"issue-{i['reviewer_id']}", i["reviewer_id"], "2026-01-01", "f.xlsx", "", tuple(i["refs"]))
+              for i in issues]
     returned = reviewers if returned is None else returned
-    progress = [ReviewerProgress(i["reviewer_id"], "", len(i["refs"]), 0,
-                                 "2026-01-01" if i["reviewer_id"] in returned else "", "") for i in issues]
+    progress = [ReviewerProgress(i.reviewer_id, "", len(i.refs), 0,
+                                 "2026-01-01" if i.reviewer_id in returned else "", "") for i in issues]
     consolidation = Consolidation(framework, responses, [], progress)
     consolidated = {c.ref: consolidation.consolidated(c.ref) for c in framework.characteristics}
     decisions, _ = decide(framework.scale, consolidated, PreviousEdits(moderation or {}))

@@ -14,9 +14,9 @@ import pytest
 from bva_excel.assessment import create_assessment
 from bva_excel.errors import ERROR, AssessmentError
 from bva_excel.identity import IDENTITY_SHEET
-from bva_excel.inbox import current_returns, ingest
+from bva_excel.inbox import ingest
 from bva_excel.reviewer_workbook import generate
-from conftest import answer
+from conftest import answer, current
 
 OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
@@ -223,7 +223,7 @@ def test_a_bad_return_gets_its_code_and_the_good_one_beside_it_is_ingested(
     assert code in [p.code for p in outcomes[name].problems if p.severity == ERROR], [
         str(p) for p in outcomes[name].problems]
     assert outcomes[name].has_errors and not report.valid
-    assert set(current_returns(assessment.ledger())) == {"R01"}
+    assert set(current(assessment)) == {"R01"}
     assert bad.read_bytes() == before  # never written to
     for problem in outcomes[name].problems:
         assert problem.file == name and str(problem).startswith(name)
@@ -237,7 +237,7 @@ def test_an_edited_position_statement_is_a_warning_and_the_scores_are_kept(gener
     assert outcome.status == "accepted"
     assert [(p.code, p.cell) for p in outcome.problems] == [("RETURN_CONTENT_CHANGED", "D2")]
     assert "the position statement of" in str(outcome.problems[0])
-    assert current_returns(assessment.ledger())["R02"]["answered"] == len(refs_of(generation, "R02"))
+    assert current(assessment)["R02"][0].answered == len(refs_of(generation, "R02"))
 
 
 def test_rows_deleted_and_reordered_are_read_by_ref(generated):
@@ -255,9 +255,9 @@ def test_rows_deleted_and_reordered_are_read_by_ref(generated):
     [outcome] = ingest(assessment).outcomes
     assert outcome.status == "accepted"
     assert [(p.code, p.fields["ref"]) for p in outcome.problems] == [("RETURN_REF_MISSING", refs[0])]
-    responses = current_returns(assessment.ledger())["R01"]["responses"]
-    assert sorted(r["ref"] for r in responses) == sorted(refs[1:])
-    assert all(r["rating"] == "Amber" for r in responses)
+    responses = current(assessment)["R01"][1]
+    assert sorted(r.ref for r in responses) == sorted(refs[1:])
+    assert all(r.rating == "Amber" for r in responses)
 
 
 def test_macros_are_never_run_and_the_scores_are_read(generated):
@@ -276,8 +276,8 @@ def test_a_formula_is_kept_as_the_text_typed_never_evaluated(generated):
     [outcome] = ingest(assessment).outcomes
     assert outcome.status == "accepted"
     assert [(p.code, p.cell) for p in outcome.problems] == [("RETURN_FORMULA", "G2")]
-    first = current_returns(assessment.ledger())["R03"]["responses"][0]
-    assert first["commentary"] == '=HYPERLINK("http://evil.example","click")'
+    first = current(assessment)["R03"][1][0]
+    assert first.commentary == '=HYPERLINK("http://evil.example","click")'
 
 
 def test_a_return_from_a_reviewer_removed_since(generated):
@@ -307,18 +307,19 @@ def test_a_second_command_on_the_same_folder_is_refused_and_says_who_holds_it(ge
             ingest(assessment)
     message = str(caught.value)
     assert caught.value.problems[0].code == "ASSESSMENT_BUSY"
-    assert "another bva command is working on this assessment (bva report, process" in message
-    assert assessment.ledger() == []
+    assert "another bva command is working on this assessment (bva report, run by" in message
+    assert assessment.records.returns() == []
     assert [o.status for o in ingest(assessment).outcomes] == ["accepted"]  # the lock is released
 
 
-def test_a_lock_left_by_a_dead_process_is_cleared(generated):
+def test_a_lock_left_by_a_command_that_died_does_not_block(generated):
+    """The lock is the operating system's: a process that dies releases it, whatever files it left."""
     import json
-    import socket
 
     assessment, generation = generated
-    (assessment.records / "lock").write_text(json.dumps(
-        {"command": "bva ingest", "pid": 2 ** 22 + 12345, "host": socket.gethostname(), "since": "earlier"}))
+    (assessment.records_dir / "lock").write_text("")
+    (assessment.records_dir / "lock-holder.json").write_text(json.dumps(
+        {"command": "bva ingest", "pid": 2 ** 22 + 12345, "host": "another-pc", "since": "earlier"}))
     filled(generation, "R01", assessment.inbox / "r01.xlsx")
     assert [o.status for o in ingest(assessment).outcomes] == ["accepted"]
 
@@ -331,5 +332,5 @@ def test_a_date_typed_as_commentary_is_kept_as_the_date_shown(generated):
     edit(path, lambda w: w["Review"].cell(2, 7, dt.datetime(2026, 12, 1)))
     [outcome] = ingest(assessment).outcomes
     assert outcome.status == "accepted"
-    first = current_returns(assessment.ledger())["R03"]["responses"][0]
-    assert first["commentary"] == "2026-12-01"
+    first = current(assessment)["R03"][1][0]
+    assert first.commentary == "2026-12-01"

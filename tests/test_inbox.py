@@ -3,9 +3,9 @@
 import os
 import shutil
 
-from bva_excel.inbox import current_returns, ingest
+from bva_excel.inbox import ingest
 from bva_excel.storage import sha256_of
-from conftest import answer
+from conftest import answer, current
 
 
 def fill(generation, reviewer_id, target, rating="Light green"):
@@ -21,7 +21,7 @@ def test_valid_returns_are_recorded_even_when_another_file_fails(generated):
     status = {o.name: o.status for o in report.outcomes}
     assert status == {good.name: "accepted", bad.name: "rejected"}
     assert not report.valid
-    assert set(current_returns(assessment.ledger())) == {"R01"}
+    assert set(current(assessment)) == {"R01"}
 
 
 def test_returns_are_never_modified_and_are_archived_with_their_hash(generated):
@@ -30,21 +30,21 @@ def test_returns_are_never_modified_and_are_archived_with_their_hash(generated):
     before = sha256_of(path), path.stat().st_mtime
     ingest(assessment)
     assert (sha256_of(path), path.stat().st_mtime) == before
-    [entry] = assessment.ledger()
-    archived = assessment.folder / entry["archive"]
-    assert sha256_of(archived) == entry["sha256"] == before[0]
+    [entry] = assessment.records.returns()
+    archived = assessment.folder / entry.archive
+    assert sha256_of(archived) == entry.sha256 == before[0]
 
 
 def test_ingesting_the_same_file_twice_changes_nothing(generated):
     assessment, generation = generated
     fill(generation, "R01", assessment.inbox / "a.xlsx")
     ingest(assessment)
-    ledger = assessment.ledger()
+    ledger = assessment.records.returns()
     shutil.copyfile(assessment.inbox / "a.xlsx", assessment.inbox / "a copy.xlsx")
     report = ingest(assessment)
     assert [o.status for o in report.outcomes] == ["unchanged", "unchanged"]
     assert report.valid
-    assert assessment.ledger() == ledger
+    assert assessment.records.returns() == ledger
 
 
 def test_a_later_return_supersedes_the_earlier_and_both_are_kept(generated):
@@ -56,9 +56,9 @@ def test_a_later_return_supersedes_the_earlier_and_both_are_kept(generated):
     report = ingest(assessment)
     [new] = [o for o in report.outcomes if o.status == "accepted"]
     assert (new.name, new.supersedes) == ("second.xlsx", "first.xlsx")
-    current = current_returns(assessment.ledger())["R01"]
-    assert current["name"] == "second.xlsx"
-    assert {r["rating"] for r in current["responses"]} == {"Yellow"}
+    record, responses = current(assessment)["R01"]
+    assert record.name == "second.xlsx"
+    assert {r.rating for r in responses} == {"Yellow"}
     assert len(list(assessment.archive.iterdir())) == 2
 
 

@@ -19,9 +19,10 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from bva_excel.inbox import current_returns, ingest
+from bva_excel.inbox import ingest
 from bva_excel.report import write_report
 from bva_excel.reviewer_workbook import REVIEW_HEADERS
+from conftest import current
 
 pytestmark = pytest.mark.libreoffice
 
@@ -131,12 +132,12 @@ def test_a_reviewer_fills_and_saves_in_libreoffice_and_bva_accepts_it(office, ge
     assert typed["typed"][f"{column('Score')}2"] == "Light green"
     report = ingest(assessment)
     assert [o.status for o in report.outcomes] == ["accepted"], [str(p) for o in report.outcomes for p in o.problems]
-    current = current_returns(assessment.ledger())["R01"]
-    answers = {r["ref"]: r for r in current["responses"]}
-    assert (answers[refs[0]]["rating"], answers[refs[0]]["commentary"], answers[refs[0]]["gaps"]) == (
+    record, responses = current(assessment)["R01"]
+    answers = {r.ref: r for r in responses}
+    assert (answers[refs[0]].rating, answers[refs[0]].commentary, answers[refs[0]].gaps) == (
         "Light green", commentary, "=not a formula, just words")
-    assert answers[refs[1]]["rating"] == "Amber"
-    assert current["issue_id"] == next(i["issue_id"] for i in assessment.issues() if i["reviewer_id"] == "R01")
+    assert answers[refs[1]].rating == "Amber"
+    assert record.issue_id == next(i.issue_id for i in assessment.records.issues() if i.reviewer_id == "R01")
 
 
 def test_protection_holds_when_typing_in_the_application(office, generated, tmp_path):
@@ -184,8 +185,8 @@ def test_a_return_converted_by_libreoffice_still_ingests(office, generated, tmp_
         result = convert(filled, "ods", tmp_path / "ods", convert_profile)
     report = ingest(assessment, [result])
     assert [o.status for o in report.outcomes] == ["accepted"], [str(p) for p in report.outcomes[0].problems]
-    answers = {r["ref"]: r for r in current_returns(assessment.ledger())["R03"]["responses"]}
-    assert (answers[refs[0]]["rating"], answers[refs[0]]["commentary"]) == ("Dark green", "Converted ✓")
+    answers = {r.ref: r for r in current(assessment)["R03"][1]}
+    assert (answers[refs[0]].rating, answers[refs[0]].commentary) == ("Dark green", "Converted ✓")
 
 
 def text_cells(rows) -> set[tuple[int, int, str]]:

@@ -213,7 +213,7 @@ def test_a_failure_half_way_leaves_the_last_good_report_and_no_lock(returned, mo
         write_report(assessment)
     assert path.read_bytes() == before
     assert [p.name for p in path.parent.iterdir() if p.name.endswith(".tmp")] == []
-    assert not (assessment.records / "lock").exists()
+    assert not (assessment.records_dir / "lock-holder.json").exists()
 
 
 def test_an_answer_for_a_characteristic_removed_since_is_reported_not_dropped_silently(returned):

@@ -12,7 +12,7 @@ from conftest import answer
 
 def read(assessment, path):
     return read_return(path, assessment.framework(), assessment.assessment_id, assessment.secret(),
-                       {i["issue_id"]: i for i in assessment.issues()})
+                       {i.issue_id: i for i in assessment.records.issues()})
 
 
 def refs_of(generation, reviewer_id):

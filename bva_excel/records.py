@@ -1,0 +1,415 @@
+"""The tool's records of one assessment, in one SQLite database: `DIR/.bva/records.sqlite`.
+
+What was issued to whom, every return file seen (with its hash, status and problems) and every
+response read from it, with the file, sheet and cell it came from. Everything is read and written
+here, through typed records; no other module touches the database.
+
+Why it is built the way it is:
+- Assessment folders often live on a network drive or a synced folder, where SQLite's write-ahead
+  log is unsafe: the rollback journal is used, and one writer at a time is kept by the assessment's
+  OS-level lock (`assessment.py`).
+- Each ingested file is one transaction, so a command killed at any moment leaves every file either
+  wholly recorded or not at all.
+- What happened stays as it happened: issues, returns, problems and responses are append-only
+  (triggers refuse an UPDATE or DELETE); what counts now is derived from them.
+- The schema is versioned with `PRAGMA user_version` and numbered migrations; a database from a newer
+  version of the tool, or a damaged one, is refused with a message, never a traceback.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+import tempfile
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+from bva_excel.errors import AssessmentError, Problem, problem
+
+DATABASE = "records.sqlite"
+
+_APPEND_ONLY = ("issue", "issued_ref", "return_file", "return_problem", "response")
+
+# Migration N takes a database at user_version N-1 to N. Never edit one that has been released: add one.
+MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE assessment (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        assessment_id TEXT NOT NULL,
+        title TEXT NOT NULL,
+        created TEXT NOT NULL,
+        tool_version TEXT NOT NULL,
+        demo INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE setting (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE issue (
+        issue_id TEXT PRIMARY KEY,
+        reviewer_id TEXT NOT NULL,
+        issued_at TEXT NOT NULL,
+        file TEXT NOT NULL,
+        deadline TEXT NOT NULL DEFAULT ''
+    );
+    CREATE TABLE issued_ref (
+        issue_id TEXT NOT NULL REFERENCES issue(issue_id),
+        position INTEGER NOT NULL,
+        ref TEXT NOT NULL,
+        texts TEXT NOT NULL DEFAULT '{}',
+        PRIMARY KEY (issue_id, position)
+    );
+    CREATE TABLE return_file (
+        return_id INTEGER PRIMARY KEY,
+        sha256 TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL,
+        source TEXT NOT NULL,
+        received TEXT NOT NULL,
+        modified TEXT NOT NULL,
+        saved TEXT NOT NULL DEFAULT '',
+        status TEXT NOT NULL CHECK (status IN ('accepted', 'rejected')),
+        reviewer_id TEXT NOT NULL DEFAULT '',
+        issue_id TEXT REFERENCES issue(issue_id),
+        issued INTEGER NOT NULL DEFAULT 0,
+        answered INTEGER NOT NULL DEFAULT 0,
+        archive TEXT NOT NULL DEFAULT ''
+    );
+    CREATE TABLE return_problem (
+        return_id INTEGER NOT NULL REFERENCES return_file(return_id),
+        position INTEGER NOT NULL,
+        code TEXT NOT NULL,
+        file TEXT NOT NULL,
+        sheet TEXT NOT NULL,
+        cell TEXT NOT NULL,
+        fields TEXT NOT NULL,
+        PRIMARY KEY (return_id, position)
+    );
+    CREATE TABLE response (
+        return_id INTEGER NOT NULL REFERENCES return_file(return_id),
+        ref TEXT NOT NULL,
+        reviewer_id TEXT NOT NULL,
+        rating TEXT NOT NULL,
+        commentary TEXT NOT NULL,
+        gaps TEXT NOT NULL,
+        file TEXT NOT NULL,
+        sheet TEXT NOT NULL,
+        cell TEXT NOT NULL,
+        PRIMARY KEY (return_id, ref)
+    );
+    CREATE INDEX return_file_by_reviewer ON return_file(reviewer_id, status);
+    -- What was in the inbox under a name, so an unchanged file is known without reading it again.
+    CREATE TABLE inbox_file (
+        name TEXT PRIMARY KEY,
+        size INTEGER NOT NULL,
+        mtime_ns INTEGER NOT NULL,
+        sha256 TEXT NOT NULL
+    );
+    """ + "".join(f"""
+    CREATE TRIGGER {table}_kept_update BEFORE UPDATE ON {table}
+        BEGIN SELECT RAISE(ABORT, 'the records of {table} are kept as they were written'); END;
+    CREATE TRIGGER {table}_kept_delete BEFORE DELETE ON {table}
+        BEGIN SELECT RAISE(ABORT, 'the records of {table} are kept as they were written'); END;
+    """ for table in _APPEND_ONLY),
+]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+@dataclass(frozen=True)
+class Response:
+    """One reviewer's answer for one characteristic, and where it was read from."""
+
+    ref: str
+    reviewer_id: str
+    rating: str  # the scale's name for it, or "" when not answered
+    commentary: str
+    gaps: str
+    file: str
+    sheet: str
+    cell: str  # the Score cell
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class AssessmentMeta:
+    assessment_id: str
+    title: str
+    created: str
+    tool_version: str
+    demo: bool = False
+
+
+@dataclass(frozen=True)
+class IssueRecord:
+    """One workbook issued to one reviewer: the refs in the order they were sent, and the locked text."""
+
+    issue_id: str
+    reviewer_id: str
+    issued_at: str
+    file: str
+    deadline: str = ""
+    refs: tuple[str, ...] = ()
+    texts: dict = field(default_factory=dict, compare=False)  # ref -> header -> text shown
+
+
+@dataclass(frozen=True)
+class ReturnRecord:
+    """One file seen by ingest, and what became of it."""
+
+    sha256: str
+    name: str
+    source: str
+    received: str
+    modified: str
+    status: str  # accepted or rejected
+    reviewer_id: str = ""
+    issue_id: str = ""
+    issued: int = 0
+    answered: int = 0
+    archive: str = ""
+    problems: tuple[Problem, ...] = ()
+    saved: str = ""  # when the workbook says it was last saved, '' if it does not say
+    return_id: int = 0  # given by the records
+
+
+@dataclass(frozen=True)
+class InboxFile:
+    name: str
+    size: int
+    mtime_ns: int
+    sha256: str
+
+
+def _damaged(path: Path, exc: Exception) -> AssessmentError:
+    return AssessmentError(problem("RECORDS_DAMAGED", path, reason=str(exc) or type(exc).__name__,
+                                   folder=str(path.parent)))
+
+
+class Records:
+    """An open records database. Use `Records.open` or `Records.create`; close it with `close()`."""
+
+    def __init__(self, path: Path, connection: sqlite3.Connection):
+        self.path = path
+        self._db = connection
+
+    # Opening and creating.
+
+    @staticmethod
+    def _connect(path: Path) -> sqlite3.Connection:
+        # isolation_level=None: transactions are begun and committed here, explicitly.
+        connection = sqlite3.connect(str(path), isolation_level=None, timeout=10)
+        connection.execute("PRAGMA foreign_keys = ON")
+        connection.execute("PRAGMA journal_mode = DELETE")  # a rollback journal: safe on network drives
+        connection.execute("PRAGMA synchronous = FULL")
+        return connection
+
+    @classmethod
+    def open(cls, path: Path) -> "Records":
+        """Open existing records, bringing an older schema up to date; refuse newer or damaged ones."""
+        path = Path(path)
+        try:
+            connection = cls._connect(path)
+            version = connection.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                writer = connection.execute("SELECT value FROM setting WHERE key = 'tool_version'").fetchone()
+                connection.close()
+                raise AssessmentError(problem("RECORDS_TOO_NEW", path, version=version, supported=SCHEMA_VERSION,
+                                              writer=f"bva-excel {writer[0]}" if writer else "a newer bva-excel"))
+            records = cls(path, connection)
+            if version < SCHEMA_VERSION:
+                records._migrate(version)
+            connection.execute("SELECT count(*) FROM assessment").fetchone()
+            return records
+        except sqlite3.DatabaseError as exc:
+            raise _damaged(path, exc) from exc
+
+    @classmethod
+    def create(cls, path: Path, meta: AssessmentMeta, fill=None) -> "Records":
+        """Create new records at `path` (built under a temporary name and renamed, so never half-made).
+
+        `fill(records)` may add more before the database takes its name (a migration from JSON).
+        """
+        path = Path(path)
+        handle, temp_name = tempfile.mkstemp(prefix=".records-", suffix=".sqlite.tmp", dir=path.parent)
+        os.close(handle)
+        temp = Path(temp_name)
+        try:
+            connection = cls._connect(temp)
+            records = cls(temp, connection)
+            records._migrate(0)
+            with records._transaction():
+                connection.execute("INSERT INTO assessment VALUES (1, ?, ?, ?, ?, ?)",
+                                   (meta.assessment_id, meta.title, meta.created, meta.tool_version, int(meta.demo)))
+            if fill:
+                fill(records)
+            connection.close()
+            os.replace(temp, path)
+        finally:
+            if temp.exists():
+                temp.unlink()
+            Path(f"{temp}-journal").unlink(missing_ok=True)
+        return cls.open(path)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def _migrate(self, version: int) -> None:
+        from bva_excel import __version__
+
+        for number in range(version + 1, SCHEMA_VERSION + 1):
+            with self._transaction():
+                for statement in _statements(MIGRATIONS[number - 1]):
+                    self._db.execute(statement)
+                self._db.execute(f"PRAGMA user_version = {number}")
+        with self._transaction():
+            self._db.execute("INSERT OR REPLACE INTO setting VALUES ('tool_version', ?)", (__version__,))
+
+    @contextlib.contextmanager
+    def _transaction(self):
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    @contextlib.contextmanager
+    def _reading(self):
+        """Turn a damaged database met while reading into a message."""
+        try:
+            yield
+        except sqlite3.DatabaseError as exc:
+            raise _damaged(self.path, exc) from exc
+
+    # The assessment.
+
+    def meta(self) -> AssessmentMeta:
+        with self._reading():
+            row = self._db.execute(
+                "SELECT assessment_id, title, created, tool_version, demo FROM assessment").fetchone()
+        if row is None:
+            raise _damaged(self.path, ValueError("it holds no assessment"))
+        return AssessmentMeta(*row[:4], demo=bool(row[4]))
+
+    # What was issued.
+
+    def record_issues(self, issues: list[IssueRecord]) -> None:
+        """Record workbooks about to be issued, all or none (before any is written)."""
+        with self._transaction():
+            for issue in issues:
+                self._db.execute("INSERT INTO issue VALUES (?, ?, ?, ?, ?)",
+                                 (issue.issue_id, issue.reviewer_id, issue.issued_at, issue.file, issue.deadline))
+                self._db.executemany("INSERT INTO issued_ref VALUES (?, ?, ?, ?)",
+                                     [(issue.issue_id, position, ref,
+                                       json.dumps(issue.texts.get(ref, {}), ensure_ascii=False))
+                                      for position, ref in enumerate(issue.refs)])
+
+    def issues(self) -> list[IssueRecord]:
+        """Every workbook ever issued, oldest first."""
+        with self._reading():
+            rows = self._db.execute("SELECT issue_id, reviewer_id, issued_at, file, deadline FROM issue "
+                                    "ORDER BY issued_at, rowid").fetchall()
+            refs: dict[str, list] = {}
+            for issue_id, ref, texts in self._db.execute(
+                    "SELECT issue_id, ref, texts FROM issued_ref ORDER BY issue_id, position"):
+                refs.setdefault(issue_id, []).append((ref, texts))
+        return [IssueRecord(*row, refs=tuple(ref for ref, _ in refs.get(row[0], [])),
+                            texts={ref: json.loads(texts) for ref, texts in refs.get(row[0], [])})
+                for row in rows]
+
+    # Returns.
+
+    def record_return(self, record: ReturnRecord, responses: list[Response],
+                      inbox: InboxFile | None = None) -> ReturnRecord:
+        """Record one file seen, its problems and responses, in one transaction; returns it with its ID."""
+        with self._transaction():
+            cursor = self._db.execute(
+                "INSERT INTO return_file (sha256, name, source, received, modified, saved, status, reviewer_id, "
+                "issue_id, issued, answered, archive) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (record.sha256, record.name, record.source, record.received, record.modified, record.saved,
+                 record.status, record.reviewer_id, record.issue_id or None, record.issued, record.answered,
+                 record.archive))
+            return_id = cursor.lastrowid
+            self._db.executemany("INSERT INTO return_problem VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                 [(return_id, position, p.code, p.file, p.sheet, p.cell,
+                                   json.dumps(p.fields, ensure_ascii=False, default=str))
+                                  for position, p in enumerate(record.problems)])
+            self._db.executemany("INSERT INTO response VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                 [(return_id, r.ref, r.reviewer_id, r.rating, r.commentary, r.gaps, r.file,
+                                   r.sheet, r.cell) for r in responses])
+            if inbox:
+                self._remember(inbox)
+        return replace(record, return_id=return_id)
+
+    def remember_inbox_file(self, inbox: InboxFile) -> None:
+        """Note that a file in the inbox under this name has this content (already recorded)."""
+        with self._transaction():
+            self._remember(inbox)
+
+    def _remember(self, inbox: InboxFile) -> None:
+        self._db.execute("INSERT OR REPLACE INTO inbox_file VALUES (?, ?, ?, ?)",
+                         (inbox.name, inbox.size, inbox.mtime_ns, inbox.sha256))
+
+    def inbox_files(self) -> dict[str, InboxFile]:
+        with self._reading():
+            return {row[0]: InboxFile(*row) for row in self._db.execute("SELECT * FROM inbox_file")}
+
+    def returns(self) -> list[ReturnRecord]:
+        """Every file ever seen, in the order it was ingested."""
+        with self._reading():
+            problems: dict[int, list[Problem]] = {}
+            for return_id, code, file, sheet, cell, fields in self._db.execute(
+                    "SELECT return_id, code, file, sheet, cell, fields FROM return_problem "
+                    "ORDER BY return_id, position"):
+                problems.setdefault(return_id, []).append(Problem(code, file, sheet, cell, json.loads(fields)))
+            rows = self._db.execute(
+                "SELECT return_id, sha256, name, source, received, modified, saved, status, reviewer_id, "
+                "issue_id, issued, answered, archive FROM return_file ORDER BY return_id").fetchall()
+        return [ReturnRecord(sha, name, source, received, modified, status, reviewer_id, issue_id or "", issued,
+                             answered, archive, tuple(problems.get(return_id, ())), saved, return_id)
+                for (return_id, sha, name, source, received, modified, saved, status, reviewer_id, issue_id,
+                     issued, answered, archive) in rows]
+
+    def known_hashes(self) -> set[str]:
+        with self._reading():
+            return {row[0] for row in self._db.execute("SELECT sha256 FROM return_file")}
+
+    def find_return(self, sha256: str) -> ReturnRecord | None:
+        with self._reading():
+            row = self._db.execute("SELECT return_id FROM return_file WHERE sha256 = ?", (sha256,)).fetchone()
+        if row is None:
+            return None
+        return next(r for r in self.returns() if r.return_id == row[0])
+
+    def responses(self, return_ids) -> list[Response]:
+        """The responses read from these returns, in return and then row order."""
+        wanted = sorted(set(return_ids))
+        found: list[Response] = []
+        with self._reading():
+            for start in range(0, len(wanted), 500):  # SQLite limits the parameters of one statement
+                chunk = wanted[start:start + 500]
+                found += [Response(*row[1:]) for row in self._db.execute(
+                    "SELECT return_id, ref, reviewer_id, rating, commentary, gaps, file, sheet, cell FROM response "
+                    f"WHERE return_id IN ({','.join('?' * len(chunk))}) ORDER BY return_id, rowid", chunk)]
+        return found
+
+    def integrity(self) -> str:
+        """SQLite's own check of the database: 'ok' when sound."""
+        with self._reading():
+            return self._db.execute("PRAGMA integrity_check").fetchone()[0]
+
+
+def _statements(script: str) -> list[str]:
+    """Split a migration into statements (triggers hold semicolons inside BEGIN ... END)."""
+    statements, current = [], ""
+    for line in script.splitlines(keepends=True):
+        if line.strip().startswith("--"):
+            continue
+        current += line
+        if sqlite3.complete_statement(current):
+            statements.append(current.strip())
+            current = ""
+    if current.strip():
+        statements.append(current.strip())
+    return statements

@@ -1,0 +1,187 @@
+"""The records database: migration from the JSON of version 0.1, refusals, kills, and cheap re-ingest."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import bva_excel.inbox as inbox_module
+from bva_excel.assessment import open_assessment
+from bva_excel.cli import cli
+from bva_excel.inbox import ingest
+from bva_excel.storage import sha256_of
+from conftest import answer, current
+
+LEGACY = Path(__file__).parent / "data" / "legacy-0.1"
+
+
+@pytest.fixture
+def legacy(tmp_path) -> Path:
+    folder = tmp_path / "BV 2025"
+    shutil.copytree(LEGACY, folder)
+    return folder
+
+
+def run(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+def test_json_records_of_version_0_1_are_moved_into_the_database_once(legacy):
+    result = run("report", legacy)
+    assert result.exit_code == 0, result.output
+    assert result.output.count("were moved from JSON files made by an earlier version") == 1
+    backup = legacy / ".bva" / "json-backup"
+    assert sorted(p.name for p in backup.iterdir()) == ["assessment.json", "issued.json", "returns.json"]
+    assert not (legacy / ".bva" / "returns.json").exists()
+    assessment = open_assessment(legacy)
+    assert assessment.notes == []  # said once only
+    assert assessment.assessment_id == "BV-2026-D1F00B"
+    returns = assessment.records.returns()
+    assert [(r.name, r.status) for r in returns] == [
+        ("R01 first.xlsx", "accepted"), ("R01 resend.xlsx", "accepted"), ("R02.xlsx", "accepted"),
+        ("R03 typo.xlsx", "rejected")]
+    assert [p.code for p in returns[3].problems] == ["SCORE_INVALID"]
+    assert "'Ambr' is not a rating on the scale" in str(returns[3].problems[0])
+    answers = current(assessment)
+    assert {r.rating for r in answers["R01"][1]} == {"Yellow"}  # the resend still counts
+    assert {r.rating for r in answers["R02"][1]} == {"Amber"}
+    assert len(assessment.records.issues()) == 3
+    assert assessment.records.issues()[0].texts  # the text issued is kept, to spot edited statements
+    # The same inbox again: nothing new, nothing lost.
+    again = run("ingest", legacy)
+    assert again.exit_code == 1  # the typo file is still rejected
+    assert "0 accepted, 1 rejected, 4 already ingested, 0 skipped." in again.output
+    assert len(open_assessment(legacy).records.returns()) == 4
+
+
+def test_a_damaged_json_record_is_refused_with_a_message_and_nothing_changes(legacy):
+    ledger = legacy / ".bva" / "returns.json"
+    ledger.write_bytes(ledger.read_bytes()[:700])
+    result = run("report", legacy)
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert "returns.json: the assessment's records cannot be read (returns.json is damaged:" in result.output
+    assert ledger.exists() and not (legacy / ".bva" / "records.sqlite").exists()
+
+
+@pytest.mark.parametrize("damage, expected", [
+    (lambda db: db.write_bytes(b"this is not a database at all" * 100), "file is not a database"),
+    (lambda db: db.write_bytes(db.read_bytes()[:6000]), "cannot be read"),
+])
+def test_a_damaged_database_is_refused_with_a_message(generated, damage, expected):
+    assessment, _ = generated
+    database = assessment.records_dir / "records.sqlite"
+    assessment.records.close()
+    damage(database)
+    for command in ("ingest", "report", "check", "generate"):
+        result = run(command, assessment.folder)
+        assert result.exit_code == 1, (command, result.output)
+        assert "records.sqlite: the assessment's records cannot be read" in result.output
+        assert expected in result.output and "Traceback" not in result.output
+
+
+def test_records_written_by_a_newer_version_are_refused(generated):
+    assessment, _ = generated
+    database = assessment.records_dir / "records.sqlite"
+    with sqlite3.connect(database) as connection:
+        connection.execute("PRAGMA user_version = 99")
+        connection.execute("UPDATE setting SET value = '9.0.0' WHERE key = 'tool_version'")
+    result = run("report", assessment.folder)
+    assert result.exit_code == 1
+    assert ("the assessment's records were written by bva-excel 9.0.0 (records version 99; this version reads up "
+            "to 1). Nothing was changed. Upgrade this computer's copy") in result.output
+    with sqlite3.connect(database) as connection:
+        assert connection.execute("PRAGMA user_version").fetchone()[0] == 99
+
+
+def test_what_was_recorded_is_kept_as_it_was_written(generated, tmp_path):
+    assessment, generation = generated
+    refs = [ref for ref, ids in generation.allocation.items() if "R01" in ids]
+    answer(generation.files["R01"], assessment.inbox / "r01.xlsx", {ref: ("Amber", "Weak.", "Gap.") for ref in refs})
+    ingest(assessment)
+    with sqlite3.connect(assessment.records_dir / "records.sqlite") as connection:
+        for statement in ("UPDATE response SET rating = 'Dark green'", "DELETE FROM return_file",
+                          "UPDATE issue SET reviewer_id = 'R02'"):
+            with pytest.raises(sqlite3.IntegrityError, match="kept as they were written"):
+                connection.execute(statement)
+    assert {r.rating for r in current(assessment)["R01"][1]} == {"Amber"}
+
+
+def test_re_ingest_reads_only_what_is_new(generated, monkeypatch):
+    assessment, generation = generated
+    refs = {rid: [ref for ref, ids in generation.allocation.items() if rid in ids] for rid in generation.files}
+    answer(generation.files["R01"], assessment.inbox / "r01.xlsx", {r: ("Amber", "a", "b") for r in refs["R01"]})
+    answer(generation.files["R02"], assessment.inbox / "r02.xlsx", {r: ("Yellow", "a", "b") for r in refs["R02"]})
+    ingest(assessment)
+    read = []
+    real = inbox_module.read_return
+    monkeypatch.setattr(inbox_module, "read_return", lambda path, *a: read.append(a[-1]) or real(path, *a))
+    assert {o.status for o in ingest(assessment).outcomes} == {"unchanged"}
+    assert read == []
+    os.utime(assessment.inbox / "r01.xlsx", (1_800_000_000, 1_800_000_000))  # touched, not changed
+    answer(generation.files["R03"], assessment.inbox / "r03.xlsx", {r: ("Red", "a", "b") for r in refs["R03"]})
+    statuses = {o.name: o.status for o in ingest(assessment).outcomes}
+    assert statuses == {"r01.xlsx": "unchanged", "r02.xlsx": "unchanged", "r03.xlsx": "accepted"}
+    assert read == ["r03.xlsx"]  # the touched file was hashed, not read
+
+
+def test_many_new_returns_are_read_in_several_processes_in_order(generated, monkeypatch):
+    assessment, generation = generated
+    monkeypatch.setattr(inbox_module, "PARALLEL_FROM", 2)
+    refs = [ref for ref, ids in generation.allocation.items() if "R01" in ids]
+    for number in range(6):
+        path = answer(generation.files["R01"], assessment.inbox / f"r01 v{number}.xlsx",
+                      {ref: ("Amber", f"version {number}", "") for ref in refs})
+        os.utime(path, (1_700_000_000 + number, 1_700_000_000 + number))
+    outcomes = ingest(assessment).outcomes
+    assert [o.name for o in outcomes] == [f"r01 v{n}.xlsx" for n in range(6)]
+    assert [o.supersedes for o in outcomes] == [""] + [f"r01 v{n}.xlsx" for n in range(5)]
+    assert {r.commentary for r in current(assessment)["R01"][1]} == {"version 5"}
+    assert not (assessment.records_dir / "incoming").exists()
+
+
+def _recorded(database: Path) -> int:
+    try:
+        with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=0.2) as connection:
+            return connection.execute("SELECT count(*) FROM return_file").fetchone()[0]
+    except sqlite3.OperationalError:
+        return 0
+
+
+@pytest.mark.parametrize("kill_after", [1, 7])
+def test_a_kill_during_ingest_leaves_records_and_archive_in_agreement(generated, kill_after):
+    assessment, generation = generated
+    refs = [ref for ref, ids in generation.allocation.items() if "R02" in ids]
+    for number in range(40):
+        path = answer(generation.files["R02"], assessment.inbox / f"r02 v{number:02d}.xlsx",
+                      {ref: ("Yellow", f"draft {number}", "") for ref in refs})
+        os.utime(path, (1_700_000_000 + number, 1_700_000_000 + number))
+    database = assessment.records_dir / "records.sqlite"
+    process = subprocess.Popen([sys.executable, "-m", "bva_excel", "ingest", str(assessment.folder)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while _recorded(database) < kill_after and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    process.kill()  # no chance to tidy up, as when a laptop's lid is shut or the task is ended
+    process.wait()
+    records = open_assessment(assessment.folder).records
+    assert records.integrity() == "ok"
+    recorded = records.returns()
+    assert kill_after <= len(recorded) < 40  # killed part-way, not after the work was done
+    for record in recorded:
+        archived = assessment.folder / record.archive
+        assert archived.is_file() and sha256_of(archived) == record.sha256
+    # The next run finishes the work, and every file is accounted for exactly once.
+    again = ingest(open_assessment(assessment.folder))
+    assert again.valid
+    recorded = open_assessment(assessment.folder).records.returns()
+    assert sorted(r.name for r in recorded) == sorted(p.name for p in assessment.inbox.iterdir())
+    assert {r.commentary for r in current(open_assessment(assessment.folder))["R02"][1]} == {"draft 39"}
