@@ -101,34 +101,66 @@ def new(folder, template, title):
               help="Return date shown to reviewers, as 2026-12-18 or 18/12/2026.")
 @click.option("--return-to", default="the PMO", show_default=True,
               help="Who reviewers email their workbook to, shown on their Guide sheet.")
-def generate(folder, per_characteristic, deadline, return_to):
-    """Write one protected workbook per reviewer to FOLDER/outbox.
+@click.option("--reallocate", is_flag=True,
+              help="Start the allocation again, discarding who was given what before (says what changes).")
+def generate(folder, per_characteristic, deadline, return_to, reallocate):
+    """Write a protected workbook for each reviewer to FOLDER/outbox.
 
     Characteristics with no reviewers listed are shared out, balancing the load and never
-    given to an officer who drafted the statement.
+    given to an officer who drafted the statement. Run it again after editing assessment.xlsx:
+    what was issued stays as it was; only new characteristics (or rows where you changed
+    'Reviewers') are given out, and only reviewers whose set changed get a new workbook.
 
     Example: bva generate "BV 2026" --deadline 2026-12-18 --return-to bestvalue@council.gov.uk
     """
     from bva_excel.reviewer_workbook import generate as generate_workbooks
 
     assessment = _open(folder)
-    earlier = assessment.records.issues()
-    if earlier:
-        click.echo(f"  note: workbooks were issued before (last on {earlier[-1].issued_at[:10]}); "
-                   "they stay valid, and a reviewer's latest return counts whichever they fill in.")
     result = generate_workbooks(assessment, per_characteristic, deadline.date() if deadline else None,
-                                return_to)
+                                return_to, reallocate)
     framework = result.framework
+    for line in result.recovered:
+        click.echo(f"  note: {line}")
     for note in framework.notes:
         show(note)
-    click.echo("Allocation:")
-    for characteristic in framework.characteristics:
-        listed = "listed" if characteristic.reviewers else "allocated"
-        click.echo(f"  {characteristic.ref:<7} {', '.join(result.allocation[characteristic.ref])}  ({listed})")
+    if result.first:
+        click.echo("Allocation:")
+        for characteristic in framework.characteristics:
+            listed = "listed" if characteristic.reviewers else "allocated"
+            click.echo(f"  {characteristic.ref:<7} {', '.join(result.allocation[characteristic.ref])}  ({listed})")
+    else:
+        if result.reallocated:
+            moved = sum(len(c.removed) for c in result.changes.values())
+            click.echo(f"Started the allocation again (--reallocate): {moved} earlier assignments are discarded; "
+                       "earlier workbooks stay valid for what they were issued.")
+        click.echo("Changes to the allocation:" if result.changes else
+                   "No changes to the allocation: every reviewer keeps the workbook they have.")
+        order = {r.reviewer_id: i for i, r in enumerate(framework.reviewers)}
+        for reviewer_id in sorted(result.changes, key=lambda r: order.get(r, len(order))):
+            change = result.changes[reviewer_id]
+            reviewer = framework.reviewer(reviewer_id)
+            parts = []
+            if change.added:
+                parts.append(f"now also {', '.join(change.added)}")
+            if change.removed:
+                parts.append("no longer " + ", ".join(f"{ref} ({change.reasons[ref]})" for ref in change.removed))
+            click.echo(f"  {reviewer.label if reviewer else reviewer_id}: {'; '.join(parts)}")
+        kept = [r.reviewer_id for r in framework.reviewers if r.reviewer_id not in result.changes
+                and r.reviewer_id in {rid for ids in result.allocation.values() for rid in ids}]
+        if kept and result.changes:
+            click.echo(f"  unchanged, no new workbook: {', '.join(kept)}")
+    for path in result.withdrawn:
+        click.echo(f"  moved out of the outbox (no longer current): {path.name}, kept in {path.parent}")
+    if not result.files:
+        click.echo("Wrote no workbooks: nothing to send.")
+        return
     click.echo(f"Wrote {len(result.files)} reviewer workbooks to {assessment.outbox}:")
     for reviewer_id, path in result.files.items():
         count = sum(reviewer_id in r for r in result.allocation.values())
         click.echo(f"  {path.name}  ({count} characteristics)")
+    if not result.first:
+        click.echo("  Earlier workbooks stay valid: a reviewer's answers count per characteristic, whichever "
+                   "workbook they fill in.")
     click.echo(f"Next: email each reviewer their workbook; save the returns in {assessment.inbox} "
                f"and run: bva ingest {_quote(folder)}")
 
@@ -137,11 +169,16 @@ def generate(folder, per_characteristic, deadline, return_to):
 @click.argument("folder", type=EXISTING_FOLDER)
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome of every file as JSON.")
-def ingest(folder, paths, as_json):
+@click.option("--prefer", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="Make this return's answers count over the same reviewer's other returns "
+                   "(when two were saved at the same moment).")
+def ingest(folder, paths, as_json, prefer):
     """Read returned workbooks from FOLDER/inbox (or the PATHS given).
 
-    Every file gets a line: accepted (answered/issued), or what is wrong with it and what to
-    do. Returns are never modified; accepted ones are archived. Exits 1 if any file was rejected.
+    Every new file gets a line: accepted (answered/issued), or what is wrong with it and what to
+    do. Answers count per characteristic: a later return replaces an earlier answer only where
+    it chose a score. Returns are never modified; accepted ones are archived. Exits 1 if any
+    file in the inbox is rejected.
 
     Example: bva ingest "BV 2026" "Downloads/RE_ BV return (2).xlsx"
     """
@@ -149,31 +186,37 @@ def ingest(folder, paths, as_json):
 
     assessment = _open(folder)
     with _progress_bar("Reading returns", enabled=not as_json) as progress:
-        report = ingest_returns(assessment, list(paths) if paths else None, progress)
+        report = ingest_returns(assessment, list(paths) if paths else None, progress, prefer)
     if as_json:
         click.echo(json.dumps({"valid": report.valid, "files": [
             {"file": o.name, "status": o.status, "sha256": o.sha256, "reviewer": o.reviewer_id,
-             "answered": o.answered, "issued": o.issued, "supersedes": o.supersedes,
-             "problems": [p.as_dict() for p in o.problems]} for o in report.outcomes]}, indent=2))
+             "answered": o.answered, "issued": o.issued, "problems": [p.as_dict() for p in o.problems]}
+            for o in report.outcomes], "preferred": report.preferred.as_dict() if report.preferred else None},
+            indent=2))
         sys.exit(0 if report.valid else 1)
     for outcome in report.outcomes:
+        if outcome.status == "unchanged":
+            continue  # said when it was new; counted below
         reviewer = report.framework.reviewer(outcome.reviewer_id)
         who = reviewer.label if reviewer else outcome.reviewer_id
         detail = f"{who}, answered {outcome.answered}/{outcome.issued}" if outcome.reviewer_id else ""
         state = "rejected" if outcome.has_errors else outcome.status
         click.echo(f"{state:<10} {outcome.name}" + (f"  ({detail})" if detail else ""))
-        if outcome.supersedes:
-            click.echo(f"  note: supersedes the earlier return {outcome.supersedes}, which is kept in the archive")
         for problem in outcome.problems:
-            if problem.code not in ("FILE_SKIPPED", "ALREADY_INGESTED") or outcome.status in ("skipped", "unchanged"):
-                show(problem)
-    rejected = sum(o.has_errors for o in report.outcomes)
+            show(problem)
+    if report.preferred:
+        show(report.preferred, indent="")
+    unchanged = [o for o in report.outcomes if o.status == "unchanged"]
+    still_rejected = [o.name for o in unchanged if o.has_errors]
+    rejected = sum(o.has_errors for o in report.outcomes if o.status != "unchanged")
     if not report.outcomes:
         click.echo(f"No files to read: save the returned attachments in {assessment.inbox} (any file name) "
                    "or give their paths after the folder.")
-    click.echo(f"{report.count('accepted')} accepted, {rejected} rejected, "
-               f"{report.count('unchanged')} already ingested, {report.count('skipped')} skipped.")
-    if rejected:
+    if still_rejected:
+        click.echo(f"Still in the inbox, rejected before (see the Returns sheet or --json): {', '.join(still_rejected)}")
+    click.echo(f"{report.count('accepted')} accepted, {rejected} rejected, {len(unchanged)} already ingested, "
+               f"{report.count('skipped')} skipped.")
+    if rejected or still_rejected:
         click.echo("Next: ask the senders of rejected files to correct and resend them; "
                    f"meanwhile run: bva report {_quote(folder)}")
     else:

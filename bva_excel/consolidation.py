@@ -33,8 +33,9 @@ class ReturnStatus:
     sha256: str
     reviewer_id: str
     received: str
-    status: str  # accepted, superseded, rejected
+    status: str  # accepted (some of its answers count), superseded (none do), rejected
     problems: list[str]
+    counted: int = 0  # answers of this file that count now
 
 
 @dataclass
@@ -43,8 +44,9 @@ class ReviewerProgress:
     name: str
     issued: int
     answered: int
-    received: str  # when their current return was ingested, '' if outstanding
-    file: str
+    received: str  # when their latest return was ingested, '' if outstanding
+    file: str  # the returns their current answers come from
+    listed: bool = True  # still on 'Reviewers'
 
 
 @dataclass
@@ -54,6 +56,7 @@ class Consolidation:
     returns: list[ReturnStatus]
     progress: list[ReviewerProgress]
     orphans: list[Response] = field(default_factory=list)  # answers for refs no longer in the framework
+    unclear: list[tuple[ReturnRecord, ReturnRecord]] = field(default_factory=list)  # order of two returns unclear
 
     def consolidated(self, ref: str) -> str:
         return consolidated_rating(self.framework.scale, [r.rating for r in self.responses.get(ref, [])])
@@ -63,12 +66,47 @@ class Consolidation:
         return max((len(v) for v in self.responses.values()), default=0)
 
 
-def current_returns(returns: list[ReturnRecord]) -> dict[str, ReturnRecord]:
-    """reviewer ID -> their latest accepted return (later ingestion wins)."""
-    current = {}
-    for record in returns:
-        if record.status == "accepted":
-            current[record.reviewer_id] = record
+def in_order(returns: list[ReturnRecord], preferred: dict[int, str] | None = None) -> list[ReturnRecord]:
+    """Accepted returns from earliest to latest, so a later answer overrides an earlier one.
+
+    Later means saved later (the time inside the workbook), then received later; never the file name.
+    A return the PMO preferred (`preferred`: return ID -> when chosen) comes after all of that reviewer's
+    others, the most recent choice last.
+    """
+    preferred = preferred or {}
+    accepted = [r for r in returns if r.status == "accepted"]
+    return sorted(accepted, key=lambda r: (preferred.get(r.return_id, ""), r.saved or r.received, r.received,
+                                           r.return_id))
+
+
+def unclear_order(ordered: list[ReturnRecord], preferred: dict[int, str] | None = None) -> list[tuple]:
+    """Pairs of returns from one reviewer saved at the same moment (so which is later is a guess)."""
+    preferred = preferred or {}
+    last: dict[str, ReturnRecord] = {}
+    pairs = []
+    for record in ordered:
+        before = last.get(record.reviewer_id)
+        if (before and record.saved and before.saved == record.saved
+                and not (preferred.get(record.return_id) or preferred.get(before.return_id))):
+            pairs.append((before, record))
+        last[record.reviewer_id] = record
+    return pairs
+
+
+def current_answers(ordered: list[ReturnRecord], responses: dict[int, list[Response]]
+                    ) -> dict[tuple[str, str], tuple[Response, ReturnRecord]]:
+    """(reviewer, ref) -> the answer that counts, and the return it came from.
+
+    Answers count per characteristic: a later return replaces an earlier answer only where it chose a
+    score; where it left the score blank, the earlier answer stands.
+    """
+    current: dict[tuple[str, str], tuple[Response, ReturnRecord]] = {}
+    for record in ordered:
+        for response in responses.get(record.return_id, []):
+            key = (response.reviewer_id, response.ref)
+            earlier = current.get(key)
+            if response.rating or earlier is None or not earlier[0].rating:
+                current[key] = (response, record)
     return current
 
 
@@ -77,37 +115,51 @@ def latest_issues(issues: list[IssueRecord]) -> dict[str, IssueRecord]:
     return {issue.reviewer_id: issue for issue in issues}
 
 
-def consolidate(framework: Framework, returns: list[ReturnRecord], responses: list[Response],
-                issues: list[IssueRecord]) -> Consolidation:
+def consolidate(framework: Framework, returns: list[ReturnRecord], responses: dict[int, list[Response]],
+                issues: list[IssueRecord], preferred: dict[int, str] | None = None) -> Consolidation:
     """Every current score by ref, the fate of every file, and each reviewer's progress.
 
-    `responses` are those read from the current returns (see `current_returns`).
+    `responses`: return ID -> the responses read from it, for the accepted returns.
     """
-    current = current_returns(returns)
+    ordered = in_order(returns, preferred)
+    current = current_answers(ordered, responses)
     order = {r.reviewer_id: i for i, r in enumerate(framework.reviewers)}
     by_ref: dict[str, list[Response]] = {}
     orphans = []
-    for response in sorted(responses, key=lambda r: order.get(r.reviewer_id, len(order))):
+    counted: dict[int, int] = {}
+    latest: dict[str, ReturnRecord] = {}
+    sources: dict[str, list[str]] = {}
+    for record in ordered:
+        latest[record.reviewer_id] = record
+    for (reviewer_id, _), (response, record) in sorted(
+            current.items(), key=lambda item: (order.get(item[0][0], len(order)), item[0][0])):
+        if response.rating or response.commentary or response.gaps:
+            counted[record.return_id] = counted.get(record.return_id, 0) + 1
+            names = sources.setdefault(reviewer_id, [])
+            if record.name not in names:
+                names.append(record.name)
         if framework.characteristic(response.ref):
             by_ref.setdefault(response.ref, []).append(response)
         elif response.rating or response.commentary or response.gaps:
             orphans.append(response)
-    current_hashes = {record.sha256 for record in current.values()}
     statuses = []
     for record in returns:
         status = record.status
-        if status == "accepted" and record.sha256 not in current_hashes:
+        if status == "accepted" and not counted.get(record.return_id):
             status = "superseded"
         statuses.append(ReturnStatus(record.name, record.sha256, record.reviewer_id, record.received, status,
-                                     [str(p) for p in record.problems]))
+                                     [str(p) for p in record.problems], counted.get(record.return_id, 0)))
     issued = latest_issues(issues)
     progress = []
-    for reviewer in framework.reviewers:
-        issue = issued.get(reviewer.reviewer_id)
+    listed = {r.reviewer_id: r for r in framework.reviewers}
+    for reviewer_id in [*listed, *sorted(set(latest) - set(listed))]:
+        issue = issued.get(reviewer_id)
         if issue is None:
             continue
-        record = current.get(reviewer.reviewer_id)
-        progress.append(ReviewerProgress(reviewer.reviewer_id, reviewer.name, len(issue.refs),
-                                         record.answered if record else 0,
-                                         record.received if record else "", record.name if record else ""))
-    return Consolidation(framework, by_ref, statuses, progress, orphans)
+        record = latest.get(reviewer_id)
+        refs = issue.refs if reviewer_id in listed else tuple(ref for rid, ref in current if rid == reviewer_id)
+        answered = sum(1 for ref in refs if (reviewer_id, ref) in current and current[reviewer_id, ref][0].rating)
+        progress.append(ReviewerProgress(reviewer_id, listed[reviewer_id].name if reviewer_id in listed else "",
+                                         len(refs), answered, record.received if record else "",
+                                         ", ".join(sources.get(reviewer_id, [])), reviewer_id in listed))
+    return Consolidation(framework, by_ref, statuses, progress, orphans, unclear_order(ordered, preferred))

@@ -117,8 +117,11 @@ def _add_quirks(answers: dict[str, dict[str, tuple]], allocation: dict[str, tupl
     answers["R07"][first_ref] = ("Grey", "", "")
 
 
-def fill_return(source: Path, target: Path, answers: dict[str, tuple[str, str, str]]) -> None:
-    """Fill a reviewer workbook's Review sheet as a reviewer would and save it under another name."""
+def fill_return(source: Path, target: Path, answers: dict[str, tuple[str, str, str]],
+                saved: dt.datetime | None = None) -> None:
+    """Fill a reviewer workbook's Review sheet as a reviewer would and save it under another name.
+
+    `saved` (local time) is when the workbook will say it was saved, as Excel records it."""
     import openpyxl
 
     workbook = openpyxl.load_workbook(source)
@@ -132,6 +135,23 @@ def fill_return(source: Path, target: Path, answers: dict[str, tuple[str, str, s
                 if text:
                     cell.data_type = "s"  # typed text stays text, even '=...'
     workbook.save(target)
+    if saved:
+        _set_saved(target, saved)
+
+
+def _set_saved(path: Path, saved: dt.datetime) -> None:
+    """Rewrite the saved time in docProps/core.xml (openpyxl always writes the moment it saves)."""
+    import zipfile
+
+    stamp = saved.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    with zipfile.ZipFile(path) as source:
+        parts = [(info, source.read(info)) for info in source.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for info, data in parts:
+            if info.filename == "docProps/core.xml":
+                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)", rb"\g<1>" + stamp + rb"\g<2>",
+                              data)
+            target.writestr(info, data)
 
 
 def excel_escape(text: str) -> str:
@@ -170,13 +190,13 @@ def run_demo(folder: Path, seed: int = 2024) -> DemoResult:
             first_ref = refs_by_reviewer[reviewer_id][0]
             answers[first_ref] = ("Ambr",) + answers[first_ref][1:]  # the bad file: a typo in a score
         target = assessment.inbox / name
-        fill_return(path, target, answers)
+        fill_return(path, target, answers, dt.datetime.fromtimestamp(stamp + index))
         os.utime(target, (stamp + index, stamp + index))
         returned += 1
         if reviewer_id == "R01":  # sends a corrected return later: it supersedes the first
             answers[refs_by_reviewer[reviewer_id][-1]] = ("Light green", "Updated after the workshop.", "")
             resent = assessment.inbox / "RE_ RE_ BV return - updated.xlsx"
-            fill_return(path, resent, answers)
+            fill_return(path, resent, answers, dt.datetime.fromtimestamp(stamp + 100))
             os.utime(resent, (stamp + 100, stamp + 100))
             returned += 1
     (assessment.inbox / "~$RE_ BV return (2).xlsx").write_bytes(b"\x00lock")

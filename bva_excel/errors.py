@@ -58,6 +58,9 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
                             "Type the reviewer's name in the 'Name' column."),
     "DRAFTER_UNKNOWN": (NOTE, "'{value}' drafted {ref} but is not a reviewer",
                         "Nothing to do unless '{value}' is a reviewer spelt differently."),
+    "DRAFTER_UNCERTAIN": (ERROR, "'{value}' drafted {ref}: is that {reviewer}? (did you mean '{reviewer}'?)",
+                          "Type the reviewer's ID or name exactly in 'Drafted by', so that nobody reviews their own "
+                          "statement; if it is someone else, write their full name."),
     "NO_CHARACTERISTICS": (ERROR, "no characteristics are listed",
                            "List the characteristics to assess on the 'Characteristics' sheet."),
     # Allocation.
@@ -133,8 +136,9 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
                                 "Check that it was meant for this exercise; ingest it into its own assessment folder."),
     "RETURN_TAMPERED": (ERROR, "the workbook's identity does not match what was issued ({reason})",
                         "Do not accept it: ask the reviewer to fill in the workbook they were sent."),
-    "RETURN_REVIEWER_REMOVED": (ERROR, "reviewer {reviewer} is no longer listed in this assessment",
-                                "Restore the reviewer on the 'Reviewers' sheet of assessment.xlsx to accept it."),
+    "RETURN_REVIEWER_REMOVED": (WARNING, "reviewer {reviewer} is no longer listed on 'Reviewers'; their answers "
+                                "are kept and counted",
+                                "Nothing to do if that is meant; restore them on 'Reviewers' to name them again."),
     "RETURN_DUPLICATE_ROW": (ERROR, "ref {ref} appears twice (also at row {other})",
                              "Ask the reviewer to keep one row per characteristic."),
     "RETURN_REF_NOT_ISSUED": (ERROR, "ref {ref} was not issued to this reviewer",
@@ -143,6 +147,24 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
                            "It counts as not answered; ask the reviewer if that was meant."),
     "SCORE_INVALID": (ERROR, "'{value}' is not a rating on the scale{hint}",
                       "Choose one of: {ratings}."),
+    "RETURN_NOTHING_ANSWERED": (ERROR, "no score, commentary or gaps are filled in for any of its {issued} "
+                                "characteristics (the unfilled workbook?)",
+                                "Ask the reviewer to fill it in and send it again; nothing was taken from this file."),
+    "RETURN_REPLACES": (NOTE, "its answers replace {count} earlier answers from {files}",
+                        "Nothing to do; the earlier files are kept in the archive."),
+    "RETURN_EARLIER_ANSWERS_STAND": (NOTE, "it leaves {count} scores blank ({refs}) that {files} answered: those "
+                                     "earlier answers still count",
+                                     "Nothing to do, unless the reviewer meant to withdraw them: then ask them."),
+    "RETURN_OLDER": (NOTE, "it was saved ({saved}) before {files}, so for {refs} the answers of {files} still count",
+                     "Nothing to do if that is right; to make this file count, run bva ingest with --prefer and "
+                     "this file."),
+    "RETURN_ORDER_UNCLEAR": (WARNING, "it was saved at the same moment as {other} ({saved}), so which is the later "
+                             "return is unclear; {later} is taken as the later one",
+                             "If that is wrong, choose: bva ingest FOLDER --prefer \"{name}\" (or the other file)."),
+    "RETURN_PREFERRED": (NOTE, "its answers now count over {reviewer}'s other returns",
+                         "Nothing to do; choose again with --prefer to change it."),
+    "PREFER_NOT_ACCEPTED": (ERROR, "this file {state}, so it cannot be preferred",
+                            "Give a return that was accepted: see the Returns sheet of report.xlsx."),
     "ALREADY_INGESTED": (NOTE, "already ingested (same content as {other})", "Nothing to do."),
     # The report.
     "REPORT_UNREADABLE": (ERROR, "the previous report cannot be read ({reason}), so the moderated scores and "

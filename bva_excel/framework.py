@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bva_excel.errors import ERROR, FrameworkError, Problem, problem
+from bva_excel.people import CLOSE, closeness, person_key, split_people
 from bva_excel.sheets import (Table, a1, cell_text, normalise_label, normalise_ref, open_workbook,
                               read_table, suggest)
 
@@ -125,6 +126,8 @@ class Framework:
     characteristics: tuple[Characteristic, ...]
     reviewers: tuple[Reviewer, ...]
     notes: tuple[Problem, ...] = field(default=(), compare=False)
+    # Drafters that are nearly, but not certainly, a reviewer: allocation stops on them ("did you mean").
+    doubts: tuple[Problem, ...] = field(default=(), compare=False)
 
     def characteristic(self, ref: str) -> Characteristic | None:
         return next((c for c in self.characteristics if c.ref == ref), None)
@@ -193,24 +196,32 @@ def _read_reviewers(table: Table, problems: list[Problem]) -> list[Reviewer]:
                                     value=reviewer_id, other=seen[reviewer_id.casefold()]))
             continue
         seen[reviewer_id.casefold()] = cell
-        name = table.text(values, "Name")
+        email = table.text(values, "Email")
+        name = table.text(values, "Name") or email  # someone known only by their email is named by it
         if not name:
             problems.append(problem("REVIEWER_NAME_BLANK", table.file, table.sheet,
                                     table.cell(row, "Name"), value=reviewer_id))
-        reviewers.append(Reviewer(reviewer_id, name, table.text(values, "Email"),
-                                  table.text(values, "Service area")))
+        reviewers.append(Reviewer(reviewer_id, name, email, table.text(values, "Service area")))
     return reviewers
 
 
 def _match_reviewer(text: str, reviewers: list[Reviewer]) -> Reviewer | None:
-    """A reviewer by ID or by name, as officers type them."""
+    """A reviewer by ID, email or name, as officers type them (accents, case and order aside)."""
     label = normalise_label(text)
-    return next((r for r in reviewers if label in (r.reviewer_id.casefold(), normalise_label(r.name))),
-                None)
+    key = person_key(text)
+    return next((r for r in reviewers if label in (r.reviewer_id.casefold(), r.email.casefold())
+                 or (key and key == person_key(r.name))), None)
 
 
-def _read_characteristics(table: Table, reviewers: list[Reviewer],
-                          problems: list[Problem], notes: list[Problem]) -> list[Characteristic]:
+def _closest_reviewer(text: str, reviewers: list[Reviewer]) -> Reviewer | None:
+    """A reviewer whose name is close to `text` but not certainly the same person."""
+    scored = [(closeness(text, r.name), r) for r in reviewers]
+    best = max(scored, key=lambda pair: pair[0], default=(0.0, None))
+    return best[1] if best[0] >= CLOSE else None
+
+
+def _read_characteristics(table: Table, reviewers: list[Reviewer], problems: list[Problem],
+                          notes: list[Problem], doubts: list[Problem]) -> list[Characteristic]:
     characteristics, seen = [], {}
     theme_names = ", ".join(t.name for t in THEMES)
     for row, values in table.rows:
@@ -241,10 +252,14 @@ def _read_characteristics(table: Table, reviewers: list[Reviewer],
             problems.append(problem("CHARACTERISTIC_BLANK", table.file, table.sheet,
                                     table.cell(row, "Characteristic"), ref=ref))
         drafters = []
-        for name in _split_list(table.text(values, "Drafted by")):
+        for name in split_people(table.text(values, "Drafted by"), lambda p: _match_reviewer(p, reviewers) is not None):
             match = _match_reviewer(name, reviewers)
+            close = None if match else _closest_reviewer(name, reviewers)
             if match:
                 drafters.append(match.reviewer_id)
+            elif close:
+                doubts.append(problem("DRAFTER_UNCERTAIN", table.file, table.sheet, table.cell(row, "Drafted by"),
+                                      value=name, ref=ref, reviewer=close.label))
             else:
                 notes.append(problem("DRAFTER_UNKNOWN", table.file, table.sheet,
                                      table.cell(row, "Drafted by"), value=name, ref=ref))
@@ -268,6 +283,7 @@ def load_framework(path: Path) -> Framework:
     path = Path(path)
     problems: list[Problem] = []
     notes: list[Problem] = []
+    doubts: list[Problem] = []
     try:
         workbook = open_workbook(path)
     except Exception as exc:  # calamine raises several unrelated types for unreadable files
@@ -278,11 +294,11 @@ def load_framework(path: Path) -> Framework:
     characteristic_table = read_table(workbook, file, "Characteristics", CHARACTERISTIC_HEADERS, problems)
     scale = _read_scale(scale_table, problems) if scale_table else Scale(())
     reviewers = _read_reviewers(reviewer_table, problems) if reviewer_table else []
-    characteristics = (_read_characteristics(characteristic_table, reviewers, problems, notes)
+    characteristics = (_read_characteristics(characteristic_table, reviewers, problems, notes, doubts)
                        if characteristic_table else [])
     if characteristic_table and not characteristics and not problems:
         problems.append(problem("NO_CHARACTERISTICS", file, "Characteristics"))
     if any(p.severity == ERROR for p in problems):
         raise FrameworkError(problems)
-    return Framework(scale, tuple(characteristics), tuple(reviewers), tuple(notes))
+    return Framework(scale, tuple(characteristics), tuple(reviewers), tuple(notes), tuple(doubts))
 

@@ -17,11 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bva_excel.assessment import Assessment
-from bva_excel.consolidation import current_returns
-from bva_excel.errors import ERROR, Problem, problem
+from bva_excel.consolidation import current_answers, in_order, unclear_order
+from bva_excel.errors import ERROR, BvaError, Problem, problem
 from bva_excel.framework import Framework
-from bva_excel.records import InboxFile, IssueRecord, ReturnRecord
+from bva_excel.records import InboxFile, IssueRecord, Response, ReturnRecord
 from bva_excel.returns import ReturnReading, read_return
+from bva_excel.reviewer_workbook import finish_interrupted_generation
 from bva_excel.storage import sha256_of
 
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods", ".csv"}
@@ -39,7 +40,6 @@ class FileOutcome:
     answered: int = 0
     issued: int = 0
     problems: list[Problem] = field(default_factory=list)
-    supersedes: str = ""
 
     @property
     def has_errors(self) -> bool:
@@ -50,6 +50,7 @@ class FileOutcome:
 class IngestReport:
     outcomes: list[FileOutcome]
     framework: Framework  # as read for this ingest, to name reviewers
+    preferred: Problem | None = None  # what --prefer did
 
     @property
     def valid(self) -> bool:
@@ -78,13 +79,18 @@ def inbox_files(assessment: Assessment) -> list[Path]:
     return sorted(files, key=lambda p: (p.stat().st_mtime, p.name))
 
 
-def ingest(assessment: Assessment, paths: list[Path] | None = None, progress=None) -> IngestReport:
+def ingest(assessment: Assessment, paths: list[Path] | None = None, progress=None,
+           prefer: Path | None = None) -> IngestReport:
     """Read every file in the inbox (or `paths`), archive and record the accepted returns.
 
-    `progress(done, total)`, if given, is called as each file is dealt with.
+    `progress(done, total)`, if given, is called as each file is dealt with. `prefer` names a return
+    whose answers are to count over its reviewer's other returns (when their order is unclear).
     """
     with assessment.locked("ingest"):
-        return _ingest(assessment, paths, progress or (lambda done, total: None))
+        finish_interrupted_generation(assessment)
+        if not assessment.inbox.is_dir():
+            assessment.inbox.mkdir()  # deleted by someone tidying up: the next returns need it
+        return _ingest(assessment, paths, progress or (lambda done, total: None), prefer)
 
 
 def _unchanged(path: Path, seen: ReturnRecord) -> FileOutcome:
@@ -114,6 +120,7 @@ class _Read:
     copy: Path | None = None
     reading: ReturnReading | None = None
     problems: list[Problem] = field(default_factory=list)  # the file could not even be copied
+    saved: str = ""  # when the workbook says it was saved
 
 
 _context: _Context | None = None
@@ -142,6 +149,7 @@ def _read_one(item: tuple[Path, int, int]) -> _Read:
         return result  # touched or renamed, but the same content: no need to read it
     result.reading = read_return(copy, _context.framework, _context.assessment_id, _context.secret,
                                  _context.issues, path.name)
+    result.saved = _saved_time(copy) if result.reading.accepted else ""
     return result
 
 
@@ -171,13 +179,84 @@ def _inbox_key(assessment: Assessment, path: Path) -> str:
     return path.name if path.parent.resolve() == assessment.inbox.resolve() else str(path.resolve())
 
 
-def _ingest(assessment: Assessment, paths: list[Path] | None, progress) -> IngestReport:
+class _Answers:
+    """Each reviewer's accepted returns and their responses, to say what a new return changes."""
+
+    def __init__(self, returns: list[ReturnRecord], responses: dict[int, list[Response]], preferred: dict[int, str]):
+        self.returns: dict[str, list[ReturnRecord]] = {}
+        for record in returns:
+            if record.status == "accepted":
+                self.returns.setdefault(record.reviewer_id, []).append(record)
+        self.responses = responses
+        self.preferred = preferred
+
+    def current(self, reviewer_id: str) -> dict:
+        return current_answers(in_order(self.returns.get(reviewer_id, []), self.preferred), self.responses)
+
+    def add(self, record: ReturnRecord, responses: list[Response]) -> list[Problem]:
+        """Add an accepted return; notes on whose answers it replaces, and which earlier ones still stand."""
+        before = self.current(record.reviewer_id)
+        self.returns.setdefault(record.reviewer_id, []).append(record)
+        self.responses[record.return_id] = responses
+        after = self.current(record.reviewer_id)
+        file = record.name
+        replaced = sorted({other.name for key, (_, other) in before.items()
+                           if other.return_id != record.return_id and after[key][1].return_id == record.return_id})
+        standing = [(r.ref, before[r.reviewer_id, r.ref][1].name) for r in responses
+                    if after[r.reviewer_id, r.ref][1].return_id != record.return_id
+                    and (r.reviewer_id, r.ref) in before and before[r.reviewer_id, r.ref][0].rating]
+        notes = []
+        if replaced:
+            notes.append(problem("RETURN_REPLACES", file, count=sum(
+                1 for key, (_, other) in after.items() if other.return_id == record.return_id and key in before),
+                files=", ".join(replaced)))
+        later = [o for o in in_order(self.returns[record.reviewer_id], self.preferred)
+                 if o.return_id != record.return_id]
+        if standing:
+            sources = sorted({name for _, name in standing})
+            refs = ", ".join(ref for ref, _ in standing)
+            newer = [o for o in later if o.name in sources and (o.saved or o.received) > (record.saved or record.received)]
+            code = "RETURN_OLDER" if newer else "RETURN_EARLIER_ANSWERS_STAND"
+            notes.append(problem(code, file, refs=refs, files=", ".join(sources), count=len(standing),
+                                 saved=record.saved.replace("T", " ") or "no time"))
+        for first, second in unclear_order(in_order(self.returns[record.reviewer_id], self.preferred), self.preferred):
+            if record.return_id in (first.return_id, second.return_id):
+                other = first if second.return_id == record.return_id else second
+                notes.append(problem("RETURN_ORDER_UNCLEAR", file, other=other.name, later=second.name,
+                                     saved=record.saved.replace("T", " "), name=record.name))
+        return notes
+
+
+def _saved_time(path: Path) -> str:
+    """When the workbook says it was last saved (its document properties), as local time; '' if it does not."""
+    import re
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            core = archive.read("docProps/core.xml").decode("utf-8", "replace")
+    except (KeyError, OSError, zipfile.BadZipFile):
+        return ""
+    found = re.search(r"<dcterms:modified[^>]*>([^<]+)</dcterms:modified>", core)
+    if not found:
+        return ""
+    try:
+        stamp = dt.datetime.fromisoformat(found.group(1).strip().replace("Z", "+00:00"))
+    except ValueError:
+        return ""
+    if stamp.tzinfo is not None:
+        stamp = stamp.astimezone().replace(tzinfo=None)
+    return stamp.replace(microsecond=0).isoformat()
+
+
+def _ingest(assessment: Assessment, paths: list[Path] | None, progress, prefer: Path | None) -> IngestReport:
     framework = assessment.framework()
     records = assessment.records
     issues = {issue.issue_id: issue for issue in records.issues()}
     returns = records.returns()
     by_hash = {record.sha256: record for record in returns}
-    current = current_returns(returns)
+    answers = _Answers(returns, records.responses_by_return(r.return_id for r in returns if r.status == "accepted"),
+                       records.preferences())
     seen_before = records.inbox_files()
     candidates = [Path(p) for p in paths] if paths is not None else inbox_files(assessment)
     outcomes: dict[int, FileOutcome] = {}
@@ -207,16 +286,33 @@ def _ingest(assessment: Assessment, paths: list[Path] | None, progress) -> Inges
     try:
         reads = _read_all([(path, size, mtime_ns) for _, path, size, mtime_ns in to_read], context)
         for (index, path, _, _), read in zip(to_read, reads):
-            outcomes[index] = _record(assessment, read, by_hash, current)
+            outcomes[index] = _record(assessment, read, by_hash, answers)
             done += 1
             progress(done, len(candidates))
     finally:
         shutil.rmtree(incoming, ignore_errors=True)
-    return IngestReport([outcomes[i] for i in sorted(outcomes)], framework)
+    report = IngestReport([outcomes[i] for i in sorted(outcomes)], framework)
+    if prefer is not None:
+        report.preferred = _prefer(assessment, Path(prefer), by_hash)
+    return report
 
 
-def _record(assessment: Assessment, read: _Read, by_hash: dict[str, ReturnRecord],
-            current: dict[str, ReturnRecord]) -> FileOutcome:
+def _prefer(assessment: Assessment, path: Path, by_hash: dict[str, ReturnRecord]) -> Problem:
+    """Make the answers of the return in `path` count over its reviewer's other returns."""
+    if not path.is_file():
+        raise BvaError(problem("FILE_NOT_FOUND", str(path)))
+    record = by_hash.get(sha256_of(path))
+    if record is None or record.status != "accepted":
+        raise BvaError(problem("PREFER_NOT_ACCEPTED", path, state="was rejected" if record else "has not been ingested"))
+    assessment.records.prefer(record.return_id, dt.datetime.now().isoformat(timespec="microseconds"))
+    return problem("RETURN_PREFERRED", path, reviewer=record.reviewer_id)
+
+
+def _is_empty(reading: ReturnReading) -> bool:
+    return not any(r.rating or r.commentary.strip() or r.gaps.strip() for r in reading.responses)
+
+
+def _record(assessment: Assessment, read: _Read, by_hash: dict[str, ReturnRecord], answers: _Answers) -> FileOutcome:
     """Archive and record one file just read; one transaction, after the archive copy is in place."""
     records = assessment.records
     path = read.path
@@ -229,6 +325,8 @@ def _record(assessment: Assessment, read: _Read, by_hash: dict[str, ReturnRecord
         return _unchanged(path, by_hash[read.sha256])
     reading = read.reading
     identity = reading.identity
+    if reading.accepted and _is_empty(reading):
+        reading.problems.append(problem("RETURN_NOTHING_ANSWERED", path.name, issued=len(identity.refs)))
     archive = ""
     if reading.accepted:
         archived = assessment.archive / f"{read.sha256}{path.suffix.lower()}"
@@ -241,14 +339,11 @@ def _record(assessment: Assessment, read: _Read, by_hash: dict[str, ReturnRecord
         dt.datetime.fromtimestamp(read.mtime_ns / 1e9).replace(microsecond=0).isoformat(),
         "accepted" if reading.accepted else "rejected",
         identity.reviewer_id if identity else "", identity.issue_id if identity else "",
-        len(identity.refs) if identity else 0, reading.answered, archive, tuple(reading.problems))
+        len(identity.refs) if identity else 0, reading.answered, archive, tuple(reading.problems), read.saved)
     stored = records.record_return(record, reading.responses if reading.accepted else [], inbox)
     by_hash[stored.sha256] = stored
     outcome = FileOutcome(path.name, stored.status, stored.sha256, stored.reviewer_id, stored.answered,
                           stored.issued, list(reading.problems))
     if reading.accepted:
-        previous = current.get(stored.reviewer_id)
-        if previous:
-            outcome.supersedes = previous.name
-        current[stored.reviewer_id] = stored
+        outcome.problems += answers.add(stored, reading.responses)
     return outcome

@@ -27,6 +27,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from bva_excel.errors import AssessmentError, Problem, problem
+from bva_excel.storage import new_file_mode
 
 DATABASE = "records.sqlite"
 
@@ -109,6 +110,17 @@ MIGRATIONS: list[str] = [
     CREATE TRIGGER {table}_kept_delete BEFORE DELETE ON {table}
         BEGIN SELECT RAISE(ABORT, 'the records of {table} are kept as they were written'); END;
     """ for table in _APPEND_ONLY),
+    # 2: the PMO's choice of which return counts when the order of two is unclear (bva ingest --prefer).
+    """
+    CREATE TABLE preference (
+        return_id INTEGER NOT NULL REFERENCES return_file(return_id),
+        chosen_at TEXT NOT NULL
+    );
+    CREATE TRIGGER preference_kept_update BEFORE UPDATE ON preference
+        BEGIN SELECT RAISE(ABORT, 'the records of preference are kept as they were written'); END;
+    CREATE TRIGGER preference_kept_delete BEFORE DELETE ON preference
+        BEGIN SELECT RAISE(ABORT, 'the records of preference are kept as they were written'); END;
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -243,6 +255,7 @@ class Records:
             if fill:
                 fill(records)
             connection.close()
+            os.chmod(temp, new_file_mode())
             os.replace(temp, path)
         finally:
             if temp.exists():
@@ -382,17 +395,28 @@ class Records:
             return None
         return next(r for r in self.returns() if r.return_id == row[0])
 
-    def responses(self, return_ids) -> list[Response]:
-        """The responses read from these returns, in return and then row order."""
+    def responses_by_return(self, return_ids) -> dict[int, list[Response]]:
+        """return ID -> the responses read from it, in row order."""
         wanted = sorted(set(return_ids))
-        found: list[Response] = []
+        found: dict[int, list[Response]] = {}
         with self._reading():
             for start in range(0, len(wanted), 500):  # SQLite limits the parameters of one statement
                 chunk = wanted[start:start + 500]
-                found += [Response(*row[1:]) for row in self._db.execute(
-                    "SELECT return_id, ref, reviewer_id, rating, commentary, gaps, file, sheet, cell FROM response "
-                    f"WHERE return_id IN ({','.join('?' * len(chunk))}) ORDER BY return_id, rowid", chunk)]
+                for row in self._db.execute(
+                        "SELECT return_id, ref, reviewer_id, rating, commentary, gaps, file, sheet, cell FROM response "
+                        f"WHERE return_id IN ({','.join('?' * len(chunk))}) ORDER BY return_id, rowid", chunk):
+                    found.setdefault(row[0], []).append(Response(*row[1:]))
         return found
+
+    def prefer(self, return_id: int, chosen_at: str) -> None:
+        """Record that the PMO chose this return's answers to count over its reviewer's others."""
+        with self._transaction():
+            self._db.execute("INSERT INTO preference VALUES (?, ?)", (return_id, chosen_at))
+
+    def preferences(self) -> dict[int, str]:
+        """return ID -> when it was last preferred."""
+        with self._reading():
+            return dict(self._db.execute("SELECT return_id, max(chosen_at) FROM preference GROUP BY return_id"))
 
     def integrity(self) -> str:
         """SQLite's own check of the database: 'ok' when sound."""

@@ -15,7 +15,7 @@ import xlsxwriter
 from bva_excel.action_plan import plan_actions, write_action_plan
 from bva_excel.assessment import Assessment
 from bva_excel.consistency import ConsistencyReport, check
-from bva_excel.consolidation import Consolidation, consolidate, current_returns
+from bva_excel.consolidation import Consolidation, consolidate
 from bva_excel.errors import BvaError, Problem, problem
 from bva_excel.heatmap import write_heat_map
 from bva_excel.framework import Framework
@@ -74,8 +74,8 @@ def gather(assessment: Assessment, threshold_name: str | None = None, spread: in
     records = assessment.records
     issues = records.issues()
     returns = records.returns()
-    current = current_returns(returns)
-    consolidation = consolidate(framework, returns, records.responses(r.return_id for r in current.values()), issues)
+    responses = records.responses_by_return(r.return_id for r in returns if r.status == "accepted")
+    consolidation = consolidate(framework, returns, responses, issues, records.preferences())
     consolidated = {c.ref: consolidation.consolidated(c.ref) for c in framework.characteristics}
     decisions, warnings = decide(framework.scale, consolidated, edits, assessment.report.name)
     warnings += [problem("RESPONSE_ORPHANED", r.file, r.sheet, r.cell, ref=r.ref, reviewer=r.reviewer_id)

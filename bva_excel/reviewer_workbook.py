@@ -7,15 +7,18 @@ return can later be checked against exactly what its reviewer was sent.
 from __future__ import annotations
 
 import datetime as dt
+import json
+import os
 import re
 import secrets
-from dataclasses import dataclass
+import shutil
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import xlsxwriter
 
 from bva_excel import __version__
-from bva_excel.allocation import allocate, by_reviewer
+from bva_excel.allocation import Change, allocate, by_reviewer, changes
 from bva_excel.assessment import Assessment
 from bva_excel.framework import Characteristic, Framework, Reviewer, Scale
 from bva_excel.identity import IDENTITY_SHEET, IssueIdentity
@@ -149,38 +152,119 @@ def write_reviewer_workbook(path: Path, framework: Framework, reviewer: Reviewer
 @dataclass
 class Generation:
     allocation: dict[str, tuple[str, ...]]
-    files: dict[str, Path]  # reviewer ID -> workbook
+    files: dict[str, Path]  # reviewer ID -> workbook written in this run, in the order of 'Reviewers'
     framework: Framework  # as read for this generation
+    changes: dict[str, Change] = field(default_factory=dict)  # reviewer ID -> what changed for them
+    first: bool = True  # nothing had been issued before
+    reallocated: bool = False  # the earlier allocation was discarded on purpose
+    withdrawn: list[Path] = field(default_factory=list)  # workbooks moved out of the outbox
+    recovered: list[str] = field(default_factory=list)  # what an interrupted run left, and what became of it
+
+
+def current_allocation(issues: list[IssueRecord]) -> dict[str, tuple[str, ...]]:
+    """reviewer ID -> the refs of the workbook most recently issued to them."""
+    return {issue.reviewer_id: issue.refs for issue in issues}
 
 
 def generate(assessment: Assessment, per_characteristic: int = 1, deadline: dt.date | None = None,
-             pmo: str = "the PMO") -> Generation:
-    """Allocate and write every reviewer's workbook to the outbox; record what was issued."""
+             pmo: str = "the PMO", reallocate: bool = False) -> Generation:
+    """Allocate and write the workbooks of reviewers whose set is new or changed; record what was issued.
+
+    An allocation once issued is kept, unless `reallocate`. The workbooks are written to a staging
+    folder, recorded, then moved into the outbox, so an interruption leaves all of them or none.
+    """
     with assessment.locked("generate"):
-        return _generate(assessment, per_characteristic, deadline, pmo)
+        recovered = finish_interrupted_generation(assessment)
+        generation = _generate(assessment, per_characteristic, deadline, pmo, reallocate)
+        generation.recovered = recovered
+        return generation
 
 
-def _generate(assessment: Assessment, per_characteristic: int, deadline: dt.date | None, pmo: str) -> Generation:
+STAGING_PREFIX = "staging-"
+MANIFEST = "manifest.json"
+
+
+def finish_interrupted_generation(assessment: Assessment) -> list[str]:
+    """Complete or undo a generation that was interrupted: recorded -> move into the outbox; else discard."""
+    said = []
+    for staging in sorted(assessment.records_dir.glob(f"{STAGING_PREFIX}*")):
+        manifest = staging / MANIFEST
+        recorded = {i.issue_id for i in assessment.records.issues()}
+        try:
+            planned = json.loads(manifest.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            planned = {}
+        if planned and all(issue_id in recorded for issue_id in planned):
+            moved = [name for name in planned.values() if (staging / name).exists()]
+            for name in moved:
+                os.replace(staging / name, assessment.outbox / name)
+            said.append(f"finished an interrupted bva generate: moved {len(moved)} recorded workbooks into the outbox")
+        else:
+            said.append("undid an interrupted bva generate: its workbooks had not been recorded, so none was issued")
+        shutil.rmtree(staging, ignore_errors=True)
+    return said
+
+
+def _withdraw(assessment: Assessment, name: str) -> Path | None:
+    """Move an outbox workbook that is no longer current out of the outbox (kept, never deleted)."""
+    source = assessment.outbox / name
+    if not source.exists():
+        return None
+    target_dir = assessment.records_dir / "withdrawn"
+    target_dir.mkdir(exist_ok=True)
+    stamp = dt.datetime.now().strftime("%Y-%m-%d %H%M%S")
+    target = target_dir / f"{source.stem} (withdrawn {stamp}){source.suffix}"
+    os.replace(source, target)
+    return target
+
+
+def _generate(assessment: Assessment, per_characteristic: int, deadline: dt.date | None, pmo: str,
+              reallocate: bool) -> Generation:
     framework = assessment.framework()
-    allocation = allocate(framework, per_characteristic)
+    issues = assessment.records.issues()
+    issued = current_allocation(issues)
+    allocation = allocate(framework, per_characteristic, None if reallocate else issued)
+    changed = changes(framework, allocation, issued)
     secret = assessment.secret()
     issued_at = dt.datetime.now().replace(microsecond=0).isoformat()
+    order = {r.reviewer_id: i for i, r in enumerate(framework.reviewers)}
+    refs_by_reviewer = by_reviewer(allocation)
     planned = []
-    for reviewer_id, refs in by_reviewer(allocation).items():
+    for reviewer_id in sorted(refs_by_reviewer, key=order.get):
+        if issues and reviewer_id not in changed:
+            continue  # same set as before: their workbook stands
+        refs = refs_by_reviewer[reviewer_id]
         reviewer = framework.reviewer(reviewer_id)
         characteristics = [framework.characteristic(ref) for ref in refs]
         identity = IssueIdentity(assessment.assessment_id, reviewer_id, secrets.token_hex(6), issued_at,
                                  tuple(refs))
-        path = assessment.outbox / f"{safe_file_name(f'BV review {reviewer.reviewer_id} {reviewer.name}')}.xlsx"
-        record = IssueRecord(identity.issue_id, reviewer_id, issued_at, path.name,
+        name = f"{safe_file_name(f'BV review {reviewer.reviewer_id} {reviewer.name}')}.xlsx"
+        record = IssueRecord(identity.issue_id, reviewer_id, issued_at, name,
                              deadline.isoformat() if deadline else "", tuple(refs),
                              {c.ref: issued_texts(c) for c in characteristics})
-        planned.append((reviewer, characteristics, identity, path, record))
-    # Recorded before written: a workbook that exists was always issued, so its return is recognised.
-    assessment.records.record_issues([record for *_, record in planned])
+        planned.append((reviewer, characteristics, identity, record))
+    staging = assessment.records_dir / f"{STAGING_PREFIX}{secrets.token_hex(4)}"
+    staging.mkdir()
+    try:
+        for reviewer, characteristics, identity, record in planned:
+            write_reviewer_workbook(staging / record.file, framework, reviewer, characteristics, identity, secret,
+                                    assessment.title, deadline, pmo)
+        (staging / MANIFEST).write_text(json.dumps({r.issue_id: r.file for *_, r in planned}), encoding="utf-8")
+        # Recorded before they reach the outbox: a workbook there was always issued, so its return is known.
+        assessment.records.record_issues([record for *_, record in planned])
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    new_files = {record.reviewer_id: record.file for *_, record in planned}
+    withdrawn = []
+    for reviewer_id, old in {issue.reviewer_id: issue.file for issue in issues}.items():
+        if reviewer_id in changed and new_files.get(reviewer_id) != old:  # removed, or renamed
+            moved = _withdraw(assessment, old)
+            if moved:
+                withdrawn.append(moved)
     files = {}
-    for reviewer, characteristics, identity, path, _ in planned:
-        write_reviewer_workbook(path, framework, reviewer, characteristics, identity, secret,
-                                assessment.title, deadline, pmo)
-        files[reviewer.reviewer_id] = path
-    return Generation(allocation, files, framework)
+    for reviewer, _, _, record in planned:
+        os.replace(staging / record.file, assessment.outbox / record.file)
+        files[reviewer.reviewer_id] = assessment.outbox / record.file
+    shutil.rmtree(staging, ignore_errors=True)
+    return Generation(allocation, files, framework, changed, not issues, reallocate, withdrawn)

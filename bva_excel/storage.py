@@ -7,15 +7,25 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import os
 import tempfile
 from pathlib import Path
 
 
+def new_file_mode() -> int:
+    """The permissions the user's umask gives a new file (what colleagues on a shared folder expect)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 @contextlib.contextmanager
 def replacing(target: Path):
-    """Yield a temporary path beside `target`; on success rename it over `target`, else delete it."""
+    """Yield a temporary path beside `target`; on success rename it over `target`, else delete it.
+
+    The temporary file is private while it is written (mkstemp makes it 0600); the finished file gets
+    the permissions of any new file, so colleagues sharing the folder can open it.
+    """
     target = Path(target)
     handle, temp_name = tempfile.mkstemp(prefix=f".{target.stem}-", suffix=target.suffix + ".tmp",
                                          dir=target.parent)
@@ -23,6 +33,7 @@ def replacing(target: Path):
     temp = Path(temp_name)
     try:
         yield temp
+        os.chmod(temp, new_file_mode())
         os.replace(temp, target)
     finally:
         if temp.exists():
@@ -32,18 +43,6 @@ def replacing(target: Path):
 def write_bytes(target: Path, data: bytes) -> None:
     with replacing(target) as temp:
         temp.write_bytes(data)
-
-
-def write_json(target: Path, data) -> None:
-    with replacing(target) as temp:
-        temp.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
-
-
-def read_json(path: Path, default):
-    path = Path(path)
-    if not path.exists():
-        return default
-    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def sha256_of(path: Path) -> str:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import itertools
+import re
 import shutil
+import zipfile
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 from bva_excel.assessment import create_assessment
-from bva_excel.demo import fill_return
 from bva_excel.template import write_framework_workbook
 
 SCALE = [["Dark green", "#00703C", 5, "Strong"], ["Light green", "#92D050", 4, "Broad alignment"],
@@ -53,9 +57,45 @@ def generated(assessment):
     return assessment, generate(assessment, per_characteristic=1)
 
 
-def answer(source: Path, target: Path, answers: dict) -> Path:
-    """Fill a reviewer workbook as a reviewer would: ref -> (score, commentary, gaps)."""
-    fill_return(source, target, {ref: tuple(a) + ("",) * (3 - len(a)) for ref, a in answers.items()})
+_saves = itertools.count()
+FIRST_SAVE = dt.datetime(2026, 12, 1, 9, 0)
+
+
+def as_excel_stores(text: str) -> str:
+    """Text as Excel stores it in the file: a literal '_xHHHH_' and a carriage return escaped."""
+    return re.sub(r"_(x[0-9A-Fa-f]{4}_)", r"_x005F_\1", text).replace("\r", "_x000D_")
+
+
+def set_saved_time(path: Path, saved: dt.datetime) -> None:
+    """Set the time a workbook says it was last saved (docProps/core.xml), as Excel writes it (UTC)."""
+    stamp = saved.strftime("%Y-%m-%dT%H:%M:%SZ")
+    with zipfile.ZipFile(path) as source:
+        parts = [(info, source.read(info)) for info in source.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for info, data in parts:
+            if info.filename == "docProps/core.xml":
+                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
+                              rb"\g<1>" + stamp.encode() + rb"\g<2>", data)
+            target.writestr(info, data)
+
+
+def answer(source: Path, target: Path, answers: dict, saved: dt.datetime | None = None) -> Path:
+    """Fill a reviewer workbook as a reviewer would (ref -> (score, commentary, gaps)) and save it as
+    `target`. Each return is saved a minute after the one before unless `saved` (UTC) says when."""
+    workbook = openpyxl.load_workbook(source)
+    sheet = workbook["Review"]
+    headers = {cell.value: cell.column for cell in sheet[1]}
+    for row in range(2, sheet.max_row + 1):
+        ref = sheet.cell(row, headers["Ref"]).value
+        if ref not in answers:
+            continue
+        values = tuple(answers[ref]) + ("",) * (3 - len(answers[ref]))
+        for header, text in zip(["Score", "Commentary", "Gaps and areas to address"], values):
+            cell = sheet.cell(row, headers[header], as_excel_stores(text) if text else None)
+            if text:
+                cell.data_type = "s"  # typed text stays text, even '=...'
+    workbook.save(target)
+    set_saved_time(target, saved or FIRST_SAVE + dt.timedelta(minutes=next(_saves)))
     return target
 
 
@@ -65,11 +105,12 @@ def copy(path: Path, target: Path) -> Path:
 
 
 def current(assessment) -> dict:
-    """reviewer ID -> (their current return's record, its responses), read back from the records."""
-    from bva_excel.consolidation import current_returns
+    """reviewer ID -> (their latest accepted return, the responses that count now), from the records."""
+    from bva_excel.consolidation import current_answers, in_order
 
     records = assessment.records
-    found = current_returns(records.returns())
-    responses = records.responses(r.return_id for r in found.values())
-    return {reviewer_id: (record, [r for r in responses if r.reviewer_id == reviewer_id])
-            for reviewer_id, record in found.items()}
+    ordered = in_order(records.returns(), records.preferences())
+    answers = current_answers(ordered, records.responses_by_return(r.return_id for r in ordered))
+    latest = {record.reviewer_id: record for record in ordered}
+    return {reviewer_id: (record, [response for (rid, _), (response, _) in answers.items() if rid == reviewer_id])
+            for reviewer_id, record in latest.items()}

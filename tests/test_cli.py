@@ -57,7 +57,11 @@ def test_the_whole_loop_through_the_cli(tmp_path, framework_file):
 
     reported = run("report", folder)
     assert reported.exit_code == 0, reported.output
-    assert "workbooks were issued before" in run("generate", folder).output
+    outbox = {p.name: p.stat().st_mtime_ns for p in (folder / "outbox").iterdir()}
+    again = run("generate", folder)
+    assert again.output.splitlines() == ["No changes to the allocation: every reviewer keeps the workbook they have.",
+                                         "Wrote no workbooks: nothing to send."]
+    assert {p.name: p.stat().st_mtime_ns for p in (folder / "outbox").iterdir()} == outbox
     assert f"Wrote {folder / 'report.xlsx'}: 1 of 6 characteristics scored" in reported.output
     scores = openpyxl.load_workbook(folder / "report.xlsx")["Scores"]
     assert [c.value for c in scores[4]][:4] == ["L001", "Leadership", "Clear vision", "Dark green"]
@@ -65,7 +69,7 @@ def test_the_whole_loop_through_the_cli(tmp_path, framework_file):
 
 def test_ingest_json_reports_every_file(tmp_path, generated):
     assessment, generation = generated
-    answer(generation.files["R01"], assessment.inbox / "a.xlsx", {})
+    answer(generation.files["R01"], assessment.inbox / "a.xlsx", {"L001": ("Amber", "Weak.", "No plan.")})
     (assessment.inbox / "b.xlsx").write_bytes(b"")
     result = run("ingest", assessment.folder, "--json")
     assert result.exit_code == 1

@@ -55,7 +55,9 @@ def test_a_later_return_supersedes_the_earlier_and_both_are_kept(generated):
     fill(generation, "R01", assessment.inbox / "second.xlsx", rating="Yellow")
     report = ingest(assessment)
     [new] = [o for o in report.outcomes if o.status == "accepted"]
-    assert (new.name, new.supersedes) == ("second.xlsx", "first.xlsx")
+    assert new.name == "second.xlsx"
+    assert [p.code for p in new.problems] == ["RETURN_REPLACES"]
+    assert "its answers replace 3 earlier answers from first.xlsx" in str(new.problems[0])
     record, responses = current(assessment)["R01"]
     assert record.name == "second.xlsx"
     assert {r.rating for r in responses} == {"Yellow"}

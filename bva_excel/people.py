@@ -1,0 +1,50 @@
+"""Recognising people as officers type them: "Sian Roberts", "Roberts, Siân", "Siân Roberts (Finance)".
+
+Accents, case, "Surname, First" order, titles and text in brackets do not matter. Several people in
+one cell are separated by `;`, `/`, `&`, "and" or new lines; a comma separates people only when every
+part is someone known (so "Roberts, Siân" stays one person).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+
+_SEPARATORS = re.compile(r"\s*(?:;|/|&|\n|\r|\band\b)\s*", re.IGNORECASE)
+_BRACKETS = re.compile(r"[(\[{][^)\]}]*[)\]}]")
+_TITLES = {"mr", "mrs", "ms", "miss", "mx", "dr", "cllr", "prof", "sir", "dame"}
+CLOSE = 0.8  # how alike two names must be to ask "did you mean"
+
+
+def person_key(text: str) -> tuple[str, ...]:
+    """A name reduced to what identifies the person: words without accents, case or order."""
+    text = _BRACKETS.sub(" ", str(text))
+    if text.count(",") == 1:  # "Roberts, Siân" -> "Siân Roberts"
+        surname, first = text.split(",")
+        text = f"{first} {surname}"
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    words = re.sub(r"[^\w\s@.-]", " ", text.casefold()).replace(".", " ").split()
+    return tuple(sorted(w for w in words if w not in _TITLES))
+
+
+def split_people(text: str, known) -> list[str]:
+    """The people named in one cell; `known(part)` says whether a part names someone known."""
+    parts = [p.strip() for p in _SEPARATORS.split(str(text)) if p and p.strip()]
+    people = []
+    for part in parts:
+        pieces = [p.strip() for p in part.split(",") if p.strip()]
+        if len(pieces) > 1 and all(known(p) for p in pieces):
+            people.extend(pieces)
+        else:
+            people.append(part)
+    return people
+
+
+def closeness(typed: str, name: str) -> float:
+    """How alike two names are (1.0: the same person), ignoring accents, case and order."""
+    a, b = " ".join(person_key(typed)), " ".join(person_key(name))
+    if not a or not b:
+        return 0.0
+    return difflib.SequenceMatcher(None, a, b).ratio()
