@@ -24,8 +24,27 @@ def show(problem: Problem, indent: str = "  ", err: bool = False) -> None:
     click.echo(f"{indent}{problem.severity}: {problem}", err=err)
 
 
+class BvaCommand(click.Command):
+    """A command that spots a folder name with spaces typed without quotes, and says how to quote it."""
+
+    def parse_args(self, ctx, args):
+        try:
+            return super().parse_args(ctx, list(args))
+        except click.UsageError as error:
+            words = [a for a in args if not a.startswith("-")]
+            for end in range(len(words), 1, -1):
+                joined = " ".join(words[:end])
+                if Path(joined).exists():
+                    error.message += (f"\nA folder name with spaces needs quotes: bva {ctx.info_name} \"{joined}\" "
+                                      "(in PowerShell and cmd as well).")
+                    break
+            raise
+
+
 class BvaGroup(click.Group):
     """Lists commands in the order of the exercise; turns the library's errors into messages and exit code 1."""
+
+    command_class = BvaCommand
 
     def list_commands(self, ctx):
         return list(self.commands)
@@ -249,13 +268,17 @@ def report(folder, action_threshold, spread):
     result = write_report(assessment, action_threshold, spread)
     for warning in result.warnings:
         show(warning)
+    answered = sum(1 for d in result.decisions.values() if d.final)
+    click.echo(f"Wrote {result.path}: {answered} of {len(result.decisions)} characteristics scored, "
+               f"{result.actions} on the action plan.")
+    early = _early_step(result.gathered, folder)
+    if early:
+        click.echo(early)
+        return
     open_findings = len(result.consistency.must_look)
     if open_findings:
         click.echo(f"{open_findings} consistency findings need a moderator's look: see the 'Consistency' sheet "
                    f"or run bva check {_quote(folder)}")
-    answered = sum(1 for d in result.decisions.values() if d.final)
-    click.echo(f"Wrote {result.path}: {answered} of {len(result.decisions)} characteristics scored, "
-               f"{result.actions} on the action plan.")
     click.echo(f"Next: open {result.path.name}; type moderated scores on 'Scores' and actions on "
                f"'Action plan', then run bva report {_quote(folder)} again to refresh (what you typed is kept).")
 
@@ -280,13 +303,14 @@ def check(folder, as_json, action_threshold, spread):
 
     gathered = gather(_open(folder), action_threshold, spread)
     result = gathered.consistency
-    for warning in gathered.warnings:
-        show(warning, indent="")
-    if as_json:
+    if as_json:  # only JSON on stdout: warnings go inside it
         click.echo(json.dumps({"must_look": len(result.must_look),
                                "alpha": result.alpha.value, "alpha_reason": result.alpha.reason,
-                               "findings": [f.as_dict() for f in result.findings]}, indent=2, ensure_ascii=False))
+                               "findings": [f.as_dict() for f in result.findings],
+                               "warnings": [w.as_dict() for w in gathered.warnings]}, indent=2, ensure_ascii=False))
         sys.exit(1 if result.must_look else 0)
+    for warning in gathered.warnings:
+        show(warning, indent="")
     groups = [(severity.capitalize(), [f for f in result.findings if f.severity == severity and not f.resolved])
               for severity in SEVERITIES] + [("Resolved by moderation", [f for f in result.findings if f.resolved])]
     for title, findings in groups:
@@ -300,11 +324,16 @@ def check(folder, as_json, action_threshold, spread):
             click.echo(f"      {finding.evidence}")
             if finding.resolved:
                 click.echo(f"      resolved: {finding.resolved}")
-    counts = ", ".join(f"{sum(1 for f in result.findings if f.severity == s and not f.resolved)} {s}"
-                       for s in SEVERITIES[:3])
-    click.echo(f"{len(result.must_look)} findings need a moderator's look ({counts}); "
+    def open_count(severity):
+        return sum(1 for f in result.findings if f.severity == severity and not f.resolved)
+
+    click.echo(f"{len(result.must_look)} findings need a moderator's look ({open_count(SEVERITIES[0])} high, "
+               f"{open_count(SEVERITIES[1])} medium); {open_count(SEVERITIES[2])} low to note; "
                f"{sum(1 for f in result.findings if f.resolved)} resolved by moderation.")
-    if result.must_look:
+    early = _early_step(gathered, folder)
+    if early:
+        click.echo(early)
+    elif result.must_look:
         click.echo("Next: moderate in report.xlsx ('Scores': Moderated score and Moderation note), "
                    f"then run bva report {_quote(folder)} and bva check {_quote(folder)} again.")
     else:
@@ -343,6 +372,19 @@ def demo(folder):
                f"'Consistency' sheet, or run bva check {_quote(folder)}")
     click.echo("The rejected file is part of the show: it has a typo in a score.")
     click.echo(f"Next: open {result.report.path} and look at 'Heat map' and 'Action plan'.")
+
+
+def _early_step(gathered, folder: Path) -> str:
+    """The next step while the exercise has not reached moderation yet, else ''."""
+    if not gathered.framework.reviewers or not any(c.position_statement for c in gathered.framework.characteristics):
+        return (f"Next: fill in {folder / 'assessment.xlsx'} (reviewers on 'Reviewers', position statements on "
+                f"'Characteristics'), then run: bva generate {_quote(folder)}")
+    if not gathered.issues:
+        return f"Next: write the reviewer workbooks: bva generate {_quote(folder)}"
+    if not any(r.status in ("accepted", "superseded") for r in gathered.consolidation.returns):
+        return (f"Next: wait for the returns; save them in {folder / 'inbox'} (any file name) and run: "
+                f"bva ingest {_quote(folder)}")
+    return ""
 
 
 def _open(folder: Path):

@@ -93,6 +93,10 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
                            "Pass one with --template PATH."),
     "FILE_BUSY": (ERROR, "the file is open in another program ({how})",
                   "Close it in Excel or LibreOffice and run the command again."),
+    "REPORT_OPEN": (ERROR, "the report is open in {program}{holder} (its lock file {lock} is beside it), so it "
+                    "cannot be replaced",
+                    "Close it there and run the command again. If nobody has it open (the program crashed), delete "
+                    "{lock} from the folder."),
     "FILE_NOT_FOUND": (ERROR, "no such file",
                        "Check the path."),
     "FILE_UNREADABLE": (ERROR, "the file cannot be read ({reason})",
@@ -170,6 +174,10 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "REPORT_UNREADABLE": (ERROR, "the previous report cannot be read ({reason}), so the moderated scores and "
                           "actions typed into it cannot be kept",
                           "Repair it in Excel, or move it out of the folder if nothing typed in it matters."),
+    "REPORT_INPUT_LOST": (ERROR, "{what}; that column carries what people typed, so the report was not written "
+                          "again (nothing was changed)",
+                          "Restore the header exactly as it was (Ctrl+Z in Excel, or type it back in row 1) and run the "
+                          "command again."),
     "THRESHOLD_UNKNOWN": (ERROR, "'{value}' is not a scored rating on the scale{hint}",
                           "Choose one of: {ratings}."),
     "RESPONSE_ORPHANED": (WARNING, "{reviewer} answered {ref}, which is no longer in assessment.xlsx, so the "

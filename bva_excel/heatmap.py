@@ -6,6 +6,8 @@ moderated score typed into the report recolours the map in Excel straight away.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from bva_excel.framework import Framework
 from bva_excel.styles import print_landscape, text_colour_on
 
@@ -17,9 +19,32 @@ def _quoted(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
 
 
+MODERATED = "*"  # shown after the ref on a tile whose score was moderated or set by a senior officer
+DISAGREEMENT = "!"  # shown on a tile whose reviewers disagree and nobody has moderated it yet
+
+
+@dataclass(frozen=True)
+class Tile:
+    """What a tile says besides its colour: a marker after the ref, and a note with the background."""
+
+    marker: str = ""
+    note: str = ""
+
+
+def tile_note(characteristic, scores: list[tuple[str, str]], final: str, how: str, open_findings: list[str]) -> str:
+    """The text of a tile's note: the characteristic, each reviewer's score, the final score and why."""
+    lines = [f"{characteristic.ref} {characteristic.text}"[:300], ""]
+    lines += [f"{who}: {rating or 'not answered'}" for who, rating in scores] or ["No reviewer has scored it yet."]
+    lines += ["", f"Final score: {final or 'none yet'}{f' ({how})' if how else ''}"]
+    lines += [f"Open: {finding}" for finding in open_findings]
+    return "\n".join(lines)
+
+
 def write_heat_map(workbook, framework: Framework, final: dict[str, str], title: str, subtitle: str,
-                   ref_range: str, final_range: str) -> None:
-    """Write the sheet; `ref_range` and `final_range` are absolute ranges on 'Scores'."""
+                   ref_range: str, final_range: str, tiles: dict[str, Tile] | None = None) -> None:
+    """Write the sheet; `ref_range` and `final_range` are absolute ranges on 'Scores'; `tiles` adds markers
+    and notes by ref."""
+    tiles = tiles or {}
     sheet = workbook.add_worksheet(HEAT_MAP_SHEET)
     themes = framework.themes
     by_theme = {t: [c for c in framework.characteristics if c.theme == t] for t in themes}
@@ -40,12 +65,17 @@ def write_heat_map(workbook, framework: Framework, final: dict[str, str], title:
         sheet.set_row(row, 32)
         sheet.write_string(row, 0, theme.name, theme_format)
         for col, characteristic in enumerate(by_theme[theme], start=1):
-            sheet.write_string(row, col, characteristic.ref, tile)
+            extra = tiles.get(characteristic.ref, Tile())
+            sheet.write_string(row, col, f"{characteristic.ref}{extra.marker}", tile)
+            if extra.note:
+                sheet.write_comment(row, col, extra.note, {"x_scale": 2.2, "y_scale": 2.4, "font_size": 9})
     last_row = FIRST_TILE_ROW + len(themes) - 1
     for rating in framework.scale.ratings:
         fmt = workbook.add_format({"bg_color": rating.colour, "font_color": text_colour_on(rating.colour)})
         first_cell = f"B{FIRST_TILE_ROW + 1}"
-        lookup = f"INDEX({final_range},MATCH({first_cell},{ref_range},0))"
+        # The tile shows the ref and perhaps a marker; the marker is taken off to look the ref up.
+        ref = f'SUBSTITUTE(SUBSTITUTE({first_cell},"{MODERATED}",""),"{DISAGREEMENT}","")'
+        lookup = f"INDEX({final_range},MATCH({ref},{ref_range},0))"
         sheet.conditional_format(FIRST_TILE_ROW, 1, last_row, widest, {
             "type": "formula", "criteria": f"=IFERROR({lookup}={_quoted(rating.name)},FALSE)", "format": fmt})
     legend_row = last_row + 2
@@ -59,6 +89,15 @@ def write_heat_map(workbook, framework: Framework, final: dict[str, str], title:
     blank_row = legend_row + 1 + len(framework.scale.ratings)
     sheet.write_string(blank_row, 0, "No colour", tile)
     sheet.write_string(blank_row, 1, "Not answered yet.")
+    for offset, (marker, meaning) in enumerate([
+            (MODERATED, "score moderated, or set by a senior officer (as when this report was written)"),
+            (DISAGREEMENT, "reviewers disagree and nobody has moderated it yet"),
+            ("note", "point at a tile (or its red corner) for the characteristic, each reviewer's score and why")],
+            start=1):
+        example = framework.characteristics[0].ref
+        sheet.write_string(blank_row + offset, 0, f"{example}{marker}" if marker != "note" else "Notes", tile)
+        sheet.write_string(blank_row + offset, 1, meaning)
+    blank_row += 3
     finals = [final.get(c.ref) or "not answered" for c in framework.characteristics]
     summary = ", ".join(f"{finals.count(name)} {name.lower()}"
                         for name in framework.scale.names + ["not answered"] if finals.count(name))

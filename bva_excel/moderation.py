@@ -15,6 +15,7 @@ from bva_excel.sheets import cell_text, normalise_label, normalise_ref, open_wor
 SCORES_SHEET = "Scores"
 ACTION_SHEET = "Action plan"
 ACTION_INPUT_HEADERS = ["Action", "Owner", "Service area", "Target date", "Status", "Progress update"]
+SCORES_INPUT_HEADERS = ["Moderated score", "Moderation note", "Final score"]
 
 
 @dataclass(frozen=True)
@@ -53,10 +54,19 @@ def read_previous_edits(path: Path) -> PreviousEdits:
     edits = PreviousEdits()
     if not path.exists():
         return edits
+    missing: list = []
     try:
         workbook = open_workbook(path)
-        unused: list = []  # an old report missing a column simply has nothing typed in it
-        scores = read_table(workbook, path.name, SCORES_SHEET, ["Ref"], unused, blank_headers_allowed=True)
+        # A header that carries what people typed must be there: a renamed or deleted one would drop it all.
+        scores = read_table(workbook, path.name, SCORES_SHEET, ["Ref", *SCORES_INPUT_HEADERS], missing,
+                            blank_headers_allowed=True)
+        plan = read_table(workbook, path.name, ACTION_SHEET, ["Action ID", *ACTION_INPUT_HEADERS], missing,
+                          blank_headers_allowed=True)
+    except Exception as exc:  # any reader failure: refuse rather than overwrite what people typed
+        raise BvaError(problem("REPORT_UNREADABLE", path, reason=str(exc) or type(exc).__name__))
+    if missing:
+        raise BvaError([problem("REPORT_INPUT_LOST", p.file, p.sheet, p.cell, what=p.what) for p in missing])
+    try:
         if scores:
             typed = (_typed_final_scores(path, scores.columns[normalise_label("Final score")])
                      if normalise_label("Final score") in scores.columns else set())
@@ -69,7 +79,6 @@ def read_previous_edits(path: Path) -> PreviousEdits:
                                         cell_text(scores.get(values, "Final score")) if index in typed else "")
                 if moderation != Moderation():
                     edits.moderation[ref] = moderation
-        plan = read_table(workbook, path.name, ACTION_SHEET, ["Action ID"], unused, blank_headers_allowed=True)
         for _, values in plan.rows if plan else []:
             action_id = plan.text(values, "Action ID")
             typed_inputs = {h: plan.get(values, h) for h in ACTION_INPUT_HEADERS if plan.get(values, h) is not None}

@@ -17,7 +17,7 @@ from bva_excel.assessment import Assessment
 from bva_excel.consistency import ConsistencyReport, check
 from bva_excel.consolidation import Consolidation, consolidate
 from bva_excel.errors import BvaError, Problem, problem
-from bva_excel.heatmap import write_heat_map
+from bva_excel.heatmap import DISAGREEMENT, MODERATED, Tile, tile_note, write_heat_map
 from bva_excel.framework import Framework
 from bva_excel.records import IssueRecord
 from bva_excel.moderation import SCORES_SHEET, PreviousEdits, ScoreDecision, decide, read_previous_edits
@@ -64,6 +64,7 @@ class ReportResult:
     decisions: dict[str, ScoreDecision]
     actions: int
     consistency: ConsistencyReport
+    gathered: Gathered
 
 
 def gather(assessment: Assessment, threshold_name: str | None = None, spread: int = 2) -> Gathered:
@@ -92,12 +93,30 @@ def check_threshold(framework: Framework, threshold_name: str | None) -> None:
                                ratings=", ".join(r.name for r in framework.scale.scored)))
 
 
+def lock_holder(lock: Path) -> str:
+    """Who an Excel or LibreOffice lock file says has the file open ('' if it does not say)."""
+    try:
+        data = lock.read_bytes()[:512]
+    except OSError:
+        return ""
+    if lock.name.startswith(".~lock."):  # LibreOffice: ",user,machine,date,profile;"
+        fields = data.decode("utf-8", "replace").split(",")
+        user, host, when = (fields + ["", "", "", ""])[1:4]
+        return " ".join(part for part in [user.strip(), f"on {host.strip()}" if host.strip() else "",
+                                          f"since {when.strip()}" if when.strip() else ""] if part)
+    if data:  # Excel: a length byte, then the user's name
+        return data[1:1 + data[0]].decode("cp1252", "replace").strip()
+    return ""
+
+
 def check_not_open(path: Path) -> None:
     """Refuse to replace a report that Excel or LibreOffice has open (they leave lock files)."""
-    for lock, how in [(path.with_name(f"~${path.name}"), "Excel's lock file ~$" + path.name),
-                      (path.with_name(f".~lock.{path.name}#"), "LibreOffice's lock file .~lock." + path.name + "#")]:
+    for lock, program in [(path.with_name(f"~${path.name}"), "Excel"),
+                          (path.with_name(f".~lock.{path.name}#"), "LibreOffice")]:
         if lock.exists():
-            raise BvaError(problem("FILE_BUSY", path, how=how))
+            holder = lock_holder(lock)
+            raise BvaError(problem("REPORT_OPEN", path, program=program,
+                                   holder=f" by {holder}" if holder else "", lock=lock.name))
 
 
 def _formats(workbook) -> dict:
@@ -284,6 +303,33 @@ def _write_consistency(workbook, formats, consistency: ConsistencyReport) -> Non
     print_landscape(sheet)
 
 
+def _tiles(gathered: Gathered) -> dict[str, Tile]:
+    """Each heat-map tile's marker and note: reviewers' scores, the final score and how it was set."""
+    framework = gathered.framework
+    disputed: dict[str, list[str]] = {}
+    for finding in gathered.consistency.findings:
+        if finding.ref and not finding.resolved and finding.kind in ("DISAGREEMENT", "GREY_VS_SCORE"):
+            disputed.setdefault(finding.ref, []).append(f"{finding.finding} ({finding.evidence})")
+    tiles = {}
+    for characteristic in framework.characteristics:
+        decision = gathered.decisions[characteristic.ref]
+        moderated = bool(decision.final_typed) or framework.scale.find(decision.moderated) is not None
+        if decision.final_typed:
+            how = "set by a senior officer"
+        elif moderated:
+            how = f"moderated from {decision.consolidated or 'blank'}" + (f": {decision.note.strip()}" if decision.note.strip() else "")
+        else:
+            how = "consolidated from the reviewers' scores" if decision.final else ""
+        scores = []
+        for response in gathered.consolidation.responses.get(characteristic.ref, []):
+            reviewer = framework.reviewer(response.reviewer_id)
+            scores.append((reviewer.label if reviewer else response.reviewer_id, response.rating))
+        marker = MODERATED if moderated else (DISAGREEMENT if characteristic.ref in disputed else "")
+        tiles[characteristic.ref] = Tile(marker, tile_note(characteristic, scores, decision.final, how,
+                                                          disputed.get(characteristic.ref, [])))
+    return tiles
+
+
 def write_report(assessment: Assessment, threshold_name: str | None = None, spread: int = 2) -> ReportResult:
     """Consolidate everything ingested and write DIR/report.xlsx in one piece."""
     with assessment.locked("report"):
@@ -311,7 +357,8 @@ def _write_report(assessment: Assessment, threshold_name: str | None, spread: in
             last = len(framework.characteristics) + 1
             final_col = column_letter(SCORES_FIXED.index("Final score"))
             write_heat_map(workbook, framework, final, f"{title}: heat map", subtitle,
-                           f"{SCORES_SHEET}!$A$2:$A${last}", f"{SCORES_SHEET}!${final_col}$2:${final_col}${last}")
+                           f"{SCORES_SHEET}!$A$2:$A${last}", f"{SCORES_SHEET}!${final_col}$2:${final_col}${last}",
+                           _tiles(gathered))
             write_action_plan(workbook, actions, formats, framework.scale)
             _write_consistency(workbook, formats, gathered.consistency)
             _write_responses(workbook, formats, consolidation)
@@ -321,4 +368,4 @@ def _write_report(assessment: Assessment, threshold_name: str | None, spread: in
             workbook.close()
     except PermissionError as exc:
         raise BvaError(problem("FILE_BUSY", path, how=str(exc)))
-    return ReportResult(path, gathered.warnings, decisions, len(actions), gathered.consistency)
+    return ReportResult(path, gathered.warnings, decisions, len(actions), gathered.consistency, gathered)

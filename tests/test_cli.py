@@ -173,7 +173,7 @@ def test_check_lists_findings_by_severity_and_exits_1_while_any_is_open(generate
     lines = result.output.splitlines()
     assert lines[:3] == ["High (1)", "  L001    Reviewers are 3 scale steps apart [R01, R03]",
                          "      R01 Dark green, R03 Amber"]
-    assert lines[-2] == "1 findings need a moderator's look (1 high, 0 medium, 0 low); 0 resolved by moderation."
+    assert lines[-2] == "1 findings need a moderator's look (1 high, 0 medium); 0 low to note; 0 resolved by moderation."
     assert json.loads(run("check", assessment.folder, "--json").output)["must_look"] == 1
     assert run("check", assessment.folder, "--spread", "4").exit_code == 0
     refused = run("check", assessment.folder, "--action-threshold", "yelow")

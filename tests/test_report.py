@@ -145,12 +145,22 @@ def test_a_report_open_in_excel_is_not_replaced(returned):
     path = write_report(assessment).path
     before = path.read_bytes()
     lock = path.with_name("~$report.xlsx")
-    lock.write_bytes(b"owner")
+    lock.write_bytes(bytes([9]) + b"Jane Kerr" + b" " * 44 + "Jane Kerr".encode("utf-16-le"))
     with pytest.raises(BvaError) as caught:
         write_report(assessment)
-    assert caught.value.problems[0].code == "FILE_BUSY"
-    assert "Close it in Excel or LibreOffice" in str(caught.value)
+    assert str(caught.value) == (
+        "report.xlsx: the report is open in Excel by Jane Kerr (its lock file ~$report.xlsx is beside it), so it "
+        "cannot be replaced. Close it there and run the command again. If nobody has it open (the program "
+        "crashed), delete ~$report.xlsx from the folder.")
     assert path.read_bytes() == before
+    lock.unlink()
+    libreoffice = path.with_name(".~lock.report.xlsx#")
+    libreoffice.write_text(",Tom Ng,FIN-PC-042,29.11.2026 10:15,file:///C:/Users/tng/AppData/Roaming/LibreOffice/4;")
+    with pytest.raises(BvaError) as caught:
+        write_report(assessment)
+    assert "open in LibreOffice by Tom Ng on FIN-PC-042 since 29.11.2026 10:15" in str(caught.value)
+    libreoffice.unlink()
+    assert write_report(assessment).path == path  # once the lock file is gone, the report is written
     assert sorted(p.name for p in path.parent.iterdir() if p.name.endswith(".tmp")) == []
 
 
