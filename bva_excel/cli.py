@@ -122,7 +122,9 @@ def new(folder, template, title):
               help="Who reviewers email their workbook to, shown on their Guide sheet.")
 @click.option("--reallocate", is_flag=True,
               help="Start the allocation again, discarding who was given what before (says what changes).")
-def generate(folder, per_characteristic, deadline, return_to, reallocate):
+@click.option("--show-password", is_flag=True,
+              help="Print the password that locks the workbooks' sheets (for the PMO), and write nothing.")
+def generate(folder, per_characteristic, deadline, return_to, reallocate, show_password):
     """Write a protected workbook for each reviewer to FOLDER/outbox.
 
     Characteristics with no reviewers listed are shared out, balancing the load and never
@@ -135,6 +137,10 @@ def generate(folder, per_characteristic, deadline, return_to, reallocate):
     from bva_excel.reviewer_workbook import generate as generate_workbooks
 
     assessment = _open(folder)
+    if show_password:
+        click.echo(f"The sheets of this assessment's workbooks are locked with: {assessment.records.sheet_password()}")
+        click.echo("Keep it within the PMO: a reviewer who unlocks a sheet can change what they were sent.")
+        return
     result = generate_workbooks(assessment, per_characteristic, deadline.date() if deadline else None,
                                 return_to, reallocate)
     framework = result.framework

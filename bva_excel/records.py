@@ -305,6 +305,19 @@ class Records:
             raise _damaged(self.path, ValueError("it holds no assessment"))
         return AssessmentMeta(*row[:4], demo=bool(row[4]))
 
+    def sheet_password(self) -> str:
+        """The password that locks the sheets of workbooks sent out, made once and kept here."""
+        with self._reading():
+            row = self._db.execute("SELECT value FROM setting WHERE key = 'sheet_password'").fetchone()
+        if row:
+            return row[0]
+        import secrets
+
+        password = secrets.token_urlsafe(9)
+        with self._transaction():
+            self._db.execute("INSERT OR IGNORE INTO setting VALUES ('sheet_password', ?)", (password,))
+        return self.sheet_password()
+
     # What was issued.
 
     def record_issues(self, issues: list[IssueRecord]) -> None:

@@ -55,7 +55,7 @@ def score_validation(scale: Scale) -> dict:
             "error_message": "Choose one of the ratings in the list (see the Scale sheet)."}
 
 
-def _write_review_sheet(workbook, framework: Framework, characteristics: list[Characteristic]) -> None:
+def _write_review_sheet(workbook, framework: Framework, characteristics: list[Characteristic], password: str) -> None:
     sheet = workbook.add_worksheet(REVIEW_SHEET)
     head = header_format(workbook)
     locked = workbook.add_format({"text_wrap": True, "valign": "top", "border": 1, "border_color": "#BFBFBF"})
@@ -80,11 +80,11 @@ def _write_review_sheet(workbook, framework: Framework, characteristics: list[Ch
     add_rating_colours(workbook, sheet, 1, score_col, last, score_col, framework.scale)
     sheet.freeze_panes(1, 1)
     print_landscape(sheet)
-    sheet.protect("", {"format_columns": True, "format_rows": True})
+    sheet.protect(password, {"format_columns": True, "format_rows": True})
     sheet.activate()
 
 
-def _write_scale_sheet(workbook, scale: Scale) -> None:
+def _write_scale_sheet(workbook, scale: Scale, password: str) -> None:
     sheet = workbook.add_worksheet("Scale")
     head = header_format(workbook)
     wrap = workbook.add_format({"text_wrap": True, "valign": "top"})
@@ -96,7 +96,7 @@ def _write_scale_sheet(workbook, scale: Scale) -> None:
                                       "bold": True, "valign": "top"})
         sheet.write_string(row, 0, rating.name, swatch)
         sheet.write_string(row, 1, rating.meaning, wrap)
-    sheet.protect()
+    sheet.protect(password)
 
 
 def guide_lines(title: str, reviewer: Reviewer, count: int, deadline: dt.date | None, pmo: str) -> list[str]:
@@ -128,8 +128,8 @@ def safe_file_name(text: str) -> str:
 
 def write_reviewer_workbook(path: Path, framework: Framework, reviewer: Reviewer,
                             characteristics: list[Characteristic], identity: IssueIdentity, secret: bytes,
-                            title: str, deadline: dt.date | None, pmo: str) -> None:
-    """Write one reviewer's workbook to `path` (atomically)."""
+                            title: str, deadline: dt.date | None, pmo: str, password: str = "") -> None:
+    """Write one reviewer's workbook to `path` (atomically); `password` locks its sheets."""
     with replacing(path) as temp:
         workbook = xlsxwriter.Workbook(str(temp), workbook_options())
         workbook.set_properties({"title": f"{title}: review by {reviewer.name}", "author": "bva-excel",
@@ -138,13 +138,13 @@ def write_reviewer_workbook(path: Path, framework: Framework, reviewer: Reviewer
                             ("bva_reviewer_id", identity.reviewer_id), ("bva_issue_id", identity.issue_id)]:
             workbook.set_custom_property(name, value, "text")
         write_guide(workbook, guide_lines(title, reviewer, len(characteristics), deadline, pmo))
-        _write_review_sheet(workbook, framework, characteristics)
-        _write_scale_sheet(workbook, framework.scale)
+        _write_review_sheet(workbook, framework, characteristics, password)
+        _write_scale_sheet(workbook, framework.scale, password)
         hidden = workbook.add_worksheet(IDENTITY_SHEET)
         for row, (key, value) in enumerate(identity.rows(secret)):
             hidden.write_string(row, 0, key)
             hidden.write_string(row, 1, value)
-        hidden.protect()
+        hidden.protect(password)
         hidden.very_hidden()  # plain hidden after a LibreOffice save; the signature is what counts
         workbook.close()
 
@@ -226,6 +226,7 @@ def _generate(assessment: Assessment, per_characteristic: int, deadline: dt.date
     allocation = allocate(framework, per_characteristic, None if reallocate else issued)
     changed = changes(framework, allocation, issued)
     secret = assessment.secret()
+    password = assessment.records.sheet_password()
     issued_at = dt.datetime.now().replace(microsecond=0).isoformat()
     order = {r.reviewer_id: i for i, r in enumerate(framework.reviewers)}
     refs_by_reviewer = by_reviewer(allocation)
@@ -248,7 +249,7 @@ def _generate(assessment: Assessment, per_characteristic: int, deadline: dt.date
     try:
         for reviewer, characteristics, identity, record in planned:
             write_reviewer_workbook(staging / record.file, framework, reviewer, characteristics, identity, secret,
-                                    assessment.title, deadline, pmo)
+                                    assessment.title, deadline, pmo, password)
         (staging / MANIFEST).write_text(json.dumps({r.issue_id: r.file for *_, r in planned}), encoding="utf-8")
         # Recorded before they reach the outbox: a workbook there was always issued, so its return is known.
         assessment.records.record_issues([record for *_, record in planned])

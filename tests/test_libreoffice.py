@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from html.parser import HTMLParser
 from pathlib import Path
 
 import openpyxl
@@ -22,7 +23,7 @@ import pytest
 from bva_excel.inbox import ingest
 from bva_excel.report import write_report
 from bva_excel.reviewer_workbook import REVIEW_HEADERS
-from conftest import current
+from conftest import answer, current
 
 pytestmark = pytest.mark.libreoffice
 
@@ -255,3 +256,83 @@ def test_render_script_draws_the_heat_map_and_action_plan(office, tmp_path):
     for picture in pictures:
         data = picture.read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000  # a page with content, not blank
+
+
+RECALCULATE_ALWAYS = """<?xml version="1.0" encoding="UTF-8"?>
+<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema"
+ xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="OOXMLRecalcMode" oor:op="fuse">
+<value>0</value></prop></item>
+</oor:items>
+"""
+
+
+class _Cells(HTMLParser):
+    """Every table cell of LibreOffice's HTML export: (sheet, text, background colour)."""
+
+    def __init__(self):
+        super().__init__()
+        self.sheet, self.cells, self.cell, self.in_heading = "", [], None, False
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "h1":
+            self.in_heading, self.sheet = True, ""
+        elif tag == "td":
+            self.cell = [self.sheet, "", (dict(attrs).get("bgcolor") or "").upper()]
+        elif tag == "comment" and self.cell is not None:
+            self.cell.append("comment")
+
+    def handle_endtag(self, tag):
+        if tag == "h1":
+            self.in_heading = False
+        elif tag == "td" and self.cell is not None:
+            self.cells.append((self.cell[0], self.cell[1].strip(), self.cell[2]))
+            self.cell = None
+        elif tag == "comment" and self.cell is not None:
+            self.cell.pop()
+
+    def handle_data(self, data):
+        if self.in_heading:
+            self.sheet += data
+        elif self.cell is not None and self.cell[-1] != "comment":
+            self.cell[1] += data
+
+
+def seen_colours(path: Path, sheet: str, workdir: Path) -> dict[str, str]:
+    """What a reader sees on `sheet` after LibreOffice recalculates: cell text -> background colour."""
+    profile = workdir / "recalc-profile"
+    (profile / "user").mkdir(parents=True, exist_ok=True)
+    (profile / "user" / "registrymodifications.xcu").write_text(RECALCULATE_ALWAYS, encoding="utf-8")
+    html = convert(path, "html", workdir / "html", profile)
+    cells = _Cells()
+    cells.feed(html.read_text(encoding="utf-8", errors="replace"))
+    return {text: colour for name, text, colour in cells.cells if name.endswith(sheet) and text}
+
+
+def test_each_tile_shows_the_colour_of_its_final_score_after_moderation_in_the_report(office, generated, tmp_path):
+    """Grey, blank, consolidated and moderated scores, as LibreOffice paints them after recalculating."""
+    assessment, generation = generated
+    answers = {"R01": {"L001": ("Dark green", "Strong", ""), "G001": ("Grey", "Outside our control", ""),
+                       "R001": ("", "", "")},
+               "R02": {"CI001": ("Amber", "Weak", "No plan"), "CI002": ("Yellow", "Partly", "Embed it")},
+               "R03": {"L001": ("Amber", "Weak", "No plan"), "SD001": ("Light green", "Fine", "")}}
+    for reviewer_id, given in answers.items():
+        refs = refs_of(generation, reviewer_id)
+        answer(generation.files[reviewer_id], assessment.inbox / f"{reviewer_id}.xlsx",
+               {ref: given.get(ref, ("Light green", "Fine", "")) for ref in refs})
+    ingest(assessment)
+    path = write_report(assessment).path
+    workbook = openpyxl.load_workbook(path)  # a moderator types into the report, as in Excel
+    scores = workbook["Scores"]
+    headers = [c.value for c in scores[1]]
+    rows = {scores.cell(r, 1).value: r for r in range(2, scores.max_row + 1)}
+    scores.cell(rows["CI002"], headers.index("Moderated score") + 1, "Red")
+    scores.cell(rows["CI002"], headers.index("Moderation note") + 1, "No evidence at all")
+    scores.cell(rows["SD001"], headers.index("Moderated score") + 1, "grey")  # any case, as typed
+    workbook.save(path)
+    seen = seen_colours(path, "Heat map", tmp_path)
+    colour = {r.name: r.colour.upper() for r in assessment.framework().scale.ratings}
+    no_colour = "#F2F2F2"
+    expected = {"CI001": colour["Amber"], "CI002": colour["Red"], "L001!": colour["Amber"],
+                "G001": colour["Grey"], "R001": no_colour, "SD001": colour["Grey"]}
+    assert {ref: seen.get(ref) for ref in expected} == expected

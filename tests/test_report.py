@@ -74,9 +74,28 @@ def test_heat_map_tiles_are_grouped_by_theme_and_conditionally_coloured(returned
     rows = {row[0]: [v for v in row[1:] if v] for row in sheet.iter_rows(min_row=5, max_row=9, values_only=True)}
     assert rows["Continuous improvement"] == ["CI001", "CI002"]
     assert rows["Service delivery"] == ["SD001"]
-    rules = [rule for cf in sheet.conditional_formatting for rule in cf.rules]
-    assert len(rules) == 6
-    assert 'MATCH(B5,Scores!$A$2:$A$7,0))="Dark green"' in rules[0].formula[0]
+    leadership = sheet.cell(6, 2)
+    assert (sheet.cell(6, 1).value, leadership.value) == ("Leadership", "L001!")  # 2 steps apart, not moderated
+    assert leadership.comment.text.splitlines() == [
+        "L001 Clear vision", "", "R01 Ann Lee: Dark green", "R03 Cai Wyn: Amber", "",
+        "Final score: Amber (consolidated from the reviewers' scores)",
+        "Open: Reviewers are 3 scale steps apart (R01 Dark green, R03 Amber)"]
+
+
+def test_a_moderated_tile_is_marked_and_its_note_says_why(returned):
+    assessment, _ = returned
+    path = write_report(assessment).path
+    workbook = openpyxl.load_workbook(path)
+    scores = workbook["Scores"]
+    headers = [c.value for c in scores[1]]
+    row = next(r for r in range(2, scores.max_row + 1) if scores.cell(r, 1).value == "L001")
+    scores.cell(row, headers.index("Moderated score") + 1, "Yellow")
+    scores.cell(row, headers.index("Moderation note") + 1, "Plan exists; not yet embedded.")
+    workbook.save(path)
+    sheet = openpyxl.load_workbook(write_report(assessment).path)["Heat map"]
+    assert sheet.cell(6, 2).value == "L001*"
+    assert "Final score: Yellow (moderated from Amber: Plan exists; not yet embedded.)" in sheet.cell(6, 2).comment.text
+    assert sheet.cell(5, 2).value == "CI001" and "Final score: Light green" in sheet.cell(5, 2).comment.text
 
 
 def test_action_plan_lists_low_scores_and_listed_gaps(returned):
