@@ -180,7 +180,8 @@ def _write_summary(workbook, formats, consolidation: Consolidation, final: dict[
     for col, name in enumerate(headers):
         sheet.write_string(start, col, name, formats["header"])
     for row, progress in enumerate(consolidation.progress, start=start + 1):
-        sheet.write_string(row, 0, f"{progress.reviewer_id} {progress.name}")
+        sheet.write_string(row, 0, f"{progress.reviewer_id} {progress.name}" if progress.listed
+                           else f"{progress.reviewer_id} (no longer listed)")
         sheet.write_number(row, 1, progress.issued, centre)
         sheet.write_number(row, 2, progress.answered, centre)
         sheet.write_string(row, 3, "Received" if progress.received else "Outstanding")
