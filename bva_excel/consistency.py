@@ -7,6 +7,7 @@ or a final score typed by a senior officer) is kept and shown as resolved.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from statistics import mean
 
@@ -179,26 +180,29 @@ def _shared_offsets(consolidation: Consolidation, steps: dict[str, int]) -> dict
     return {r: (float(offset[i]) * scale_up, int(per_reviewer[i])) for i, r in enumerate(reviewers)}
 
 
-def _theme_differences(consolidation: Consolidation, steps: dict[str, int]) -> dict[str, dict[str, list[float]]]:
+def _theme_differences(consolidation: Consolidation, steps: dict[str, int],
+                       reviewer_ids: set[str]) -> dict[str, dict[str, list[float]]]:
     """reviewer -> theme -> for each of their scores, its step less the mean step of colleagues' scores on
-    that theme, where colleagues have two or more there. The fallback for reviewers who share too few
-    characteristics to be fitted.
+    that theme, where colleagues have two or more there. The fallback for `reviewer_ids`, who share too
+    few characteristics to be fitted.
     """
     theme_of = {c.ref: c.theme.name for c in consolidation.framework.characteristics}
-    scores = [(r.reviewer_id, theme_of[r.ref], steps[r.rating]) for responses in consolidation.responses.values()
-              for r in responses if r.rating in steps and r.ref in theme_of]
-    theme_total, own_total = {}, {}  # theme, (reviewer, theme) -> [sum of steps, number of scores]
-    for reviewer_id, theme, step in scores:
-        for total in (theme_total.setdefault(theme, [0, 0]), own_total.setdefault((reviewer_id, theme), [0, 0])):
-            total[0] += step
-            total[1] += 1
+    scored = [r for responses in consolidation.responses.values() for r in responses
+              if r.rating in steps and r.ref in theme_of]
+    total, count = Counter(), Counter()  # steps and scores, by theme and by (reviewer, theme)
+    for r in scored:
+        theme = theme_of[r.ref]
+        for key in (theme, (r.reviewer_id, theme)):
+            total[key] += steps[r.rating]
+            count[key] += 1
     differences = {}
-    for reviewer_id, theme, step in scores:
+    for r in (r for r in scored if r.reviewer_id in reviewer_ids):
+        theme = theme_of[r.ref]
         # Colleagues are everyone but this reviewer: all of their own scores on the theme are left out.
-        others_sum = theme_total[theme][0] - own_total[reviewer_id, theme][0]
-        others = theme_total[theme][1] - own_total[reviewer_id, theme][1]
+        others = count[theme] - count[r.reviewer_id, theme]
         if others >= 2:
-            differences.setdefault(reviewer_id, {}).setdefault(theme, []).append(step - others_sum / others)
+            others_mean = (total[theme] - total[r.reviewer_id, theme]) / others
+            differences.setdefault(r.reviewer_id, {}).setdefault(theme, []).append(steps[r.rating] - others_mean)
     return differences
 
 
@@ -207,7 +211,8 @@ def _reviewer_offsets(consolidation: Consolidation, steps: dict[str, int]) -> li
     findings = []
     reviewers = sorted({r.reviewer_id for rs in consolidation.responses.values() for r in rs if r.rating in steps})
     shared = _shared_offsets(consolidation, steps)
-    theme_differences = _theme_differences(consolidation, steps)
+    on_themes = {r for r in reviewers if shared.get(r, (0.0, 0))[1] < MIN_SHARED}
+    theme_differences = _theme_differences(consolidation, steps, on_themes)
     for reviewer_id in reviewers:
         offset, count = shared.get(reviewer_id, (0.0, 0))
         if count >= MIN_SHARED:

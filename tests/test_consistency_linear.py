@@ -265,7 +265,7 @@ def assert_same_as_before(consolidation: Consolidation, old_rounds: int = 100):
         assert new[reviewer_id][0] == pytest.approx(offset, abs=1e-6), reviewer_id
     scored = [r for rs in consolidation.responses.values() for r in rs if r.rating in steps]
     theme_of = {c.ref: c.theme.name for c in consolidation.framework.characteristics}
-    differences = _theme_differences(consolidation, steps)
+    differences = _theme_differences(consolidation, steps, {r.reviewer_id for r in scored})
     for reviewer_id in {r.reviewer_id for r in scored}:
         expected = old_theme_differences(scored, theme_of, steps, reviewer_id)
         got = differences.get(reviewer_id, {})
