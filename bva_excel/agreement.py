@@ -7,8 +7,8 @@ values, and the ordinal distance between ranks c and k, (sum of n_g for g from c
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
-from itertools import permutations
 
 
 @dataclass(frozen=True)
@@ -43,8 +43,13 @@ def ordinal_alpha(units: list[list], scale: list) -> Alpha:
             continue
         pairable_units += 1
         pairable_values += len(values)
-        for c, k in permutations(values, 2):
-            coincidence[c][k] += 1 / (len(values) - 1)
+        # Every ordered pair of the unit's m scores adds 1/(m-1). Counting n_v scores per rank gives
+        # n_c*n_k such pairs for c != k and n_c*(n_c-1) for c == k, so a large unit costs its ranks
+        # squared rather than its scores squared.
+        counts = Counter(values)
+        for c, n_c in counts.items():
+            for k, n_k in counts.items():
+                coincidence[c][k] += n_c * (n_k - (c == k)) / (len(values) - 1)
     if pairable_units == 0:
         return Alpha(None, 0, 0, "no characteristic has two or more scores")
     totals = [sum(row) for row in coincidence]

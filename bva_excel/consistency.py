@@ -7,8 +7,11 @@ or a final score typed by a senior officer) is kept and shown as resolved.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from statistics import mean
+
+import numpy as np
 
 from bva_excel.agreement import Alpha, ordinal_alpha
 from bva_excel.consolidation import Consolidation, latest_issues
@@ -21,6 +24,8 @@ SEVERITIES = (HIGH, MEDIUM, LOW, INFO)
 MIN_SHARED = 3  # shared characteristics needed to judge a reviewer against colleagues
 MIN_THEME_ITEMS = 5  # scores needed to judge a reviewer on themes alone
 OFFSET_STEPS = 0.75  # a mean offset this large, in scale steps, is worth a moderator's look
+SETTLED = 1e-10  # the offset fit has converged when no offset moves by more than this, in steps
+MAX_ROUNDS = 10_000  # generous: a long chain of reviewers, each sharing items only with the next, settles slowly
 NO_GAPS = {"", "none", "n/a", "na", "nil", "-", "no", "no gaps", "none identified", "nothing"}
 
 
@@ -146,46 +151,74 @@ def _shared_offsets(consolidation: Consolidation, steps: dict[str, int]) -> dict
     """reviewer -> (offset in steps, shared characteristics) from the characteristics scored by two or more.
 
     Fits score = characteristic level + reviewer offset jointly (alternating means, offsets centred on
-    zero), so that a colleague of a harsh reviewer does not look lenient merely by sharing items.
+    zero, repeated until no offset moves), so that a colleague of a harsh reviewer does not look
+    lenient merely by sharing items.
     """
-    items = {}
-    for ref, responses in consolidation.responses.items():
-        scores = [(r.reviewer_id, steps[r.rating]) for r in responses if r.rating in steps]
-        if len(scores) >= 2:
-            items[ref] = scores
-    reviewers = sorted({reviewer for scores in items.values() for reviewer, _ in scores})
+    items = [scored for scored in ([r for r in responses if r.rating in steps]
+                                   for responses in consolidation.responses.values()) if len(scored) >= 2]
+    reviewers = sorted({r.reviewer_id for scored in items for r in scored})
     if len(reviewers) < 2:
         return {}
-    offset = dict.fromkeys(reviewers, 0.0)
-    for _ in range(100):
-        level = {ref: mean(step - offset[r] for r, step in scores) for ref, scores in items.items()}
-        offset = {r: mean(step - level[ref] for ref, scores in items.items() for who, step in scores if who == r)
-                  for r in reviewers}
-        centre = mean(offset.values())
-        offset = {r: value - centre for r, value in offset.items()}
+    # One entry per score: which item, which reviewer (by position in `reviewers`), which step.
+    position = {reviewer: i for i, reviewer in enumerate(reviewers)}
+    item = np.repeat(np.arange(len(items)), [len(scored) for scored in items])
+    reviewer = np.array([position[r.reviewer_id] for scored in items for r in scored])
+    score = np.array([steps[r.rating] for scored in items for r in scored], dtype=float)
+    per_item, per_reviewer = np.bincount(item), np.bincount(reviewer)
+    # Each round is two sums over the scores, so the fit costs rounds x scores.
+    offset = np.zeros(len(reviewers))
+    for _ in range(MAX_ROUNDS):
+        level = np.bincount(item, weights=score - offset[reviewer]) / per_item
+        fitted = np.bincount(reviewer, weights=score - level[item]) / per_reviewer
+        fitted -= fitted.mean()
+        moved = np.abs(fitted - offset).max()
+        offset = fitted
+        if moved < SETTLED:
+            break
     # Centred offsets sum to zero, so a reviewer's distance from the mean of the others is k/(k-1) times theirs.
     scale_up = len(reviewers) / (len(reviewers) - 1)
-    return {r: (offset[r] * scale_up, sum(1 for scores in items.values() for who, _ in scores if who == r))
-            for r in reviewers}
+    return {r: (float(offset[i]) * scale_up, int(per_reviewer[i])) for i, r in enumerate(reviewers)}
+
+
+def _theme_differences(consolidation: Consolidation, steps: dict[str, int],
+                       reviewer_ids: set[str]) -> dict[str, dict[str, list[float]]]:
+    """reviewer -> theme -> for each of their scores, its step less the mean step of colleagues' scores on
+    that theme, where colleagues have two or more there. The fallback for `reviewer_ids`, who share too
+    few characteristics to be fitted.
+    """
+    theme_of = {c.ref: c.theme.name for c in consolidation.framework.characteristics}
+    scored = [r for responses in consolidation.responses.values() for r in responses
+              if r.rating in steps and r.ref in theme_of]
+    total, count = Counter(), Counter()  # steps and scores, by theme and by (reviewer, theme)
+    for r in scored:
+        theme = theme_of[r.ref]
+        for key in (theme, (r.reviewer_id, theme)):
+            total[key] += steps[r.rating]
+            count[key] += 1
+    differences = {}
+    for r in (r for r in scored if r.reviewer_id in reviewer_ids):
+        theme = theme_of[r.ref]
+        # Colleagues are everyone but this reviewer: all of their own scores on the theme are left out.
+        others = count[theme] - count[r.reviewer_id, theme]
+        if others >= 2:
+            others_mean = (total[theme] - total[r.reviewer_id, theme]) / others
+            differences.setdefault(r.reviewer_id, {}).setdefault(theme, []).append(steps[r.rating] - others_mean)
+    return differences
 
 
 def _reviewer_offsets(consolidation: Consolidation, steps: dict[str, int]) -> list[Finding]:
     """Reviewers who sit consistently above or below colleagues, in scale steps."""
     findings = []
-    scored = [r for rs in consolidation.responses.values() for r in rs if r.rating in steps]
-    theme_of = {c.ref: c.theme.name for c in consolidation.framework.characteristics}
+    reviewers = sorted({r.reviewer_id for rs in consolidation.responses.values() for r in rs if r.rating in steps})
     shared = _shared_offsets(consolidation, steps)
-    for reviewer_id in sorted({r.reviewer_id for r in scored}):
+    on_themes = {r for r in reviewers if shared.get(r, (0.0, 0))[1] < MIN_SHARED}
+    theme_differences = _theme_differences(consolidation, steps, on_themes)
+    for reviewer_id in reviewers:
         offset, count = shared.get(reviewer_id, (0.0, 0))
         if count >= MIN_SHARED:
             basis = f"{count} characteristics scored by colleagues too"
         else:
-            by_theme = {}
-            for r in (r for r in scored if r.reviewer_id == reviewer_id):
-                others = [steps[o.rating] for o in scored
-                          if o.reviewer_id != reviewer_id and theme_of[o.ref] == theme_of[r.ref]]
-                if len(others) >= 2:
-                    by_theme.setdefault(theme_of[r.ref], []).append(steps[r.rating] - mean(others))
+            by_theme = theme_differences.get(reviewer_id, {})
             differences = [d for ds in by_theme.values() for d in ds]
             if len(differences) < MIN_THEME_ITEMS:
                 findings.append(Finding(
@@ -208,14 +241,14 @@ def _reviewer_offsets(consolidation: Consolidation, steps: dict[str, int]) -> li
 def _agreement(consolidation: Consolidation, steps: dict[str, int]) -> tuple[Alpha, dict[str, Alpha]]:
     scale = [name for name, _ in sorted(steps.items(), key=lambda item: item[1])]
 
-    def units(characteristics):
-        return [[r.rating if r.rating in steps else None for r in consolidation.responses.get(c.ref, [])]
-                for c in characteristics]
-
     framework = consolidation.framework
-    overall = ordinal_alpha(units(framework.characteristics), scale)
-    by_theme = {t.name: ordinal_alpha(units([c for c in framework.characteristics if c.theme == t]), scale)
-                for t in framework.themes}
+    units, theme_units = [], {}
+    for c in framework.characteristics:
+        unit = [r.rating if r.rating in steps else None for r in consolidation.responses.get(c.ref, [])]
+        units.append(unit)
+        theme_units.setdefault(c.theme, []).append(unit)
+    overall = ordinal_alpha(units, scale)
+    by_theme = {t.name: ordinal_alpha(theme_units[t], scale) for t in framework.themes}
     return overall, by_theme
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from bva_excel.errors import ERROR, FrameworkError, Problem, problem
@@ -130,10 +131,24 @@ class Framework:
     doubts: tuple[Problem, ...] = field(default=(), compare=False)
 
     def characteristic(self, ref: str) -> Characteristic | None:
-        return next((c for c in self.characteristics if c.ref == ref), None)
+        """The characteristic with this ref, or None."""
+        return self._characteristic_by_ref.get(ref)
 
     def reviewer(self, reviewer_id: str) -> Reviewer | None:
-        return next((r for r in self.reviewers if r.reviewer_id == reviewer_id), None)
+        """The reviewer with this ID, or None."""
+        return self._reviewer_by_id.get(reviewer_id)
+
+    # Looked up once per response, so a scan of the tuple each time would make the pipeline quadratic.
+    # cached_property writes to the instance dict directly, which a frozen dataclass allows; the
+    # indexes are not fields, so equality and hashing are unchanged. Reversed so that the first of a
+    # repeated key wins, as a scan from the top would find it.
+    @cached_property
+    def _characteristic_by_ref(self) -> dict[str, Characteristic]:
+        return {c.ref: c for c in reversed(self.characteristics)}
+
+    @cached_property
+    def _reviewer_by_id(self) -> dict[str, Reviewer]:
+        return {r.reviewer_id: r for r in reversed(self.reviewers)}
 
     @property
     def themes(self) -> list[Theme]:
