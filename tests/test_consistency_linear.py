@@ -17,7 +17,7 @@ from bva_excel.consistency import (MEDIUM, MIN_SHARED, MIN_THEME_ITEMS, OFFSET_S
 from bva_excel.consolidation import Consolidation, ReviewerProgress
 from bva_excel.framework import THEMES, Characteristic, Framework, Reviewer, load_framework
 from bva_excel.moderation import PreviousEdits, decide
-from bva_excel.returns import Response
+from bva_excel.records import IssueRecord, Response
 
 FULL = ("Good evidence seen.", "Embed the new plan.")
 LEVELS = ["Red", "Amber", "Yellow", "Light green", "Dark green"]  # steps 0 to 4
@@ -151,7 +151,7 @@ def report_of(consolidation: Consolidation):
     for ref, responses in consolidation.responses.items():
         for r in responses:
             issued.setdefault(r.reviewer_id, []).append(ref)
-    issues = [{"reviewer_id": rid, "refs": refs} for rid, refs in issued.items()]
+    issues = [IssueRecord(f"issue-{rid}", rid, "2026-01-01", "f.xlsx", "", tuple(refs)) for rid, refs in issued.items()]
     consolidation.progress = [ReviewerProgress(rid, "", len(refs), 0, "2026-01-01", "") for rid, refs in issued.items()]
     consolidated = {c.ref: consolidation.consolidated(c.ref) for c in framework.characteristics}
     decisions, _ = decide(framework.scale, consolidated, PreviousEdits({}))
