@@ -2,18 +2,19 @@
 
 Returns arrive as email attachments. Before parsing, a file is identified by its first bytes (not
 its name), a zip's declared sizes, member count and compression ratio are checked, and every XML
-part is streamed through defusedxml with a byte budget, so a decompression bomb or an entity bomb is
-refused by size and structure, and never reaches a parser that could be made to blow up.
+part is streamed through expat with a byte budget, refusing what defusedxml refuses (a DTD, entity
+declarations, external references), so a decompression bomb or an entity bomb is refused by size and
+structure, and never reaches a parser that could be made to blow up. The scan builds nothing: no
+element handlers are set, so a part costs one pass of expat's C code.
 """
 
 from __future__ import annotations
 
+import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import XMLParser
+from xml.parsers import expat
 
 from bva_excel.errors import Problem, problem
 
@@ -26,12 +27,23 @@ ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
 
 PICTURES = {b"\x89PNG": "a PNG picture", b"\xff\xd8\xff": "a JPEG picture", b"GIF8": "a GIF picture",
             b"BM": "a bitmap picture"}
+CHUNK = 1024 * 1024
+
+# A cell formula is an <f> element in the spreadsheet namespace (transitional or strict); other
+# namespaces have their own <f> (a chart's <c:f>, a validation list's <xm:f>), which are not formulas.
+SPREADSHEET_NAMESPACES = {"http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+                          "http://purl.oclc.org/ooxml/spreadsheetml/main"}
+FORMULA_TAG = re.compile(rb"<(?:([^\s<>/:]+):)?f[\s/>]")
+TAG_NAME_END = re.compile(rb"[\s>/]")
+MAX_TAG_TAIL = 64 * 1024  # a tag name split across chunks longer than this is not searched: assume a formula
 
 
 @dataclass
 class Screening:
     kind: str  # 'xlsx', 'xlsm', 'ods', or '' when the file must not be parsed
     problems: list[Problem]
+    # False only when no worksheet part can hold a cell formula, so the formulas need not be read.
+    has_formulas: bool = False
 
 
 def _megabytes(size: int) -> str:
@@ -61,27 +73,90 @@ def _ole_kind(path: Path) -> str:
     return "legacy"
 
 
-def _scan_xml(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: list[int]) -> str:
-    """Stream one XML part through defusedxml; '' if clean, else why not."""
-    parser = XMLParser(forbid_dtd=True, forbid_entities=True, forbid_external=True)
+class _Refused(Exception):
+    """Raised from inside expat when a part declares what a workbook never needs."""
+
+
+def _refuse(what: str):
+    def handler(*_):
+        raise _Refused(what)
+    return handler
+
+
+_REFUSE_DTD = _refuse("a DTD")
+_REFUSE_ENTITIES = _refuse("entities")
+_REFUSE_EXTERNAL = _refuse("an external reference")
+
+
+def _xml_parser():
+    """An expat parser that builds nothing and refuses a DTD, entities and external references."""
+    parser = expat.ParserCreate(None, "}")  # with namespaces, as ElementTree parses: an unbound prefix is damage
+    parser.StartDoctypeDeclHandler = _REFUSE_DTD
+    parser.EntityDeclHandler = _REFUSE_ENTITIES
+    parser.UnparsedEntityDeclHandler = _REFUSE_ENTITIES
+    parser.ExternalEntityRefHandler = _REFUSE_EXTERNAL
+    return parser
+
+
+class _FormulaSearch:
+    """Whether a worksheet part holds a cell formula: a byte search of the chunks expat is fed, with
+    expat telling which prefixes name the spreadsheet namespace. When unsure, it says yes."""
+
+    def __init__(self, parser) -> None:
+        self.spreadsheet_prefixes: set[str | None] = set()
+        self.other_prefixes: set[str | None] = set()
+        self.found_prefixes: set[str | None] = set()
+        self.unsure = False
+        self.tail = b""  # from the last '<' of the previous chunk: a tag split across chunks
+        parser.StartNamespaceDeclHandler = self._namespace
+
+    def _namespace(self, prefix: str | None, uri: str) -> None:
+        (self.spreadsheet_prefixes if uri in SPREADSHEET_NAMESPACES else self.other_prefixes).add(prefix)
+
+    def feed(self, chunk: bytes) -> None:
+        # Every encoding expat reads writes markup in ASCII bytes, except UTF-16, which the search cannot
+        # read; only UTF-16 puts a NUL byte in well-formed XML.
+        if b"\0" in chunk:
+            self.unsure = True
+        text = self.tail + chunk if self.tail else chunk
+        for match in FORMULA_TAG.finditer(text):
+            prefix = match.group(1)
+            self.found_prefixes.add(None if prefix is None else prefix.decode("utf-8", "replace"))
+        last = text.rfind(b"<")
+        self.tail = text[last:] if last >= 0 and not TAG_NAME_END.search(text, last) else b""
+        if len(self.tail) > MAX_TAG_TAIL:
+            self.unsure, self.tail = True, b""
+
+    @property
+    def found(self) -> bool:
+        # A prefix bound only to another namespace is not a formula; one never seen bound is counted.
+        return self.unsure or any(prefix in self.spreadsheet_prefixes or prefix not in self.other_prefixes
+                                  for prefix in self.found_prefixes)
+
+
+def _scan_xml(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: list[int],
+              search_formulas: bool = False) -> tuple[str, bool]:
+    """Stream one XML part through expat: ('' if clean, else why not; whether it may hold a formula)."""
+    parser = _xml_parser()
+    formulas = _FormulaSearch(parser) if search_formulas else None
     try:
         with archive.open(info) as member:
             while True:
-                chunk = member.read(1024 * 1024)
+                chunk = member.read(CHUNK)
                 if not chunk:
                     break
                 budget[0] -= len(chunk)
                 if budget[0] < 0:
-                    return "size"
-                parser.feed(chunk)
-        parser.close()
-    except DefusedXmlException as exc:
-        what = {"DTDForbidden": "a DTD", "EntitiesForbidden": "entities",
-                "ExternalReferenceForbidden": "an external reference"}.get(type(exc).__name__, "a DTD")
-        return f"it declares {what}"
+                    return "size", False
+                parser.Parse(chunk, False)
+                if formulas is not None:
+                    formulas.feed(chunk)
+        parser.Parse(b"", True)
+    except _Refused as refused:
+        return f"it declares {refused.args[0]}", False
     except Exception as exc:  # malformed XML or a damaged member: the workbook is broken
-        return f"it is damaged ({type(exc).__name__})"
-    return ""
+        return f"it is damaged ({type(exc).__name__})", False
+    return "", formulas is not None and formulas.found
 
 
 def screen(path: Path, name: str = "") -> Screening:
@@ -136,14 +211,17 @@ def screen(path: Path, name: str = "") -> Screening:
         else:
             return Screening("", [problem("RETURN_NOT_A_WORKBOOK", file, what="a zip archive, not a workbook")])
         budget = [MAX_UNPACKED_BYTES]
+        has_formulas = False
         for member in members:
-            if not member.filename.lower().endswith((".xml", ".rels", ".vml")):
+            part = member.filename.lower()
+            if not part.endswith((".xml", ".rels", ".vml")):
                 continue
-            why = _scan_xml(archive, member, budget)
+            why, formula = _scan_xml(archive, member, budget, part.startswith("xl/worksheets/"))
+            has_formulas = has_formulas or formula
             if why == "size":
                 return Screening("", [problem("RETURN_BOMB", file, reason="its parts inflate beyond their declared sizes")])
             if why.startswith("it declares"):
                 return Screening("", [problem("RETURN_UNSAFE_XML", file, part=member.filename, reason=why)])
             if why:
                 return Screening("", [problem("RETURN_TRUNCATED", file)])
-    return Screening(kind, notes)
+    return Screening(kind, notes, has_formulas)
