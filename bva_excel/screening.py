@@ -10,6 +10,7 @@ element handlers are set, so a part costs one pass of expat's C code.
 
 from __future__ import annotations
 
+import io
 import re
 import zipfile
 from dataclasses import dataclass
@@ -64,10 +65,9 @@ def _sniff(head: bytes) -> str:
     return ""
 
 
-def _ole_kind(path: Path) -> str:
+def _ole_kind(data: bytes) -> str:
     """An OLE compound file is either an encrypted workbook or a legacy .xls/.doc."""
-    with open(path, "rb") as handle:
-        data = handle.read(1024 * 1024)
+    data = data[:1024 * 1024]
     if "EncryptedPackage".encode("utf-16-le") in data or "EncryptionInfo".encode("utf-16-le") in data:
         return "encrypted"
     return "legacy"
@@ -168,10 +168,10 @@ def screen(path: Path, name: str = "") -> Screening:
         return Screening("", [problem("RETURN_EMPTY", file)])
     if size > MAX_FILE_BYTES:
         return Screening("", [problem("RETURN_TOO_LARGE", file, size=_megabytes(size), limit=_megabytes(MAX_FILE_BYTES))])
-    with open(path, "rb") as handle:
-        head = handle.read(512)
+    content = path.read_bytes()  # at most MAX_FILE_BYTES; one read instead of a seek and read per part
+    head = content[:512]
     if head.startswith(OLE_SIGNATURE):
-        code = "RETURN_ENCRYPTED" if _ole_kind(path) == "encrypted" else "RETURN_LEGACY_XLS"
+        code = "RETURN_ENCRYPTED" if _ole_kind(content) == "encrypted" else "RETURN_LEGACY_XLS"
         return Screening("", [problem(code, file)])
     if not head.startswith(b"PK"):
         what = _sniff(head)
@@ -181,7 +181,7 @@ def screen(path: Path, name: str = "") -> Screening:
             return Screening("", [problem("RETURN_CSV", file)])
         return Screening("", [problem("RETURN_NOT_A_WORKBOOK", file, what="not a spreadsheet")])
     try:
-        archive = zipfile.ZipFile(path)
+        archive = zipfile.ZipFile(io.BytesIO(content))
     except (zipfile.BadZipFile, OSError):
         return Screening("", [problem("RETURN_TRUNCATED", file)])
     with archive:
