@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from xml.parsers import expat
@@ -24,6 +25,9 @@ MAX_FILE_BYTES = 50 * 1024 * 1024  # a return is a few hundred KB; 50 MB is far 
 MAX_UNPACKED_BYTES = 200 * 1024 * 1024
 MAX_MEMBERS = 2000
 MAX_RATIO = 200  # XML compresses about 10:1; hundreds to one is a bomb
+# zipfile inflates these without a limit on what one read may produce, whatever size a part declares;
+# no spreadsheet program writes them.
+UNBOUNDED_METHODS = {zipfile.ZIP_BZIP2: "bzip2", zipfile.ZIP_LZMA: "LZMA"}
 ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
 
 PICTURES = {b"\x89PNG": "a PNG picture", b"\xff\xd8\xff": "a JPEG picture", b"GIF8": "a GIF picture",
@@ -63,6 +67,12 @@ def _sniff(head: bytes) -> str:
     if head.startswith((b"{\\rtf",)):
         return "a Word (RTF) document"
     return ""
+
+
+def _says_ods(archive: zipfile.ZipFile) -> bool:
+    """Whether the zip's mimetype part names an OpenDocument spreadsheet, read in a bounded amount."""
+    with archive.open("mimetype") as member:
+        return member.read(1024).strip() == ODS_MIMETYPE
 
 
 def _ole_kind(data: bytes) -> str:
@@ -196,7 +206,15 @@ def screen(path: Path, name: str = "") -> Screening:
             if member.file_size > 1024 * 1024 and member.file_size > MAX_RATIO * max(member.compress_size, 1):
                 return Screening("", [problem("RETURN_BOMB", file, reason=(
                     f"part {member.filename} would inflate {member.file_size // max(member.compress_size, 1):,} times"))])
-        if "mimetype" in names and archive.read("mimetype").strip() == ODS_MIMETYPE:
+            if member.compress_type in UNBOUNDED_METHODS:
+                return Screening("", [problem("RETURN_BOMB", file, reason=(
+                    f"part {member.filename} is packed with {UNBOUNDED_METHODS[member.compress_type]}, "
+                    "which spreadsheet programs never use"))])
+        try:
+            says_ods = "mimetype" in names and _says_ods(archive)
+        except (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, NotImplementedError):
+            return Screening("", [problem("RETURN_TRUNCATED", file)])
+        if says_ods:
             kind, notes = "ods", [problem("RETURN_ODS", file)]
         elif "xl/workbook.xml" in names:
             kind, notes = ("xlsm" if "xl/vbaProject.bin" in names else "xlsx"), []

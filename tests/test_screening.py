@@ -3,6 +3,7 @@ whether a worksheet may hold a formula. Every file here is a generated workbook 
 
 from __future__ import annotations
 
+import io
 import struct
 import zipfile
 from pathlib import Path
@@ -142,14 +143,17 @@ def test_malformed_xml_in_a_part_is_a_damaged_workbook(plain, tmp_path, name, ch
     assert codes(screen(damaged)) == ["RETURN_TRUNCATED"]
 
 
+def central_entry(data: bytes, name: str) -> int:
+    """Where the zip's central directory describes part `name` (zipfile trusts its sizes and checksum)."""
+    entry = data.index(b"PK\x01\x02")
+    while data[entry + 46:entry + 46 + struct.unpack_from("<H", data, entry + 28)[0]] != name.encode():
+        entry = data.index(b"PK\x01\x02", entry + 4)
+    return entry
+
+
 def test_a_part_with_a_wrong_checksum_is_a_damaged_workbook(plain, tmp_path):
     data = bytearray(plain.read_bytes())
-    entry = data.index(b"PK\x01\x02")  # the central directory, whose checksums zipfile trusts
-    while True:
-        name_length = struct.unpack_from("<H", data, entry + 28)[0]
-        if data[entry + 46:entry + 46 + name_length] == b"xl/workbook.xml":
-            break
-        entry = data.index(b"PK\x01\x02", entry + 4)
+    entry = central_entry(data, "xl/workbook.xml")
     struct.pack_into("<I", data, entry + 16, struct.unpack_from("<I", data, entry + 16)[0] ^ 1)
     damaged = tmp_path / "crc.xlsx"
     damaged.write_bytes(bytes(data))
@@ -218,3 +222,49 @@ def test_a_return_without_formulas_is_not_opened_again_for_them(generated, plain
     reading = read_return(plain, assessment.framework(), assessment.assessment_id, assessment.secret(),
                           {i["issue_id"]: i for i in assessment.issues()})
     assert reading.accepted and reading.problems == []
+
+
+def test_a_part_packed_with_bzip2_is_refused_unread(plain, tmp_path):
+    # zipfile inflates bzip2 and LZMA with no limit per read: a few hundred bytes can become gigabytes.
+    packed = tmp_path / "bzip2.xlsx"
+    with zipfile.ZipFile(plain) as zin, zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            method = zipfile.ZIP_BZIP2 if item.filename == "docProps/app.xml" else zipfile.ZIP_DEFLATED
+            zout.writestr(item.filename, zin.read(item.filename), compress_type=method)
+    [problem] = screen(packed).problems
+    assert problem.code == "RETURN_BOMB"
+    assert problem.fields == {"reason": "part docProps/app.xml is packed with bzip2, which spreadsheet programs never use"}
+
+
+def test_a_mimetype_part_that_lies_about_its_size_is_read_no_further_than_needed(plain, tmp_path):
+    import tracemalloc
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("mimetype", bytes(60 * 1024 * 1024))
+        archive.writestr("content.xml", "<office:document-content/>")
+    data = bytearray(buffer.getvalue())
+    struct.pack_into("<I", data, 22, 46)  # the local header says 46 bytes, as a real mimetype part
+    struct.pack_into("<I", data, central_entry(data, "mimetype") + 24, 46)
+    bomb = tmp_path / "bomb.ods"
+    bomb.write_bytes(bytes(data))
+    tracemalloc.start()
+    try:
+        result = screen(bomb)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert codes(result) == ["RETURN_TRUNCATED"]  # 46 bytes read, whose checksum is not the one recorded
+    assert peak < 10 * 1024 * 1024
+
+
+def test_a_damaged_mimetype_part_is_a_damaged_file(tmp_path):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr("content.xml", "<office:document-content/>")
+    data = bytearray(buffer.getvalue())
+    struct.pack_into("<I", data, central_entry(data, "mimetype") + 16, 0)
+    damaged = tmp_path / "damaged.ods"
+    damaged.write_bytes(bytes(data))
+    assert codes(screen(damaged)) == ["RETURN_TRUNCATED"]
