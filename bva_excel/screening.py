@@ -38,7 +38,9 @@ CHUNK = 1024 * 1024
 # namespaces have their own <f> (a chart's <c:f>, a validation list's <xm:f>), which are not formulas.
 SPREADSHEET_NAMESPACES = {"http://schemas.openxmlformats.org/spreadsheetml/2006/main",
                           "http://purl.oclc.org/ooxml/spreadsheetml/main"}
-FORMULA_TAG = re.compile(rb"<(?:([^\s<>/:]+):)?f[\s/>]")
+FORMULA_TAG = re.compile(rb"<f[\s/>]")
+PREFIXED_FORMULA_TAG = re.compile(rb"<([^\s<>/:]+):f[\s/>]")
+PREFIXED_F = re.compile(rb":f[\s/>]")  # a quick test first: most worksheets use no prefix at all
 TAG_NAME_END = re.compile(rb"[\s>/]")
 MAX_TAG_TAIL = 64 * 1024  # a tag name split across chunks longer than this is not searched: assume a formula
 
@@ -129,9 +131,11 @@ class _FormulaSearch:
         if b"\0" in chunk:
             self.unsure = True
         text = self.tail + chunk if self.tail else chunk
-        for match in FORMULA_TAG.finditer(text):
-            prefix = match.group(1)
-            self.found_prefixes.add(None if prefix is None else prefix.decode("utf-8", "replace"))
+        if FORMULA_TAG.search(text):
+            self.found_prefixes.add(None)
+        if PREFIXED_F.search(text):
+            self.found_prefixes.update(match.group(1).decode("utf-8", "replace")
+                                       for match in PREFIXED_FORMULA_TAG.finditer(text))
         last = text.rfind(b"<")
         self.tail = text[last:] if last >= 0 and not TAG_NAME_END.search(text, last) else b""
         if len(self.tail) > MAX_TAG_TAIL:
