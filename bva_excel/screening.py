@@ -10,6 +10,7 @@ element handlers are set, so a part costs one pass of expat's C code.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 import zipfile
@@ -43,6 +44,12 @@ PREFIXED_FORMULA_TAG = re.compile(rb"<([^\s<>/:]+):f[\s/>]")
 PREFIXED_F = re.compile(rb":f[\s/>]")  # a quick test first: most worksheets use no prefix at all
 TAG_NAME_END = re.compile(rb"[\s>/]")
 MAX_TAG_TAIL = 64 * 1024  # a tag name split across chunks longer than this is not searched: assume a formula
+
+# Parts already found clean in this process, by the SHA-256 of their bytes -> whether they may hold a
+# formula. Returns issued together share most parts (theme, styles, relationships), and the same bytes
+# always parse the same way, so each is parsed once. Only clean verdicts are kept.
+_CLEAN_PARTS: dict[tuple[bytes, bool], bool] = {}
+MAX_CLEAN_PARTS = 4096
 
 
 @dataclass
@@ -151,26 +158,37 @@ class _FormulaSearch:
 def _scan_xml(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: list[int],
               search_formulas: bool = False) -> tuple[str, bool]:
     """Stream one XML part through expat: ('' if clean, else why not; whether it may hold a formula)."""
-    parser = _xml_parser()
-    formulas = _FormulaSearch(parser) if search_formulas else None
     try:
         with archive.open(info) as member:
-            while True:
-                chunk = member.read(CHUNK)
-                if not chunk:
-                    break
-                budget[0] -= len(chunk)
-                if budget[0] < 0:
-                    return "size", False
+            chunk = member.read(CHUNK)
+            budget[0] -= len(chunk)
+            if budget[0] < 0:
+                return "size", False
+            # A part no bigger than one chunk is whole now, its checksum checked: seen clean before, it is clean.
+            seen = (hashlib.sha256(chunk).digest(), search_formulas) if info.file_size <= CHUNK else None
+            if seen in _CLEAN_PARTS:
+                return "", _CLEAN_PARTS[seen]
+            parser = _xml_parser()
+            formulas = _FormulaSearch(parser) if search_formulas else None
+            while chunk:
                 parser.Parse(chunk, False)
                 if formulas is not None:
                     formulas.feed(chunk)
+                chunk = member.read(CHUNK)
+                budget[0] -= len(chunk)
+                if budget[0] < 0:
+                    return "size", False
         parser.Parse(b"", True)
     except _Refused as refused:
         return f"it declares {refused.args[0]}", False
     except Exception as exc:  # malformed XML or a damaged member: the workbook is broken
         return f"it is damaged ({type(exc).__name__})", False
-    return "", formulas is not None and formulas.found
+    found = formulas is not None and formulas.found
+    if seen is not None:
+        if len(_CLEAN_PARTS) >= MAX_CLEAN_PARTS:
+            _CLEAN_PARTS.clear()
+        _CLEAN_PARTS[seen] = found
+    return "", found
 
 
 def screen(path: Path, name: str = "") -> Screening:

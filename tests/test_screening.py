@@ -45,6 +45,12 @@ def without_declaration(xml: bytes) -> bytes:
     return xml[xml.index(b"?>") + 2:].lstrip() if xml.startswith(b"<?xml") else xml
 
 
+@pytest.fixture(autouse=True)
+def nothing_seen_before():
+    """Each test starts as a fresh ingest does, with no part known to be clean."""
+    screening._CLEAN_PARTS.clear()
+
+
 @pytest.fixture
 def plain(generated, tmp_path) -> Path:
     """A filled return with no formula anywhere."""
@@ -267,4 +273,32 @@ def test_a_damaged_mimetype_part_is_a_damaged_file(tmp_path):
     struct.pack_into("<I", data, central_entry(data, "mimetype") + 16, 0)
     damaged = tmp_path / "damaged.ods"
     damaged.write_bytes(bytes(data))
+    assert codes(screen(damaged)) == ["RETURN_TRUNCATED"]
+
+
+def test_a_part_seen_clean_before_is_not_parsed_again_and_keeps_its_verdict(with_formula, monkeypatch):
+    first = screen(with_formula)
+
+    def no_parsing():
+        raise AssertionError("a part already found clean was parsed again")
+
+    monkeypatch.setattr(screening, "_xml_parser", no_parsing)
+    again = screen(with_formula)
+    assert (codes(first), first.has_formulas) == (codes(again), again.has_formulas) == ([], True)
+
+
+def test_a_worksheet_is_searched_for_formulas_even_if_its_bytes_were_seen_elsewhere(plain, with_formula, tmp_path):
+    sheet = part(with_formula, REVIEW_PART)
+    elsewhere = screen(rezip(plain, tmp_path / "elsewhere.xlsx", add={"docProps/sheet copy.xml": sheet}))
+    assert (codes(elsewhere), elsewhere.has_formulas) == ([], False)
+    result = screen(with_formula)
+    assert (codes(result), result.has_formulas) == ([], True)
+
+
+def test_only_a_part_read_whole_is_recognised(plain, tmp_path, monkeypatch):
+    # A big part whose first chunk is, byte for byte, a small part found clean before is still read to its end.
+    clean = b"<a>" + b" " * 93 + b"</a>"
+    monkeypatch.setattr(screening, "CHUNK", len(clean))
+    assert codes(screen(rezip(plain, tmp_path / "small.xlsx", add={"docProps/extra.xml": clean}))) == []
+    damaged = rezip(plain, tmp_path / "big.xlsx", add={"docProps/extra.xml": clean + b"<a>"})
     assert codes(screen(damaged)) == ["RETURN_TRUNCATED"]
