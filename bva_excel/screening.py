@@ -5,7 +5,8 @@ its name), a zip's declared sizes, member count and compression ratio are checke
 part is streamed through expat with a byte budget, refusing what defusedxml refuses (a DTD, entity
 declarations, external references), so a decompression bomb or an entity bomb is refused by size and
 structure, and never reaches a parser that could be made to blow up. The scan builds nothing: no
-element handlers are set, so a part costs one pass of expat's C code.
+element handlers are set, so a part costs one pass of expat's C code, and a part already found clean
+in this process (the same bytes, by SHA-256) is not parsed again.
 """
 
 from __future__ import annotations
@@ -54,6 +55,8 @@ MAX_CLEAN_PARTS = 4096
 
 @dataclass
 class Screening:
+    """What screening found: the kind of file, why it must not be parsed, and whether it may hold formulas."""
+
     kind: str  # 'xlsx', 'xlsm', 'ods', or '' when the file must not be parsed
     problems: list[Problem]
     # False only when no worksheet part can hold a cell formula, so the formulas need not be read.
@@ -234,7 +237,7 @@ def screen(path: Path, name: str = "") -> Screening:
                     "which spreadsheet programs never use"))])
         try:
             says_ods = "mimetype" in names and _says_ods(archive)
-        except (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, NotImplementedError):
+        except (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, NotImplementedError, ValueError, OSError):
             return Screening("", [problem("RETURN_TRUNCATED", file)])
         if says_ods:
             kind, notes = "ods", [problem("RETURN_ODS", file)]
