@@ -217,7 +217,7 @@ def screen(path: Path, name: str = "") -> Screening:
         return Screening("", [problem("RETURN_NOT_A_WORKBOOK", file, what="not a spreadsheet")])
     try:
         archive = zipfile.ZipFile(io.BytesIO(content))
-    except (zipfile.BadZipFile, OSError):
+    except (zipfile.BadZipFile, OSError, ValueError):  # ValueError: a part name that is not the UTF-8 it claims
         return Screening("", [problem("RETURN_TRUNCATED", file)])
     with archive:
         members = archive.infolist()

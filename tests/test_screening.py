@@ -265,11 +265,7 @@ def test_a_mimetype_part_that_lies_about_its_size_is_read_no_further_than_needed
 
 
 def test_a_damaged_mimetype_part_is_a_damaged_file(tmp_path):
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
-        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
-        archive.writestr("content.xml", "<office:document-content/>")
-    data = bytearray(buffer.getvalue())
+    data = ods_bytes()
     struct.pack_into("<I", data, central_entry(data, "mimetype") + 16, 0)
     damaged = tmp_path / "damaged.ods"
     damaged.write_bytes(bytes(data))
@@ -301,4 +297,24 @@ def test_only_a_part_read_whole_is_recognised(plain, tmp_path, monkeypatch):
     monkeypatch.setattr(screening, "CHUNK", len(clean))
     assert codes(screen(rezip(plain, tmp_path / "small.xlsx", add={"docProps/extra.xml": clean}))) == []
     damaged = rezip(plain, tmp_path / "big.xlsx", add={"docProps/extra.xml": clean + b"<a>"})
+    assert codes(screen(damaged)) == ["RETURN_TRUNCATED"]
+
+
+def ods_bytes() -> bytearray:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr("content.xml", "<office:document-content/>")
+    return bytearray(buffer.getvalue())
+
+
+@pytest.mark.parametrize("header", ["local", "central"])
+def test_a_part_name_that_is_not_the_utf8_it_claims_is_damage(tmp_path, header):
+    data = ods_bytes()
+    at = 0 if header == "local" else central_entry(data, "mimetype")
+    flags_at, name_at = (6, 30) if header == "local" else (8, 46)
+    struct.pack_into("<H", data, at + flags_at, struct.unpack_from("<H", data, at + flags_at)[0] | 0x800)
+    data[at + name_at] = 0xFF  # 'mimetype' becomes '\xffimetype', said to be UTF-8
+    damaged = tmp_path / "names.ods"
+    damaged.write_bytes(bytes(data))
     assert codes(screen(damaged)) == ["RETURN_TRUNCATED"]
