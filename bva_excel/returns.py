@@ -56,19 +56,11 @@ def input_formulas(path: Path, columns: list[int]) -> dict[tuple[int, int], str]
     """(row, col) -> formula for the formula cells among `columns` of the Review sheet (0-based).
 
     Readers give a formula's cached value; a workbook written by a program may have none. Knowing the
-    formula lets us keep what the person typed, as text, and say so.
+    formula lets us keep what the person typed, as text, and say so. This opens the workbook again with
+    a slower reader: call it only when screening found that a worksheet may hold a formula.
     """
-    import zipfile
-
     import openpyxl
 
-    def has_formula(xml: bytes) -> bool:
-        return b"<f>" in xml or b"<f " in xml
-
-    with zipfile.ZipFile(path) as archive:  # most returns have no formula: skip the slower reader
-        if not any(has_formula(archive.read(name)) for name in archive.namelist()
-                   if name.startswith("xl/worksheets/")):
-            return {}
     workbook = openpyxl.load_workbook(path, read_only=True, data_only=False)
     try:
         found = {}
@@ -207,7 +199,8 @@ def read_return(path: Path, framework: Framework, assessment_id: str, secret: by
     table = read_table(workbook, file, REVIEW_SHEET, RETURN_HEADERS, reading.problems, blank_headers_allowed=True)
     if table is None:
         return reading
-    if screening.kind in ("xlsx", "xlsm"):  # openpyxl cannot read .ods; calamine gives no formulas
+    # openpyxl cannot read .ods; calamine gives no formulas; most returns have none, and screening knows
+    if screening.kind in ("xlsx", "xlsm") and screening.has_formulas:
         _keep_formulas_as_text(path, table, reading.problems)
     _read_rows(table, framework, identity, issues[identity.issue_id], reading)
     return reading

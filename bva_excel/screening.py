@@ -2,18 +2,23 @@
 
 Returns arrive as email attachments. Before parsing, a file is identified by its first bytes (not
 its name), a zip's declared sizes, member count and compression ratio are checked, and every XML
-part is streamed through defusedxml with a byte budget, so a decompression bomb or an entity bomb is
-refused by size and structure, and never reaches a parser that could be made to blow up.
+part is streamed through expat with a byte budget, refusing what defusedxml refuses (a DTD, entity
+declarations, external references), so a decompression bomb or an entity bomb is refused by size and
+structure, and never reaches a parser that could be made to blow up. The scan builds nothing: no
+element handlers are set, so a part costs one pass of expat's C code, and a part already found clean
+in this process (the same bytes, by SHA-256) is not parsed again.
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
+import re
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
-
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import XMLParser
+from xml.parsers import expat
 
 from bva_excel.errors import Problem, problem
 
@@ -22,16 +27,40 @@ MAX_FILE_BYTES = 50 * 1024 * 1024  # a return is a few hundred KB; 50 MB is far 
 MAX_UNPACKED_BYTES = 200 * 1024 * 1024
 MAX_MEMBERS = 2000
 MAX_RATIO = 200  # XML compresses about 10:1; hundreds to one is a bomb
+# zipfile inflates these without a limit on what one read may produce, whatever size a part declares;
+# no spreadsheet program writes them.
+UNBOUNDED_METHODS = {zipfile.ZIP_BZIP2: "bzip2", zipfile.ZIP_LZMA: "LZMA"}
 ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
 
 PICTURES = {b"\x89PNG": "a PNG picture", b"\xff\xd8\xff": "a JPEG picture", b"GIF8": "a GIF picture",
             b"BM": "a bitmap picture"}
+CHUNK = 1024 * 1024
+
+# A cell formula is an <f> element in the spreadsheet namespace (transitional or strict); other
+# namespaces have their own <f> (a chart's <c:f>, a validation list's <xm:f>), which are not formulas.
+SPREADSHEET_NAMESPACES = {"http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+                          "http://purl.oclc.org/ooxml/spreadsheetml/main"}
+FORMULA_TAG = re.compile(rb"<f[\s/>]")
+PREFIXED_FORMULA_TAG = re.compile(rb"<([^\s<>/:]+):f[\s/>]")
+PREFIXED_F = re.compile(rb":f[\s/>]")  # a quick test first: most worksheets use no prefix at all
+TAG_NAME_END = re.compile(rb"[\s>/]")
+MAX_TAG_TAIL = 64 * 1024  # a tag name split across chunks longer than this is not searched: assume a formula
+
+# Parts already found clean in this process, by the SHA-256 of their bytes -> whether they may hold a
+# formula. Returns issued together share most parts (theme, styles, relationships), and the same bytes
+# always parse the same way, so each is parsed once. Only clean verdicts are kept.
+_CLEAN_PARTS: dict[tuple[bytes, bool], bool] = {}
+MAX_CLEAN_PARTS = 4096
 
 
 @dataclass
 class Screening:
+    """What screening found: the kind of file, why it must not be parsed, and whether it may hold formulas."""
+
     kind: str  # 'xlsx', 'xlsm', 'ods', or '' when the file must not be parsed
     problems: list[Problem]
+    # False only when no worksheet part can hold a cell formula, so the formulas need not be read.
+    has_formulas: bool = False
 
 
 def _megabytes(size: int) -> str:
@@ -52,36 +81,117 @@ def _sniff(head: bytes) -> str:
     return ""
 
 
-def _ole_kind(path: Path) -> str:
+def _says_ods(archive: zipfile.ZipFile) -> bool:
+    """Whether the zip's mimetype part names an OpenDocument spreadsheet, read in a bounded amount."""
+    with archive.open("mimetype") as member:
+        return member.read(1024).strip() == ODS_MIMETYPE
+
+
+def _ole_kind(data: bytes) -> str:
     """An OLE compound file is either an encrypted workbook or a legacy .xls/.doc."""
-    with open(path, "rb") as handle:
-        data = handle.read(1024 * 1024)
+    data = data[:1024 * 1024]
     if "EncryptedPackage".encode("utf-16-le") in data or "EncryptionInfo".encode("utf-16-le") in data:
         return "encrypted"
     return "legacy"
 
 
-def _scan_xml(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: list[int]) -> str:
-    """Stream one XML part through defusedxml; '' if clean, else why not."""
-    parser = XMLParser(forbid_dtd=True, forbid_entities=True, forbid_external=True)
+class _Refused(Exception):
+    """Raised from inside expat when a part declares what a workbook never needs."""
+
+
+def _refuse(what: str):
+    def handler(*_):
+        raise _Refused(what)
+    return handler
+
+
+_REFUSE_DTD = _refuse("a DTD")
+_REFUSE_ENTITIES = _refuse("entities")
+_REFUSE_EXTERNAL = _refuse("an external reference")
+
+
+def _xml_parser():
+    """An expat parser that builds nothing and refuses a DTD, entities and external references."""
+    parser = expat.ParserCreate(None, "}")  # with namespaces, as ElementTree parses: an unbound prefix is damage
+    parser.StartDoctypeDeclHandler = _REFUSE_DTD
+    parser.EntityDeclHandler = _REFUSE_ENTITIES
+    parser.UnparsedEntityDeclHandler = _REFUSE_ENTITIES
+    parser.ExternalEntityRefHandler = _REFUSE_EXTERNAL
+    return parser
+
+
+class _FormulaSearch:
+    """Whether a worksheet part holds a cell formula: a byte search of the chunks expat is fed, with
+    expat telling which prefixes name the spreadsheet namespace. When unsure, it says yes."""
+
+    def __init__(self, parser) -> None:
+        self.spreadsheet_prefixes: set[str | None] = set()
+        self.other_prefixes: set[str | None] = set()
+        self.found_prefixes: set[str | None] = set()
+        self.unsure = False
+        self.tail = b""  # from the last '<' of the previous chunk: a tag split across chunks
+        parser.StartNamespaceDeclHandler = self._namespace
+
+    def _namespace(self, prefix: str | None, uri: str) -> None:
+        (self.spreadsheet_prefixes if uri in SPREADSHEET_NAMESPACES else self.other_prefixes).add(prefix)
+
+    def feed(self, chunk: bytes) -> None:
+        # Every encoding expat reads writes markup in ASCII bytes, except UTF-16, which the search cannot
+        # read; only UTF-16 puts a NUL byte in well-formed XML.
+        if b"\0" in chunk:
+            self.unsure = True
+        text = self.tail + chunk if self.tail else chunk
+        if FORMULA_TAG.search(text):
+            self.found_prefixes.add(None)
+        if PREFIXED_F.search(text):
+            self.found_prefixes.update(match.group(1).decode("utf-8", "replace")
+                                       for match in PREFIXED_FORMULA_TAG.finditer(text))
+        last = text.rfind(b"<")
+        self.tail = text[last:] if last >= 0 and not TAG_NAME_END.search(text, last) else b""
+        if len(self.tail) > MAX_TAG_TAIL:
+            self.unsure, self.tail = True, b""
+
+    @property
+    def found(self) -> bool:
+        # A prefix bound only to another namespace is not a formula; one never seen bound is counted.
+        return self.unsure or any(prefix in self.spreadsheet_prefixes or prefix not in self.other_prefixes
+                                  for prefix in self.found_prefixes)
+
+
+def _scan_xml(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: list[int],
+              search_formulas: bool = False) -> tuple[str, bool]:
+    """Stream one XML part through expat: ('' if clean, else why not; whether it may hold a formula)."""
     try:
         with archive.open(info) as member:
-            while True:
-                chunk = member.read(1024 * 1024)
-                if not chunk:
-                    break
+            chunk = member.read(CHUNK)
+            budget[0] -= len(chunk)
+            if budget[0] < 0:
+                return "size", False
+            # A part no bigger than one chunk is whole now, its checksum checked: seen clean before, it is clean.
+            seen = (hashlib.sha256(chunk).digest(), search_formulas) if info.file_size <= CHUNK else None
+            if seen in _CLEAN_PARTS:
+                return "", _CLEAN_PARTS[seen]
+            parser = _xml_parser()
+            formulas = _FormulaSearch(parser) if search_formulas else None
+            while chunk:
+                parser.Parse(chunk, False)
+                if formulas is not None:
+                    formulas.feed(chunk)
+                chunk = member.read(CHUNK)
                 budget[0] -= len(chunk)
                 if budget[0] < 0:
-                    return "size"
-                parser.feed(chunk)
-        parser.close()
-    except DefusedXmlException as exc:
-        what = {"DTDForbidden": "a DTD", "EntitiesForbidden": "entities",
-                "ExternalReferenceForbidden": "an external reference"}.get(type(exc).__name__, "a DTD")
-        return f"it declares {what}"
+                    return "size", False
+        parser.Parse(b"", True)
+    except _Refused as refused:
+        return f"it declares {refused.args[0]}", False
     except Exception as exc:  # malformed XML or a damaged member: the workbook is broken
-        return f"it is damaged ({type(exc).__name__})"
-    return ""
+        return f"it is damaged ({type(exc).__name__})", False
+    found = formulas is not None and formulas.found
+    if seen is not None:
+        if len(_CLEAN_PARTS) >= MAX_CLEAN_PARTS:
+            _CLEAN_PARTS.clear()
+        _CLEAN_PARTS[seen] = found
+    return "", found
 
 
 def screen(path: Path, name: str = "") -> Screening:
@@ -93,10 +203,10 @@ def screen(path: Path, name: str = "") -> Screening:
         return Screening("", [problem("RETURN_EMPTY", file)])
     if size > MAX_FILE_BYTES:
         return Screening("", [problem("RETURN_TOO_LARGE", file, size=_megabytes(size), limit=_megabytes(MAX_FILE_BYTES))])
-    with open(path, "rb") as handle:
-        head = handle.read(512)
+    content = path.read_bytes()  # at most MAX_FILE_BYTES; one read instead of a seek and read per part
+    head = content[:512]
     if head.startswith(OLE_SIGNATURE):
-        code = "RETURN_ENCRYPTED" if _ole_kind(path) == "encrypted" else "RETURN_LEGACY_XLS"
+        code = "RETURN_ENCRYPTED" if _ole_kind(content) == "encrypted" else "RETURN_LEGACY_XLS"
         return Screening("", [problem(code, file)])
     if not head.startswith(b"PK"):
         what = _sniff(head)
@@ -106,8 +216,8 @@ def screen(path: Path, name: str = "") -> Screening:
             return Screening("", [problem("RETURN_CSV", file)])
         return Screening("", [problem("RETURN_NOT_A_WORKBOOK", file, what="not a spreadsheet")])
     try:
-        archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError):
+        archive = zipfile.ZipFile(io.BytesIO(content))
+    except (zipfile.BadZipFile, OSError, ValueError):  # ValueError: a part name that is not the UTF-8 it claims
         return Screening("", [problem("RETURN_TRUNCATED", file)])
     with archive:
         members = archive.infolist()
@@ -121,7 +231,15 @@ def screen(path: Path, name: str = "") -> Screening:
             if member.file_size > 1024 * 1024 and member.file_size > MAX_RATIO * max(member.compress_size, 1):
                 return Screening("", [problem("RETURN_BOMB", file, reason=(
                     f"part {member.filename} would inflate {member.file_size // max(member.compress_size, 1):,} times"))])
-        if "mimetype" in names and archive.read("mimetype").strip() == ODS_MIMETYPE:
+            if member.compress_type in UNBOUNDED_METHODS:
+                return Screening("", [problem("RETURN_BOMB", file, reason=(
+                    f"part {member.filename} is packed with {UNBOUNDED_METHODS[member.compress_type]}, "
+                    "which spreadsheet programs never use"))])
+        try:
+            says_ods = "mimetype" in names and _says_ods(archive)
+        except (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, NotImplementedError, ValueError, OSError):
+            return Screening("", [problem("RETURN_TRUNCATED", file)])
+        if says_ods:
             kind, notes = "ods", [problem("RETURN_ODS", file)]
         elif "xl/workbook.xml" in names:
             kind, notes = ("xlsm" if "xl/vbaProject.bin" in names else "xlsx"), []
@@ -136,14 +254,17 @@ def screen(path: Path, name: str = "") -> Screening:
         else:
             return Screening("", [problem("RETURN_NOT_A_WORKBOOK", file, what="a zip archive, not a workbook")])
         budget = [MAX_UNPACKED_BYTES]
+        has_formulas = False
         for member in members:
-            if not member.filename.lower().endswith((".xml", ".rels", ".vml")):
+            part = member.filename.lower()
+            if not part.endswith((".xml", ".rels", ".vml")):
                 continue
-            why = _scan_xml(archive, member, budget)
+            why, formula = _scan_xml(archive, member, budget, part.startswith("xl/worksheets/"))
+            has_formulas = has_formulas or formula
             if why == "size":
                 return Screening("", [problem("RETURN_BOMB", file, reason="its parts inflate beyond their declared sizes")])
             if why.startswith("it declares"):
                 return Screening("", [problem("RETURN_UNSAFE_XML", file, part=member.filename, reason=why)])
             if why:
                 return Screening("", [problem("RETURN_TRUNCATED", file)])
-    return Screening(kind, notes)
+    return Screening(kind, notes, has_formulas)
