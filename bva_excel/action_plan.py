@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from bva_excel.consolidation import lists_gaps
 from bva_excel.framework import Framework, Rating, Scale
 from bva_excel.moderation import ACTION_INPUT_HEADERS, ACTION_SHEET
 from bva_excel.returns import Response
@@ -35,7 +36,8 @@ def action_id(ref: str) -> str:
 
 
 def gaps_text(responses: list[Response]) -> str:
-    return "\n".join(f"{r.reviewer_id}: {r.gaps}" for r in responses if r.gaps.strip())
+    """The gaps reviewers listed, one line each; words that mean "no gap" are not a gap."""
+    return "\n".join(f"{r.reviewer_id}: {r.gaps}" for r in responses if lists_gaps(r.gaps))
 
 
 def plan_actions(framework: Framework, final: dict[str, str], responses: dict[str, list[Response]],

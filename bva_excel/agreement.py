@@ -22,7 +22,18 @@ class Alpha:
         if self.value is None:
             return f"cannot be computed: {self.reason}"
         plural = "characteristic" if self.units == 1 else "characteristics"
-        return f"{self.value:.3f} over {self.units} {plural} ({self.pairable} scores)"
+        return f"{self.value:.3f} over {self.units} {plural} ({self.pairable} scores): {self.reading}"
+
+    @property
+    def reading(self) -> str:
+        """What the value means, by Krippendorff's usual thresholds (0.800 and 0.667)."""
+        if self.value is None:
+            return ""
+        if self.value >= 0.8:
+            return "reviewers agree well enough to rely on the scores (0.800 or more)"
+        if self.value >= 0.667:
+            return "agreement good enough only for tentative conclusions (0.667 to 0.800): moderate the disagreements"
+        return "agreement too low to rely on (below 0.667): the scores need moderating before they are used"
 
 
 def ordinal_alpha(units: list[list], scale: list) -> Alpha:

@@ -14,7 +14,7 @@ from statistics import mean
 import numpy as np
 
 from bva_excel.agreement import Alpha, ordinal_alpha
-from bva_excel.consolidation import Consolidation, latest_issues
+from bva_excel.consolidation import Consolidation, latest_issues, lists_gaps
 from bva_excel.framework import Scale
 from bva_excel.moderation import ScoreDecision
 from bva_excel.records import IssueRecord, Response
@@ -26,7 +26,6 @@ MIN_THEME_ITEMS = 5  # scores needed to judge a reviewer on themes alone
 OFFSET_STEPS = 0.75  # a mean offset this large, in scale steps, is worth a moderator's look
 SETTLED = 1e-10  # the offset fit has converged when no offset moves by more than this, in steps
 MAX_ROUNDS = 10_000  # generous: a long chain of reviewers, each sharing items only with the next, settles slowly
-NO_GAPS = {"", "none", "n/a", "na", "nil", "-", "no", "no gaps", "none identified", "nothing"}
 
 
 @dataclass
@@ -57,10 +56,6 @@ class ConsistencyReport:
     @property
     def must_look(self) -> list[Finding]:
         return [f for f in self.findings if f.must_look]
-
-
-def lists_gaps(text: str) -> bool:
-    return " ".join(text.split()).strip(" .").casefold() not in NO_GAPS
 
 
 def _steps(scale: Scale) -> dict[str, int]:
@@ -130,6 +125,14 @@ def _incomplete(consolidation: Consolidation, issues: list[IssueRecord], decisio
     returned = {p.reviewer_id for p in consolidation.progress if p.received}
     for reviewer_id, issue in latest_issues(issues).items():
         refs = [ref for ref in issue.refs if framework.characteristic(ref)]
+        if framework.reviewer(reviewer_id) is None:
+            kept = sum(1 for (_, rid) in answered if rid == reviewer_id)
+            if kept:  # said once, here; their answers count like anyone's
+                findings.append(Finding("REVIEWER_NOT_LISTED", LOW, "", "",
+                                        f"{reviewer_id} is no longer on 'Reviewers'; their {kept} answers are kept "
+                                        "and counted", (reviewer_id,),
+                                        "restore them on 'Reviewers' to show their name, or moderate their scores"))
+            continue
         if reviewer_id not in returned:
             findings.append(Finding("RETURN_OUTSTANDING", MEDIUM, "", "", f"No return yet from {reviewer_id}",
                                     (reviewer_id,), f"{len(refs)} characteristics issued: {', '.join(refs)}"))

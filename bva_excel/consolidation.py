@@ -5,6 +5,7 @@ Grey (a rating with no value) is never averaged; blank means not answered and is
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from bva_excel.framework import Framework, Scale
@@ -23,6 +24,19 @@ def consolidated_rating(scale: Scale, ratings: list[str]) -> str:
         return scale.by_value(values[(len(values) - 1) // 2]).name
     unscored = [r.name for r in found if r and not r.scored]
     return unscored[0] if unscored else ""
+
+
+_NO_GAP = re.compile(
+    r"(no(ne)?|nil|nothing|n/?a|not applicable|-+|no further|none (at (this|present|the moment) time|so far))"
+    r"( (further |other |significant |new )?(gaps?|areas?|issues?|actions?)( to address)?)?"
+    r"( (identified|noted|found|seen|known|at (this|present) time))?")
+
+
+def lists_gaps(text: str) -> bool:
+    """Whether a reviewer's 'Gaps and areas to address' names a gap: blank, "None identified.",
+    "No gaps", "n/a", "Nil", "-" and the like do not. The one rule, for checks and the action plan."""
+    plain = " ".join(re.sub(r"[.!;:,]+", " ", text).split()).casefold()
+    return bool(plain) and not _NO_GAP.fullmatch(plain)
 
 
 @dataclass

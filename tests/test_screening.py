@@ -226,7 +226,7 @@ def test_a_return_without_formulas_is_not_opened_again_for_them(generated, plain
 
     monkeypatch.setattr("bva_excel.returns.input_formulas", refuse)
     reading = read_return(plain, assessment.framework(), assessment.assessment_id, assessment.secret(),
-                          {i["issue_id"]: i for i in assessment.issues()})
+                          {i.issue_id: i for i in assessment.records.issues()})
     assert reading.accepted and reading.problems == []
 
 
