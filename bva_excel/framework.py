@@ -81,8 +81,14 @@ class Scale:
 
     def find(self, text) -> Rating | None:
         """The rating a person meant, whatever the case and spacing (' light GREEN ')."""
-        label = normalise_label(cell_text(text))
-        return next((r for r in self.ratings if normalise_label(r.name) == label), None)
+        try:
+            by_label = self._by_label
+        except AttributeError:  # made on first use: a scale is read once and asked thousands of times
+            by_label = {}
+            for rating in self.ratings:
+                by_label.setdefault(normalise_label(rating.name), rating)
+            object.__setattr__(self, "_by_label", by_label)
+        return by_label.get(normalise_label(cell_text(text)))
 
     def by_value(self, value: int) -> Rating:
         return next(r for r in self.ratings if r.value == value)

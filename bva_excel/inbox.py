@@ -9,6 +9,7 @@ modification time is not read again, so a re-ingest costs in proportion to what 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import secrets
 import shutil
@@ -23,6 +24,7 @@ from bva_excel.framework import Framework
 from bva_excel.records import InboxFile, IssueRecord, Response, ReturnRecord
 from bva_excel.returns import ReturnReading, read_return
 from bva_excel.reviewer_workbook import finish_interrupted_generation
+from bva_excel.screening import MAX_FILE_BYTES
 from bva_excel.storage import sha256_of
 
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods", ".csv"}
@@ -116,6 +118,7 @@ class _Read:
     path: Path
     size: int
     mtime_ns: int
+    key: str  # how the file is known in the inbox between runs
     sha256: str = ""
     copy: Path | None = None
     reading: ReturnReading | None = None
@@ -131,29 +134,36 @@ def _start_reader(context: _Context) -> None:
     _context = context
 
 
-def _read_one(item: tuple[Path, int, int]) -> _Read:
-    """Copy, hash and read one file. The copy is private, so what is hashed, read and archived is one and
-    the same content even if the file in the inbox is changed meanwhile (a mail client still saving it)."""
-    path, size, mtime_ns = item
-    result = _Read(path, size, mtime_ns)
-    copy = _context.incoming / f"{secrets.token_hex(8)}{path.suffix.lower()}"
+def _read_one(item: tuple[Path, int, int, str]) -> _Read:
+    """Read, hash and check one file. Its bytes are read once, so what is hashed, checked and archived is
+    one and the same content even if the file in the inbox is changed meanwhile (a mail client still
+    saving it). An accepted return's bytes are written beside the archive, for the caller to name."""
+    path, size, mtime_ns, key = item
+    result = _Read(path, size, mtime_ns, key)
+    if size > MAX_FILE_BYTES:  # refused by its size alone, unread
+        result.sha256 = sha256_of(path)
+        if result.sha256 not in _context.known:
+            result.reading = read_return(path, _context.framework, _context.assessment_id, _context.secret,
+                                         _context.issues, path.name)
+        return result
     try:
-        shutil.copyfile(path, copy)
+        content = path.read_bytes()
     except OSError as exc:
         result.problems.append(problem("FILE_UNREADABLE", path, reason=exc.strerror or str(exc)))
-        copy.unlink(missing_ok=True)
         return result
-    result.copy = copy
-    result.sha256 = sha256_of(copy)
+    result.sha256 = hashlib.sha256(content).hexdigest()
     if result.sha256 in _context.known:
         return result  # touched or renamed, but the same content: no need to read it
-    result.reading = read_return(copy, _context.framework, _context.assessment_id, _context.secret,
-                                 _context.issues, path.name)
-    result.saved = _saved_time(copy) if result.reading.accepted else ""
+    result.reading = read_return(path, _context.framework, _context.assessment_id, _context.secret,
+                                 _context.issues, path.name, content)
+    result.saved = result.reading.saved
+    if result.reading.accepted:
+        result.copy = _context.incoming / f"{secrets.token_hex(8)}{path.suffix.lower()}"
+        result.copy.write_bytes(content)
     return result
 
 
-def _read_all(items: list[tuple[Path, int, int]], context: _Context):
+def _read_all(items: list[tuple[Path, int, int, str]], context: _Context):
     """Read files in order, in several processes when there are many; at most a few ahead of the caller,
     so memory does not grow with the number of files."""
     workers = min(os.cpu_count() or 1, 4)
@@ -174,9 +184,10 @@ def _read_all(items: list[tuple[Path, int, int]], context: _Context):
             yield pending.popleft().result()
 
 
-def _inbox_key(assessment: Assessment, path: Path) -> str:
-    """How a file is known between runs: by name in the inbox, else by its full path."""
-    return path.name if path.parent.resolve() == assessment.inbox.resolve() else str(path.resolve())
+def _inbox_key(inbox: Path, path: Path) -> str:
+    """How a file given on the command line is known between runs: by name if it is in the inbox
+    (`inbox` resolved), else by its full path."""
+    return path.name if path.parent.resolve() == inbox else str(path.resolve())
 
 
 class _Answers:
@@ -259,6 +270,7 @@ def _ingest(assessment: Assessment, paths: list[Path] | None, progress, prefer: 
                        records.preferences())
     seen_before = records.inbox_files()
     candidates = [Path(p) for p in paths] if paths is not None else inbox_files(assessment)
+    inbox_dir = assessment.inbox.resolve()
     outcomes: dict[int, FileOutcome] = {}
     to_read = []
     for index, path in enumerate(candidates):
@@ -270,11 +282,12 @@ def _ingest(assessment: Assessment, paths: list[Path] | None, progress, prefer: 
             outcomes[index] = FileOutcome(path.name, "skipped", problems=[problem("FILE_SKIPPED", path, reason=reason)])
             continue
         stat = path.stat()
-        known = seen_before.get(_inbox_key(assessment, path))
+        key = path.name if paths is None else _inbox_key(inbox_dir, path)
+        known = seen_before.get(key)
         if known and (known.size, known.mtime_ns) == (stat.st_size, stat.st_mtime_ns) and known.sha256 in by_hash:
             outcomes[index] = _unchanged(path, by_hash[known.sha256])  # same name, size and time: not read again
             continue
-        to_read.append((index, path, stat.st_size, stat.st_mtime_ns))
+        to_read.append((index, path, stat.st_size, stat.st_mtime_ns, key))
     done = len(outcomes)
     progress(done, len(candidates))
     incoming = assessment.records_dir / "incoming"
@@ -284,11 +297,12 @@ def _ingest(assessment: Assessment, paths: list[Path] | None, progress, prefer: 
     context = _Context(framework, assessment.assessment_id, assessment.secret(), issues, incoming,
                        frozenset(by_hash))
     try:
-        reads = _read_all([(path, size, mtime_ns) for _, path, size, mtime_ns in to_read], context)
-        for (index, path, _, _), read in zip(to_read, reads):
-            outcomes[index] = _record(assessment, read, by_hash, answers)
-            done += 1
-            progress(done, len(candidates))
+        reads = _read_all([item[1:] for item in to_read], context)
+        with records.batch():
+            for (index, *_), read in zip(to_read, reads):
+                outcomes[index] = _record(assessment, read, by_hash, answers)
+                done += 1
+                progress(done, len(candidates))
     finally:
         shutil.rmtree(incoming, ignore_errors=True)
     report = IngestReport([outcomes[i] for i in sorted(outcomes)], framework)
@@ -316,11 +330,12 @@ def _record(assessment: Assessment, read: _Read, by_hash: dict[str, ReturnRecord
     """Archive and record one file just read; one transaction, after the archive copy is in place."""
     records = assessment.records
     path = read.path
-    if read.copy is None:
+    if not read.sha256:
         return FileOutcome(path.name, "rejected", problems=read.problems)
-    inbox = InboxFile(_inbox_key(assessment, path), read.size, read.mtime_ns, read.sha256)
+    inbox = InboxFile(read.key, read.size, read.mtime_ns, read.sha256)
     if read.sha256 in by_hash:  # the same content under another name, or a file touched but not changed
-        read.copy.unlink(missing_ok=True)
+        if read.copy:
+            read.copy.unlink(missing_ok=True)
         records.remember_inbox_file(inbox)
         return _unchanged(path, by_hash[read.sha256])
     reading = read.reading
@@ -332,7 +347,7 @@ def _record(assessment: Assessment, read: _Read, by_hash: dict[str, ReturnRecord
         archived = assessment.archive / f"{read.sha256}{path.suffix.lower()}"
         os.replace(read.copy, archived)
         archive = archived.relative_to(assessment.folder).as_posix()
-    else:
+    elif read.copy:
         read.copy.unlink(missing_ok=True)
     record = ReturnRecord(
         read.sha256, path.name, str(path), dt.datetime.now().replace(microsecond=0).isoformat(),

@@ -23,6 +23,7 @@ import json
 import os
 import sqlite3
 import tempfile
+import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -30,6 +31,7 @@ from bva_excel.errors import AssessmentError, Problem, problem
 from bva_excel.storage import new_file_mode
 
 DATABASE = "records.sqlite"
+BATCH_SECONDS = 0.25  # within a batch, how often what is recorded is written to disk
 
 _APPEND_ONLY = ("issue", "issued_ref", "return_file", "return_problem", "response")
 
@@ -203,6 +205,7 @@ class Records:
     def __init__(self, path: Path, connection: sqlite3.Connection):
         self.path = path
         self._db = connection
+        self._batch_started: float | None = None  # inside batch(): when it was last written to disk
 
     # Opening and creating.
 
@@ -279,6 +282,22 @@ class Records:
 
     @contextlib.contextmanager
     def _transaction(self):
+        """One transaction: all of it is recorded, or none. Inside `batch()`, a savepoint (SQLite's
+        nested transaction), made durable with the batch's next commit."""
+        if self._batch_started is not None:
+            self._db.execute("SAVEPOINT one")
+            try:
+                yield
+            except BaseException:
+                self._db.execute("ROLLBACK TO one")
+                self._db.execute("RELEASE one")
+                raise
+            self._db.execute("RELEASE one")
+            if time.monotonic() - self._batch_started >= BATCH_SECONDS:
+                self._db.execute("COMMIT")
+                self._db.execute("BEGIN IMMEDIATE")
+                self._batch_started = time.monotonic()
+            return
         self._db.execute("BEGIN IMMEDIATE")
         try:
             yield
@@ -286,6 +305,19 @@ class Records:
             self._db.execute("ROLLBACK")
             raise
         self._db.execute("COMMIT")
+
+    @contextlib.contextmanager
+    def batch(self):
+        """Many transactions (one per ingested file), written to disk together at least every
+        BATCH_SECONDS: each is still all-or-nothing, and a kill loses at most the last moment's, which
+        the next run reads again. Waiting for the disk once per file would cost more than reading it."""
+        self._db.execute("BEGIN IMMEDIATE")
+        self._batch_started = time.monotonic()
+        try:
+            yield
+        finally:
+            self._batch_started = None
+            self._db.execute("COMMIT")  # what was done is kept, even when the run stops on an error
 
     @contextlib.contextmanager
     def _reading(self):

@@ -6,6 +6,7 @@ pass; a return is accepted when none of them is an error.
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +28,7 @@ class ReturnReading:
     identity: IssueIdentity | None = None
     responses: list[Response] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    saved: str = ""  # when the workbook says it was last saved
 
     @property
     def accepted(self) -> bool:
@@ -169,20 +171,23 @@ def _read_identity(workbook, file: str, assessment_id: str, secret: bytes,
 
 
 def read_return(path: Path, framework: Framework, assessment_id: str, secret: bytes,
-                issues: dict[str, IssueRecord], name: str = "") -> ReturnReading:
+                issues: dict[str, IssueRecord], name: str = "", content: bytes | None = None) -> ReturnReading:
     """Read and check one returned workbook against what was issued (`issues`: issue ID -> record).
 
-    `name` is the file name to report (when `path` is a private copy of the file received).
+    `name` is the file name to report (when `path` is a private copy of the file received); `content`,
+    if given, is the file's bytes, read once, so that what is checked is exactly what was hashed.
     """
     path = Path(path)
     file = name or path.name
     reading = ReturnReading()
-    screening = screen(path, file)
+    screening = screen(path, file, content)
     reading.problems.extend(screening.problems)
+    reading.saved = screening.saved
     if not screening.kind:
         return reading
+    source = io.BytesIO(content) if content is not None else path
     try:
-        workbook = open_workbook(path)
+        workbook = open_workbook(source)
     except Exception as exc:  # calamine raises several unrelated types for unreadable files
         reading.problems.append(problem("RETURN_UNREADABLE", file, reason=str(exc) or type(exc).__name__))
         return reading
@@ -201,6 +206,6 @@ def read_return(path: Path, framework: Framework, assessment_id: str, secret: by
         return reading
     # openpyxl cannot read .ods; calamine gives no formulas; most returns have none, and screening knows
     if screening.kind in ("xlsx", "xlsm") and screening.has_formulas:
-        _keep_formulas_as_text(path, table, reading.problems)
+        _keep_formulas_as_text(io.BytesIO(content) if content is not None else path, table, reading.problems)
     _read_rows(table, framework, identity, issues[identity.issue_id], reading)
     return reading

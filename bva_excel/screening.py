@@ -11,6 +11,7 @@ in this process (the same bytes, by SHA-256) is not parsed again.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 import re
@@ -61,6 +62,7 @@ class Screening:
     problems: list[Problem]
     # False only when no worksheet part can hold a cell formula, so the formulas need not be read.
     has_formulas: bool = False
+    saved: str = ""  # when the workbook says it was last saved (docProps/core.xml), as local time
 
 
 def _megabytes(size: int) -> str:
@@ -194,16 +196,34 @@ def _scan_xml(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: list[int]
     return "", found
 
 
-def screen(path: Path, name: str = "") -> Screening:
-    """Decide whether `path` may be parsed as a workbook; the problems say why not (naming `name`)."""
+def saved_time(core_xml: bytes) -> str:
+    """The last-saved time in a workbook's core properties, as local time ('' if it does not say)."""
+    found = re.search(rb"<dcterms:modified[^>]*>([^<]{1,40})</dcterms:modified>", core_xml)
+    if not found:
+        return ""
+    try:
+        stamp = dt.datetime.fromisoformat(found.group(1).decode("ascii").strip().replace("Z", "+00:00"))
+    except (ValueError, UnicodeDecodeError):
+        return ""
+    if stamp.tzinfo is not None:
+        stamp = stamp.astimezone().replace(tzinfo=None)
+    return stamp.replace(microsecond=0).isoformat()
+
+
+def screen(path: Path, name: str = "", content: bytes | None = None) -> Screening:
+    """Decide whether `path` may be parsed as a workbook; the problems say why not (naming `name`).
+
+    `content`, if given, is the file's bytes already read (so the file is read once in all).
+    """
     path = Path(path)
     file = name or path.name
-    size = path.stat().st_size
+    size = len(content) if content is not None else path.stat().st_size
     if size == 0:
         return Screening("", [problem("RETURN_EMPTY", file)])
     if size > MAX_FILE_BYTES:
         return Screening("", [problem("RETURN_TOO_LARGE", file, size=_megabytes(size), limit=_megabytes(MAX_FILE_BYTES))])
-    content = path.read_bytes()  # at most MAX_FILE_BYTES; one read instead of a seek and read per part
+    if content is None:
+        content = path.read_bytes()  # at most MAX_FILE_BYTES; one read instead of a seek and read per part
     head = content[:512]
     if head.startswith(OLE_SIGNATURE):
         code = "RETURN_ENCRYPTED" if _ole_kind(content) == "encrypted" else "RETURN_LEGACY_XLS"
@@ -267,4 +287,5 @@ def screen(path: Path, name: str = "") -> Screening:
                 return Screening("", [problem("RETURN_UNSAFE_XML", file, part=member.filename, reason=why)])
             if why:
                 return Screening("", [problem("RETURN_TRUNCATED", file)])
-    return Screening(kind, notes, has_formulas)
+        saved = saved_time(archive.read("docProps/core.xml")) if "docProps/core.xml" in names else ""
+    return Screening(kind, notes, has_formulas, saved)

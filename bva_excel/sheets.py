@@ -70,8 +70,19 @@ class Table:
     columns: dict[str, int]  # normalised header -> 0-based column
     rows: list[tuple[int, list]]
 
+    def column(self, header: str) -> int | None:
+        """The 0-based column of `header` (as a person would match it), None if absent."""
+        try:
+            return self._by_header[header]
+        except KeyError:
+            col = self._by_header[header] = self.columns.get(normalise_label(header))
+            return col
+        except AttributeError:  # first look-up: a table is made once and read many times
+            self._by_header = {}
+            return self.column(header)
+
     def get(self, values: list, header: str):
-        col = self.columns.get(normalise_label(header))
+        col = self.column(header)
         if col is None or col >= len(values):
             return None
         value = values[col]
@@ -81,11 +92,14 @@ class Table:
         return cell_text(self.get(values, header)).strip()
 
     def cell(self, row: int, header: str) -> str:
-        return a1(row, self.columns[normalise_label(header)])
+        return a1(row, self.column(header))
 
 
-def open_workbook(path: Path) -> CalamineWorkbook:
-    return CalamineWorkbook.from_path(str(path))
+def open_workbook(source) -> CalamineWorkbook:
+    """A workbook from a path, or from a file-like object holding its bytes."""
+    if hasattr(source, "read"):
+        return CalamineWorkbook.from_filelike(source)
+    return CalamineWorkbook.from_path(str(source))
 
 
 def sheet_rows(workbook: CalamineWorkbook, name: str) -> list[list]:

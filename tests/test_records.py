@@ -126,7 +126,7 @@ def test_re_ingest_reads_only_what_is_new(generated, monkeypatch):
     ingest(assessment)
     read = []
     real = inbox_module.read_return
-    monkeypatch.setattr(inbox_module, "read_return", lambda path, *a: read.append(a[-1]) or real(path, *a))
+    monkeypatch.setattr(inbox_module, "read_return", lambda path, *a: read.append(a[4]) or real(path, *a))
     assert {o.status for o in ingest(assessment).outcomes} == {"unchanged"}
     assert read == []
     os.utime(assessment.inbox / "r01.xlsx", (1_800_000_000, 1_800_000_000))  # touched, not changed
