@@ -13,7 +13,7 @@ from pathlib import Path
 
 from bva_excel.errors import ERROR, FrameworkError, Problem, problem
 from bva_excel.people import CLOSE, closeness, person_key, split_people
-from bva_excel.sheets import (Table, a1, cell_text, normalise_label, normalise_ref, open_workbook,
+from bva_excel.sheets import (Table, cell_text, normalise_label, normalise_ref, open_workbook,
                               read_table, suggest)
 
 SCALE_HEADERS = ["Rating", "Colour", "Value", "Meaning"]

@@ -11,8 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
-import secrets
-import shutil
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,10 +23,11 @@ from bva_excel.records import InboxFile, IssueRecord, Response, ReturnRecord
 from bva_excel.returns import ReturnReading, read_return
 from bva_excel.reviewer_workbook import finish_interrupted_generation
 from bva_excel.screening import MAX_FILE_BYTES
-from bva_excel.storage import sha256_of
+from bva_excel.storage import replacing, sha256_of
 
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods", ".csv"}
 PARALLEL_FROM = 24  # new files from which reading is shared among processes (starting them costs)
+CHUNK_FILES = 8  # files handed to a reading process at a time
 
 
 @dataclass
@@ -109,7 +108,7 @@ class _Context:
     assessment_id: str
     secret: bytes
     issues: dict[str, IssueRecord]
-    incoming: Path  # where private copies are made
+    archive: Path  # where accepted returns are kept
     known: frozenset[str]  # hashes already recorded: such a file is not read again
 
 
@@ -157,15 +156,26 @@ def _read_one(item: tuple[Path, int, int, str]) -> _Read:
     result.reading = read_return(path, _context.framework, _context.assessment_id, _context.secret,
                                  _context.issues, path.name, content)
     result.saved = result.reading.saved
-    if result.reading.accepted:
-        result.copy = _context.incoming / f"{secrets.token_hex(8)}{path.suffix.lower()}"
-        result.copy.write_bytes(content)
+    reading = result.reading
+    if reading.accepted and not any(r.rating or r.commentary.strip() or r.gaps.strip() for r in reading.responses):
+        reading.problems.append(problem("RETURN_NOTHING_ANSWERED", path.name, issued=len(reading.identity.refs)))
+    if reading.accepted:
+        # In place, whole, before it is recorded: a recorded return always has its archive copy.
+        result.copy = _context.archive / f"{result.sha256}{path.suffix.lower()}"
+        if not result.copy.exists():
+            with replacing(result.copy) as temp:
+                temp.write_bytes(content)
     return result
 
 
+def _read_chunk(items: list[tuple[Path, int, int, str]]) -> list[_Read]:
+    return [_read_one(item) for item in items]
+
+
 def _read_all(items: list[tuple[Path, int, int, str]], context: _Context):
-    """Read files in order, in several processes when there are many; at most a few ahead of the caller,
-    so memory does not grow with the number of files."""
+    """Read files in order, in several processes when there are many (handed out a few at a time, as
+    each hand-over costs), at most a few ahead of the caller, so memory does not grow with the number
+    of files."""
     workers = min(os.cpu_count() or 1, 4)
     if len(items) < PARALLEL_FROM or workers < 2:
         _start_reader(context)
@@ -173,15 +183,15 @@ def _read_all(items: list[tuple[Path, int, int, str]], context: _Context):
         return
     from concurrent.futures import ProcessPoolExecutor
 
-    ahead = workers * 8
+    chunks = [items[start:start + CHUNK_FILES] for start in range(0, len(items), CHUNK_FILES)]
     with ProcessPoolExecutor(workers, initializer=_start_reader, initargs=(context,)) as pool:
         pending = deque()
-        for item in items:
-            pending.append(pool.submit(_read_one, item))
-            if len(pending) >= ahead:
-                yield pending.popleft().result()
+        for chunk in chunks:
+            pending.append(pool.submit(_read_chunk, chunk))
+            if len(pending) >= workers * 3:
+                yield from pending.popleft().result()
         while pending:
-            yield pending.popleft().result()
+            yield from pending.popleft().result()
 
 
 def _inbox_key(inbox: Path, path: Path) -> str:
@@ -290,21 +300,14 @@ def _ingest(assessment: Assessment, paths: list[Path] | None, progress, prefer: 
         to_read.append((index, path, stat.st_size, stat.st_mtime_ns, key))
     done = len(outcomes)
     progress(done, len(candidates))
-    incoming = assessment.records_dir / "incoming"
-    if incoming.exists():
-        shutil.rmtree(incoming)  # private copies left by a command that was killed
-    incoming.mkdir()
-    context = _Context(framework, assessment.assessment_id, assessment.secret(), issues, incoming,
+    context = _Context(framework, assessment.assessment_id, assessment.secret(), issues, assessment.archive,
                        frozenset(by_hash))
-    try:
-        reads = _read_all([item[1:] for item in to_read], context)
-        with records.batch():
-            for (index, *_), read in zip(to_read, reads):
-                outcomes[index] = _record(assessment, read, by_hash, answers)
-                done += 1
-                progress(done, len(candidates))
-    finally:
-        shutil.rmtree(incoming, ignore_errors=True)
+    reads = _read_all([item[1:] for item in to_read], context)
+    with records.batch():
+        for (index, *_), read in zip(to_read, reads):
+            outcomes[index] = _record(assessment, read, by_hash, answers)
+            done += 1
+            progress(done, len(candidates))
     report = IngestReport([outcomes[i] for i in sorted(outcomes)], framework)
     if prefer is not None:
         report.preferred = _prefer(assessment, Path(prefer), by_hash)
@@ -322,10 +325,6 @@ def _prefer(assessment: Assessment, path: Path, by_hash: dict[str, ReturnRecord]
     return problem("RETURN_PREFERRED", path, reviewer=record.reviewer_id)
 
 
-def _is_empty(reading: ReturnReading) -> bool:
-    return not any(r.rating or r.commentary.strip() or r.gaps.strip() for r in reading.responses)
-
-
 def _record(assessment: Assessment, read: _Read, by_hash: dict[str, ReturnRecord], answers: _Answers) -> FileOutcome:
     """Archive and record one file just read; one transaction, after the archive copy is in place."""
     records = assessment.records
@@ -334,21 +333,11 @@ def _record(assessment: Assessment, read: _Read, by_hash: dict[str, ReturnRecord
         return FileOutcome(path.name, "rejected", problems=read.problems)
     inbox = InboxFile(read.key, read.size, read.mtime_ns, read.sha256)
     if read.sha256 in by_hash:  # the same content under another name, or a file touched but not changed
-        if read.copy:
-            read.copy.unlink(missing_ok=True)
         records.remember_inbox_file(inbox)
         return _unchanged(path, by_hash[read.sha256])
     reading = read.reading
     identity = reading.identity
-    if reading.accepted and _is_empty(reading):
-        reading.problems.append(problem("RETURN_NOTHING_ANSWERED", path.name, issued=len(identity.refs)))
-    archive = ""
-    if reading.accepted:
-        archived = assessment.archive / f"{read.sha256}{path.suffix.lower()}"
-        os.replace(read.copy, archived)
-        archive = archived.relative_to(assessment.folder).as_posix()
-    elif read.copy:
-        read.copy.unlink(missing_ok=True)
+    archive = read.copy.relative_to(assessment.folder).as_posix() if reading.accepted else ""
     record = ReturnRecord(
         read.sha256, path.name, str(path), dt.datetime.now().replace(microsecond=0).isoformat(),
         dt.datetime.fromtimestamp(read.mtime_ns / 1e9).replace(microsecond=0).isoformat(),

@@ -10,7 +10,6 @@ import datetime as dt
 import difflib
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 from python_calamine import CalamineWorkbook
 

@@ -181,3 +181,15 @@ def test_check_lists_findings_by_severity_and_exits_1_while_any_is_open(generate
     assert refused.output == ("error: 'yelow' is not a scored rating on the scale (did you mean 'Yellow'?). "
                               "Choose one of: Dark green, Light green, Yellow, Amber, Red.\n")
     assert "'Grey' is not a scored rating" in run("report", assessment.folder, "--action-threshold", "Grey").output
+
+
+def test_help_loads_none_of_the_heavy_libraries():
+    """`bva --help` answers at once: reading and writing libraries load only when a command needs them."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from bva_excel.cli import cli; "
+            "print(sorted(m for m in ('pandas', 'numpy', 'openpyxl', 'xlsxwriter', 'python_calamine', 'sqlite3') "
+            "if m in sys.modules))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "[]"
