@@ -203,16 +203,21 @@ def _inbox_key(inbox: Path, path: Path) -> str:
 class _Answers:
     """Each reviewer's accepted returns and their responses, to say what a new return changes."""
 
-    def __init__(self, returns: list[ReturnRecord], responses: dict[int, list[Response]], preferred: dict[int, str]):
+    def __init__(self, returns: list[ReturnRecord], records, preferred: dict[int, str]):
         self.returns: dict[str, list[ReturnRecord]] = {}
         for record in returns:
             if record.status == "accepted":
                 self.returns.setdefault(record.reviewer_id, []).append(record)
-        self.responses = responses
+        self.records = records
+        self.responses: dict[int, list[Response]] = {}
         self.preferred = preferred
 
     def current(self, reviewer_id: str) -> dict:
-        return current_answers(in_order(self.returns.get(reviewer_id, []), self.preferred), self.responses)
+        earlier = self.returns.get(reviewer_id, [])
+        missing = [r.return_id for r in earlier if r.return_id not in self.responses]
+        if missing:  # read only for reviewers who sent something new, so a re-ingest costs what is new
+            self.responses.update(dict.fromkeys(missing, []) | self.records.responses_by_return(missing))
+        return current_answers(in_order(earlier, self.preferred), self.responses)
 
     def add(self, record: ReturnRecord, responses: list[Response]) -> list[Problem]:
         """Add an accepted return; notes on whose answers it replaces, and which earlier ones still stand."""
@@ -276,8 +281,7 @@ def _ingest(assessment: Assessment, paths: list[Path] | None, progress, prefer: 
     issues = {issue.issue_id: issue for issue in records.issues()}
     returns = records.returns()
     by_hash = {record.sha256: record for record in returns}
-    answers = _Answers(returns, records.responses_by_return(r.return_id for r in returns if r.status == "accepted"),
-                       records.preferences())
+    answers = _Answers(returns, records, records.preferences())
     seen_before = records.inbox_files()
     candidates = [Path(p) for p in paths] if paths is not None else inbox_files(assessment)
     inbox_dir = assessment.inbox.resolve()
