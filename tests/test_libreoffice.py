@@ -336,3 +336,30 @@ def test_each_tile_shows_the_colour_of_its_final_score_after_moderation_in_the_r
     expected = {"CI001": colour["Amber"], "CI002": colour["Red"], "L001!": colour["Amber"],
                 "G001": colour["Grey"], "R001": no_colour, "SD001": colour["Grey"]}
     assert {ref: seen.get(ref) for ref in expected} == expected
+
+
+def test_a_regenerate_keeps_what_a_reviewer_returned_from_libreoffice(office, generated):
+    """Issue, fill in LibreOffice, add a characteristic, generate again, fill the new workbook: all counts."""
+    from bva_excel.assessment import open_assessment
+    from bva_excel.reviewer_workbook import generate
+
+    assessment, generation = generated
+    refs = refs_of(generation, "R02")
+    rows = {ref: row for row, ref in enumerate(refs, start=2)}
+    office.run(op="fill", path=generation.files["R02"], out=assessment.inbox / "R02 first.xlsx", sheet="Review",
+               cells={f"{column('Score')}{rows[ref]}": "Yellow" for ref in refs}, via="api")
+    assert [o.status for o in ingest(assessment).outcomes] == ["accepted"]
+    workbook = openpyxl.load_workbook(assessment.workbook)
+    workbook["Characteristics"].append(["CI003", "Continuous improvement", "Learning lessons", "We learn.", "Log",
+                                        "R01", "R02"])
+    workbook.save(assessment.workbook)
+    again = generate(open_assessment(assessment.folder))
+    assert set(again.files) == {"R02"} and again.changes["R02"].added == ["CI003"]
+    new_refs = [i.refs for i in open_assessment(assessment.folder).records.issues() if i.reviewer_id == "R02"][-1]
+    assert new_refs == (*refs, "CI003")
+    office.run(op="fill", path=again.files["R02"], out=assessment.inbox / "R02 second.xlsx", sheet="Review",
+               cells={f"{column('Score')}{len(new_refs) + 1}": "Amber"}, via="api")
+    report = ingest(open_assessment(assessment.folder))
+    assert [o.status for o in report.outcomes if o.status != "unchanged"] == ["accepted"]
+    answers = {r.ref: r.rating for r in current(open_assessment(assessment.folder))["R02"][1]}
+    assert answers == {**{ref: "Yellow" for ref in refs}, "CI003": "Amber"}
