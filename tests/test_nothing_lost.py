@@ -420,3 +420,32 @@ def test_a_renamed_input_header_stops_the_report_and_keeps_what_was_typed(return
     assert (f"report.xlsx, sheet 'Scores': header '{header}' is missing from row 1 (did you mean '{header} (PMO)'?); "
             "that column carries what people typed, so the report was not written again") in result.output
     assert assessment.report.read_bytes() == before
+
+
+# 7. One meaning of "no gaps".
+
+@pytest.mark.parametrize("words", ["None identified.", "none", "No gaps", "n/a", "Nil", "-", "No gaps identified."])
+def test_words_meaning_no_gap_raise_no_action_and_no_finding(generated, words):
+    assessment, generation = generated
+    refs = [ref for ref, ids in generation.allocation.items() if ids == ("R02",)]
+    answer(generation.files["R02"], assessment.inbox / "R02.xlsx",
+           {refs[0]: ("Light green", "Well evidenced.", words), refs[1]: ("Dark green", "Strong.", words)})
+    run("ingest", assessment.folder)
+    result = run("report", assessment.folder)
+    assert result.exit_code == 0, result.output
+    plan = [row[1] for row in openpyxl.load_workbook(assessment.report)["Action plan"].iter_rows(min_row=2, values_only=True)]
+    assert refs[0] not in plan and refs[1] not in plan
+    assert "although the reviewer lists gaps" not in run("check", assessment.folder).output
+
+
+def test_a_real_gap_raises_an_action_and_a_top_score_with_it_a_finding(generated):
+    assessment, generation = generated
+    refs = [ref for ref, ids in generation.allocation.items() if ids == ("R02",)]
+    answer(generation.files["R02"], assessment.inbox / "R02.xlsx",
+           {refs[0]: ("Dark green", "Strong.", "No owner for the succession plan.")})
+    run("ingest", assessment.folder)
+    run("report", assessment.folder)
+    plan = {row[1]: row[5] for row in openpyxl.load_workbook(assessment.report)["Action plan"].iter_rows(
+        min_row=2, values_only=True)}
+    assert plan[refs[0]] == "R02: No owner for the succession plan."
+    assert f"{refs[0]:<7} Dark green although the reviewer lists gaps [R02]" in run("check", assessment.folder).output
