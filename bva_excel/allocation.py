@@ -58,7 +58,17 @@ def allocate(framework: Framework, per_characteristic: int = 1,
                                                    if r not in characteristic.drafted_by)
         for reviewer_id in allocation[characteristic.ref]:
             load[reviewer_id] += 1
+    # Who has met whom, and how often each reviewer has each theme: the shares below vary the pairings,
+    # so that every reviewer's scores can be compared with several colleagues', and spread the themes.
+    met: dict[frozenset, int] = {}
+    themes: dict[tuple[str, str], int] = {}
     for characteristic in framework.characteristics:
+        _note_team(allocation[characteristic.ref], characteristic.theme.name, met, themes)
+    known = colleagues(allocation)
+    fresh: set[tuple[str, str]] = set()  # (ref, reviewer) given out in this run, which may still move
+    # The most constrained first (fewest who may review it), so that drafters' own rows do not leave
+    # them short at the end; framework order otherwise.
+    for characteristic in sorted(framework.characteristics, key=lambda c: len(c.drafted_by)):
         kept = allocation[characteristic.ref]
         if characteristic.reviewers or len(kept) >= per_characteristic:
             continue
@@ -69,13 +79,93 @@ def allocate(framework: Framework, per_characteristic: int = 1,
                                     characteristic.reviewers_cell, ref=characteristic.ref,
                                     wanted=per_characteristic, available=len(eligible) + len(kept)))
             continue
-        chosen = sorted(eligible, key=lambda r: (load[r], order[r]))[:wanted]
-        for reviewer_id in chosen:
-            load[reviewer_id] += 1
-        allocation[characteristic.ref] = tuple(sorted(kept + tuple(chosen), key=order.get))
+        theme = characteristic.theme.name
+        team = list(kept)
+        for _ in range(wanted):
+            # Least loaded first (loads stay within one of each other), then whoever has met this team
+            # least, then whoever has met fewest colleagues so far, then whoever has least of this theme;
+            # the order of 'Reviewers' breaks ties.
+            choice = min((r for r in eligible if r not in team), key=lambda r: (
+                load[r], sum(met.get(frozenset((r, other)), 0) for other in team), len(known.get(r, ())),
+                themes.get((r, theme), 0), order[r]))
+            team.append(choice)
+            load[choice] += 1
+        new = team[len(kept):]
+        _note_team(team, theme, met, themes, new)
+        for reviewer_id in team:
+            known.setdefault(reviewer_id, set()).update(r for r in team if r != reviewer_id)
+        fresh.update((characteristic.ref, r) for r in new)
+        allocation[characteristic.ref] = tuple(sorted(team, key=order.get))
+    _even_out(framework, allocation, fresh, load, order)
     if problems:
         raise AllocationError(problems)
     return allocation
+
+
+def _even_out(framework: Framework, allocation: dict, fresh: set, load: dict, order: dict) -> None:
+    """Move assignments given out in this run from a reviewer to an eligible one with two or more fewer,
+    until no such move is left: loads then differ by at most one wherever drafting allows it."""
+    moved = True
+    while moved:
+        moved = False
+        for characteristic in framework.characteristics:
+            team = allocation[characteristic.ref]
+            for giver in sorted(team, key=lambda r: (-load[r], order[r])):
+                if (characteristic.ref, giver) not in fresh:
+                    continue
+                takers = [r for r in load if r not in team and r not in characteristic.drafted_by
+                          and load[r] <= load[giver] - 2]
+                if not takers:
+                    continue
+                taker = min(takers, key=lambda r: (load[r], order[r]))
+                allocation[characteristic.ref] = tuple(sorted((*[r for r in team if r != giver], taker), key=order.get))
+                fresh.discard((characteristic.ref, giver))
+                fresh.add((characteristic.ref, taker))
+                load[giver] -= 1
+                load[taker] += 1
+                moved = True
+                break
+
+
+def _note_team(team, theme: str, met: dict, themes: dict, new=None) -> None:
+    """Count the pairs in `team` as having met, and the theme for its members (or only its `new` ones)."""
+    team = list(team)
+    for i, one in enumerate(team):
+        for other in team[i + 1:]:
+            if new is None or one in new or other in new:
+                met[frozenset((one, other))] = met.get(frozenset((one, other)), 0) + 1
+    for reviewer_id in (team if new is None else new):
+        themes[reviewer_id, theme] = themes.get((reviewer_id, theme), 0) + 1
+
+
+def colleagues(allocation: dict[str, tuple[str, ...]]) -> dict[str, set[str]]:
+    """reviewer ID -> the colleagues they share at least one characteristic with."""
+    met: dict[str, set[str]] = {}
+    for team in allocation.values():
+        for reviewer_id in team:
+            met.setdefault(reviewer_id, set()).update(r for r in team if r != reviewer_id)
+    return met
+
+
+def groups(allocation: dict[str, tuple[str, ...]]) -> list[list[str]]:
+    """Reviewers split into groups that share characteristics, directly or through colleagues; scores in
+    different groups cannot be compared, so a harsh or kind group cannot be told from the rest."""
+    met = colleagues(allocation)
+    seen: set[str] = set()
+    found = []
+    for start in sorted(met):
+        if start in seen:
+            continue
+        group, todo = [], [start]
+        seen.add(start)
+        while todo:
+            reviewer_id = todo.pop()
+            group.append(reviewer_id)
+            for other in sorted(met[reviewer_id] - seen):
+                seen.add(other)
+                todo.append(other)
+        found.append(sorted(group))
+    return found
 
 
 def by_reviewer(allocation: dict[str, tuple[str, ...]]) -> dict[str, list[str]]:

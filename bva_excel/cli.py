@@ -174,6 +174,8 @@ def generate(folder, per_characteristic, deadline, return_to, reallocate, show_p
                 and r.reviewer_id in {rid for ids in result.allocation.values() for rid in ids}]
         if kept and result.changes:
             click.echo(f"  unchanged, no new workbook: {', '.join(kept)}")
+    if result.first or result.changes:
+        _show_calibration(result)
     for path in result.withdrawn:
         click.echo(f"  moved out of the outbox (no longer current): {path.name}, kept in {path.parent}")
     if not result.files:
@@ -378,6 +380,30 @@ def demo(folder):
                f"'Consistency' sheet, or run bva check {_quote(folder)}")
     click.echo("The rejected file is part of the show: it has a typo in a score.")
     click.echo(f"Next: open {result.report.path} and look at 'Heat map' and 'Action plan'.")
+
+
+def _show_calibration(result) -> None:
+    """Per reviewer: load, themes and the colleagues they share characteristics with; groups that never meet."""
+    from bva_excel.allocation import by_reviewer, colleagues, groups
+
+    if max((len(team) for team in result.allocation.values()), default=0) < 2:
+        return
+    framework = result.framework
+    refs = by_reviewer(result.allocation)
+    met = colleagues(result.allocation)
+    click.echo("Reviewers (characteristics, themes, colleagues they share characteristics with):")
+    for reviewer in framework.reviewers:
+        if reviewer.reviewer_id not in refs:
+            continue
+        themes = {framework.characteristic(ref).theme.name for ref in refs[reviewer.reviewer_id]}
+        others = sorted(met.get(reviewer.reviewer_id, ()))
+        click.echo(f"  {reviewer.label}: {len(refs[reviewer.reviewer_id])}, {len(themes)} themes, "
+                   f"with {', '.join(others) or 'nobody'}")
+    split = groups(result.allocation)
+    if len(split) > 1:
+        click.echo("  warning: these groups of reviewers never share a characteristic, so their scoring cannot be "
+                   f"compared: {' | '.join(', '.join(g) for g in split)}. List reviewers from different groups "
+                   "together on a few rows of 'Characteristics', or run generate with --reallocate.")
 
 
 def _early_step(gathered, folder: Path) -> str:

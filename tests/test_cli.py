@@ -45,7 +45,8 @@ def test_the_whole_loop_through_the_cli(tmp_path, framework_file):
                                         "BV review R03 Cai Wyn.xlsx"]
 
     answer(outbox[0], folder / "inbox" / "RE_ BV return (2).xlsx", {"L001": ("Dark green", "Yes")})
-    answer(outbox[1], folder / "inbox" / "Bob.xlsx", {"CI001": ("Ambr", "No")})
+    bobs_first = openpyxl.load_workbook(outbox[1])["Review"]["A2"].value
+    answer(outbox[1], folder / "inbox" / "Bob.xlsx", {bobs_first: ("Ambr", "No")})
     ingested = run("ingest", folder)
     assert ingested.exit_code == 1
     lines = ingested.output.splitlines()
