@@ -25,6 +25,7 @@ MIN_SHARED = 3  # shared characteristics needed to judge a reviewer against coll
 MIN_THEME_ITEMS = 5  # scores needed to judge a reviewer on themes alone
 OFFSET_STEPS = 0.75  # a mean offset this large, in scale steps, is worth a moderator's look
 SETTLED = 1e-10  # the offset fit has converged when no offset moves by more than this, in steps
+ROUNDING_NOISE = 12 ** -0.5  # the spread that rounding to whole scale steps adds to any score
 MAX_ROUNDS = 10_000  # generous: a long chain of reviewers, each sharing items only with the next, settles slowly
 
 
@@ -150,26 +151,48 @@ def _incomplete(consolidation: Consolidation, issues: list[IssueRecord], decisio
     return findings
 
 
-def _shared_offsets(consolidation: Consolidation, steps: dict[str, int]) -> dict[str, tuple[float, int]]:
-    """reviewer -> (offset in steps, shared characteristics) from the characteristics scored by two or more.
+@dataclass(frozen=True)
+class Offset:
+    """How far one reviewer's scores sit from colleagues' on the characteristics they share, in steps."""
 
-    Fits score = characteristic level + reviewer offset jointly (alternating means, offsets centred on
-    zero, repeated until no offset moves), so that a colleague of a harsh reviewer does not look
-    lenient merely by sharing items.
-    """
-    items = [scored for scored in ([r for r in responses if r.rating in steps]
-                                   for responses in consolidation.responses.values()) if len(scored) >= 2]
+    offset: float  # above (+) or below (-) the mean of the others in their group
+    count: int  # scores behind it: characteristics shared with colleagues
+    error: float  # its standard error, in steps
+    group: tuple[str, ...]  # the reviewers it is compared with, directly or through colleagues
+
+
+def _groups(items: list[list[Response]]) -> list[list[int]]:
+    """Indexes of `items`, split into groups whose reviewers meet, directly or through colleagues."""
+    parent: dict[str, str] = {}
+
+    def root(reviewer: str) -> str:
+        while parent.setdefault(reviewer, reviewer) != reviewer:
+            parent[reviewer] = parent[parent[reviewer]]
+            reviewer = parent[reviewer]
+        return reviewer
+
+    for scored in items:
+        first = root(scored[0].reviewer_id)
+        for response in scored[1:]:
+            parent[root(response.reviewer_id)] = first
+    found: dict[str, list[int]] = {}
+    for index, scored in enumerate(items):
+        found.setdefault(root(scored[0].reviewer_id), []).append(index)
+    return list(found.values())
+
+
+def _fit(items: list[list[Response]], steps: dict[str, int]) -> dict[str, Offset]:
+    """Fit score = characteristic level + reviewer offset over one group (alternating means, offsets centred
+    on zero, repeated until no offset moves), so that a colleague of a harsh reviewer does not look lenient
+    merely by sharing items; each round is two sums over the scores."""
     reviewers = sorted({r.reviewer_id for scored in items for r in scored})
-    if len(reviewers) < 2:
-        return {}
-    # One entry per score: which item, which reviewer (by position in `reviewers`), which step.
     position = {reviewer: i for i, reviewer in enumerate(reviewers)}
     item = np.repeat(np.arange(len(items)), [len(scored) for scored in items])
     reviewer = np.array([position[r.reviewer_id] for scored in items for r in scored])
     score = np.array([steps[r.rating] for scored in items for r in scored], dtype=float)
     per_item, per_reviewer = np.bincount(item), np.bincount(reviewer)
-    # Each round is two sums over the scores, so the fit costs rounds x scores.
     offset = np.zeros(len(reviewers))
+    level = np.zeros(len(items))
     for _ in range(MAX_ROUNDS):
         level = np.bincount(item, weights=score - offset[reviewer]) / per_item
         fitted = np.bincount(reviewer, weights=score - level[item]) / per_reviewer
@@ -178,9 +201,41 @@ def _shared_offsets(consolidation: Consolidation, steps: dict[str, int]) -> dict
         offset = fitted
         if moved < SETTLED:
             break
+    residual = score - level[item] - offset[reviewer]
+    freedom = len(score) - len(items) - len(reviewers) + 1
+    # Whole-step scores carry rounding noise of at least 1/sqrt(12) of a step, however well they fit.
+    spread = max(float(np.sqrt((residual ** 2).sum() / freedom)) if freedom > 0 else 1.0, ROUNDING_NOISE)
     # Centred offsets sum to zero, so a reviewer's distance from the mean of the others is k/(k-1) times theirs.
     scale_up = len(reviewers) / (len(reviewers) - 1)
-    return {r: (float(offset[i]) * scale_up, int(per_reviewer[i])) for i, r in enumerate(reviewers)}
+    group = tuple(reviewers)
+    return {r: Offset(float(offset[i]) * scale_up, int(per_reviewer[i]),
+                      spread / float(np.sqrt(per_reviewer[i])) * scale_up, group)
+            for i, r in enumerate(reviewers)}
+
+
+def _fitted_offsets(consolidation: Consolidation, steps: dict[str, int]) -> tuple[dict[str, Offset], list]:
+    """Offsets within each group of three or more reviewers who meet; and the pairs who meet only each other,
+    as (reviewer, other, their scores side by side)."""
+    items = [scored for scored in ([r for r in responses if r.rating in steps]
+                                   for responses in consolidation.responses.values()) if len(scored) >= 2]
+    offsets: dict[str, Offset] = {}
+    pairs = []
+    for indexes in _groups(items):
+        group = [items[i] for i in indexes]
+        reviewers = sorted({r.reviewer_id for scored in group for r in scored})
+        if len(reviewers) >= 3:
+            offsets.update(_fit(group, steps))
+        elif len(reviewers) == 2:
+            first, second = reviewers
+            side_by_side = [(next(steps[r.rating] for r in scored if r.reviewer_id == first),
+                             next(steps[r.rating] for r in scored if r.reviewer_id == second)) for scored in group]
+            pairs.append((first, second, side_by_side))
+    return offsets, pairs
+
+
+def _shared_offsets(consolidation: Consolidation, steps: dict[str, int]) -> dict[str, tuple[float, int]]:
+    """reviewer -> (offset in steps, shared characteristics), for reviewers in a group of three or more."""
+    return {r: (o.offset, o.count) for r, o in _fitted_offsets(consolidation, steps)[0].items()}
 
 
 def _theme_differences(consolidation: Consolidation, steps: dict[str, int],
@@ -210,19 +265,32 @@ def _theme_differences(consolidation: Consolidation, steps: dict[str, int],
 
 
 def _reviewer_offsets(consolidation: Consolidation, steps: dict[str, int]) -> list[Finding]:
-    """Reviewers who sit consistently above or below colleagues, in scale steps."""
+    """Each reviewer's offset from colleagues, in scale steps, with its uncertainty; those clearly beyond the
+    threshold flagged, those beyond it but uncertain said as such; a pair that only meets itself reported
+    as a pair. A systematic difference is never silent."""
     findings = []
     reviewers = sorted({r.reviewer_id for rs in consolidation.responses.values() for r in rs if r.rating in steps})
-    shared = _shared_offsets(consolidation, steps)
-    on_themes = {r for r in reviewers if shared.get(r, (0.0, 0))[1] < MIN_SHARED}
+    offsets, pairs = _fitted_offsets(consolidation, steps)
+    pairs = [pair for pair in pairs if len(pair[2]) >= MIN_SHARED]  # fewer: a disagreement, judged on themes
+    paired = {reviewer for first, second, _ in pairs for reviewer in (first, second)}
+    on_themes = {r for r in reviewers if offsets.get(r, Offset(0.0, 0, 0.0, ())).count < MIN_SHARED
+                 and r not in paired}
     theme_differences = _theme_differences(consolidation, steps, on_themes)
+    for first, second, scores in pairs:
+        findings.append(_pair_finding(first, second, scores))
     for reviewer_id in reviewers:
-        offset, count = shared.get(reviewer_id, (0.0, 0))
-        if count >= MIN_SHARED:
-            basis = f"{count} characteristics scored by colleagues too"
+        if reviewer_id in paired:
+            continue
+        fitted = offsets.get(reviewer_id)
+        if fitted and fitted.count >= MIN_SHARED:
+            offset, error = fitted.offset, fitted.error
+            others = [r for r in fitted.group if r != reviewer_id]
+            basis = (f"{fitted.count} characteristics shared with colleagues "
+                     f"({', '.join(others[:6])}{', ...' if len(others) > 6 else ''})")
         else:
             by_theme = theme_differences.get(reviewer_id, {})
             differences = [d for ds in by_theme.values() for d in ds]
+            count = fitted.count if fitted else 0
             if len(differences) < MIN_THEME_ITEMS:
                 findings.append(Finding(
                     "REVIEWER_TOO_LITTLE_DATA", INFO, "", "", f"Too little data to judge {reviewer_id}'s scoring",
@@ -230,15 +298,37 @@ def _reviewer_offsets(consolidation: Consolidation, steps: dict[str, int]) -> li
                                     f"{len(differences)} scores on themes colleagues also scored (need {MIN_THEME_ITEMS})"))
                 continue
             offset = mean(differences)
+            error = max(float(np.std(differences, ddof=1)), ROUNDING_NOISE) / len(differences) ** 0.5
             basis = (f"{len(differences)} scores compared with colleagues' on the same themes "
                      f"({', '.join(sorted(by_theme))}), not the same characteristics")
-        if abs(offset) >= OFFSET_STEPS:
-            harsher = offset < 0
-            findings.append(Finding(
-                "REVIEWER_SEVERE" if harsher else "REVIEWER_LENIENT", MEDIUM, "", "",
-                f"{reviewer_id} scores {abs(offset):.1f} scale steps {'below' if harsher else 'above'} colleagues",
-                (reviewer_id,), f"mean offset {offset:+.2f} steps on {basis}"))
+        findings.append(_offset_finding(reviewer_id, offset, error, basis))
     return findings
+
+
+def _offset_finding(reviewer_id: str, offset: float, error: float, basis: str) -> Finding:
+    direction = "below" if offset < 0 else "above"
+    evidence = f"offset {offset:+.2f} steps (give or take {1.96 * error:.2f}) on {basis}"
+    words = f"{reviewer_id} scores {abs(offset):.1f} scale steps {direction} colleagues"
+    if abs(offset) < OFFSET_STEPS:
+        return Finding("REVIEWER_OFFSET", INFO, "", "", f"{words}: within the usual range", (reviewer_id,), evidence)
+    kind = "REVIEWER_SEVERE" if offset < 0 else "REVIEWER_LENIENT"
+    if abs(offset) - 1.96 * error > 0:  # clearly not chance: the whole of the likely range is on one side
+        return Finding(kind, MEDIUM, "", "", words, (reviewer_id,), evidence)
+    return Finding(kind, LOW, "", "", f"{words}, possibly: too few shared scores to be sure", (reviewer_id,),
+                   evidence)
+
+
+def _pair_finding(first: str, second: str, scores: list[tuple[int, int]]) -> Finding:
+    """Two reviewers who share characteristics only with each other: which is out of line cannot be told."""
+    difference = mean(a - b for a, b in scores)
+    higher, lower = (first, second) if difference >= 0 else (second, first)
+    words = (f"{higher} scored {abs(difference):.1f} steps above {lower} on all {len(scores)} characteristics they "
+             "share; only a third reviewer can say which is out of line")
+    evidence = (f"{first} and {second} share characteristics with nobody else, so neither can be compared with "
+                "colleagues; give a third reviewer some of their characteristics")
+    if abs(difference) >= OFFSET_STEPS:
+        return Finding("REVIEWER_PAIR_APART", MEDIUM, "", "", words, (higher, lower), evidence)
+    return Finding("REVIEWER_PAIR", INFO, "", "", words, (higher, lower), evidence)
 
 
 def _agreement(consolidation: Consolidation, steps: dict[str, int]) -> tuple[Alpha, dict[str, Alpha]]:
