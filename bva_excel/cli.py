@@ -391,14 +391,15 @@ def _show_calibration(result) -> None:
     framework = result.framework
     refs = by_reviewer(result.allocation)
     met = colleagues(result.allocation)
-    click.echo("Reviewers (characteristics, themes, colleagues they share characteristics with):")
+    click.echo("Reviewers, and the colleagues they share characteristics with:")
     for reviewer in framework.reviewers:
         if reviewer.reviewer_id not in refs:
             continue
         themes = {framework.characteristic(ref).theme.name for ref in refs[reviewer.reviewer_id]}
         others = sorted(met.get(reviewer.reviewer_id, ()))
-        click.echo(f"  {reviewer.label}: {len(refs[reviewer.reviewer_id])}, {len(themes)} themes, "
-                   f"with {', '.join(others) or 'nobody'}")
+        load = len(refs[reviewer.reviewer_id])
+        click.echo(f"  {reviewer.label}: {load} characteristic{'s' * (load != 1)}, {len(themes)} "
+                   f"theme{'s' * (len(themes) != 1)}, with {', '.join(others) or 'nobody'}")
     split = groups(result.allocation)
     if len(split) > 1:
         click.echo("  warning: these groups of reviewers never share a characteristic, so their scoring cannot be "

@@ -85,3 +85,23 @@ def test_groups_that_never_meet_are_named():
     characteristics = (Characteristic("CI001", theme, "a", reviewers=("R01", "R02")),
                        Characteristic("CI002", theme, "b", reviewers=("R03", "R04")))
     assert groups(allocate(Framework(SCALE, characteristics, people), 2)) == [["R01", "R02"], ["R03", "R04"]]
+
+
+def test_generate_shows_each_reviewers_load_themes_and_colleagues_and_groups_that_never_meet(tmp_path):
+    from click.testing import CliRunner
+
+    from bva_excel.assessment import create_assessment
+    from bva_excel.cli import cli
+    from conftest import make_framework
+
+    reviewers = [[f"R0{n}", f"Reviewer {n}", "", ""] for n in range(1, 5)]
+    characteristics = [["CI001", "Continuous improvement", "a", "s", "e", "", "R01, R02"],
+                       ["CI002", "Continuous improvement", "b", "s", "e", "", "R01, R02"],
+                       ["L001", "Leadership", "c", "s", "e", "", "R03, R04"]]
+    framework = make_framework(tmp_path / "f.xlsx", characteristics=characteristics, reviewers=reviewers)
+    assessment = create_assessment(tmp_path / "a", framework)
+    output = CliRunner().invoke(cli, ["generate", str(assessment.folder), "--per-characteristic", "2"]).output
+    assert "  R01 Reviewer 1: 2 characteristics, 1 theme, with R02" in output
+    assert "  R03 Reviewer 3: 1 characteristic, 1 theme, with R04" in output
+    assert ("  warning: these groups of reviewers never share a characteristic, so their scoring cannot be compared: "
+            "R01, R02 | R03, R04.") in output
