@@ -84,6 +84,7 @@ def cli(debug):
       bva ingest 2026         read the returns saved in 2026/inbox
       bva report 2026         heat map, action plan and every score in 2026/report.xlsx
       bva check 2026          inconsistent scoring for the moderators
+      bva signoff 2026 --by "Name, Role"   senior officers sign off the final scores
 
     Try it all on sample data first: bva demo demo-assessment
     """
@@ -347,6 +348,38 @@ def check(folder, as_json, action_threshold, spread):
     else:
         click.echo(f"Next: run bva report {_quote(folder)} for committee.")
     sys.exit(1 if result.must_look else 0)
+
+
+@cli.command()
+@click.argument("folder", type=EXISTING_FOLDER)
+@click.option("--by", "by", required=True, metavar='"NAME, ROLE"',
+              help="Who signs off the final scores, and in what role.")
+@click.option("--accept-open", is_flag=True,
+              help="Sign off even though high-severity findings are open (their number is recorded).")
+@THRESHOLD
+@SPREAD
+def signoff(folder, by, accept_open, action_threshold, spread):
+    """Record the senior officers' sign-off of every characteristic's final score.
+
+    Refused while high-severity findings are open, unless --accept-open. Signing off again
+    records a new sign-off and keeps the old. Afterwards, a final score changed in report.xlsx
+    is shown with both values and needs a note.
+
+    Example: bva signoff "BV 2026" --by "Jane Smith, Assistant Chief Executive"
+    """
+    from bva_excel.signoff import sign_off
+
+    result = sign_off(_open(folder), by, accept_open, action_threshold, spread)
+    finals = result.signoff.finals
+    scored = sum(1 for final in finals.values() if final)
+    click.echo(f"Signed off the final scores of {len(finals)} characteristics ({scored} scored) for "
+               f"{result.signoff.signed_by} on {result.signoff.signed_at.replace('T', ' ')[:16]}.")
+    if result.signoff.open_high:
+        click.echo(f"  note: {result.signoff.open_high} high-severity findings were open and accepted; that is "
+                   "recorded with the sign-off.")
+    if result.earlier:
+        click.echo(f"  note: {result.earlier} earlier sign-off{'s are' if result.earlier != 1 else ' is'} kept.")
+    click.echo(f"Next: run bva report {_quote(folder)} to show the sign-off on 'Summary' and the heat map.")
 
 
 @cli.command()

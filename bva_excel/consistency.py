@@ -17,7 +17,7 @@ from bva_excel.agreement import Alpha, ordinal_alpha
 from bva_excel.consolidation import Consolidation, latest_issues, lists_gaps
 from bva_excel.framework import Scale
 from bva_excel.moderation import ScoreDecision
-from bva_excel.records import IssueRecord, Response
+from bva_excel.records import IssueRecord, Response, SignOff
 
 HIGH, MEDIUM, LOW, INFO = "high", "medium", "low", "info"
 SEVERITIES = (HIGH, MEDIUM, LOW, INFO)
@@ -353,9 +353,34 @@ def _resolution(decision: ScoreDecision, scale: Scale) -> str:
     return ""
 
 
+def _since_signoff(consolidation: Consolidation, decisions: dict[str, ScoreDecision],
+                   signoff: SignOff) -> list[Finding]:
+    """A final score that differs from the one signed off: shown with both values; without a note, a finding
+    that needs a look."""
+    findings = []
+    when = signoff.signed_at.replace("T", " ")[:16]
+    for characteristic in consolidation.framework.characteristics:
+        ref = characteristic.ref
+        signed, now = signoff.finals.get(ref, ""), decisions[ref].final
+        if signed == now:
+            continue
+        both = f"signed off as {signed or 'blank'} by {signoff.signed_by} on {when}; now {now or 'blank'}"
+        note = decisions[ref].note.strip()
+        if note:
+            findings.append(Finding("CHANGED_SINCE_SIGNOFF", LOW, ref, characteristic.theme.name,
+                                    f"Final score changed since sign-off: {signed or 'blank'} to {now or 'blank'}", (),
+                                    f"{both}; note: {_quote(note)}"))
+        else:
+            findings.append(Finding("CHANGED_SINCE_SIGNOFF_NO_NOTE", MEDIUM, ref, characteristic.theme.name,
+                                    f"Final score changed since sign-off without a note: {signed or 'blank'} to "
+                                    f"{now or 'blank'}", (), f"{both}; say why in 'Moderation note'"))
+    return findings
+
+
 def check(consolidation: Consolidation, decisions: dict[str, ScoreDecision], issues: list[IssueRecord],
-          spread: int = 2, threshold_name: str | None = None) -> ConsistencyReport:
-    """Every finding, most serious first; findings on moderated characteristics marked resolved."""
+          spread: int = 2, threshold_name: str | None = None, signoff: SignOff | None = None) -> ConsistencyReport:
+    """Every finding, most serious first; findings on moderated characteristics marked resolved; after a
+    sign-off, every final score changed since."""
     scale = consolidation.framework.scale
     steps = _steps(scale)
     threshold = scale.action_threshold(threshold_name)
@@ -370,6 +395,8 @@ def check(consolidation: Consolidation, decisions: dict[str, ScoreDecision], iss
     for finding in findings:
         if finding.ref and finding.kind != "MODERATED_WITHOUT_NOTE":
             finding.resolved = _resolution(decisions[finding.ref], scale)
+    if signoff is not None:
+        findings += _since_signoff(consolidation, decisions, signoff)
     overall, by_theme = _agreement(consolidation, steps)
     findings.append(Finding("AGREEMENT", INFO, "", "All themes", "Agreement between reviewers (Krippendorff's "
                             "alpha, ordinal)", (), overall.describe()))

@@ -170,6 +170,12 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "PREFER_NOT_ACCEPTED": (ERROR, "this file {state}, so it cannot be preferred",
                             "Give a return that was accepted: see the Returns sheet of report.xlsx."),
     "ALREADY_INGESTED": (NOTE, "already ingested (same content as {other})", "Nothing to do."),
+    # Sign-off.
+    "SIGNOFF_NOBODY": (ERROR, "--by names nobody", "Say who signs off: --by \"Name, Role\"."),
+    "SIGNOFF_OPEN_FINDINGS": (ERROR, "{count} high-severity findings are still open (the first: {first}), so the "
+                              "scores are not signed off",
+                              "Moderate them (bva check \"{folder}\" lists them), or sign off anyway with "
+                              "--accept-open: their number is recorded with the sign-off."),
     # The report.
     "REPORT_UNREADABLE": (ERROR, "the previous report cannot be read ({reason}), so the moderated scores and "
                           "actions typed into it cannot be kept",

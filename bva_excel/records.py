@@ -123,6 +123,26 @@ MIGRATIONS: list[str] = [
     CREATE TRIGGER preference_kept_delete BEFORE DELETE ON preference
         BEGIN SELECT RAISE(ABORT, 'the records of preference are kept as they were written'); END;
     """,
+    # 3: sign-off of the final scores by senior officers (bva signoff); each one kept.
+    """
+    CREATE TABLE signoff (
+        signoff_id INTEGER PRIMARY KEY,
+        signed_by TEXT NOT NULL,
+        signed_at TEXT NOT NULL,
+        open_high INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE signoff_score (
+        signoff_id INTEGER NOT NULL REFERENCES signoff(signoff_id),
+        ref TEXT NOT NULL,
+        final TEXT NOT NULL,
+        PRIMARY KEY (signoff_id, ref)
+    );
+    """ + "".join(f"""
+    CREATE TRIGGER {table}_kept_update BEFORE UPDATE ON {table}
+        BEGIN SELECT RAISE(ABORT, 'the records of {table} are kept as they were written'); END;
+    CREATE TRIGGER {table}_kept_delete BEFORE DELETE ON {table}
+        BEGIN SELECT RAISE(ABORT, 'the records of {table} are kept as they were written'); END;
+    """ for table in ("signoff", "signoff_score")),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -184,6 +204,16 @@ class ReturnRecord:
     problems: tuple[Problem, ...] = ()
     saved: str = ""  # when the workbook says it was last saved, '' if it does not say
     return_id: int = 0  # given by the records
+
+
+@dataclass(frozen=True)
+class SignOff:
+    """Senior officers' sign-off of every characteristic's final score, as it stood then."""
+
+    signed_by: str
+    signed_at: str
+    open_high: int  # high-severity findings still open, accepted with --accept-open
+    finals: dict = field(default_factory=dict, compare=False)  # ref -> final score signed off ('' if none)
 
 
 @dataclass(frozen=True)
@@ -462,6 +492,24 @@ class Records:
         """return ID -> when it was last preferred."""
         with self._reading():
             return dict(self._db.execute("SELECT return_id, max(chosen_at) FROM preference GROUP BY return_id"))
+
+    def record_signoff(self, signoff: SignOff) -> None:
+        """Record a sign-off; earlier ones are kept."""
+        with self._transaction():
+            cursor = self._db.execute("INSERT INTO signoff (signed_by, signed_at, open_high) VALUES (?, ?, ?)",
+                                      (signoff.signed_by, signoff.signed_at, signoff.open_high))
+            self._db.executemany("INSERT INTO signoff_score VALUES (?, ?, ?)",
+                                 [(cursor.lastrowid, ref, final) for ref, final in signoff.finals.items()])
+
+    def signoffs(self) -> list[SignOff]:
+        """Every sign-off, oldest first."""
+        with self._reading():
+            rows = self._db.execute("SELECT signoff_id, signed_by, signed_at, open_high FROM signoff "
+                                    "ORDER BY signoff_id").fetchall()
+            finals: dict[int, dict[str, str]] = {}
+            for signoff_id, ref, final in self._db.execute("SELECT signoff_id, ref, final FROM signoff_score"):
+                finals.setdefault(signoff_id, {})[ref] = final
+        return [SignOff(by, at, open_high, finals.get(signoff_id, {})) for signoff_id, by, at, open_high in rows]
 
     def integrity(self) -> str:
         """SQLite's own check of the database: 'ok' when sound."""

@@ -19,7 +19,7 @@ from bva_excel.consolidation import Consolidation, consolidate
 from bva_excel.errors import BvaError, Problem, problem
 from bva_excel.heatmap import DISAGREEMENT, MODERATED, Tile, tile_note, write_heat_map
 from bva_excel.framework import Framework
-from bva_excel.records import IssueRecord
+from bva_excel.records import IssueRecord, SignOff
 from bva_excel.moderation import SCORES_SHEET, PreviousEdits, ScoreDecision, decide, read_previous_edits
 from bva_excel.reviewer_workbook import score_validation
 from bva_excel.sheets import column_letter, suggest
@@ -28,8 +28,8 @@ from bva_excel.styles import (add_rating_colours, fit_row, header_format, print_
                               workbook_options)
 
 SCORES_FIXED = ["Ref", "Theme", "Characteristic", "Consolidated score", "Moderated score",
-                "Moderation note", "Final score"]
-SCORES_WIDTHS = [8, 18, 40, 14, 14, 30, 13]
+                "Moderation note", "Final score", "Signed-off score"]
+SCORES_WIDTHS = [8, 18, 40, 14, 14, 30, 13, 13]
 REVIEWER_COLUMNS = ["Reviewer {k}", "Score {k}", "Commentary {k}", "Gaps {k}"]
 REVIEWER_WIDTHS = [18, 13, 40, 40]
 RESPONSE_HEADERS = ["Ref", "Reviewer ID", "Reviewer", "Score", "Commentary", "Gaps and areas to address",
@@ -55,6 +55,7 @@ class Gathered:
     edits: PreviousEdits
     issues: list[IssueRecord]
     consistency: ConsistencyReport
+    signoff: SignOff | None = None  # the latest sign-off, if any
 
 
 @dataclass
@@ -81,8 +82,20 @@ def gather(assessment: Assessment, threshold_name: str | None = None, spread: in
     decisions, warnings = decide(framework.scale, consolidated, edits, assessment.report.name)
     warnings += [problem("RESPONSE_ORPHANED", r.file, r.sheet, r.cell, ref=r.ref, reviewer=r.reviewer_id)
                  for r in consolidation.orphans]
-    consistency = check(consolidation, decisions, issues, spread, threshold_name)
-    return Gathered(framework, consolidation, decisions, warnings, edits, issues, consistency)
+    signoffs = records.signoffs()
+    signoff = signoffs[-1] if signoffs else None
+    consistency = check(consolidation, decisions, issues, spread, threshold_name, signoff)
+    return Gathered(framework, consolidation, decisions, warnings, edits, issues, consistency, signoff)
+
+
+def signed_off(signoff: SignOff | None) -> str:
+    """The words for the title: who signed off and when, or that nobody has yet."""
+    if signoff is None:
+        return "not signed off yet"
+    when = dt.datetime.fromisoformat(signoff.signed_at).strftime("%d %B %Y %H:%M")
+    accepted = (f" with {signoff.open_high} high-severity finding{'s' * (signoff.open_high != 1)} still open"
+                if signoff.open_high else "")
+    return f"signed off by {signoff.signed_by} on {when}{accepted}"
 
 
 def check_threshold(framework: Framework, threshold_name: str | None) -> None:
@@ -191,7 +204,8 @@ def _write_summary(workbook, formats, consolidation: Consolidation, final: dict[
     print_landscape(sheet, header_row=False)
 
 
-def _write_scores(workbook, formats, consolidation: Consolidation, decisions: dict[str, ScoreDecision]) -> None:
+def _write_scores(workbook, formats, consolidation: Consolidation, decisions: dict[str, ScoreDecision],
+                  signoff: SignOff | None = None) -> None:
     sheet = workbook.add_worksheet(SCORES_SHEET)
     slots = consolidation.max_reviewers
     headers = list(SCORES_FIXED) + [h.format(k=k) for k in range(1, slots + 1) for h in REVIEWER_COLUMNS]
@@ -207,6 +221,8 @@ def _write_scores(workbook, formats, consolidation: Consolidation, decisions: di
         sheet.write_string(row, col["Consolidated score"], decision.consolidated, formats["wrap"])
         sheet.write_string(row, col["Moderated score"], decision.moderated, formats["input"])
         sheet.write_string(row, col["Moderation note"], decision.note, formats["input"])
+        sheet.write_string(row, col["Signed-off score"], signoff.finals.get(characteristic.ref, "") if signoff else "",
+                           formats["wrap"])
         final_cell = col["Final score"]
         if decision.final_typed:
             sheet.write_string(row, final_cell, decision.final, formats["wrap"])
@@ -232,7 +248,7 @@ def _write_scores(workbook, formats, consolidation: Consolidation, decisions: di
     last = len(framework.characteristics)
     sheet.data_validation(1, col["Moderated score"], last, col["Moderated score"], score_validation(framework.scale))
     add_rating_colours(workbook, sheet, 1, col["Consolidated score"], last, col["Moderated score"], framework.scale)
-    add_rating_colours(workbook, sheet, 1, col["Final score"], last, col["Final score"], framework.scale)
+    add_rating_colours(workbook, sheet, 1, col["Final score"], last, col["Signed-off score"], framework.scale)
     for slot in range(slots):
         score_col = len(SCORES_FIXED) + slot * len(REVIEWER_COLUMNS) + 1
         add_rating_colours(workbook, sheet, 1, score_col, last, score_col, framework.scale)
@@ -347,14 +363,14 @@ def _write_report(assessment: Assessment, threshold_name: str | None, spread: in
                            gathered.edits.actions)
     now = dt.datetime.now().replace(microsecond=0)
     title = assessment.title
-    subtitle = f"Assessment {assessment.assessment_id}, report of {now:%d %B %Y %H:%M}"
+    subtitle = f"Assessment {assessment.assessment_id}, report of {now:%d %B %Y %H:%M}; {signed_off(gathered.signoff)}"
     try:
         with replacing(path) as temp:
             workbook = xlsxwriter.Workbook(str(temp), workbook_options())
             workbook.set_properties({"title": f"{title}: report", "author": "bva-excel"})
             formats = _formats(workbook)
             _write_summary(workbook, formats, consolidation, final, title, subtitle)
-            _write_scores(workbook, formats, consolidation, decisions)
+            _write_scores(workbook, formats, consolidation, decisions, gathered.signoff)
             last = len(framework.characteristics) + 1
             final_col = column_letter(SCORES_FIXED.index("Final score"))
             write_heat_map(workbook, framework, final, f"{title}: heat map", subtitle,

@@ -1,0 +1,46 @@
+"""Sign-off: senior officers' final assessment of the scores, recorded with who and when.
+
+Each sign-off keeps every characteristic's final score as it stood; signing again adds a new one and
+keeps the old. A final score changed afterwards is shown with both values, and needs a note.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from bva_excel.assessment import Assessment
+from bva_excel.consistency import HIGH
+from bva_excel.errors import BvaError, problem
+from bva_excel.records import SignOff
+from bva_excel.report import Gathered, gather
+
+
+@dataclass
+class SignOffResult:
+    signoff: SignOff
+    gathered: Gathered
+    earlier: int  # sign-offs before this one
+
+
+def sign_off(assessment: Assessment, by: str, accept_open: bool = False, threshold_name: str | None = None,
+             spread: int = 2) -> SignOffResult:
+    """Record the final score of every characteristic as signed off by `by` ("Name, Role").
+
+    Refused while high-severity findings are open, unless `accept_open` (their number is recorded).
+    """
+    by = " ".join(by.split())
+    if not by:
+        raise BvaError(problem("SIGNOFF_NOBODY"))
+    with assessment.locked("signoff"):
+        gathered = gather(assessment, threshold_name, spread)
+        open_high = [f for f in gathered.consistency.must_look if f.severity == HIGH]
+        if open_high and not accept_open:
+            raise BvaError(problem("SIGNOFF_OPEN_FINDINGS", count=len(open_high),
+                                   first=f"{open_high[0].ref} {open_high[0].finding}".strip(),
+                                   folder=str(assessment.folder)))
+        signoff = SignOff(by, dt.datetime.now().replace(microsecond=0).isoformat(), len(open_high),
+                          {ref: decision.final for ref, decision in gathered.decisions.items()})
+        earlier = len(assessment.records.signoffs())
+        assessment.records.record_signoff(signoff)
+        return SignOffResult(signoff, gathered, earlier)

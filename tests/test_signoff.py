@@ -1,0 +1,103 @@
+"""Sign-off: recorded with who and when, refused over open high findings, changes afterwards shown."""
+
+from __future__ import annotations
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+
+from bva_excel.assessment import open_assessment
+from bva_excel.cli import cli
+from conftest import answer
+
+
+def run(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+@pytest.fixture
+def scored(generated):
+    """Every reviewer has returned; L001 is three steps apart (a high finding), the rest Light green."""
+    assessment, generation = generated
+    for reviewer_id, path in generation.files.items():
+        refs = [ref for ref, ids in generation.allocation.items() if reviewer_id in ids]
+        answers = {ref: ("Light green", "Fine.", "None") for ref in refs}
+        if "L001" in answers:
+            answers["L001"] = ("Dark green", "Strong.", "") if reviewer_id == "R01" else ("Amber", "Weak.", "No plan")
+        answer(path, assessment.inbox / f"{reviewer_id}.xlsx", answers)
+    assert run("ingest", assessment.folder).exit_code == 0
+    assert run("report", assessment.folder).exit_code == 0
+    return assessment
+
+
+def type_into_scores(assessment, ref: str, **cells) -> None:
+    workbook = openpyxl.load_workbook(assessment.report)
+    sheet = workbook["Scores"]
+    headers = [c.value for c in sheet[1]]
+    row = next(r for r in range(2, sheet.max_row + 1) if sheet.cell(r, 1).value == ref)
+    for header, value in cells.items():
+        sheet.cell(row, headers.index(header.replace("_", " ").capitalize()) + 1, value)
+    workbook.save(assessment.report)
+
+
+def scores_row(assessment, ref: str) -> dict:
+    sheet = openpyxl.load_workbook(assessment.report, data_only=True)["Scores"]
+    headers = [c.value for c in sheet[1]]
+    row = next(r for r in sheet.iter_rows(min_row=2, values_only=True) if r[0] == ref)
+    return dict(zip(headers, row))
+
+
+def test_sign_off_is_refused_while_a_high_finding_is_open_and_nothing_is_recorded(scored):
+    result = run("signoff", scored.folder, "--by", "Jane Smith, Assistant Chief Executive")
+    assert result.exit_code == 1
+    assert ("error: 1 high-severity findings are still open (the first: L001 Reviewers are 3 scale steps apart), "
+            "so the scores are not signed off.") in result.output
+    assert open_assessment(scored.folder).records.signoffs() == []
+
+
+def test_sign_off_over_open_findings_with_accept_open_is_recorded_and_shown(scored):
+    result = run("signoff", scored.folder, "--by", "Jane Smith, Assistant Chief Executive", "--accept-open")
+    assert result.exit_code == 0, result.output
+    assert "1 high-severity findings were open and accepted" in result.output
+    [signoff] = open_assessment(scored.folder).records.signoffs()
+    assert (signoff.signed_by, signoff.open_high, signoff.finals["L001"]) == (
+        "Jane Smith, Assistant Chief Executive", 1, "Amber")
+    run("report", scored.folder)
+    workbook = openpyxl.load_workbook(scored.report)
+    for sheet in ("Summary", "Heat map"):
+        subtitle = workbook[sheet]["A2"].value
+        assert "signed off by Jane Smith, Assistant Chief Executive on " in subtitle
+        assert subtitle.endswith("with 1 high-severity finding still open")
+    assert scores_row(scored, "L001")["Signed-off score"] == "Amber"
+
+
+def test_a_final_score_changed_after_sign_off_needs_a_note_and_shows_both_values(scored):
+    type_into_scores(scored, "L001", moderated_score="Yellow", moderation_note="Plan agreed at workshop.")
+    run("report", scored.folder)
+    assert run("signoff", scored.folder, "--by", "Jane Smith, ACE").exit_code == 0
+    type_into_scores(scored, "CI001", final_score="Dark green")  # "could be regarded as green now"
+    checked = run("check", scored.folder)
+    assert checked.exit_code == 1
+    assert "CI001   Final score changed since sign-off without a note: Light green to Dark green" in checked.output
+    assert "signed off as Light green by Jane Smith, ACE on " in checked.output
+    type_into_scores(scored, "CI001", moderation_note="Evidence of the new complaints process seen.")
+    checked = run("check", scored.folder)
+    assert checked.exit_code == 0, checked.output
+    assert "CI001   Final score changed since sign-off: Light green to Dark green" in checked.output
+    run("report", scored.folder)
+    assert scores_row(scored, "CI001")["Signed-off score"] == "Light green"
+
+
+def test_signing_off_again_keeps_the_earlier_sign_off(scored):
+    run("signoff", scored.folder, "--by", "Jane Smith, ACE", "--accept-open")
+    again = run("signoff", scored.folder, "--by", "Tom Ng, Chief Executive", "--accept-open")
+    assert "1 earlier sign-off is kept." in again.output
+    assert [s.signed_by for s in open_assessment(scored.folder).records.signoffs()] == [
+        "Jane Smith, ACE", "Tom Ng, Chief Executive"]
+    run("report", scored.folder)
+    assert "signed off by Tom Ng, Chief Executive" in openpyxl.load_workbook(scored.report)["Summary"]["A2"].value
+
+
+def test_sign_off_needs_someone_to_sign(scored):
+    result = run("signoff", scored.folder, "--by", "  ")
+    assert result.exit_code == 1 and 'Say who signs off: --by "Name, Role".' in result.output
