@@ -397,6 +397,11 @@ def check(consolidation: Consolidation, decisions: dict[str, ScoreDecision], iss
             finding.resolved = _resolution(decisions[finding.ref], scale)
     if signoff is not None:
         findings += _since_signoff(consolidation, decisions, signoff)
+    for ref, decision in decisions.items():
+        if decision.overruled:
+            characteristic = consolidation.framework.characteristic(ref)
+            findings.append(Finding("MODERATION_OVERRULED", LOW, ref, characteristic.theme.name,
+                                    "Two moderated scores: the later one counts", (), decision.overruled))
     overall, by_theme = _agreement(consolidation, steps)
     findings.append(Finding("AGREEMENT", INFO, "", "All themes", "Agreement between reviewers (Krippendorff's "
                             "alpha, ordinal)", (), overall.describe()))

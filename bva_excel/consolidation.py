@@ -71,6 +71,8 @@ class Consolidation:
     progress: list[ReviewerProgress]
     orphans: list[Response] = field(default_factory=list)  # answers for refs no longer in the framework
     unclear: list[tuple[ReturnRecord, ReturnRecord]] = field(default_factory=list)  # order of two returns unclear
+    # ref -> the moderation-round answer that counts (a moderated score and note), and its return
+    moderations: dict[str, tuple[Response, ReturnRecord]] = field(default_factory=dict)
 
     def consolidated(self, ref: str) -> str:
         return consolidated_rating(self.framework.scale, [r.rating for r in self.responses.get(ref, [])])
@@ -129,13 +131,28 @@ def latest_issues(issues: list[IssueRecord]) -> dict[str, IssueRecord]:
     return {issue.reviewer_id: issue for issue in issues}
 
 
+def moderation_answers(ordered: list[ReturnRecord], responses: dict[int, list[Response]]
+                       ) -> dict[str, tuple[Response, ReturnRecord]]:
+    """ref -> the latest moderated score given in a moderation workbook (whoever the moderator), and its return."""
+    found: dict[str, tuple[Response, ReturnRecord]] = {}
+    for record in ordered:
+        for response in responses.get(record.return_id, []):
+            if response.rating:
+                found[response.ref] = (response, record)
+    return found
+
+
 def consolidate(framework: Framework, returns: list[ReturnRecord], responses: dict[int, list[Response]],
                 issues: list[IssueRecord], preferred: dict[int, str] | None = None) -> Consolidation:
-    """Every current score by ref, the fate of every file, and each reviewer's progress.
+    """Every current score by ref, the fate of every file, each reviewer's progress, and the moderation round.
 
     `responses`: return ID -> the responses read from it, for the accepted returns.
     """
-    ordered = in_order(returns, preferred)
+    moderation = {issue.issue_id for issue in issues if issue.kind == "moderation"}
+    issues = [issue for issue in issues if issue.kind != "moderation"]
+    moderated = in_order([r for r in returns if r.issue_id in moderation], preferred)
+    moderations = moderation_answers(moderated, responses)
+    ordered = in_order([r for r in returns if r.issue_id not in moderation], preferred)
     current = current_answers(ordered, responses)
     order = {r.reviewer_id: i for i, r in enumerate(framework.reviewers)}
     by_ref: dict[str, list[Response]] = {}
@@ -156,6 +173,8 @@ def consolidate(framework: Framework, returns: list[ReturnRecord], responses: di
             by_ref.setdefault(response.ref, []).append(response)
         elif response.rating or response.commentary or response.gaps:
             orphans.append(response)
+    for response, record in moderations.values():
+        counted[record.return_id] = counted.get(record.return_id, 0) + 1
     statuses = []
     for record in returns:
         status = record.status
@@ -176,4 +195,5 @@ def consolidate(framework: Framework, returns: list[ReturnRecord], responses: di
         progress.append(ReviewerProgress(reviewer_id, listed[reviewer_id].name if reviewer_id in listed else "",
                                          len(refs), answered, record.received if record else "",
                                          ", ".join(sources.get(reviewer_id, [])), reviewer_id in listed))
-    return Consolidation(framework, by_ref, statuses, progress, orphans, unclear_order(ordered, preferred))
+    return Consolidation(framework, by_ref, statuses, progress, orphans, unclear_order(ordered, preferred),
+                         moderations)

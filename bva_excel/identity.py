@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 IDENTITY_SHEET = "bva_identity"
 FORMAT = "bva-excel reviewer workbook 1"
+FORMATS = {"review": FORMAT, "moderation": "bva-excel moderation workbook 1"}  # the kind is signed with the rest
 
 
 @dataclass(frozen=True)
@@ -22,9 +23,10 @@ class IssueIdentity:
     issue_id: str
     issued_at: str  # ISO timestamp, as text so no application turns it into a number
     refs: tuple[str, ...]
+    kind: str = "review"  # or "moderation": which workbook it is
 
     def payload(self) -> bytes:
-        return "\n".join([FORMAT, self.assessment_id, self.reviewer_id, self.issue_id, self.issued_at,
+        return "\n".join([FORMATS[self.kind], self.assessment_id, self.reviewer_id, self.issue_id, self.issued_at,
                           ",".join(self.refs)]).encode("utf-8")
 
     def signature(self, secret: bytes) -> str:
@@ -35,7 +37,7 @@ class IssueIdentity:
 
     def rows(self, secret: bytes) -> list[tuple[str, str]]:
         """Key/value rows for the hidden identity sheet."""
-        return [("format", FORMAT), ("assessment_id", self.assessment_id),
+        return [("format", FORMATS[self.kind]), ("assessment_id", self.assessment_id),
                 ("reviewer_id", self.reviewer_id), ("issue_id", self.issue_id),
                 ("issued_at", self.issued_at), ("refs", ",".join(self.refs)),
                 ("signature", self.signature(secret))]
@@ -44,9 +46,12 @@ class IssueIdentity:
     def from_rows(cls, values: dict[str, str]) -> tuple["IssueIdentity", str]:
         """Rebuild from the sheet's key/value rows; returns the identity and its claimed signature.
 
-        Raises KeyError naming the first missing key.
+        Raises KeyError naming the first missing key (an unknown format is a missing 'format').
         """
         refs = tuple(r for r in values["refs"].split(",") if r)
+        kinds = {text: kind for kind, text in FORMATS.items()}
+        if values.get("format") not in kinds:
+            raise KeyError("format")
         identity = cls(values["assessment_id"], values["reviewer_id"], values["issue_id"],
-                       values["issued_at"], refs)
+                       values["issued_at"], refs, kinds[values["format"]])
         return identity, values["signature"]

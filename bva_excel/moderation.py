@@ -98,11 +98,32 @@ class ScoreDecision:
     note: str
     final: str
     final_typed: str  # a Final score typed over the formula, kept as typed
+    moderated_by: str = ""  # where the moderated score came from: a moderation return, or '' (typed in the report)
+    overruled: str = ""  # a different moderated score that a later one replaced, in words
 
 
-def decide(scale, consolidated: dict[str, str], edits: PreviousEdits, file: str = "report.xlsx"):
+def _later_of(moderation: Moderation, returned, report_saved: str) -> tuple[Moderation, str, str]:
+    """The typed moderation or the moderation-round answer, whichever is later; where it came from; and the
+    one it overruled, in words. The report is as late as it was last saved."""
+    response, record = returned
+    from_return = Moderation(response.rating, response.commentary, moderation.final_override)
+    source = f"{response.reviewer_id}'s moderation return {record.name}, cell {response.cell}, received {record.received}"
+    typed = moderation.moderated.strip()
+    if not typed or (typed.casefold(), moderation.note.strip()) == (response.rating.casefold(), response.commentary.strip()):
+        return from_return, source, ""
+    if report_saved and report_saved > record.received:
+        return moderation, "", (f"{response.rating} from {response.reviewer_id}'s moderation return {record.name} "
+                                f"was overruled by {typed} typed in report.xlsx later")
+    return from_return, source, (f"{typed} typed in report.xlsx was overruled by {response.rating} from "
+                                 f"{response.reviewer_id}'s moderation return {record.name}, received later")
+
+
+def decide(scale, consolidated: dict[str, str], edits: PreviousEdits, file: str = "report.xlsx",
+           returned: dict | None = None, report_saved: str = ""):
     """Final score per ref: a typed Final score, else a valid moderated score, else the consolidated one.
 
+    The moderated score is the one typed into the report or the one from the moderation round
+    (`returned`: ref -> (response, return)), whichever is later (`report_saved`: when the report was saved).
     Returns (ref -> ScoreDecision, warnings for moderated scores that are not on the scale).
     """
     from bva_excel.sheets import suggest
@@ -110,6 +131,9 @@ def decide(scale, consolidated: dict[str, str], edits: PreviousEdits, file: str 
     decisions, warnings = {}, []
     for ref, base in consolidated.items():
         moderation = edits.moderation.get(ref, Moderation())
+        source = overruled = ""
+        if returned and ref in returned:
+            moderation, source, overruled = _later_of(moderation, returned[ref], report_saved)
         moderated = moderation.moderated.strip()
         valid = scale.find(moderated) if moderated else None
         if moderated and valid is None:
@@ -119,5 +143,5 @@ def decide(scale, consolidated: dict[str, str], edits: PreviousEdits, file: str 
         final = (typed_final.name if typed_final else moderation.final_override) or (
             valid.name if valid else base)
         decisions[ref] = ScoreDecision(base, valid.name if valid else moderation.moderated, moderation.note,
-                                       final, moderation.final_override)
+                                       final, moderation.final_override, source, overruled)
     return decisions, warnings

@@ -143,6 +143,10 @@ MIGRATIONS: list[str] = [
     CREATE TRIGGER {table}_kept_delete BEFORE DELETE ON {table}
         BEGIN SELECT RAISE(ABORT, 'the records of {table} are kept as they were written'); END;
     """ for table in ("signoff", "signoff_score")),
+    # 4: workbooks of the moderation round, issued and returned like reviewers' own.
+    """
+    ALTER TABLE issue ADD COLUMN kind TEXT NOT NULL DEFAULT 'review';
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -184,6 +188,7 @@ class IssueRecord:
     deadline: str = ""
     refs: tuple[str, ...] = ()
     texts: dict = field(default_factory=dict, compare=False)  # ref -> header -> text shown
+    kind: str = "review"  # or "moderation"
 
 
 @dataclass(frozen=True)
@@ -386,8 +391,9 @@ class Records:
         """Record workbooks about to be issued, all or none (before any is written)."""
         with self._transaction():
             for issue in issues:
-                self._db.execute("INSERT INTO issue VALUES (?, ?, ?, ?, ?)",
-                                 (issue.issue_id, issue.reviewer_id, issue.issued_at, issue.file, issue.deadline))
+                self._db.execute("INSERT INTO issue (issue_id, reviewer_id, issued_at, file, deadline, kind) "
+                                 "VALUES (?, ?, ?, ?, ?, ?)", (issue.issue_id, issue.reviewer_id, issue.issued_at,
+                                                               issue.file, issue.deadline, issue.kind))
                 self._db.executemany("INSERT INTO issued_ref VALUES (?, ?, ?, ?)",
                                      [(issue.issue_id, position, ref,
                                        json.dumps(issue.texts.get(ref, {}), ensure_ascii=False))
@@ -396,14 +402,14 @@ class Records:
     def issues(self) -> list[IssueRecord]:
         """Every workbook ever issued, oldest first."""
         with self._reading():
-            rows = self._db.execute("SELECT issue_id, reviewer_id, issued_at, file, deadline FROM issue "
+            rows = self._db.execute("SELECT issue_id, reviewer_id, issued_at, file, deadline, kind FROM issue "
                                     "ORDER BY issued_at, rowid").fetchall()
             refs: dict[str, list] = {}
             for issue_id, ref, texts in self._db.execute(
                     "SELECT issue_id, ref, texts FROM issued_ref ORDER BY issue_id, position"):
                 refs.setdefault(issue_id, []).append((ref, texts))
-        return [IssueRecord(*row, refs=tuple(ref for ref, _ in refs.get(row[0], [])),
-                            texts={ref: json.loads(texts) for ref, texts in refs.get(row[0], [])})
+        return [IssueRecord(*row[:5], refs=tuple(ref for ref, _ in refs.get(row[0], [])),
+                            texts={ref: json.loads(texts) for ref, texts in refs.get(row[0], [])}, kind=row[5])
                 for row in rows]
 
     # Returns.

@@ -79,12 +79,16 @@ def gather(assessment: Assessment, threshold_name: str | None = None, spread: in
     responses = records.responses_by_return(r.return_id for r in returns if r.status == "accepted")
     consolidation = consolidate(framework, returns, responses, issues, records.preferences())
     consolidated = {c.ref: consolidation.consolidated(c.ref) for c in framework.characteristics}
-    decisions, warnings = decide(framework.scale, consolidated, edits, assessment.report.name)
+    report_saved = (dt.datetime.fromtimestamp(assessment.report.stat().st_mtime).replace(microsecond=0).isoformat()
+                    if assessment.report.exists() else "")
+    decisions, warnings = decide(framework.scale, consolidated, edits, assessment.report.name,
+                                 consolidation.moderations, report_saved)
     warnings += [problem("RESPONSE_ORPHANED", r.file, r.sheet, r.cell, ref=r.ref, reviewer=r.reviewer_id)
                  for r in consolidation.orphans]
     signoffs = records.signoffs()
     signoff = signoffs[-1] if signoffs else None
-    consistency = check(consolidation, decisions, issues, spread, threshold_name, signoff)
+    consistency = check(consolidation, decisions, [i for i in issues if i.kind == "review"], spread, threshold_name,
+                        signoff)
     return Gathered(framework, consolidation, decisions, warnings, edits, issues, consistency, signoff)
 
 

@@ -20,6 +20,24 @@ from bva_excel.sheets import (Table, a1, cell_text, normalise_label, normalise_r
                               sheet_rows, suggest)
 
 RETURN_HEADERS = ["Ref", *INPUT_HEADERS]
+MODERATION_SHEET = "Moderation"
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where a kind of workbook keeps its answers: the sheet, the score's header and the words' headers."""
+
+    sheet: str
+    score: str
+    words: tuple[str, ...]  # read into a response's commentary, then its gaps
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        return (self.score, *self.words)
+
+
+LAYOUTS = {"review": Layout(REVIEW_SHEET, "Score", ("Commentary", "Gaps and areas to address")),
+           "moderation": Layout(MODERATION_SHEET, "Moderated score", ("Moderation note",))}
 MAX_CELL_TEXT = 32767  # what one Excel cell can hold
 
 
@@ -54,8 +72,8 @@ def parse_rating(scale: Scale, value) -> tuple[str | None, str]:
     return None, suggest(text, scale.names)
 
 
-def input_formulas(path: Path, columns: list[int]) -> dict[tuple[int, int], str]:
-    """(row, col) -> formula for the formula cells among `columns` of the Review sheet (0-based).
+def input_formulas(path: Path, columns: list[int], sheet: str = REVIEW_SHEET) -> dict[tuple[int, int], str]:
+    """(row, col) -> formula for the formula cells among `columns` of `sheet` (0-based).
 
     Readers give a formula's cached value; a workbook written by a program may have none. Knowing the
     formula lets us keep what the person typed, as text, and say so. This opens the workbook again with
@@ -66,7 +84,7 @@ def input_formulas(path: Path, columns: list[int]) -> dict[tuple[int, int], str]
     workbook = openpyxl.load_workbook(path, read_only=True, data_only=False)
     try:
         found = {}
-        for row_index, row in enumerate(workbook[REVIEW_SHEET].iter_rows()):
+        for row_index, row in enumerate(workbook[sheet].iter_rows()):
             for cell in row:
                 col = getattr(cell, "column", None)
                 if col is not None and col - 1 in columns and cell.data_type == "f":
@@ -76,9 +94,9 @@ def input_formulas(path: Path, columns: list[int]) -> dict[tuple[int, int], str]
         workbook.close()
 
 
-def _keep_formulas_as_text(path: Path, table: Table, problems: list[Problem]) -> None:
+def _keep_formulas_as_text(path: Path, table: Table, problems: list[Problem], layout: Layout) -> None:
     """Where an input cell holds a formula with nothing cached, keep the formula's text; say so either way."""
-    formulas = input_formulas(path, [table.columns[normalise_label(h)] for h in INPUT_HEADERS])
+    formulas = input_formulas(path, [table.columns[normalise_label(h)] for h in layout.inputs], layout.sheet)
     rows_by_index = dict(table.rows)
     for (row, col), formula in sorted(formulas.items()):
         values = rows_by_index.get(row)
@@ -88,14 +106,14 @@ def _keep_formulas_as_text(path: Path, table: Table, problems: list[Problem]) ->
         shown = cell_text(values[col])
         if not shown:
             values[col] = formula
-        problems.append(problem("RETURN_FORMULA", table.file, REVIEW_SHEET, a1(row, col), formula=formula[:60],
+        problems.append(problem("RETURN_FORMULA", table.file, layout.sheet, a1(row, col), formula=formula[:60],
                                 kept=f"its shown value '{shown[:40]}'" if shown else "the formula itself"))
 
 
 def _read_rows(table: Table, framework: Framework, identity: IssueIdentity, issue: IssueRecord,
-               reading: ReturnReading) -> None:
+               reading: ReturnReading, layout: Layout) -> None:
     """Every issued row, matched by ref: its score, words and any problem, into `reading`."""
-    file = table.file
+    file, sheet = table.file, layout.sheet
     issued = set(identity.refs)
     seen: dict[str, int] = {}
     ratings = ", ".join(framework.scale.names)
@@ -104,35 +122,34 @@ def _read_rows(table: Table, framework: Framework, identity: IssueIdentity, issu
         if ref is None:
             continue  # a note typed below the table, not a characteristic
         if ref not in issued:
-            reading.problems.append(problem("RETURN_REF_NOT_ISSUED", file, REVIEW_SHEET,
+            reading.problems.append(problem("RETURN_REF_NOT_ISSUED", file, sheet,
                                             table.cell(row, "Ref"), ref=ref))
             continue
         if ref in seen:
-            reading.problems.append(problem("RETURN_DUPLICATE_ROW", file, REVIEW_SHEET,
+            reading.problems.append(problem("RETURN_DUPLICATE_ROW", file, sheet,
                                             table.cell(row, "Ref"), ref=ref, other=seen[ref] + 1))
             continue
         seen[ref] = row
         _compare_locked_text(table, row, values, ref, issue, reading.problems)
-        commentary = cell_text(table.get(values, "Commentary"))
-        gaps = cell_text(table.get(values, "Gaps and areas to address"))
-        too_long = [(h, t) for h, t in (("Commentary", commentary), ("Gaps and areas to address", gaps))
-                    if len(t) > MAX_CELL_TEXT]
+        words = [(header, cell_text(table.get(values, header))) for header in layout.words]
+        too_long = [(h, t) for h, t in words if len(t) > MAX_CELL_TEXT]
         for header, text in too_long:
-            reading.problems.append(problem("RETURN_TEXT_TOO_LONG", file, REVIEW_SHEET, table.cell(row, header),
+            reading.problems.append(problem("RETURN_TEXT_TOO_LONG", file, sheet, table.cell(row, header),
                                             length=len(text)))
-        raw_score = table.get(values, "Score")
+        raw_score = table.get(values, layout.score)
         rating, hint = parse_rating(framework.scale, raw_score)
-        score_cell = table.cell(row, "Score")
+        score_cell = table.cell(row, layout.score)
         if rating is None:
-            reading.problems.append(problem("SCORE_INVALID", file, REVIEW_SHEET, score_cell,
+            reading.problems.append(problem("SCORE_INVALID", file, sheet, score_cell,
                                             value=cell_text(raw_score).strip(), hint=hint, ratings=ratings))
             continue
         if not too_long:
-            reading.responses.append(Response(ref, identity.reviewer_id, rating, commentary, gaps, file,
-                                              REVIEW_SHEET, score_cell))
+            commentary, gaps = ([text for _, text in words] + ["", ""])[:2]
+            reading.responses.append(Response(ref, identity.reviewer_id, rating, commentary, gaps, file, sheet,
+                                              score_cell))
     for ref in identity.refs:
         if ref not in seen:
-            reading.problems.append(problem("RETURN_REF_MISSING", file, REVIEW_SHEET, ref=ref))
+            reading.problems.append(problem("RETURN_REF_MISSING", file, sheet, ref=ref))
 
 
 def _compare_locked_text(table: Table, row: int, values: list, ref: str, issue: IssueRecord,
@@ -201,11 +218,13 @@ def read_return(path: Path, framework: Framework, assessment_id: str, secret: by
     reading.identity = identity
     if framework.reviewer(identity.reviewer_id) is None:
         reading.problems.append(problem("RETURN_REVIEWER_REMOVED", file, reviewer=identity.reviewer_id))
-    table = read_table(workbook, file, REVIEW_SHEET, RETURN_HEADERS, reading.problems, blank_headers_allowed=True)
+    layout = LAYOUTS[identity.kind]
+    table = read_table(workbook, file, layout.sheet, ["Ref", *layout.inputs], reading.problems,
+                       blank_headers_allowed=True)
     if table is None:
         return reading
     # openpyxl cannot read .ods; calamine gives no formulas; most returns have none, and screening knows
     if screening.kind in ("xlsx", "xlsm") and screening.has_formulas:
-        _keep_formulas_as_text(io.BytesIO(content) if content is not None else path, table, reading.problems)
-    _read_rows(table, framework, identity, issues[identity.issue_id], reading)
+        _keep_formulas_as_text(io.BytesIO(content) if content is not None else path, table, reading.problems, layout)
+    _read_rows(table, framework, identity, issues[identity.issue_id], reading, layout)
     return reading

@@ -221,7 +221,7 @@ def _withdraw(assessment: Assessment, name: str) -> Path | None:
 def _generate(assessment: Assessment, per_characteristic: int, deadline: dt.date | None, pmo: str,
               reallocate: bool) -> Generation:
     framework = assessment.framework()
-    issues = assessment.records.issues()
+    issues = [issue for issue in assessment.records.issues() if issue.kind == "review"]
     issued = current_allocation(issues)
     allocation = allocate(framework, per_characteristic, None if reallocate else issued)
     changed = changes(framework, allocation, issued)
