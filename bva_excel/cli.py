@@ -125,7 +125,15 @@ def new(folder, template, title):
               help="Start the allocation again, discarding who was given what before (says what changes).")
 @click.option("--show-password", is_flag=True,
               help="Print the password that locks the workbooks' sheets (for the PMO), and write nothing.")
-def generate(folder, per_characteristic, deadline, return_to, reallocate, show_password):
+@click.option("--moderation", is_flag=True,
+              help="Write moderation workbooks instead: the characteristics with open findings, shared out among "
+                   "--moderators.")
+@click.option("--moderators", metavar="ID,ID", default="",
+              help="With --moderation: the reviewer IDs of the moderators, separated by commas.")
+@click.option("--all", "every", is_flag=True, help="With --moderation: every characteristic, not only those "
+                                                  "with open findings.")
+def generate(folder, per_characteristic, deadline, return_to, reallocate, show_password, moderation, moderators,
+             every):
     """Write a protected workbook for each reviewer to FOLDER/outbox.
 
     Characteristics with no reviewers listed are shared out, balancing the load and never
@@ -137,6 +145,14 @@ def generate(folder, per_characteristic, deadline, return_to, reallocate, show_p
     """
     from bva_excel.reviewer_workbook import generate as generate_workbooks
 
+    if (moderators or every) and not moderation:
+        raise click.UsageError("--moderators and --all go with --moderation.")
+    if moderation:
+        if not moderators.strip():
+            raise click.UsageError('--moderation needs --moderators, e.g. --moderators "R05,R06".')
+        _generate_moderation(_open(folder), folder, [m.strip() for m in moderators.split(",") if m.strip()], every,
+                             deadline.date() if deadline else None, return_to)
+        return
     assessment = _open(folder)
     if show_password:
         click.echo(f"The sheets of this assessment's workbooks are locked with: {assessment.records.sheet_password()}")
@@ -413,6 +429,20 @@ def demo(folder):
                f"'Consistency' sheet, or run bva check {_quote(folder)}")
     click.echo("The rejected file is part of the show: it has a typo in a score.")
     click.echo(f"Next: open {result.report.path} and look at 'Heat map' and 'Action plan'.")
+
+
+def _generate_moderation(assessment, folder: Path, moderators: list[str], every: bool, deadline, return_to) -> None:
+    from bva_excel.moderation_round import generate_moderation
+
+    result = generate_moderation(assessment, moderators, every, deadline, return_to)
+    for line in result.recovered:
+        click.echo(f"  note: {line}")
+    click.echo(f"Wrote {len(result.files)} moderation workbooks to {assessment.outbox}:")
+    for moderator_id, path in result.files.items():
+        refs = result.shares[moderator_id]
+        click.echo(f"  {path.name}  ({len(refs)} characteristics: {', '.join(refs)})")
+    click.echo(f"Next: email each moderator their workbook; save the returns in {assessment.inbox} and run: "
+               f"bva ingest {_quote(folder)}")
 
 
 def _show_calibration(result) -> None:

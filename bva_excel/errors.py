@@ -70,6 +70,10 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
                          "Add reviewers, lower --per-characteristic or list reviewers for {ref} by hand."),
     "NO_REVIEWERS": (ERROR, "no reviewers are listed",
                      "Add the reviewers on the 'Reviewers' sheet of assessment.xlsx."),
+    "MODERATION_SHORT": (ERROR, "{ref} has no moderator who neither drafted nor scored it (moderators: {moderators})",
+                         "Add a moderator with --moderators who had no part in {ref}."),
+    "NOTHING_TO_MODERATE": (ERROR, "no characteristic has an open finding that needs moderating",
+                            "Nothing to do; to send every characteristic for moderation anyway, add --all."),
     # The assessment folder.
     "ASSESSMENT_EXISTS": (ERROR, "an assessment already exists here",
                           "Choose another folder; an assessment is never overwritten."),

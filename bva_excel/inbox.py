@@ -203,17 +203,21 @@ def _inbox_key(inbox: Path, path: Path) -> str:
 class _Answers:
     """Each reviewer's accepted returns and their responses, to say what a new return changes."""
 
-    def __init__(self, returns: list[ReturnRecord], records, preferred: dict[int, str]):
-        self.returns: dict[str, list[ReturnRecord]] = {}
+    def __init__(self, returns: list[ReturnRecord], records, preferred: dict[int, str], kinds: dict[str, str]):
+        self.kinds = kinds  # issue ID -> review or moderation: a reviewer's moderation round is apart from their review
+        self.returns: dict[tuple[str, str], list[ReturnRecord]] = {}
         for record in returns:
             if record.status == "accepted":
-                self.returns.setdefault(record.reviewer_id, []).append(record)
+                self.returns.setdefault(self._who(record), []).append(record)
         self.records = records
         self.responses: dict[int, list[Response]] = {}
         self.preferred = preferred
 
-    def current(self, reviewer_id: str) -> dict:
-        earlier = self.returns.get(reviewer_id, [])
+    def _who(self, record: ReturnRecord) -> tuple[str, str]:
+        return record.reviewer_id, self.kinds.get(record.issue_id, "review")
+
+    def current(self, who: tuple[str, str]) -> dict:
+        earlier = self.returns.get(who, [])
         missing = [r.return_id for r in earlier if r.return_id not in self.responses]
         if missing:  # read only for reviewers who sent something new, so a re-ingest costs what is new
             self.responses.update(dict.fromkeys(missing, []) | self.records.responses_by_return(missing))
@@ -221,10 +225,11 @@ class _Answers:
 
     def add(self, record: ReturnRecord, responses: list[Response]) -> list[Problem]:
         """Add an accepted return; notes on whose answers it replaces, and which earlier ones still stand."""
-        before = self.current(record.reviewer_id)
-        self.returns.setdefault(record.reviewer_id, []).append(record)
+        who = self._who(record)
+        before = self.current(who)
+        self.returns.setdefault(who, []).append(record)
         self.responses[record.return_id] = responses
-        after = self.current(record.reviewer_id)
+        after = self.current(who)
         file = record.name
         replaced = sorted({other.name for key, (_, other) in before.items()
                            if other.return_id != record.return_id and after[key][1].return_id == record.return_id})
@@ -236,7 +241,7 @@ class _Answers:
             notes.append(problem("RETURN_REPLACES", file, count=sum(
                 1 for key, (_, other) in after.items() if other.return_id == record.return_id and key in before),
                 files=", ".join(replaced)))
-        later = [o for o in in_order(self.returns[record.reviewer_id], self.preferred)
+        later = [o for o in in_order(self.returns[who], self.preferred)
                  if o.return_id != record.return_id]
         if standing:
             sources = sorted({name for _, name in standing})
@@ -245,34 +250,12 @@ class _Answers:
             code = "RETURN_OLDER" if newer else "RETURN_EARLIER_ANSWERS_STAND"
             notes.append(problem(code, file, refs=refs, files=", ".join(sources), count=len(standing),
                                  saved=record.saved.replace("T", " ") or "no time"))
-        for first, second in unclear_order(in_order(self.returns[record.reviewer_id], self.preferred), self.preferred):
+        for first, second in unclear_order(in_order(self.returns[who], self.preferred), self.preferred):
             if record.return_id in (first.return_id, second.return_id):
                 other = first if second.return_id == record.return_id else second
                 notes.append(problem("RETURN_ORDER_UNCLEAR", file, other=other.name, later=second.name,
                                      saved=record.saved.replace("T", " "), name=record.name))
         return notes
-
-
-def _saved_time(path: Path) -> str:
-    """When the workbook says it was last saved (its document properties), as local time; '' if it does not."""
-    import re
-    import zipfile
-
-    try:
-        with zipfile.ZipFile(path) as archive:
-            core = archive.read("docProps/core.xml").decode("utf-8", "replace")
-    except (KeyError, OSError, zipfile.BadZipFile):
-        return ""
-    found = re.search(r"<dcterms:modified[^>]*>([^<]+)</dcterms:modified>", core)
-    if not found:
-        return ""
-    try:
-        stamp = dt.datetime.fromisoformat(found.group(1).strip().replace("Z", "+00:00"))
-    except ValueError:
-        return ""
-    if stamp.tzinfo is not None:
-        stamp = stamp.astimezone().replace(tzinfo=None)
-    return stamp.replace(microsecond=0).isoformat()
 
 
 def _ingest(assessment: Assessment, paths: list[Path] | None, progress, prefer: Path | None) -> IngestReport:
@@ -281,7 +264,7 @@ def _ingest(assessment: Assessment, paths: list[Path] | None, progress, prefer: 
     issues = {issue.issue_id: issue for issue in records.issues()}
     returns = records.returns()
     by_hash = {record.sha256: record for record in returns}
-    answers = _Answers(returns, records, records.preferences())
+    answers = _Answers(returns, records, records.preferences(), {i: issue.kind for i, issue in issues.items()})
     seen_before = records.inbox_files()
     candidates = [Path(p) for p in paths] if paths is not None else inbox_files(assessment)
     inbox_dir = assessment.inbox.resolve()

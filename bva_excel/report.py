@@ -33,8 +33,8 @@ SCORES_WIDTHS = [8, 18, 40, 14, 14, 30, 13, 13]
 REVIEWER_COLUMNS = ["Reviewer {k}", "Score {k}", "Commentary {k}", "Gaps {k}"]
 REVIEWER_WIDTHS = [18, 13, 40, 40]
 RESPONSE_HEADERS = ["Ref", "Reviewer ID", "Reviewer", "Score", "Commentary", "Gaps and areas to address",
-                    "File", "Sheet", "Cell"]
-RESPONSE_WIDTHS = [8, 11, 22, 13, 45, 45, 30, 9, 7]
+                    "File", "Sheet", "Cell", "Round", "Received"]
+RESPONSE_WIDTHS = [8, 11, 22, 13, 45, 45, 30, 11, 7, 11, 17]
 RETURN_WIDTHS = [34, 20, 22, 19, 12, 80]
 RETURN_HEADERS = ["File", "SHA-256", "Reviewer", "Received", "Status", "Problems"]
 
@@ -265,12 +265,16 @@ def _write_responses(workbook, formats, consolidation: Consolidation) -> None:
     sheet = workbook.add_worksheet("Responses")
     _headers(sheet, RESPONSE_HEADERS, RESPONSE_WIDTHS, formats["header"])
     row = 0
+    received = {r.name: r.received for r in consolidation.returns}
     for characteristic in consolidation.framework.characteristics:
-        for response in consolidation.responses.get(characteristic.ref, []):
+        moderation = consolidation.moderations.get(characteristic.ref)
+        rounds = [(r, "Review") for r in consolidation.responses.get(characteristic.ref, [])]
+        for response, kind in rounds + ([(moderation[0], "Moderation")] if moderation else []):
             row += 1
             reviewer = consolidation.framework.reviewer(response.reviewer_id)
             values = [response.ref, response.reviewer_id, reviewer.name if reviewer else "", response.rating,
-                      response.commentary, response.gaps, response.file, response.sheet, response.cell]
+                      response.commentary, response.gaps, response.file, response.sheet, response.cell, kind,
+                      received.get(response.file, "").replace("T", " ")]
             for col, value in enumerate(values):
                 sheet.write_string(row, col, value, formats["wrap"])
             fit_row(sheet, row, values, RESPONSE_WIDTHS)

@@ -269,3 +269,24 @@ def _generate(assessment: Assessment, per_characteristic: int, deadline: dt.date
         files[reviewer.reviewer_id] = assessment.outbox / record.file
     shutil.rmtree(staging, ignore_errors=True)
     return Generation(allocation, files, framework, changed, not issues, reallocate, withdrawn)
+
+
+def issue_workbooks(assessment: Assessment, planned: list) -> dict[str, Path]:
+    """Issue workbooks all or none: `planned` holds (issue record, write(path)) pairs. Each is written to a
+    staging folder, all are recorded, then moved into the outbox; returns issue ID -> path in the outbox."""
+    staging = assessment.records_dir / f"{STAGING_PREFIX}{secrets.token_hex(4)}"
+    staging.mkdir()
+    try:
+        for record, write in planned:
+            write(staging / record.file)
+        (staging / MANIFEST).write_text(json.dumps({r.issue_id: r.file for r, _ in planned}), encoding="utf-8")
+        assessment.records.record_issues([record for record, _ in planned])
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    placed = {}
+    for record, _ in planned:
+        os.replace(staging / record.file, assessment.outbox / record.file)
+        placed[record.issue_id] = assessment.outbox / record.file
+    shutil.rmtree(staging, ignore_errors=True)
+    return placed

@@ -363,3 +363,36 @@ def test_a_regenerate_keeps_what_a_reviewer_returned_from_libreoffice(office, ge
     assert [o.status for o in report.outcomes if o.status != "unchanged"] == ["accepted"]
     answers = {r.ref: r.rating for r in current(open_assessment(assessment.folder))["R02"][1]}
     assert answers == {**{ref: "Yellow" for ref in refs}, "CI003": "Amber"}
+
+
+def test_a_moderation_workbook_filled_in_libreoffice_is_ingested_and_counts(office, tmp_path):
+    from click.testing import CliRunner
+
+    from bva_excel.assessment import create_assessment
+    from bva_excel.cli import cli
+    from conftest import make_framework
+    from test_moderation_round import CHARACTERISTICS, REVIEWERS
+
+    def run(*args):
+        return CliRunner().invoke(cli, [str(a) for a in args])
+
+    framework = make_framework(tmp_path / "f.xlsx", characteristics=CHARACTERISTICS, reviewers=REVIEWERS)
+    assessment = create_assessment(tmp_path / "BV 2026", framework)
+    run("generate", assessment.folder)
+    given = {"R01": {"CI001": "Dark green", "L001": "Dark green"}, "R02": {"CI001": "Amber", "G001": "Yellow"},
+             "R03": {"L001": "Amber", "G001": "Yellow"}}
+    for path in assessment.outbox.iterdir():
+        reviewer_id = path.name.split()[2]
+        answer(path, assessment.inbox / f"{reviewer_id}.xlsx",
+               {ref: (rating, "Seen.", "A gap.") for ref, rating in given[reviewer_id].items()})
+    run("ingest", assessment.folder)
+    assert run("generate", assessment.folder, "--moderation", "--moderators", "R04,R05").exit_code == 0
+    office.run(op="fill", path=assessment.outbox / "BV moderation R04 Dee Okafor.xlsx",
+               out=assessment.inbox / "RE_ moderation (LibreOffice).xlsx", sheet="Moderation",
+               cells={"H2": "Light green", "I2": "Vision agreed by cabinet; evidence seen ✓"}, via="api")
+    ingested = run("ingest", assessment.folder)
+    assert "accepted   RE_ moderation (LibreOffice).xlsx  (R04 Dee Okafor, answered 1/1)" in ingested.output
+    run("report", assessment.folder)
+    scores = openpyxl.load_workbook(assessment.report)["Scores"]
+    row = next(r for r in scores.iter_rows(min_row=2, values_only=True) if r[0] == "L001")
+    assert row[4:6] == ("Light green", "Vision agreed by cabinet; evidence seen ✓")

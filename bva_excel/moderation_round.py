@@ -1,0 +1,212 @@
+"""The moderation round: a second, impartial review of the scores that need it, by workbook.
+
+Each moderator gets one protected workbook with a row per characteristic to moderate: the position
+statement, every reviewer's score and words, the consolidated score and the findings in words, and two
+inputs, `Moderated score` (a dropdown of the scale) and `Moderation note`. Characteristics are shared
+out evenly, never to a moderator who drafted or scored them. The workbooks carry the same signed
+identity, protection and staging as reviewers' own, and come back through `bva ingest`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+import xlsxwriter
+
+from bva_excel import __version__
+from bva_excel.assessment import ASSESSMENT_FILE, Assessment
+from bva_excel.errors import AllocationError, BvaError, problem
+from bva_excel.framework import Framework
+from bva_excel.identity import IDENTITY_SHEET, IssueIdentity
+from bva_excel.records import IssueRecord
+from bva_excel.returns import MODERATION_SHEET
+from bva_excel.reviewer_workbook import (_write_scale_sheet, finish_interrupted_generation, issue_workbooks,
+                                         issued_texts, safe_file_name, score_validation)
+from bva_excel.sheets import suggest
+from bva_excel.storage import replacing
+from bva_excel.styles import (INPUT_FILL, add_rating_colours, fit_row, header_format, print_landscape,
+                              workbook_options)
+from bva_excel.template import write_guide
+
+HEADERS = ["Ref", "Theme", "Characteristic", "Position statement", "Reviewers' scores", "Consolidated score",
+           "Findings", "Moderated score", "Moderation note"]
+WIDTHS = [8, 15, 26, 48, 48, 13, 40, 14, 40]
+INPUTS = ("Moderated score", "Moderation note")
+
+
+@dataclass(frozen=True)
+class Row:
+    """One characteristic as a moderator sees it."""
+
+    ref: str
+    theme: str
+    characteristic: str
+    position_statement: str
+    scores: str  # every reviewer's score and words
+    consolidated: str
+    findings: str
+
+
+@dataclass
+class ModerationRound:
+    shares: dict[str, list[str]]  # moderator ID -> refs, in framework order
+    files: dict[str, Path]  # moderator ID -> workbook written to the outbox
+    framework: Framework
+    recovered: list[str]
+
+
+def needing_moderation(gathered, every: bool = False) -> list[str]:
+    """Refs with an open finding that needs a moderator's look (every ref with `every`), in framework order."""
+    open_refs = {f.ref for f in gathered.consistency.must_look if f.ref}
+    return [c.ref for c in gathered.framework.characteristics if every or c.ref in open_refs]
+
+
+def share_out(framework: Framework, refs: list[str], moderators: list[str],
+              scored_by: dict[str, set[str]]) -> dict[str, list[str]]:
+    """moderator -> refs: evenly, least loaded first, never a characteristic they drafted or scored."""
+    known = {r.reviewer_id for r in framework.reviewers}
+    unknown = [m for m in moderators if m not in known]
+    if unknown:
+        raise AllocationError([problem("REVIEWER_UNKNOWN", ASSESSMENT_FILE, "Reviewers", value=m,
+                                       hint=suggest(m, sorted(known))) for m in unknown])
+    load = {m: 0 for m in moderators}
+    shares: dict[str, list[str]] = {m: [] for m in moderators}
+    problems = []
+    for ref in refs:
+        characteristic = framework.characteristic(ref)
+        eligible = [m for m in moderators if m not in characteristic.drafted_by and m not in scored_by.get(ref, ())]
+        if not eligible:
+            problems.append(problem("MODERATION_SHORT", ASSESSMENT_FILE, "Characteristics", ref=ref,
+                                    moderators=", ".join(moderators)))
+            continue
+        chosen = min(eligible, key=lambda m: (load[m], moderators.index(m)))
+        load[chosen] += 1
+        shares[chosen].append(ref)
+    if problems:
+        raise AllocationError(problems)
+    return {m: refs for m, refs in shares.items() if refs}
+
+
+def rows_for(gathered, refs: list[str]) -> list[Row]:
+    """What a moderator is shown for each ref."""
+    framework = gathered.framework
+    open_findings: dict[str, list[str]] = {}
+    for finding in gathered.consistency.must_look:
+        if finding.ref:
+            open_findings.setdefault(finding.ref, []).append(f"{finding.finding} ({finding.evidence})")
+    rows = []
+    for ref in refs:
+        characteristic = framework.characteristic(ref)
+        scores = []
+        for response in gathered.consolidation.responses.get(ref, []):
+            reviewer = framework.reviewer(response.reviewer_id)
+            who = reviewer.label if reviewer else response.reviewer_id
+            scores.append(f"{who}: {response.rating or 'not answered'}\nCommentary: {response.commentary or '-'}"
+                          f"\nGaps: {response.gaps or '-'}")
+        rows.append(Row(ref, characteristic.theme.name, characteristic.text, characteristic.position_statement,
+                        "\n\n".join(scores) or "No reviewer has scored it.", gathered.decisions[ref].consolidated,
+                        "\n".join(f"- {text}" for text in open_findings.get(ref, [])) or "None open."))
+    return rows
+
+
+def guide_lines(title: str, moderator, count: int, deadline: dt.date | None, pmo: str) -> list[str]:
+    due = deadline.strftime("%A %d %B %Y") if deadline else "the date in the covering email"
+    return [
+        f"# {title}: moderation",
+        f"This workbook is for {moderator.name} ({moderator.reviewer_id}). It holds the {count} characteristics "
+        "you have been asked to moderate: a second, impartial look at the scores, for consistency across "
+        "reviewers. None of them is one you drafted or scored.",
+        f"Please return it by {due}.",
+        "# How to fill it in",
+        "1. Go to the 'Moderation' sheet. Each row is one characteristic, with the reviewers' scores and words, "
+        "the consolidated score and what the consistency checks found.",
+        "2. In 'Moderated score', choose the score it should have. Leave it blank to let the consolidated "
+        "score stand.",
+        "3. In 'Moderation note', say why, in a sentence the committee can read.",
+        "Only the shaded cells can be changed.",
+        "# How to return it",
+        f"Save the workbook (any file name will do) and email it back to {pmo}.",
+    ]
+
+
+def write_moderation_workbook(path: Path, framework: Framework, moderator, rows: list[Row],
+                              identity: IssueIdentity, secret: bytes, title: str, deadline: dt.date | None,
+                              pmo: str, password: str) -> None:
+    """Write one moderator's workbook to `path` (atomically)."""
+    with replacing(path) as temp:
+        workbook = xlsxwriter.Workbook(str(temp), workbook_options())
+        workbook.set_properties({"title": f"{title}: moderation by {moderator.name}", "author": "bva-excel",
+                                 "comments": f"Issued by bva-excel {__version__}"})
+        write_guide(workbook, guide_lines(title, moderator, len(rows), deadline, pmo))
+        sheet = workbook.add_worksheet(MODERATION_SHEET)
+        head = header_format(workbook)
+        locked = workbook.add_format({"text_wrap": True, "valign": "top", "border": 1, "border_color": "#BFBFBF"})
+        unlocked = workbook.add_format({"locked": False, "text_wrap": True, "valign": "top", "border": 1,
+                                        "border_color": "#BFBFBF", "bg_color": INPUT_FILL})
+        for col, (header, width) in enumerate(zip(HEADERS, WIDTHS)):
+            sheet.write_string(0, col, header, head)
+            sheet.set_column(col, col, width)
+        for number, row in enumerate(rows, start=1):
+            texts = [row.ref, row.theme, row.characteristic, row.position_statement, row.scores, row.consolidated,
+                     row.findings]
+            for col, text in enumerate(texts):
+                sheet.write_string(number, col, text, locked)
+            for col in range(len(texts), len(HEADERS)):
+                sheet.write_blank(number, col, None, unlocked)
+            fit_row(sheet, number, texts, WIDTHS, most=30)
+        last, score = len(rows), HEADERS.index("Moderated score")
+        sheet.data_validation(1, score, last, score, score_validation(framework.scale))
+        add_rating_colours(workbook, sheet, 1, HEADERS.index("Consolidated score"), last, score, framework.scale)
+        sheet.freeze_panes(1, 1)
+        print_landscape(sheet)
+        sheet.protect(password, {"format_columns": True, "format_rows": True})
+        sheet.activate()
+        _write_scale_sheet(workbook, framework.scale, password)
+        hidden = workbook.add_worksheet(IDENTITY_SHEET)
+        for number, (key, value) in enumerate(identity.rows(secret)):
+            hidden.write_string(number, 0, key)
+            hidden.write_string(number, 1, value)
+        hidden.protect(password)
+        hidden.very_hidden()
+        workbook.close()
+
+
+def generate_moderation(assessment: Assessment, moderators: list[str], every: bool = False,
+                        deadline: dt.date | None = None, pmo: str = "the PMO") -> ModerationRound:
+    """Share out what needs moderation among `moderators` and issue one workbook each."""
+    from bva_excel.report import gather
+
+    with assessment.locked("generate --moderation"):
+        recovered = finish_interrupted_generation(assessment)
+        gathered = gather(assessment)
+        framework = gathered.framework
+        refs = needing_moderation(gathered, every)
+        if not refs:
+            raise BvaError(problem("NOTHING_TO_MODERATE"))
+        scored_by = {ref: {r.reviewer_id for r in responses if r.rating}
+                     for ref, responses in gathered.consolidation.responses.items()}
+        shares = share_out(framework, refs, moderators, scored_by)
+        secret, password = assessment.secret(), assessment.records.sheet_password()
+        issued_at = dt.datetime.now().replace(microsecond=0).isoformat()
+        planned = []
+        for moderator_id, mine in shares.items():
+            moderator = framework.reviewer(moderator_id)
+            identity = IssueIdentity(assessment.assessment_id, moderator_id, secrets.token_hex(6), issued_at,
+                                     tuple(mine), "moderation")
+            name = f"{safe_file_name(f'BV moderation {moderator_id} {moderator.name}')}.xlsx"
+            record = IssueRecord(identity.issue_id, moderator_id, issued_at, name,
+                                 deadline.isoformat() if deadline else "", tuple(mine),
+                                 {ref: {k: v for k, v in issued_texts(framework.characteristic(ref)).items()
+                                        if k != "Evidence"} for ref in mine}, "moderation")
+            rows = rows_for(gathered, mine)
+
+            def write(path, moderator=moderator, rows=rows, identity=identity):
+                write_moderation_workbook(path, framework, moderator, rows, identity, secret, assessment.title,
+                                          deadline, pmo, password)
+            planned.append((record, write))
+        placed = issue_workbooks(assessment, planned)
+        files = {record.reviewer_id: placed[record.issue_id] for record, _ in planned}
+        return ModerationRound(shares, files, framework, recovered)

@@ -1,0 +1,150 @@
+"""The moderation round, end to end through the CLI: workbooks out, returns in, moderated scores in the
+report with provenance, and the later of a typed and a returned moderation counting."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+
+from bva_excel.assessment import create_assessment, open_assessment
+from bva_excel.cli import cli
+from bva_excel.identity import IDENTITY_SHEET
+from conftest import answer, make_framework, set_saved_time
+
+REVIEWERS = [[f"R0{n}", name, "", ""] for n, name in enumerate(
+    ["Ann Lee", "Bob Stone", "Cai Wyn", "Dee Okafor", "Eve Marsh"], start=1)]
+CHARACTERISTICS = [
+    ["CI001", "Continuous improvement", "Services improve", "We improve.", "Plan A", "R04", "R01, R02"],
+    ["L001", "Leadership", "Clear vision", "We have one.", "Plan C", "R05", "R01, R03"],
+    ["G001", "Governance", "Robust scrutiny", "It is robust.", "Minutes", "", "R02, R03"],
+]
+
+
+def run(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+def moderate(source, target, moderations: dict, saved: dt.datetime | None = None):
+    """Fill a moderation workbook as a moderator would: ref -> (moderated score, note)."""
+    workbook = openpyxl.load_workbook(source)
+    sheet = workbook["Moderation"]
+    headers = {cell.value: cell.column for cell in sheet[1]}
+    for row in range(2, sheet.max_row + 1):
+        ref = sheet.cell(row, headers["Ref"]).value
+        if ref in moderations:
+            sheet.cell(row, headers["Moderated score"], moderations[ref][0])
+            sheet.cell(row, headers["Moderation note"], moderations[ref][1])
+    workbook.save(target)
+    set_saved_time(target, saved or dt.datetime(2026, 12, 10, 9, 0))
+    return target
+
+
+@pytest.fixture
+def scored(tmp_path):
+    """CI001 and L001 three steps apart (open high findings); G001 agreed."""
+    framework = make_framework(tmp_path / "f.xlsx", characteristics=CHARACTERISTICS, reviewers=REVIEWERS)
+    assessment = create_assessment(tmp_path / "BV 2026", framework, "Moderated")
+    assert run("generate", assessment.folder).exit_code == 0
+    given = {"R01": {"CI001": "Dark green", "L001": "Dark green"}, "R02": {"CI001": "Amber", "G001": "Light green"},
+             "R03": {"L001": "Amber", "G001": "Light green"}}
+    for path in assessment.outbox.iterdir():
+        reviewer_id = path.name.split()[2]
+        answer(path, assessment.inbox / f"{reviewer_id}.xlsx",
+               {ref: (rating, "Seen.", "A gap.") for ref, rating in given[reviewer_id].items()})
+    assert run("ingest", assessment.folder).exit_code == 0
+    return assessment
+
+
+def test_moderation_workbooks_share_out_open_findings_to_moderators_who_had_no_part(scored):
+    result = run("generate", scored.folder, "--moderation", "--moderators", "R04,R05")
+    assert result.exit_code == 0, result.output
+    # CI001 was drafted by R04, L001 by R05: each goes to the other.
+    assert "BV moderation R04 Dee Okafor.xlsx  (1 characteristics: L001)" in result.output
+    assert "BV moderation R05 Eve Marsh.xlsx  (1 characteristics: CI001)" in result.output
+    workbook = openpyxl.load_workbook(scored.outbox / "BV moderation R05 Eve Marsh.xlsx")
+    sheet = workbook["Moderation"]
+    row = {h.value: c.value for h, c in zip(sheet[1], sheet[2])}
+    assert row["Ref"] == "CI001" and row["Consolidated score"] == "Amber"
+    assert row["Reviewers' scores"].startswith("R01 Ann Lee: Dark green\nCommentary: Seen.\nGaps: A gap.")
+    assert "Reviewers are 3 scale steps apart (R01 Dark green, R02 Amber)" in row["Findings"]
+    assert sheet.protection.sheet and not sheet["H2"].protection.locked and sheet["D2"].protection.locked
+    assert [v.formula1 for v in sheet.data_validations.dataValidation] == [
+        '"Dark green,Light green,Yellow,Amber,Red,Grey"']
+    identity = {r[0].value: r[1].value for r in workbook[IDENTITY_SHEET].iter_rows()}
+    assert identity["format"] == "bva-excel moderation workbook 1" and identity["refs"] == "CI001"
+
+
+def test_a_moderation_return_sets_the_moderated_score_with_its_provenance(scored):
+    run("generate", scored.folder, "--moderation", "--moderators", "R04,R05")
+    moderate(scored.outbox / "BV moderation R05 Eve Marsh.xlsx", scored.inbox / "moderation R05.xlsx",
+             {"CI001": ("Yellow", "Evidence supports partly in place.")})
+    ingested = run("ingest", scored.folder)
+    assert ingested.exit_code == 0, ingested.output
+    assert "accepted   moderation R05.xlsx  (R05 Eve Marsh, answered 1/1)" in ingested.output
+    assert run("report", scored.folder).exit_code == 0
+    workbook = openpyxl.load_workbook(scored.report)
+    scores = {r[0]: dict(zip([c.value for c in workbook["Scores"][1]], r))
+              for r in workbook["Scores"].iter_rows(min_row=2, values_only=True)}
+    assert (scores["CI001"]["Moderated score"], scores["CI001"]["Moderation note"]) == (
+        "Yellow", "Evidence supports partly in place.")
+    assert scores["CI001"]["Consolidated score"] == "Amber"  # the reviewers' answers are untouched
+    responses = [dict(zip([c.value for c in workbook["Responses"][1]], r))
+                 for r in workbook["Responses"].iter_rows(min_row=2, values_only=True)]
+    [row] = [r for r in responses if r["Round"] == "Moderation"]
+    assert (row["Ref"], row["Reviewer ID"], row["Score"], row["File"], row["Sheet"], row["Cell"]) == (
+        "CI001", "R05", "Yellow", "moderation R05.xlsx", "Moderation", "H2")
+    assert row["Received"]
+    checked = run("check", scored.folder).output
+    assert "resolved: moderated to Yellow: Evidence supports partly in place." in checked
+
+
+def test_the_later_of_a_typed_and_a_returned_moderation_counts_and_check_says_which(scored):
+    run("generate", scored.folder, "--moderation", "--moderators", "R04,R05")
+    run("report", scored.folder)
+    workbook = openpyxl.load_workbook(scored.report)  # typed by hand first
+    workbook["Scores"]["E2"] = "Red"
+    workbook["Scores"]["F2"] = "Typed before the round."
+    workbook.save(scored.report)
+    earlier = dt.datetime.now().timestamp() - 3600
+    os.utime(scored.report, (earlier, earlier))
+    moderate(scored.outbox / "BV moderation R05 Eve Marsh.xlsx", scored.inbox / "moderation R05.xlsx",
+             {"CI001": ("Yellow", "From the round.")})
+    run("ingest", scored.folder)
+    checked = run("check", scored.folder).output
+    assert ("Red typed in report.xlsx was overruled by Yellow from R05's moderation return moderation R05.xlsx, "
+            "received later") in checked
+    run("report", scored.folder)  # the return's moderation is written in; now someone types over it later
+    workbook = openpyxl.load_workbook(scored.report)
+    assert workbook["Scores"]["E2"].value == "Yellow"
+    workbook["Scores"]["E2"] = "Light green"
+    workbook["Scores"]["F2"] = "Senior moderator's view after the workshop."
+    workbook.save(scored.report)
+    later = dt.datetime.now().timestamp() + 60  # typed a minute after the return came in
+    os.utime(scored.report, (later, later))
+    checked = run("check", scored.folder).output
+    assert ("Yellow from R05's moderation return moderation R05.xlsx was overruled by Light green typed in "
+            "report.xlsx later") in checked
+    run("report", scored.folder)
+    assert openpyxl.load_workbook(scored.report)["Scores"]["E2"].value == "Light green"
+
+
+def test_a_moderator_never_gets_what_they_drafted_or_scored(scored):
+    refused = run("generate", scored.folder, "--moderation", "--moderators", "R01,R04")
+    assert refused.exit_code == 1
+    assert "CI001 has no moderator who neither drafted nor scored it (moderators: R01, R04)" in refused.output
+    assert not [p for p in scored.outbox.iterdir() if "moderation" in p.name]
+
+
+def test_moderation_options_are_checked(scored):
+    assert run("generate", scored.folder, "--moderation").exit_code == 2
+    assert run("generate", scored.folder, "--moderators", "R04").exit_code == 2
+    unknown = run("generate", scored.folder, "--moderation", "--moderators", "R4")
+    assert unknown.exit_code == 1 and "did you mean 'R04'" in unknown.output
+    everything = run("generate", scored.folder, "--moderation", "--moderators", "R04,R05", "--all")
+    assert everything.exit_code == 0, everything.output
+    issued = [i for i in open_assessment(scored.folder).records.issues() if i.kind == "moderation"]
+    assert sorted(ref for i in issued for ref in i.refs) == ["CI001", "G001", "L001"]
