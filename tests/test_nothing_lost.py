@@ -116,7 +116,7 @@ def test_listing_other_reviewers_on_a_row_moves_only_that_row(wide):
     assert result.exit_code == 0, result.output
     after = issued_refs(open_assessment(wide.folder))
     assert "G002" in after[newcomer] and "G002" not in after[holders[1]]
-    assert f"no longer G002 (other reviewers listed for it)" in result.output
+    assert "no longer G002 (other reviewers listed for it)" in result.output
     changed = {r for r in before if before[r] != after[r]}
     assert changed == {newcomer, holders[1]}
 
