@@ -405,8 +405,9 @@ def demo(folder):
 
     Creates FOLDER (default demo-assessment; an earlier demo there is made afresh, a real
     assessment is never touched) with sample reviewers and position statements,
-    generates the reviewer workbooks, simulates the returns (with disagreements, one reviewer
-    late and one bad file), ingests them and writes the report.
+    generates the reviewer workbooks (two reviewers to a characteristic), simulates the returns
+    (with disagreements, a kind and a harsh reviewer, one reviewer late and one bad file),
+    ingests them, runs a moderation round, signs off and writes the report.
 
     Example: bva demo demo-assessment
     """
@@ -424,6 +425,14 @@ def demo(folder):
         for problem in outcome.problems:
             if problem.severity == ERROR:
                 show(problem, indent="      ")
+    if result.moderation:
+        shares = ", ".join(f"{m} {len(refs)}" for m, refs in result.moderation.shares.items())
+        resolved = sum(1 for f in result.report.consistency.findings if f.resolved)
+        click.echo(f"  moderation round: {len(result.moderation.files)} moderation workbooks ({shares} "
+                   f"characteristics), returned and ingested; {resolved} findings resolved by moderation")
+    if result.signed:
+        click.echo(f"  signed off by {result.signed.signoff.signed_by}, with {result.signed.signoff.open_high} "
+                   "high-severity findings still open (accepted)")
     click.echo(f"  wrote {result.report.path} ({result.report.actions} actions on the plan)")
     click.echo(f"  {len(result.report.consistency.must_look)} findings need a moderator's look: see the "
                f"'Consistency' sheet, or run bva check {_quote(folder)}")

@@ -1,8 +1,9 @@
 """A whole exercise on sample data: the README's first command, and a realistic test bed.
 
-Sample reviewers and statements go into a new assessment; reviewers' returns are simulated the way
-real ones arrive (mostly light green, a few disagreements, one reviewer late, one resend, one file
-with a typo in a score, a lock file and a stray PDF in the inbox).
+Sample reviewers and statements go into a new assessment, two reviewers to a characteristic;
+reviewers' returns are simulated the way real ones arrive (mostly light green, a few disagreements, a
+kind reviewer and a harsh one, one reviewer late, one resend, one file with a typo in a score, a lock
+file and a stray PDF in the inbox); then a moderation round by two officers, and a sign-off.
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ from pathlib import Path
 
 from bva_excel.assessment import Assessment, create_assessment, is_demo
 from bva_excel.inbox import IngestReport, ingest
+from bva_excel.moderation_round import ModerationRound, generate_moderation
 from bva_excel.report import ReportResult, write_report
 from bva_excel.reviewer_workbook import REVIEW_SHEET, generate
+from bva_excel.signoff import SignOffResult, sign_off
 from bva_excel.storage import replacing
 
 REVIEWERS = [
@@ -57,6 +60,9 @@ class DemoResult:
     ingest: IngestReport
     report: ReportResult
     replaced: bool = False  # an earlier demo in the folder was made afresh
+    moderation: ModerationRound | None = None
+    moderated: IngestReport | None = None  # what ingest said of the moderation returns
+    signed: SignOffResult | None = None
 
 
 def fill_sample_framework(assessment: Assessment, rng: random.Random) -> None:
@@ -91,8 +97,8 @@ def _sample_answer(ref: str, reviewer_id: str, rng: random.Random, truth: dict[s
         return "Grey", "Outside officers' control: this is decided by members, not by officers.", ""
     if rng.random() < 0.04:
         return "", "", ""  # not answered
-    # R05 marks harder than colleagues, and anyone may see things a step differently.
-    level = truth[ref] + (1 if reviewer_id == "R05" else 0) + rng.choice([0] * 8 + [1, -1])
+    # R05 marks harder than colleagues, R02 kinder, and anyone may see things a step differently.
+    level = truth[ref] + {"R05": 1, "R02": -1}.get(reviewer_id, 0) + rng.choice([0] * 8 + [1, -1])
     level = max(level, 0)
     rating = LEVELS[min(level, len(LEVELS) - 1)]
     commentary = f"The statement is fair: {rng.choice(STRENGTHS)}."
@@ -169,7 +175,7 @@ def run_demo(folder: Path, seed: int = 2024) -> DemoResult:
         shutil.rmtree(folder)
     assessment = create_assessment(folder, title="Demo Borough Council: Best Value self-assessment", demo=True)
     fill_sample_framework(assessment, rng)
-    generation = generate(assessment, per_characteristic=1, deadline=dt.date.today() + dt.timedelta(days=21),
+    generation = generate(assessment, per_characteristic=2, deadline=dt.date.today() + dt.timedelta(days=21),
                           pmo="bestvalue@example.gov.uk")
     refs_by_reviewer: dict[str, list[str]] = {}
     for ref, reviewer_ids in generation.allocation.items():
@@ -202,5 +208,40 @@ def run_demo(folder: Path, seed: int = 2024) -> DemoResult:
     (assessment.inbox / "~$RE_ BV return (2).xlsx").write_bytes(b"\x00lock")
     (assessment.inbox / "Evidence pack.pdf").write_bytes(b"%PDF-1.4\n% sample attachment\n")
     ingested = ingest(assessment)
+    write_report(assessment)
+    # The second, impartial review: two officers who neither drafted nor scored what they moderate.
+    moderation = generate_moderation(assessment, ["R06", "R08"], deadline=dt.date.today() + dt.timedelta(days=35),
+                                     pmo="bestvalue@example.gov.uk")
+    for index, (moderator_id, path) in enumerate(moderation.files.items()):
+        target = assessment.inbox / f"RE_ moderation {moderator_id}.xlsx"
+        fill_moderation(path, target, dt.datetime.fromtimestamp(stamp + 200 + index))
+        os.utime(target, (stamp + 200 + index, stamp + 200 + index))
+    moderated = ingest(assessment)
+    write_report(assessment)
+    signed = sign_off(assessment, "Alex Morgan, Chief Executive", accept_open=True)
     report = write_report(assessment)
-    return DemoResult(assessment, len(generation.files), returned, ingested, report, replaced)
+    return DemoResult(assessment, len(generation.files), returned, ingested, report, replaced, moderation,
+                      moderated, signed)
+
+
+def fill_moderation(source: Path, target: Path, saved: dt.datetime) -> None:
+    """A moderator's return: SD006 moderated to Yellow (learning from complaints is partly in place), every
+    other row confirmed at its consolidated score, each with a note."""
+    import openpyxl
+
+    workbook = openpyxl.load_workbook(source)
+    sheet = workbook["Moderation"]
+    headers = {cell.value: cell.column for cell in sheet[1]}
+    for row in range(2, sheet.max_row + 1):
+        ref = sheet.cell(row, headers["Ref"]).value
+        consolidated = sheet.cell(row, headers["Consolidated score"]).value
+        if ref == "SD006":
+            score, note = "Yellow", "Complaints are answered on time, but lessons are not yet shared across services."
+        elif consolidated:
+            score, note = consolidated, "Checked against the evidence and the other reviews: the score stands."
+        else:
+            continue
+        sheet.cell(row, headers["Moderated score"], score)
+        sheet.cell(row, headers["Moderation note"], note)
+    workbook.save(target)
+    _set_saved(target, saved)

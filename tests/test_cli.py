@@ -132,8 +132,16 @@ def test_demo_runs_the_whole_loop_and_exits_0(tmp_path):
     assert "'Ambr' is not a rating on the scale (did you mean 'Amber'?)" in result.output
     workbook = openpyxl.load_workbook(folder / "report.xlsx")
     returns = {row[0]: row[4] for row in workbook["Returns"].iter_rows(min_row=2, values_only=True)}
-    assert sorted(returns.values()) == ["accepted"] * 6 + ["rejected", "superseded"]
+    # Six reviewers' returns and R01's resend (which answers everything again), two moderators'.
+    assert sorted(returns.values()) == ["accepted"] * 8 + ["rejected", "superseded"]
     assert "findings need a moderator's look" in result.output
+    assert "moderation round: 2 moderation workbooks" in result.output
+    assert "signed off by Alex Morgan, Chief Executive" in result.output
+    checked = run("check", folder).output
+    assert "R02 scores 1.4 scale steps above colleagues [R02]" in checked  # the kind reviewer is named
+    assert "R05 scores 1.1 scale steps below colleagues [R05]" in checked
+    assert "SD006   Reviewers are 3 scale steps apart" in checked and "resolved: moderated to Yellow" in checked
+    assert "signed off by Alex Morgan, Chief Executive" in workbook["Heat map"]["A2"].value
     kinds = {row[2] for row in workbook["Consistency"].iter_rows(min_row=2, values_only=True)}
     assert {"Reviewers are 3 scale steps apart", "Dark green although the reviewer lists gaps",
             "Amber with no commentary to justify it", "Grey (not scored) with no reason given"} <= kinds
