@@ -89,6 +89,9 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "RECORDS_MIGRATED": (NOTE, "the records of this assessment were moved from JSON files made by an earlier "
                          "version into {database}; the JSON files are kept in {backup}",
                          "Nothing to do; this happens once."),
+    "PATH_TOO_LONG": (ERROR, "{what} {length} characters long, more than Windows can open ({limit})",
+                      "Put the assessment folder nearer the top of the drive (or map a drive letter to the network "
+                      "folder) so that its path is shorter{hint}, then run the command again."),
     "TEMPLATE_NOT_FOUND": (ERROR, "the template cannot be found",
                            "Pass one with --template PATH."),
     "FILE_BUSY": (ERROR, "the file is open in another program ({how})",

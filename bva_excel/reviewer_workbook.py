@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import re
 import secrets
 import shutil
 from dataclasses import dataclass, field
@@ -23,7 +22,7 @@ from bva_excel.assessment import Assessment
 from bva_excel.framework import Characteristic, Framework, Reviewer, Scale
 from bva_excel.identity import IDENTITY_SHEET, IssueIdentity
 from bva_excel.records import IssueRecord
-from bva_excel.storage import replacing
+from bva_excel.storage import replacing, safe_file_name
 from bva_excel.styles import (INPUT_FILL, add_rating_colours, fit_row, header_format, print_landscape, text_colour_on,
                               workbook_options)
 from bva_excel.template import write_guide
@@ -119,11 +118,6 @@ def guide_lines(title: str, reviewer: Reviewer, count: int, deadline: dt.date | 
         f"Save the workbook (any file name will do) and email it back to {pmo}. Please keep it as an "
         ".xlsx workbook, do not copy the rows into another file, and do not change its other sheets.",
     ]
-
-
-def safe_file_name(text: str) -> str:
-    cleaned = re.sub(r'[<>:"/\\|?*\x00-\x1f]', " ", text)
-    return " ".join(cleaned.split()).strip(" .")[:120] or "reviewer"
 
 
 def write_reviewer_workbook(path: Path, framework: Framework, reviewer: Reviewer,
@@ -239,7 +233,7 @@ def _generate(assessment: Assessment, per_characteristic: int, deadline: dt.date
         characteristics = [framework.characteristic(ref) for ref in refs]
         identity = IssueIdentity(assessment.assessment_id, reviewer_id, secrets.token_hex(6), issued_at,
                                  tuple(refs))
-        name = f"{safe_file_name(f'BV review {reviewer.reviewer_id} {reviewer.name}')}.xlsx"
+        name = safe_file_name(f"BV review {reviewer.reviewer_id} {reviewer.name}", ".xlsx")
         record = IssueRecord(identity.issue_id, reviewer_id, issued_at, name,
                              deadline.isoformat() if deadline else "", tuple(refs),
                              {c.ref: issued_texts(c) for c in characteristics})
