@@ -176,16 +176,21 @@ def generate(folder, per_characteristic, deadline, return_to, reallocate, show_p
             click.echo(f"  unchanged, no new workbook: {', '.join(kept)}")
     for path in result.withdrawn:
         click.echo(f"  moved out of the outbox (no longer current): {path.name}, kept in {path.parent}")
-    if not result.files:
+    if not result.files and not result.refused:
         click.echo("Wrote no workbooks: nothing to send.")
         return
-    click.echo(f"Wrote {len(result.files)} reviewer workbooks to {assessment.outbox}:")
+    if result.files:
+        click.echo(f"Wrote {len(result.files)} reviewer workbooks to {assessment.outbox}:")
     for reviewer_id, path in result.files.items():
         count = sum(reviewer_id in r for r in result.allocation.values())
         click.echo(f"  {path.name}  ({count} characteristics)")
     if not result.first:
         click.echo("  Earlier workbooks stay valid: a reviewer's answers count per characteristic, whichever "
                    "workbook they fill in.")
+    if result.refused:  # the rest is done and recorded; these files wait for Excel to let go of them
+        for problem in result.refused:
+            show(problem, indent="", err=True)
+        sys.exit(1)
     click.echo(f"Next: email each reviewer their workbook; save the returns in {assessment.inbox} "
                f"and run: bva ingest {_quote(folder)}")
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import secrets
 import shutil
 from dataclasses import dataclass, field
@@ -19,10 +18,11 @@ import xlsxwriter
 from bva_excel import __version__
 from bva_excel.allocation import Change, allocate, by_reviewer, changes
 from bva_excel.assessment import Assessment
+from bva_excel.errors import BvaError, Problem
 from bva_excel.framework import Characteristic, Framework, Reviewer, Scale
 from bva_excel.identity import IDENTITY_SHEET, IssueIdentity
 from bva_excel.records import IssueRecord
-from bva_excel.storage import replacing, safe_file_name
+from bva_excel.storage import move_over, replacing, safe_file_name
 from bva_excel.styles import (INPUT_FILL, add_rating_colours, fit_row, header_format, print_landscape, text_colour_on,
                               workbook_options)
 from bva_excel.template import write_guide
@@ -153,6 +153,7 @@ class Generation:
     reallocated: bool = False  # the earlier allocation was discarded on purpose
     withdrawn: list[Path] = field(default_factory=list)  # workbooks moved out of the outbox
     recovered: list[str] = field(default_factory=list)  # what an interrupted run left, and what became of it
+    refused: list[Problem] = field(default_factory=list)  # files open in Excel, left as they were
 
 
 def current_allocation(issues: list[IssueRecord]) -> dict[str, tuple[str, ...]]:
@@ -189,18 +190,29 @@ def finish_interrupted_generation(assessment: Assessment) -> list[str]:
         except (OSError, ValueError):
             planned = {}
         if planned and all(issue_id in recorded for issue_id in planned):
-            moved = [name for name in planned.values() if (staging / name).exists()]
-            for name in moved:
-                os.replace(staging / name, assessment.outbox / name)
-            said.append(f"finished an interrupted bva generate: moved {len(moved)} recorded workbooks into the outbox")
+            waiting = [name for name in planned.values() if (staging / name).exists()]
+            refused = _into_outbox(assessment, staging, waiting)
+            if refused:
+                raise BvaError(refused)  # kept in staging, to be moved by the next command
+            said.append(f"finished an interrupted bva generate: moved {len(waiting)} recorded workbooks into the outbox")
         else:
             said.append("undid an interrupted bva generate: its workbooks had not been recorded, so none was issued")
         shutil.rmtree(staging, ignore_errors=True)
     return said
 
 
-def _withdraw(assessment: Assessment, name: str) -> Path | None:
-    """Move an outbox workbook that is no longer current out of the outbox (kept, never deleted)."""
+def _into_outbox(assessment: Assessment, staging: Path, names: list[str]) -> list[Problem]:
+    """Move recorded workbooks from `staging` into the outbox; one left where it is (the outbox's file of
+    that name is open in Excel) is said, and the staging folder is kept for the next command."""
+    refused = [move_over(staging / name, assessment.outbox / name, "OUTBOX_BUSY") for name in names]
+    if not any(refused):
+        shutil.rmtree(staging, ignore_errors=True)
+    return [p for p in refused if p]
+
+
+def _withdraw(assessment: Assessment, name: str) -> Path | Problem | None:
+    """Move an outbox workbook that is no longer current out of the outbox (kept, never deleted): where it
+    went, the problem if it is open in Excel, or None if it is not there."""
     source = assessment.outbox / name
     if not source.exists():
         return None
@@ -208,8 +220,7 @@ def _withdraw(assessment: Assessment, name: str) -> Path | None:
     target_dir.mkdir(exist_ok=True)
     stamp = dt.datetime.now().strftime("%Y-%m-%d %H%M%S")
     target = target_dir / f"{source.stem} (withdrawn {stamp}){source.suffix}"
-    os.replace(source, target)
-    return target
+    return move_over(source, target, "WITHDRAW_BUSY", busy=source) or target
 
 
 def _generate(assessment: Assessment, per_characteristic: int, deadline: dt.date | None, pmo: str,
@@ -251,15 +262,11 @@ def _generate(assessment: Assessment, per_characteristic: int, deadline: dt.date
         shutil.rmtree(staging, ignore_errors=True)
         raise
     new_files = {record.reviewer_id: record.file for *_, record in planned}
-    withdrawn = []
-    for reviewer_id, old in {issue.reviewer_id: issue.file for issue in issues}.items():
-        if reviewer_id in changed and new_files.get(reviewer_id) != old:  # removed, or renamed
-            moved = _withdraw(assessment, old)
-            if moved:
-                withdrawn.append(moved)
-    files = {}
-    for reviewer, _, _, record in planned:
-        os.replace(staging / record.file, assessment.outbox / record.file)
-        files[reviewer.reviewer_id] = assessment.outbox / record.file
-    shutil.rmtree(staging, ignore_errors=True)
-    return Generation(allocation, files, framework, changed, not issues, reallocate, withdrawn)
+    moved = [_withdraw(assessment, old) for reviewer_id, old in {i.reviewer_id: i.file for i in issues}.items()
+             if reviewer_id in changed and new_files.get(reviewer_id) != old]  # removed, or renamed
+    refused = [m for m in moved if isinstance(m, Problem)]
+    refused += _into_outbox(assessment, staging, list(new_files.values()))
+    files = {reviewer_id: assessment.outbox / name for reviewer_id, name in new_files.items()
+             if not (staging / name).exists()}  # those refused wait in staging
+    return Generation(allocation, files, framework, changed, not issues, reallocate,
+                      [m for m in moved if isinstance(m, Path)], refused=refused)

@@ -13,7 +13,7 @@ import re
 import tempfile
 from pathlib import Path
 
-from bva_excel.errors import BvaError, problem
+from bva_excel.errors import BvaError, Problem, problem
 
 FORBIDDEN = re.compile(r'[<>:"/\\|?*\x00-\x1f]')  # what Windows refuses in a file name
 # Device names Windows reserves, alone or with any extension ("NUL.xlsx"), in any case.
@@ -76,10 +76,26 @@ def replacing(target: Path):
     try:
         yield temp
         os.chmod(temp, new_file_mode())
-        os.replace(temp, target)
+        refused = move_over(temp, target, "FILE_BUSY")
+        if refused:
+            raise BvaError(refused)
     finally:
         if temp.exists():
             temp.unlink()
+
+
+def move_over(source: Path, target: Path, code: str, busy: Path | None = None) -> Problem | None:
+    """Rename `source` to `target`, replacing it; None once done, else the problem `code` naming `busy`
+    (by default `target`: the file someone may have open).
+
+    Windows refuses to replace or move a file that Excel has open (PermissionError), and leaves both as
+    they were; so does any system where the user may not change the folder.
+    """
+    try:
+        os.replace(source, target)
+    except PermissionError as exc:
+        return problem(code, str(busy or target), reason=exc.strerror or str(exc))
+    return None
 
 
 def write_bytes(target: Path, data: bytes) -> None:
