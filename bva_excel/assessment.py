@@ -82,7 +82,7 @@ class Assessment:
         return self.records_dir / "archive"
 
     def secret(self) -> bytes:
-        return bytes.fromhex((self.records_dir / "secret").read_text().strip())
+        return bytes.fromhex((self.records_dir / "secret").read_text(encoding="ascii").strip())
 
     def framework(self) -> Framework:
         return load_framework(self.workbook)

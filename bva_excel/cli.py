@@ -60,7 +60,7 @@ class BvaGroup(click.Group):
             ctx.exit(1)
         except BrokenPipeError:
             # Output piped into a command that stopped reading (e.g. head): not an error of the input.
-            sys.stdout = open(os.devnull, "w")
+            sys.stdout = open(os.devnull, "w", encoding="utf-8")
             ctx.exit(0)
         except OSError as error:
             if ctx.params.get("debug"):
