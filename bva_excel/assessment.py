@@ -14,6 +14,7 @@ import datetime as dt
 import json
 import os
 import secrets
+import site
 import socket
 import sys
 from dataclasses import dataclass, field
@@ -38,9 +39,12 @@ FOLDER_ROOM = len("/.bva/withdrawn/ (withdrawn 2026-12-18 093000)") + NAME_LIMIT
 
 
 def builtin_template() -> Path:
-    """The template shipped with the tool: beside the package in a checkout, else in share/."""
+    """The template shipped with the tool: beside the package in a checkout, else in share/ where pip put
+    it: in the environment, or in the user's own folder after a per-user install (what `py -m pip install`
+    does with the Microsoft Store's Python, or wherever site-packages cannot be written)."""
+    share = Path("share") / "bva-excel" / "templates" / TEMPLATE_NAME
     candidates = [Path(__file__).resolve().parents[1] / "templates" / TEMPLATE_NAME,
-                  Path(sys.prefix) / "share" / "bva-excel" / "templates" / TEMPLATE_NAME]
+                  Path(sys.prefix) / share, Path(site.getuserbase()) / share]
     for candidate in candidates:
         if candidate.is_file():
             return candidate

@@ -4,10 +4,14 @@ import ast
 import concurrent.futures
 import functools
 import multiprocessing
+import shutil
+import site
+import sys
 from pathlib import Path
 
 import pytest
 
+import bva_excel.assessment as assessment_module
 import bva_excel.inbox as inbox_module
 from bva_excel.inbox import ingest
 from conftest import answer
@@ -86,3 +90,16 @@ def test_returns_are_read_in_processes_started_as_windows_starts_them(generated,
         answer(path, assessment.inbox / f"{reviewer_id}.xlsx", {ref: ("Amber", "Weak.", "No plan.") for ref in refs})
     report = ingest(assessment)
     assert [(o.name, o.status) for o in report.outcomes] == [(f"R0{n}.xlsx", "accepted") for n in (1, 2, 3)]
+
+
+def test_the_template_is_found_after_a_per_user_install(tmp_path, monkeypatch):
+    """`py -m pip install .` with the Microsoft Store's Python installs for the user alone: pip puts the
+    template under the user's base folder, not beside the package nor under sys.prefix."""
+    shipped = assessment_module.builtin_template()
+    installed = tmp_path / "user" / "share" / "bva-excel" / "templates" / shipped.name
+    installed.parent.mkdir(parents=True)
+    shutil.copyfile(shipped, installed)
+    monkeypatch.setattr(assessment_module, "__file__", str(tmp_path / "site-packages" / "bva_excel" / "assessment.py"))
+    monkeypatch.setattr(sys, "prefix", str(tmp_path / "python"))
+    monkeypatch.setattr(site, "getuserbase", lambda: str(tmp_path / "user"))
+    assert assessment_module.builtin_template() == installed
