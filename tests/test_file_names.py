@@ -2,6 +2,7 @@
 
 import os
 import re
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -131,3 +132,11 @@ def test_an_assessment_moved_too_deep_is_refused_before_any_work(tmp_path, asses
     assert result.exit_code == 1
     assert result.stderr.startswith(f"error: {deeper}: the files kept in this folder would have paths up to ")
     assert list((deeper / "outbox").iterdir()) == []
+
+
+def test_the_readme_gives_the_limits_the_tool_keeps():
+    readme = " ".join((Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8").split())
+    assert f"no name is longer than {NAME_LIMIT} characters" in readme
+    assert f"a path longer than {PATH_LIMIT} characters" in readme
+    assert f"{FOLDER_ROOM} characters more than the folder's own" in readme
+    assert f"full path is longer than {PATH_LIMIT - FOLDER_ROOM} characters" in readme
