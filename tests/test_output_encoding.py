@@ -26,10 +26,11 @@ REVIEWERS = [["R01", "王 Wei", "wei@example.gov.uk", "财务"],
              ["R04", "محمد علي", "m.ali@example.gov.uk", "الإسكان"],
              ["R05", "Zoë 🙂 Smith", "zoe@example.gov.uk", "Housing"],
              ["R06", "Γιώργος Παππάς", "g.pappas@example.gov.uk", "Οικονομικά"]]
+# Every row lists its reviewers, so that what each reviewer is sent does not depend on the allocation.
 CHARACTERISTICS = [
-    ["CI001", "Continuous improvement", "Services improve", "我们在改进。", "План А", "Ольга Петрова", ""],
+    ["CI001", "Continuous improvement", "Services improve", "我们在改进。", "План А", "Ольга Петрова", "R01"],
     ["L001", "Leadership", "Clear vision", "Μια σαφής όραση.", "خطة", "王 Wei", "R02, R03"],
-    ["G001", "Governance", "Robust scrutiny", "Scrutiny is robust 🙂.", "Cofnodion", "R05", ""],
+    ["G001", "Governance", "Robust scrutiny", "Scrutiny is robust 🙂.", "Cofnodion", "Γιώργος Παππάς", "R05"],
     ["R001", "Use of resources", "Internal control", "Контроль работает.", "Audit", "", "R04, R06"],
     ["SD001", "Service delivery", "Customer focus", "We listen.", "Survey", "محمد علي", "R01"],
 ]
