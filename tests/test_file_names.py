@@ -74,9 +74,10 @@ def test_every_name_made_is_valid_on_windows_and_short(text):
 
 
 def folder_of_length(tmp_path, length: int):
-    """A folder (not yet made) whose absolute path is exactly `length` characters."""
+    """A folder (not yet made) whose absolute path is exactly `length` characters as Windows counts them
+    (its emoji counts two)."""
     base = os.path.abspath(tmp_path)
-    return tmp_path / ("d" * (length - len(base) - 1))
+    return tmp_path / ("🙂" + "d" * (length - len(base) - 3))
 
 
 def test_replacing_refuses_a_path_windows_could_not_open_before_writing(tmp_path):
@@ -91,10 +92,11 @@ def test_replacing_refuses_a_path_windows_could_not_open_before_writing(tmp_path
     assert list(tmp_path.iterdir()) == []
 
 
-def test_new_refuses_a_folder_too_deep_for_what_it_will_hold(tmp_path, framework_file):
+def test_new_refuses_a_folder_too_deep_for_what_it_will_hold(tmp_path, framework_file, monkeypatch):
     deepest = PATH_LIMIT - FOLDER_ROOM
     folder = folder_of_length(tmp_path, deepest + 1)
-    result = CliRunner().invoke(cli, ["new", str(folder), "--template", str(framework_file)])
+    monkeypatch.chdir(tmp_path)  # a folder named from where the command runs is as long as its full path
+    result = CliRunner().invoke(cli, ["new", folder.name, "--template", str(framework_file)])
     assert result.exit_code == 1
     assert result.stderr == (
         f"error: {folder}: the files kept in this folder would have paths up to {PATH_LIMIT + 1} characters long, "

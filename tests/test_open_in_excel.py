@@ -114,6 +114,21 @@ def test_outbox_workbooks_open_in_excel_wait_and_the_rest_is_done_and_recorded(a
     assert list(assessment.records_dir.glob("staging-*")) == []
 
 
+def test_when_every_new_workbook_waits_for_excel_none_is_said_to_be_written(assessment, excel_has_open):
+    list_reviewers(assessment, {"CI001": "R02", "CI002": "R03", "L001": "R01, R03", "G001": "R01", "R001": "R01",
+                                "SD001": "R03"})
+    assert run("generate", assessment.folder).exit_code == 0
+    r01 = sorted(assessment.outbox.iterdir())[0]
+    workbook = openpyxl.load_workbook(assessment.workbook)
+    workbook["Characteristics"].delete_rows(5, 1)  # G001 goes: only R01's set changes
+    workbook.save(assessment.workbook)
+    excel_has_open.add(r01)
+    result = run("generate", assessment.folder)
+    assert result.exit_code == 1
+    assert "Wrote" not in result.stdout
+    assert result.stderr.startswith(f"error: {r01}: the new workbook cannot be put in the outbox")
+
+
 def test_an_earlier_demo_open_in_excel_is_left_whole(tmp_path, framework_file, excel_has_open):
     folder = tmp_path / "demo"
     create_assessment(folder, framework_file, demo=True)
