@@ -194,7 +194,8 @@ def finish_interrupted_generation(assessment: Assessment) -> list[str]:
             refused = _into_outbox(assessment, staging, waiting)
             if refused:
                 raise BvaError(refused)  # kept in staging, to be moved by the next command
-            said.append(f"finished an interrupted bva generate: moved {len(waiting)} recorded workbooks into the outbox")
+            said.append(f"finished an interrupted bva generate: moved {len(waiting)} recorded workbooks into the "
+                        "outbox")
         else:
             said.append("undid an interrupted bva generate: its workbooks had not been recorded, so none was issued")
         shutil.rmtree(staging, ignore_errors=True)

@@ -126,7 +126,8 @@ def test_every_command_on_cp1252_does_and_says_what_it_does_on_utf8(tmp_path, mo
     assert {(p["code"], p["file"]) for p in files["Ответ 5 Καλό.xlsx"]["problems"]} >= {
         ("SCORE_INVALID", "Ответ 5 Καλό.xlsx")}
     warnings = json.loads(said[6])["warnings"]
-    assert [w["message"] for w in warnings] == [f"the moderated score '{MODERATED}' for CI001 is not a rating on the scale"]
+    assert [w["message"] for w in warnings] == [
+        f"the moderated score '{MODERATED}' for CI001 is not a rating on the scale"]
 
 
 def strip_hashes(data: dict) -> dict:
