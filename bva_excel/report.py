@@ -348,22 +348,25 @@ def _write_report(assessment: Assessment, threshold_name: str | None, spread: in
     now = dt.datetime.now().replace(microsecond=0)
     title = assessment.title
     subtitle = f"Assessment {assessment.assessment_id}, report of {now:%d %B %Y %H:%M}"
-    with replacing(path) as temp:
-        workbook = xlsxwriter.Workbook(str(temp), workbook_options())
-        workbook.set_properties({"title": f"{title}: report", "author": "bva-excel"})
-        formats = _formats(workbook)
-        _write_summary(workbook, formats, consolidation, final, title, subtitle)
-        _write_scores(workbook, formats, consolidation, decisions)
-        last = len(framework.characteristics) + 1
-        final_col = column_letter(SCORES_FIXED.index("Final score"))
-        write_heat_map(workbook, framework, final, f"{title}: heat map", subtitle,
-                       f"{SCORES_SHEET}!$A$2:$A${last}", f"{SCORES_SHEET}!${final_col}$2:${final_col}${last}",
-                       _tiles(gathered))
-        write_action_plan(workbook, actions, formats, framework.scale)
-        _write_consistency(workbook, formats, gathered.consistency)
-        _write_responses(workbook, formats, consolidation)
-        _write_returns(workbook, formats, consolidation)
-        _write_scale(workbook, formats, framework.scale)
-        workbook.worksheets()[2].activate()
-        workbook.close()
+    try:
+        with replacing(path) as temp:
+            workbook = xlsxwriter.Workbook(str(temp), workbook_options())
+            workbook.set_properties({"title": f"{title}: report", "author": "bva-excel"})
+            formats = _formats(workbook)
+            _write_summary(workbook, formats, consolidation, final, title, subtitle)
+            _write_scores(workbook, formats, consolidation, decisions)
+            last = len(framework.characteristics) + 1
+            final_col = column_letter(SCORES_FIXED.index("Final score"))
+            write_heat_map(workbook, framework, final, f"{title}: heat map", subtitle,
+                           f"{SCORES_SHEET}!$A$2:$A${last}", f"{SCORES_SHEET}!${final_col}$2:${final_col}${last}",
+                           _tiles(gathered))
+            write_action_plan(workbook, actions, formats, framework.scale)
+            _write_consistency(workbook, formats, gathered.consistency)
+            _write_responses(workbook, formats, consolidation)
+            _write_returns(workbook, formats, consolidation)
+            _write_scale(workbook, formats, framework.scale)
+            workbook.worksheets()[2].activate()
+            workbook.close()
+    except PermissionError as exc:  # the folder itself may not be written to; replacing() says a refused replace
+        raise BvaError(problem("FILE_BUSY", str(path), reason=exc.strerror or str(exc))) from None
     return ReportResult(path, gathered.warnings, decisions, len(actions), gathered.consistency, gathered)

@@ -6,6 +6,7 @@ Excel "has open".
 
 import errno
 import os
+import tempfile
 from pathlib import Path
 
 import openpyxl
@@ -61,6 +62,22 @@ def test_a_report_open_in_excel_is_left_as_it_was_and_named(generated, excel_has
         "change files in its folder.\n")
     assert assessment.report.read_bytes() == before
     assert half_written(assessment.folder) == []
+
+
+def test_a_report_in_a_folder_that_may_not_be_written_to_is_named(generated, monkeypatch):
+    assessment, _ = generated
+
+    def refused(*args, **kwargs):
+        raise PermissionError(errno.EACCES, "Access is denied", str(assessment.folder))
+
+    monkeypatch.setattr(tempfile, "mkstemp", refused)
+    result = run("report", assessment.folder)
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"error: {assessment.report}: cannot be replaced, so it was left as it was: {STILL_OPEN} (Access is denied). "
+        "Close it (in Excel, or wherever it is open) and run the command again; if it is not open, ask for "
+        "permission to change files in its folder.\n")
+    assert not assessment.report.exists()
 
 
 def list_reviewers(assessment, listed: dict[str, str]) -> None:
