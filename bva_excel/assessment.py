@@ -14,6 +14,7 @@ import datetime as dt
 import json
 import os
 import secrets
+import site
 import socket
 import sys
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ from bva_excel import __version__
 from bva_excel.errors import AssessmentError, Problem, problem
 from bva_excel.framework import Framework, load_framework
 from bva_excel.records import DATABASE, AssessmentMeta, Records
-from bva_excel.storage import replacing, write_bytes
+from bva_excel.storage import NAME_LIMIT, PATH_LIMIT, check_path_length, replacing, write_bytes
 
 ASSESSMENT_FILE = "assessment.xlsx"
 REPORT_FILE = "report.xlsx"
@@ -32,12 +33,18 @@ ABOUT_SHEET = "Assessment"
 TEMPLATE_NAME = "assessment_template.xlsx"
 LOCK_FILE = "lock"
 LOCK_HOLDER = "lock-holder.json"
+# The longest path the tool writes inside an assessment folder, beyond the folder's own path: a workbook
+# moved out of the outbox, "/.bva/withdrawn/<name> (withdrawn 2026-12-18 093000).xlsx".
+FOLDER_ROOM = len("/.bva/withdrawn/ (withdrawn 2026-12-18 093000)") + NAME_LIMIT
 
 
 def builtin_template() -> Path:
-    """The template shipped with the tool: beside the package in a checkout, else in share/."""
+    """The template shipped with the tool: beside the package in a checkout, else in share/ where pip put
+    it: in the environment, or in the user's own folder after a per-user install (what `py -m pip install`
+    does with the Microsoft Store's Python, or wherever site-packages cannot be written)."""
+    share = Path("share") / "bva-excel" / "templates" / TEMPLATE_NAME
     candidates = [Path(__file__).resolve().parents[1] / "templates" / TEMPLATE_NAME,
-                  Path(sys.prefix) / "share" / "bva-excel" / "templates" / TEMPLATE_NAME]
+                  Path(sys.prefix) / share, Path(site.getuserbase()) / share]
     for candidate in candidates:
         if candidate.is_file():
             return candidate
@@ -79,14 +86,22 @@ class Assessment:
         return self.records_dir / "archive"
 
     def secret(self) -> bytes:
-        return bytes.fromhex((self.records_dir / "secret").read_text().strip())
+        return bytes.fromhex((self.records_dir / "secret").read_text(encoding="ascii").strip())
 
     def framework(self) -> Framework:
         return load_framework(self.workbook)
 
     def locked(self, command: str):
-        """Hold the assessment's lock while `command` changes it; refuse if another command holds it."""
+        """Hold the assessment's lock while `command` changes it; refuse if another command holds it, or if
+        the folder is too deep for what the command may write."""
+        check_folder_depth(self.folder)
         return holding_lock(self.records_dir, command, self.folder)
+
+
+def check_folder_depth(folder: Path) -> None:
+    """Refuse a folder so deep that a file the tool keeps in it would have a path Windows cannot open."""
+    check_path_length(folder, FOLDER_ROOM, what="the files kept in this folder would have paths up to",
+                      hint=f" (at most {PATH_LIMIT - FOLDER_ROOM} characters)")
 
 
 @contextlib.contextmanager
@@ -143,6 +158,7 @@ def create_assessment(folder: Path, template: Path | None = None, title: str = "
     folder = Path(folder)
     if (folder / ASSESSMENT_FILE).exists() or (folder / RECORDS).exists():
         raise AssessmentError(problem("ASSESSMENT_EXISTS", str(folder)))
+    check_folder_depth(folder)
     template = Path(template) if template else builtin_template()
     if not template.is_file():
         raise AssessmentError(problem("FILE_NOT_FOUND", str(template)))

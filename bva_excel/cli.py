@@ -60,7 +60,7 @@ class BvaGroup(click.Group):
             ctx.exit(1)
         except BrokenPipeError:
             # Output piped into a command that stopped reading (e.g. head): not an error of the input.
-            sys.stdout = open(os.devnull, "w")
+            sys.stdout = open(os.devnull, "w", encoding="utf-8")
             ctx.exit(0)
         except OSError as error:
             if ctx.params.get("debug"):
@@ -195,16 +195,21 @@ def generate(folder, per_characteristic, deadline, return_to, reallocate, show_p
         _show_calibration(result)
     for path in result.withdrawn:
         click.echo(f"  moved out of the outbox (no longer current): {path.name}, kept in {path.parent}")
-    if not result.files:
+    if not result.files and not result.refused:
         click.echo("Wrote no workbooks: nothing to send.")
         return
-    click.echo(f"Wrote {len(result.files)} reviewer workbooks to {assessment.outbox}:")
+    if result.files:
+        click.echo(f"Wrote {len(result.files)} reviewer workbooks to {assessment.outbox}:")
     for reviewer_id, path in result.files.items():
         count = sum(reviewer_id in r for r in result.allocation.values())
         click.echo(f"  {path.name}  ({count} characteristics)")
     if not result.first:
         click.echo("  Earlier workbooks stay valid: a reviewer's answers count per characteristic, whichever "
                    "workbook they fill in.")
+    if result.refused:  # the rest is done and recorded; these files wait for Excel to let go of them
+        for problem in result.refused:
+            show(problem, indent="", err=True)
+        sys.exit(1)
     click.echo(f"Next: email each reviewer their workbook; save the returns in {assessment.inbox} "
                f"and run: bva ingest {_quote(folder)}")
 
@@ -232,11 +237,10 @@ def ingest(folder, paths, as_json, prefer):
     with _progress_bar("Reading returns", enabled=not as_json) as progress:
         report = ingest_returns(assessment, list(paths) if paths else None, progress, prefer)
     if as_json:
-        click.echo(json.dumps({"valid": report.valid, "files": [
+        _echo_json({"valid": report.valid, "files": [
             {"file": o.name, "status": o.status, "sha256": o.sha256, "reviewer": o.reviewer_id,
              "answered": o.answered, "issued": o.issued, "problems": [p.as_dict() for p in o.problems]}
-            for o in report.outcomes], "preferred": report.preferred.as_dict() if report.preferred else None},
-            indent=2))
+            for o in report.outcomes], "preferred": report.preferred.as_dict() if report.preferred else None})
         sys.exit(0 if report.valid else 1)
     for outcome in report.outcomes:
         if outcome.status == "unchanged":
@@ -329,10 +333,9 @@ def check(folder, as_json, action_threshold, spread):
     gathered = gather(_open(folder), action_threshold, spread)
     result = gathered.consistency
     if as_json:  # only JSON on stdout: warnings go inside it
-        click.echo(json.dumps({"must_look": len(result.must_look),
-                               "alpha": result.alpha.value, "alpha_reason": result.alpha.reason,
-                               "findings": [f.as_dict() for f in result.findings],
-                               "warnings": [w.as_dict() for w in gathered.warnings]}, indent=2, ensure_ascii=False))
+        _echo_json({"must_look": len(result.must_look), "alpha": result.alpha.value,
+                    "alpha_reason": result.alpha.reason, "findings": [f.as_dict() for f in result.findings],
+                    "warnings": [w.as_dict() for w in gathered.warnings]})
         sys.exit(1 if result.must_look else 0)
     for warning in gathered.warnings:
         show(warning, indent="")
@@ -450,6 +453,10 @@ def _generate_moderation(assessment, folder: Path, moderators: list[str], every:
     for moderator_id, path in result.files.items():
         refs = result.shares[moderator_id]
         click.echo(f"  {path.name}  ({len(refs)} characteristics: {', '.join(refs)})")
+    if result.refused:  # recorded; these wait for Excel to let go of the outbox's copy
+        for problem in result.refused:
+            show(problem, indent="", err=True)
+        sys.exit(1)
     click.echo(f"Next: email each moderator their workbook; save the returns in {assessment.inbox} and run: "
                f"bva ingest {_quote(folder)}")
 
@@ -534,10 +541,29 @@ class _progress_bar:
         return False
 
 
+def _echo_json(data: dict) -> None:
+    """Print `data` as JSON in ASCII (escapes for every other character), so that it stays valid JSON on a
+    stream that cannot encode a name: a Windows code page such as cp1252, when output is redirected."""
+    click.echo(json.dumps(data, indent=2, ensure_ascii=True))
+
+
 def _quote(path: Path) -> str:
     text = str(path)
     return f'"{text}"' if any(c in text for c in " '()&") else text
 
 
+def _never_fail_on_a_character() -> None:
+    """Write a character the output's encoding lacks as an escape (\\u738b), never a traceback.
+
+    On Windows, output redirected to a file or another program is in the legacy code page (cp1252),
+    which has no Chinese, Cyrillic, Arabic or emoji. Python already escapes them on stderr; the same is
+    done here for stdout, whose encoding is left as it is.
+    """
+    if hasattr(sys.stdout, "reconfigure"):  # a text stream (not None, as under pythonw)
+        sys.stdout.reconfigure(errors="backslashreplace")
+
+
 def main() -> None:
+    """The `bva` command, and `python -m bva_excel` where `bva` is not on the PATH."""
+    _never_fail_on_a_character()
     cli(prog_name="bva")

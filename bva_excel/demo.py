@@ -12,17 +12,19 @@ import datetime as dt
 import os
 import random
 import re
+import secrets
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 from bva_excel.assessment import Assessment, create_assessment, is_demo
+from bva_excel.errors import BvaError
 from bva_excel.inbox import IngestReport, ingest
 from bva_excel.moderation_round import ModerationRound, generate_moderation
 from bva_excel.report import ReportResult, write_report
 from bva_excel.reviewer_workbook import REVIEW_SHEET, generate
 from bva_excel.signoff import SignOffResult, sign_off
-from bva_excel.storage import replacing
+from bva_excel.storage import move_over, replacing
 
 REVIEWERS = [
     ("R01", "Aisha Khan", "aisha.khan@example.gov.uk", "Finance"),
@@ -166,13 +168,23 @@ def excel_escape(text: str) -> str:
     return re.sub(r"_(x[0-9A-Fa-f]{4}_)", r"_x005F_\1", text).replace("\r", "_x000D_")
 
 
+def _discard(folder: Path) -> None:
+    """Delete an earlier demo whole. It is first renamed aside, which Windows refuses while a file in it is
+    open in Excel: then the demo is left as it was, rather than half deleted."""
+    aside = folder.with_name(f".{folder.name}-discarded-{secrets.token_hex(4)}")
+    refused = move_over(folder, aside, "DEMO_BUSY", busy=folder)
+    if refused:
+        raise BvaError(refused)
+    shutil.rmtree(aside)
+
+
 def run_demo(folder: Path, seed: int = 2024) -> DemoResult:
     """Create, fill, generate, simulate returns, ingest and report, in `folder`."""
     rng = random.Random(seed)
     folder = Path(folder)
     replaced = is_demo(folder)
     if replaced:  # an earlier demo, made by this command: make it afresh (a real assessment is refused)
-        shutil.rmtree(folder)
+        _discard(folder)
     assessment = create_assessment(folder, title="Demo Borough Council: Best Value self-assessment", demo=True)
     fill_sample_framework(assessment, rng)
     generation = generate(assessment, per_characteristic=2, deadline=dt.date.today() + dt.timedelta(days=21),

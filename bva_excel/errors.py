@@ -93,10 +93,25 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "RECORDS_MIGRATED": (NOTE, "the records of this assessment were moved from JSON files made by an earlier "
                          "version into {database}; the JSON files are kept in {backup}",
                          "Nothing to do; this happens once."),
+    "PATH_TOO_LONG": (ERROR, "{what} {length} characters long, more than Windows can open ({limit})",
+                      "Put the assessment folder nearer the top of the drive (or map a drive letter to the network "
+                      "folder) so that its path is shorter{hint}, then run the command again."),
     "TEMPLATE_NOT_FOUND": (ERROR, "the template cannot be found",
                            "Pass one with --template PATH."),
-    "FILE_BUSY": (ERROR, "the file is open in another program ({how})",
-                  "Close it in Excel or LibreOffice and run the command again."),
+    "FILE_BUSY": (ERROR, "cannot be replaced, so it was left as it was: it is open in Excel or another program, or "
+                  "you may not change it ({reason})",
+                  "Close it (in Excel, or wherever it is open) and run the command again; if it is not open, ask for "
+                  "permission to change files in its folder."),
+    "OUTBOX_BUSY": (ERROR, "the new workbook cannot be put in the outbox: the file there is open in Excel or another "
+                    "program, or you may not change it ({reason})",
+                    "Close it and run the command again: the new workbook is recorded, and waits to be moved into the "
+                    "outbox then. Until then the file there is the earlier one; do not send it."),
+    "WITHDRAW_BUSY": (ERROR, "this workbook is no longer current, but it cannot be moved out of the outbox: it is open "
+                      "in Excel or another program, or you may not change it ({reason})",
+                      "Close it and delete it from the outbox, so that nobody sends it; its returns still count."),
+    "DEMO_BUSY": (ERROR, "the earlier demo cannot be replaced: a file in it is open in Excel or another program, or "
+                  "you may not change it ({reason})",
+                  "Close the demo's workbooks and run the command again, or give another folder."),
     "REPORT_OPEN": (ERROR, "the report is open in {program}{holder} (its lock file {lock} is beside it), so it "
                     "cannot be replaced",
                     "Close it there and run the command again. If nobody has it open (the program crashed), delete "

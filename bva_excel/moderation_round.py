@@ -11,22 +11,22 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import xlsxwriter
 
 from bva_excel import __version__
 from bva_excel.assessment import ASSESSMENT_FILE, Assessment
-from bva_excel.errors import AllocationError, BvaError, problem
+from bva_excel.errors import AllocationError, BvaError, Problem, problem
 from bva_excel.framework import Framework
 from bva_excel.identity import IDENTITY_SHEET, IssueIdentity
 from bva_excel.records import IssueRecord
 from bva_excel.returns import MODERATION_SHEET
 from bva_excel.reviewer_workbook import (_write_scale_sheet, finish_interrupted_generation, issue_workbooks,
-                                         issued_texts, safe_file_name, score_validation)
+                                         issued_texts, score_validation)
 from bva_excel.sheets import suggest
-from bva_excel.storage import replacing
+from bva_excel.storage import replacing, safe_file_name
 from bva_excel.styles import (INPUT_FILL, add_rating_colours, fit_row, header_format, print_landscape,
                               workbook_options)
 from bva_excel.template import write_guide
@@ -56,6 +56,7 @@ class ModerationRound:
     files: dict[str, Path]  # moderator ID -> workbook written to the outbox
     framework: Framework
     recovered: list[str]
+    refused: list[Problem] = field(default_factory=list)  # workbooks left waiting: the outbox's copy is open
 
 
 def needing_moderation(gathered, every: bool = False) -> list[str]:
@@ -196,7 +197,7 @@ def generate_moderation(assessment: Assessment, moderators: list[str], every: bo
             moderator = framework.reviewer(moderator_id)
             identity = IssueIdentity(assessment.assessment_id, moderator_id, secrets.token_hex(6), issued_at,
                                      tuple(mine), "moderation")
-            name = f"{safe_file_name(f'BV moderation {moderator_id} {moderator.name}')}.xlsx"
+            name = safe_file_name(f"BV moderation {moderator_id} {moderator.name}", ".xlsx")
             record = IssueRecord(identity.issue_id, moderator_id, issued_at, name,
                                  deadline.isoformat() if deadline else "", tuple(mine),
                                  {ref: {k: v for k, v in issued_texts(framework.characteristic(ref)).items()
@@ -207,6 +208,6 @@ def generate_moderation(assessment: Assessment, moderators: list[str], every: bo
                 write_moderation_workbook(path, framework, moderator, rows, identity, secret, assessment.title,
                                           deadline, pmo, password)
             planned.append((record, write))
-        placed = issue_workbooks(assessment, planned)
-        files = {record.reviewer_id: placed[record.issue_id] for record, _ in planned}
-        return ModerationRound(shares, files, framework, recovered)
+        placed, refused = issue_workbooks(assessment, planned)
+        files = {record.reviewer_id: placed[record.issue_id] for record, _ in planned if record.issue_id in placed}
+        return ModerationRound(shares, files, framework, recovered, refused)

@@ -391,6 +391,6 @@ def _write_report(assessment: Assessment, threshold_name: str | None, spread: in
             _write_scale(workbook, formats, framework.scale)
             workbook.worksheets()[2].activate()
             workbook.close()
-    except PermissionError as exc:
-        raise BvaError(problem("FILE_BUSY", path, how=str(exc)))
+    except PermissionError as exc:  # the folder itself may not be written to; replacing() says a refused replace
+        raise BvaError(problem("FILE_BUSY", str(path), reason=exc.strerror or str(exc))) from None
     return ReportResult(path, gathered.warnings, decisions, len(actions), gathered.consistency, gathered)

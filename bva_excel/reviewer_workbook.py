@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import re
 import secrets
 import shutil
 from dataclasses import dataclass, field
@@ -20,10 +18,11 @@ import xlsxwriter
 from bva_excel import __version__
 from bva_excel.allocation import Change, allocate, by_reviewer, changes
 from bva_excel.assessment import Assessment
+from bva_excel.errors import BvaError, Problem
 from bva_excel.framework import Characteristic, Framework, Reviewer, Scale
 from bva_excel.identity import IDENTITY_SHEET, IssueIdentity
 from bva_excel.records import IssueRecord
-from bva_excel.storage import replacing
+from bva_excel.storage import move_over, replacing, safe_file_name
 from bva_excel.styles import (INPUT_FILL, add_rating_colours, fit_row, header_format, print_landscape, text_colour_on,
                               workbook_options)
 from bva_excel.template import write_guide
@@ -121,11 +120,6 @@ def guide_lines(title: str, reviewer: Reviewer, count: int, deadline: dt.date | 
     ]
 
 
-def safe_file_name(text: str) -> str:
-    cleaned = re.sub(r'[<>:"/\\|?*\x00-\x1f]', " ", text)
-    return " ".join(cleaned.split()).strip(" .")[:120] or "reviewer"
-
-
 def write_reviewer_workbook(path: Path, framework: Framework, reviewer: Reviewer,
                             characteristics: list[Characteristic], identity: IssueIdentity, secret: bytes,
                             title: str, deadline: dt.date | None, pmo: str, password: str = "") -> None:
@@ -159,6 +153,7 @@ class Generation:
     reallocated: bool = False  # the earlier allocation was discarded on purpose
     withdrawn: list[Path] = field(default_factory=list)  # workbooks moved out of the outbox
     recovered: list[str] = field(default_factory=list)  # what an interrupted run left, and what became of it
+    refused: list[Problem] = field(default_factory=list)  # files open in Excel, left as they were
 
 
 def current_allocation(issues: list[IssueRecord]) -> dict[str, tuple[str, ...]]:
@@ -195,18 +190,30 @@ def finish_interrupted_generation(assessment: Assessment) -> list[str]:
         except (OSError, ValueError):
             planned = {}
         if planned and all(issue_id in recorded for issue_id in planned):
-            moved = [name for name in planned.values() if (staging / name).exists()]
-            for name in moved:
-                os.replace(staging / name, assessment.outbox / name)
-            said.append(f"finished an interrupted bva generate: moved {len(moved)} recorded workbooks into the outbox")
+            waiting = [name for name in planned.values() if (staging / name).exists()]
+            refused = _into_outbox(assessment, staging, waiting)
+            if refused:
+                raise BvaError(refused)  # kept in staging, to be moved by the next command
+            said.append(f"finished an interrupted bva generate: moved {len(waiting)} recorded workbooks into the "
+                        "outbox")
         else:
             said.append("undid an interrupted bva generate: its workbooks had not been recorded, so none was issued")
         shutil.rmtree(staging, ignore_errors=True)
     return said
 
 
-def _withdraw(assessment: Assessment, name: str) -> Path | None:
-    """Move an outbox workbook that is no longer current out of the outbox (kept, never deleted)."""
+def _into_outbox(assessment: Assessment, staging: Path, names: list[str]) -> list[Problem]:
+    """Move recorded workbooks from `staging` into the outbox; one left where it is (the outbox's file of
+    that name is open in Excel) is said, and the staging folder is kept for the next command."""
+    refused = [move_over(staging / name, assessment.outbox / name, "OUTBOX_BUSY") for name in names]
+    if not any(refused):
+        shutil.rmtree(staging, ignore_errors=True)
+    return [p for p in refused if p]
+
+
+def _withdraw(assessment: Assessment, name: str) -> Path | Problem | None:
+    """Move an outbox workbook that is no longer current out of the outbox (kept, never deleted): where it
+    went, the problem if it is open in Excel, or None if it is not there."""
     source = assessment.outbox / name
     if not source.exists():
         return None
@@ -214,8 +221,7 @@ def _withdraw(assessment: Assessment, name: str) -> Path | None:
     target_dir.mkdir(exist_ok=True)
     stamp = dt.datetime.now().strftime("%Y-%m-%d %H%M%S")
     target = target_dir / f"{source.stem} (withdrawn {stamp}){source.suffix}"
-    os.replace(source, target)
-    return target
+    return move_over(source, target, "WITHDRAW_BUSY", busy=source) or target
 
 
 def _generate(assessment: Assessment, per_characteristic: int, deadline: dt.date | None, pmo: str,
@@ -239,41 +245,30 @@ def _generate(assessment: Assessment, per_characteristic: int, deadline: dt.date
         characteristics = [framework.characteristic(ref) for ref in refs]
         identity = IssueIdentity(assessment.assessment_id, reviewer_id, secrets.token_hex(6), issued_at,
                                  tuple(refs))
-        name = f"{safe_file_name(f'BV review {reviewer.reviewer_id} {reviewer.name}')}.xlsx"
+        name = safe_file_name(f"BV review {reviewer.reviewer_id} {reviewer.name}", ".xlsx")
         record = IssueRecord(identity.issue_id, reviewer_id, issued_at, name,
                              deadline.isoformat() if deadline else "", tuple(refs),
                              {c.ref: issued_texts(c) for c in characteristics})
         planned.append((reviewer, characteristics, identity, record))
-    staging = assessment.records_dir / f"{STAGING_PREFIX}{secrets.token_hex(4)}"
-    staging.mkdir()
-    try:
-        for reviewer, characteristics, identity, record in planned:
-            write_reviewer_workbook(staging / record.file, framework, reviewer, characteristics, identity, secret,
-                                    assessment.title, deadline, pmo, password)
-        (staging / MANIFEST).write_text(json.dumps({r.issue_id: r.file for *_, r in planned}), encoding="utf-8")
-        # Recorded before they reach the outbox: a workbook there was always issued, so its return is known.
-        assessment.records.record_issues([record for *_, record in planned])
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+    staging = stage_and_record(assessment, [
+        (record, lambda path, r=reviewer, c=characteristics, i=identity: write_reviewer_workbook(
+            path, framework, r, c, i, secret, assessment.title, deadline, pmo, password))
+        for reviewer, characteristics, identity, record in planned])
     new_files = {record.reviewer_id: record.file for *_, record in planned}
-    withdrawn = []
-    for reviewer_id, old in {issue.reviewer_id: issue.file for issue in issues}.items():
-        if reviewer_id in changed and new_files.get(reviewer_id) != old:  # removed, or renamed
-            moved = _withdraw(assessment, old)
-            if moved:
-                withdrawn.append(moved)
-    files = {}
-    for reviewer, _, _, record in planned:
-        os.replace(staging / record.file, assessment.outbox / record.file)
-        files[reviewer.reviewer_id] = assessment.outbox / record.file
-    shutil.rmtree(staging, ignore_errors=True)
-    return Generation(allocation, files, framework, changed, not issues, reallocate, withdrawn)
+    moved = [_withdraw(assessment, old) for reviewer_id, old in {i.reviewer_id: i.file for i in issues}.items()
+             if reviewer_id in changed and new_files.get(reviewer_id) != old]  # removed, or renamed
+    refused = [m for m in moved if isinstance(m, Problem)]
+    refused += _into_outbox(assessment, staging, list(new_files.values()))
+    files = {reviewer_id: assessment.outbox / name for reviewer_id, name in new_files.items()
+             if not (staging / name).exists()}  # those refused wait in staging
+    return Generation(allocation, files, framework, changed, not issues, reallocate,
+                      [m for m in moved if isinstance(m, Path)], refused=refused)
 
 
-def issue_workbooks(assessment: Assessment, planned: list) -> dict[str, Path]:
-    """Issue workbooks all or none: `planned` holds (issue record, write(path)) pairs. Each is written to a
-    staging folder, all are recorded, then moved into the outbox; returns issue ID -> path in the outbox."""
+def stage_and_record(assessment: Assessment, planned: list) -> Path:
+    """Write workbooks to a staging folder and record them, all or none: `planned` holds (issue record,
+    write(path)) pairs. Recorded before they reach the outbox: a workbook there was always issued, so its
+    return is known. Returns the staging folder, for `_into_outbox`."""
     staging = assessment.records_dir / f"{STAGING_PREFIX}{secrets.token_hex(4)}"
     staging.mkdir()
     try:
@@ -284,9 +279,14 @@ def issue_workbooks(assessment: Assessment, planned: list) -> dict[str, Path]:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    placed = {}
-    for record, _ in planned:
-        os.replace(staging / record.file, assessment.outbox / record.file)
-        placed[record.issue_id] = assessment.outbox / record.file
-    shutil.rmtree(staging, ignore_errors=True)
-    return placed
+    return staging
+
+
+def issue_workbooks(assessment: Assessment, planned: list) -> tuple[dict[str, Path], list[Problem]]:
+    """Stage, record and move workbooks into the outbox: (issue ID -> path in the outbox, the problems of
+    those left waiting because the outbox's file of that name is open in Excel)."""
+    staging = stage_and_record(assessment, planned)
+    refused = _into_outbox(assessment, staging, [record.file for record, _ in planned])
+    placed = {record.issue_id: assessment.outbox / record.file for record, _ in planned
+              if not (staging / record.file).exists()}
+    return placed, refused

@@ -1,4 +1,5 @@
-"""Writing files so that a crash or a kill at any moment leaves the last good state.
+"""Writing files so that a crash or a kill at any moment leaves the last good state, named and placed
+so that Windows and Excel can open them.
 
 Every file the tool owns is written beside its target under a temporary name and renamed over it.
 """
@@ -8,8 +9,48 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import tempfile
 from pathlib import Path
+
+from bva_excel.errors import BvaError, Problem, problem
+
+FORBIDDEN = re.compile(r'[<>:"/\\|?*\x00-\x1f]')  # what Windows refuses in a file name
+# Device names Windows reserves, alone or with any extension ("NUL.xlsx"), in any case.
+RESERVED = frozenset({"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"}
+                     | {f"{port}{n}" for port in ("COM", "LPT") for n in "123456789\u00b9\u00b2\u00b3"})
+NAME_LIMIT = 60  # a file name the tool makes, extension included: leaves room for a deep network folder
+PATH_LIMIT = 259  # Windows' MAX_PATH less its closing NUL: the longest path every Windows program opens
+TEMP_ROOM = len(".-12345678.tmp")  # what `replacing` adds to a name while the file is written
+
+
+def windows_length(text: str) -> int:
+    """Length as Windows counts it, in UTF-16 units (an emoji counts two)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def safe_file_name(text: str, suffix: str = "", fallback: str = "file") -> str:
+    """A file name Windows accepts, made from `text` (a reviewer's name, say) and `suffix` (".xlsx").
+
+    Forbidden and control characters become spaces and runs of spaces one; there is no leading or
+    trailing dot or space; a device name such as CON or LPT1 gets a leading '_'; and the whole name is
+    at most NAME_LIMIT long.
+    """
+    stem = " ".join(FORBIDDEN.sub(" ", text).split()).strip(" .") or fallback
+    if stem.split(".")[0].rstrip(" ").upper() in RESERVED:
+        stem = f"_{stem}"
+    while windows_length(stem + suffix) > NAME_LIMIT:
+        stem = stem[:-1]
+    return stem.rstrip(" .") + suffix
+
+
+def check_path_length(path: Path, room: int = 0, what: str = "its path would be", hint: str = "") -> None:
+    """Refuse, before writing anything, a path Windows could not open: longer than PATH_LIMIT when made
+    absolute, with `room` for what is still to be added to it."""
+    length = windows_length(os.path.abspath(path)) + room
+    if length > PATH_LIMIT:
+        raise BvaError(problem("PATH_TOO_LONG", os.path.abspath(path), what=what, length=length, limit=PATH_LIMIT,
+                               hint=hint))
 
 
 def new_file_mode() -> int:
@@ -27,6 +68,7 @@ def replacing(target: Path):
     the permissions of any new file, so colleagues sharing the folder can open it.
     """
     target = Path(target)
+    check_path_length(target, TEMP_ROOM)
     handle, temp_name = tempfile.mkstemp(prefix=f".{target.stem}-", suffix=target.suffix + ".tmp",
                                          dir=target.parent)
     os.close(handle)
@@ -34,10 +76,26 @@ def replacing(target: Path):
     try:
         yield temp
         os.chmod(temp, new_file_mode())
-        os.replace(temp, target)
+        refused = move_over(temp, target, "FILE_BUSY")
+        if refused:
+            raise BvaError(refused)
     finally:
         if temp.exists():
             temp.unlink()
+
+
+def move_over(source: Path, target: Path, code: str, busy: Path | None = None) -> Problem | None:
+    """Rename `source` to `target`, replacing it; None once done, else the problem `code` naming `busy`
+    (by default `target`: the file someone may have open).
+
+    Windows refuses to replace or move a file that Excel has open (PermissionError), and leaves both as
+    they were; so does any system where the user may not change the folder.
+    """
+    try:
+        os.replace(source, target)
+    except PermissionError as exc:
+        return problem(code, str(busy or target), reason=exc.strerror or str(exc))
+    return None
 
 
 def write_bytes(target: Path, data: bytes) -> None:

@@ -1,0 +1,144 @@
+"""File names and paths as Windows treats them: names made from people's names, paths in deep network folders."""
+
+import os
+import re
+from pathlib import Path
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+
+from bva_excel.assessment import FOLDER_ROOM, create_assessment
+from bva_excel.cli import cli
+from bva_excel.errors import BvaError
+from bva_excel.inbox import ingest
+from bva_excel.report import write_report
+from bva_excel.reviewer_workbook import generate
+from bva_excel.storage import NAME_LIMIT, PATH_LIMIT, replacing, safe_file_name, windows_length
+from conftest import answer
+
+DEVICES = ["CON", "PRN", "AUX", "NUL", "COM1", "COM9", "LPT1", "LPT9", "COM\u00b9", "LPT\u00b3", "CONIN$", "CONOUT$"]
+
+
+def valid_on_windows(name: str) -> bool:
+    """Windows' own rules for a file name, written out independently of the code under test."""
+    base = name.split(".")[0].rstrip(" ").upper()
+    return (bool(name) and not re.search(r'[<>:"/\\|?*\x00-\x1f]', name) and name[-1] not in ". "
+            and base not in DEVICES)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("BV review R01 Ann Lee", "BV review R01 Ann Lee.xlsx"),
+    ('a<b>c:d"e/f\\g|h?i*j', "a b c d e f g h i j.xlsx"),
+    ("tab\tnew\nline\x00nul\x1fus", "tab new line nul us.xlsx"),
+    ("  Ann   Lee  ", "Ann Lee.xlsx"),
+    ("Ann Lee.", "Ann Lee.xlsx"),
+    ("Ann Lee . . ", "Ann Lee.xlsx"),
+    ("...hidden", "hidden.xlsx"),
+    ("王 Wei", "王 Wei.xlsx"),
+    ("???", "file.xlsx"),
+    ("", "file.xlsx"),
+])
+def test_names_lose_what_windows_refuses(text, expected):
+    assert safe_file_name(text, ".xlsx") == expected
+
+
+@pytest.mark.parametrize("device", DEVICES + [d.lower() for d in DEVICES] + ["Nul", "cOm3"])
+@pytest.mark.parametrize("suffix", ["", ".xlsx"])
+def test_a_device_name_alone_or_with_an_extension_is_not_a_file_name(device, suffix):
+    for text in (device, f"{device}.backup", f"{device} .old"):
+        name = safe_file_name(text, suffix)
+        assert valid_on_windows(name), name
+        assert name.startswith("_")
+
+
+@pytest.mark.parametrize("text", ["CONSOLE", "COM10", "LPT0x", "Connor", "NULL", "Auxiliary services", "R01 CON"])
+def test_names_that_only_look_like_devices_are_kept(text):
+    assert safe_file_name(text) == text
+
+
+def test_long_names_are_cut_to_the_limit_without_a_trailing_space_or_dot():
+    name = safe_file_name("BV review R01 " + "a" * 40 + " " + "b" * 100, ".xlsx")
+    assert name == "BV review R01 " + "a" * 40 + ".xlsx"  # the cut fell on the space, which is dropped
+    assert safe_file_name("x" * 300, ".xlsx") == "x" * (NAME_LIMIT - 5) + ".xlsx"
+    emoji = safe_file_name("🙂" * 100, ".xlsx")  # each is two UTF-16 units, as Windows counts
+    assert (windows_length(emoji), len(emoji)) == (NAME_LIMIT - 1, 27 + 5)
+
+
+@pytest.mark.parametrize("text", ["CON.", " NUL ", "a" * 59 + ".", "LPT1" + "x" * 80, "x:" * 40, ". . .", "COM1 .."])
+def test_every_name_made_is_valid_on_windows_and_short(text):
+    for suffix in ("", ".xlsx"):
+        name = safe_file_name(text, suffix)
+        assert valid_on_windows(name), name
+        assert windows_length(name) <= NAME_LIMIT
+
+
+def folder_of_length(tmp_path, length: int):
+    """A folder (not yet made) whose absolute path is exactly `length` characters as Windows counts them
+    (its emoji counts two)."""
+    base = os.path.abspath(tmp_path)
+    return tmp_path / ("🙂" + "d" * (length - len(base) - 3))
+
+
+def test_replacing_refuses_a_path_windows_could_not_open_before_writing(tmp_path):
+    target = folder_of_length(tmp_path, PATH_LIMIT - len(".-12345678.tmp") + 1)
+    with pytest.raises(BvaError) as refused:
+        with replacing(target):
+            raise AssertionError("nothing may be written")
+    assert str(refused.value) == (
+        f"{target}: its path would be {PATH_LIMIT + 1} characters long, more than Windows can open ({PATH_LIMIT}). "
+        "Put the assessment folder nearer the top of the drive (or map a drive letter to the network folder) so "
+        "that its path is shorter, then run the command again.")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_new_refuses_a_folder_too_deep_for_what_it_will_hold(tmp_path, framework_file, monkeypatch):
+    deepest = PATH_LIMIT - FOLDER_ROOM
+    folder = folder_of_length(tmp_path, deepest + 1)
+    monkeypatch.chdir(tmp_path)  # a folder named from where the command runs is as long as its full path
+    result = CliRunner().invoke(cli, ["new", folder.name, "--template", str(framework_file)])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"error: {folder}: the files kept in this folder would have paths up to {PATH_LIMIT + 1} characters long, "
+        f"more than Windows can open ({PATH_LIMIT}). Put the assessment folder nearer the top of the drive (or map "
+        f"a drive letter to the network folder) so that its path is shorter (at most {deepest} characters), then "
+        "run the command again.\n")
+    assert not folder.exists()
+
+
+def test_in_the_deepest_folder_allowed_every_path_fits(tmp_path, framework_file):
+    folder = folder_of_length(tmp_path, PATH_LIMIT - FOLDER_ROOM)
+    workbook = openpyxl.load_workbook(framework_file)
+    workbook["Reviewers"]["B3"] = "Bob " + "Stone-Smith " * 20  # a workbook name cut to the limit
+    workbook.save(framework_file)
+    assessment = create_assessment(folder, framework_file)
+    first = generate(assessment)
+    answer(first.files["R01"], assessment.inbox / "a.xlsx", {"L001": ("Amber", "Weak.", "No plan.")})
+    ingest(assessment)
+    workbook = openpyxl.load_workbook(assessment.workbook)
+    workbook["Reviewers"].delete_rows(3)  # R02 leaves: their long-named workbook is withdrawn
+    workbook.save(assessment.workbook)
+    withdrawn = generate(assessment).withdrawn
+    assert [p.name.startswith(f"{first.files['R02'].stem} (withdrawn ") for p in withdrawn] == [True]
+    assert windows_length(first.files["R02"].name) == NAME_LIMIT
+    write_report(assessment)
+    lengths = [windows_length(os.path.abspath(os.path.join(root, name)))
+               for root, _, names in os.walk(folder) for name in names]
+    assert max(lengths) == PATH_LIMIT  # the withdrawn workbook: FOLDER_ROOM is exactly what is needed
+
+
+def test_an_assessment_moved_too_deep_is_refused_before_any_work(tmp_path, assessment):
+    deeper = folder_of_length(tmp_path, PATH_LIMIT - FOLDER_ROOM + 1)
+    assessment.folder.rename(deeper)
+    result = CliRunner().invoke(cli, ["generate", str(deeper)])
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"error: {deeper}: the files kept in this folder would have paths up to ")
+    assert list((deeper / "outbox").iterdir()) == []
+
+
+def test_the_readme_gives_the_limits_the_tool_keeps():
+    readme = " ".join((Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8").split())
+    assert f"no name is longer than {NAME_LIMIT} characters" in readme
+    assert f"a path longer than {PATH_LIMIT} characters" in readme
+    assert f"{FOLDER_ROOM} characters more than the folder's own" in readme
+    assert f"full path is longer than {PATH_LIMIT - FOLDER_ROOM} characters" in readme
