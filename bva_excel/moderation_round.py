@@ -20,15 +20,14 @@ from bva_excel import __version__
 from bva_excel.assessment import ASSESSMENT_FILE, Assessment
 from bva_excel.errors import AllocationError, BvaError, Problem, problem
 from bva_excel.framework import Framework
-from bva_excel.identity import IDENTITY_SHEET, IssueIdentity
+from bva_excel.identity import IssueIdentity
 from bva_excel.records import IssueRecord
 from bva_excel.returns import MODERATION_SHEET
-from bva_excel.reviewer_workbook import (_write_scale_sheet, finish_interrupted_generation, issue_workbooks,
-                                         issued_texts, score_validation)
+from bva_excel.reviewer_workbook import (write_scale_sheet, cell_formats, finish_interrupted_generation,
+                                         issue_workbooks, issued_texts, score_validation, write_identity_sheet)
 from bva_excel.sheets import suggest
 from bva_excel.storage import replacing, safe_file_name
-from bva_excel.styles import (INPUT_FILL, add_rating_colours, fit_row, header_format, print_landscape,
-                              workbook_options)
+from bva_excel.styles import add_rating_colours, fit_row, print_landscape, workbook_options
 from bva_excel.template import write_guide
 
 HEADERS = ["Ref", "Theme", "Characteristic", "Position statement", "Reviewers' scores", "Consolidated score",
@@ -143,10 +142,7 @@ def write_moderation_workbook(path: Path, framework: Framework, moderator, rows:
                                  "comments": f"Issued by bva-excel {__version__}"})
         write_guide(workbook, guide_lines(title, moderator, len(rows), deadline, pmo))
         sheet = workbook.add_worksheet(MODERATION_SHEET)
-        head = header_format(workbook)
-        locked = workbook.add_format({"text_wrap": True, "valign": "top", "border": 1, "border_color": "#BFBFBF"})
-        unlocked = workbook.add_format({"locked": False, "text_wrap": True, "valign": "top", "border": 1,
-                                        "border_color": "#BFBFBF", "bg_color": INPUT_FILL})
+        head, locked, _, unlocked = cell_formats(workbook)
         for col, (header, width) in enumerate(zip(HEADERS, WIDTHS)):
             sheet.write_string(0, col, header, head)
             sheet.set_column(col, col, width)
@@ -165,13 +161,8 @@ def write_moderation_workbook(path: Path, framework: Framework, moderator, rows:
         print_landscape(sheet)
         sheet.protect(password, {"format_columns": True, "format_rows": True})
         sheet.activate()
-        _write_scale_sheet(workbook, framework.scale, password)
-        hidden = workbook.add_worksheet(IDENTITY_SHEET)
-        for number, (key, value) in enumerate(identity.rows(secret)):
-            hidden.write_string(number, 0, key)
-            hidden.write_string(number, 1, value)
-        hidden.protect(password)
-        hidden.very_hidden()
+        write_scale_sheet(workbook, framework.scale, password)
+        write_identity_sheet(workbook, identity, secret, password)
         workbook.close()
 
 

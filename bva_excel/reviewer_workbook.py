@@ -54,13 +54,27 @@ def score_validation(scale: Scale) -> dict:
             "error_message": "Choose one of the ratings in the list (see the Scale sheet)."}
 
 
+def cell_formats(workbook) -> tuple:
+    """The header, locked text, bold ref and unlocked input formats of every sheet people fill in."""
+    border = {"valign": "top", "border": 1, "border_color": "#BFBFBF"}
+    return (header_format(workbook), workbook.add_format({"text_wrap": True, **border}),
+            workbook.add_format({"bold": True, **border}),
+            workbook.add_format({"locked": False, "text_wrap": True, "bg_color": INPUT_FILL, **border}))
+
+
+def write_identity_sheet(workbook, identity: IssueIdentity, secret: bytes, password: str) -> None:
+    """The signed identity, on a hidden, locked sheet."""
+    hidden = workbook.add_worksheet(IDENTITY_SHEET)
+    for row, (key, value) in enumerate(identity.rows(secret)):
+        hidden.write_string(row, 0, key)
+        hidden.write_string(row, 1, value)
+    hidden.protect(password)
+    hidden.very_hidden()  # plain hidden after a LibreOffice save; the signature is what counts
+
+
 def _write_review_sheet(workbook, framework: Framework, characteristics: list[Characteristic], password: str) -> None:
     sheet = workbook.add_worksheet(REVIEW_SHEET)
-    head = header_format(workbook)
-    locked = workbook.add_format({"text_wrap": True, "valign": "top", "border": 1, "border_color": "#BFBFBF"})
-    ref_format = workbook.add_format({"bold": True, "valign": "top", "border": 1, "border_color": "#BFBFBF"})
-    unlocked = workbook.add_format({"locked": False, "text_wrap": True, "valign": "top", "border": 1,
-                                    "border_color": "#BFBFBF", "bg_color": INPUT_FILL})
+    head, locked, ref_format, unlocked = cell_formats(workbook)
     for col, (title, width) in enumerate(zip(REVIEW_HEADERS, REVIEW_WIDTHS)):
         sheet.write_string(0, col, title, head)
         sheet.set_column(col, col, width)
@@ -83,7 +97,7 @@ def _write_review_sheet(workbook, framework: Framework, characteristics: list[Ch
     sheet.activate()
 
 
-def _write_scale_sheet(workbook, scale: Scale, password: str) -> None:
+def write_scale_sheet(workbook, scale: Scale, password: str) -> None:
     sheet = workbook.add_worksheet("Scale")
     head = header_format(workbook)
     wrap = workbook.add_format({"text_wrap": True, "valign": "top"})
@@ -133,13 +147,8 @@ def write_reviewer_workbook(path: Path, framework: Framework, reviewer: Reviewer
             workbook.set_custom_property(name, value, "text")
         write_guide(workbook, guide_lines(title, reviewer, len(characteristics), deadline, pmo))
         _write_review_sheet(workbook, framework, characteristics, password)
-        _write_scale_sheet(workbook, framework.scale, password)
-        hidden = workbook.add_worksheet(IDENTITY_SHEET)
-        for row, (key, value) in enumerate(identity.rows(secret)):
-            hidden.write_string(row, 0, key)
-            hidden.write_string(row, 1, value)
-        hidden.protect(password)
-        hidden.very_hidden()  # plain hidden after a LibreOffice save; the signature is what counts
+        write_scale_sheet(workbook, framework.scale, password)
+        write_identity_sheet(workbook, identity, secret, password)
         workbook.close()
 
 
