@@ -146,6 +146,7 @@ def write_moderation_workbook(path: Path, framework: Framework, moderator, rows:
         for col, (header, width) in enumerate(zip(HEADERS, WIDTHS)):
             sheet.write_string(0, col, header, head)
             sheet.set_column(col, col, width)
+        sheet.set_row(0, 32)  # two lines, so that 'Moderated score' is read whole
         for number, row in enumerate(rows, start=1):
             texts = [row.ref, row.theme, row.characteristic, row.position_statement, row.scores, row.consolidated,
                      row.findings]
