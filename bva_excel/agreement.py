@@ -11,6 +11,9 @@ from collections import Counter
 from dataclasses import dataclass
 
 
+FEW_UNITS = 5  # below this many characteristics scored twice, alpha says little either way
+
+
 @dataclass(frozen=True)
 class Alpha:
     value: float | None  # None when it cannot be computed
@@ -29,6 +32,8 @@ class Alpha:
         """What the value means, by Krippendorff's usual thresholds (0.800 and 0.667)."""
         if self.value is None:
             return ""
+        if self.units < FEW_UNITS:
+            return f"too few characteristics scored twice to judge agreement (fewer than {FEW_UNITS})"
         if self.value >= 0.8:
             return "reviewers agree well enough to rely on the scores (0.800 or more)"
         if self.value >= 0.667:

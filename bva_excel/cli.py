@@ -72,7 +72,8 @@ class BvaGroup(click.Group):
 
 @click.group(cls=BvaGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="bva")
-@click.option("--debug", is_flag=True, help="Show the full traceback when something goes wrong.")
+@click.option("--debug", is_flag=True, help="Show the full traceback when something goes wrong (before the "
+                                           "command: bva --debug report FOLDER).")
 def cli(debug):
     """Run a council's Best Value self-assessment in Excel.
 
@@ -84,6 +85,7 @@ def cli(debug):
       bva ingest 2026         read the returns saved in 2026/inbox
       bva report 2026         heat map, action plan and every score in 2026/report.xlsx
       bva check 2026          inconsistent scoring for the moderators
+      bva generate 2026 --moderation --moderators "R05,R06"   a moderation round by workbook
       bva signoff 2026 --by "Name, Role"   senior officers sign off the final scores
 
     Try it all on sample data first: bva demo demo-assessment
@@ -142,6 +144,12 @@ def generate(folder, per_characteristic, deadline, return_to, reallocate, show_p
     'Reviewers') are given out, and only reviewers whose set changed get a new workbook.
 
     Example: bva generate "BV 2026" --deadline 2026-12-18 --return-to bestvalue@council.gov.uk
+
+    \b
+    More examples:
+      bva generate "BV 2026" --per-characteristic 2
+      bva generate "BV 2026" --reallocate
+      bva generate "BV 2026" --moderation --moderators "R05,R06"
     """
     from bva_excel.reviewer_workbook import generate as generate_workbooks
 
@@ -197,6 +205,9 @@ def generate(folder, per_characteristic, deadline, return_to, reallocate, show_p
         click.echo(f"  moved out of the outbox (no longer current): {path.name}, kept in {path.parent}")
     if not result.files and not result.refused:
         click.echo("Wrote no workbooks: nothing to send.")
+        if deadline:
+            click.echo("  note: --deadline is printed on workbooks written now, and none was; to send everyone a new "
+                       "date, tell them by email (their workbooks stay valid).")
         return
     if result.files:
         click.echo(f"Wrote {len(result.files)} reviewer workbooks to {assessment.outbox}:")
@@ -230,6 +241,11 @@ def ingest(folder, paths, as_json, prefer):
     file in the inbox is rejected.
 
     Example: bva ingest "BV 2026" "Downloads/RE_ BV return (2).xlsx"
+
+    \b
+    More examples:
+      bva ingest "BV 2026" --json
+      bva ingest "BV 2026" --prefer "BV 2026/inbox/RE_ BV return (3).xlsx"
     """
     from bva_excel.inbox import ingest as ingest_returns
 
@@ -274,10 +290,12 @@ def ingest(folder, paths, as_json, prefer):
 
 THRESHOLD = click.option(
     "--action-threshold", default=None, metavar="RATING",
-    help="A score at or below this rating needs an action and a justification "
-         "(default: the middle of the scale, Yellow on the default scale).")
-SPREAD = click.option("--spread", type=click.IntRange(min=1), default=2, show_default=True,
-                      help="Flag reviewers this many scale steps apart on one characteristic.")
+    help="A score at or below this rating needs an action and a justification (default: as last chosen "
+         "for this assessment, else the middle of the scale, Yellow on the default scale). Kept for report, "
+         "check and signoff alike.")
+SPREAD = click.option("--spread", type=click.IntRange(min=1), default=None,
+                      help="Flag reviewers this many scale steps apart on one characteristic (default: as last "
+                           "chosen for this assessment, else 2). Kept for report, check and signoff alike.")
 
 
 @cli.command()
@@ -326,6 +344,10 @@ def check(folder, as_json, action_threshold, spread):
     Exits 1 while anything needs a moderator's look.
 
     Example: bva check "BV 2026" --spread 2
+
+    \b
+    More examples:
+      bva check "BV 2026" --json
     """
     from bva_excel.consistency import SEVERITIES
     from bva_excel.report import gather

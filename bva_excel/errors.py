@@ -58,9 +58,9 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
                             "Type the reviewer's name in the 'Name' column."),
     "DRAFTER_UNKNOWN": (NOTE, "'{value}' drafted {ref} but is not a reviewer",
                         "Nothing to do unless '{value}' is a reviewer spelt differently."),
-    "DRAFTER_UNCERTAIN": (ERROR, "'{value}' drafted {ref}: is that {reviewer}? (did you mean '{reviewer}'?)",
-                          "Type the reviewer's ID or name exactly in 'Drafted by', so that nobody reviews their own "
-                          "statement; if it is someone else, write their full name."),
+    "DRAFTER_UNCERTAIN": (ERROR, "'{value}' drafted {ref}: did you mean '{reviewer}'?",
+                          "If so, type their ID or name exactly in 'Drafted by', so that nobody reviews their own "
+                          "statement; if it is someone else, write '(not a reviewer)' after the name."),
     "NO_CHARACTERISTICS": (ERROR, "no characteristics are listed",
                            "List the characteristics to assess on the 'Characteristics' sheet."),
     # Allocation.
@@ -70,7 +70,8 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
                          "Add reviewers, lower --per-characteristic or list reviewers for {ref} by hand."),
     "NO_REVIEWERS": (ERROR, "no reviewers are listed",
                      "Add the reviewers on the 'Reviewers' sheet of assessment.xlsx."),
-    "MODERATION_SHORT": (ERROR, "{ref} has no moderator who neither drafted nor scored it (moderators: {moderators})",
+    "MODERATION_SHORT": (ERROR, "{ref} has no moderator who had no part in it (moderators: {moderators}; a moderator "
+                         "may not have drafted it, or scored it or been sent it to score)",
                          "Add a moderator with --moderators who had no part in {ref}."),
     "NOTHING_TO_MODERATE": (ERROR, "no characteristic has an open finding that needs moderating",
                             "Nothing to do; to send every characteristic for moderation anyway, add --all."),
@@ -173,7 +174,7 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "RETURN_NOTHING_ANSWERED": (ERROR, "no score, commentary or gaps are filled in for any of its {issued} "
                                 "characteristics (the unfilled workbook?)",
                                 "Ask the reviewer to fill it in and send it again; nothing was taken from this file."),
-    "RETURN_REPLACES": (NOTE, "its answers replace {count} earlier answers from {files}",
+    "RETURN_REPLACES": (NOTE, "its answers replace {count} earlier answer(s) from {files}",
                         "Nothing to do; the earlier files are kept in the archive."),
     "RETURN_EARLIER_ANSWERS_STAND": (NOTE, "it leaves {count} scores blank ({refs}) that {files} answered: those "
                                      "earlier answers still count",

@@ -20,6 +20,7 @@ SCALE_HEADERS = ["Rating", "Colour", "Value", "Meaning"]
 CHARACTERISTIC_HEADERS = ["Ref", "Theme", "Characteristic", "Position statement", "Evidence",
                           "Drafted by", "Reviewers"]
 REVIEWER_HEADERS = ["Reviewer ID", "Name", "Email", "Service area"]
+NOT_A_REVIEWER = re.compile(r"\(\s*not a reviewer\s*\)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -274,6 +275,8 @@ def _read_characteristics(table: Table, reviewers: list[Reviewer], problems: lis
                                     table.cell(row, "Characteristic"), ref=ref))
         drafters = []
         for name in split_people(table.text(values, "Drafted by"), lambda p: _match_reviewer(p, reviewers) is not None):
+            if NOT_A_REVIEWER.search(name):
+                continue  # the PMO has said so: someone whose name is like a reviewer's
             match = _match_reviewer(name, reviewers)
             close = None if match else _closest_reviewer(name, reviewers)
             if match:
@@ -321,5 +324,14 @@ def load_framework(path: Path) -> Framework:
         problems.append(problem("NO_CHARACTERISTICS", file, "Characteristics"))
     if any(p.severity == ERROR for p in problems):
         raise FrameworkError(problems)
-    return Framework(scale, tuple(characteristics), tuple(reviewers), tuple(notes), tuple(doubts))
+    return Framework(scale, tuple(characteristics), tuple(reviewers), tuple(_once_each(notes)), tuple(doubts))
+
+
+def _once_each(notes: list[Problem]) -> list[Problem]:
+    """A drafter who is not a reviewer, said once with every ref they drafted, not once a row."""
+    by_name: dict[str, list[Problem]] = {}
+    for note in notes:
+        by_name.setdefault(note.fields["value"], []).append(note)
+    return [problem("DRAFTER_UNKNOWN", same[0].file, same[0].sheet, same[0].cell if len(same) == 1 else "",
+                    value=name, ref=", ".join(n.fields["ref"] for n in same)) for name, same in by_name.items()]
 

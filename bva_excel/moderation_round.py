@@ -58,15 +58,19 @@ class ModerationRound:
     refused: list[Problem] = field(default_factory=list)  # workbooks left waiting: the outbox's copy is open
 
 
+NOTHING_SCORED = "NO_USABLE_SCORE"  # a characteristic nobody has scored yet waits for returns, not a moderator
+
+
 def needing_moderation(gathered, every: bool = False) -> list[str]:
     """Refs with an open finding that needs a moderator's look (every ref with `every`), in framework order."""
-    open_refs = {f.ref for f in gathered.consistency.must_look if f.ref}
+    open_refs = {f.ref for f in gathered.consistency.must_look if f.ref and f.kind != NOTHING_SCORED}
     return [c.ref for c in gathered.framework.characteristics if every or c.ref in open_refs]
 
 
 def share_out(framework: Framework, refs: list[str], moderators: list[str],
               scored_by: dict[str, set[str]]) -> dict[str, list[str]]:
-    """moderator -> refs: evenly, least loaded first, never a characteristic they drafted or scored."""
+    """moderator -> refs: evenly, least loaded first, never a characteristic they drafted, or scored or were
+    sent to score (`scored_by`)."""
     known = {r.reviewer_id for r in framework.reviewers}
     unknown = [m for m in moderators if m not in known]
     if unknown:
@@ -179,9 +183,17 @@ def generate_moderation(assessment: Assessment, moderators: list[str], every: bo
         refs = needing_moderation(gathered, every)
         if not refs:
             raise BvaError(problem("NOTHING_TO_MODERATE"))
-        scored_by = {ref: {r.reviewer_id for r in responses if r.rating}
-                     for ref, responses in gathered.consolidation.responses.items()}
-        shares = share_out(framework, refs, moderators, scored_by)
+        # Nobody moderates what they scored, or were sent to score and may still return.
+        involved: dict[str, set[str]] = {}
+        for ref, responses in gathered.consolidation.responses.items():
+            involved.setdefault(ref, set()).update(r.reviewer_id for r in responses if r.rating)
+        for issue in gathered.issues:
+            if issue.kind == "review":
+                for ref in issue.refs:
+                    involved.setdefault(ref, set()).add(issue.reviewer_id)
+        known = {r.reviewer_id.casefold(): r.reviewer_id for r in framework.reviewers}
+        moderators = [known.get(m.casefold(), m) for m in moderators]  # IDs in any case, as ratings are
+        shares = share_out(framework, refs, moderators, involved)
         secret, password = assessment.secret(), assessment.records.sheet_password()
         issued_at = dt.datetime.now().replace(microsecond=0).isoformat()
         planned = []

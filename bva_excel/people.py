@@ -15,6 +15,10 @@ _SEPARATORS = re.compile(r"\s*(?:;|/|&|\n|\r|\band\b)\s*", re.IGNORECASE)
 _BRACKETS = re.compile(r"[(\[{][^)\]}]*[)\]}]")
 _TITLES = {"mr", "mrs", "ms", "miss", "mx", "dr", "cllr", "prof", "sir", "dame"}
 CLOSE = 0.8  # how alike two names must be to ask "did you mean"
+# Letters that Unicode does not split into a base letter and an accent, as people type them without one.
+_UNDECOMPOSED = str.maketrans({"Ł": "L", "ł": "l", "Ø": "O", "ø": "o", "Đ": "D", "đ": "d", "Ħ": "H", "ħ": "h",
+                               "ß": "ss", "Æ": "AE", "æ": "ae", "Œ": "OE", "œ": "oe", "Þ": "Th", "þ": "th",
+                               "Ð": "D", "ð": "d", "ı": "i"})
 
 
 def person_key(text: str) -> tuple[str, ...]:
@@ -23,7 +27,7 @@ def person_key(text: str) -> tuple[str, ...]:
     if text.count(",") == 1:  # "Roberts, Siân" -> "Siân Roberts"
         surname, first = text.split(",")
         text = f"{first} {surname}"
-    text = unicodedata.normalize("NFKD", text)
+    text = unicodedata.normalize("NFKD", text.translate(_UNDECOMPOSED))
     text = "".join(c for c in text if not unicodedata.combining(c))
     words = re.sub(r"[^\w\s@.-]", " ", text.casefold()).replace(".", " ").split()
     return tuple(sorted(w for w in words if w not in _TITLES))
@@ -47,4 +51,10 @@ def closeness(typed: str, name: str) -> float:
     a, b = " ".join(person_key(typed)), " ".join(person_key(name))
     if not a or not b:
         return 0.0
+    typed_words, name_words = person_key(typed), person_key(name)
+    initials = [w for w in typed_words if len(w) == 1]
+    rest = [w for w in typed_words if len(w) > 1]
+    if initials and rest and all(w in name_words for w in rest) and all(
+            any(n.startswith(i) and n not in rest for n in name_words) for i in initials):
+        return CLOSE  # "Ł. Wójcik" for Łukasz Wójcik: the same surname and initial, close but not certain
     return difflib.SequenceMatcher(None, a, b).ratio()

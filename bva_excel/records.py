@@ -372,6 +372,16 @@ class Records:
             raise _damaged(self.path, ValueError("it holds no assessment"))
         return AssessmentMeta(*row[:4], demo=bool(row[4]))
 
+    def setting(self, key: str) -> str | None:
+        """A choice kept for the assessment (e.g. the spread the PMO chose), or None if never made."""
+        with self._reading():
+            row = self._db.execute("SELECT value FROM setting WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def keep_setting(self, key: str, value: str) -> None:
+        with self._transaction():
+            self._db.execute("INSERT OR REPLACE INTO setting VALUES (?, ?)", (key, value))
+
     def sheet_password(self) -> str:
         """The password that locks the sheets of workbooks sent out, made once and kept here."""
         with self._reading():

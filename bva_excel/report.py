@@ -44,6 +44,9 @@ CONSISTENCY_WIDTHS = [8, 20, 40, 9, 14, 60, 40]
 SEVERITY_COLOURS = {"high": "#F8CBAD", "medium": "#FFE699", "low": "#DDEBF7", "info": "#EDEDED"}
 
 
+DEFAULT_SPREAD = 2  # reviewers this many scale steps apart disagree, unless the PMO chose otherwise
+
+
 @dataclass
 class Gathered:
     """Everything the report and the checks are made from, read once."""
@@ -56,6 +59,8 @@ class Gathered:
     issues: list[IssueRecord]
     consistency: ConsistencyReport
     signoff: SignOff | None = None  # the latest sign-off, if any
+    threshold: str | None = None  # the action threshold judged by (None: the scale's middle)
+    spread: int = DEFAULT_SPREAD  # the disagreement judged by
 
 
 @dataclass
@@ -68,10 +73,15 @@ class ReportResult:
     gathered: Gathered
 
 
-def gather(assessment: Assessment, threshold_name: str | None = None, spread: int = 2) -> Gathered:
-    """Read the framework, every current return and what was typed into the last report; check them."""
+def gather(assessment: Assessment, threshold_name: str | None = None, spread: int | None = None) -> Gathered:
+    """Read the framework, every current return and what was typed into the last report; check them.
+
+    `threshold_name` and `spread` given are kept for the assessment, so that report, check and sign-off
+    judge alike; not given, the last ones kept (or the defaults) are used.
+    """
     framework = assessment.framework()
     check_threshold(framework, threshold_name)
+    threshold_name, spread = _kept_choices(assessment, framework, threshold_name, spread)
     edits = read_previous_edits(assessment.report)
     records = assessment.records
     issues = records.issues()
@@ -89,7 +99,8 @@ def gather(assessment: Assessment, threshold_name: str | None = None, spread: in
     signoff = signoffs[-1] if signoffs else None
     consistency = check(consolidation, decisions, [i for i in issues if i.kind == "review"], spread, threshold_name,
                         signoff)
-    return Gathered(framework, consolidation, decisions, warnings, edits, issues, consistency, signoff)
+    return Gathered(framework, consolidation, decisions, warnings, edits, issues, consistency, signoff,
+                    threshold_name, spread)
 
 
 def signed_off(signoff: SignOff | None) -> str:
@@ -100,6 +111,18 @@ def signed_off(signoff: SignOff | None) -> str:
     accepted = (f" with {signoff.open_high} high-severity finding{'s' * (signoff.open_high != 1)} still open"
                 if signoff.open_high else "")
     return f"signed off by {signoff.signed_by} on {when}{accepted}"
+
+
+def _kept_choices(assessment: Assessment, framework: Framework, threshold_name: str | None, spread: int | None):
+    """The action threshold and spread to judge by: those given (and kept), else those kept, else defaults."""
+    records = assessment.records
+    if threshold_name is not None:
+        records.keep_setting("action_threshold", framework.scale.find(threshold_name).name)
+    if spread is not None:
+        records.keep_setting("spread", str(spread))
+    kept = records.setting("action_threshold")
+    rating = framework.scale.find(kept) if kept else None
+    return (rating.name if rating and rating.scored else None), int(records.setting("spread") or DEFAULT_SPREAD)
 
 
 def check_threshold(framework: Framework, threshold_name: str | None) -> None:
@@ -355,7 +378,7 @@ def _tiles(gathered: Gathered) -> dict[str, Tile]:
     return tiles
 
 
-def write_report(assessment: Assessment, threshold_name: str | None = None, spread: int = 2) -> ReportResult:
+def write_report(assessment: Assessment, threshold_name: str | None = None, spread: int | None = None) -> ReportResult:
     """Consolidate everything ingested and write DIR/report.xlsx in one piece."""
     with assessment.locked("report"):
         return _write_report(assessment, threshold_name, spread)
@@ -367,7 +390,7 @@ def _write_report(assessment: Assessment, threshold_name: str | None, spread: in
     gathered = gather(assessment, threshold_name, spread)
     framework, consolidation, decisions = gathered.framework, gathered.consolidation, gathered.decisions
     final = {ref: d.final for ref, d in decisions.items()}
-    actions = plan_actions(framework, final, consolidation.responses, framework.scale.action_threshold(threshold_name),
+    actions = plan_actions(framework, final, consolidation.responses, framework.scale.action_threshold(gathered.threshold),
                            gathered.edits.actions)
     now = dt.datetime.now().replace(microsecond=0)
     title = assessment.title

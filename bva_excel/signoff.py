@@ -24,7 +24,7 @@ class SignOffResult:
 
 
 def sign_off(assessment: Assessment, by: str, accept_open: bool = False, threshold_name: str | None = None,
-             spread: int = 2) -> SignOffResult:
+             spread: int | None = None) -> SignOffResult:
     """Record the final score of every characteristic as signed off by `by` ("Name, Role").
 
     Refused while high-severity findings are open, unless `accept_open` (their number is recorded).

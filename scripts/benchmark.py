@@ -139,6 +139,10 @@ def xlsxwriter_floor(report: Path, target: Path) -> float:
     return time.perf_counter() - started
 
 
+def met(ok: bool) -> str:
+    return "met" if ok else "missed"
+
+
 def step(name: str, folder: Path) -> dict:
     output = subprocess.run([sys.executable, "-c", STEP, name, str(folder)], check=True, capture_output=True,
                             text=True).stdout
@@ -183,11 +187,13 @@ def main() -> None:
             print(f"  calamine read, bare        {floor:7.2f} s")
             print(f"  pandas.read_excel loop     {pandas:7.2f} s")
             print(f"  bva ingest                 {ingested['seconds']:7.2f} s  peak {ingested['peak_mb']:6.0f} MB  "
-                  f"{ingested['seconds'] / floor:5.2f}x calamine (target <= 2), "
-                  f"{pandas / ingested['seconds']:5.1f}x faster than pandas (target >= 8)")
+                  f"{ingested['seconds'] / floor:5.2f}x calamine (target <= 2: {met(ingested['seconds'] / floor <= 2)}), "
+                  f"{pandas / ingested['seconds']:5.1f}x faster than pandas (target >= 8: "
+                  f"{met(pandas / ingested['seconds'] >= 8)})")
             print(f"  bva ingest, one new file   {again['seconds']:7.2f} s  ({again['unchanged']} unchanged)")
             print(f"  bva report                 {reported['seconds']:7.2f} s  peak {reported['peak_mb']:6.0f} MB  "
-                  f"{reported['seconds'] / writer:5.2f}x XlsxWriter alone ({writer:.2f} s; target <= 3)")
+                  f"{reported['seconds'] / writer:5.2f}x XlsxWriter alone ({writer:.2f} s; target <= 3: "
+                  f"{met(reported['seconds'] / writer <= 3)})")
             print(f"  bva check                  {checked['seconds']:7.2f} s  peak {checked['peak_mb']:6.0f} MB")
     if len(sizes) >= 2:
         large = sizes[-1]
@@ -197,8 +203,12 @@ def main() -> None:
               "and check within 5x):")
         for name in ("ingest", "report", "check"):
             ratio = results[large][name]["seconds"] / results[small][name]["seconds"]
-            print(f"  {name:<7} {ratio:5.2f}x time, peak memory {results[small][name]['peak_mb']:.0f} -> "
+            verdict = f" ({met(ratio <= 5)})" if name != "ingest" and (small, large) == (400, 2000) else ""
+            print(f"  {name:<7} {ratio:5.2f}x time{verdict}, peak memory {results[small][name]['peak_mb']:.0f} -> "
                   f"{results[large][name]['peak_mb']:.0f} MB")
+    if min(sizes) < 200:
+        print("\nnote: below a few hundred returns, fixed costs (starting processes, reading the framework, "
+              "writing the report's formats) dominate, so the ratios say little; the targets are set at 2,000.")
 
 
 if __name__ == "__main__":

@@ -149,7 +149,7 @@ def test_a_partial_resend_replaces_only_what_it_answers_and_says_which_answers_s
            saved=dt.datetime(2026, 12, 3, 10, 0))
     result = run("ingest", assessment.folder)
     assert result.exit_code == 0, result.output
-    assert "R01 resend.xlsx: its answers replace 1 earlier answers from R01.xlsx." in result.output
+    assert "R01 resend.xlsx: its answers replace 1 earlier answer(s) from R01.xlsx." in result.output
     assert (f"R01 resend.xlsx: it leaves {len(refs['R01']) - 1} scores blank ({', '.join(refs['R01'][1:])}) that "
             "R01.xlsx answered: those earlier answers still count.") in result.output
     answers = {r.ref: r.rating for r in current(open_assessment(assessment.folder))["R01"][1]}
@@ -171,7 +171,7 @@ def test_the_later_save_wins_whatever_the_names_and_file_times(first_returns):
     result = run("ingest", assessment.folder)
     assert result.exit_code == 0, result.output
     assert {r.rating for r in current(open_assessment(assessment.folder))["R01"][1]} == {"Light green"}
-    assert (f"BV return.xlsx: its answers replace {len(refs['R01'])} earlier answers from BV return - draft.xlsx"
+    assert (f"BV return.xlsx: its answers replace {len(refs['R01'])} earlier answer(s) from BV return - draft.xlsx"
             in result.output)
 
 
@@ -232,10 +232,32 @@ def test_a_drafter_close_to_a_reviewer_stops_generate_with_did_you_mean(tmp_path
     assessment = create_assessment(tmp_path / "a", make_framework(tmp_path / "f.xlsx", characteristics=characteristics))
     result = run("generate", assessment.folder)
     assert result.exit_code == 1
-    assert ("assessment.xlsx, sheet 'Characteristics', cell F2: 'Anne Lee' drafted CI001: is that R01 Ann Lee? "
-            "(did you mean 'R01 Ann Lee'?)") in result.output
+    assert ("assessment.xlsx, sheet 'Characteristics', cell F2: 'Anne Lee' drafted CI001: did you mean 'R01 Ann Lee'?") in result.output
     assert "Chief Executive" not in result.output  # plainly not a reviewer: no question asked
     assert not list(assessment.outbox.iterdir())
+
+
+@pytest.mark.parametrize("typed, reviewer", [("Lukasz Wojcik", "Łukasz Wójcik"), ("Soren Ostergaard", "Søren Østergaard"),
+                                             ("Wojcik, Łukasz", "Łukasz Wójcik"), ("Strasse, Jo", "Jo Straße")])
+def test_letters_that_unicode_does_not_split_are_matched_without_their_marks(tmp_path, typed, reviewer):
+    reviewers = [["R01", reviewer, "", ""], ["R02", "Bob Stone", "", ""], ["R03", "Cai Wyn", "", ""]]
+    characteristics = [["CI001", "Continuous improvement", "Services improve", "We do.", "Plan", typed, ""]]
+    assessment = create_assessment(tmp_path / "a", make_framework(tmp_path / "f.xlsx", characteristics=characteristics,
+                                                                  reviewers=reviewers))
+    result = run("generate", assessment.folder, "--per-characteristic", 2)
+    assert result.exit_code == 0, result.output
+    assert all("CI001" not in i.refs for i in open_assessment(assessment.folder).records.issues() if i.reviewer_id == "R01")
+
+
+def test_an_initial_and_surname_asks_and_not_a_reviewer_says_it_is_someone_else(tmp_path):
+    reviewers = [["R01", "Łukasz Wójcik", "", ""], ["R02", "Bob Stone", "", ""], ["R03", "Cai Wyn", "", ""]]
+    characteristics = [["CI001", "Continuous improvement", "Services improve", "We do.", "Plan", "Ł. Wójcik", ""]]
+    framework = make_framework(tmp_path / "f.xlsx", characteristics=characteristics, reviewers=reviewers)
+    assessment = create_assessment(tmp_path / "a", framework)
+    asked = run("generate", assessment.folder)
+    assert asked.exit_code == 1 and "'Ł. Wójcik' drafted CI001: did you mean 'R01 Łukasz Wójcik'?" in asked.output
+    edit_framework(assessment, lambda w: [w["Characteristics"].cell(2, 6, "Ł. Wójcik (not a reviewer)")])
+    assert run("generate", assessment.folder).exit_code == 0
 
 
 # 5. An interrupted generate leaves all its workbooks or none.

@@ -101,3 +101,18 @@ def test_signing_off_again_keeps_the_earlier_sign_off(scored):
 def test_sign_off_needs_someone_to_sign(scored):
     result = run("signoff", scored.folder, "--by", "  ")
     assert result.exit_code == 1 and 'Say who signs off: --by "Name, Role".' in result.output
+
+
+def test_the_spread_and_threshold_chosen_once_hold_for_report_check_and_sign_off(scored):
+    """A looser spread given to one command is not a way round the sign-off gate: it is kept for all."""
+    assert run("check", scored.folder, "--spread", "4").exit_code == 0  # 3 steps apart: not a disagreement at 4
+    assert run("check", scored.folder).exit_code == 0  # still 4
+    assert run("signoff", scored.folder, "--by", "Jane Smith, ACE").exit_code == 0
+    assert run("check", scored.folder, "--spread", "2").exit_code == 1  # back to 2: L001 is open again
+    refused = run("signoff", scored.folder, "--by", "Jane Smith, ACE")
+    assert refused.exit_code == 1 and "1 high-severity findings are still open" in refused.output
+    run("report", scored.folder, "--action-threshold", "light GREEN")
+    plan = [r[1] for r in openpyxl.load_workbook(scored.report)["Action plan"].iter_rows(min_row=2, values_only=True)]
+    run("report", scored.folder)
+    again = [r[1] for r in openpyxl.load_workbook(scored.report)["Action plan"].iter_rows(min_row=2, values_only=True)]
+    assert again == plan and "G001" in plan  # Light green is on the plan while that threshold is kept
