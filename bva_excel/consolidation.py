@@ -61,6 +61,7 @@ class ReviewerProgress:
     received: str  # when their latest return was ingested, '' if outstanding
     file: str  # the returns their current answers come from
     listed: bool = True  # still on 'Reviewers'
+    rejected: int = 0  # their files that were refused
 
 
 @dataclass
@@ -194,6 +195,8 @@ def consolidate(framework: Framework, returns: list[ReturnRecord], responses: di
         answered = sum(1 for ref in refs if (reviewer_id, ref) in current and current[reviewer_id, ref][0].rating)
         progress.append(ReviewerProgress(reviewer_id, listed[reviewer_id].name if reviewer_id in listed else "",
                                          len(refs), answered, record.received if record else "",
-                                         ", ".join(sources.get(reviewer_id, [])), reviewer_id in listed))
+                                         ", ".join(sources.get(reviewer_id, [])), reviewer_id in listed,
+                                         sum(1 for r in returns if r.reviewer_id == reviewer_id
+                                             and r.status == "rejected")))
     return Consolidation(framework, by_ref, statuses, progress, orphans, unclear_order(ordered, preferred),
                          moderations)

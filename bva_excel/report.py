@@ -224,7 +224,8 @@ def _write_summary(workbook, formats, consolidation: Consolidation, final: dict[
                            else f"{progress.reviewer_id} (no longer listed)")
         sheet.write_number(row, 1, progress.issued, centre)
         sheet.write_number(row, 2, progress.answered, centre)
-        sheet.write_string(row, 3, "Received" if progress.received else "Outstanding")
+        refused = f" ({progress.rejected} file{'s' * (progress.rejected != 1)} rejected)" if progress.rejected else ""
+        sheet.write_string(row, 3, ("Received" if progress.received else "Outstanding") + refused)
         received = dt.datetime.fromisoformat(progress.received).strftime("%d %b %Y %H:%M") if progress.received else ""
         sheet.write_string(row, 4, received)
         sheet.write_string(row, 5, progress.file)

@@ -147,6 +147,7 @@ def test_demo_runs_the_whole_loop_and_exits_0(tmp_path):
             "Amber with no commentary to justify it", "Grey (not scored) with no reason given"} <= kinds
     summary = [row for row in workbook["Summary"].iter_rows(values_only=True) if row[0]]
     assert any(row[0] == "R08 Mark Ellis" and row[3] == "Outstanding" for row in summary)
+    assert any(row[0] == "R06 David Mensah" and row[3] == "Outstanding (1 file rejected)" for row in summary)
     scores = openpyxl.load_workbook(folder / "report.xlsx", data_only=True)["Scores"]
     finals = [row[6] for row in scores.iter_rows(min_row=2, values_only=True)]
     assert len(finals) == 73
