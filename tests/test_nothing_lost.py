@@ -239,6 +239,7 @@ def test_a_drafter_close_to_a_reviewer_stops_generate_with_did_you_mean(tmp_path
 
 # 5. An interrupted generate leaves all its workbooks or none.
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize("delay", [0.45, 0.6, 0.75, 0.9])
 def test_a_generate_killed_at_any_moment_leaves_all_or_none(tmp_path, delay):
     reviewers = [[f"R{n:02d}", f"Reviewer {n}", "", "Service"] for n in range(1, 13)]

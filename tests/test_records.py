@@ -153,6 +153,7 @@ def test_many_new_returns_are_read_in_several_processes_in_order(generated, monk
     assert not (assessment.records_dir / "incoming").exists()
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize("kill_after", [1, 9])
 def test_a_kill_during_ingest_leaves_records_and_archive_in_agreement(generated, kill_after):
     assessment, generation = generated
