@@ -44,8 +44,10 @@ class IssueIdentity:
     def from_rows(cls, values: dict[str, str]) -> tuple["IssueIdentity", str]:
         """Rebuild from the sheet's key/value rows; returns the identity and its claimed signature.
 
-        Raises KeyError naming the first missing key.
+        Raises KeyError naming the first missing key, ValueError for a format this version does not write.
         """
+        if values["format"] != FORMAT:
+            raise ValueError(f"its format is '{values['format']}', not '{FORMAT}'")
         refs = tuple(r for r in values["refs"].split(",") if r)
         identity = cls(values["assessment_id"], values["reviewer_id"], values["issue_id"],
                        values["issued_at"], refs)
