@@ -59,15 +59,15 @@ def test_an_invalid_score_names_file_sheet_cell_and_suggests(generated, tmp_path
 
 def test_a_number_instead_of_a_rating_is_explained(generated, tmp_path):
     assessment, generation = generated
-    ref = refs_of(generation, "R03")[0]
     path = answer(generation.files["R03"], tmp_path / "r.xlsx", {})
     workbook = openpyxl.load_workbook(path)
     workbook["Review"]["F2"] = 4
     workbook.save(path)
-    [problem] = read(assessment, path).problems
-    assert problem.code == "SCORE_INVALID" and problem.cell == "F2"
-    assert "did you mean 'Light green', whose value is 4?" in str(problem)
-    assert ref
+    reading = read(assessment, path)
+    assert [str(p) for p in reading.problems] == [
+        "r.xlsx, sheet 'Review', cell F2: '4' is not a rating on the scale (a number is not a rating: did you mean "
+        "'Light green', whose value is 4?). Choose one of: Dark green, Light green, Yellow, Amber, Red, Grey."]
+    assert not reading.accepted
 
 
 def test_columns_are_matched_by_header_not_position(generated, tmp_path):
