@@ -517,3 +517,28 @@ def test_the_compression_ratio_limit_from_both_sides(plain, tmp_path, monkeypatc
 def test_only_a_part_over_a_megabyte_is_judged_by_its_ratio(plain, tmp_path, size, refused):
     kind, problems = screened(padded(plain, {"xl/media/pad.bin": bytes(size)}), tmp_path)
     assert (kind == "", len(problems)) == ((True, 1) if refused else (False, 0))
+
+
+# Agreement: 0.800 or more is agreement to rely on, 0.667 to 0.800 good enough only for tentative
+# conclusions, below 0.667 too low to rely on.
+
+@pytest.mark.parametrize("value, reading", [
+    (0.8, "reviewers agree well enough to rely on the scores (0.800 or more)"),
+    (0.7999, "agreement good enough only for tentative conclusions (0.667 to 0.800): moderate the disagreements"),
+    (0.667, "agreement good enough only for tentative conclusions (0.667 to 0.800): moderate the disagreements"),
+    (0.6669, "agreement too low to rely on (below 0.667): the scores need moderating before they are used"),
+])
+def test_agreement_is_read_against_the_usual_thresholds(value, reading):
+    from bva_excel.agreement import Alpha
+
+    assert Alpha(value, 4, 9).reading == reading
+    assert Alpha(value, 4, 9).describe() == f"{value:.3f} over 4 characteristics (9 scores): {reading}"
+
+
+def test_agreement_over_one_characteristic_or_none(tmp_path):
+    from bva_excel.agreement import Alpha
+
+    assert Alpha(1.0, 1, 2).describe().startswith("1.000 over 1 characteristic (2 scores): ")
+    assert Alpha(None, 0, 0, "no characteristic has two or more scores").describe() == (
+        "cannot be computed: no characteristic has two or more scores")
+    assert Alpha(None, 0, 0, "why").reading == ""

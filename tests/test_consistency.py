@@ -176,3 +176,28 @@ def test_before_anything_is_issued_nothing_counts_as_missing_and_after_it_everyt
     found = sorted((f.kind, f.ref, f.reviewers) for f in issued.findings if f.severity != "info")
     assert found == sorted([("NO_USABLE_SCORE", ref, ()) for ref in refs]
                            + [("RETURN_OUTSTANDING", "", ("R01",)), ("RETURN_OUTSTANDING", "", ("R02",))])
+
+
+@pytest.mark.parametrize("gaps, quoted", [
+    ("Scrutiny of\n  partnerships   is weak.", "'Scrutiny of partnerships is weak.'"),  # spacing flattened
+    ("x" * 160, "'" + "x" * 160 + "'"),  # up to 160 characters, whole
+    ("x" * 161, "'" + "x" * 160 + "…'"),  # beyond, cut with an ellipsis
+])
+def test_the_evidence_quotes_the_reviewer_s_gaps_flattened_and_cut_at_160_characters(framework, gaps, quoted):
+    scores = clean(framework)
+    scores["G001"] = {"R03": ("Dark green", "Strong.", gaps)}
+    [finding] = [f for f in build(framework, scores).findings if f.kind == "TOP_SCORE_WITH_GAPS"]
+    assert (finding.finding, finding.evidence) == ("Dark green although the reviewer lists gaps",
+                                                   f"R03 Dark green; gaps: {quoted}")
+
+
+def test_the_evidence_of_a_low_score_says_what_was_given(framework):
+    scores = clean(framework)
+    scores["G001"] = {"R03": ("Amber", " ", "n/a")}
+    scores["R001"] = {"R03": ("Red", "Poor.", "")}
+    found = {(f.kind, f.ref): (f.finding, f.evidence) for f in build(framework, scores).findings
+             if f.kind.startswith("LOW_SCORE")}
+    assert found == {
+        ("LOW_SCORE_NO_COMMENTARY", "G001"): ("Amber with no commentary to justify it", "R03 Amber; commentary blank"),
+        ("LOW_SCORE_NO_GAPS", "G001"): ("Amber with no gaps or areas to address given", "R03 Amber; gaps: 'n/a'"),
+        ("LOW_SCORE_NO_GAPS", "R001"): ("Red with no gaps or areas to address given", "R03 Red; gaps: blank")}
