@@ -46,12 +46,12 @@ class IssueIdentity:
     def from_rows(cls, values: dict[str, str]) -> tuple["IssueIdentity", str]:
         """Rebuild from the sheet's key/value rows; returns the identity and its claimed signature.
 
-        Raises KeyError naming the first missing key (an unknown format is a missing 'format').
+        Raises KeyError naming the first missing key, ValueError for a format this version does not write.
         """
-        refs = tuple(r for r in values["refs"].split(",") if r)
         kinds = {text: kind for kind, text in FORMATS.items()}
-        if values.get("format") not in kinds:
-            raise KeyError("format")
+        if values["format"] not in kinds:
+            raise ValueError(f"its format is '{values['format']}', not one this version writes")
+        refs = tuple(r for r in values["refs"].split(",") if r)
         identity = cls(values["assessment_id"], values["reviewer_id"], values["issue_id"],
                        values["issued_at"], refs, kinds[values["format"]])
         return identity, values["signature"]

@@ -231,7 +231,7 @@ class InboxFile:
 
 def _damaged(path: Path, exc: Exception) -> AssessmentError:
     return AssessmentError(problem("RECORDS_DAMAGED", path, reason=str(exc) or type(exc).__name__,
-                                   folder=str(path.parent)))
+                                   folder=str(path.parent.parent)))  # the assessment folder, above .bva
 
 
 class Records:

@@ -388,6 +388,8 @@ def write_report(assessment: Assessment, threshold_name: str | None = None, spre
 def _write_report(assessment: Assessment, threshold_name: str | None, spread: int) -> ReportResult:
     path = assessment.report
     check_not_open(path)
+    for stale in path.parent.glob(f".{path.stem}-*{path.suffix}.tmp"):  # half-written by a report killed before
+        stale.unlink(missing_ok=True)
     gathered = gather(assessment, threshold_name, spread)
     framework, consolidation, decisions = gathered.framework, gathered.consolidation, gathered.decisions
     final = {ref: d.final for ref, d in decisions.items()}
@@ -414,7 +416,10 @@ def _write_report(assessment: Assessment, threshold_name: str | None, spread: in
             _write_returns(workbook, formats, consolidation)
             _write_scale(workbook, formats, framework.scale)
             workbook.worksheets()[2].activate()
-            workbook.close()
+            try:
+                workbook.close()
+            except xlsxwriter.exceptions.FileCreateError as exc:  # the OSError met while zipping, said as such
+                raise exc.args[0] from None
     except PermissionError as exc:  # the folder itself may not be written to; replacing() says a refused replace
         raise BvaError(problem("FILE_BUSY", str(path), reason=exc.strerror or str(exc))) from None
     return ReportResult(path, gathered.warnings, decisions, len(actions), gathered.consistency, gathered)

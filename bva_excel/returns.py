@@ -175,6 +175,9 @@ def _read_identity(workbook, file: str, assessment_id: str, secret: bytes,
         problems.append(problem("RETURN_TAMPERED", file, IDENTITY_SHEET,
                                 reason=f"its identity has no {missing.args[0]}"))
         return None
+    except ValueError as unknown:
+        problems.append(problem("RETURN_TAMPERED", file, IDENTITY_SHEET, reason=str(unknown)))
+        return None
     if identity.assessment_id != assessment_id:
         problems.append(problem("RETURN_OTHER_ASSESSMENT", file, found=identity.assessment_id,
                                 expected=assessment_id))

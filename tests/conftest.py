@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
 import re
@@ -12,7 +13,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from bva_excel.assessment import create_assessment
+from bva_excel.assessment import create_assessment, open_assessment
 from bva_excel.template import write_framework_workbook
 
 SCALE = [["Dark green", "#00703C", 5, "Strong"], ["Light green", "#92D050", 4, "Broad alignment"],
@@ -44,17 +45,43 @@ def framework_file(tmp_path) -> Path:
     return make_framework(tmp_path / "framework.xlsx")
 
 
-@pytest.fixture
-def assessment(tmp_path, framework_file):
-    return create_assessment(tmp_path / "Assessment 2026 (ü)", framework_file, "Test assessment")
+FOLDER = "Assessment 2026 (ü)"
 
 
-@pytest.fixture
-def generated(assessment):
-    """An assessment with its reviewer workbooks written to the outbox."""
+@pytest.fixture(scope="session")
+def _made_once(tmp_path_factory):
+    """An assessment as created, and one with its workbooks generated: made once per test session
+    (by the code under test) and copied for each test, which is much quicker than making them again."""
     from bva_excel.reviewer_workbook import generate
 
-    return assessment, generate(assessment, per_characteristic=1)
+    base = tmp_path_factory.mktemp("made-once")
+    framework = make_framework(base / "framework.xlsx")
+    created = create_assessment(base / "created" / FOLDER, framework, "Test assessment")
+    created.records.close()
+    shutil.copytree(created.folder, base / "generated" / FOLDER)
+    issued = open_assessment(base / "generated" / FOLDER)
+    generation = generate(issued, per_characteristic=1)
+    issued.records.close()
+    return base, generation
+
+
+def _copy(base: Path, kind: str, tmp_path: Path):
+    return open_assessment(shutil.copytree(base / kind / FOLDER, tmp_path / FOLDER))
+
+
+@pytest.fixture
+def assessment(tmp_path, _made_once):
+    """A new assessment of the test framework, nothing generated yet."""
+    return _copy(_made_once[0], "created", tmp_path)
+
+
+@pytest.fixture
+def generated(tmp_path, _made_once):
+    """An assessment with its reviewer workbooks written to the outbox."""
+    base, generation = _made_once
+    copied = _copy(base, "generated", tmp_path)
+    return copied, dataclasses.replace(generation, files={
+        reviewer_id: copied.outbox / path.name for reviewer_id, path in generation.files.items()})
 
 
 _saves = itertools.count()

@@ -193,6 +193,7 @@ def test_check_lists_findings_by_severity_and_exits_1_while_any_is_open(generate
     assert "'Grey' is not a scored rating" in run("report", assessment.folder, "--action-threshold", "Grey").output
 
 
+@pytest.mark.subprocess
 def test_help_loads_none_of_the_heavy_libraries():
     """`bva --help` answers at once: reading and writing libraries load only when a command needs them."""
     import subprocess

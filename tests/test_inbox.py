@@ -73,7 +73,10 @@ def test_lock_files_and_other_attachments_are_skipped_with_a_note(generated):
     assert {(o.name, o.status) for o in report.outcomes} == {("~$return.xlsx", "skipped"),
                                                              ("Evidence.pdf", "skipped")}
     assert report.valid
-    assert "lock file" in str(report.outcomes[0].problems[0]) or "lock file" in str(report.outcomes[1].problems[0])
+    said = {o.name: [str(p) for p in o.problems] for o in report.outcomes}
+    assert said == {"~$return.xlsx": ["~$return.xlsx: skipped: an Excel or LibreOffice lock file, not a return. "
+                                      "Nothing to do."],
+                    "Evidence.pdf": ["Evidence.pdf: skipped: not a workbook (.pdf). Nothing to do."]}
 
 
 def test_deleting_the_inbox_loses_nothing(generated):

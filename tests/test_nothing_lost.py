@@ -262,6 +262,7 @@ def test_an_initial_and_surname_asks_and_not_a_reviewer_says_it_is_someone_else(
 
 # 5. An interrupted generate leaves all its workbooks or none.
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize("delay", [0.45, 0.6, 0.75, 0.9])
 def test_a_generate_killed_at_any_moment_leaves_all_or_none(tmp_path, delay):
     reviewers = [[f"R{n:02d}", f"Reviewer {n}", "", "Service"] for n in range(1, 13)]

@@ -153,6 +153,7 @@ def test_many_new_returns_are_read_in_several_processes_in_order(generated, monk
     assert not (assessment.records_dir / "incoming").exists()
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize("kill_after", [1, 9])
 def test_a_kill_during_ingest_leaves_records_and_archive_in_agreement(generated, kill_after):
     assessment, generation = generated
@@ -182,3 +183,28 @@ def test_a_kill_during_ingest_leaves_records_and_archive_in_agreement(generated,
     recorded = open_assessment(assessment.folder).records.returns()
     assert sorted(r.name for r in recorded) == sorted(p.name for p in assessment.inbox.iterdir())
     assert {r.commentary for r in current(open_assessment(assessment.folder))["R02"][1]} == {"draft 59"}
+
+
+def test_damaged_records_are_refused_with_where_to_restore_them_from(generated):
+    assessment, _ = generated
+    assessment.records.close()
+    (assessment.records_dir / "records.sqlite").write_bytes(b"this is not a database at all" * 100)
+    result = run("report", assessment.folder)
+    assert result.exit_code == 1
+    assert result.output == (
+        "error: records.sqlite: the assessment's records cannot be read (file is not a database). Nothing was "
+        f"changed. Restore the folder's .bva/records.sqlite from a backup of {assessment.folder}, or ask whoever "
+        "looks after the tool.\n")
+
+
+def test_a_database_that_holds_no_assessment_is_damaged(generated):
+    assessment, _ = generated
+    assessment.records.close()
+    with sqlite3.connect(assessment.records_dir / "records.sqlite") as connection:
+        connection.execute("CREATE TABLE emptied AS SELECT * FROM assessment WHERE 0")
+        connection.execute("ALTER TABLE assessment RENAME TO kept")
+        connection.execute("ALTER TABLE emptied RENAME TO assessment")
+    result = run("check", assessment.folder)
+    assert result.exit_code == 1
+    assert result.output.startswith("error: records.sqlite: the assessment's records cannot be read (it holds no "
+                                    "assessment). Nothing was changed.")

@@ -59,15 +59,15 @@ def test_an_invalid_score_names_file_sheet_cell_and_suggests(generated, tmp_path
 
 def test_a_number_instead_of_a_rating_is_explained(generated, tmp_path):
     assessment, generation = generated
-    ref = refs_of(generation, "R03")[0]
     path = answer(generation.files["R03"], tmp_path / "r.xlsx", {})
     workbook = openpyxl.load_workbook(path)
     workbook["Review"]["F2"] = 4
     workbook.save(path)
-    [problem] = read(assessment, path).problems
-    assert problem.code == "SCORE_INVALID" and problem.cell == "F2"
-    assert "did you mean 'Light green', whose value is 4?" in str(problem)
-    assert ref
+    reading = read(assessment, path)
+    assert [str(p) for p in reading.problems] == [
+        "r.xlsx, sheet 'Review', cell F2: '4' is not a rating on the scale (a number is not a rating: did you mean "
+        "'Light green', whose value is 4?). Choose one of: Dark green, Light green, Yellow, Amber, Red, Grey."]
+    assert not reading.accepted
 
 
 def test_columns_are_matched_by_header_not_position(generated, tmp_path):
@@ -135,3 +135,64 @@ def test_an_unreadable_file_is_a_clear_error(generated, tmp_path):
     assert problem.code == "RETURN_NOT_A_WORKBOOK" and problem.file == "scan.xlsx"
     assert str(problem) == ("scan.xlsx: this is a PDF document, not an Excel workbook, whatever its name says. "
                             "Ask the reviewer to send the .xlsx workbook they were issued.")
+
+
+def with_formulas(path, formulas: dict[str, tuple[str, str]]):
+    """Type formulas into the Review sheet (cell -> (formula, the value Excel would show, '' for none)),
+    as a reviewer's spreadsheet program saves them: the formula, and its cached value when it has one."""
+    import re
+    import zipfile
+    from xml.sax.saxutils import escape
+
+    workbook = openpyxl.load_workbook(path)
+    for cell, (formula, _) in formulas.items():
+        workbook["Review"][cell] = formula
+    workbook.save(path)
+    with zipfile.ZipFile(path) as source:
+        parts = [(item, source.read(item)) for item in source.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for item, data in parts:
+            for cell, (_, shown) in formulas.items():
+                if shown:
+                    data = re.sub(rb'(<c r="' + cell.encode() + rb'"[^>]*?)( t="[^"]*")?>(<f>.*?</f>)<v ?/>',
+                                  lambda m: m.group(1) + b' t="str">' + m.group(3) + b"<v>"
+                                  + escape(shown).encode() + b"</v>", data)
+            target.writestr(item, data)
+    return path
+
+
+def test_a_formula_is_kept_as_what_the_reviewer_saw_and_said_where(generated, tmp_path):
+    assessment, generation = generated
+    refs = refs_of(generation, "R01")
+    path = answer(generation.files["R01"], tmp_path / "r.xlsx", {ref: ("Amber", "Weak.", "Gap.") for ref in refs})
+    long_formula = '=CONCATENATE("A very long formula that goes on and on, ", "past sixty characters")'
+    with_formulas(path, {"G2": ('=CONCAT("Strong ","evidence")', "Strong evidence"),  # shown: that is kept
+                         "H2": (long_formula, "A very long formula that goes on and on, past sixty characters"),
+                         "F3": ('=IF(TRUE,"Amber")', ""),  # nothing shown (a program wrote it): the formula is kept
+                         "I2": ("=1+1", "2")})  # outside the table: not read at all
+    reading = read(assessment, path)
+    assert [str(p) for p in reading.problems] == [
+        "r.xlsx, sheet 'Review', cell G2: the cell holds a formula (=CONCAT(\"Strong \",\"evidence\")); it was not "
+        "run, and its shown value 'Strong evidence' was kept as text. Check the text in the report; ask the "
+        "reviewer to type plain text next time.",
+        "r.xlsx, sheet 'Review', cell H2: the cell holds a formula (=CONCATENATE(\"A very long formula that goes on "
+        "and on, \", \"p); it was not run, and its shown value 'A very long formula that goes on and on,' was "
+        "kept as text. Check the text in the report; ask the reviewer to type plain text next time.",
+        "r.xlsx, sheet 'Review', cell F3: the cell holds a formula (=IF(TRUE,\"Amber\")); it was not run, and the "
+        "formula itself was kept as text. Check the text in the report; ask the reviewer to type plain text next "
+        "time.",
+        "r.xlsx, sheet 'Review', cell F3: '=IF(TRUE,\"Amber\")' is not a rating on the scale. Choose one of: Dark "
+        "green, Light green, Yellow, Amber, Red, Grey."]
+    assert not reading.accepted
+
+
+def test_a_formula_that_shows_a_rating_counts_as_that_rating(generated, tmp_path):
+    assessment, generation = generated
+    refs = refs_of(generation, "R01")
+    path = answer(generation.files["R01"], tmp_path / "r.xlsx", {ref: ("Amber", "Weak.", "Gap.") for ref in refs})
+    with_formulas(path, {"F2": ('=IF(TRUE,"Yellow")', "Yellow"), "G3": ("=A3", refs[1])})
+    reading = read(assessment, path)
+    assert reading.accepted
+    assert [p.code for p in reading.problems] == ["RETURN_FORMULA", "RETURN_FORMULA"]
+    by_ref = {r.ref: (r.rating, r.commentary) for r in reading.responses}
+    assert by_ref == {refs[0]: ("Yellow", "Weak."), refs[1]: ("Amber", refs[1]), refs[2]: ("Amber", "Weak.")}

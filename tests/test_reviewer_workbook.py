@@ -2,7 +2,7 @@
 
 import openpyxl
 
-from bva_excel.identity import IDENTITY_SHEET
+from bva_excel.identity import IDENTITY_SHEET, IssueIdentity
 from bva_excel.reviewer_workbook import REVIEW_HEADERS
 
 
@@ -49,7 +49,9 @@ def test_identity_is_hidden_signed_and_not_the_secret(generated):
     values = {row[0]: row[1] for row in hidden.iter_rows(values_only=True)}
     assert values["assessment_id"] == assessment.assessment_id
     assert values["reviewer_id"] == "R02"
-    assert len(values["signature"]) == 64
+    identity, signature = IssueIdentity.from_rows(values)
+    assert identity.verify(assessment.secret(), signature)  # signed with this assessment's secret ...
+    assert not identity.verify(bytes(32), signature)  # ... and no other
     secret_hex = assessment.secret().hex()
     for path in generation.files.values():
         assert secret_hex.encode() not in path.read_bytes()
