@@ -25,6 +25,7 @@ MIN_SHARED = 3  # shared characteristics needed to judge a reviewer against coll
 MIN_THEME_ITEMS = 5  # scores needed to judge a reviewer on themes alone
 OFFSET_STEPS = 0.75  # a mean offset this large, in scale steps, is worth a moderator's look
 SETTLED = 1e-10  # the offset fit has converged when no offset moves by more than this, in steps
+ROUNDING = 1e-9  # arithmetic's own error, so that a boundary the README states is met exactly
 ROUNDING_NOISE = 12 ** -0.5  # the spread that rounding to whole scale steps adds to any score
 MAX_ROUNDS = 10_000  # generous: a long chain of reviewers, each sharing items only with the next, settles slowly
 
@@ -306,10 +307,11 @@ def _reviewer_offsets(consolidation: Consolidation, steps: dict[str, int]) -> li
 
 
 def _offset_finding(reviewer_id: str, offset: float, error: float, basis: str) -> Finding:
+    offset = round(offset, 9)  # as the arithmetic means it: 0.7499999999 is the 0.75 it was fitted to
     direction = "below" if offset < 0 else "above"
     evidence = f"offset {offset:+.2f} steps (give or take {1.96 * error:.2f}) on {basis}"
     words = f"{reviewer_id} scores {abs(offset):.1f} scale steps {direction} colleagues"
-    if abs(offset) < OFFSET_STEPS:
+    if abs(offset) < OFFSET_STEPS - ROUNDING:  # a fit that lands a hair under 0.75 has reached it
         return Finding("REVIEWER_OFFSET", INFO, "", "", f"{words}: within the usual range", (reviewer_id,), evidence)
     kind = "REVIEWER_SEVERE" if offset < 0 else "REVIEWER_LENIENT"
     if abs(offset) - 1.96 * error > 0:  # clearly not chance: the whole of the likely range is on one side
@@ -326,7 +328,7 @@ def _pair_finding(first: str, second: str, scores: list[tuple[int, int]]) -> Fin
              "share; only a third reviewer can say which is out of line")
     evidence = (f"{first} and {second} share characteristics with nobody else, so neither can be compared with "
                 "colleagues; give a third reviewer some of their characteristics")
-    if abs(difference) >= OFFSET_STEPS:
+    if abs(difference) >= OFFSET_STEPS - ROUNDING:
         return Finding("REVIEWER_PAIR_APART", MEDIUM, "", "", words, (higher, lower), evidence)
     return Finding("REVIEWER_PAIR", INFO, "", "", words, (higher, lower), evidence)
 

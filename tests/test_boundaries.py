@@ -383,36 +383,56 @@ def about(found, reviewer_id: str) -> dict[str, tuple[str, str]]:
 
 
 def above(differences: list[int]) -> dict[str, dict[str, str]]:
-    """R01 scores each characteristic `difference` steps above R02, who scores Yellow."""
+    """R01 scores each characteristic `difference` steps above R02, who scores Yellow; they meet nobody else."""
     return {f"CI{i:03d}": {"R01": LEVELS[2 + d], "R02": "Yellow"} for i, d in enumerate(differences, start=1)}
 
 
-def test_a_reviewer_three_quarters_of_a_step_above_colleagues_is_flagged(tmp_path):
-    assert about(judge(tmp_path, above([1, 1, 1, 0])), "R01") == {"REVIEWER_LENIENT": (
-        "R01 scores 0.8 scale steps above colleagues",
-        "mean offset +0.75 steps on 4 characteristics scored by colleagues too")}
+def pair(found) -> list[tuple[str, str, str]]:
+    return [(f.kind, f.severity, f.finding) for f in found if f.kind.startswith("REVIEWER_PAIR")]
 
 
-def test_a_reviewer_less_than_three_quarters_of_a_step_above_is_not(tmp_path):
-    assert about(judge(tmp_path, above([1, 1, 1, 1, 1, 1, 1, 0, 0, 0])), "R01") == {}  # 0.7 steps
+def test_a_pair_three_quarters_of_a_step_apart_is_flagged(tmp_path):
+    assert pair(judge(tmp_path, above([1, 1, 1, 0]))) == [(
+        "REVIEWER_PAIR_APART", "medium", "R01 scored 0.8 steps above R02 on all 4 characteristics they share; only "
+                                         "a third reviewer can say which is out of line")]
 
 
-def test_three_shared_characteristics_are_enough_to_judge(tmp_path):
-    assert about(judge(tmp_path, above([2, 2, 2])), "R02") == {"REVIEWER_SEVERE": (
-        "R02 scores 2.0 scale steps below colleagues",
-        "mean offset -2.00 steps on 3 characteristics scored by colleagues too")}
+def test_a_pair_less_than_three_quarters_of_a_step_apart_is_said_not_flagged(tmp_path):
+    assert [kind for kind, *_ in pair(judge(tmp_path, above([1, 1, 1, 1, 1, 1, 1, 0, 0, 0])))] == ["REVIEWER_PAIR"]
+
+
+def test_three_shared_characteristics_are_enough_to_judge_a_pair(tmp_path):
+    assert [kind for kind, *_ in pair(judge(tmp_path, above([2, 2, 2])))] == ["REVIEWER_PAIR_APART"]
 
 
 def test_two_shared_characteristics_are_too_little_data_and_said(tmp_path):
+    assert pair(judge(tmp_path, above([2, 2]))) == []
     assert about(judge(tmp_path, above([2, 2])), "R01") == {"REVIEWER_TOO_LITTLE_DATA": (
         "Too little data to judge R01's scoring",
-        "2 shared characteristics (need 3) and 2 scores on themes colleagues also scored (need 5)")}
+        "0 shared characteristics (need 3) and 2 scores on themes colleagues also scored (need 5)")}
+
+
+def among_three(differences: list[int]) -> dict[str, dict[str, str]]:
+    """R01 scores each characteristic `difference` steps above R02 and R03, who both score Yellow."""
+    return {f"CI{i:03d}": {"R01": LEVELS[2 + d], "R02": "Yellow", "R03": "Yellow"}
+            for i, d in enumerate(differences, start=1)}
+
+
+def test_a_reviewer_three_quarters_of_a_step_above_colleagues_is_flagged(tmp_path):
+    [(kind, (finding, evidence))] = about(judge(tmp_path, among_three([1, 1, 1, 0] * 3)), "R01").items()
+    assert (kind, finding) == ("REVIEWER_LENIENT", "R01 scores 0.8 scale steps above colleagues")
+    assert evidence.startswith("offset +0.75 steps (give or take ")
+
+
+def test_a_reviewer_less_than_three_quarters_of_a_step_above_is_within_the_usual_range(tmp_path):
+    [(kind, (finding, _))] = about(judge(tmp_path, among_three([1] * 7 + [0] * 3)), "R01").items()
+    assert (kind, finding) == ("REVIEWER_OFFSET", "R01 scores 0.7 scale steps above colleagues: within the usual range")
 
 
 @pytest.mark.parametrize("alone, expected", [
     (5, {"REVIEWER_LENIENT": ("R03 scores 2.0 scale steps above colleagues",
-                              "mean offset +2.00 steps on 5 scores compared with colleagues' on the same themes "
-                              "(Continuous improvement), not the same characteristics")}),
+                              "offset +2.00 steps (give or take 0.25) on 5 scores compared with colleagues' on the "
+                              "same themes (Continuous improvement), not the same characteristics")}),
     (4, {"REVIEWER_TOO_LITTLE_DATA": ("Too little data to judge R03's scoring",
                                       "0 shared characteristics (need 3) and 4 scores on themes colleagues also "
                                       "scored (need 5)")})])
@@ -531,8 +551,16 @@ def test_only_a_part_over_a_megabyte_is_judged_by_its_ratio(plain, tmp_path, siz
 def test_agreement_is_read_against_the_usual_thresholds(value, reading):
     from bva_excel.agreement import Alpha
 
-    assert Alpha(value, 4, 9).reading == reading
-    assert Alpha(value, 4, 9).describe() == f"{value:.3f} over 4 characteristics (9 scores): {reading}"
+    assert Alpha(value, 5, 11).reading == reading
+    assert Alpha(value, 5, 11).describe() == f"{value:.3f} over 5 characteristics (11 scores): {reading}"
+
+
+@pytest.mark.parametrize("units, few", [(4, True), (5, False)])
+def test_agreement_over_fewer_than_five_characteristics_is_said_to_be_too_little(units, few):
+    from bva_excel.agreement import Alpha
+
+    reading = Alpha(0.9, units, 2 * units).reading
+    assert (reading == "too few characteristics scored twice to judge agreement (fewer than 5)") == few
 
 
 def test_agreement_over_one_characteristic_or_none(tmp_path):

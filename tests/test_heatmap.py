@@ -224,16 +224,17 @@ def colours(workbook) -> dict[str, str]:
 
 @pytest.fixture
 def report(generated):
-    """R01: L001 Dark green, G001 Grey, R001 blank; R02: CI001 Amber, CI002 Yellow; R03: L001 Amber,
-    SD001 Light green; everything else Light green."""
+    """Whoever reviews them: CI001 Amber, CI002 Yellow, G001 Grey, R001 blank, SD001 Light green; L001 (listed
+    for R01 and R03) Dark green from R01 and Amber from R03."""
     assessment, generation = generated
-    given = {"R01": {"L001": ("Dark green", "Strong", ""), "G001": ("Grey", "Outside our control", ""),
-                     "R001": ("", "Cannot judge", "")},
-             "R02": {"CI001": ("Amber", "Weak", "No plan"), "CI002": ("Yellow", "Partly", "Embed it")},
-             "R03": {"L001": ("Amber", "Weak", "No plan"), "SD001": ("Light green", "Fine", "")}}
-    for reviewer_id, answers in given.items():
-        answer(generation.files[reviewer_id], assessment.inbox / f"{reviewer_id}.xlsx",
-               {ref: answers.get(ref, ("Light green", "Fine", "")) for ref in refs_of(generation, reviewer_id)})
+    given = {"CI001": ("Amber", "Weak", "No plan"), "CI002": ("Yellow", "Partly", "Embed it"),
+             "G001": ("Grey", "Outside our control", ""), "R001": ("", "Cannot judge", ""),
+             "SD001": ("Light green", "Fine", "")}
+    for reviewer_id in generation.files:
+        answers = {ref: given[ref] for ref in refs_of(generation, reviewer_id) if ref in given}
+        if "L001" in refs_of(generation, reviewer_id):
+            answers["L001"] = ("Dark green", "Strong", "") if reviewer_id == "R01" else ("Amber", "Weak", "No plan")
+        answer(generation.files[reviewer_id], assessment.inbox / f"{reviewer_id}.xlsx", answers)
     ingest(assessment)
     return assessment, write_report(assessment).path
 
