@@ -253,9 +253,13 @@ def ingest(folder, paths, as_json, prefer):
     with _progress_bar("Reading returns", enabled=not as_json) as progress:
         report = ingest_returns(assessment, list(paths) if paths else None, progress, prefer)
     if as_json:
-        _echo_json({"valid": report.valid, "files": [
-            {"file": o.name, "status": o.status, "sha256": o.sha256, "reviewer": o.reviewer_id,
-             "answered": o.answered, "issued": o.issued, "problems": [p.as_dict() for p in o.problems]}
+        _echo_json({"valid": report.valid, "counts": {
+            "accepted": report.count("accepted"), "rejected": sum(o.has_errors for o in report.outcomes
+                                                                  if o.status != "unchanged"),
+            "unchanged": report.count("unchanged"), "skipped": report.count("skipped")}, "files": [
+            {"file": o.name, "status": o.status, "rejected": o.has_errors, "sha256": o.sha256,
+             "reviewer": o.reviewer_id, "answered": o.answered, "issued": o.issued,
+             "problems": [p.as_dict() for p in o.problems]}
             for o in report.outcomes], "preferred": report.preferred.as_dict() if report.preferred else None})
         sys.exit(0 if report.valid else 1)
     for outcome in report.outcomes:

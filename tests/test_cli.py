@@ -79,6 +79,11 @@ def test_ingest_json_reports_every_file(tmp_path, generated):
     by_name = {f["file"]: f for f in data["files"]}
     assert by_name["a.xlsx"]["status"] == "accepted"
     assert by_name["b.xlsx"]["problems"][0]["code"] == "RETURN_EMPTY"
+    assert data["counts"] == {"accepted": 1, "rejected": 1, "unchanged": 0, "skipped": 0}
+    again = json.loads(run("ingest", assessment.folder, "--json").output)
+    assert again["counts"] == {"accepted": 0, "rejected": 0, "unchanged": 2, "skipped": 0}
+    assert {f["file"]: (f["status"], f["rejected"]) for f in again["files"]} == {
+        "a.xlsx": ("unchanged", False), "b.xlsx": ("unchanged", True)}  # still rejected, and said so
 
 
 def test_new_never_overwrites_an_assessment(assessment):
