@@ -147,3 +147,41 @@ def test_the_spreadsheet_here_behaves_as_excel_does_where_it_matters(report):
     assert spreadsheet.evaluate("IF(FALSE,A2,Z2)", "Scores") == 0  # an empty cell, shown as 0 ...
     assert spreadsheet.evaluate('IF(FALSE,A2,Z2&"")', "Scores") == ""  # ... unless made text
     assert spreadsheet.evaluate("SUBSTITUTE(A2,\"CI\",\"X\")", "Scores", (1, 0)) == "X002"  # A3, moved a row
+
+
+def test_the_sheet_reads_as_a_committee_paper(report):
+    """Title, key and notes in the words and order a reader meets them; legible tiles; one printed page."""
+    assessment, path = report
+    workbook = openpyxl.load_workbook(path)
+    sheet = workbook["Heat map"]
+    text = [[v for v in row if v is not None] for row in sheet.iter_rows(values_only=True)]
+    text = [row for row in text if row]
+    assert text[0] == ["Test assessment: heat map"]
+    assert text[1][0].startswith(f"Assessment {assessment.assessment_id}, report of ")
+    assert text[2] == ["Theme", "Characteristics (ref), coloured by final score"]
+    assert text[3:8] == [["Continuous improvement", "CI001", "CI002"], ["Leadership", "L001!"], ["Governance", "G001"],
+                         ["Use of resources", "R001"], ["Service delivery", "SD001"]]
+    assert text[8:] == [
+        ["Key"], ["Dark green", "Strong"], ["Light green", "Broad alignment"], ["Yellow", "Work to do"],
+        ["Amber", "Significant gaps"], ["Red", "Not in place"], ["Grey (not scored)", "Not scored"],
+        ["No colour", "Not answered yet."],
+        ["CI001*", "score moderated, or set by a senior officer (as when this report was written)"],
+        ["CI001!", "reviewers disagree and nobody has moderated it yet"],
+        ["Notes", "point at a tile (or its red corner) for the characteristic, each reviewer's score and why"],
+        ["6 characteristics: 1 light green, 1 yellow, 2 amber, 1 grey, 1 not answered."]]
+    assert (sheet["A1"].font.b, sheet["A1"].font.sz, sheet["A2"].font.i) == (True, 16, True)
+    # Dark text on light colours, white on dark ones, so every tile's ref can be read.
+    rules = [rule for formatting in sheet.conditional_formatting for rule in formatting.rules]
+    legible = {rule.formula[0].split('="')[-1].split('"')[0]: rule.dxf.font.color.rgb[-6:] for rule in rules}
+    assert legible == {"Dark green": "FFFFFF", "Light green": "000000", "Yellow": "000000", "Amber": "000000",
+                       "Red": "FFFFFF", "Grey": "000000"}
+    tile = sheet["B5"]
+    assert (tile.font.b, tile.alignment.horizontal, tile.alignment.vertical) == (True, "center", "center")
+    assert (tile.border.left.style, tile.border.left.color.rgb[-6:]) == ("medium", "FFFFFF")  # tiles stand apart
+    assert sheet.sheet_view.showGridLines is False
+    setup = sheet.page_setup
+    assert (setup.orientation, setup.paperSize, sheet.sheet_properties.pageSetUpPr.fitToPage) == ("landscape", 9, True)
+    assert (setup.fitToWidth or 1, setup.fitToHeight or 1) == (1, 1)  # one page
+    assert sheet.print_title_rows is None
+    note = sheet["C6"].comment if sheet["C6"].value else sheet["B6"].comment
+    assert note.text.splitlines()[0] == "L001 Clear vision"
