@@ -25,10 +25,12 @@ def refs_of(generation, reviewer_id):
 
 @pytest.fixture
 def planned(generated):
-    """CI001 Amber and G001 Red are on the plan, SD001 for its gaps; the rest Light green, no gaps."""
+    """CI001 Amber and G001 Red are on the plan, L001 (two reviewers) and SD001 for their gaps; the rest
+    Light green, no gaps."""
     assessment, generation = generated
     given = {"CI001": ("Amber", "Weak.", "None identified."), "G001": ("Red", "Poor.", "n/a"),
-             "SD001": ("Light green", "Good.", "Survey the harder-to-reach")}
+             "SD001": ("Light green", "Good.", "Survey the harder-to-reach"),
+             "L001": ("Light green", "Good.", "Publish the vision")}
     for reviewer_id, path in generation.files.items():
         answer(path, assessment.inbox / f"{reviewer_id}.xlsx",
                {ref: given.get(ref, ("Light green", "Good.", "None")) for ref in refs_of(generation, reviewer_id)})
@@ -44,12 +46,15 @@ def test_the_plan_lists_what_is_flagged_in_framework_order_with_why(planned):
     _, path = planned
     sheet = openpyxl.load_workbook(path)["Action plan"]
     assert [c.value for c in sheet[1]] == HEADERS
+    assert {(c.font.b, c.fill.fgColor.rgb[-6:]) for c in sheet[1]} == {(True, "1F3864")}  # the header stands out
     assert [row[:6] for row in plan_rows(path)] == [
         ("ACT-CI001", "CI001", "Continuous improvement", "Services improve", "Amber",
          "Scored Amber; no gaps were listed by the reviewers."),
+        ("ACT-L001", "L001", "Leadership", "Clear vision", "Light green",
+         "R01: Publish the vision\nR03: Publish the vision"),
         ("ACT-G001", "G001", "Governance", "Robust scrutiny", "Red", "Scored Red; no gaps were listed by the reviewers."),
         ("ACT-SD001", "SD001", "Service delivery", "Customer focus", "Light green", "R03: Survey the harder-to-reach")]
-    assert sheet.auto_filter.ref == "A1:L4"
+    assert sheet.auto_filter.ref == "A1:L5"
     assert sheet.freeze_panes == "C2"
 
 
@@ -87,15 +92,15 @@ def test_what_is_typed_is_kept_with_its_type_even_once_no_longer_flagged(planned
     g001 = rows["ACT-G001"]
     assert (g001[7].value, g001[7].data_type, g001[11].value, g001[11].data_type) == (7, "n", 2.5, "n")
     assert g001[9].value is None and g001[9].number_format == "dd/mm/yyyy"  # ready for a date
-    assert list(rows) == ["ACT-CI001", "ACT-G001", "ACT-SD001"]
+    assert list(rows) == ["ACT-CI001", "ACT-L001", "ACT-G001", "ACT-SD001"]
 
 
 def test_status_is_a_dropdown_and_the_target_date_is_checked_on_every_row_and_spare_ones(planned):
     _, path = planned
     sheet = openpyxl.load_workbook(path)["Action plan"]
     checks = {str(v.sqref): v for v in sheet.data_validations.dataValidation}
-    assert set(checks) == {"K2:K204", "J2:J204"}  # the three rows and 200 more
-    status, date = checks["K2:K204"], checks["J2:J204"]
+    assert set(checks) == {"K2:K205", "J2:J205"}  # the four rows and 200 more
+    status, date = checks["K2:K205"], checks["J2:J205"]
     assert (status.type, status.formula1, status.errorStyle) == ("list", '"' + ",".join(STATUSES) + '"', "warning")
     assert (date.type, date.operator, date.formula1, date.errorStyle, date.error) == (
         "date", "greaterThan", "36526", "warning", "Type a date such as 31/03/2027.")  # 36526 is 1 January 2000
@@ -107,8 +112,9 @@ def test_each_score_on_the_plan_is_shown_in_its_rating_s_colour(planned):
     workbook = openpyxl.load_workbook(path)
     spreadsheet = Spreadsheet(workbook)
     shown = {workbook["Action plan"].cell(row, 2).value: spreadsheet.seen_colour("Action plan", row, 5)
-             for row in range(2, 5)}
-    assert shown == {"CI001": colour["Amber"], "G001": colour["Red"], "SD001": colour["Light green"]}
+             for row in range(2, 6)}
+    assert shown == {"CI001": colour["Amber"], "L001": colour["Light green"], "G001": colour["Red"],
+                     "SD001": colour["Light green"]}
     assert spreadsheet.seen_colour("Action plan", 2, 6) == "FFFFFF"  # only the Score column is coloured
 
 

@@ -154,8 +154,10 @@ def test_the_sheet_reads_as_a_committee_paper(report):
     assessment, path = report
     workbook = openpyxl.load_workbook(path)
     sheet = workbook["Heat map"]
-    text = [[v for v in row if v is not None] for row in sheet.iter_rows(values_only=True)]
-    text = [row for row in text if row]
+    rows = {number: [v for v in row if v is not None]
+            for number, row in enumerate(sheet.iter_rows(values_only=True), start=1)}
+    assert [number for number, row in rows.items() if not row] == [3, 10, 22]  # blank rows set the parts apart
+    text = [row for row in rows.values() if row]
     assert text[0] == ["Test assessment: heat map"]
     assert text[1][0].startswith(f"Assessment {assessment.assessment_id}, report of ")
     assert text[2] == ["Theme", "Characteristics (ref), coloured by final score"]
@@ -170,6 +172,11 @@ def test_the_sheet_reads_as_a_committee_paper(report):
         ["Notes", "point at a tile (or its red corner) for the characteristic, each reviewer's score and why"],
         ["6 characteristics: 1 light green, 1 yellow, 2 amber, 1 grey, 1 not answered."]]
     assert (sheet["A1"].font.b, sheet["A1"].font.sz, sheet["A2"].font.i) == (True, 16, True)
+    assert [sheet[cell].font.b for cell in ("A4", "B4", "A11")] == [True, True, True]  # headings: Theme, Key
+    assert (sheet["A5"].font.b, sheet["A5"].alignment.wrap_text, sheet["A5"].border.bottom.style) == (True, True, "thin")
+    assert sheet["C4"].value is None  # the heading of the tiles starts over the first tile
+    for example in ("A19", "A20", "A21"):  # the examples in the key look like tiles
+        assert (sheet[example].fill.fgColor.rgb[-6:], sheet[example].font.b) == ("F2F2F2", True)
     # Dark text on light colours, white on dark ones, so every tile's ref can be read.
     rules = [rule for formatting in sheet.conditional_formatting for rule in formatting.rules]
     legible = {rule.formula[0].split('="')[-1].split('"')[0]: rule.dxf.font.color.rgb[-6:] for rule in rules}
@@ -185,3 +192,49 @@ def test_the_sheet_reads_as_a_committee_paper(report):
     assert sheet.print_title_rows is None
     note = sheet["C6"].comment if sheet["C6"].value else sheet["B6"].comment
     assert note.text.splitlines()[0] == "L001 Clear vision"
+
+
+def notes(path) -> dict[str, list[str]]:
+    sheet = openpyxl.load_workbook(path)["Heat map"]
+    return {sheet.cell(row, col).value: sheet.cell(row, col).comment.text.splitlines()
+            for row, col in tiles(openpyxl.load_workbook(path)).values() if sheet.cell(row, col).comment}
+
+
+def test_a_tile_s_note_says_who_scored_what_and_how_the_final_score_came_about(report):
+    _, path = report
+    said = notes(path)
+    assert said["R001"] == ["R001 Internal control", "", "R01 Ann Lee: not answered", "", "Final score: none yet"]
+    assert said["G001"] == ["G001 Robust scrutiny", "", "R01 Ann Lee: Grey", "",
+                            "Final score: Grey (consolidated from the reviewers' scores)"]
+    assert len(said) == 6
+
+
+def test_before_any_return_each_note_says_nobody_has_scored_it_and_a_long_name_is_cut(tmp_path):
+    from bva_excel.assessment import create_assessment
+    from conftest import CHARACTERISTICS, make_framework
+
+    long_text = "Services improve " + "and keep improving " * 20
+    rows = [[*CHARACTERISTICS[0][:2], long_text, *CHARACTERISTICS[0][3:]], *CHARACTERISTICS[1:]]
+    assessment = create_assessment(tmp_path / "a", make_framework(tmp_path / "f.xlsx", characteristics=rows))
+    said = notes(write_report(assessment).path)
+    assert said["CI001"] == [f"CI001 {long_text}"[:300], "", "No reviewer has scored it yet.", "", "Final score: none yet"]
+    assert said["SD001"] == ["SD001 Customer focus", "", "No reviewer has scored it yet.", "", "Final score: none yet"]
+
+
+def test_a_rating_whose_name_holds_quotes_still_colours_its_tiles(tmp_path):
+    from bva_excel.assessment import create_assessment
+    from bva_excel.reviewer_workbook import generate
+    from conftest import make_framework
+
+    scale = [["Met", "#00703C", 3, "In place"], ['Nearly "there"', "#FFD966", 2, "Close"],
+             ["Not met", "#C00000", 1, "Not in place"], ["N/A", "#BFBFBF", "", "Not scored"]]
+    assessment = create_assessment(tmp_path / "a", make_framework(tmp_path / "f.xlsx", scale=scale))
+    generation = generate(assessment)
+    for reviewer_id, path in generation.files.items():
+        answer(path, assessment.inbox / f"{reviewer_id}.xlsx",
+               {ref: ('Nearly "there"' if ref.startswith("CI") else "Met", "Seen.", "Gap.")
+                for ref in refs_of(generation, reviewer_id)})
+    ingest(assessment)
+    seen = colours(openpyxl.load_workbook(write_report(assessment).path))
+    assert {ref.rstrip("!*"): colour for ref, colour in seen.items()} == {
+        "CI001": "FFD966", "CI002": "FFD966", "L001": "00703C", "G001": "00703C", "R001": "00703C", "SD001": "00703C"}
