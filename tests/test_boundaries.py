@@ -570,3 +570,37 @@ def test_agreement_over_one_characteristic_or_none(tmp_path):
     assert Alpha(None, 0, 0, "no characteristic has two or more scores").describe() == (
         "cannot be computed: no characteristic has two or more scores")
     assert Alpha(None, 0, 0, "why").reading == ""
+
+
+# Most serious first; agreement overall and per theme, Grey and blanks missing.
+
+def test_findings_come_most_serious_first_then_in_framework_order(folder):
+    _, found = findings(folder)
+    order = ["high", "medium", "low", "info"]
+    severities = [order.index(f["severity"]) for f in found]
+    assert severities == sorted(severities)
+    high = [(f["kind"], f["ref"]) for f in found if f["severity"] == "high"]
+    assert high == [("DISAGREEMENT", "CI003"), ("DISAGREEMENT", "CI004"), ("NO_USABLE_SCORE", "G003"),
+                    ("DISAGREEMENT", "R001"), ("DISAGREEMENT", "R002")]
+
+
+def test_agreement_is_computed_overall_and_per_theme_with_grey_and_blanks_missing(folder):
+    from bva_excel.agreement import ordinal_alpha
+
+    steps = ["Red", "Amber", "Yellow", "Light green", "Dark green"]
+    by_label = {step.lower(): step for step in steps}  # Grey and blank are missing
+    units = {ref: [by_label.get(" ".join(rating.split()).lower()) for rating, *_ in by.values()]
+             for ref, by in SCORED.items()}
+    themes = {"All themes": list(CONSOLIDATED), "Continuous improvement": ["CI001", "CI002", "CI003", "CI004"],
+              "Leadership": ["L001", "L002", "L003"], "Governance": ["G001", "G002", "G003"],
+              "Use of resources": ["R001", "R002"]}
+    _, found = findings(folder)
+    agreement = {f["theme"]: f["evidence"] for f in found if f["kind"] == "AGREEMENT"}
+    assert list(agreement) == list(themes)
+    for theme, refs in themes.items():
+        expected = ordinal_alpha([units.get(ref, []) for ref in refs], steps)
+        assert agreement[theme] == expected.describe(), theme
+    assert agreement["Governance"] == "cannot be computed: no characteristic has two or more scores"
+    assert agreement["Continuous improvement"].endswith("over 4 characteristics (8 scores): agreement too low to "
+                                                        "rely on (below 0.667): the scores need moderating before "
+                                                        "they are used")

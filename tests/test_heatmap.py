@@ -9,193 +9,15 @@ to run on every change and in the mutation run.
 
 from __future__ import annotations
 
-import re
-
 import openpyxl
 import pytest
-from openpyxl.utils import column_index_from_string
 
 from bva_excel.inbox import ingest
 from bva_excel.report import write_report
 from conftest import answer
+from spreadsheet import Spreadsheet
 
 NO_COLOUR = "F2F2F2"  # the tile's own background: not answered yet
-
-
-class NotAvailable(Exception):
-    """Excel's #N/A: a lookup that found nothing."""
-
-
-class Blank:
-    """An empty cell: "" in text, 0 as a number, and 0 when a formula's result is the empty cell itself."""
-
-    def __repr__(self):
-        return "Blank"
-
-
-BLANK = Blank()
-
-
-_TOKEN = re.compile(r'\s*(?:(?P<string>"(?:[^"]|"")*")|(?P<number>\d+(?:\.\d+)?)|'
-                    r"(?P<ref>(?:(?:'[^']+'|[A-Za-z_][\w ]*)!)?\$?[A-Z]{1,3}\$?\d+(?::\$?[A-Z]{1,3}\$?\d+)?)|"
-                    r"(?P<bool>TRUE|FALSE)(?![\w(])|(?P<name>[A-Z][A-Z0-9.]*)(?=\()|(?P<op><>|>=|<=|[=<>&(),]))")
-
-
-class Spreadsheet:
-    """Just enough of a spreadsheet to evaluate the formulas the report writes."""
-
-    def __init__(self, workbook):
-        self.workbook = workbook
-        self._tokens, self._at, self._sheet, self._shift = [], 0, "", (0, 0)
-
-    def tokens(self, formula: str) -> list[tuple[str, str]]:
-        found, position, text = [], 0, formula.lstrip("=")
-        while position < len(text):
-            match = _TOKEN.match(text, position)
-            assert match and match.end() > position, f"cannot read {text[position:]!r} in {formula!r}"
-            kind = match.lastgroup
-            found.append((kind, match.group(kind)))
-            position = match.end()
-        return found
-
-    def evaluate(self, formula: str, sheet: str, shift: tuple[int, int] = (0, 0)):
-        """The value of `formula` written on `sheet`, its relative references moved by `shift` (rows, cols)."""
-        self._tokens, self._at, self._sheet, self._shift = self.tokens(formula), 0, sheet, shift
-        value = self._comparison()
-        assert self._at == len(self._tokens), f"left over in {formula!r}"
-        return 0.0 if value is BLANK else value  # a formula that yields an empty cell shows 0
-
-    # A recursive descent over: comparison := concat [op concat]; concat := primary {& primary}.
-
-    def _peek(self):
-        return self._tokens[self._at] if self._at < len(self._tokens) else (None, None)
-
-    def _take(self, expected=None):
-        token = self._peek()
-        assert expected is None or token[1] == expected, f"expected {expected}, found {token}"
-        self._at += 1
-        return token
-
-    def _comparison(self):
-        left = self._concat()
-        kind, op = self._peek()
-        if kind == "op" and op in ("=", "<>", ">", "<", ">=", "<="):
-            self._take()
-            right = self._concat()
-            if isinstance(left, NotAvailable) or isinstance(right, NotAvailable):
-                return NotAvailable()
-            if isinstance(left, (str, Blank)) and isinstance(right, (str, Blank)):
-                left, right = self._text(left).casefold(), self._text(right).casefold()  # without regard to case
-            else:
-                left, right = (0.0 if v is BLANK else v for v in (left, right))  # a blank is 0 against a number
-            return {"=": left == right, "<>": left != right, ">": left > right, "<": left < right,
-                    ">=": left >= right, "<=": left <= right}[op]
-        return left
-
-    def _concat(self):
-        value = self._primary()
-        while self._peek() == ("op", "&"):
-            self._take()
-            right = self._primary()
-            if isinstance(value, NotAvailable) or isinstance(right, NotAvailable):
-                value = NotAvailable()
-            else:
-                value = self._text(value) + self._text(right)
-        return value
-
-    @staticmethod
-    def _text(value) -> str:
-        if value is None or value is BLANK:
-            return ""
-        if isinstance(value, float) and value.is_integer():
-            return str(int(value))
-        return str(value)
-
-    def _primary(self):
-        kind, text = self._take()
-        if kind == "string":
-            return text[1:-1].replace('""', '"')
-        if kind == "number":
-            return float(text)
-        if kind == "bool":
-            return text == "TRUE"
-        if kind == "ref":
-            return self._reference(text)
-        if kind == "name":
-            self._take("(")
-            args = []
-            while self._peek() != ("op", ")"):
-                args.append(self._comparison())
-                if self._peek() == ("op", ","):
-                    self._take()
-            self._take(")")
-            return self._call(text, args)
-        if (kind, text) == ("op", "("):
-            value = self._comparison()
-            self._take(")")
-            return value
-        raise AssertionError(f"unexpected {text!r}")
-
-    def _reference(self, text: str):
-        sheet, _, cells = text.rpartition("!")
-        sheet = sheet.strip("'") or self._sheet
-        corners = [self._cell(corner) for corner in cells.split(":")]
-        if len(corners) == 1:
-            return self.value(sheet, *corners[0])
-        (top, left), (bottom, right) = corners
-        return [self.value(sheet, row, col) for row in range(top, bottom + 1) for col in range(left, right + 1)]
-
-    def _cell(self, text: str) -> tuple[int, int]:
-        col_fixed, col, row_fixed, row = re.fullmatch(r"(\$?)([A-Z]+)(\$?)(\d+)", text).groups()
-        return (int(row) + (0 if row_fixed else self._shift[0]),
-                column_index_from_string(col) + (0 if col_fixed else self._shift[1]))
-
-    def value(self, sheet: str, row: int, col: int):
-        cell = self.workbook[sheet].cell(row, col)
-        if cell.data_type == "f":
-            saved = self._tokens, self._at, self._sheet, self._shift
-            try:
-                return self.evaluate(str(cell.value), sheet)
-            finally:
-                self._tokens, self._at, self._sheet, self._shift = saved
-        return BLANK if cell.value is None or cell.value == "" else cell.value
-
-    def _call(self, name: str, args: list):
-        if name == "IFERROR":
-            return args[1] if isinstance(args[0], NotAvailable) else args[0]
-        if isinstance(next((a for a in args if isinstance(a, NotAvailable)), None), NotAvailable):
-            return NotAvailable()
-        if name == "IF":
-            return args[1] if args[0] else args[2]
-        if name == "SUBSTITUTE":
-            return self._text(args[0]).replace(args[1], args[2])
-        if name == "COUNTIF":
-            return float(sum(1 for v in args[0] if self._text(v).casefold() == self._text(args[1]).casefold()
-                             and self._text(args[1]) != ""))
-        if name == "MATCH":
-            assert args[2] == 0, "only exact matches are written"
-            wanted = self._text(args[0]).casefold()
-            found = [i for i, v in enumerate(args[1], start=1) if self._text(v).casefold() == wanted]
-            return float(found[0]) if found and wanted else NotAvailable()
-        if name == "INDEX":
-            position = int(args[1])
-            return args[0][position - 1] if 1 <= position <= len(args[0]) else NotAvailable()
-        raise AssertionError(f"the spreadsheet here does not know {name}")
-
-    def seen_colour(self, sheet: str, row: int, col: int) -> str:
-        """The background a reader sees: the first conditional format whose rule holds, else the cell's own."""
-        worksheet = self.workbook[sheet]
-        rules = []
-        for formatting in worksheet.conditional_formatting:
-            for cells in formatting.sqref.ranges:
-                if cells.min_row <= row <= cells.max_row and cells.min_col <= col <= cells.max_col:
-                    rules += [(rule, (row - cells.min_row, col - cells.min_col)) for rule in formatting.rules]
-        for rule, shift in sorted(rules, key=lambda pair: pair[0].priority):
-            assert rule.type == "expression"
-            if self.evaluate(rule.formula[0], sheet, shift) is True:
-                return rule.dxf.fill.bgColor.rgb[-6:].upper()
-        fill = worksheet.cell(row, col).fill
-        return fill.fgColor.rgb[-6:].upper() if fill.fill_type == "solid" else "FFFFFF"
 
 
 def refs_of(generation, reviewer_id):
@@ -326,3 +148,94 @@ def test_the_spreadsheet_here_behaves_as_excel_does_where_it_matters(report):
     assert spreadsheet.evaluate("IF(FALSE,A2,Z2)", "Scores") == 0  # an empty cell, shown as 0 ...
     assert spreadsheet.evaluate('IF(FALSE,A2,Z2&"")', "Scores") == ""  # ... unless made text
     assert spreadsheet.evaluate("SUBSTITUTE(A2,\"CI\",\"X\")", "Scores", (1, 0)) == "X002"  # A3, moved a row
+
+
+def test_the_sheet_reads_as_a_committee_paper(report):
+    """Title, key and notes in the words and order a reader meets them; legible tiles; one printed page."""
+    assessment, path = report
+    workbook = openpyxl.load_workbook(path)
+    sheet = workbook["Heat map"]
+    rows = {number: [v for v in row if v is not None]
+            for number, row in enumerate(sheet.iter_rows(values_only=True), start=1)}
+    assert [number for number, row in rows.items() if not row] == [3, 10, 22]  # blank rows set the parts apart
+    text = [row for row in rows.values() if row]
+    assert text[0] == ["Test assessment: heat map"]
+    assert text[1][0].startswith(f"Assessment {assessment.assessment_id}, report of ")
+    assert text[2] == ["Theme", "Characteristics (ref), coloured by final score"]
+    assert text[3:8] == [["Continuous improvement", "CI001", "CI002"], ["Leadership", "L001!"], ["Governance", "G001"],
+                         ["Use of resources", "R001"], ["Service delivery", "SD001"]]
+    assert text[8:] == [
+        ["Key"], ["Dark green", "Strong"], ["Light green", "Broad alignment"], ["Yellow", "Work to do"],
+        ["Amber", "Significant gaps"], ["Red", "Not in place"], ["Grey (not scored)", "Not scored"],
+        ["No colour", "Not answered yet."],
+        ["CI001*", "score moderated, or set by a senior officer (as when this report was written)"],
+        ["CI001!", "reviewers disagree and nobody has moderated it yet"],
+        ["Notes", "point at a tile (or its red corner) for the characteristic, each reviewer's score and why"],
+        ["6 characteristics: 1 light green, 1 yellow, 2 amber, 1 grey, 1 not answered."]]
+    assert (sheet["A1"].font.b, sheet["A1"].font.sz, sheet["A2"].font.i) == (True, 16, True)
+    assert [sheet[cell].font.b for cell in ("A4", "B4", "A11")] == [True, True, True]  # headings: Theme, Key
+    assert (sheet["A5"].font.b, sheet["A5"].alignment.wrap_text, sheet["A5"].border.bottom.style) == (True, True, "thin")
+    assert sheet["C4"].value is None  # the heading of the tiles starts over the first tile
+    for example in ("A19", "A20", "A21"):  # the examples in the key look like tiles
+        assert (sheet[example].fill.fgColor.rgb[-6:], sheet[example].font.b) == ("F2F2F2", True)
+    # Dark text on light colours, white on dark ones, so every tile's ref can be read.
+    rules = [rule for formatting in sheet.conditional_formatting for rule in formatting.rules]
+    legible = {rule.formula[0].split('="')[-1].split('"')[0]: rule.dxf.font.color.rgb[-6:] for rule in rules}
+    assert legible == {"Dark green": "FFFFFF", "Light green": "000000", "Yellow": "000000", "Amber": "000000",
+                       "Red": "FFFFFF", "Grey": "000000"}
+    tile = sheet["B5"]
+    assert (tile.font.b, tile.alignment.horizontal, tile.alignment.vertical) == (True, "center", "center")
+    assert (tile.border.left.style, tile.border.left.color.rgb[-6:]) == ("medium", "FFFFFF")  # tiles stand apart
+    assert sheet.sheet_view.showGridLines is False
+    setup = sheet.page_setup
+    assert (setup.orientation, setup.paperSize, sheet.sheet_properties.pageSetUpPr.fitToPage) == ("landscape", 9, True)
+    assert (setup.fitToWidth or 1, setup.fitToHeight or 1) == (1, 1)  # one page
+    assert sheet.print_title_rows is None
+    note = sheet["C6"].comment if sheet["C6"].value else sheet["B6"].comment
+    assert note.text.splitlines()[0] == "L001 Clear vision"
+
+
+def notes(path) -> dict[str, list[str]]:
+    sheet = openpyxl.load_workbook(path)["Heat map"]
+    return {sheet.cell(row, col).value: sheet.cell(row, col).comment.text.splitlines()
+            for row, col in tiles(openpyxl.load_workbook(path)).values() if sheet.cell(row, col).comment}
+
+
+def test_a_tile_s_note_says_who_scored_what_and_how_the_final_score_came_about(report):
+    _, path = report
+    said = notes(path)
+    assert said["R001"] == ["R001 Internal control", "", "R01 Ann Lee: not answered", "", "Final score: none yet"]
+    assert said["G001"] == ["G001 Robust scrutiny", "", "R01 Ann Lee: Grey", "",
+                            "Final score: Grey (consolidated from the reviewers' scores)"]
+    assert len(said) == 6
+
+
+def test_before_any_return_each_note_says_nobody_has_scored_it_and_a_long_name_is_cut(tmp_path):
+    from bva_excel.assessment import create_assessment
+    from conftest import CHARACTERISTICS, make_framework
+
+    long_text = "Services improve " + "and keep improving " * 20
+    rows = [[*CHARACTERISTICS[0][:2], long_text, *CHARACTERISTICS[0][3:]], *CHARACTERISTICS[1:]]
+    assessment = create_assessment(tmp_path / "a", make_framework(tmp_path / "f.xlsx", characteristics=rows))
+    said = notes(write_report(assessment).path)
+    assert said["CI001"] == [f"CI001 {long_text}"[:300], "", "No reviewer has scored it yet.", "", "Final score: none yet"]
+    assert said["SD001"] == ["SD001 Customer focus", "", "No reviewer has scored it yet.", "", "Final score: none yet"]
+
+
+def test_a_rating_whose_name_holds_quotes_still_colours_its_tiles(tmp_path):
+    from bva_excel.assessment import create_assessment
+    from bva_excel.reviewer_workbook import generate
+    from conftest import make_framework
+
+    scale = [["Met", "#00703C", 3, "In place"], ['Nearly "there"', "#FFD966", 2, "Close"],
+             ["Not met", "#C00000", 1, "Not in place"], ["N/A", "#BFBFBF", "", "Not scored"]]
+    assessment = create_assessment(tmp_path / "a", make_framework(tmp_path / "f.xlsx", scale=scale))
+    generation = generate(assessment)
+    for reviewer_id, path in generation.files.items():
+        answer(path, assessment.inbox / f"{reviewer_id}.xlsx",
+               {ref: ('Nearly "there"' if ref.startswith("CI") else "Met", "Seen.", "Gap.")
+                for ref in refs_of(generation, reviewer_id)})
+    ingest(assessment)
+    seen = colours(openpyxl.load_workbook(write_report(assessment).path))
+    assert {ref.rstrip("!*"): colour for ref, colour in seen.items()} == {
+        "CI001": "FFD966", "CI002": "FFD966", "L001": "00703C", "G001": "00703C", "R001": "00703C", "SD001": "00703C"}
