@@ -42,8 +42,9 @@ def plan_rows(path) -> list[tuple]:
     return list(openpyxl.load_workbook(path)["Action plan"].iter_rows(min_row=2, values_only=True))
 
 
-def test_the_plan_lists_what_is_flagged_in_framework_order_with_why(planned):
+def test_the_plan_lists_what_is_flagged_in_framework_order_with_why(planned, generated):
     _, path = planned
+    [sd001] = generated[1].allocation["SD001"]  # whoever was given it
     sheet = openpyxl.load_workbook(path)["Action plan"]
     assert [c.value for c in sheet[1]] == HEADERS
     assert {(c.font.b, c.fill.fgColor.rgb[-6:]) for c in sheet[1]} == {(True, "1F3864")}  # the header stands out
@@ -53,7 +54,7 @@ def test_the_plan_lists_what_is_flagged_in_framework_order_with_why(planned):
         ("ACT-L001", "L001", "Leadership", "Clear vision", "Light green",
          "R01: Publish the vision\nR03: Publish the vision"),
         ("ACT-G001", "G001", "Governance", "Robust scrutiny", "Red", "Scored Red; no gaps were listed by the reviewers."),
-        ("ACT-SD001", "SD001", "Service delivery", "Customer focus", "Light green", "R03: Survey the harder-to-reach")]
+        ("ACT-SD001", "SD001", "Service delivery", "Customer focus", "Light green", f"{sd001}: Survey the harder-to-reach")]
     assert sheet.auto_filter.ref == "A1:L5"
     assert sheet.freeze_panes == "C2"
 

@@ -601,6 +601,5 @@ def test_agreement_is_computed_overall_and_per_theme_with_grey_and_blanks_missin
         expected = ordinal_alpha([units.get(ref, []) for ref in refs], steps)
         assert agreement[theme] == expected.describe(), theme
     assert agreement["Governance"] == "cannot be computed: no characteristic has two or more scores"
-    assert agreement["Continuous improvement"].endswith("over 4 characteristics (8 scores): agreement too low to "
-                                                        "rely on (below 0.667): the scores need moderating before "
-                                                        "they are used")
+    assert agreement["Continuous improvement"].endswith("over 4 characteristics (8 scores): too few characteristics "
+                                                        "scored twice to judge agreement (fewer than 5)")

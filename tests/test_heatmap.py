@@ -201,11 +201,13 @@ def notes(path) -> dict[str, list[str]]:
             for row, col in tiles(openpyxl.load_workbook(path)).values() if sheet.cell(row, col).comment}
 
 
-def test_a_tile_s_note_says_who_scored_what_and_how_the_final_score_came_about(report):
+def test_a_tile_s_note_says_who_scored_what_and_how_the_final_score_came_about(report, generated):
     _, path = report
     said = notes(path)
-    assert said["R001"] == ["R001 Internal control", "", "R01 Ann Lee: not answered", "", "Final score: none yet"]
-    assert said["G001"] == ["G001 Robust scrutiny", "", "R01 Ann Lee: Grey", "",
+    names = {"R01": "R01 Ann Lee", "R02": "R02 Bob Stone", "R03": "R03 Cai Wyn"}
+    [r001], [g001] = generated[1].allocation["R001"], generated[1].allocation["G001"]  # whoever was given them
+    assert said["R001"] == ["R001 Internal control", "", f"{names[r001]}: not answered", "", "Final score: none yet"]
+    assert said["G001"] == ["G001 Robust scrutiny", "", f"{names[g001]}: Grey", "",
                             "Final score: Grey (consolidated from the reviewers' scores)"]
     assert len(said) == 6
 
