@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import itertools
+import os
 import re
 import shutil
 import zipfile
@@ -48,7 +49,15 @@ def framework_file(tmp_path) -> Path:
 FOLDER = "Assessment 2026 (ü)"
 
 
-@pytest.fixture(scope="session")
+def shared(scope: str):
+    """The scope of a fixture made once and used by many tests: `scope`, except while mutmut notes which
+    test calls which function (then each test makes its own, or the calls would be noted for the first)."""
+    def decide(fixture_name, config):
+        return "function" if os.environ.get("MUTANT_UNDER_TEST") == "stats" else scope
+    return decide
+
+
+@pytest.fixture(scope=shared("session"))
 def _made_once(tmp_path_factory):
     """An assessment as created, and one with its workbooks generated: made once per test session
     (by the code under test) and copied for each test, which is much quicker than making them again."""

@@ -27,7 +27,7 @@ from bva_excel.moderation import PreviousEdits, decide
 from bva_excel.records import IssueRecord, Response
 from bva_excel.returns import read_return
 from bva_excel.reviewer_workbook import generate
-from conftest import SCALE, answer, make_framework
+from conftest import SCALE, answer, make_framework, shared
 
 NONE = "None identified."
 REVIEWERS = [[f"R0{n}", name, f"r{n}@example.gov.uk", "Service"]
@@ -82,7 +82,7 @@ def by_ref(path: Path, sheet: str, data_only: bool = False) -> dict[str, dict]:
     return {row[rows[0].index("Ref")]: dict(zip(rows[0], row)) for row in rows[1:]}
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope=shared("module"))
 def exercise(tmp_path_factory) -> Path:
     """Twelve characteristics scored as in SCORED, every return but R05's ingested."""
     base = tmp_path_factory.mktemp("boundaries")
@@ -290,7 +290,7 @@ def test_exit_codes(folder, tmp_path):
 # Returns: refs as prefix and number; ratings in any case and spacing; a cell of up to 32,767
 # characters.
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope=shared("module"))
 def issued(exercise, tmp_path_factory):
     """A copy of the exercise to read returns against (reading changes nothing)."""
     folder = Path(shutil.copytree(exercise, tmp_path_factory.mktemp("issued") / "BV 2026"))
@@ -457,7 +457,7 @@ def test_a_moderated_score_needs_a_note_that_says_something(tmp_path, note, with
 # where building a file that size would slow the suite, the limit is lowered to the size of a real
 # return, which tries the same comparison.
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope=shared("module"))
 def plain(issued, tmp_path_factory) -> bytes:
     path = answer(workbook_of(issued, "R04"), tmp_path_factory.mktemp("plain") / "r.xlsx", {"R002": ("Amber",)})
     return path.read_bytes()

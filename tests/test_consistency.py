@@ -110,6 +110,9 @@ def test_incomplete_returns(framework):
     found = {(f.kind, f.ref, f.reviewers) for f in report.findings}
     assert ("NOT_ANSWERED", "CI001", ("R01",)) in found and ("NOT_ANSWERED", "CI001", ("R02",)) in found
     assert ("NO_USABLE_SCORE", "CI001", ()) in found
+    [unusable] = [f for f in report.findings if f.kind == "NO_USABLE_SCORE"]
+    assert (unusable.finding, unusable.evidence) == ("No usable score: the heat map will show a blank",
+                                                     "R01 blank, R02 blank")
     assert ("RETURN_OUTSTANDING", "", ("R03",)) in found
     assert report.findings[0].kind == "NO_USABLE_SCORE"  # most serious first
 

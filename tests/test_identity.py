@@ -18,14 +18,14 @@ from bva_excel.cli import cli
 from bva_excel.identity import FORMAT, IDENTITY_SHEET, IssueIdentity
 from bva_excel.returns import read_return
 from bva_excel.reviewer_workbook import generate
-from conftest import answer, make_framework
+from conftest import answer, make_framework, shared
 
 TAMPERED = ("r.xlsx, sheet 'bva_identity': the workbook's identity does not match what was issued ({reason}). "
             "Do not accept it: ask the reviewer to fill in the workbook they were sent.")
 SIGNATURE = "its signature does not match its reviewer and characteristics"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope=shared("module"))
 def issued(tmp_path_factory):
     """An assessment with its workbooks issued, and R01's return filled in (as bytes)."""
     base = tmp_path_factory.mktemp("identity")

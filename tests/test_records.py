@@ -208,3 +208,27 @@ def test_a_database_that_holds_no_assessment_is_damaged(generated):
     assert result.exit_code == 1
     assert result.output.startswith("error: records.sqlite: the assessment's records cannot be read (it holds no "
                                     "assessment). Nothing was changed.")
+
+
+def test_records_of_an_earlier_schema_are_brought_up_to_date_once(generated):
+    """A folder whose records were made before --prefer existed (schema 1) gains what it needs."""
+    from bva_excel.records import MIGRATIONS, Records
+
+    assessment, generation = generated
+    meta = assessment.records.meta()
+    assessment.records.close()
+    database = assessment.records_dir / "records.sqlite"
+    database.unlink()
+    with sqlite3.connect(database) as connection:  # as the version with one migration left it
+        connection.executescript(MIGRATIONS[0])
+        connection.execute("INSERT INTO assessment VALUES (1, ?, ?, ?, '0.2.0', 0)",
+                           (meta.assessment_id, meta.title, meta.created))
+        connection.execute("PRAGMA user_version = 1")
+    Records.open(database).close()
+    with sqlite3.connect(database) as connection:
+        assert connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+        assert connection.execute("SELECT value FROM setting WHERE key = 'tool_version'").fetchone()[0] != "0.2.0"
+        triggers = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+        assert {"preference_kept_update", "preference_kept_delete", "response_kept_delete"} <= triggers
+    records = Records.open(database)  # again: nothing more to do
+    assert records.preferences() == {} and records.meta().assessment_id == meta.assessment_id

@@ -256,3 +256,39 @@ def test_an_answer_for_a_characteristic_removed_since_is_reported_not_dropped_si
     [warning] = [w for w in result.warnings if w.code == "RESPONSE_ORPHANED"]
     assert warning.file.endswith(".xlsx") and warning.sheet == "Review" and warning.cell.startswith("F")
     assert "answered G001, which is no longer in assessment.xlsx" in str(warning)
+
+
+def test_reviewers_appear_in_the_order_of_the_reviewers_sheet_not_of_their_ids(tmp_path):
+    from bva_excel.assessment import create_assessment
+    from bva_excel.reviewer_workbook import generate
+    from conftest import REVIEWERS, make_framework
+
+    reviewers = [REVIEWERS[2], REVIEWERS[0], REVIEWERS[1]]  # R03, R01, R02
+    assessment = create_assessment(tmp_path / "a", make_framework(tmp_path / "f.xlsx", reviewers=reviewers))
+    generation = generate(assessment)
+    for reviewer_id, path in generation.files.items():
+        refs = [ref for ref, ids in generation.allocation.items() if reviewer_id in ids]
+        answer(path, assessment.inbox / f"{reviewer_id}.xlsx", {ref: ("Yellow", reviewer_id, "Gap.") for ref in refs})
+    ingest(assessment)
+    path = write_report(assessment).path
+    l001 = scores_by_ref(path)["L001"]
+    assert (l001["Reviewer 1"], l001["Reviewer 2"]) == ("R03 Cai Wyn", "R01 Ann Lee")
+    summary = [row[0] for row in openpyxl.load_workbook(path)["Summary"].iter_rows(values_only=True)]
+    start = summary.index("Reviewer")
+    assert summary[start + 1:start + 4] == ["R03 Cai Wyn", "R01 Ann Lee", "R02 Bob Stone"]
+
+
+def test_a_return_with_words_but_no_scores_still_counts(generated):
+    assessment, generation = generated
+    refs = [ref for ref, ids in generation.allocation.items() if "R02" in ids]
+    answer(generation.files["R02"], assessment.inbox / "R02 words.xlsx", {refs[0]: ("", "Cannot judge yet.", "")})
+    answer(generation.files["R03"], assessment.inbox / "R03 gaps.xlsx",
+           {ref: ("", "", "Needs a plan.") for ref, ids in generation.allocation.items() if "R03" in ids})
+    assert ingest(assessment).valid
+    workbook = openpyxl.load_workbook(write_report(assessment).path)
+    returns = {row[0]: row[4] for row in workbook["Returns"].iter_rows(min_row=2, values_only=True)}
+    assert returns == {"R02 words.xlsx": "accepted", "R03 gaps.xlsx": "accepted"}
+    summary = {row[0]: row[1:6] for row in workbook["Summary"].iter_rows(values_only=True) if row[0]}
+    assert summary["R02 Bob Stone"][1:3] == (0, "Received") and summary["R02 Bob Stone"][4] == "R02 words.xlsx"
+    assert summary["R03 Cai Wyn"][4] == "R03 gaps.xlsx"
+    assert scores_by_ref(assessment.report)[refs[0]]["Commentary 1"] == "Cannot judge yet."
