@@ -73,6 +73,13 @@ def test_grey_against_a_score_is_its_own_finding(framework):
     assert kinds(report) == ["GREY_VS_SCORE"]
 
 
+SAID = {"TOP_SCORE_WITH_GAPS": ("Dark green although the reviewer lists gaps",
+                                 "R03 Dark green; gaps: 'Scrutiny of partnerships is weak.'"),
+        "LOW_SCORE_NO_COMMENTARY": ("Amber with no commentary to justify it", "R03 Amber; commentary blank"),
+        "LOW_SCORE_NO_GAPS": ("Yellow with no gaps or areas to address given", "R03 Yellow; gaps: 'n/a'"),
+        "GREY_NO_REASON": ("Grey (not scored) with no reason given", "R03 Grey; commentary blank")}
+
+
 @pytest.mark.parametrize("answer, expected", [
     (("Dark green", "Strong.", "Scrutiny of partnerships is weak."), "TOP_SCORE_WITH_GAPS"),
     (("Dark green", "Strong.", "None"), None),
@@ -92,7 +99,9 @@ def test_scores_against_words(framework, answer, expected):
     assert kinds(report) == ([expected] if expected else [])
     if expected:
         [finding] = [f for f in report.findings if f.kind == expected]
-        assert (finding.ref, finding.reviewers, finding.severity) == ("G001", ("R03",), "medium")
+        assert (finding.ref, finding.theme, finding.reviewers, finding.severity) == (
+            "G001", "Governance", ("R03",), "medium")
+        assert (finding.finding, finding.evidence) == SAID[expected]
 
 
 def test_lists_gaps():

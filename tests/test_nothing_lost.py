@@ -158,6 +158,8 @@ def test_a_partial_resend_replaces_only_what_it_answers_and_says_which_answers_s
     returns = {row[0]: row[4] for row in openpyxl.load_workbook(assessment.report)["Returns"].iter_rows(
         min_row=2, values_only=True)}
     assert returns == {"R01.xlsx": "accepted", "R01 resend.xlsx": "accepted"}  # both still count, in part
+    summary = {row[0]: row for row in openpyxl.load_workbook(assessment.report)["Summary"].iter_rows(values_only=True)}
+    assert summary["R01 Ann Lee"][5] == "R01 resend.xlsx, R01.xlsx"  # where the answers that count came from
 
 
 def test_the_later_save_wins_whatever_the_names_and_file_times(first_returns):
@@ -306,10 +308,18 @@ def test_a_reviewer_removed_after_returning_is_counted_and_said_once(generated):
     scores = openpyxl.load_workbook(assessment.report)["Scores"]
     consolidated = {r[0]: r[3] for r in scores.iter_rows(min_row=2, values_only=True)}
     assert all(consolidated[ref] == "Amber" for ref in refs if ref != "L001")
-    summary = [r[0] for r in openpyxl.load_workbook(assessment.report)["Summary"].iter_rows(values_only=True) if r[0]]
-    assert "R03 (no longer listed)" in summary
+    summary = {r[0]: r[1:] for r in openpyxl.load_workbook(assessment.report)["Summary"].iter_rows(values_only=True)
+               if r[0]}
+    assert summary["R03 (no longer listed)"][:3] == (len(refs), len(refs), "Received")
+    assert summary["R03 (no longer listed)"][4] == "R03.xlsx"
     checked = run("check", assessment.folder)
     assert checked.output.count("R03 is no longer on 'Reviewers'") == 1
+    [removed] = [f for f in json.loads(run("check", assessment.folder, "--json").stdout)["findings"]
+                 if f["kind"] == "REVIEWER_NOT_LISTED"]
+    assert removed == {"kind": "REVIEWER_NOT_LISTED", "severity": "low", "ref": "", "theme": "",
+                       "finding": f"R03 is no longer on 'Reviewers'; their {len(refs)} answers are kept and counted",
+                       "reviewers": ["R03"], "resolved": "",
+                       "evidence": "restore them on 'Reviewers' to show their name, or moderate their scores"}
     assert "No return yet from R03" not in checked.output
     generated_again = run("generate", assessment.folder)
     assert "BV review R03 Cai Wyn.xlsx" not in [p.name for p in assessment.outbox.iterdir()]
@@ -450,6 +460,16 @@ def test_a_renamed_input_header_stops_the_report_and_keeps_what_was_typed(return
     assert (f"report.xlsx, sheet 'Scores': header '{header}' is missing from row 1 (did you mean '{header} (PMO)'?); "
             "that column carries what people typed, so the report was not written again") in result.output
     assert assessment.report.read_bytes() == before
+
+
+def test_a_reviewer_added_since_the_workbooks_were_generated_is_not_yet_in_the_summary(first_returns):
+    assessment, _, _ = first_returns
+    edit_framework(assessment, lambda w: w["Reviewers"].insert_rows(2) or [
+        w["Reviewers"].cell(2, col, value) for col, value in enumerate(["R00", "New Person", "", "HR"], start=1)])
+    assert run("report", assessment.folder).exit_code == 0
+    rows = [r[0] for r in openpyxl.load_workbook(assessment.report)["Summary"].iter_rows(values_only=True) if r[0]]
+    start = rows.index("Reviewer")
+    assert rows[start + 1:] == ["R01 Ann Lee", "R02 Bob Stone", "R03 Cai Wyn"]
 
 
 # 7. One meaning of "no gaps".

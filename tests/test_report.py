@@ -292,3 +292,50 @@ def test_a_return_with_words_but_no_scores_still_counts(generated):
     assert summary["R02 Bob Stone"][1:3] == (0, "Received") and summary["R02 Bob Stone"][4] == "R02 words.xlsx"
     assert summary["R03 Cai Wyn"][4] == "R03 gaps.xlsx"
     assert scores_by_ref(assessment.report)[refs[0]]["Commentary 1"] == "Cannot judge yet."
+
+
+def test_running_the_report_again_with_nothing_typed_keeps_every_final_score_live(returned):
+    """Excel and XlsxWriter store each formula's last value: that is not a score a senior officer typed."""
+    assessment, _ = returned
+    first = write_report(assessment)
+    again = write_report(assessment)
+    assert {ref: d.final for ref, d in again.decisions.items()} == {ref: d.final for ref, d in first.decisions.items()}
+    assert all(not d.final_typed for d in again.decisions.values())
+    sheet = openpyxl.load_workbook(again.path)["Scores"]
+    assert {sheet.cell(row, 7).data_type for row in range(2, sheet.max_row + 1)} == {"f"}
+    tiles = [v for row in openpyxl.load_workbook(again.path)["Heat map"].iter_rows(min_row=5, max_row=9,
+                                                                                   values_only=True) for v in row[1:] if v]
+    assert tiles == ["CI001", "CI002", "L001!", "G001", "R001", "SD001"]  # nothing marked as moderated
+
+
+def test_columns_and_rows_a_user_adds_to_the_report_lose_nothing_typed(returned):
+    assessment, _ = returned
+    path = write_report(assessment).path
+    workbook = openpyxl.load_workbook(path)
+    scores = workbook["Scores"]
+    row = next(r for r in range(2, scores.max_row + 1) if scores.cell(r, 1).value == "SD001")
+    scores.cell(row, 5, "Amber")
+    scores.cell(row, 6, "Complaints unanswered.")
+    scores.insert_rows(3)  # a row for the PMO's own notes, with no ref
+    scores.cell(3, 3, "Panel met on 3 March")
+    scores.insert_cols(4)  # a column of the PMO's own, left without a header
+    plan = workbook["Action plan"]
+    plan.insert_cols(7)
+    plan.cell(2, 8, "Write the delivery plan")  # Action, now one column to the right
+    workbook.save(path)
+    result = write_report(assessment)
+    assert (result.decisions["SD001"].moderated, result.decisions["SD001"].final) == ("Amber", "Amber")
+    assert openpyxl.load_workbook(result.path)["Action plan"]["G2"].value == "Write the delivery plan"
+
+
+def test_a_previous_report_that_cannot_be_read_is_not_replaced(returned):
+    assessment, _ = returned
+    assessment.report.write_bytes(b"PK\x03\x04 not really a workbook")
+    with pytest.raises(BvaError) as caught:
+        write_report(assessment)
+    [problem] = caught.value.problems
+    assert problem.code == "REPORT_UNREADABLE" and problem.file == "report.xlsx"
+    assert str(problem).startswith("report.xlsx: the previous report cannot be read (")
+    assert str(problem).endswith("), so the moderated scores and actions typed into it cannot be kept. Repair it "
+                                 "in Excel, or move it out of the folder if nothing typed in it matters.")
+    assert assessment.report.read_bytes() == b"PK\x03\x04 not really a workbook"
