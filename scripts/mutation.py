@@ -1,0 +1,142 @@
+"""Mutation testing of the modules that decide what a committee sees, with mutmut 3 (not run in CI).
+
+    pip install "mutmut>=3,<4"
+    python scripts/mutation.py                  # run (resumes where it stopped), then report
+    python scripts/mutation.py --report         # report the last run only
+    python scripts/mutation.py --show           # ... and print the diff of every unexplained survivor
+    python scripts/mutation.py --fresh          # delete mutants/ first: every mutant tested again
+    python scripts/mutation.py --retry          # test the survivors again (after adding tests)
+
+What is mutated and which tests run is configured in setup.cfg, [mutmut]. mutmut copies the code and
+the tests into mutants/ (git ignores it) and keeps its results there, so a stopped run resumes.
+Survivors that no test can kill (equivalent mutants) are listed with their reason in
+scripts/mutation-equivalents.txt; the report counts them apart. See docs/testing.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+EQUIVALENTS = ROOT / "scripts" / "mutation-equivalents.txt"
+# mutmut's exit codes of a mutant's test run -> what became of the mutant (mutmut/stats.py).
+STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped", 36: "timeout",
+          24: "timeout", -24: "timeout", 152: "timeout", 255: "timeout", 37: "type check", None: "not checked"}
+
+
+def equivalents() -> dict[str, str]:
+    """mutant name -> why no test can tell it from the original."""
+    found = {}
+    if EQUIVALENTS.exists():
+        for line in EQUIVALENTS.read_text(encoding="utf-8").splitlines():
+            if line.strip() and not line.startswith("#"):
+                name, _, reason = line.partition(" ")
+                found[name] = reason.strip()
+    return found
+
+
+def results() -> dict[str, dict[str, str]]:
+    """module -> mutant name -> status, from mutmut's files in mutants/."""
+    by_module = {}
+    for meta in sorted((ROOT / "mutants").rglob("*.py.meta")):
+        data = json.loads(meta.read_text(encoding="utf-8"))
+        module = meta.relative_to(ROOT / "mutants").as_posix()[:-len(".meta")]
+        by_module[module] = {name: STATUS.get(code, "suspicious") for name, code in data["exit_code_by_key"].items()}
+    return by_module
+
+
+def report(show: bool) -> int:
+    by_module = results()
+    if not by_module:
+        print("No results yet: run python scripts/mutation.py first.")
+        return 1
+    explained = equivalents()
+    print(f"{'module':<28} {'mutants':>7} {'killed':>7} {'survived':>8} {'equivalent':>10} {'no tests':>8} "
+          f"{'score':>6} {'killed or explained':>19}")
+    totals: Counter = Counter()
+    unexplained = []
+    for module, statuses in by_module.items():
+        count = Counter(statuses.values())
+        killed = count["killed"] + count["timeout"]
+        survivors = [name for name, status in statuses.items() if status in ("survived", "no tests", "suspicious")]
+        equivalent = sum(1 for name in survivors if name in explained)
+        unexplained += [(name, statuses[name]) for name in survivors if name not in explained]
+        total = len(statuses) - count["skipped"]
+        row = Counter(mutants=total, killed=killed, survived=count["survived"] + count["suspicious"],
+                      equivalent=equivalent, no_tests=count["no tests"])
+        totals.update(row)
+        print(_line(module, row))
+    print(_line("all", totals))
+    stale = sorted(set(explained) - {name for statuses in by_module.values() for name, status in statuses.items()
+                                     if status in ("survived", "no tests", "suspicious")})
+    if stale:
+        print(f"\n{len(stale)} listed as equivalent are no longer survivors (killed now, or renumbered): "
+              f"{', '.join(stale)}")
+    if unexplained:
+        print(f"\n{len(unexplained)} survivors neither killed nor explained:")
+        for name, status in unexplained:
+            print(f"  {name}  ({status})")
+            if show:
+                shown = subprocess.run([sys.executable, "-m", "mutmut", "show", name], cwd=ROOT,
+                                       capture_output=True, text=True)
+                print("\n".join("      " + line for line in shown.stdout.splitlines() if line.startswith(("+", "-"))
+                                and not line.startswith(("+++", "---"))))
+    return 0
+
+
+def _line(module: str, row: Counter) -> str:
+    score = 100 * row["killed"] / row["mutants"] if row["mutants"] else 0.0
+    explained = 100 * (row["killed"] + row["equivalent"]) / row["mutants"] if row["mutants"] else 0.0
+    return (f"{module:<28} {row['mutants']:>7} {row['killed']:>7} {row['survived']:>8} {row['equivalent']:>10} "
+            f"{row['no_tests']:>8} {score:>5.1f}% {explained:>18.1f}%")
+
+
+def _refresh_unmutated_copies() -> None:
+    """mutmut copies the modules it does not mutate once and never again: drop copies that are out of date."""
+    for copied in (ROOT / "mutants" / "bva_excel").glob("*.py"):
+        source = ROOT / "bva_excel" / copied.name
+        if (not (ROOT / "mutants" / "bva_excel" / f"{copied.name}.meta").exists()
+                and source.exists() and source.read_bytes() != copied.read_bytes()):
+            copied.unlink()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--report", action="store_true", help="report the last run; run nothing")
+    parser.add_argument("--show", action="store_true", help="print the diff of each unexplained survivor")
+    parser.add_argument("--fresh", action="store_true", help="delete mutants/ first and test every mutant again")
+    parser.add_argument("--retry", action="store_true", help="test every survivor again (after adding tests)")
+    parser.add_argument("--processes", type=int, default=2, help="mutants tested at once (default 2)")
+    parser.add_argument("mutants", nargs="*", help="only these mutants (mutmut's names; * allowed)")
+    args = parser.parse_args()
+    if not args.report:
+        try:
+            import mutmut  # noqa: F401
+        except ImportError:
+            print('mutmut is not installed: pip install "mutmut>=3,<4"', file=sys.stderr)
+            return 2
+        if args.fresh:
+            shutil.rmtree(ROOT / "mutants", ignore_errors=True)
+        _refresh_unmutated_copies()
+        # The tests write files under the system's temporary folder; nothing else outside mutants/.
+        env = {**os.environ, "BVA_REQUIRE_LIBREOFFICE": ""}
+        names = list(args.mutants)
+        if args.retry:  # mutmut keeps a result until the function changes: name the survivors to test them again
+            names += [name for statuses in results().values() for name, status in statuses.items()
+                      if status in ("survived", "no tests", "suspicious")]
+        done = subprocess.run([sys.executable, "-m", "mutmut", "run", "--max-children", str(args.processes),
+                               *names], cwd=ROOT, env=env)
+        if done.returncode:
+            print(f"mutmut stopped with exit code {done.returncode}", file=sys.stderr)
+    return report(args.show)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
