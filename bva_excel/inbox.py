@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import multiprocessing
 import os
+import threading
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -131,6 +133,16 @@ _context: _Context | None = None
 def _start_reader(context: _Context) -> None:
     global _context
     _context = context
+    parent = multiprocessing.parent_process()
+    if parent is not None:  # a reading process: end with the command, even if it is killed
+        threading.Thread(target=_end_with, args=(parent,), daemon=True).start()
+
+
+def _end_with(parent) -> None:
+    """Wait for the command that started this reading process to end, then end too: a command killed
+    mid-ingest must not leave idle processes behind on the officer's computer."""
+    parent.join()
+    os._exit(1)
 
 
 def _read_one(item: tuple[Path, int, int, str]) -> _Read:

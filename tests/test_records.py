@@ -154,6 +154,26 @@ def test_many_new_returns_are_read_in_several_processes_in_order(generated, monk
 
 
 @pytest.mark.subprocess
+def _left_behind(folder: str, within: float = 10.0) -> list[int]:
+    """Processes still running `bva ingest` on `folder` after `within` seconds (Linux's /proc; elsewhere [])."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return []
+    deadline = time.monotonic() + within
+    while True:
+        running = []
+        for entry in proc.iterdir():
+            try:
+                argv = (entry / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if b"ingest" in argv and folder.encode() in argv:
+                running.append(int(entry.name))
+        if not running or time.monotonic() > deadline:
+            return running
+        time.sleep(0.1)
+
+
 @pytest.mark.parametrize("kill_after", [1, 9])
 def test_a_kill_during_ingest_leaves_records_and_archive_in_agreement(generated, kill_after):
     assessment, generation = generated
@@ -170,6 +190,7 @@ def test_a_kill_during_ingest_leaves_records_and_archive_in_agreement(generated,
         time.sleep(0.002)
     process.kill()  # no chance to tidy up, as when a laptop's lid is shut or the task is ended
     process.wait()
+    assert _left_behind(str(assessment.folder)) == []  # its reading processes end with it
     records = open_assessment(assessment.folder).records
     assert records.integrity() == "ok"
     recorded = records.returns()
