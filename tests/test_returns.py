@@ -228,3 +228,16 @@ def test_a_formula_that_shows_a_rating_counts_as_that_rating(generated, tmp_path
     assert [p.code for p in reading.problems] == ["RETURN_FORMULA", "RETURN_FORMULA"]
     by_ref = {r.ref: (r.rating, r.commentary) for r in reading.responses}
     assert by_ref == {refs[0]: ("Yellow", "Weak."), refs[1]: ("Amber", refs[1]), refs[2]: ("Amber", "Weak.")}
+
+
+def test_a_workbook_issued_before_its_text_was_kept_is_read_without_comparing_it(generated, tmp_path):
+    """Issues recorded by an earlier version (records moved from JSON) may hold no issued text."""
+    import dataclasses
+
+    assessment, generation = generated
+    refs = refs_of(generation, "R01")
+    path = answer(generation.files["R01"], tmp_path / "r.xlsx", {ref: ("Yellow", "Seen.", "Gap.") for ref in refs})
+    issues = {i.issue_id: dataclasses.replace(i, texts={}) for i in assessment.records.issues()}
+    reading = read_return(path, assessment.framework(), assessment.assessment_id, assessment.secret(), issues)
+    assert reading.accepted and reading.problems == []
+    assert [r.rating for r in reading.responses] == ["Yellow"] * len(refs)
