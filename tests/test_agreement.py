@@ -44,8 +44,8 @@ def test_one_rater_cannot_be_computed():
 
 
 def test_values_off_the_scale_are_refused():
-    with pytest.raises(ValueError):
-        ordinal_alpha([[1, 7]], [1, 2, 3])
+    with pytest.raises(ValueError, match=r"^values not on the scale: \['7', 'x'\]$"):
+        ordinal_alpha([[1, 7], ["x", None]], [1, 2, 3])
 
 
 def test_agrees_with_the_reference_package_on_random_data():

@@ -112,18 +112,36 @@ def test_lists_gaps():
 def test_incomplete_returns(framework):
     scores = clean(framework)
     scores["CI001"] = {"R01": ("", "", ""), "R02": ("", "", "")}
-    issues = [{"reviewer_id": "R01", "refs": [c.ref for c in framework.characteristics]},
+    scores["CI002"] = {"R01": ("Amber", "", "Write it."), "R02": ("Amber", "Weak.", "Write it.")}
+    issues = [{"reviewer_id": "R09", "refs": ["G001"]},  # issued, then removed from 'Reviewers', never returned
+              {"reviewer_id": "R01", "refs": [c.ref for c in framework.characteristics]},
               {"reviewer_id": "R02", "refs": [c.ref for c in framework.characteristics]},
-              {"reviewer_id": "R03", "refs": ["SD001"]}]
+              {"reviewer_id": "R03", "refs": ["SD001", "R001"]}]
     report = build(framework, scores, issues=issues, returned=["R01", "R02"])
-    found = {(f.kind, f.ref, f.reviewers) for f in report.findings}
-    assert ("NOT_ANSWERED", "CI001", ("R01",)) in found and ("NOT_ANSWERED", "CI001", ("R02",)) in found
-    assert ("NO_USABLE_SCORE", "CI001", ()) in found
+    found = [(f.kind, f.severity, f.ref, f.theme, f.finding, f.reviewers, f.evidence) for f in report.findings
+             if f.severity != "info"]
+    assert found == [
+        ("NO_USABLE_SCORE", "high", "CI001", "Continuous improvement", "No usable score: the heat map will show a blank",
+         (), "R01 blank, R02 blank"),
+        ("RETURN_OUTSTANDING", "medium", "", "", "No return yet from R03", ("R03",),
+         "2 characteristics issued: SD001, R001"),  # about no characteristic: before those that are
+        ("LOW_SCORE_NO_COMMENTARY", "medium", "CI002", "Continuous improvement", "Amber with no commentary to justify it",
+         ("R01",), "R01 Amber; commentary blank"),
+        ("NOT_ANSWERED", "low", "CI001", "Continuous improvement", "Issued to R01 but not answered", ("R01",),
+         "score left blank or row missing in their current return"),
+        ("NOT_ANSWERED", "low", "CI001", "Continuous improvement", "Issued to R02 but not answered", ("R02",),
+         "score left blank or row missing in their current return")]
+    agreement = report.findings[-len(framework.themes) - 1]
+    assert (agreement.kind, agreement.ref, agreement.theme, agreement.finding) == (
+        "AGREEMENT", "", "All themes", "Agreement between reviewers (Krippendorff's alpha, ordinal)")
+    assert [f.theme for f in report.findings if f.kind == "AGREEMENT"] == ["All themes"] + [
+        t.name for t in framework.themes]
+
+
+def test_a_characteristic_nobody_answered_says_so(framework):
+    report = build(framework, {c.ref: {"R01": ("Light green",) + FULL} for c in framework.characteristics[1:]})
     [unusable] = [f for f in report.findings if f.kind == "NO_USABLE_SCORE"]
-    assert (unusable.finding, unusable.evidence) == ("No usable score: the heat map will show a blank",
-                                                     "R01 blank, R02 blank")
-    assert ("RETURN_OUTSTANDING", "", ("R03",)) in found
-    assert report.findings[0].kind == "NO_USABLE_SCORE"  # most serious first
+    assert (unusable.ref, unusable.evidence) == ("CI001", "no responses")
 
 
 def test_a_harsh_reviewer_is_found_on_shared_characteristics(framework):
@@ -213,3 +231,13 @@ def test_the_evidence_of_a_low_score_says_what_was_given(framework):
         ("LOW_SCORE_NO_COMMENTARY", "G001"): ("Amber with no commentary to justify it", "R03 Amber; commentary blank"),
         ("LOW_SCORE_NO_GAPS", "G001"): ("Amber with no gaps or areas to address given", "R03 Amber; gaps: 'n/a'"),
         ("LOW_SCORE_NO_GAPS", "R001"): ("Red with no gaps or areas to address given", "R03 Red; gaps: blank")}
+
+
+def test_a_moderated_score_without_a_note_stays_open_even_under_a_typed_final_score(framework):
+    scores = clean(framework)
+    scores["CI001"] = {"R01": ("", "", ""), "R02": ("", "", "")}
+    report = build(framework, scores, {"CI001": Moderation("Amber", "", "Red")})
+    [without] = [f for f in report.findings if f.kind == "MODERATED_WITHOUT_NOTE"]
+    assert (without.evidence, without.resolved, without.must_look) == ("consolidated blank, moderated Amber", "", True)
+    unusable = [f for f in report.findings if f.kind == "NO_USABLE_SCORE"]
+    assert unusable == []  # the typed Final score is a usable score

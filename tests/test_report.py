@@ -154,7 +154,9 @@ def test_an_invalid_moderated_score_is_a_warning_and_the_consolidated_score_stan
     workbook.save(path)
     result = write_report(assessment)
     [warning] = result.warnings
-    assert warning.code == "MODERATED_SCORE_INVALID"
+    assert str(warning) == ("report.xlsx, sheet 'Scores': the moderated score 'Greeen' for CI001 is not a rating on "
+                            "the scale (did you mean 'Dark green'?). Choose one of: Dark green, Light green, Yellow, Amber, "
+                            "Red, Grey; until then the consolidated score is used.")
     assert result.decisions["CI001"].final == "Light green"
     assert scores_by_ref(result.path)["CI001"]["Moderated score"] == "Greeen"  # kept as typed
 
@@ -339,3 +341,14 @@ def test_a_previous_report_that_cannot_be_read_is_not_replaced(returned):
     assert str(problem).endswith("), so the moderated scores and actions typed into it cannot be kept. Repair it "
                                  "in Excel, or move it out of the folder if nothing typed in it matters.")
     assert assessment.report.read_bytes() == b"PK\x03\x04 not really a workbook"
+
+
+def test_a_final_score_typed_in_any_case_is_the_scale_s_rating(returned):
+    assessment, _ = returned
+    path = write_report(assessment).path
+    workbook = openpyxl.load_workbook(path)
+    workbook["Scores"]["G2"] = "  dark GREEN "  # CI001, typed over the formula
+    workbook.save(path)
+    result = write_report(assessment)
+    assert (result.decisions["CI001"].final, result.decisions["CI001"].final_typed) == ("Dark green", "  dark GREEN ")
+    assert scores_by_ref(result.path)["CI001"]["Final score"] == "Dark green"
