@@ -5,6 +5,7 @@ Exit codes: 0 ok, 1 the input has problems, 2 usage error. No traceback unless -
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import sys
@@ -322,6 +323,18 @@ def report(folder, action_threshold, spread):
     answered = sum(1 for d in result.decisions.values() if d.final)
     click.echo(f"Wrote {result.path}: {answered} of {len(result.decisions)} characteristics scored, "
                f"{result.actions} on the action plan.")
+    if result.history:
+        click.echo(f"The previous report is kept as {result.history.parent.name}/{result.history.name}.")
+    for carried in result.carried.sheets:
+        click.echo(f"Kept your sheet '{carried.name}' (values, formulas, column widths, merged cells and notes; "
+                   "the previous report in history/ has it exactly as it was).")
+    for column in result.carried.columns:
+        formulas = " (its formulas were kept as their values; history/ has the formulas)" if column.formulas else ""
+        click.echo(f"Kept your column '{column.header}' on '{column.sheet}', now after the report's own "
+                   f"columns{formulas}.")
+    if result.new_changes:
+        click.echo(f"{len(result.new_changes)} change{'s' * (len(result.new_changes) != 1)} since the last report: "
+                   f"see the 'Changes' sheet, or run bva changes {_quote(folder)}")
     early = _early_step(result.gathered, folder)
     if early:
         click.echo(early)
@@ -332,6 +345,38 @@ def report(folder, action_threshold, spread):
                    f"or run bva check {_quote(folder)}")
     click.echo(f"Next: open {result.path.name}; type moderated scores on 'Scores' and actions on "
                f"'Action plan', then run bva report {_quote(folder)} again to refresh (what you typed is kept).")
+
+
+@cli.command()
+@click.argument("folder", type=EXISTING_FOLDER)
+@click.option("--json", "as_json", is_flag=True, help="Print the changes as JSON.")
+def changes(folder, as_json):
+    """List every change seen between report runs, oldest first.
+
+    Changes to moderated scores, moderation notes, final scores and the action plan's inputs are
+    recorded each time bva report runs (in the assessment's records, so the list survives a deleted
+    report or history folder). Each shows when it was first seen, the characteristic or action, the
+    field, the value before and after, and where it came from.
+
+    Example: bva changes "BV 2026"
+    """
+    from bva_excel.report import change_trail, saved_since_written
+
+    assessment = _open(folder)
+    trail = change_trail(assessment)
+    report_newer = (f"{assessment.report.name} was saved after bva last wrote it: run bva report {_quote(folder)} "
+                    "to record what changed in it since." if saved_since_written(assessment) else "")
+    if as_json:
+        _echo_json({"changes": [c.as_dict() for c in trail], "report_saved_since": bool(report_newer)})
+        return
+    if not trail:
+        click.echo("No changes seen yet: each bva report records what changed since the run before.")
+    for change in trail:
+        seen = dt.datetime.fromisoformat(change.seen_at).strftime("%d %b %Y %H:%M")
+        click.echo(f"{seen}  {change.key}  {change.field}: {change.before or '(blank)'} -> "
+                   f"{change.after or '(blank)'}  ({change.source})")
+    if report_newer:
+        click.echo(report_newer)
 
 
 @cli.command()

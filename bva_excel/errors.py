@@ -204,6 +204,27 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
                           "again (nothing was changed)",
                           "Restore the header exactly as it was (Ctrl+Z in Excel, or type it back in row 1) and run the "
                           "command again."),
+    "REPORT_FOREIGN": (ERROR, "this is not a report written by bva (its sheets are {sheets}), so it was left as it "
+                       "was and no report was written",
+                       "Move it out of the assessment folder or rename it (it may be a workbook saved over the report "
+                       "by mistake), then run the command again; the last report bva wrote is in history/ if it kept one."),
+    "REPORT_OTHER_ASSESSMENT": (ERROR, "this report belongs to another assessment ({other}, not {assessment}), so "
+                                "it was left as it was and no report was written",
+                                "Move it out of this folder (it was copied from another assessment's folder), then "
+                                "run the command again."),
+    "REPORT_SHEET_NOT_CARRIED": (ERROR, "this sheet, added to the report by a person, holds {what}, which bva "
+                                 "cannot carry into the new report, so the report was not written again (nothing "
+                                 "was changed)",
+                                 "Keep the sheet in a workbook of its own (right-click its tab, Move or Copy, "
+                                 "'(new book)', and save that), or delete it from the report if it is no longer "
+                                 "needed, then run the command again."),
+    "REPORT_VALUE_NO_KEY": (WARNING, "a value in the column '{header}', added by a person, is in a row with no "
+                            "{key}, so it has no row in the new report",
+                            "It is kept in the copy of the previous report in history/; type it again in the "
+                            "characteristic's or action's row if it is still needed."),
+    "REPORT_VALUE_ROW_GONE": (WARNING, "the column '{header}', added by a person, has a value for {key}, which is "
+                              "no longer on the sheet, so it has no row in the new report",
+                              "It is kept in the copy of the previous report in history/."),
     "THRESHOLD_UNKNOWN": (ERROR, "'{value}' is not a scored rating on the scale{hint}",
                           "Choose one of: {ratings}."),
     "RESPONSE_ORPHANED": (WARNING, "{reviewer} answered {ref}, which is no longer in assessment.xlsx, so the "

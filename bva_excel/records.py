@@ -147,6 +147,23 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE issue ADD COLUMN kind TEXT NOT NULL DEFAULT 'review';
     """,
+    # 5: the change trail: what each report run found in the fields people change (moderated and final
+    # scores, notes, action-plan inputs), a row whenever a value differs from the one seen before.
+    """
+    CREATE TABLE seen_value (
+        seen_at TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('characteristic', 'action')),
+        key TEXT NOT NULL,
+        field TEXT NOT NULL,
+        value TEXT NOT NULL,
+        source TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX seen_value_by_key ON seen_value(kind, key, field);
+    CREATE TRIGGER seen_value_kept_update BEFORE UPDATE ON seen_value
+        BEGIN SELECT RAISE(ABORT, 'the records of seen_value are kept as they were written'); END;
+    CREATE TRIGGER seen_value_kept_delete BEFORE DELETE ON seen_value
+        BEGIN SELECT RAISE(ABORT, 'the records of seen_value are kept as they were written'); END;
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -219,6 +236,20 @@ class SignOff:
     signed_at: str
     open_high: int  # high-severity findings still open, accepted with --accept-open
     finals: dict = field(default_factory=dict, compare=False)  # ref -> final score signed off ('' if none)
+
+
+@dataclass(frozen=True)
+class SeenValue:
+    """A value a report run found in a field people change: a characteristic's moderated score, note
+    or final score, or an action's input (`kind` 'characteristic' or 'action', `key` the ref or
+    action ID)."""
+
+    seen_at: str
+    kind: str
+    key: str
+    field: str
+    value: str
+    source: str = ""
 
 
 @dataclass(frozen=True)
@@ -526,6 +557,21 @@ class Records:
             for signoff_id, ref, final in self._db.execute("SELECT signoff_id, ref, final FROM signoff_score"):
                 finals.setdefault(signoff_id, {})[ref] = final
         return [SignOff(by, at, open_high, finals.get(signoff_id, {})) for signoff_id, by, at, open_high in rows]
+
+    # The change trail.
+
+    def record_seen_values(self, values: list[SeenValue]) -> None:
+        """Record values a report run found that differ from those seen before (all or none)."""
+        with self._transaction():
+            self._db.executemany("INSERT INTO seen_value VALUES (?, ?, ?, ?, ?, ?)",
+                                 [(v.seen_at, v.kind, v.key, v.field, v.value, v.source) for v in values])
+
+    def seen_values(self) -> list[SeenValue]:
+        """Every value recorded by report runs, oldest first."""
+        with self._reading():
+            rows = self._db.execute("SELECT seen_at, kind, key, field, value, source FROM seen_value "
+                                    "ORDER BY rowid").fetchall()
+        return [SeenValue(*row) for row in rows]
 
     def integrity(self) -> str:
         """SQLite's own check of the database: 'ok' when sound."""

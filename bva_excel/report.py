@@ -7,23 +7,31 @@ into the old one (moderated scores, notes, actions) is read first and written ba
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import os
+import re
+import shutil
+import zipfile
+from dataclasses import dataclass, field
 from pathlib import Path
+from xml.etree import ElementTree
 
 import xlsxwriter
 
-from bva_excel.action_plan import plan_actions, write_action_plan
+from bva_excel.action_plan import ACTION_HEADERS, plan_actions, write_action_plan
 from bva_excel.assessment import Assessment
+from bva_excel.carried import (Carried, read_extra_columns, read_extra_sheets, report_sheets, unplaced,
+                               write_extra_columns, write_extra_sheets)
+from bva_excel.changes import ACTION, Change, changes, current_values, new_values
 from bva_excel.consistency import ConsistencyReport, check
 from bva_excel.consolidation import Consolidation, consolidate
 from bva_excel.errors import BvaError, Problem, problem
-from bva_excel.heatmap import DISAGREEMENT, MODERATED, Tile, tile_note, write_heat_map
+from bva_excel.heatmap import DISAGREEMENT, HEAT_MAP_SHEET, MODERATED, Tile, tile_note, write_heat_map
 from bva_excel.framework import Framework
 from bva_excel.records import IssueRecord, SignOff
-from bva_excel.moderation import SCORES_SHEET, PreviousEdits, ScoreDecision, decide, read_previous_edits
+from bva_excel.moderation import ACTION_SHEET, SCORES_SHEET, PreviousEdits, ScoreDecision, decide, read_previous_edits
 from bva_excel.reviewer_workbook import score_validation
-from bva_excel.sheets import column_letter, suggest
-from bva_excel.storage import replacing
+from bva_excel.sheets import column_letter, normalise_label, open_workbook, suggest
+from bva_excel.storage import check_path_length, replacing, sha256_of
 from bva_excel.styles import (add_rating_colours, fit_row, header_format, print_landscape, text_colour_on,
                               workbook_options)
 
@@ -44,7 +52,18 @@ CONSISTENCY_WIDTHS = [8, 20, 40, 9, 14, 60, 40]
 SEVERITY_COLOURS = {"high": "#F8CBAD", "medium": "#FFE699", "low": "#DDEBF7", "info": "#EDEDED"}
 
 
+CHANGES_SHEET = "Changes"
+CHANGE_HEADERS = ["Seen", "Ref or action", "Characteristic", "Field", "Before", "After", "Where it came from"]
+CHANGE_WIDTHS = [16, 14, 40, 17, 22, 22, 50]
+
 DEFAULT_SPREAD = 2  # reviewers this many scale steps apart disagree, unless the PMO chose otherwise
+
+# The sheets bva writes; any other sheet in report.xlsx was added by a person, and is carried.
+TOOL_SHEETS = {"Summary", SCORES_SHEET, HEAT_MAP_SHEET, ACTION_SHEET, "Consistency", CHANGES_SHEET, "Responses",
+               "Returns", "Scale"}
+HISTORY_FOLDER = "history"
+ASSESSMENT_PROPERTY = "bva assessment"  # a custom document property: which assessment a report belongs to
+_REVIEWER_COLUMN = re.compile(r"^(reviewer|score|commentary|gaps) \d+$")
 
 
 @dataclass
@@ -71,6 +90,9 @@ class ReportResult:
     actions: int
     consistency: ConsistencyReport
     gathered: Gathered
+    history: Path | None = None  # where the previous report was kept
+    carried: Carried = field(default_factory=Carried)
+    new_changes: list[Change] = field(default_factory=list)  # changes this run saw for the first time
 
 
 def gather(assessment: Assessment, threshold_name: str | None = None, spread: int | None = None) -> Gathered:
@@ -81,6 +103,7 @@ def gather(assessment: Assessment, threshold_name: str | None = None, spread: in
     """
     framework = assessment.framework()
     check_threshold(framework, threshold_name)
+    check_is_report(assessment.report, assessment.assessment_id)
     threshold_name, spread = _kept_choices(assessment, framework, threshold_name, spread)
     edits = read_previous_edits(assessment.report)
     records = assessment.records
@@ -159,6 +182,134 @@ def check_not_open(path: Path) -> None:
                                    holder=f" by {holder}" if holder else "", lock=lock.name))
 
 
+def _package_part(path: Path, name: str) -> bytes:
+    with zipfile.ZipFile(path) as archive:
+        try:
+            return archive.read(name)
+        except KeyError:
+            return b""
+
+
+def check_is_report(path: Path, assessment_id: str) -> None:
+    """Refuse a report.xlsx that bva did not write for this assessment: it is never replaced.
+
+    A report is known by its sheets (an Excel or LibreOffice save keeps them) and, since this version, by
+    a document property naming its assessment. A file that cannot be read at all is REPORT_UNREADABLE.
+    """
+    if not path.exists():
+        return
+    try:
+        sheets = report_sheets(path)
+        custom = _package_part(path, "docProps/custom.xml")
+    except (zipfile.BadZipFile, KeyError, ElementTree.ParseError, OSError) as exc:
+        reason = "it is not a workbook, or it is damaged" if not isinstance(exc, OSError) else (exc.strerror or str(exc))
+        raise BvaError(problem("REPORT_UNREADABLE", path, reason=reason)) from None
+    if not {SCORES_SHEET, ACTION_SHEET} <= set(sheets):
+        raise BvaError(problem("REPORT_FOREIGN", path, sheets=", ".join(f"'{s}'" for s in sheets) or "none"))
+    if custom:
+        try:
+            root = ElementTree.fromstring(custom)
+        except ElementTree.ParseError:
+            return
+        for prop in root:
+            if prop.get("name") == ASSESSMENT_PROPERTY:
+                other = "".join(prop.itertext()).strip()
+                if other and other != assessment_id:
+                    raise BvaError(problem("REPORT_OTHER_ASSESSMENT", path, other=other, assessment=assessment_id))
+
+
+def saved_by(path: Path) -> tuple[str, str]:
+    """When the report at `path` was last saved (local time, to the minute) and by whom, if a person."""
+    when = dt.datetime.fromtimestamp(path.stat().st_mtime).strftime("%d %b %Y %H:%M")
+    who = ""
+    try:
+        core = ElementTree.fromstring(_package_part(path, "docProps/core.xml") or b"<x/>")
+        who = next(("".join(e.itertext()).strip() for e in core if e.tag.endswith("}lastModifiedBy")), "")
+    except (zipfile.BadZipFile, ElementTree.ParseError, OSError):
+        pass
+    return when, ("" if who == "bva-excel" else who)
+
+
+def keep_history(path: Path) -> Path | None:
+    """Copy the report at `path` into history/ as 'report YYYY-MM-DD HHMMSS.xlsx' (when it was last saved),
+    never over another copy; None when an identical copy is already there."""
+    saved = dt.datetime.fromtimestamp(path.stat().st_mtime)
+    folder = path.parent / HISTORY_FOLDER
+    folder.mkdir(exist_ok=True)
+    stem = f"{path.stem} {saved:%Y-%m-%d %H%M%S}"
+    digest = None
+    for number in range(1, 1000):
+        target = folder / (f"{stem}{path.suffix}" if number == 1 else f"{stem} ({number}){path.suffix}")
+        if not target.exists():
+            break
+        digest = digest or sha256_of(path)
+        if sha256_of(target) == digest:
+            return None
+    check_path_length(target)
+    with replacing(target) as temp:
+        shutil.copyfile(path, temp)
+        stat = path.stat()
+        os.utime(temp, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    return target
+
+
+def read_carried(path: Path) -> Carried:
+    """What people added to the report at `path`: sheets of their own and columns inserted on Scores and
+    Action plan (stops, changing nothing, on a sheet that cannot be carried)."""
+    carried = Carried()
+    if not path.exists():
+        return carried
+    workbook = open_workbook(path)
+    carried.sheets = read_extra_sheets(path, workbook, TOOL_SHEETS)
+    fixed = {normalise_label(h) for h in SCORES_FIXED}
+    scores, warnings = read_extra_columns(
+        path, workbook, SCORES_SHEET, "Ref",
+        lambda h: normalise_label(h) in fixed or bool(_REVIEWER_COLUMN.match(normalise_label(h))))
+    plan_headers = {normalise_label(h) for h in ACTION_HEADERS}
+    plan, more = read_extra_columns(path, workbook, ACTION_SHEET, "Action ID",
+                                    lambda h: normalise_label(h) in plan_headers)
+    carried.columns, carried.warnings = scores + plan, warnings + more
+    return carried
+
+
+def _write_changes(workbook, formats, trail: list[Change], framework: Framework, ref_of_action: dict[str, str]) -> None:
+    sheet = workbook.add_worksheet(CHANGES_SHEET)
+    _headers(sheet, CHANGE_HEADERS, CHANGE_WIDTHS, formats["header"])
+    texts = {c.ref: c.text for c in framework.characteristics}
+    if not trail:
+        sheet.write_string(1, 0, "No changes yet: each run of bva report lists here what changed since the run "
+                                 "before in moderated and final scores, moderation notes and the action plan.",
+                           formats["subtitle"])
+    for row, change in enumerate(trail, start=1):
+        ref = change.key if change.kind != ACTION else ref_of_action.get(change.key) or _action_ref(change.key)
+        seen = dt.datetime.fromisoformat(change.seen_at).strftime("%d %b %Y %H:%M")
+        values = [seen, change.key, texts.get(ref, ""), change.field, change.before or "(blank)",
+                  change.after or "(blank)", change.source]
+        for col, value in enumerate(values):
+            sheet.write_string(row, col, value, formats["wrap"])
+        fit_row(sheet, row, values, CHANGE_WIDTHS)
+    sheet.freeze_panes(1, 0)
+    sheet.autofilter(0, 0, max(len(trail), 1), len(CHANGE_HEADERS) - 1)
+    print_landscape(sheet)
+
+
+def _action_ref(action_id: str) -> str:
+    match = re.match(r"^ACT-([A-Za-z]+\d+)", action_id)
+    return match.group(1) if match else ""
+
+
+def change_trail(assessment: Assessment) -> list[Change]:
+    """Every change the report runs have seen, oldest first (from the records)."""
+    return changes(assessment.records.seen_values())
+
+
+def saved_since_written(assessment: Assessment) -> bool:
+    """Whether report.xlsx was saved (by a person) after bva last wrote it: changes in it not yet seen."""
+    written = assessment.records.setting("report_written")
+    path = assessment.report
+    return bool(written) and path.exists() and path.stat().st_mtime > float(written) + 1
+
+
 def _formats(workbook) -> dict:
     return {"header": header_format(workbook),
             "wrap": workbook.add_format({"text_wrap": True, "valign": "top"}),
@@ -233,7 +384,7 @@ def _write_summary(workbook, formats, consolidation: Consolidation, final: dict[
 
 
 def _write_scores(workbook, formats, consolidation: Consolidation, decisions: dict[str, ScoreDecision],
-                  signoff: SignOff | None = None) -> None:
+                  signoff: SignOff | None = None, extra: list | None = None) -> None:
     sheet = workbook.add_worksheet(SCORES_SHEET)
     slots = consolidation.max_reviewers
     headers = list(SCORES_FIXED) + [h.format(k=k) for k in range(1, slots + 1) for h in REVIEWER_COLUMNS]
@@ -280,8 +431,10 @@ def _write_scores(workbook, formats, consolidation: Consolidation, decisions: di
     for slot in range(slots):
         score_col = len(SCORES_FIXED) + slot * len(REVIEWER_COLUMNS) + 1
         add_rating_colours(workbook, sheet, 1, score_col, last, score_col, framework.scale)
+    rows = {c.ref: row for row, c in enumerate(framework.characteristics, start=1)}
+    end = write_extra_columns(sheet, extra or [], len(headers), rows, formats)
     sheet.freeze_panes(1, 3)
-    sheet.autofilter(0, 0, last, len(headers) - 1)
+    sheet.autofilter(0, 0, last, max(end, len(headers) - 1))
     print_landscape(sheet)
 
 
@@ -390,31 +543,56 @@ def _write_report(assessment: Assessment, threshold_name: str | None, spread: in
     check_not_open(path)
     for stale in path.parent.glob(f".{path.stem}-*{path.suffix}.tmp"):  # half-written by a report killed before
         stale.unlink(missing_ok=True)
-    gathered = gather(assessment, threshold_name, spread)
+    gathered = gather(assessment, threshold_name, spread)  # refuses a report bva did not write
+    carried = read_carried(path)  # refuses, before anything changes, a sheet it cannot carry
     framework, consolidation, decisions = gathered.framework, gathered.consolidation, gathered.decisions
     final = {ref: d.final for ref, d in decisions.items()}
     actions = plan_actions(framework, final, consolidation.responses, framework.scale.action_threshold(gathered.threshold),
                            gathered.edits.actions)
     now = dt.datetime.now().replace(microsecond=0)
+
+    # The change trail: what differs from what the last run saw, recorded before the report is replaced.
+    records = assessment.records
+    seen = records.seen_values()
+    when, who = saved_by(path) if path.exists() else ("", "")
+    typed_source = f"typed in {path.name} (saved {when}{f' by {who}' if who else ''})" if when else f"typed in {path.name}"
+    found = new_values(seen, current_values(decisions, gathered.edits.actions, typed_source),
+                       dt.datetime.now().isoformat(timespec="microseconds"))
+    if found:
+        records.record_seen_values(found)
+    trail = changes(seen + found)
+    history = keep_history(path) if path.exists() else None
+
     title = assessment.title
     subtitle = f"Assessment {assessment.assessment_id}, report of {now:%d %B %Y %H:%M}; {signed_off(gathered.signoff)}"
+    warnings = list(gathered.warnings) + carried.warnings
     try:
         with replacing(path) as temp:
             workbook = xlsxwriter.Workbook(str(temp), workbook_options())
             workbook.set_properties({"title": f"{title}: report", "author": "bva-excel"})
+            workbook.set_custom_property(ASSESSMENT_PROPERTY, assessment.assessment_id)
             formats = _formats(workbook)
             _write_summary(workbook, formats, consolidation, final, title, subtitle)
-            _write_scores(workbook, formats, consolidation, decisions, gathered.signoff)
+            _write_scores(workbook, formats, consolidation, decisions, gathered.signoff,
+                          carried.columns_of(SCORES_SHEET))
             last = len(framework.characteristics) + 1
             final_col = column_letter(SCORES_FIXED.index("Final score"))
             write_heat_map(workbook, framework, final, f"{title}: heat map", subtitle,
                            f"{SCORES_SHEET}!$A$2:$A${last}", f"{SCORES_SHEET}!${final_col}$2:${final_col}${last}",
                            _tiles(gathered))
             write_action_plan(workbook, actions, formats, framework.scale)
+            action_rows = {row.action_id: index for index, row in enumerate(actions, start=1)}
+            plan_columns = carried.columns_of(ACTION_SHEET)
+            if plan_columns:
+                plan = workbook.get_worksheet_by_name(ACTION_SHEET)
+                end = write_extra_columns(plan, plan_columns, len(ACTION_HEADERS), action_rows, formats)
+                plan.autofilter(0, 0, max(len(actions), 1), end)
             _write_consistency(workbook, formats, gathered.consistency)
+            _write_changes(workbook, formats, trail, framework, {row.action_id: row.ref for row in actions})
             _write_responses(workbook, formats, consolidation)
             _write_returns(workbook, formats, consolidation)
             _write_scale(workbook, formats, framework.scale)
+            write_extra_sheets(workbook, carried.sheets)
             workbook.worksheets()[2].activate()
             try:
                 workbook.close()
@@ -422,4 +600,8 @@ def _write_report(assessment: Assessment, threshold_name: str | None, spread: in
                 raise exc.args[0] from None
     except PermissionError as exc:  # the folder itself may not be written to; replacing() says a refused replace
         raise BvaError(problem("FILE_BUSY", str(path), reason=exc.strerror or str(exc))) from None
-    return ReportResult(path, gathered.warnings, decisions, len(actions), gathered.consistency, gathered)
+    records.keep_setting("report_written", repr(path.stat().st_mtime))  # to tell a report saved since by a person
+    warnings += unplaced(carried.columns_of(SCORES_SHEET), {c.ref: 1 for c in framework.characteristics}, path.name)
+    warnings += unplaced(plan_columns, action_rows, path.name)
+    return ReportResult(path, warnings, decisions, len(actions), gathered.consistency, gathered, history, carried,
+                        trail[len(changes(seen)):])

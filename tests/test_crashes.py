@@ -28,7 +28,7 @@ from bva_excel.reviewer_workbook import generate
 from conftest import answer, current
 
 ROOT = Path(__file__).resolve().parents[1]
-SHEETS = ["Summary", "Scores", "Heat map", "Action plan", "Consistency", "Responses", "Returns", "Scale"]
+SHEETS = ["Summary", "Scores", "Heat map", "Action plan", "Consistency", "Changes", "Responses", "Returns", "Scale"]
 
 
 def run(*args):

@@ -396,3 +396,50 @@ def test_a_moderation_workbook_filled_in_libreoffice_is_ingested_and_counts(offi
     scores = openpyxl.load_workbook(assessment.report)["Scores"]
     row = next(r for r in scores.iter_rows(min_row=2, values_only=True) if r[0] == "L001")
     assert row[4:6] == ("Light green", "Vision agreed by cabinet; evidence seen ✓")
+
+
+def test_edits_made_in_libreoffice_between_two_report_runs_are_traced_and_kept(office, generated):
+    """A moderator works in LibreOffice: moderates, adds a column and a sheet of their own; then again."""
+    from click.testing import CliRunner
+
+    from bva_excel.cli import cli
+    from test_report_kept import changes_on_sheet
+
+    assessment, generation = generated
+    for reviewer_id in generation.files:
+        answers = {ref: ("Light green", "Seen.", "") for ref in refs_of(generation, reviewer_id)}
+        answer(generation.files[reviewer_id], assessment.inbox / f"{reviewer_id}.xlsx", answers)
+    ingest(assessment)
+    path = write_report(assessment).path
+    scores = openpyxl.load_workbook(path)["Scores"]
+    headers = [c.value for c in scores[1]]
+    row = next(r for r in range(2, scores.max_row + 1) if scores.cell(r, 1).value == "G001")
+    moderated, note = (f"{'ABCDEFGH'[headers.index(h)]}{row}" for h in ("Moderated score", "Moderation note"))
+    office.run(op="edit", path=path, out=path, steps=[
+        {"sheet": "Scores", "cells": {moderated: "Amber", note: "Scrutiny rarely changes a decision"}},
+        {"insert_column": "Scores", "at": 3},  # before 'Consolidated score'
+        {"sheet": "Scores", "cells": {"D1": "Panel comment", f"D{row}": "Ask for the call-in record"}},
+        {"add_sheet": "Panel notes"},
+        {"sheet": "Panel notes", "cells": {"A1": "Met 14 January", "A2": "=COUNTA($Scores.A2:A7)"}}])
+    result = CliRunner().invoke(cli, ["report", str(assessment.folder)])
+    assert result.exit_code == 0, result.output
+    assert changes_on_sheet(path) == [("G001", "Moderated score", "(blank)", "Amber"),
+                                      ("G001", "Moderation note", "(blank)", "Scrutiny rarely changes a decision"),
+                                      ("G001", "Final score", "Light green", "Amber")]
+    kept = openpyxl.load_workbook(path)
+    assert kept["Panel notes"]["A1"].value == "Met 14 January"
+    assert kept["Panel notes"]["A2"].value == "=COUNTA(Scores!A2:A7)"
+    scores = kept["Scores"]
+    headers = [c.value for c in scores[1]]
+    assert scores.cell(row, headers.index("Panel comment") + 1).value == "Ask for the call-in record"
+
+    # Moderated again in LibreOffice: the trail grows, what was added stays.
+    moderated = f"{'ABCDEFGH'[headers.index('Moderated score')]}{row}"
+    office.run(op="edit", path=path, out=path, steps=[{"sheet": "Scores", "cells": {moderated: "Red"}}])
+    result = CliRunner().invoke(cli, ["report", str(assessment.folder)])
+    assert result.exit_code == 0, result.output
+    assert changes_on_sheet(path)[3:] == [("G001", "Moderated score", "Amber", "Red"),
+                                          ("G001", "Final score", "Amber", "Red")]
+    kept = openpyxl.load_workbook(path)
+    assert kept["Panel notes"]["A1"].value == "Met 14 January"
+    assert len(list((assessment.folder / "history").iterdir())) == 2

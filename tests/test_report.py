@@ -36,7 +36,7 @@ def test_report_has_the_contract_sheets(returned):
     assessment, _ = returned
     result = write_report(assessment)
     workbook = openpyxl.load_workbook(result.path)
-    assert workbook.sheetnames == ["Summary", "Scores", "Heat map", "Action plan", "Consistency", "Responses",
+    assert workbook.sheetnames == ["Summary", "Scores", "Heat map", "Action plan", "Consistency", "Changes", "Responses",
                                    "Returns", "Scale"]
     action_headers = [c.value for c in workbook["Action plan"][1]]
     assert action_headers == ["Action ID", "Ref", "Theme", "Characteristic", "Score", "Gap identified", "Action",

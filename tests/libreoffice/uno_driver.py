@@ -85,6 +85,32 @@ def fill(context, desktop, job):
         document.close(True)
 
 
+def edit(context, desktop, job):
+    """Steps a person takes in a workbook, in order, then save as .xlsx: insert a column
+    ({"insert_column": SHEET, "at": 0-based index}), add a sheet ({"add_sheet": NAME}) or put text or a
+    formula into cells ({"sheet": SHEET, "cells": {"A1": "text"}}) through the API (typing through the
+    dispatcher into a report's Scores sheet crashed LibreOffice 7.4 headless)."""
+    document = load(desktop, job["path"])
+    try:
+        for step in job["steps"]:
+            if "insert_column" in step:
+                document.Sheets.getByName(step["insert_column"]).Columns.insertByIndex(step["at"], 1)
+            elif "add_sheet" in step:
+                document.Sheets.insertNewByName(step["add_sheet"], document.Sheets.getCount())
+            else:
+                sheet = document.Sheets.getByName(step["sheet"])
+                for address, text in step["cells"].items():
+                    cell = sheet.getCellRangeByName(address)
+                    if text.startswith("="):
+                        cell.setFormula(text)
+                    else:
+                        cell.setString(text)
+        save_xlsx(document, job["out"])
+        return {}
+    finally:
+        document.close(True)
+
+
 def inspect(context, desktop, job):
     """What the application makes of a sheet: protection, locked cells, dropdown entries."""
     document = load(desktop, job["path"])

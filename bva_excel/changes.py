@@ -1,0 +1,102 @@
+"""The change trail: every change seen between report runs to what people decide on the report.
+
+Each `bva report` compares the fields people change (a characteristic's moderated score, moderation
+note and final score; each action's inputs) with the values seen by the run before, and records in
+the assessment's records the ones that differ. The trail is read back from the records, so it
+survives a deleted report or history folder. What the first run saw is the starting point, not a
+change.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass
+
+from bva_excel.records import SeenValue
+from bva_excel.sheets import cell_text
+
+SCORE_FIELDS = ["Moderated score", "Moderation note", "Final score"]
+CHARACTERISTIC = "characteristic"
+ACTION = "action"
+
+
+@dataclass(frozen=True)
+class Change:
+    """One change seen: when a report run first saw it, to what, and where it came from."""
+
+    seen_at: str
+    kind: str  # 'characteristic' or 'action'
+    key: str  # the ref or the action ID
+    field: str
+    before: str
+    after: str
+    source: str
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def value_text(value) -> str:
+    """A field's value as the trail keeps it: dates as ISO 8601 dates, numbers without a stray '.0'."""
+    if isinstance(value, dt.datetime) and value.time() == dt.time():
+        return value.date().isoformat()
+    return cell_text(value).strip()
+
+
+def current_values(decisions: dict, actions: dict[str, dict], typed_source: str) -> dict[tuple, tuple[str, str]]:
+    """(kind, key, field) -> (value, where it came from) for every field the trail follows.
+
+    `decisions` are the report's ScoreDecisions by ref; `actions` what people typed on the action plan
+    (action ID -> header -> value); `typed_source` says where a typed value was found (the report file,
+    when it was saved and by whom).
+    """
+    values: dict[tuple, tuple[str, str]] = {}
+    for ref, decision in decisions.items():
+        moderated_from = f"from {decision.moderated_by}" if decision.moderated_by else typed_source
+        if decision.final_typed:
+            final_from = typed_source
+        elif decision.moderated and decision.final == decision.moderated:
+            final_from = "the moderated score"
+        else:
+            final_from = "the reviewers' scores (consolidated)"
+        values[(CHARACTERISTIC, ref, "Moderated score")] = (decision.moderated.strip(), moderated_from)
+        values[(CHARACTERISTIC, ref, "Moderation note")] = (decision.note.strip(), moderated_from)
+        values[(CHARACTERISTIC, ref, "Final score")] = (decision.final.strip(), final_from)
+    for action_id, inputs in actions.items():
+        for field, value in inputs.items():
+            values[(ACTION, action_id, field)] = (value_text(value), typed_source)
+    return values
+
+
+def latest(seen: list[SeenValue]) -> dict[tuple, str]:
+    """(kind, key, field) -> the value last recorded."""
+    return {(v.kind, v.key, v.field): v.value for v in seen}
+
+
+def new_values(seen: list[SeenValue], current: dict[tuple, tuple[str, str]], seen_at: str) -> list[SeenValue]:
+    """The values to record for this run: those that differ from the last recorded (never recorded
+    counts as blank). A field no longer present (an action row deleted) is recorded as blank."""
+    before = latest(seen)
+    rows = []
+    for key in list(current) + [k for k in before if k not in current]:
+        value, source = current.get(key, ("", "no longer on the report"))
+        if value != before.get(key, ""):
+            rows.append(SeenValue(seen_at, key[0], key[1], key[2], value, source))
+    return rows
+
+
+def changes(seen: list[SeenValue]) -> list[Change]:
+    """Every change in the records, oldest first. Values recorded by the first run are where the trail
+    starts, not changes; a field first filled in later is a change from blank."""
+    if not seen:
+        return []
+    first_run = seen[0].seen_at
+    last: dict[tuple, str] = {}
+    found = []
+    for value in seen:
+        key = (value.kind, value.key, value.field)
+        if value.seen_at != first_run:
+            found.append(Change(value.seen_at, value.kind, value.key, value.field, last.get(key, ""), value.value,
+                                value.source))
+        last[key] = value.value
+    return found

@@ -1,0 +1,371 @@
+"""report.xlsx lives on after bva writes it: every earlier report is kept, every change is traced, what
+people added (sheets, columns) is carried, and a workbook that is not a bva report is never replaced."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import time
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+from openpyxl.comments import Comment
+from openpyxl.drawing.image import Image
+
+from bva_excel.cli import cli
+from bva_excel.inbox import ingest
+from bva_excel.report import write_report
+from conftest import answer
+
+
+@pytest.fixture
+def returned(generated):
+    """Every reviewer has returned; R01 scores L001 Dark green and R03 Amber; SD001 has a gap listed."""
+    assessment, generation = generated
+    for reviewer_id, path in generation.files.items():
+        refs = [ref for ref, ids in generation.allocation.items() if reviewer_id in ids]
+        answers = {ref: ("Light green", f"{reviewer_id} on {ref}", "") for ref in refs}
+        if "SD001" in answers:
+            answers["SD001"] = ("Amber", "Weak", "No complaints log")
+        if "L001" in answers:
+            answers["L001"] = ("Dark green", "Strong", "") if reviewer_id == "R01" else ("Amber", "Weak", "No plan")
+        answer(path, assessment.inbox / f"{reviewer_id}.xlsx", answers)
+    ingest(assessment)
+    return assessment, generation
+
+
+def run(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args], prog_name="bva")
+
+
+def rows_of(path, sheet: str) -> list[list]:
+    workbook = openpyxl.load_workbook(path)
+    return [list(row) for row in workbook[sheet].iter_rows(values_only=True)]
+
+
+def later(path, seconds: int = 5) -> None:
+    """Make the file look saved `seconds` later than it was (as when a person saves it after bva)."""
+    stat = path.stat()
+    os.utime(path, (stat.st_atime + seconds, stat.st_mtime + seconds))
+
+
+def type_into(path, sheet: str, key: str, values: dict, key_header: str) -> None:
+    """Type values into the row of `key` on `sheet`, by header, as a person would in Excel."""
+    workbook = openpyxl.load_workbook(path)
+    ws = workbook[sheet]
+    headers = [c.value for c in ws[1]]
+    row = next(r for r in range(2, ws.max_row + 1) if ws.cell(r, headers.index(key_header) + 1).value == key)
+    for header, value in values.items():
+        ws.cell(row, headers.index(header) + 1).value = value
+    workbook.save(path)
+    later(path)
+
+
+def changes_on_sheet(path) -> list[tuple]:
+    """(ref or action, field, before, after) for each row of the Changes sheet."""
+    rows = rows_of(path, "Changes")
+    header = rows[0]
+    at = {name: header.index(name) for name in header}
+    return [(r[at["Ref or action"]], r[at["Field"]], r[at["Before"]], r[at["After"]]) for r in rows[1:] if r[1]]
+
+
+# History.
+
+def test_each_report_keeps_the_one_before_under_the_time_it_was_saved(returned):
+    assessment, _ = returned
+    first = write_report(assessment)
+    assert first.history is None and not (assessment.folder / "history").exists()
+    first_bytes = assessment.report.read_bytes()
+    saved = dt.datetime.fromtimestamp(assessment.report.stat().st_mtime)
+    second = write_report(assessment)
+    assert second.history == assessment.folder / "history" / f"report {saved:%Y-%m-%d %H%M%S}.xlsx"
+    assert second.history.read_bytes() == first_bytes
+    assert second.history.stat().st_mode & 0o044 == 0o044  # colleagues can open it
+
+
+def test_a_history_copy_is_never_overwritten(returned):
+    assessment, _ = returned
+    write_report(assessment)
+    saved = dt.datetime.fromtimestamp(assessment.report.stat().st_mtime)
+    taken = assessment.folder / "history" / f"report {saved:%Y-%m-%d %H%M%S}.xlsx"
+    taken.parent.mkdir()
+    taken.write_bytes(b"an earlier copy someone kept")
+    result = write_report(assessment)
+    assert taken.read_bytes() == b"an earlier copy someone kept"
+    assert result.history == taken.with_name(f"report {saved:%Y-%m-%d %H%M%S} (2).xlsx")
+    assert result.history.read_bytes()[:2] == b"PK"
+
+
+def test_the_same_report_is_not_copied_twice(returned):
+    assessment, _ = returned
+    write_report(assessment)
+    saved = assessment.report.stat().st_mtime
+    kept = write_report(assessment).history
+    shutil.copyfile(kept, assessment.report)  # the earlier report put back, as it was
+    os.utime(assessment.report, (saved, saved))
+    assert write_report(assessment).history is None
+    assert len(list((assessment.folder / "history").iterdir())) == 1
+
+
+# The change trail.
+
+def test_the_first_report_has_no_changes_and_says_how_the_sheet_fills(returned):
+    assessment, _ = returned
+    result = write_report(assessment)
+    assert result.new_changes == []
+    assert rows_of(result.path, "Changes")[1][0].startswith("No changes yet")
+
+
+def test_changes_typed_between_runs_are_listed_one_by_one_and_kept_in_the_records(returned):
+    assessment, _ = returned
+    path = write_report(assessment).path
+    type_into(path, "Scores", "SD001", {"Moderated score": "Red", "Moderation note": "No evidence of a log"}, "Ref")
+    type_into(path, "Action plan", "ACT-SD001", {"Action": "Start a complaints log", "Owner": "Head of Customer",
+                                                  "Target date": dt.datetime(2027, 3, 31)}, "Action ID")
+    result = write_report(assessment)
+    expected = [("SD001", "Moderated score", "(blank)", "Red"),
+                ("SD001", "Moderation note", "(blank)", "No evidence of a log"),
+                ("SD001", "Final score", "Amber", "Red"),
+                ("ACT-SD001", "Action", "(blank)", "Start a complaints log"),
+                ("ACT-SD001", "Owner", "(blank)", "Head of Customer"),
+                ("ACT-SD001", "Target date", "(blank)", "2027-03-31")]
+    assert changes_on_sheet(result.path) == expected
+    assert [(c.key, c.field, c.before, c.after) for c in result.new_changes] == [
+        (k, f, "" if b == "(blank)" else b, a) for k, f, b, a in expected]
+    sources = {c.field: c.source for c in result.new_changes}
+    assert sources["Moderated score"].startswith("typed in report.xlsx (saved ")
+    assert sources["Final score"] == "the moderated score"
+
+    type_into(path, "Scores", "SD001", {"Moderated score": "Amber"}, "Ref")  # moderated again
+    result = write_report(assessment)
+    assert changes_on_sheet(result.path) == expected + [("SD001", "Moderated score", "Red", "Amber"),
+                                                        ("SD001", "Final score", "Red", "Amber")]
+    assert len(result.new_changes) == 2
+
+    # The trail is in the records: it survives the report and its history being deleted.
+    shutil.rmtree(assessment.folder / "history")
+    assessment.report.unlink()
+    listed = run("changes", assessment.folder, "--json")
+    assert listed.exit_code == 0, listed.output
+    trail = json.loads(listed.output)["changes"]
+    assert [(c["key"], c["field"], c["before"], c["after"]) for c in trail][-2:] == [
+        ("SD001", "Moderated score", "Red", "Amber"), ("SD001", "Final score", "Red", "Amber")]
+    assert len(trail) == 8
+    text = run("changes", assessment.folder)
+    assert "SD001  Moderated score: Red -> Amber" in text.output
+
+
+def test_running_again_with_nothing_changed_adds_no_change(returned):
+    assessment, _ = returned
+    write_report(assessment)
+    type_into(assessment.report, "Scores", "CI001", {"Moderated score": "Yellow"}, "Ref")
+    assert len(write_report(assessment).new_changes) == 2
+    result = write_report(assessment)
+    assert result.new_changes == [] and len(changes_on_sheet(result.path)) == 2
+
+
+def test_a_deleted_action_row_is_a_change_to_blank(returned):
+    assessment, _ = returned
+    write_report(assessment)
+    type_into(assessment.report, "Action plan", "ACT-SD001", {"Owner": "Head of Customer"}, "Action ID")
+    write_report(assessment)
+    type_into(assessment.report, "Action plan", "ACT-SD001", {"Owner": None}, "Action ID")
+    result = write_report(assessment)
+    assert [(c.key, c.field, c.before, c.after) for c in result.new_changes] == [
+        ("ACT-SD001", "Owner", "Head of Customer", "")]
+
+
+def test_bva_changes_says_when_the_report_was_saved_since_bva_wrote_it(returned):
+    assessment, _ = returned
+    write_report(assessment)
+    assert "was saved after" not in run("changes", assessment.folder).output
+    later(assessment.report, 60)
+    said = run("changes", assessment.folder)
+    assert said.exit_code == 0
+    assert "report.xlsx was saved after bva last wrote it: run bva report" in said.output
+
+
+# What people added.
+
+def test_a_sheet_a_person_added_is_carried_with_its_values_formulas_and_notes(returned):
+    assessment, _ = returned
+    path = write_report(assessment).path
+    workbook = openpyxl.load_workbook(path)
+    notes = workbook.create_sheet("Panel notes")
+    notes["A1"] = "Panel meeting"
+    notes["A1"].comment = Comment("Chaired by the Monitoring Officer", "PMO")
+    notes["B1"] = dt.datetime(2027, 1, 14)
+    notes["B1"].number_format = "dd/mm/yyyy"
+    notes["A2"] = 3
+    notes["A3"] = "=A2*2"
+    notes["A4"] = "=Scores!A2"
+    notes.merge_cells("C1:D1")
+    notes["C1"] = "Merged heading"
+    notes.column_dimensions["A"].width = 40
+    workbook.save(path)
+    result = run("report", assessment.folder)
+    assert result.exit_code == 0, result.output
+    assert "Kept your sheet 'Panel notes'" in result.output
+    kept = openpyxl.load_workbook(path)
+    assert kept.sheetnames[-1] == "Panel notes"
+    sheet = kept["Panel notes"]
+    assert (sheet["A1"].value, sheet["A2"].value, sheet["A3"].value, sheet["A4"].value) == (
+        "Panel meeting", 3, "=A2*2", "=Scores!A2")
+    assert sheet["B1"].value == dt.datetime(2027, 1, 14) and sheet["B1"].number_format == "dd/mm/yyyy"
+    assert sheet["A1"].comment.text.endswith("Chaired by the Monitoring Officer")
+    assert [str(r) for r in sheet.merged_cells.ranges] == ["C1:D1"] and sheet["C1"].value == "Merged heading"
+    assert sheet.column_dimensions["A"].width == pytest.approx(40, abs=1)
+    # ... and again on the next run.
+    assert run("report", assessment.folder).exit_code == 0
+    assert openpyxl.load_workbook(path)["Panel notes"]["A1"].value == "Panel meeting"
+
+
+def test_a_sheet_with_a_picture_stops_the_report_and_says_how_to_keep_it(returned, tmp_path):
+    assessment, _ = returned
+    path = write_report(assessment).path
+    workbook = openpyxl.load_workbook(path)
+    logo = tmp_path / "logo.png"
+    from PIL import Image as Picture  # openpyxl needs pillow for pictures
+
+    Picture.new("RGB", (20, 20), "red").save(logo)
+    workbook.create_sheet("Briefing").add_image(Image(str(logo)), "B2")
+    workbook.save(path)
+    before = path.read_bytes()
+    result = run("report", assessment.folder)
+    assert result.exit_code == 1
+    assert ("report.xlsx, sheet 'Briefing': this sheet, added to the report by a person, holds a picture, chart or "
+            "shape, which bva cannot carry into the new report") in result.output
+    assert "Move or Copy" in result.output
+    assert path.read_bytes() == before and not (assessment.folder / "history").exists()
+
+
+def test_a_sheet_with_only_values_is_not_refused(returned):
+    assessment, _ = returned
+    path = write_report(assessment).path
+    workbook = openpyxl.load_workbook(path)
+    workbook.create_sheet("Briefing")["A1"] = "Words only"
+    workbook.save(path)
+    assert run("report", assessment.folder).exit_code == 0
+
+
+def test_a_column_inserted_on_scores_keeps_its_values_by_ref_over_two_runs(returned):
+    assessment, _ = returned
+    path = write_report(assessment).path
+    workbook = openpyxl.load_workbook(path)
+    scores = workbook["Scores"]
+    scores.insert_cols(7)  # between 'Moderation note' and 'Final score'
+    scores.cell(1, 7, "Panel comment")
+    rows = {scores.cell(r, 1).value: r for r in range(2, scores.max_row + 1)}
+    scores.cell(rows["SD001"], 7, "Ask for the complaints data")
+    scores.cell(rows["CI001"], 7, "Agreed")
+    workbook.save(path)
+    for _ in range(2):
+        result = run("report", assessment.folder)
+        assert result.exit_code == 0, result.output
+        assert "Kept your column 'Panel comment' on 'Scores'" in result.output
+        kept = openpyxl.load_workbook(path)["Scores"]
+        headers = [c.value for c in kept[1]]
+        assert headers.count("Panel comment") == 1 and headers[6] == "Final score"
+        col = headers.index("Panel comment") + 1
+        found = {kept.cell(r, 1).value: kept.cell(r, col).value for r in range(2, kept.max_row + 1)}
+        assert found["SD001"] == "Ask for the complaints data" and found["CI001"] == "Agreed"
+        assert found["L001"] is None
+
+
+def test_a_column_inserted_on_the_action_plan_keeps_its_values_by_action(returned):
+    assessment, _ = returned
+    path = write_report(assessment).path
+    workbook = openpyxl.load_workbook(path)
+    plan = workbook["Action plan"]
+    plan.insert_cols(3)
+    plan.cell(1, 3, "Corporate plan link")
+    ids = {plan.cell(r, 1).value: r for r in range(2, plan.max_row + 1)}
+    plan.cell(ids["ACT-SD001"], 3, "Priority 2")
+    workbook.save(path)
+    write_report(assessment)
+    kept = openpyxl.load_workbook(path)["Action plan"]
+    headers = [c.value for c in kept[1]]
+    col = headers.index("Corporate plan link") + 1
+    assert {kept.cell(r, 1).value: kept.cell(r, col).value for r in range(2, kept.max_row + 1)}["ACT-SD001"] == \
+        "Priority 2"
+
+
+def test_a_value_in_an_added_column_without_a_ref_is_said(returned):
+    assessment, _ = returned
+    path = write_report(assessment).path
+    workbook = openpyxl.load_workbook(path)
+    scores = workbook["Scores"]
+    last = scores.max_column + 1
+    scores.cell(1, last, "Panel comment")
+    scores.cell(scores.max_row + 2, last, "A note below the table")
+    workbook.save(path)
+    result = run("report", assessment.folder)
+    assert result.exit_code == 0
+    assert "a value in the column 'Panel comment', added by a person, is in a row with no Ref" in result.output
+    assert "kept in the copy of the previous report in history/" in result.output
+
+
+# A report.xlsx that is not a bva report.
+
+def test_a_workbook_saved_over_the_report_is_never_replaced(returned):
+    assessment, _ = returned
+    write_report(assessment)
+    other = openpyxl.Workbook()
+    other.active.title = "Budget"
+    other.active["A1"] = "Someone's budget, saved here by mistake"
+    other.save(assessment.report)
+    before = assessment.report.read_bytes()
+    result = run("report", assessment.folder)
+    assert result.exit_code == 1
+    assert "report.xlsx: this is not a report written by bva (its sheets are 'Budget')" in result.output
+    assert assessment.report.read_bytes() == before
+    assert run("check", assessment.folder).exit_code == 1  # nothing reads it as a report
+
+
+def test_a_damaged_report_is_never_replaced(returned):
+    assessment, _ = returned
+    write_report(assessment)
+    data = assessment.report.read_bytes()
+    assessment.report.write_bytes(data[: len(data) // 2])
+    result = run("report", assessment.folder)
+    assert result.exit_code == 1
+    assert "report.xlsx: the previous report cannot be read (" in result.output
+    assert assessment.report.read_bytes() == data[: len(data) // 2]
+
+
+def test_a_report_of_another_assessment_is_never_replaced(returned, tmp_path):
+    assessment, _ = returned
+    write_report(assessment)
+    from bva_excel.assessment import create_assessment
+    from conftest import make_framework
+
+    other = create_assessment(tmp_path / "other", make_framework(tmp_path / "f.xlsx"), "Another")
+    shutil.copyfile(assessment.report, other.report)
+    before = other.report.read_bytes()
+    result = run("report", other.folder)
+    assert result.exit_code == 1
+    assert f"this report belongs to another assessment ({assessment.assessment_id}, not {other.assessment_id})" \
+        in result.output
+    assert other.report.read_bytes() == before
+
+
+def test_a_column_with_values_but_no_header_is_kept_and_named_by_its_letter(returned):
+    assessment, _ = returned
+    path = write_report(assessment).path
+    workbook = openpyxl.load_workbook(path)
+    scores = workbook["Scores"]
+    last = scores.max_column + 1
+    rows = {scores.cell(r, 1).value: r for r in range(2, scores.max_row + 1)}
+    scores.cell(rows["G001"], last, "check with audit")
+    workbook.save(path)
+    result = run("report", assessment.folder)
+    from bva_excel.sheets import column_letter
+
+    assert f"Kept your column 'Column {column_letter(last - 1)} (no header)' on 'Scores'" in result.output
+    kept = openpyxl.load_workbook(path)["Scores"]
+    headers = [c.value for c in kept[1]]
+    col = headers.index(f"Column {column_letter(last - 1)} (no header)") + 1
+    assert kept.cell(rows["G001"], col).value == "check with audit"
