@@ -252,8 +252,9 @@ def _write_theme_counts(workbook, sheet, formats, framework: Framework, counts, 
 
     A moderated score typed on Scores in Excel then moves the counts (and the chart drawn from them).
     "Not answered" is the theme's total less its rated counts, not COUNTIFS(...,"") over the final scores:
-    those are mostly formulas returning "", and whether such a cell matches the criterion "" has differed
-    between Excel and LibreOffice, while a total and a subtraction read the same in both.
+    those are mostly formulas returning "", and Excel and LibreOffice document different handling of empty
+    formula results (LibreOffice 7.4 happens to count them under "" as Excel does), while a count of the
+    theme's rows and a subtraction read the same in both; each row then adds up to its Total by construction.
     """
     scale = framework.scale
     last = len(framework.characteristics) + 1
