@@ -6,6 +6,7 @@ from the PNG written, as a reader of the Word document would see them.
 
 from __future__ import annotations
 
+from datetime import date
 from xml.etree import ElementTree
 
 import openpyxl
@@ -18,7 +19,7 @@ from PIL import Image
 from bva_excel.assessment import create_assessment, open_assessment
 from bva_excel.cli import cli
 from bva_excel.inbox import ingest
-from bva_excel.picture import DPI, NO_COLOUR, draw_heat_map, draw_ratings_by_theme, lay_out_heat_map
+from bva_excel.picture import DPI, NO_COLOUR, draw_heat_map, draw_ratings_by_theme, lay_out_heat_map, subtitle
 from bva_excel.report import gather, write_report
 from conftest import answer, make_framework
 
@@ -72,7 +73,8 @@ def test_each_tile_has_the_colour_of_its_final_score_including_one_typed_into_th
     written = [folder / f"{name}.{kind}" for name in ("heat map", "ratings by theme") for kind in ("png", "svg")]
     assert done.output.splitlines()[1:5] == [f"  {path}" for path in written]
     colour = {r.name: r.colour.upper() for r in assessment.framework().scale.ratings}
-    layout = lay_out_heat_map(gather(open_assessment(assessment.folder)))
+    gathered = gather(open_assessment(assessment.folder))
+    layout = lay_out_heat_map(gathered, assessment.title, subtitle("Heat map of final scores", gathered, date.today()))
     tiles = {tile.ref: tile for tile in layout.tiles}
     assert {ref: tiles[ref].label for ref in tiles} == {"CI001": "CI001*", "CI002": "CI002", "L001": "L001!",
                                                         "G001": "G001", "R001": "R001", "SD001": "SD001"}
@@ -95,7 +97,8 @@ def test_with_no_report_yet_tiles_have_no_colour_and_the_svg_is_xml_with_the_tit
     done = run("picture", assessment.folder, "-o", assessment.folder / "committee")
     assert done.exit_code == 0, done.output
     assert not assessment.report.exists() and not (assessment.folder / "pictures").exists()
-    layout = lay_out_heat_map(gather(open_assessment(assessment.folder)))
+    gathered = gather(open_assessment(assessment.folder))
+    layout = lay_out_heat_map(gathered, assessment.title, subtitle("Heat map of final scores", gathered, date.today()))
     with Image.open(assessment.folder / "committee" / "heat map.png") as png:
         assert {seen_at(png, (t.x + 0.04, t.y + 0.04)) for t in layout.tiles} == {NO_COLOUR}
     for name in ("heat map", "ratings by theme"):
@@ -124,7 +127,9 @@ def test_fifteen_characteristics_to_a_theme_fit_legibly(tmp_path):
     for name, characteristics in [("many", rows), ("ten", ten), ("few", [r for r in rows if r[0].endswith("001")])]:
         framework = make_framework(tmp_path / f"{name}.xlsx", characteristics=characteristics)
         gathered = gather(create_assessment(tmp_path / name, framework, "A title long enough " * 3))
-        figure, layout = draw_heat_map(gathered, "A title", "A subtitle")
+        long_title = "Best Value self-assessment 2026: the council's own view, for the Standards and Audit Committee"
+        long_subtitle = subtitle("Heat map of final scores", gathered, date(2026, 12, 31)) + ", and more words" * 6
+        figure, layout = draw_heat_map(gathered, long_title, long_subtitle)
         assert len(layout.tiles) == len(characteristics)
         assert layout.width * DPI <= 16 / 2.54 * DPI + 1
         boxes = [(t.x, t.y, t.x + t.width, t.y + t.height) for t in layout.tiles]
@@ -136,8 +141,16 @@ def test_fifteen_characteristics_to_a_theme_fit_legibly(tmp_path):
         for tile in layout.tiles:
             extent = labels[tile.label].get_window_extent(renderer)  # pixels from the bottom left
             assert tile.x * DPI <= extent.x0 and extent.x1 <= (tile.x + tile.width) * DPI, tile.ref
-        ratings = draw_ratings_by_theme(gathered, "A title", "A subtitle")
-        FigureCanvasAgg(ratings).draw()  # tick labels are made as the figure is drawn
+        ratings = draw_ratings_by_theme(gathered, long_title, long_subtitle)
         for drawn in (figure, ratings):
+            canvas = FigureCanvasAgg(drawn)
+            canvas.draw()  # tick labels are made as the figure is drawn
             texts = [t for t in drawn.findobj(Text) if t.get_text() and t.get_visible()]
             assert len(texts) > len(layout.themes) and min(t.get_fontsize() for t in texts) >= 7, name
+            width, height = drawn.get_size_inches() * DPI
+            for text in texts:  # every word inside the picture, none over another
+                extent = text.get_window_extent(canvas.get_renderer())
+                assert 0 <= extent.x0 and extent.x1 <= width and 0 <= extent.y0 and extent.y1 <= height, text
+            heading = [t.get_window_extent(canvas.get_renderer()) for t in texts
+                       if t.get_text().replace("\n", " ") in (long_title, long_subtitle)]
+            assert len(heading) == 2 and not heading[0].overlaps(heading[1])
