@@ -85,6 +85,7 @@ def cli(debug):
       bva generate 2026       one protected workbook per reviewer, in 2026/outbox
       bva ingest 2026         read the returns saved in 2026/inbox
       bva report 2026         heat map, action plan and every score in 2026/report.xlsx
+      bva picture 2026        the heat map and ratings by theme as pictures, in 2026/pictures
       bva check 2026          inconsistent scoring for the moderators
       bva generate 2026 --moderation --moderators "R05,R06"   a moderation round by workbook
       bva signoff 2026 --by "Name, Role"   senior officers sign off the final scores
@@ -345,6 +346,33 @@ def report(folder, action_threshold, spread):
                    f"or run bva check {_quote(folder)}")
     click.echo(f"Next: open {result.path.name}; type moderated scores on 'Scores' and actions on "
                f"'Action plan', then run bva report {_quote(folder)} again to refresh (what you typed is kept).")
+
+
+@cli.command()
+@click.argument("folder", type=EXISTING_FOLDER)
+@click.option("-o", "--out", type=FOLDER, default=None, metavar="FOLDER",
+              help="Where to write the pictures (default: FOLDER/pictures).")
+def picture(folder, out):
+    """Draw the heat map and the ratings by theme as pictures for a committee report.
+
+    Writes 'heat map' and 'ratings by theme', each as PNG (200 dpi, 16 cm wide: pastes into a
+    Word document on A4 without scaling) and SVG, with the same final scores, colours, markers
+    and key as report.xlsx (what was typed into it counts), titled with the date and sign-off.
+
+    Example: bva picture "BV 2026"
+
+    \b
+    More examples:
+      bva picture "BV 2026" -o "BV 2026/committee"
+    """
+    from bva_excel.picture import write_pictures
+
+    result = write_pictures(_open(folder), out)
+    click.echo("Wrote:")
+    for path in result.paths:
+        click.echo(f"  {path}")
+    click.echo("Next: insert the PNG (or SVG) into the committee report; run bva picture again after "
+               "moderating in report.xlsx.")
 
 
 @cli.command()

@@ -328,44 +328,22 @@ def _headers(sheet, headers, widths, fmt) -> None:
 
 def _write_summary(workbook, formats, consolidation: Consolidation, final: dict[str, str], title: str,
                    subtitle: str) -> None:
-    import pandas as pd
-
     sheet = workbook.add_worksheet("Summary")
     framework = consolidation.framework
-    scale = framework.scale
     sheet.write_string(0, 0, title, formats["title"])
     sheet.write_string(1, 0, subtitle, formats["subtitle"])
     sheet.write_string(3, 0, "Final scores by theme", formats["bold"])
-    table = pd.DataFrame([{"theme": c.theme.name, "rating": final.get(c.ref) or "Not answered"}
-                          for c in framework.characteristics])
-    columns = scale.names + ["Not answered"]
-    counts = pd.crosstab(table["theme"], table["rating"]).reindex(
-        index=[t.name for t in framework.themes], columns=columns, fill_value=0)
+    counts = theme_counts(framework, final)
+    columns = list(counts.columns)
     sheet.set_column(0, 0, 34)
     sheet.set_column(1, len(columns) + 1, 12)
     sheet.set_column(4, 4, 17)
-    sheet.write_string(4, 0, "Theme", formats["header"])
-    for col, name in enumerate(columns, start=1):
-        rating = scale.find(name)
-        fmt = workbook.add_format({"bold": True, "text_wrap": True, "align": "center", "border": 1,
-                                   "bg_color": rating.colour if rating else "#FFFFFF",
-                                   "font_color": text_colour_on(rating.colour) if rating else "#000000"})
-        sheet.write_string(4, col, name, fmt)
-    sheet.write_string(4, len(columns) + 1, "Total", formats["header"])
+    total_row = _write_theme_counts(workbook, sheet, formats, framework, counts, SUMMARY_FIRST_ROW)
+    chart_row = total_row + 2
+    _add_ratings_chart(workbook, sheet, framework, columns, SUMMARY_FIRST_ROW + 1, total_row - 1, chart_row)
     centre = workbook.add_format({"align": "center"})
-    for row, (theme, values) in enumerate(counts.iterrows(), start=5):
-        sheet.write_string(row, 0, theme)
-        for col, value in enumerate(values, start=1):
-            sheet.write_number(row, col, int(value), centre)
-        sheet.write_number(row, len(columns) + 1, int(values.sum()), centre)
-    total_row = 5 + len(counts)
-    sheet.write_string(total_row, 0, "All themes", formats["bold"])
-    for col, value in enumerate(counts.sum(), start=1):
-        sheet.write_number(total_row, col, int(value), workbook.add_format({"bold": True, "align": "center"}))
-    sheet.write_number(total_row, len(columns) + 1, int(counts.values.sum()),
-                       workbook.add_format({"bold": True, "align": "center"}))
 
-    start = total_row + 3
+    start = chart_row + SUMMARY_CHART_ROWS + 2
     sheet.write_string(start - 1, 0, "Returns by reviewer", formats["bold"])
     headers = ["Reviewer", "Issued", "Answered", "Status", "Received", "File"]
     for col, name in enumerate(headers):
@@ -381,6 +359,126 @@ def _write_summary(workbook, formats, consolidation: Consolidation, final: dict[
         sheet.write_string(row, 4, received)
         sheet.write_string(row, 5, progress.file)
     print_landscape(sheet, header_row=False)
+
+
+SUMMARY_FIRST_ROW = 4  # the header row of "Final scores by theme" on Summary (0-based)
+SUMMARY_CHART_ROWS = 22  # rows of the sheet the ratings chart stands over
+NOT_ANSWERED = "Not answered"
+NOT_ANSWERED_COLOUR = "#E7E6E6"  # a light neutral, apart from every rating's colour (Grey included)
+
+
+def theme_counts(framework: Framework, final: dict[str, str]):
+    """Final scores counted per theme: a row per theme, a column per rating and "Not answered".
+
+    "Not answered" is the theme's characteristics less those with a rating on the scale, as the
+    sheet's formulas count it (so a final score typed that is not on the scale is not answered).
+    """
+    import pandas as pd
+
+    scale = framework.scale
+
+    def column(score: str) -> str:
+        rating = scale.find(score) if score else None
+        return rating.name if rating else NOT_ANSWERED
+
+    table = pd.DataFrame([{"theme": c.theme.name, "rating": column(final.get(c.ref, ""))}
+                          for c in framework.characteristics])
+    return pd.crosstab(table["theme"], table["rating"]).reindex(
+        index=[t.name for t in framework.themes], columns=scale.names + [NOT_ANSWERED], fill_value=0)
+
+
+def _criterion(text: str) -> str:
+    """A COUNTIFS criterion matching exactly `text` (any case), as a formula's string literal.
+
+    "=" in front makes a text such as ">5" or "=x" a value to equal, not a comparison; "~" keeps "*",
+    "?" and "~" in a name from acting as wildcards (Excel's rule; LibreOffice follows it in .xlsx).
+    """
+    escaped = "".join("~" + c if c in "*?~" else c for c in text)
+    return '"=' + escaped.replace('"', '""') + '"'
+
+
+def _write_theme_counts(workbook, sheet, formats, framework: Framework, counts, header_row: int) -> int:
+    """Write the counts as formulas over the final scores on Scores, each with its value cached for viewers
+    that do not recalculate; return the row of "All themes".
+
+    A moderated score typed on Scores in Excel then moves the counts (and the chart drawn from them).
+    "Not answered" is the theme's total less its rated counts, not COUNTIFS(...,"") over the final scores:
+    those are mostly formulas returning "", and Excel and LibreOffice document different handling of empty
+    formula results (LibreOffice 7.4 happens to count them under "" as Excel does), while a count of the
+    theme's rows and a subtraction read the same in both; each row then adds up to its Total by construction.
+    """
+    scale = framework.scale
+    last = len(framework.characteristics) + 1
+    col = {name: column_letter(SCORES_FIXED.index(name)) for name in ("Theme", "Final score")}
+    themes = f"{SCORES_SHEET}!${col['Theme']}$2:${col['Theme']}${last}"
+    finals = f"{SCORES_SHEET}!${col['Final score']}$2:${col['Final score']}${last}"
+    columns = list(counts.columns)
+    total_col = len(columns) + 1
+    sheet.write_string(header_row, 0, "Theme", formats["header"])
+    for index, name in enumerate(columns, start=1):
+        rating = scale.find(name) if name != NOT_ANSWERED else None
+        colour = rating.colour if rating else NOT_ANSWERED_COLOUR
+        sheet.write_string(header_row, index, name, workbook.add_format({
+            "bold": True, "text_wrap": True, "align": "center", "border": 1, "bg_color": colour,
+            "font_color": text_colour_on(colour)}))
+    sheet.write_string(header_row, total_col, "Total", formats["header"])
+    centre = workbook.add_format({"align": "center"})
+    bold = workbook.add_format({"bold": True, "align": "center"})
+    first = header_row + 1
+    for row, (theme, values) in enumerate(counts.iterrows(), start=first):
+        excel_row = row + 1
+        sheet.write_string(row, 0, theme)
+        for index, name in enumerate(columns, start=1):
+            if name == NOT_ANSWERED:
+                rated = f"{column_letter(1)}{excel_row}:{column_letter(len(columns) - 1)}{excel_row}"
+                formula = f"={column_letter(total_col)}{excel_row}-SUM({rated})"
+            else:
+                formula = f"=COUNTIFS({themes},{_criterion(theme)},{finals},{_criterion(name)})"
+            sheet.write_formula(row, index, formula, centre, int(values[name]))
+        sheet.write_formula(row, total_col, f"=COUNTIFS({themes},{_criterion(theme)})", centre, int(values.sum()))
+    total_row = first + len(counts)
+    sheet.write_string(total_row, 0, "All themes", formats["bold"])
+    for index in range(1, total_col + 1):
+        letter = column_letter(index)
+        cached = int(counts.values.sum()) if index == total_col else int(counts[columns[index - 1]].sum())
+        sheet.write_formula(total_row, index, f"=SUM({letter}{first + 1}:{letter}{total_row})", bold, cached)
+    return total_row
+
+
+def _add_ratings_chart(workbook, sheet, framework: Framework, columns: list[str], first_row: int, last_row: int,
+                       at_row: int) -> None:
+    """A stacked bar per theme, a series per rating in the scale's colours, drawn from the count cells
+    (so that it redraws when a moderated score is typed on Scores); placed under the counts."""
+    chart = workbook.add_chart({"type": "bar", "subtype": "stacked"})
+    for index, name in enumerate(columns, start=1):
+        rating = framework.scale.find(name) if name != NOT_ANSWERED else None
+        colour = rating.colour if rating else NOT_ANSWERED_COLOUR
+        chart.add_series({
+            "name": ["Summary", SUMMARY_FIRST_ROW, index],
+            "categories": ["Summary", first_row, 0, last_row, 0],
+            "values": ["Summary", first_row, index, last_row, index],
+            "fill": {"color": colour}, "border": {"color": "#FFFFFF", "width": 0.75}, "gap": 40,
+            "data_labels": {"value": True, "num_format": "0;;;",  # a zero gets no label
+                            "font": {"color": text_colour_on(colour), "size": 9}},
+        })
+    # A theme's total does not move with moderation, so the largest is the axis' end for good.
+    most = max(sum(1 for c in framework.characteristics if c.theme == t) for t in framework.themes)
+    chart.set_title({"name": "Final scores by theme", "name_font": {"size": 13, "bold": True}})
+    chart.set_legend({"position": "bottom", "font": {"size": 9}})
+    # Bar charts draw the first category at the bottom: reversed, the themes read top to bottom as in the
+    # table, and crossing at the maximum keeps the value axis along the bottom.
+    chart.set_y_axis({"reverse": True, "crossing": "max", "num_font": {"size": 9}})
+    chart.set_x_axis({"name": "Characteristics", "name_font": {"size": 9, "bold": False},
+                      "num_font": {"size": 9}, "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}},
+                      "min": 0, "max": most, "major_unit": _major_unit(most)})
+    chart.set_chartarea({"border": {"none": True}})
+    chart.set_size({"width": 900, "height": SUMMARY_CHART_ROWS * 20})
+    sheet.insert_chart(at_row, 0, chart, {"x_offset": 2, "y_offset": 4, "object_position": 1})
+
+
+def _major_unit(most: int) -> int:
+    """Gridlines every 1, 2 or 5 characteristics: enough to count by, not so many as to clutter."""
+    return 1 if most <= 10 else 2 if most <= 20 else 5
 
 
 def _write_scores(workbook, formats, consolidation: Consolidation, decisions: dict[str, ScoreDecision],

@@ -25,7 +25,7 @@ BLANK = Blank()
 
 _TOKEN = re.compile(r'\s*(?:(?P<string>"(?:[^"]|"")*")|(?P<number>\d+(?:\.\d+)?)|'
                     r"(?P<ref>(?:(?:'[^']+'|[A-Za-z_][\w ]*)!)?\$?[A-Z]{1,3}\$?\d+(?::\$?[A-Z]{1,3}\$?\d+)?)|"
-                    r"(?P<bool>TRUE|FALSE)(?![\w(])|(?P<name>[A-Z][A-Z0-9.]*)(?=\()|(?P<op><>|>=|<=|[=<>&(),]))")
+                    r"(?P<bool>TRUE|FALSE)(?![\w(])|(?P<name>[A-Z][A-Z0-9.]*)(?=\()|(?P<op><>|>=|<=|[=<>&(),+-]))")
 
 
 class Spreadsheet:
@@ -52,7 +52,8 @@ class Spreadsheet:
         assert self._at == len(self._tokens), f"left over in {formula!r}"
         return 0.0 if value is BLANK else value  # a formula that yields an empty cell shows 0
 
-    # A recursive descent over: comparison := concat [op concat]; concat := primary {& primary}.
+    # A recursive descent over: comparison := concat [op concat]; concat := sum {& sum};
+    # sum := primary {(+|-) primary}.
 
     def _peek(self):
         return self._tokens[self._at] if self._at < len(self._tokens) else (None, None)
@@ -80,15 +81,34 @@ class Spreadsheet:
         return left
 
     def _concat(self):
-        value = self._primary()
+        value = self._sum()
         while self._peek() == ("op", "&"):
             self._take()
-            right = self._primary()
+            right = self._sum()
             if isinstance(value, NotAvailable) or isinstance(right, NotAvailable):
                 value = NotAvailable()
             else:
                 value = self._text(value) + self._text(right)
         return value
+
+    def _sum(self):
+        value = self._primary()
+        while self._peek() in (("op", "+"), ("op", "-")):
+            sign = 1 if self._take()[1] == "+" else -1
+            right = self._primary()
+            if isinstance(value, NotAvailable) or isinstance(right, NotAvailable):
+                value = NotAvailable()
+            else:
+                value = self._number(value) + sign * self._number(right)
+        return value
+
+    @staticmethod
+    def _number(value) -> float:
+        """A value in arithmetic: a blank is 0; text that is not a number is Excel's #VALUE!, a failed test."""
+        if value is BLANK:
+            return 0.0
+        assert isinstance(value, (int, float)) and not isinstance(value, bool), f"#VALUE!: {value!r} in arithmetic"
+        return float(value)
 
     @staticmethod
     def _text(value) -> str:
@@ -159,6 +179,13 @@ class Spreadsheet:
         if name == "COUNTIF":
             return float(sum(1 for v in args[0] if self._text(v).casefold() == self._text(args[1]).casefold()
                              and self._text(args[1]) != ""))
+        if name == "COUNTIFS":  # pairs of (range, criterion); only "=text" criteria, with ~ escapes, are written
+            ranges, criteria = args[0::2], [self._criterion(c) for c in args[1::2]]
+            return float(sum(1 for values in zip(*ranges)
+                             if all(self._text(v).casefold() == c for v, c in zip(values, criteria))))
+        if name == "SUM":
+            return sum(self._number(v) for arg in args for v in (arg if isinstance(arg, list) else [arg])
+                       if not isinstance(v, str))  # text in a range is left out, as Excel's SUM does
         if name == "MATCH":
             assert args[2] == 0, "only exact matches are written"
             wanted = self._text(args[0]).casefold()
@@ -168,6 +195,12 @@ class Spreadsheet:
             position = int(args[1])
             return args[0][position - 1] if 1 <= position <= len(args[0]) else NotAvailable()
         raise AssertionError(f"the spreadsheet here does not know {name}")
+
+    @staticmethod
+    def _criterion(criterion) -> str:
+        """The text a COUNTIFS criterion "=text" matches (any case), its ~* ~? ~~ escapes undone."""
+        assert isinstance(criterion, str) and criterion.startswith("="), f"criterion {criterion!r} not understood"
+        return re.sub(r"~([*?~])", r"\1", criterion[1:]).casefold()
 
     def seen_colour(self, sheet: str, row: int, col: int) -> str:
         """The background a reader sees: the first conditional format whose rule holds, else the cell's own."""

@@ -254,7 +254,8 @@ def test_a_moderated_score_without_a_note_is_a_finding_and_settles_nothing(folde
 
 def test_the_summary_counts_final_scores_per_theme_and_says_who_is_outstanding(folder):
     run("report", folder)
-    rows = [row for row in sheet_rows(folder / "report.xlsx", "Summary") if any(v is not None for v in row)]
+    rows = [row for row in sheet_rows(folder / "report.xlsx", "Summary", data_only=True)  # counts as cached
+            if any(v is not None for v in row)]
     start = next(i for i, row in enumerate(rows) if row[0] == "Theme")
     assert [list(row[:9]) for row in rows[start:start + 5]] == [
         ["Theme", "Dark green", "Light green", "Yellow", "Amber", "Red", "Grey", "Not answered", "Total"],
