@@ -14,7 +14,6 @@ The previous report is also kept whole in `history/`, so even formatting this ca
 from __future__ import annotations
 
 import datetime as dt
-import posixpath
 import re
 import zipfile
 from dataclasses import dataclass, field
@@ -86,14 +85,27 @@ def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
     parts = {}
     for sheet in workbook.iter(f"{_MAIN}sheet"):
         target = targets.get(sheet.get(f"{_REL}id"), "")
-        parts[sheet.get("name")] = target.lstrip("/") if target.startswith("/") else posixpath.normpath(
-            posixpath.join("xl", target))
+        parts[sheet.get("name")] = _part_path("xl", target)
     return parts
+
+
+def _part_path(folder: str, target: str) -> str:
+    """A relationship's target as a path in the package (zip paths always use '/')."""
+    if target.startswith("/"):
+        return target.lstrip("/")
+    parts: list[str] = folder.split("/") if folder else []
+    for piece in target.split("/"):
+        if piece == "..":
+            parts = parts[:-1]
+        elif piece not in ("", "."):
+            parts.append(piece)
+    return "/".join(parts)
 
 
 def _not_carriable(archive: zipfile.ZipFile, part: str) -> list[str]:
     """What a sheet refers to that cannot be carried cell by cell, in words."""
-    rels_name = posixpath.join(posixpath.dirname(part), "_rels", posixpath.basename(part) + ".rels")
+    folder, _, name = part.rpartition("/")
+    rels_name = f"{folder}/_rels/{name}.rels" if folder else f"_rels/{name}.rels"
     try:
         rels = ElementTree.fromstring(archive.read(rels_name))
     except KeyError:
