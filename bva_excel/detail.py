@@ -87,7 +87,7 @@ def resolve_refs(framework: Framework, wanted: list[str], file: str = "assessmen
             found = [c.ref for c in framework.characteristics if c.theme == theme]
         else:
             unknown.append(problem("REF_UNKNOWN", file, "Characteristics", value=word.strip(),
-                                   hint=suggest(ref or word, known),
+                                   hint=suggest(word, known),
                                    example=known[0] if known else "SD006",
                                    prefixes=", ".join(t.prefix for t in THEMES)))
             continue
