@@ -342,7 +342,7 @@ def report(folder, action_threshold, spread):
 @click.option("--pdf", is_flag=True, help="Also write the PDF beside it (needs LibreOffice; without it, the "
                                           "workbook is written and you are told how to print it to PDF).")
 def detail(folder, refs, output, pdf):
-    """Write the background on characteristics for committee: one A4 page per REF.
+    """Write the background on characteristics for committee: a sheet per REF, printed on A4.
 
     Each page has the characteristic, the position statement and evidence, who drafted it, every
     reviewer's score, commentary and gaps with the return it came from, the consistency findings and

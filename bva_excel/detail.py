@@ -359,15 +359,16 @@ def _chunks(text: str, width: float) -> list[str]:
 class _Page:
     """Writes one characteristic's sheet from the top down."""
 
-    def __init__(self, workbook, sheet, formats: dict, scale):
-        self.workbook, self.sheet, self.formats, self.scale = workbook, sheet, formats, scale
+    def __init__(self, sheet, formats: dict, scale):
+        self.sheet, self.formats, self.scale = sheet, formats, scale
         self.row = 0
 
-    def _height(self, texts: list[str], widths: list[float], minimum: int = 1, scale: float = 1.0,
-                line: float = 0) -> None:
+    def _height(self, texts: list[str], widths: list[float], scale: float = 1.0, line: float = 0) -> None:
+        """Set the row tall enough for its wrapped text (`scale`: how much of a column's width a larger
+        font gets; `line`: the height of its line); applications do not do it on load."""
         from bva_excel.styles import LINE_HEIGHT, lines_needed
 
-        lines = max([minimum] + [lines_needed(t, w * scale) for t, w in zip(texts, widths) if t])
+        lines = max([1] + [lines_needed(t, w * scale) for t, w in zip(texts, widths) if t])
         self.sheet.set_row(self.row, (line or LINE_HEIGHT) * min(lines, MOST_LINES + 2) + 3)
 
     def title(self, text: str, subtitle: str) -> None:
@@ -484,7 +485,7 @@ def _write_one(workbook, formats: dict, detail: Detail, scale, title: str, prepa
     sheet.set_margins(left=0.6, right=0.6, top=0.75, bottom=0.75)
     sheet.set_header(f"&L&8{_header_text(title)}&R&8{ref}", {"margin": 0.3})
     sheet.set_footer(f"&L&8Prepared {prepared}&R&8Page &P of &N", {"margin": 0.3})
-    page = _Page(workbook, sheet, formats, scale)
+    page = _Page(sheet, formats, scale)
 
     page.title(f"{ref}  {characteristic.text}", f"{characteristic.theme.name} · {title} · prepared {prepared}")
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -43,7 +42,7 @@ def find_soffice() -> str | None:
     found = shutil.which("soffice") or shutil.which("libreoffice")
     if found:
         return found
-    names = ["soffice.exe", "soffice.com"] if sys.platform == "win32" else ["soffice"]
+    names = ["soffice.com", "soffice.exe"] if sys.platform == "win32" else ["soffice"]  # .com waits for the result
     for folder in _install_folders():
         for name in names:
             candidate = folder / name
@@ -52,37 +51,18 @@ def find_soffice() -> str | None:
     return None
 
 
-def _run(command: list[str], timeout: int) -> subprocess.CompletedProcess:
-    """Run `command`; on timeout end it and every process it started (soffice starts soffice.bin)."""
-    posix = os.name == "posix"
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
-                               start_new_session=posix)
-    try:
-        out, err = process.communicate(timeout=timeout)
-    except BaseException:
-        if posix:
-            try:
-                os.killpg(process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        else:
-            process.kill()
-        process.communicate()
-        raise
-    return subprocess.CompletedProcess(command, process.returncode, out, err)
-
-
 def convert_to_pdf(source: Path, target: Path, soffice: str, timeout: int = TIMEOUT) -> Path:
     """Write `source` (a workbook) as the PDF `target`, through LibreOffice headless; `target` is replaced
     whole or not at all. Raises OfficeError when LibreOffice fails."""
     source, target = Path(source), Path(target)
-    with tempfile.TemporaryDirectory(prefix="bva-office-") as temp:
+    # A LibreOffice that outlived a timeout may still hold its profile: leave that for the system to clear.
+    with tempfile.TemporaryDirectory(prefix="bva-office-", ignore_cleanup_errors=True) as temp:
         temp = Path(temp)
         out = temp / "out"
         command = [soffice, f"-env:UserInstallation={(temp / 'profile').as_uri()}", "--headless", "--norestore",
                    "--nologo", "--convert-to", "pdf", "--outdir", str(out), str(source)]
         try:
-            done = _run(command, timeout)
+            done = subprocess.run(command, capture_output=True, stdin=subprocess.DEVNULL, timeout=timeout)
         except subprocess.TimeoutExpired:
             raise OfficeError(f"LibreOffice did not finish within {timeout} seconds") from None
         except OSError as exc:
