@@ -312,3 +312,17 @@ def test_pdf_through_libreoffice_has_a_page_per_characteristic(demo):
     assert f"Wrote {pdf}\n" in result.output
     assert pdf.read_bytes()[:5] == b"%PDF-"
     assert pdf_pages(pdf) == 2  # each characteristic fits on one A4 page
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the stand-in soffice is a shell script")
+def test_libreoffice_is_found_in_its_install_folder_when_not_on_the_path(tmp_path, monkeypatch):
+    from bva_excel.office import find_soffice
+
+    monkeypatch.setenv("PATH", str(tmp_path / "nothing here"))
+    monkeypatch.setattr(Path, "home", lambda: tmp_path)
+    program = tmp_path / "Program Files" / "LibreOffice" / "program"
+    program.mkdir(parents=True)
+    (program / "soffice").write_text("#!/bin/sh\n")
+    (program / "soffice").chmod(0o755)
+    monkeypatch.setenv("ProgramFiles", str(tmp_path / "Program Files"))
+    assert find_soffice() == str(program / "soffice")
