@@ -85,7 +85,9 @@ def cli(debug):
       bva generate 2026       one protected workbook per reviewer, in 2026/outbox
       bva ingest 2026         read the returns saved in 2026/inbox
       bva report 2026         heat map, action plan and every score in 2026/report.xlsx
-      bva picture 2026        the heat map and ratings by theme as pictures, in 2026/pictures
+      bva changes 2026        what changed in moderated and final scores and actions, run by run
+    bva picture 2026        the heat map and ratings by theme as pictures, in 2026/pictures
+    bva detail 2026 SD006   the background on one characteristic, for a councillor (--pdf)
       bva check 2026          inconsistent scoring for the moderators
       bva generate 2026 --moderation --moderators "R05,R06"   a moderation round by workbook
       bva signoff 2026 --by "Name, Role"   senior officers sign off the final scores
@@ -346,6 +348,55 @@ def report(folder, action_threshold, spread):
                    f"or run bva check {_quote(folder)}")
     click.echo(f"Next: open {result.path.name}; type moderated scores on 'Scores' and actions on "
                f"'Action plan', then run bva report {_quote(folder)} again to refresh (what you typed is kept).")
+
+
+@cli.command()
+@click.argument("folder", type=EXISTING_FOLDER)
+@click.argument("refs", nargs=-1, required=True, metavar="REF...")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None, metavar="FILE",
+              help="Write the workbook here (default: FOLDER/detail/detail REF.xlsx).")
+@click.option("--pdf", is_flag=True, help="Also write the PDF beside it (needs LibreOffice; without it, the "
+                                          "workbook is written and you are told how to print it to PDF).")
+def detail(folder, refs, output, pdf):
+    """Write the background on characteristics for committee: a sheet per REF, printed on A4.
+
+    Each page has the characteristic, the position statement and evidence, who drafted it, every
+    reviewer's score, commentary and gaps with the return it came from, the consistency findings and
+    how they were settled, how the final score was reached and who signed it off, and the actions.
+    REF in any case (sd006); several refs, a theme prefix (SD) or all give a page each.
+
+    Example: bva detail "BV 2026" SD006 --pdf
+
+    \b
+    More examples:
+      bva detail "BV 2026" SD006 SD007 -o "SD006 and SD007.xlsx"
+      bva detail "BV 2026" SD
+    """
+    from bva_excel.detail import add_pdf, write_detail
+
+    if output is not None:
+        if not output.suffix:
+            output = output.with_suffix(".xlsx")
+        if output.suffix.lower() != ".xlsx":
+            raise click.BadParameter(f"{output.name}: the workbook's name must end in .xlsx (the PDF is named "
+                                     "after it).", param_hint="-o")
+        if not output.parent.is_dir():
+            raise click.BadParameter(f"{output.parent}: no such folder.", param_hint="-o")
+    result = write_detail(_open(folder), list(refs), output)
+    for warning in result.warnings:
+        show(warning)
+    click.echo(f"Wrote {result.path}: {result.pages} characteristic{'s' * (result.pages != 1)} "
+               f"({', '.join(result.refs) if len(result.refs) <= 10 else f'{result.refs[0]} to {result.refs[-1]}'}), "
+               "one A4 page or more each.")
+    if pdf:
+        pdf_warnings = len(result.warnings)
+        add_pdf(result)
+        for warning in result.warnings[pdf_warnings:]:
+            show(warning)
+        if result.pdf:
+            click.echo(f"Wrote {result.pdf}")
+    click.echo(f"Next: open {result.path.name} to read or print it; it matches report.xlsx as of now (run "
+               f"bva report {_quote(folder)} too if anything has changed).")
 
 
 @cli.command()

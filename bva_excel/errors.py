@@ -230,6 +230,15 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "RESPONSE_ORPHANED": (WARNING, "{reviewer} answered {ref}, which is no longer in assessment.xlsx, so the "
                           "answer is left out of the report",
                           "Restore {ref} on 'Characteristics' (refs are matched as prefix and number) if it was renamed."),
+    # The background detail on a characteristic (bva detail).
+    "REF_UNKNOWN": (ERROR, "there is no characteristic '{value}'{hint}",
+                    "Give a ref from 'Characteristics' such as {example} (in any case), all, or a theme prefix "
+                    "({prefixes}); nothing was written."),
+    "PDF_NO_LIBREOFFICE": (WARNING, "not made: a PDF needs LibreOffice, which is not installed",
+                           "Open {workbook} in Excel and print it to PDF (File, Print, Microsoft Print to PDF; "
+                           "its pages are set up for A4), or install LibreOffice and run the command again."),
+    "PDF_FAILED": (ERROR, "not made: {reason}",
+                   "{workbook} is written: open it in Excel and print it to PDF, or run the command again."),
     "MODERATED_SCORE_INVALID": (WARNING, "the moderated score '{value}' for {ref} is not a rating on the scale{hint}",
                                 "Choose one of: {ratings}; until then the consolidated score is used."),
 }

@@ -17,6 +17,10 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's bva_excel, installed or not
+
+from bva_excel.office import OfficeError, convert_to_pdf, find_soffice  # noqa: E402
+
 
 def only_sheet(source: Path, target: Path, sheet: str) -> None:
     """Copy the workbook with every sheet but `sheet` hidden, and `sheet` active."""
@@ -45,7 +49,7 @@ def _hide_others(xml: str, sheet: str) -> str:
 
 
 def render(workbook: Path, sheets: list[str], out: Path, dpi: int = 80) -> list[Path]:
-    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    soffice = find_soffice()
     if not soffice or not shutil.which("pdftoppm"):
         raise SystemExit("error: soffice and pdftoppm are needed "
                          "(apt-get install libreoffice-calc-nogui poppler-utils)")
@@ -57,9 +61,10 @@ def render(workbook: Path, sheets: list[str], out: Path, dpi: int = 80) -> list[
             slug = re.sub(r"[^A-Za-z0-9]+", "-", sheet).strip("-").lower()
             copy = temp / f"{workbook.stem}-{slug}.xlsx"
             only_sheet(workbook, copy, sheet)
-            subprocess.run([soffice, f"-env:UserInstallation=file://{temp}/profile", "--headless",
-                            "--norestore", "--convert-to", "pdf", "--outdir", str(temp), str(copy)],
-                           check=True, capture_output=True, timeout=180)
+            try:
+                convert_to_pdf(copy, copy.with_suffix(".pdf"), soffice)
+            except OfficeError as exc:
+                raise SystemExit(f"error: {workbook.name}, sheet '{sheet}': {exc}") from None
             prefix = out / f"{workbook.stem}-{slug}"
             subprocess.run(["pdftoppm", "-png", "-r", str(dpi), str(copy.with_suffix(".pdf")), str(prefix)],
                            check=True, timeout=120)
