@@ -150,3 +150,21 @@ def current(assessment) -> dict:
     latest = {record.reviewer_id: record for record in ordered}
     return {reviewer_id: (record, [response for (rid, _), (response, _) in answers.items() if rid == reviewer_id])
             for reviewer_id, record in latest.items()}
+
+
+def refs_of(generation, reviewer_id) -> list[str]:
+    """The refs issued to `reviewer_id`."""
+    return [ref for ref, ids in generation.allocation.items() if reviewer_id in ids]
+
+
+SPLIT_L001 = {"R01": ("Dark green", "Strong", ""), "R03": ("Amber", "Weak", "No plan")}  # two steps apart
+
+
+def return_all(assessment, generation, given: dict, default: tuple | None = None) -> None:
+    """Every reviewer returns their workbook to the inbox: `given` answers by ref, `default` for the refs not
+    given (left blank when None); L001, listed for R01 and R03, is scored Dark green by R01 and Amber by R03."""
+    for reviewer_id, path in generation.files.items():
+        refs = refs_of(generation, reviewer_id)
+        answers = {ref: given.get(ref, default) for ref in refs if ref in given or default is not None}
+        answers.update({ref: SPLIT_L001[reviewer_id] for ref in refs if ref == "L001" and reviewer_id in SPLIT_L001})
+        answer(path, assessment.inbox / f"{reviewer_id}.xlsx", answers)

@@ -21,7 +21,7 @@ from bva_excel.cli import cli
 from bva_excel.inbox import ingest
 from bva_excel.picture import DPI, NO_COLOUR, draw_heat_map, draw_ratings_by_theme, lay_out_heat_map, subtitle
 from bva_excel.report import gather, write_report
-from conftest import answer, make_framework
+from conftest import make_framework, return_all
 
 A4_WIDTH = 8.27  # inches
 GIVEN = {"CI001": ("Amber", "Weak", "No plan"), "CI002": ("Yellow", "Partly", "Embed it"),
@@ -33,20 +33,12 @@ def run(*args):
     return CliRunner().invoke(cli, [str(a) for a in args])
 
 
-def refs_of(generation, reviewer_id):
-    return [ref for ref, ids in generation.allocation.items() if reviewer_id in ids]
-
-
 @pytest.fixture
 def moderated(generated):
     """The returns of test_summary_live's fixture, reported; then CI001 moderated from Amber to Red by typing
     into report.xlsx (no report run since): L001 stays Dark green against Amber, an open disagreement."""
     assessment, generation = generated
-    for reviewer_id in generation.files:
-        answers = {ref: GIVEN[ref] for ref in refs_of(generation, reviewer_id) if ref in GIVEN}
-        if "L001" in refs_of(generation, reviewer_id):
-            answers["L001"] = ("Dark green", "Strong", "") if reviewer_id == "R01" else ("Amber", "Weak", "No plan")
-        answer(generation.files[reviewer_id], assessment.inbox / f"{reviewer_id}.xlsx", answers)
+    return_all(assessment, generation, GIVEN)
     ingest(assessment)
     write_report(assessment)
     workbook = openpyxl.load_workbook(assessment.report)

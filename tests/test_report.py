@@ -6,7 +6,7 @@ import pytest
 from bva_excel.errors import BvaError
 from bva_excel.inbox import ingest
 from bva_excel.report import write_report
-from conftest import answer
+from conftest import answer, return_all
 
 TRICKY = ["=SUM(A1:A3)", "+44 20 7946 0000", "-not a formula", "@risk", "=1/0", "Ünïcode ✓ 🙂\nline two",
           "http://example.gov.uk/evidence", "0012", "مراجعة الأداء: جيد", "שלום ‏(RTL)‏ text", "  spaced  "]
@@ -22,12 +22,7 @@ def scores_by_ref(path):
 def returned(generated):
     """Every reviewer has returned: R01 scores L001 Dark green, R03 scores it Amber."""
     assessment, generation = generated
-    for reviewer_id, path in generation.files.items():
-        refs = [ref for ref, ids in generation.allocation.items() if reviewer_id in ids]
-        answers = {ref: ("Light green", f"{reviewer_id} on {ref}", "") for ref in refs}
-        if "L001" in answers:
-            answers["L001"] = ("Dark green", "Strong", "") if reviewer_id == "R01" else ("Amber", "Weak", "No plan")
-        answer(path, assessment.inbox / f"{reviewer_id}.xlsx", answers)
+    return_all(assessment, generation, {}, ("Light green", "Seen.", ""))
     ingest(assessment)
     return assessment, generation
 

@@ -7,7 +7,6 @@ import datetime as dt
 import json
 import os
 import shutil
-import time
 
 import openpyxl
 import pytest
@@ -18,21 +17,14 @@ from openpyxl.drawing.image import Image
 from bva_excel.cli import cli
 from bva_excel.inbox import ingest
 from bva_excel.report import write_report
-from conftest import answer
+from conftest import return_all
 
 
 @pytest.fixture
 def returned(generated):
     """Every reviewer has returned; R01 scores L001 Dark green and R03 Amber; SD001 has a gap listed."""
     assessment, generation = generated
-    for reviewer_id, path in generation.files.items():
-        refs = [ref for ref, ids in generation.allocation.items() if reviewer_id in ids]
-        answers = {ref: ("Light green", f"{reviewer_id} on {ref}", "") for ref in refs}
-        if "SD001" in answers:
-            answers["SD001"] = ("Amber", "Weak", "No complaints log")
-        if "L001" in answers:
-            answers["L001"] = ("Dark green", "Strong", "") if reviewer_id == "R01" else ("Amber", "Weak", "No plan")
-        answer(path, assessment.inbox / f"{reviewer_id}.xlsx", answers)
+    return_all(assessment, generation, {"SD001": ("Amber", "Weak", "No complaints log")}, ("Light green", "Seen.", ""))
     ingest(assessment)
     return assessment, generation
 

@@ -18,7 +18,7 @@ from openpyxl.utils import column_index_from_string
 
 from bva_excel.inbox import ingest
 from bva_excel.report import write_report
-from conftest import answer
+from conftest import return_all
 from spreadsheet import Spreadsheet
 
 GIVEN = {"CI001": ("Amber", "Weak", "No plan"), "CI002": ("Yellow", "Partly", "Embed it"),
@@ -29,20 +29,12 @@ CHART = {"c": "http://schemas.openxmlformats.org/drawingml/2006/chart",
          "a": "http://schemas.openxmlformats.org/drawingml/2006/main"}
 
 
-def refs_of(generation, reviewer_id):
-    return [ref for ref, ids in generation.allocation.items() if reviewer_id in ids]
-
-
 @pytest.fixture
 def reported(generated):
     """CI001 Amber, CI002 Yellow, G001 Grey, R001 not answered, SD001 Light green; L001 Dark green from R01
     and Amber from R03 (consolidated Amber)."""
     assessment, generation = generated
-    for reviewer_id in generation.files:
-        answers = {ref: GIVEN[ref] for ref in refs_of(generation, reviewer_id) if ref in GIVEN}
-        if "L001" in refs_of(generation, reviewer_id):
-            answers["L001"] = ("Dark green", "Strong", "") if reviewer_id == "R01" else ("Amber", "Weak", "No plan")
-        answer(generation.files[reviewer_id], assessment.inbox / f"{reviewer_id}.xlsx", answers)
+    return_all(assessment, generation, GIVEN)
     ingest(assessment)
     return assessment, write_report(assessment)
 
