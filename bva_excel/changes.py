@@ -100,3 +100,44 @@ def changes(seen: list[SeenValue]) -> list[Change]:
                                 value.source))
         last[key] = value.value
     return found
+
+
+def restore_missing(edits, seen: list[SeenValue]) -> tuple[list[str], list[str]]:
+    """Put back into `edits` what people had typed for characteristics and actions whose rows are no longer
+    on the report (a row deleted, or the whole report missing), as the last report run saw it.
+
+    Only what was typed is put back: a moderated score or note typed in the report (not one from a
+    moderation return, which the records still hold), a Final score typed over the formula, and an
+    action's inputs. Returns the refs and the action IDs put back.
+    """
+    from bva_excel.moderation import Moderation
+
+    last: dict[tuple, SeenValue] = {}
+    for value in seen:
+        last[(value.kind, value.key, value.field)] = value
+    typed: dict[str, dict[str, str]] = {}
+    inputs: dict[str, dict[str, str]] = {}
+    for (kind, key, name), value in last.items():
+        if not value.value:
+            continue
+        if kind == CHARACTERISTIC and key not in edits.refs_present and key not in edits.moderation:
+            if value.source.startswith("typed in"):
+                typed.setdefault(key, {})[name] = value.value
+        elif kind == ACTION and key not in edits.actions_present and key not in edits.actions:
+            inputs.setdefault(key, {})[name] = _as_typed(name, value.value)
+    for ref, fields in typed.items():
+        edits.moderation[ref] = Moderation(fields.get("Moderated score", ""), fields.get("Moderation note", ""),
+                                           fields.get("Final score", ""))
+    for action_id, fields in inputs.items():
+        edits.actions[action_id] = fields
+    return sorted(typed), sorted(inputs)
+
+
+def _as_typed(field: str, value: str):
+    """A kept value as a cell would hold it again: an ISO date back to a date."""
+    if field.endswith("date"):
+        try:
+            return dt.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    return value

@@ -212,6 +212,18 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
                                 "it was left as it was and no report was written",
                                 "Move it out of this folder (it was copied from another assessment's folder), then "
                                 "run the command again."),
+    "REPORT_MISSING": (WARNING, "the report is missing (bva last wrote it on {when}); what people had typed into "
+                       "it, as bva last saw it, is kept from the records{what}",
+                       "If it was moved or renamed, put it back as report.xlsx and run the command again: anything "
+                       "typed since is only in that file. Sheets and columns people added are in the newest copy in "
+                       "history/."),
+    "REPORT_ROWS_RESTORED": (WARNING, "the rows of {refs} are missing; their moderated score, moderation note and "
+                             "typed final score, as bva last saw them, are kept",
+                             "To clear a moderation, empty its cells instead of deleting the row."),
+    "ACTION_ROWS_RESTORED": (WARNING, "the rows of {actions} are missing; what was typed in them, as bva last saw "
+                             "it, is kept",
+                             "To drop an action, set its Status to Closed (or empty its cells) instead of deleting "
+                             "the row."),
     "REPORT_SHEET_NOT_CARRIED": (ERROR, "this sheet, added to the report by a person, holds {what}, which bva "
                                  "cannot carry into the new report, so the report was not written again (nothing "
                                  "was changed)",

@@ -29,6 +29,8 @@ class Moderation:
 class PreviousEdits:
     moderation: dict[str, Moderation] = field(default_factory=dict)
     actions: dict[str, dict] = field(default_factory=dict)  # action ID -> header -> value
+    refs_present: set[str] = field(default_factory=set)  # refs with a row on 'Scores' (typed into or not)
+    actions_present: set[str] = field(default_factory=set)  # action IDs with a row on 'Action plan'
 
 
 def _typed_final_scores(path: Path, column: int) -> set[int]:
@@ -74,6 +76,7 @@ def read_previous_edits(path: Path) -> PreviousEdits:
                 ref = normalise_ref(scores.get(values, "Ref"))
                 if not ref:
                     continue
+                edits.refs_present.add(ref)
                 moderation = Moderation(cell_text(scores.get(values, "Moderated score")),
                                         cell_text(scores.get(values, "Moderation note")),
                                         cell_text(scores.get(values, "Final score")) if index in typed else "")
@@ -81,6 +84,8 @@ def read_previous_edits(path: Path) -> PreviousEdits:
                     edits.moderation[ref] = moderation
         for _, values in plan.rows if plan else []:
             action_id = plan.text(values, "Action ID")
+            if action_id:
+                edits.actions_present.add(action_id)
             typed_inputs = {h: plan.get(values, h) for h in ACTION_INPUT_HEADERS if plan.get(values, h) is not None}
             if action_id and typed_inputs:
                 edits.actions[action_id] = typed_inputs

@@ -21,7 +21,7 @@ from bva_excel.action_plan import ACTION_HEADERS, plan_actions, write_action_pla
 from bva_excel.assessment import Assessment
 from bva_excel.carried import (Carried, read_extra_columns, read_extra_sheets, report_sheets, unplaced,
                                write_extra_columns, write_extra_sheets)
-from bva_excel.changes import ACTION, Change, changes, current_values, new_values
+from bva_excel.changes import ACTION, Change, changes, current_values, new_values, restore_missing
 from bva_excel.consistency import ConsistencyReport, check
 from bva_excel.consolidation import Consolidation, consolidate
 from bva_excel.errors import BvaError, Problem, problem
@@ -107,6 +107,7 @@ def gather(assessment: Assessment, threshold_name: str | None = None, spread: in
     threshold_name, spread = _kept_choices(assessment, framework, threshold_name, spread)
     edits = read_previous_edits(assessment.report)
     records = assessment.records
+    restored = _restore_missing(assessment, edits)
     issues = records.issues()
     returns = records.returns()
     responses = records.responses_by_return(r.return_id for r in returns if r.status == "accepted")
@@ -116,14 +117,40 @@ def gather(assessment: Assessment, threshold_name: str | None = None, spread: in
                     if assessment.report.exists() else "")
     decisions, warnings = decide(framework.scale, consolidated, edits, assessment.report.name,
                                  consolidation.moderations, report_saved)
-    warnings += [problem("RESPONSE_ORPHANED", r.file, r.sheet, r.cell, ref=r.ref, reviewer=r.reviewer_id)
-                 for r in consolidation.orphans]
+    warnings += restored + [problem("RESPONSE_ORPHANED", r.file, r.sheet, r.cell, ref=r.ref, reviewer=r.reviewer_id)
+                            for r in consolidation.orphans]
     signoffs = records.signoffs()
     signoff = signoffs[-1] if signoffs else None
     consistency = check(consolidation, decisions, [i for i in issues if i.kind == "review"], spread, threshold_name,
                         signoff)
     return Gathered(framework, consolidation, decisions, warnings, edits, issues, consistency, signoff,
                     threshold_name, spread)
+
+
+def _restore_missing(assessment: Assessment, edits: PreviousEdits) -> list[Problem]:
+    """What people typed in rows no longer on the report (or in a report gone missing), kept from the change
+    trail in the records; a warning for each sheet concerned."""
+    written = assessment.records.setting("report_written")
+    if not written:
+        return []
+    refs, actions = restore_missing(edits, assessment.records.seen_values())
+    path = assessment.report
+    if not path.exists():
+        when = dt.datetime.fromtimestamp(float(written)).strftime("%d %b %Y %H:%M")
+        what = "; ".join(part for part in [f"moderations of {_listed(refs)}" if refs else "",
+                                           f"actions {_listed(actions)}" if actions else ""] if part)
+        return [problem("REPORT_MISSING", path, when=when, what=f" ({what})" if what else "")]
+    warnings = []
+    if refs:
+        warnings.append(problem("REPORT_ROWS_RESTORED", path, SCORES_SHEET, refs=_listed(refs)))
+    if actions:
+        warnings.append(problem("ACTION_ROWS_RESTORED", path, ACTION_SHEET, actions=_listed(actions)))
+    return warnings
+
+
+def _listed(keys: list[str], most: int = 8) -> str:
+    shown = ", ".join(keys[:most])
+    return shown + (f" and {len(keys) - most} more" if len(keys) > most else "")
 
 
 def signed_off(signoff: SignOff | None) -> str:

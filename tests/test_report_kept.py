@@ -33,8 +33,9 @@ def run(*args):
     return CliRunner().invoke(cli, [str(a) for a in args], prog_name="bva")
 
 
-def rows_of(path, sheet: str) -> list[list]:
-    workbook = openpyxl.load_workbook(path)
+def rows_of(path, sheet: str, shown: bool = False) -> list[list]:
+    """The rows of `sheet`: formulas as written, or (`shown`) the values they show."""
+    workbook = openpyxl.load_workbook(path, data_only=shown)
     return [list(row) for row in workbook[sheet].iter_rows(values_only=True)]
 
 
@@ -361,3 +362,77 @@ def test_a_column_with_values_but_no_header_is_kept_and_named_by_its_letter(retu
     headers = [c.value for c in kept[1]]
     col = headers.index(f"Column {column_letter(last - 1)} (no header)") + 1
     assert kept.cell(rows["G001"], col).value == "check with audit"
+
+
+# A deleted row or a missing report loses nothing bva has seen.
+
+def moderated_and_planned(assessment):
+    """A report with SD001 moderated to Red with a note and ACT-SD001 given an action and an owner, seen by a run."""
+    write_report(assessment)
+    type_into(assessment.report, "Scores", "SD001", {"Moderated score": "Red", "Moderation note": "No log"}, "Ref")
+    type_into(assessment.report, "Action plan", "ACT-SD001", {"Action": "Start a log", "Owner": "Head of Customer"},
+              "Action ID")
+    return write_report(assessment)
+
+
+def test_a_deleted_report_keeps_what_was_typed_into_it_from_the_records(returned):
+    assessment, _ = returned
+    moderated_and_planned(assessment)
+    assessment.report.unlink()
+    shutil.rmtree(assessment.folder / "history")
+    result = run("report", assessment.folder)
+    assert result.exit_code == 0, result.output
+    assert ("warning: report.xlsx: the report is missing (bva last wrote it on ") in result.output
+    assert "is kept from the records (moderations of SD001; actions ACT-SD001)" in result.output
+    scores = {row[0]: row for row in rows_of(assessment.report, "Scores")}
+    assert scores["SD001"][4:6] == ["Red", "No log"]
+    plan = {row[0]: row for row in rows_of(assessment.report, "Action plan")}
+    header = rows_of(assessment.report, "Action plan")[0]
+    assert (plan["ACT-SD001"][header.index("Action")], plan["ACT-SD001"][header.index("Owner")]) == (
+        "Start a log", "Head of Customer")
+    assert "changes since the last report" not in result.output  # nothing was typed away
+
+
+def test_a_deleted_row_keeps_its_moderation_and_its_action(returned):
+    assessment, _ = returned
+    moderated_and_planned(assessment)
+    workbook = openpyxl.load_workbook(assessment.report)
+    for sheet, key in [("Scores", "SD001"), ("Action plan", "ACT-SD001")]:
+        ws = workbook[sheet]
+        ws.delete_rows(next(r for r in range(2, ws.max_row + 1) if ws.cell(r, 1).value == key))
+    workbook.save(assessment.report)
+    result = run("report", assessment.folder)
+    assert result.exit_code == 0, result.output
+    assert ("warning: report.xlsx, sheet 'Scores': the rows of SD001 are missing; their moderated score, moderation "
+            "note and typed final score, as bva last saw them, are kept. To clear a moderation, empty its cells "
+            "instead of deleting the row.") in result.output
+    assert "sheet 'Action plan': the rows of ACT-SD001 are missing" in result.output
+    assert {row[0]: row for row in rows_of(assessment.report, "Scores", shown=True)}["SD001"][4:7] == [
+        "Red", "No log", "Red"]
+    # Emptied cells, unlike a deleted row, clear it.
+    type_into(assessment.report, "Scores", "SD001", {"Moderated score": None, "Moderation note": None}, "Ref")
+    result = run("report", assessment.folder)
+    assert "are missing" not in result.output
+    assert {row[0]: row for row in rows_of(assessment.report, "Scores", shown=True)}["SD001"][4:7] == [
+        "", "", "Amber"]
+
+
+def test_a_moderation_from_a_moderation_return_is_not_put_back_as_typed(returned):
+    """Only what was typed in the report is kept from the trail; a moderation return stays in the records."""
+    from bva_excel.changes import restore_missing
+    from bva_excel.moderation import PreviousEdits
+    from bva_excel.records import SeenValue
+
+    seen = [SeenValue("2026-12-01T09:00:00", "characteristic", "CI001", "Moderated score", "Red",
+                      "from R02's moderation return m.xlsx, cell H2, received 2026-12-01T08:00:00"),
+            SeenValue("2026-12-01T09:00:00", "characteristic", "CI002", "Moderated score", "Amber",
+                      "typed in report.xlsx (saved 01 Dec 2026 08:59)"),
+            SeenValue("2026-12-01T09:00:00", "characteristic", "CI002", "Final score", "Amber", "the moderated score"),
+            SeenValue("2026-12-01T09:00:00", "characteristic", "G001", "Final score", "Red",
+                      "typed in report.xlsx (saved 01 Dec 2026 08:59)")]
+    edits = PreviousEdits()
+    assert restore_missing(edits, seen) == (["CI002", "G001"], [])
+    assert (edits.moderation["CI002"].moderated, edits.moderation["CI002"].final_override) == ("Amber", "")
+    assert (edits.moderation["G001"].moderated, edits.moderation["G001"].final_override) == ("", "Red")
+    present = PreviousEdits(refs_present={"CI002", "G001"})
+    assert restore_missing(present, seen) == ([], []) and present.moderation == {}
