@@ -234,7 +234,7 @@ def draw_ratings_by_theme(gathered: Gathered, title: str, subtitle: str):
 
 def subtitle(what: str, gathered: Gathered, day: dt.date) -> str:
     """What the picture shows, on what day, and whether the scores are signed off."""
-    return f"{what}, {day:%d %B %Y}; {signed_off(gathered.signoff)}"
+    return f"{what}, {day:%d %B %Y}; {signed_off(gathered.signoff, {ref: d.final for ref, d in gathered.decisions.items()})}"
 
 
 def write_pictures(assessment: Assessment, folder: Path | None = None) -> PictureResult:

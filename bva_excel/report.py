@@ -153,14 +153,18 @@ def _listed(keys: list[str], most: int = 8) -> str:
     return shown + (f" and {len(keys) - most} more" if len(keys) > most else "")
 
 
-def signed_off(signoff: SignOff | None) -> str:
-    """The words for the title: who signed off and when, or that nobody has yet."""
+def signed_off(signoff: SignOff | None, finals: dict[str, str] | None = None) -> str:
+    """The words for the title: who signed off and when, or that nobody has yet; with `finals` (ref -> final
+    score now), how many final scores differ from those signed off, so a changed map is never shown as signed."""
     if signoff is None:
         return "not signed off yet"
     when = dt.datetime.fromisoformat(signoff.signed_at).strftime("%d %B %Y %H:%M")
     accepted = (f" with {signoff.open_high} high-severity finding{'s' * (signoff.open_high != 1)} still open"
                 if signoff.open_high else "")
-    return f"signed off by {signoff.signed_by} on {when}{accepted}"
+    changed = sorted(ref for ref, final in (finals or {}).items() if signoff.finals.get(ref, "") != final)
+    since = (f"; {len(changed)} final score{'s' * (len(changed) != 1)} changed since ({_listed(changed, 5)}), "
+             "not signed off" if changed else "")
+    return f"signed off by {signoff.signed_by} on {when}{accepted}{since}"
 
 
 def _kept_choices(assessment: Assessment, framework: Framework, threshold_name: str | None, spread: int | None):
@@ -689,7 +693,7 @@ def _write_report(assessment: Assessment, threshold_name: str | None, spread: in
     history = keep_history(path) if path.exists() else None
 
     title = assessment.title
-    subtitle = f"Assessment {assessment.assessment_id}, report of {now:%d %B %Y %H:%M}; {signed_off(gathered.signoff)}"
+    subtitle = f"Assessment {assessment.assessment_id}, report of {now:%d %B %Y %H:%M}; {signed_off(gathered.signoff, final)}"
     warnings = list(gathered.warnings) + carried.warnings
     try:
         with replacing(path) as temp:

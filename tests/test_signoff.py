@@ -86,6 +86,18 @@ def test_a_final_score_changed_after_sign_off_needs_a_note_and_shows_both_values
     assert "CI001   Final score changed since sign-off: Light green to Dark green" in checked.output
     run("report", scored.folder)
     assert scores_row(scored, "CI001")["Signed-off score"] == "Light green"
+    # The titles never show a changed map as signed off.
+    workbook = openpyxl.load_workbook(scored.report)
+    for sheet in ("Summary", "Heat map"):
+        assert workbook[sheet]["A2"].value.endswith(
+            "signed off by Jane Smith, ACE on " + workbook[sheet]["A2"].value.split(" on ")[-1].split(";")[0]
+            + "; 1 final score changed since (CI001), not signed off")
+
+
+def test_a_title_says_signed_off_while_the_scores_are_those_signed_off(scored):
+    run("signoff", scored.folder, "--by", "Jane Smith, ACE", "--accept-open")
+    run("report", scored.folder)
+    assert "changed since" not in openpyxl.load_workbook(scored.report)["Heat map"]["A2"].value
 
 
 def test_signing_off_again_keeps_the_earlier_sign_off(scored):
