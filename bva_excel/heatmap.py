@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bva_excel.framework import Framework
-from bva_excel.styles import print_landscape, text_colour_on
+from bva_excel.styles import countifs_criterion, print_landscape, text_colour_on
 
 HEAT_MAP_SHEET = "Heat map"
 FIRST_TILE_ROW = 4
@@ -29,6 +29,18 @@ class Tile:
 
     marker: str = ""
     note: str = ""
+
+
+def _counts_line(names: list[str], final_range: str) -> str:
+    """A formula for '73 characteristics: 10 dark green, 29 light green, ... 3 not answered.', counting the
+    final scores on 'Scores' as they are now, so the line follows a score moderated in Excel (ratings with
+    none are left out; a final score that is not on the scale counts as not answered)."""
+    counts = [f"COUNTIFS({final_range},{countifs_criterion(name)})" for name in names]
+    parts = [f'IF({count}>0,{count}&{_quoted(" " + name.lower() + ", ")},"")' for name, count in zip(names, counts)]
+    unanswered = f"ROWS({final_range})-({'+'.join(counts)})"
+    parts.append(f'IF({unanswered}>0,{unanswered}&" not answered, ","")')
+    listed = "&".join(parts)
+    return f'=ROWS({final_range})&" characteristics: "&LEFT({listed},LEN({listed})-2)&"."'
 
 
 def tile_note(characteristic, scores: list[tuple[str, str]], final: str, how: str, open_findings: list[str]) -> str:
@@ -101,6 +113,7 @@ def write_heat_map(workbook, framework: Framework, final: dict[str, str], title:
     finals = [final.get(c.ref) or "not answered" for c in framework.characteristics]
     summary = ", ".join(f"{finals.count(name)} {name.lower()}"
                         for name in framework.scale.names + ["not answered"] if finals.count(name))
-    sheet.write_string(blank_row + 2, 0, f"{len(framework.characteristics)} characteristics: {summary}.")
+    cached = f"{len(framework.characteristics)} characteristics: {summary}."
+    sheet.write_formula(blank_row + 2, 0, _counts_line(framework.scale.names, final_range), None, cached)
     sheet.hide_gridlines(2)
     print_landscape(sheet, pages_high=1, header_row=False)

@@ -32,8 +32,8 @@ from bva_excel.moderation import ACTION_SHEET, SCORES_SHEET, PreviousEdits, Scor
 from bva_excel.reviewer_workbook import score_validation
 from bva_excel.sheets import column_letter, normalise_label, open_workbook, suggest
 from bva_excel.storage import check_path_length, replacing, sha256_of
-from bva_excel.styles import (add_rating_colours, fit_row, header_format, print_landscape, text_colour_on,
-                              workbook_options)
+from bva_excel.styles import (add_rating_colours, countifs_criterion, fit_row, header_format, print_landscape,
+                              text_colour_on, workbook_options)
 
 SCORES_FIXED = ["Ref", "Theme", "Characteristic", "Consolidated score", "Moderated score",
                 "Moderation note", "Final score", "Signed-off score"]
@@ -418,16 +418,6 @@ def theme_counts(framework: Framework, final: dict[str, str]):
         index=[t.name for t in framework.themes], columns=scale.names + [NOT_ANSWERED], fill_value=0)
 
 
-def _criterion(text: str) -> str:
-    """A COUNTIFS criterion matching exactly `text` (any case), as a formula's string literal.
-
-    "=" in front makes a text such as ">5" or "=x" a value to equal, not a comparison; "~" keeps "*",
-    "?" and "~" in a name from acting as wildcards (Excel's rule; LibreOffice follows it in .xlsx).
-    """
-    escaped = "".join("~" + c if c in "*?~" else c for c in text)
-    return '"=' + escaped.replace('"', '""') + '"'
-
-
 def _write_theme_counts(workbook, sheet, formats, framework: Framework, counts, header_row: int) -> int:
     """Write the counts as formulas over the final scores on Scores, each with its value cached for viewers
     that do not recalculate; return the row of "All themes".
@@ -464,9 +454,9 @@ def _write_theme_counts(workbook, sheet, formats, framework: Framework, counts, 
                 rated = f"{column_letter(1)}{excel_row}:{column_letter(len(columns) - 1)}{excel_row}"
                 formula = f"={column_letter(total_col)}{excel_row}-SUM({rated})"
             else:
-                formula = f"=COUNTIFS({themes},{_criterion(theme)},{finals},{_criterion(name)})"
+                formula = f"=COUNTIFS({themes},{countifs_criterion(theme)},{finals},{countifs_criterion(name)})"
             sheet.write_formula(row, index, formula, centre, int(values[name]))
-        sheet.write_formula(row, total_col, f"=COUNTIFS({themes},{_criterion(theme)})", centre, int(values.sum()))
+        sheet.write_formula(row, total_col, f"=COUNTIFS({themes},{countifs_criterion(theme)})", centre, int(values.sum()))
     total_row = first + len(counts)
     sheet.write_string(total_row, 0, "All themes", formats["bold"])
     for index in range(1, total_col + 1):

@@ -37,6 +37,16 @@ def add_rating_colours(workbook, sheet, first_row, first_col, last_row, last_col
             "format": fmt})
 
 
+def countifs_criterion(text: str) -> str:
+    """A COUNTIFS criterion matching exactly `text` (any case), as a formula's string literal.
+
+    "=" in front makes a text such as ">5" or "=x" a value to equal, not a comparison; "~" keeps "*",
+    "?" and "~" in a name from acting as wildcards (Excel's rule; LibreOffice follows it in .xlsx).
+    """
+    escaped = "".join("~" + c if c in "*?~" else c for c in text)
+    return '"=' + escaped.replace('"', '""') + '"'
+
+
 def lines_needed(text: str, width: float) -> int:
     """Roughly how many lines `text` wraps to in a column `width` characters wide."""
     per_line = max(int(width * 1.2) - 1, 1)

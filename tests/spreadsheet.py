@@ -183,6 +183,13 @@ class Spreadsheet:
             ranges, criteria = args[0::2], [self._criterion(c) for c in args[1::2]]
             return float(sum(1 for values in zip(*ranges)
                              if all(self._text(v).casefold() == c for v, c in zip(values, criteria))))
+        if name == "ROWS":
+            return float(len(args[0]))  # the ranges written are one column wide
+        if name == "LEN":
+            return float(len(self._text(args[0])))
+        if name == "LEFT":
+            assert args[1] >= 0, "#VALUE!: LEFT of a negative length"
+            return self._text(args[0])[: int(args[1])]
         if name == "SUM":
             return sum(self._number(v) for arg in args for v in (arg if isinstance(arg, list) else [arg])
                        if not isinstance(v, str))  # text in a range is left out, as Excel's SUM does

@@ -114,6 +114,12 @@ def test_each_tile_follows_what_a_moderator_types_before_the_report_is_written_a
     # Excel's COUNTIF ignores case, but not spaces: ' grey ' is no rating until the report is written again.
     assert seen == {"CI001": colour["Amber"], "CI002": colour["Red"], "L001!": colour["Amber"],
                     "G001": colour["Light green"], "R001": colour["Yellow"], "SD001": colour["Light green"]}
+    # The line of counts under the key follows too (its cell is the last text on the sheet).
+    workbook = openpyxl.load_workbook(path)
+    heat = workbook["Heat map"]
+    line = max((c for row in heat.iter_rows() for c in row if c.data_type == "f"), key=lambda c: c.row)
+    assert Spreadsheet(workbook).evaluate(line.value, "Heat map") == (
+        "6 characteristics: 2 light green, 1 yellow, 2 amber, 1 red.")
     write_report(assessment)
     again = colours(openpyxl.load_workbook(path))
     assert again == {"CI001": colour["Amber"], "CI002*": colour["Red"], "L001!": colour["Amber"],
@@ -133,7 +139,8 @@ def test_the_key_shows_every_rating_in_its_colour_and_the_blank_tile(report):
     assert swatches == {**{r.name if r.scored else f"{r.name} (not scored)": (r.colour.lstrip("#").upper(), r.meaning)
                            for r in ratings}, "No colour": (NO_COLOUR, "Not answered yet.")}
     summary = [sheet.cell(r, 1).value for r in range(key, sheet.max_row + 1) if sheet.cell(r, 1).value]
-    assert summary[-1] == "6 characteristics: 1 light green, 1 yellow, 2 amber, 1 grey, 1 not answered."
+    assert Spreadsheet(workbook).evaluate(summary[-1], "Heat map") == (
+        "6 characteristics: 1 light green, 1 yellow, 2 amber, 1 grey, 1 not answered.")
 
 
 def test_the_spreadsheet_here_behaves_as_excel_does_where_it_matters(report):
@@ -155,8 +162,9 @@ def test_the_sheet_reads_as_a_committee_paper(report):
     assessment, path = report
     workbook = openpyxl.load_workbook(path)
     sheet = workbook["Heat map"]
+    shown = openpyxl.load_workbook(path, data_only=True)["Heat map"]  # formulas as their cached values
     rows = {number: [v for v in row if v is not None]
-            for number, row in enumerate(sheet.iter_rows(values_only=True), start=1)}
+            for number, row in enumerate(shown.iter_rows(values_only=True), start=1)}
     assert [number for number, row in rows.items() if not row] == [3, 10, 22]  # blank rows set the parts apart
     text = [row for row in rows.values() if row]
     assert text[0] == ["Test assessment: heat map"]
