@@ -311,9 +311,11 @@ SPREAD = click.option("--spread", type=click.IntRange(min=1), default=None,
 @THRESHOLD
 @SPREAD
 def report(folder, action_threshold, spread):
-    """Write FOLDER/report.xlsx: Summary, Scores, Heat map, Action plan, Consistency, Responses, Returns.
+    """Write FOLDER/report.xlsx: Summary, Scores, Heat map, Action plan, Consistency, Changes, Responses, Returns.
 
-    Moderated scores, notes and actions typed into an earlier report are kept.
+    Moderated scores, notes and actions typed into an earlier report are kept, and so are sheets and
+    columns people added to it; the earlier report itself is kept in FOLDER/history/. What changed
+    since the last run is listed on 'Changes' (and by bva changes).
 
     Example: bva report "BV 2026"
     """
@@ -395,6 +397,9 @@ def detail(folder, refs, output, pdf):
             show(warning)
         if result.pdf:
             click.echo(f"Wrote {result.pdf}")
+    elif result.path.with_suffix(".pdf").exists():
+        click.echo(f"The PDF beside it, {result.path.with_suffix('.pdf').name}, is from an earlier run: add --pdf "
+                   "to bring it up to date.")
     click.echo(f"Next: open {result.path.name} to read or print it; it matches report.xlsx as of now (run "
                f"bva report {_quote(folder)} too if anything has changed).")
 

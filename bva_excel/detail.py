@@ -66,8 +66,13 @@ class Detail:
     unanswered: list[str] = field(default_factory=list)  # reviewers it was issued to who have not answered it
 
     @property
+    def answered(self) -> list:
+        """The answers that say something: a score, commentary or gaps (a blank row is no view on gaps)."""
+        return [a for a in self.answers if a.rating or a.commentary.strip() or a.gaps.strip()]
+
+    @property
     def gaps_listed(self) -> bool:
-        return any(lists_gaps(a.gaps) for a in self.answers)
+        return any(lists_gaps(a.gaps) for a in self.answered)
 
 
 def resolve_refs(framework: Framework, wanted: list[str], file: str = "assessment.xlsx") -> list[str]:
@@ -523,15 +528,18 @@ def _write_one(workbook, formats: dict, detail: Detail, scale, title: str, prepa
             page.field(answer.reviewer, text, "small")
 
     page.heading("Gaps identified")
-    if detail.answers and not detail.gaps_listed:
+    if detail.answered and not detail.gaps_listed:
         page.sentence(NO_GAPS, "conclusion")
         page.sentence("What each reviewer wrote under 'Gaps and areas to address':", "small")
-        for answer in detail.answers:
+        for answer in detail.answered:
             page.field(answer.reviewer, f"“{answer.gaps}”" if answer.gaps.strip() else "(left blank)")
-    elif not detail.answers:
+        for answer in detail.answers:
+            if answer not in detail.answered:
+                page.field(answer.reviewer, "Did not answer, so not counted in this conclusion.", "small")
+    elif not detail.answered:
         page.sentence("No reviewer has answered yet, so no conclusion on gaps can be drawn.")
     else:
-        for answer in detail.answers:
+        for answer in detail.answered:
             listed = lists_gaps(answer.gaps)
             page.field(answer.reviewer, answer.gaps if listed else
                        (f"No gap listed (“{answer.gaps}”)" if answer.gaps.strip() else "No gap listed (left blank)"))
@@ -562,12 +570,13 @@ def _write_one(workbook, formats: dict, detail: Detail, scale, title: str, prepa
 
     page.heading("Actions")
     typed = [row for row in detail.actions if any(_date(row.inputs.get(h)) for h in ACTION_INPUT_HEADERS)]
-    if not typed:
+    if not typed and detail.actions:
+        page.sentence(f"On the action plan as {detail.actions[0].action_id}, but no action has been typed against "
+                      "it yet.", "label")
+        page.field("Why it is there", detail.actions[0].gap, "small")
+    elif not typed:
         page.sentence(NO_ACTIONS + ".", "label")
-        if detail.actions:
-            page.field("On the action plan", f"{detail.actions[0].action_id}: {detail.actions[0].gap}", "small")
-        else:
-            page.sentence(detail.not_on_plan, "small")
+        page.sentence(detail.not_on_plan, "small")
     for row in typed:
         page.subheading(f"{row.action_id}: {_date(row.inputs.get('Action')) or '(no action text)'}")
         for header, label in [("Owner", "Owner"), ("Service area", "Service area"), ("Target date", "Target date"),

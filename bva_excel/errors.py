@@ -204,12 +204,12 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
                           "again (nothing was changed)",
                           "Restore the header exactly as it was (Ctrl+Z in Excel, or type it back in row 1) and run the "
                           "command again."),
-    "REPORT_FOREIGN": (ERROR, "this is not a report written by bva (its sheets are {sheets}), so it was left as it "
-                       "was and no report was written",
+    "REPORT_FOREIGN": (ERROR, "this is not a report written by bva (its sheets are {sheets}), so it was neither "
+                       "read nor replaced",
                        "Move it out of the assessment folder or rename it (it may be a workbook saved over the report "
-                       "by mistake), then run the command again; the last report bva wrote is in history/ if it kept one."),
+                       "by mistake), then run the command again; copies of earlier reports are in history/."),
     "REPORT_OTHER_ASSESSMENT": (ERROR, "this report belongs to another assessment ({other}, not {assessment}), so "
-                                "it was left as it was and no report was written",
+                                "it was neither read nor replaced",
                                 "Move it out of this folder (it was copied from another assessment's folder), then "
                                 "run the command again."),
     "REPORT_MISSING": (WARNING, "the report is missing (bva last wrote it on {when}); what people had typed into "

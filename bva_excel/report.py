@@ -313,7 +313,7 @@ def _write_changes(workbook, formats, trail: list[Change], framework: Framework,
                            formats["subtitle"])
     for row, change in enumerate(trail, start=1):
         ref = change.key if change.kind != ACTION else ref_of_action.get(change.key) or _action_ref(change.key)
-        seen = dt.datetime.fromisoformat(change.seen_at).strftime("%d %b %Y %H:%M")
+        seen = dt.datetime.fromisoformat(change.seen_at).strftime("%d %b %Y %H:%M:%S")
         values = [seen, change.key, texts.get(ref, ""), change.field, change.before or "(blank)",
                   change.after or "(blank)", change.source]
         for col, value in enumerate(values):

@@ -54,9 +54,16 @@ def cell_text(value) -> str:
 
 
 def suggest(text: str, choices) -> str:
-    """' (did you mean X?)' for a close match by edit distance, else ''."""
+    """' (did you mean X?)': the choices that hold every word typed ("Green" -> 'Dark green' or 'Light
+    green'; "Owner" -> 'Action owner'), else a close match by edit distance, else ''."""
     by_label = {normalise_label(c): c for c in choices}
-    close = difflib.get_close_matches(normalise_label(text), list(by_label), n=1, cutoff=0.6)
+    typed = normalise_label(text)
+    words = typed.split()
+    if words and len(typed) >= 3:
+        holding = [choice for label, choice in by_label.items() if label != typed and all(w in label.split() for w in words)]
+        if 1 <= len(holding) <= 3:
+            return " (did you mean " + " or ".join(f"'{c}'" for c in holding) + "?)"
+    close = difflib.get_close_matches(typed, list(by_label), n=1, cutoff=0.6)
     return f" (did you mean '{by_label[close[0]]}'?)" if close else ""
 
 

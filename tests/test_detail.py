@@ -18,7 +18,7 @@ from bva_excel.cli import cli
 from bva_excel.detail import NO_ACTIONS, NO_GAPS
 from bva_excel.inbox import ingest
 from bva_excel.report import write_report
-from conftest import answer
+from conftest import answer, return_all
 
 
 def run(*args):
@@ -106,7 +106,8 @@ def test_sd006_on_the_demo_tells_the_whole_story_in_its_sections(demo):
     assert NO_GAPS not in text
     assert after(sheet, "R05 Helen O'Connor", start="Gaps identified").value == (
         "No corporate lessons-learned log; ombudsman findings not reported to members.")
-    assert f"{NO_ACTIONS}." in text
+    assert "On the action plan as ACT-SD006, but no action has been typed against it yet." in text
+    assert NO_ACTIONS not in text
     # Print-ready: A4 portrait, one page wide, the title and page numbers in the header and footer.
     assert (sheet.page_setup.orientation, sheet.page_setup.paperSize) == ("portrait", 9)
     assert sheet.sheet_properties.pageSetUpPr.fitToPage  # one page wide (1 is the default width), any height
@@ -195,6 +196,15 @@ def test_no_gaps_is_said_in_words_with_what_each_reviewer_wrote(answered):
                                                 "hidden)").value
     assert earlier.startswith("Amber. Commentary: Weak at first sight. Gaps: Everything\nFrom R03.xlsx, cell ")
     assert earlier.endswith("replaced by the later return R03 again.xlsx.")
+
+
+def test_a_reviewer_who_did_not_answer_is_not_counted_among_those_who_found_no_gaps(demo):
+    """In the demo R01 sent CI004 back blank (twice); R04 scored it and listed no gap."""
+    assert run("detail", demo, "CI004").exit_code == 0
+    sheet = openpyxl.load_workbook(demo / "detail" / "detail CI004.xlsx")["CI004"]
+    assert NO_GAPS in text_of(sheet)
+    assert after(sheet, "R04 Grzegorz Nowak", start=NO_GAPS).value == "(left blank)"
+    assert after(sheet, "R01 Aisha Khan", start=NO_GAPS).value == "Did not answer, so not counted in this conclusion."
 
 
 def test_what_is_typed_into_report_xlsx_appears_moderation_final_and_action(answered):
