@@ -394,7 +394,7 @@ def _write_report(assessment: Assessment, threshold_name: str | None, spread: in
     framework, consolidation, decisions = gathered.framework, gathered.consolidation, gathered.decisions
     final = {ref: d.final for ref, d in decisions.items()}
     actions = plan_actions(framework, final, consolidation.responses, framework.scale.action_threshold(gathered.threshold),
-                           gathered.edits.actions)
+                           gathered.edits.actions, gathered.edits.action_refs)
     now = dt.datetime.now().replace(microsecond=0)
     title = assessment.title
     subtitle = f"Assessment {assessment.assessment_id}, report of {now:%d %B %Y %H:%M}; {signed_off(gathered.signoff)}"
