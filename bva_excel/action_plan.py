@@ -20,7 +20,7 @@ from bva_excel.styles import add_rating_colours, fit_row, print_landscape
 
 ACTION_HEADERS = (["Action ID", "Ref", "Theme", "Characteristic", "Score", "Gap identified"] + ACTION_INPUT_HEADERS
                   + ["Last updated", "Update from"])
-ACTION_WIDTHS = [12, 7, 13, 28, 11, 38, 28, 14, 14, 11, 11, 28, 11, 24]
+ACTION_WIDTHS = [12, 7, 13, 28, 11, 38, 28, 14, 14, 11, 11, 28, 12, 24]
 STATUSES = ["Not started", "In progress", "Complete", "Closed"]
 DONE = ("Complete", "Closed")  # an action in either status is finished
 NOT_FLAGGED = "No longer flagged by the scores; kept because actions were recorded against it."
@@ -193,4 +193,32 @@ def missing_details(rows: list[ActionRow]) -> list[tuple[ActionRow, list[str]]]:
                                                ("Target date", "target date")) if not row.text(header)]
         if missing:
             found.append((row, missing))
+    return found
+
+
+def action_problems(framework: Framework, rows: list[ActionRow], typed_rows: dict[str, int], signed_off: bool,
+                    file: str = "report.xlsx") -> list:
+    """What is wrong with the plan, each at its cell on 'Action plan' (`typed_rows`: action ID -> Excel row):
+    a service area not on the 'Service areas' sheet (with "did you mean"); after sign-off, an action still to
+    be finished with no owner, service area or target date."""
+    from bva_excel.errors import problem
+    from bva_excel.sheets import a1, suggest
+
+    found = []
+    areas = [a.name for a in framework.service_areas or ()]
+    area_col = ACTION_HEADERS.index("Service area")
+    for row in rows:
+        excel_row = typed_rows.get(row.action_id)
+        area = row.text("Service area")
+        if framework.service_areas is not None and area and framework.service_area(area) is None:
+            found.append(problem("ACTION_SERVICE_AREA_UNKNOWN", file, ACTION_SHEET,
+                                 a1(excel_row - 1, area_col) if excel_row else "", action=row.action_id, value=area,
+                                 hint=suggest(area, areas), areas=", ".join(areas) or "none yet"))
+    if signed_off:
+        for row, missing in missing_details(rows):
+            excel_row = typed_rows.get(row.action_id)
+            found.append(problem("ACTION_DETAILS_MISSING", file, ACTION_SHEET,
+                                 a1(excel_row - 1, 0) if excel_row else "", action=row.action_id, ref=row.ref,
+                                 missing=" or ".join([", ".join(missing[:-1]), missing[-1]] if len(missing) > 1
+                                                     else missing)))
     return found

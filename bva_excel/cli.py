@@ -134,8 +134,11 @@ def new(folder, template, title):
               help="With --moderation: the reviewer IDs of the moderators, separated by commas.")
 @click.option("--all", "every", is_flag=True, help="With --moderation: every characteristic, not only those "
                                                   "with open findings.")
+@click.option("--progress", is_flag=True,
+              help="Write progress workbooks instead: one per service area, with its open actions from the action "
+                   "plan, for its Head of Service to report status, progress and any revised target date.")
 def generate(folder, per_characteristic, deadline, return_to, reallocate, show_password, moderation, moderators,
-             every):
+             every, progress):
     """Write a protected workbook for each reviewer to FOLDER/outbox.
 
     Characteristics with no reviewers listed are shared out, balancing the load and never
@@ -150,11 +153,17 @@ def generate(folder, per_characteristic, deadline, return_to, reallocate, show_p
       bva generate "BV 2026" --per-characteristic 2
       bva generate "BV 2026" --reallocate
       bva generate "BV 2026" --moderation --moderators "R05,R06"
+      bva generate "BV 2026" --progress --deadline 2027-01-15
     """
     from bva_excel.reviewer_workbook import generate as generate_workbooks
 
     if (moderators or every) and not moderation:
         raise click.UsageError("--moderators and --all go with --moderation.")
+    if progress:
+        if moderation:
+            raise click.UsageError("--progress and --moderation are two different rounds: choose one.")
+        _generate_progress(_open(folder), folder, deadline.date() if deadline else None, return_to)
+        return
     if moderation:
         if not moderators.strip():
             raise click.UsageError('--moderation needs --moderators, e.g. --moderators "R05,R06".')
@@ -353,16 +362,24 @@ def check(folder, as_json, action_threshold, spread):
     More examples:
       bva check "BV 2026" --json
     """
+    from bva_excel.action_plan import action_problems
     from bva_excel.consistency import SEVERITIES
+    from bva_excel.progress import current_actions
     from bva_excel.report import gather
 
-    gathered = gather(_open(folder), action_threshold, spread)
+    assessment = _open(folder)
+    _service_areas_needed(assessment, "check")
+    gathered = gather(assessment, action_threshold, spread)
     result = gathered.consistency
+    on_plan = action_problems(gathered.framework, current_actions(assessment, gathered), gathered.edits.action_rows,
+                              gathered.signoff is not None, assessment.report.name)
+    failed = bool(result.must_look) or any(p.severity == ERROR for p in on_plan)
     if as_json:  # only JSON on stdout: warnings go inside it
         _echo_json({"must_look": len(result.must_look), "alpha": result.alpha.value,
                     "alpha_reason": result.alpha.reason, "findings": [f.as_dict() for f in result.findings],
-                    "warnings": [w.as_dict() for w in gathered.warnings]})
-        sys.exit(1 if result.must_look else 0)
+                    "warnings": [w.as_dict() for w in gathered.warnings],
+                    "action_plan": [p.as_dict() for p in on_plan]})
+        sys.exit(1 if failed else 0)
     for warning in gathered.warnings:
         show(warning, indent="")
     groups = [(severity.capitalize(), [f for f in result.findings if f.severity == severity and not f.resolved])
@@ -384,15 +401,35 @@ def check(folder, as_json, action_threshold, spread):
     click.echo(f"{len(result.must_look)} findings need a moderator's look ({open_count(SEVERITIES[0])} high, "
                f"{open_count(SEVERITIES[1])} medium); {open_count(SEVERITIES[2])} low to note; "
                f"{sum(1 for f in result.findings if f.resolved)} resolved by moderation.")
+    if on_plan:
+        click.echo(f"Action plan ({len(on_plan)})")
+        for found in on_plan:
+            show(found)
     early = _early_step(gathered, folder)
     if early:
         click.echo(early)
     elif result.must_look:
         click.echo("Next: moderate in report.xlsx ('Scores': Moderated score and Moderation note), "
                    f"then run bva report {_quote(folder)} and bva check {_quote(folder)} again.")
+    elif on_plan:
+        click.echo(f"Next: complete the action plan in report.xlsx, then run bva check {_quote(folder)} again.")
     else:
         click.echo(f"Next: run bva report {_quote(folder)} for committee.")
-    sys.exit(1 if result.must_look else 0)
+    sys.exit(1 if failed else 0)
+
+
+def _service_areas_needed(assessment, command: str) -> None:
+    """Give an older assessment's workbook its 'Service areas' sheet, saying so; if the workbook is open, say
+    that the service areas are not checked this time."""
+    from bva_excel.service_areas import ensure_service_areas
+
+    try:
+        with assessment.locked(command):
+            _say_service_areas_added(ensure_service_areas(assessment))
+    except BvaError as error:
+        for found in error.problems:
+            show(found, indent="", err=True)
+        click.echo("  note: service areas are not checked this time.", err=True)
 
 
 @cli.command()
@@ -485,6 +522,43 @@ def _generate_moderation(assessment, folder: Path, moderators: list[str], every:
         sys.exit(1)
     click.echo(f"Next: email each moderator their workbook; save the returns in {assessment.inbox} and run: "
                f"bva ingest {_quote(folder)}")
+
+
+def _generate_progress(assessment, folder: Path, deadline, return_to) -> None:
+    from bva_excel.progress import generate_progress
+
+    result = generate_progress(assessment, deadline, return_to)
+    for line in result.recovered:
+        click.echo(f"  note: {line}")
+    _say_service_areas_added(result.added)
+    click.echo(f"Wrote {len(result.files)} progress workbooks to {assessment.outbox}:")
+    for area, path in result.files.items():
+        count = len(result.actions[area])
+        click.echo(f"  {path.name}  ({count} action{'s' * (count != 1)}: {', '.join(result.actions[area])})")
+    if result.done:
+        click.echo(f"  {result.done} complete or closed action{'s are' if result.done != 1 else ' is'} not sent.")
+    if result.unassigned:
+        click.echo(f"  warning: {len(result.unassigned)} open action{'s have' if len(result.unassigned) != 1 else ' has'} "
+                   f"no service area, so nobody was asked about {'them' if len(result.unassigned) != 1 else 'it'}: "
+                   f"{', '.join(result.unassigned)}. Type a 'Service area' on the Action plan and generate again.")
+    if result.refused:
+        for problem in result.refused:
+            show(problem, indent="", err=True)
+        sys.exit(1)
+    click.echo(f"Next: email each Head of Service their workbook; save the returns in {assessment.inbox} and run: "
+               f"bva ingest {_quote(folder)}, then bva report {_quote(folder)} and bva follow-up {_quote(folder)}")
+
+
+def _say_service_areas_added(added) -> None:
+    """One line when an older assessment's workbook was given its 'Service areas' sheet."""
+    if added is None:
+        return
+    from bva_excel.errors import problem
+
+    areas = f" with the {len(added.areas)} service areas named on 'Reviewers' ({', '.join(added.areas)})" \
+        if added.areas else ""
+    show(problem("SERVICE_AREAS_ADDED", added.workbook, areas=areas,
+                 backup=str(added.backup.relative_to(added.workbook.parent))), indent="", err=True)
 
 
 def _show_calibration(result) -> None:

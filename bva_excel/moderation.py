@@ -33,6 +33,7 @@ class PreviousEdits:
     action_refs: dict[str, str] = field(default_factory=dict)  # action ID -> the ref it is an action for
     action_rows: dict[str, int] = field(default_factory=dict)  # action ID -> Excel row it was typed on
     assigned: list[tuple[int, str, str]] = field(default_factory=list)  # (Excel row, ID as typed, ID given)
+    action_sources: dict[str, str] = field(default_factory=dict)  # action ID -> its 'Update from', as written
 
 
 def _typed_final_scores(path: Path, column: int) -> set[int]:
@@ -115,10 +116,10 @@ def _read_actions(plan, edits: PreviousEdits) -> None:
         inputs = {h: plan.get(values, h) for h in ACTION_INPUT_HEADERS if plan.get(values, h) is not None}
         if not inputs and (not action_id or action_id.casefold() == f"ACT-{ref}".casefold()):
             continue
-        typed_rows.append((index + 1, action_id, ref, inputs))
-    used = {action_id.casefold() for _, action_id, _, _ in typed_rows if action_id}
+        typed_rows.append((index + 1, action_id, ref, inputs, plan.text(values, "Update from")))
+    used = {action_id.casefold() for _, action_id, _, _, _ in typed_rows if action_id}
     seen: set[str] = set()
-    for row, action_id, ref, inputs in typed_rows:
+    for row, action_id, ref, inputs, source in typed_rows:
         given = action_id
         if not action_id or action_id.casefold() in seen:
             number = 2
@@ -131,6 +132,8 @@ def _read_actions(plan, edits: PreviousEdits) -> None:
         edits.actions[given] = inputs
         edits.action_refs[given] = ref
         edits.action_rows[given] = row
+        if source:
+            edits.action_sources[given] = source
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import xlsxwriter
 
-from bva_excel.action_plan import plan_actions, write_action_plan
+from bva_excel.action_plan import write_action_plan
 from bva_excel.assessment import Assessment
 from bva_excel.consistency import ConsistencyReport, check
 from bva_excel.consolidation import Consolidation, consolidate
@@ -20,6 +20,7 @@ from bva_excel.errors import BvaError, Problem, problem
 from bva_excel.heatmap import DISAGREEMENT, MODERATED, Tile, tile_note, write_heat_map
 from bva_excel.framework import Framework
 from bva_excel.records import IssueRecord, SignOff
+from bva_excel.progress import current_actions, write_action_history
 from bva_excel.moderation import SCORES_SHEET, PreviousEdits, ScoreDecision, decide, read_previous_edits
 from bva_excel.reviewer_workbook import score_validation
 from bva_excel.sheets import column_letter, suggest
@@ -393,8 +394,8 @@ def _write_report(assessment: Assessment, threshold_name: str | None, spread: in
     gathered = gather(assessment, threshold_name, spread)
     framework, consolidation, decisions = gathered.framework, gathered.consolidation, gathered.decisions
     final = {ref: d.final for ref, d in decisions.items()}
-    actions = plan_actions(framework, final, consolidation.responses, framework.scale.action_threshold(gathered.threshold),
-                           gathered.edits.actions, gathered.edits.action_refs)
+    actions = current_actions(assessment, gathered)
+    updates = assessment.records.progress_updates()
     now = dt.datetime.now().replace(microsecond=0)
     title = assessment.title
     subtitle = f"Assessment {assessment.assessment_id}, report of {now:%d %B %Y %H:%M}; {signed_off(gathered.signoff)}"
@@ -414,6 +415,8 @@ def _write_report(assessment: Assessment, threshold_name: str | None, spread: in
             _write_consistency(workbook, formats, gathered.consistency)
             _write_responses(workbook, formats, consolidation)
             _write_returns(workbook, formats, consolidation)
+            if updates:  # from the first progress round on
+                write_action_history(workbook, updates, actions, formats)
             _write_scale(workbook, formats, framework.scale)
             workbook.worksheets()[2].activate()
             try:

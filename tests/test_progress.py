@@ -1,0 +1,156 @@
+"""Progress from the service areas by workbook: issued per service area, returned through ingest, shown on the
+next report with its date and source, every update kept on 'Action history'; a service area not listed is
+refused with "did you mean"."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+
+from bva_excel.cli import cli
+from bva_excel.errors import BvaError
+from bva_excel.inbox import ingest
+from bva_excel.progress import generate_progress
+from bva_excel.report import write_report
+from conftest import answer
+from progress_helpers import fill_progress, list_service_areas, plan, type_plan
+
+AREAS = [("Finance", "Fay Green", "fay@example.gov.uk"), ("Legal services", "Lee Hunt", "lee@example.gov.uk")]
+
+
+@pytest.fixture
+def planned(generated):
+    """CI001 Amber and G001 Red on the plan with three actions: two for Finance, one for Legal services."""
+    assessment, generation = generated
+    given = {"CI001": ("Amber", "Weak.", "None identified."), "G001": ("Red", "Poor.", "n/a")}
+    for reviewer_id, path in generation.files.items():
+        refs = [ref for ref, ids in generation.allocation.items() if reviewer_id in ids]
+        answer(path, assessment.inbox / f"{reviewer_id}.xlsx",
+               {ref: given.get(ref, ("Light green", "Good.", "None")) for ref in refs})
+    ingest(assessment)
+    report = write_report(assessment).path
+    list_service_areas(assessment, AREAS)
+    type_plan(report, {
+        "ACT-CI001": {"Action": "Write the improvement plan", "Owner": "Jo Bloggs", "Service area": "Finance",
+                      "Target date": dt.datetime(2027, 3, 31), "Status": "In progress"},
+        "ACT-G001": {"Action": "Scrutiny training", "Owner": "Al Khan", "Service area": "finance",
+                     "Target date": dt.datetime(2027, 2, 1)}},
+        [("ACT-CI001", {"Action": "Peer review", "Owner": "Kim Ray", "Service area": "Legal services",
+                        "Target date": dt.datetime(2027, 6, 30)})])
+    write_report(assessment)
+    return assessment, report
+
+
+def progress_sheet(path):
+    return openpyxl.load_workbook(path)["Progress"]
+
+
+def test_one_protected_workbook_per_service_area_with_its_actions_and_their_context(planned):
+    assessment, _ = planned
+    result = generate_progress(assessment, dt.date(2027, 1, 15))
+    assert result.actions == {"Finance": ["ACT-CI001", "ACT-G001"], "Legal services": ["ACT-CI001-2"]}
+    assert sorted(p.name for p in result.files.values()) == ["BV progress Finance.xlsx",
+                                                             "BV progress Legal services.xlsx"]
+    sheet = progress_sheet(result.files["Finance"])
+    rows = [[c.value for c in row] for row in sheet.iter_rows(min_row=1, max_row=3)]
+    assert rows[0] == ["Action ID", "Ref", "Characteristic", "Gap identified", "Action", "Owner", "Target date",
+                       "Current status", "Last update", "Status", "Progress update", "Revised target date"]
+    assert rows[1][:9] == ["ACT-CI001", "CI001", "Services improve",
+                           "Scored Amber; no gaps were listed by the reviewers.", "Write the improvement plan",
+                           "Jo Bloggs", dt.datetime(2027, 3, 31), "In progress", ""]
+    assert rows[2][7] == "Not started"
+    assert sheet.protection.sheet
+    assert [sheet.cell(2, c).protection.locked for c in (1, 5, 7, 10, 11, 12)] == [True, True, True, False, False,
+                                                                                   False]
+    checks = {str(v.sqref): v for v in sheet.data_validations.dataValidation}
+    assert checks["J2:J3"].formula1 == '"Not started,In progress,Complete,Closed"'
+    assert checks["L2:L3"].type == "date"
+    guide = openpyxl.load_workbook(result.files["Finance"])["Guide"]
+    assert "Finance (Fay Green)" in guide["A2"].value and "Friday 15 January 2027" in guide["A3"].value
+
+
+def test_a_round_returned_shows_on_the_report_and_in_the_history_and_leaves_the_rest(planned):
+    assessment, report = planned
+    result = generate_progress(assessment)
+    fill_progress(result.files["Finance"], assessment.inbox / "RE Finance.xlsx",
+                  {"ACT-CI001": ("Complete", "Plan adopted by Cabinet", None)})
+    outcome = next(o for o in ingest(assessment).outcomes if o.name == "RE Finance.xlsx")
+    assert (outcome.status, outcome.answered, outcome.issued, outcome.has_errors) == ("accepted", 1, 2, False)
+    write_report(assessment)
+    actions = plan(report)
+    assert (actions["ACT-CI001"]["Status"], actions["ACT-CI001"]["Progress update"],
+            actions["ACT-CI001"]["Update from"]) == ("Complete", "Plan adopted by Cabinet",
+                                                     "Finance's progress return RE Finance.xlsx, cell J2")
+    assert actions["ACT-CI001"]["Last updated"].date() == dt.date.today()
+    assert (actions["ACT-G001"]["Status"], actions["ACT-G001"]["Progress update"], actions["ACT-G001"]["Update from"],
+            actions["ACT-G001"]["Target date"]) == (None, None, "", dt.datetime(2027, 2, 1))  # left blank: unchanged
+    # A second round: Legal services moves its date; Finance's earlier update stays on the plan and in the history.
+    second = generate_progress(assessment)
+    assert second.actions == {"Finance": ["ACT-G001"], "Legal services": ["ACT-CI001-2"]}  # complete: not sent
+    fill_progress(second.files["Legal services"], assessment.inbox / "RE Legal.xlsx",
+                  {"ACT-CI001-2": ("In progress", "Reviewer booked", dt.datetime(2027, 9, 30))})
+    ingest(assessment)
+    write_report(assessment)
+    actions = plan(report)
+    assert (actions["ACT-CI001-2"]["Status"], actions["ACT-CI001-2"]["Target date"]) == (
+        "In progress", dt.datetime(2027, 9, 30))
+    assert actions["ACT-CI001"]["Status"] == "Complete"
+    history = list(openpyxl.load_workbook(report)["Action history"].iter_rows(min_row=2, values_only=True))
+    assert [(row[1], row[2], row[3], row[4], row[5], row[6], row[7]) for row in history] == [
+        ("ACT-CI001", "CI001", "Finance", "Complete", "Plan adopted by Cabinet", "", "RE Finance.xlsx"),
+        ("ACT-CI001-2", "CI001", "Legal services", "In progress", "Reviewer booked", "2027-09-30", "RE Legal.xlsx")]
+
+
+def test_what_is_typed_into_the_report_after_a_return_stands(planned):
+    assessment, report = planned
+    result = generate_progress(assessment)
+    fill_progress(result.files["Finance"], assessment.inbox / "RE Finance.xlsx",
+                  {"ACT-G001": ("In progress", "Booked", None)})
+    ingest(assessment)
+    write_report(assessment)
+    type_plan(report, {"ACT-G001": {"Status": "Closed", "Progress update": "Superseded by the new plan"}})
+    for _ in range(2):  # and again: the return, already shown, is not applied over what was typed
+        write_report(assessment)
+        g001 = plan(report)["ACT-G001"]
+        assert (g001["Status"], g001["Progress update"], g001["Last updated"], g001["Update from"]) == (
+            "Closed", "Superseded by the new plan", None,
+            "Typed in the report since Finance's progress return RE Finance.xlsx, cell J3")
+
+
+def test_a_return_with_a_wrong_status_or_a_missing_row_says_so(planned):
+    assessment, report = planned
+    result = generate_progress(assessment)
+    fill_progress(result.files["Finance"], assessment.inbox / "wrong.xlsx", {"ACT-CI001": ("Done", "", None)})
+    workbook = openpyxl.load_workbook(result.files["Finance"])
+    workbook["Progress"].delete_rows(3)  # ACT-G001's row
+    workbook["Progress"]["J2"] = "Complete"
+    workbook.save(assessment.inbox / "short.xlsx")
+    outcomes = {o.name: o for o in ingest(assessment).outcomes}
+    assert [str(p) for p in outcomes["wrong.xlsx"].problems] == [
+        "wrong.xlsx, sheet 'Progress', cell J2: 'Done' is not a status. Choose one of: Not started, In progress, "
+        "Complete, Closed."]
+    assert outcomes["wrong.xlsx"].has_errors
+    assert [str(p) for p in outcomes["short.xlsx"].problems] == [
+        "short.xlsx, sheet 'Progress': action ACT-G001 was sent but its row is missing. It is left as it was; ask "
+        "the service area if that was meant."]
+    write_report(assessment)
+    assert plan(report)["ACT-CI001"]["Status"] == "Complete" and plan(report)["ACT-G001"]["Status"] is None
+
+
+def test_an_action_for_a_service_area_not_listed_is_refused_with_did_you_mean(planned):
+    assessment, report = planned
+    type_plan(report, {"ACT-CI001-2": {"Service area": "Legal servics"}})
+    with pytest.raises(BvaError) as refused:
+        generate_progress(assessment)
+    assert [str(p) for p in refused.value.problems] == [
+        "report.xlsx, sheet 'Action plan', cell I3: action ACT-CI001-2 is for service area 'Legal servics', which "
+        "is not on the 'Service areas' sheet of assessment.xlsx (did you mean 'Legal services'?). Correct it on the "
+        "Action plan, or add 'Legal servics' to 'Service areas' (listed now: Finance, Legal services)."]
+    assert not list(assessment.outbox.glob("BV progress*"))
+    result = CliRunner().invoke(cli, ["check", str(assessment.folder)])
+    assert ("error: report.xlsx, sheet 'Action plan', cell I3: action ACT-CI001-2 is for service area "
+            "'Legal servics', which is not on the 'Service areas' sheet of assessment.xlsx (did you mean "
+            "'Legal services'?)") in result.output
