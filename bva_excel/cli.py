@@ -465,6 +465,45 @@ def signoff(folder, by, accept_open, action_threshold, spread):
 
 
 @cli.command()
+@click.argument("folder", type=EXISTING_FOLDER)
+@click.option("--csv", "csv_file", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="Write CSV (UTF-8, opens correctly in Excel) to FILE (the default, as FOLDER/actions.csv).")
+@click.option("--xlsx", "xlsx_file", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="Write a workbook to FILE instead.")
+@click.option("--service-area", metavar="NAME", help="Only the actions of this service area.")
+def actions(folder, csv_file, xlsx_file, service_area):
+    """Export the action plan for the business planning tool.
+
+    One row per action: Action ID, Ref, Theme, Characteristic, Gap, Action, Owner, Service area,
+    Target date (as 2027-03-31), Status, Progress update, Last updated. The plan is the one in
+    report.xlsx, with the progress returned since; the same action keeps the same ID on every
+    export. A cell starting with =, +, - or @ is written so that no spreadsheet runs it.
+
+    Example: bva actions "BV 2026" --csv "BV 2026/actions for planning.csv"
+
+    \b
+    More examples:
+      bva actions "BV 2026" --xlsx actions.xlsx --service-area Finance
+    """
+    from bva_excel.action_export import export_actions
+
+    if csv_file and xlsx_file:
+        raise click.UsageError("Choose one of --csv and --xlsx.")
+    assessment = _open(folder)
+    result = export_actions(assessment, xlsx_file or csv_file or assessment.folder / "actions.csv", bool(xlsx_file),
+                            service_area)
+    whose = f" of {result.service_area}" if result.service_area else ""
+    click.echo(f"Wrote {result.rows} action{'s' * (result.rows != 1)}{whose} to {result.path}")
+    if result.assigned:
+        click.echo(f"  note: {len(result.assigned)} action{'s' * (len(result.assigned) != 1)} typed into report.xlsx "
+                   f"without an ID {'were' if len(result.assigned) != 1 else 'was'} exported as "
+                   f"{', '.join(given for _, _, given in result.assigned)}; run bva report {_quote(folder)} to write "
+                   "the IDs into the report as well.")
+    click.echo("Next: import it into the business planning tool; after committee, collect progress with "
+               f"bva generate {_quote(folder)} --progress")
+
+
+@cli.command()
 @click.argument("folder", type=FOLDER, default="demo-assessment")
 def demo(folder):
     """Run the whole exercise on the built-in template with sample data.

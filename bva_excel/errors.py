@@ -238,6 +238,9 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
                                   "of its {issued} actions (the unfilled workbook?)",
                                   "Ask the service area to fill it in and send it again; nothing was taken from "
                                   "this file."),
+    "EXPORT_SERVICE_AREA_UNKNOWN": (ERROR, "no action is for service area '{value}', and it is not on the "
+                                    "'Service areas' sheet{hint}",
+                                    "Give one of: {areas}."),
     "REPORT_INPUT_LOST": (ERROR, "{what}; that column carries what people typed, so the report was not written "
                           "again (nothing was changed)",
                           "Restore the header exactly as it was (Ctrl+Z in Excel, or type it back in row 1) and run the "

@@ -23,6 +23,12 @@ def list_service_areas(assessment, areas: list[tuple[str, str, str]]) -> None:
     workbook.save(assessment.workbook)
 
 
+def _type(cell, value) -> None:
+    cell.value = value
+    if isinstance(value, str):
+        cell.data_type = "s"  # typed text stays text, even '=...'
+
+
 def type_plan(path: Path, typed: dict[str, dict], inserted: list[tuple[str, dict]] = ()) -> None:
     """Type into the Action plan's rows by action ID, and insert rows (below an action ID) as a person would."""
     workbook = openpyxl.load_workbook(path)
@@ -31,11 +37,11 @@ def type_plan(path: Path, typed: dict[str, dict], inserted: list[tuple[str, dict
         row = next(r for r in range(2, sheet.max_row + 1) if sheet.cell(r, 1).value == after) + 1
         sheet.insert_rows(row)
         for header, value in cells.items():
-            sheet.cell(row, PLAN_HEADERS.index(header) + 1, value)
+            _type(sheet.cell(row, PLAN_HEADERS.index(header) + 1), value)
     rows = {sheet.cell(r, 1).value: r for r in range(2, sheet.max_row + 1)}
     for action_id, cells in typed.items():
         for header, value in cells.items():
-            sheet.cell(rows[action_id], PLAN_HEADERS.index(header) + 1, value)
+            _type(sheet.cell(rows[action_id], PLAN_HEADERS.index(header) + 1), value)
     workbook.save(path)
 
 
