@@ -503,6 +503,35 @@ def actions(folder, csv_file, xlsx_file, service_area):
                f"bva generate {_quote(folder)} --progress")
 
 
+@cli.command("follow-up")
+@click.argument("folder", type=EXISTING_FOLDER)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="Where to write it (default: FOLDER/follow-up YYYY-MM-DD.xlsx, dated today).")
+def follow_up(folder, output):
+    """Write the follow-up report on the action plan for committee.
+
+    Counts by status and by service area (with charts), overdue actions, what changed since the
+    previous follow-up (completed, slipped, new), the characteristics whose actions are all
+    complete, and the service areas that have not returned progress. Each follow-up is kept in
+    the records, so the next one can say what changed.
+
+    Example: bva follow-up "BV 2026" -o "BV 2026/Follow-up for January committee.xlsx"
+    """
+    from bva_excel.follow_up import write_follow_up
+
+    result = write_follow_up(_open(folder), output)
+    done = sum(1 for r in result.rows if r.done)
+    click.echo(f"Wrote {result.path}: {len(result.rows)} actions, {done} complete or closed, "
+               f"{len(result.overdue)} overdue.")
+    if result.previous:
+        click.echo(f"  since the follow-up of {result.previous.written_at[:10]}: {result.count('Completed')} completed, "
+                   f"{result.count('Slipped')} slipped, {result.count('New')} new.")
+    for missing in result.not_returned:
+        click.echo(f"  not returned: {missing.area} (sent {missing.sent[:10]} as {missing.file})")
+    click.echo("Next: send it to committee; collect progress again with "
+               f"bva generate {_quote(folder)} --progress when the next update is due.")
+
+
 @cli.command()
 @click.argument("folder", type=FOLDER, default="demo-assessment")
 def demo(folder):
