@@ -87,6 +87,9 @@ def cli(debug):
       bva check 2026          inconsistent scoring for the moderators
       bva generate 2026 --moderation --moderators "R05,R06"   a moderation round by workbook
       bva signoff 2026 --by "Name, Role"   senior officers sign off the final scores
+      bva actions 2026        the action plan as CSV for the business planning tool
+      bva generate 2026 --progress   a progress workbook per service area
+      bva follow-up 2026      the follow-up report on the action plan for committee
 
     Try it all on sample data first: bva demo demo-assessment
     """
@@ -541,7 +544,8 @@ def demo(folder):
     assessment is never touched) with sample reviewers and position statements,
     generates the reviewer workbooks (two reviewers to a characteristic), simulates the returns
     (with disagreements, a kind and a harsh reviewer, one reviewer late and one bad file),
-    ingests them, runs a moderation round, signs off and writes the report.
+    ingests them, runs a moderation round, signs off, types an action plan with owners,
+    service areas and dates, and writes the report.
 
     Example: bva demo demo-assessment
     """

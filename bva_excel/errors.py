@@ -220,7 +220,7 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
                                     "Correct it on the Action plan, or add '{value}' to 'Service areas' (listed now: "
                                     "{areas})."),
     "ACTION_DETAILS_MISSING": (WARNING, "action {action} ({ref}) has no {missing}, and the scores are signed off",
-                               "Fill them in on the Action plan, so that someone is answerable for it by a date."),
+                               "Fill in what is missing on the Action plan, so that someone is answerable for the action by a date."),
     "ACTION_ID_COMMA": (ERROR, "action ID '{action}' holds a comma, which a progress workbook cannot carry",
                         "Type the ID without the comma (or clear it: the next free ID is given)."),
     "NO_PROGRESS_TO_ASK": (ERROR, "no open action has a service area, so there is no progress to ask for",
