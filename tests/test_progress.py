@@ -80,6 +80,10 @@ def test_a_round_returned_shows_on_the_report_and_in_the_history_and_leaves_the_
     outcome = next(o for o in ingest(assessment).outcomes if o.name == "RE Finance.xlsx")
     assert (outcome.status, outcome.answered, outcome.issued, outcome.has_errors) == ("accepted", 1, 2, False)
     write_report(assessment)
+    returns = {row[0]: row for row in openpyxl.load_workbook(report)["Returns"].iter_rows(min_row=2, values_only=True)}
+    assert (returns["RE Finance.xlsx"][2], returns["RE Finance.xlsx"][4]) == ("Finance", "accepted")
+    summary = [row[0] for row in openpyxl.load_workbook(report)["Summary"].iter_rows(values_only=True)]
+    assert "Finance" not in summary  # a service area is not a reviewer with returns outstanding
     actions = plan(report)
     assert (actions["ACT-CI001"]["Status"], actions["ACT-CI001"]["Progress update"],
             actions["ACT-CI001"]["Update from"]) == ("Complete", "Plan adopted by Cabinet",
@@ -154,3 +158,40 @@ def test_an_action_for_a_service_area_not_listed_is_refused_with_did_you_mean(pl
     assert ("error: report.xlsx, sheet 'Action plan', cell I3: action ACT-CI001-2 is for service area "
             "'Legal servics', which is not on the 'Service areas' sheet of assessment.xlsx (did you mean "
             "'Legal services'?)") in result.output
+
+
+def test_after_sign_off_check_lists_open_actions_with_no_owner_service_area_or_date(planned):
+    from bva_excel.signoff import sign_off
+
+    assessment, report = planned
+    type_plan(report, {"ACT-CI001": {"Owner": None}, "ACT-G001": {"Target date": None, "Service area": None}},
+              [("ACT-G001", {"Action": "Done already", "Status": "Closed"})])
+    write_report(assessment)
+    before = CliRunner().invoke(cli, ["check", str(assessment.folder)])
+    assert "Action plan (" not in before.output  # not signed off yet
+    sign_off(assessment, "Jane Smith, Assistant Chief Executive", accept_open=True)
+    after = CliRunner().invoke(cli, ["check", str(assessment.folder)])
+    listed = after.output[after.output.index("Action plan ("):].splitlines()
+    assert listed[:3] == [
+        "Action plan (2)",
+        "  warning: report.xlsx, sheet 'Action plan', cell A2: action ACT-CI001 (CI001) has no owner, and the scores "
+        "are signed off. Fill in what is missing on the Action plan, so that someone is answerable for the action by "
+        "a date.",
+        "  warning: report.xlsx, sheet 'Action plan', cell A4: action ACT-G001 (G001) has no service area or target "
+        "date, and the scores are signed off. Fill in what is missing on the Action plan, so that someone is "
+        "answerable for the action by a date."]  # ACT-G001-2 is closed: nothing to chase
+
+
+def test_generate_progress_says_what_it_wrote_and_who_was_not_asked(planned):
+    assessment, report = planned
+    type_plan(report, {"ACT-G001": {"Service area": None}})
+    result = CliRunner().invoke(cli, ["generate", str(assessment.folder), "--progress", "--deadline", "2027-01-15"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[:3] == [f"Wrote 2 progress workbooks to {assessment.outbox}:",
+                         "  BV progress Finance.xlsx  (1 action: ACT-CI001)",
+                         "  BV progress Legal services.xlsx  (1 action: ACT-CI001-2)"]
+    assert lines[3] == ("  warning: 1 open action has no service area, so nobody was asked about it: ACT-G001. Type a "
+                        "'Service area' on the Action plan and generate again.")
+    both = CliRunner().invoke(cli, ["generate", str(assessment.folder), "--progress", "--moderation"])
+    assert both.exit_code == 2 and "--progress and --moderation are two different rounds: choose one." in both.output
