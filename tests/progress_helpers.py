@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from pathlib import Path
 
 import openpyxl
+import pytest
 
-from conftest import set_saved_time
+from bva_excel.assessment import open_assessment
+from conftest import FOLDER, answer, set_saved_time, shared
 
 PLAN_HEADERS = ["Action ID", "Ref", "Theme", "Characteristic", "Score", "Gap identified", "Action", "Owner",
                 "Service area", "Target date", "Status", "Progress update", "Last updated", "Update from"]
@@ -66,3 +69,34 @@ def fill_progress(source: Path, target: Path, updates: dict[str, tuple], saved: 
     workbook.save(target)
     set_saved_time(target, saved or dt.datetime(2027, 1, 5, 9, 0))
     return target
+
+
+FLAGGED = {"CI001": ("Amber", "Weak.", "None identified."), "G001": ("Red", "Poor.", "n/a")}
+
+
+@pytest.fixture(scope=shared("session"))
+def _flagged_once(tmp_path_factory, _made_once):
+    """An assessment whose returns are in and reported, CI001 Amber and G001 Red on the action plan, the rest
+    Light green with no gaps: made once per session and copied for each test."""
+    from bva_excel.inbox import ingest
+    from bva_excel.report import write_report
+
+    base, generation = _made_once
+    target = tmp_path_factory.mktemp("flagged") / FOLDER
+    shutil.copytree(base / "generated" / FOLDER, target)
+    assessment = open_assessment(target)
+    for reviewer_id, path in generation.files.items():
+        refs = [ref for ref, ids in generation.allocation.items() if reviewer_id in ids]
+        answer(assessment.outbox / path.name, assessment.inbox / f"{reviewer_id}.xlsx",
+               {ref: FLAGGED.get(ref, ("Light green", "Good.", "None")) for ref in refs})
+    ingest(assessment)
+    write_report(assessment)
+    assessment.records.close()
+    return target
+
+
+@pytest.fixture
+def flagged(tmp_path, _flagged_once):
+    """(assessment, report.xlsx) with CI001 Amber and G001 Red on the action plan, nothing typed into it yet."""
+    assessment = open_assessment(shutil.copytree(_flagged_once, tmp_path / FOLDER))
+    return assessment, assessment.report

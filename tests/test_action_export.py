@@ -12,25 +12,17 @@ import pytest
 from click.testing import CliRunner
 
 from bva_excel.cli import cli
-from bva_excel.inbox import ingest
 from bva_excel.report import write_report
-from conftest import answer
 from progress_helpers import list_service_areas, type_plan
+from progress_helpers import _flagged_once, flagged  # noqa: F401  (fixtures)
 
 HEADERS = ["Action ID", "Ref", "Theme", "Characteristic", "Gap", "Action", "Owner", "Service area", "Target date",
            "Status", "Progress update", "Last updated"]
 
 
 @pytest.fixture
-def planned(generated):
-    assessment, generation = generated
-    given = {"CI001": ("Amber", "Weak.", "None identified."), "G001": ("Red", "Poor.", "n/a")}
-    for reviewer_id, path in generation.files.items():
-        refs = [ref for ref, ids in generation.allocation.items() if reviewer_id in ids]
-        answer(path, assessment.inbox / f"{reviewer_id}.xlsx",
-               {ref: given.get(ref, ("Light green", "Good.", "None")) for ref in refs})
-    ingest(assessment)
-    report = write_report(assessment).path
+def planned(flagged):
+    assessment, report = flagged
     list_service_areas(assessment, [("Finance", "Fay Green", "fay@example.gov.uk"), ("Légal", "", "")])
     type_plan(report, {
         "ACT-CI001": {"Action": "=HYPERLINK(\"http://evil\",\"click\")", "Owner": "@Jo", "Service area": "Finance",

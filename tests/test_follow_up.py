@@ -14,24 +14,17 @@ from bva_excel.follow_up import write_follow_up
 from bva_excel.inbox import ingest
 from bva_excel.progress import generate_progress
 from bva_excel.report import write_report
-from conftest import answer
 from progress_helpers import fill_progress, list_service_areas, type_plan
+from progress_helpers import _flagged_once, flagged  # noqa: F401  (fixtures)
 
 TODAY = dt.date(2027, 1, 20)
 
 
 @pytest.fixture
-def planned(generated):
+def planned(flagged):
     """Three actions: ACT-CI001 (Finance, due 31/03/2027, In progress), ACT-CI001-2 (Legal services, due
     30/06/2027), ACT-G001 (Finance, due 01/12/2026: overdue on TODAY)."""
-    assessment, generation = generated
-    given = {"CI001": ("Amber", "Weak.", "None identified."), "G001": ("Red", "Poor.", "n/a")}
-    for reviewer_id, path in generation.files.items():
-        refs = [ref for ref, ids in generation.allocation.items() if reviewer_id in ids]
-        answer(path, assessment.inbox / f"{reviewer_id}.xlsx",
-               {ref: given.get(ref, ("Light green", "Good.", "None")) for ref in refs})
-    ingest(assessment)
-    report = write_report(assessment).path
+    assessment, report = flagged
     list_service_areas(assessment, [("Finance", "Fay Green", "fay@example.gov.uk"),
                                     ("Legal services", "Lee Hunt", "lee@example.gov.uk")])
     type_plan(report, {

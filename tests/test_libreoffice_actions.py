@@ -14,24 +14,17 @@ from bva_excel.follow_up import write_follow_up
 from bva_excel.inbox import ingest
 from bva_excel.progress import generate_progress
 from bva_excel.report import write_report
-from conftest import answer
 from progress_helpers import list_service_areas, plan, type_plan
+from progress_helpers import _flagged_once, flagged  # noqa: F401  (fixtures)
 from test_libreoffice import office  # noqa: F401  (the one LibreOffice of the session)
 
 pytestmark = pytest.mark.libreoffice
 
 
 @pytest.fixture
-def planned(generated):
+def planned(flagged):
     """CI001 Amber and G001 Red on the plan."""
-    assessment, generation = generated
-    given = {"CI001": ("Amber", "Weak.", "None identified."), "G001": ("Red", "Poor.", "n/a")}
-    for reviewer_id, path in generation.files.items():
-        refs = [ref for ref, ids in generation.allocation.items() if reviewer_id in ids]
-        answer(path, assessment.inbox / f"{reviewer_id}.xlsx",
-               {ref: given.get(ref, ("Light green", "Good.", "None")) for ref in refs})
-    ingest(assessment)
-    return assessment, write_report(assessment).path
+    return flagged
 
 
 def test_actions_added_in_libreoffice_survive_two_re_runs(office, planned, tmp_path):  # noqa: F811

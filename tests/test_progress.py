@@ -15,23 +15,16 @@ from bva_excel.errors import BvaError
 from bva_excel.inbox import ingest
 from bva_excel.progress import generate_progress
 from bva_excel.report import write_report
-from conftest import answer
 from progress_helpers import fill_progress, list_service_areas, plan, type_plan
+from progress_helpers import _flagged_once, flagged  # noqa: F401  (fixtures)
 
 AREAS = [("Finance", "Fay Green", "fay@example.gov.uk"), ("Legal services", "Lee Hunt", "lee@example.gov.uk")]
 
 
 @pytest.fixture
-def planned(generated):
+def planned(flagged):
     """CI001 Amber and G001 Red on the plan with three actions: two for Finance, one for Legal services."""
-    assessment, generation = generated
-    given = {"CI001": ("Amber", "Weak.", "None identified."), "G001": ("Red", "Poor.", "n/a")}
-    for reviewer_id, path in generation.files.items():
-        refs = [ref for ref, ids in generation.allocation.items() if reviewer_id in ids]
-        answer(path, assessment.inbox / f"{reviewer_id}.xlsx",
-               {ref: given.get(ref, ("Light green", "Good.", "None")) for ref in refs})
-    ingest(assessment)
-    report = write_report(assessment).path
+    assessment, report = flagged
     list_service_areas(assessment, AREAS)
     type_plan(report, {
         "ACT-CI001": {"Action": "Write the improvement plan", "Owner": "Jo Bloggs", "Service area": "Finance",

@@ -3,7 +3,6 @@ existed, changing nothing else in that workbook (kept byte for byte, with a date
 
 from __future__ import annotations
 
-import shutil
 import zipfile
 
 import openpyxl
@@ -11,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 from openpyxl.comments import Comment
 
-from bva_excel.assessment import create_assessment, open_assessment
+from bva_excel.assessment import create_assessment
 from bva_excel.cli import cli
 from bva_excel.errors import FrameworkError
 from bva_excel.framework import load_framework

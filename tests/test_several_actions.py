@@ -8,9 +8,8 @@ import datetime as dt
 import openpyxl
 import pytest
 
-from bva_excel.inbox import ingest
 from bva_excel.report import write_report
-from conftest import answer
+from progress_helpers import _flagged_once, flagged  # noqa: F401  (fixtures)
 from spreadsheet import Spreadsheet
 
 HEADERS = ["Action ID", "Ref", "Theme", "Characteristic", "Score", "Gap identified", "Action", "Owner",
@@ -19,16 +18,9 @@ OVERDUE = "F8CBAD"
 
 
 @pytest.fixture
-def planned(generated):
+def planned(flagged):
     """CI001 Amber and G001 Red are on the plan; the rest Light green with no gaps."""
-    assessment, generation = generated
-    given = {"CI001": ("Amber", "Weak.", "None identified."), "G001": ("Red", "Poor.", "n/a")}
-    for reviewer_id, path in generation.files.items():
-        refs = [ref for ref, ids in generation.allocation.items() if reviewer_id in ids]
-        answer(path, assessment.inbox / f"{reviewer_id}.xlsx",
-               {ref: given.get(ref, ("Light green", "Good.", "None")) for ref in refs})
-    ingest(assessment)
-    return assessment, write_report(assessment).path
+    return flagged
 
 
 def rows_of(path) -> list[dict]:
