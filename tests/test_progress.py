@@ -188,3 +188,29 @@ def test_generate_progress_says_what_it_wrote_and_who_was_not_asked(planned):
                         "'Service area' on the Action plan and generate again.")
     both = CliRunner().invoke(cli, ["generate", str(assessment.folder), "--progress", "--moderation"])
     assert both.exit_code == 2 and "--progress and --moderation are two different rounds: choose one." in both.output
+
+
+def test_a_progress_workbook_whose_identity_was_edited_is_refused(planned):
+    assessment, report = planned
+    result = generate_progress(assessment)
+    workbook = openpyxl.load_workbook(result.files["Legal services"])
+    identity = workbook["bva_identity"]
+    row = next(r for r in range(1, identity.max_row + 1) if identity.cell(r, 1).value == "refs")
+    identity.cell(row, 2, "ACT-CI001-2,ACT-G001")  # claims an action sent to Finance
+    workbook["Progress"]["J2"] = "Complete"
+    workbook.save(assessment.inbox / "edited.xlsx")
+    outcome = next(o for o in ingest(assessment).outcomes if o.name == "edited.xlsx")
+    assert [p.code for p in outcome.problems] == ["RETURN_TAMPERED"] and outcome.has_errors
+    write_report(assessment)
+    assert plan(report)["ACT-CI001-2"]["Status"] is None
+
+
+def test_check_json_carries_the_action_plan_problems(planned):
+    import json
+
+    assessment, report = planned
+    type_plan(report, {"ACT-G001": {"Service area": "Fin"}})
+    result = CliRunner().invoke(cli, ["check", str(assessment.folder), "--json"])
+    found = json.loads(result.stdout)["action_plan"]
+    assert [(p["code"], p["cell"], p["severity"]) for p in found] == [("ACTION_SERVICE_AREA_UNKNOWN", "I4", "error")]
+    assert result.exit_code == 1
