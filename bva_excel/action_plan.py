@@ -20,7 +20,7 @@ from bva_excel.styles import add_rating_colours, fit_row, print_landscape
 
 ACTION_HEADERS = (["Action ID", "Ref", "Theme", "Characteristic", "Score", "Gap identified"] + ACTION_INPUT_HEADERS
                   + ["Last updated", "Update from"])
-ACTION_WIDTHS = [12, 7, 13, 28, 11, 38, 28, 14, 16, 11, 11, 28, 12, 24]
+ACTION_WIDTHS = [12, 7, 13, 28, 11, 38, 28, 14, 16, 11, 11, 28, 12, 30]
 STATUSES = ["Not started", "In progress", "Complete", "Closed"]
 DONE = ("Complete", "Closed")  # an action in either status is finished
 NOT_FLAGGED = "No longer flagged by the scores; kept because actions were recorded against it."

@@ -51,7 +51,10 @@ def current_actions(assessment: Assessment, gathered) -> list[ActionRow]:
 
 
 def source_of(update: ProgressUpdate) -> str:
-    return f"{update.service_area}'s progress return {update.file}, cell {update.cell}"
+    """Where an update came from, in words that also tell it from any other (two returns may share a name and
+    cell): the start of the file's SHA-256, as on 'Returns'."""
+    return (f"{update.service_area}'s progress return {update.file}, cell {update.cell} "
+            f"(received {update.received[:16].replace('T', ' ')}, SHA-256 {update.sha256[:8]})")
 
 
 def apply_progress(rows: list[ActionRow], updates: list[ProgressUpdate], shown: dict[str, str]) -> None:
@@ -139,6 +142,7 @@ def write_action_history(workbook, updates: list[ProgressUpdate], rows: list[Act
     for col, (title, width) in enumerate(zip(HISTORY_HEADERS, HISTORY_WIDTHS)):
         sheet.write_string(0, col, title, formats["header"])
         sheet.set_column(col, col, width, formats["wrap"])
+    sheet.set_row(0, 30)  # two lines, so that 'Revised target date' is read whole
     refs = {row.action_id: row.ref for row in rows}
     for number, update in enumerate(updates, start=1):
         values = [update.received.replace("T", " "), update.action_id, refs.get(update.action_id, ""),

@@ -213,6 +213,7 @@ class ProgressUpdate:
     sheet: str
     cell: str  # the Status cell
     received: str = ""  # when its return was ingested (filled in when read back)
+    sha256: str = ""  # its return's, which tells apart two returns under one name (filled in when read back)
 
 
 @dataclass(frozen=True)
@@ -564,7 +565,7 @@ class Records:
         with self._reading():
             rows = self._db.execute(
                 "SELECT p.action_id, p.service_area, p.status, p.progress, p.revised_target, p.file, p.sheet, p.cell, "
-                "r.received FROM progress_update p JOIN return_file r ON r.return_id = p.return_id "
+                "r.received, r.sha256 FROM progress_update p JOIN return_file r ON r.return_id = p.return_id "
                 "WHERE r.status = 'accepted' ORDER BY r.return_id, p.rowid").fetchall()
         return [ProgressUpdate(*row) for row in rows]
 

@@ -78,9 +78,12 @@ def test_a_round_returned_shows_on_the_report_and_in_the_history_and_leaves_the_
     summary = [row[0] for row in openpyxl.load_workbook(report)["Summary"].iter_rows(values_only=True)]
     assert "Finance" not in summary  # a service area is not a reviewer with returns outstanding
     actions = plan(report)
+    sha = next(r.sha256 for r in assessment.records.returns() if r.name == "RE Finance.xlsx")
+    received = next(r.received for r in assessment.records.returns() if r.name == "RE Finance.xlsx")
     assert (actions["ACT-CI001"]["Status"], actions["ACT-CI001"]["Progress update"],
-            actions["ACT-CI001"]["Update from"]) == ("Complete", "Plan adopted by Cabinet",
-                                                     "Finance's progress return RE Finance.xlsx, cell J2")
+            actions["ACT-CI001"]["Update from"]) == (
+        "Complete", "Plan adopted by Cabinet", f"Finance's progress return RE Finance.xlsx, cell J2 (received "
+                                               f"{received[:10]} {received[11:16]}, SHA-256 {sha[:8]})")
     assert actions["ACT-CI001"]["Last updated"].date() == dt.date.today()
     assert (actions["ACT-G001"]["Status"], actions["ACT-G001"]["Progress update"], actions["ACT-G001"]["Update from"],
             actions["ACT-G001"]["Target date"]) == (None, None, "", dt.datetime(2027, 2, 1))  # left blank: unchanged
@@ -112,9 +115,10 @@ def test_what_is_typed_into_the_report_after_a_return_stands(planned):
     for _ in range(2):  # and again: the return, already shown, is not applied over what was typed
         write_report(assessment)
         g001 = plan(report)["ACT-G001"]
-        assert (g001["Status"], g001["Progress update"], g001["Last updated"], g001["Update from"]) == (
-            "Closed", "Superseded by the new plan", None,
-            "Typed in the report since Finance's progress return RE Finance.xlsx, cell J3")
+        assert (g001["Status"], g001["Progress update"], g001["Last updated"]) == (
+            "Closed", "Superseded by the new plan", None)
+        assert g001["Update from"].startswith("Typed in the report since Finance's progress return RE Finance.xlsx, "
+                                              "cell J3 (received ")
 
 
 def test_a_return_with_a_wrong_status_or_a_missing_row_says_so(planned):
@@ -214,3 +218,14 @@ def test_check_json_carries_the_action_plan_problems(planned):
     found = json.loads(result.stdout)["action_plan"]
     assert [(p["code"], p["cell"], p["severity"]) for p in found] == [("ACTION_SERVICE_AREA_UNKNOWN", "I4", "error")]
     assert result.exit_code == 1
+
+
+def test_a_later_return_under_the_same_name_is_applied(planned):
+    assessment, report = planned
+    for status, words in [("In progress", "Booked"), ("Complete", "Trained")]:
+        round_ = generate_progress(assessment)
+        fill_progress(round_.files["Finance"], assessment.inbox / "RE Finance.xlsx", {"ACT-G001": (status, words, None)})
+        ingest(assessment)
+        write_report(assessment)
+    g001 = plan(report)["ACT-G001"]
+    assert (g001["Status"], g001["Progress update"]) == ("Complete", "Trained")
