@@ -117,3 +117,32 @@ def test_a_characteristic_whose_actions_are_all_complete_is_listed(planned, tmp_
     write_report(assessment)
     result = write_follow_up(assessment, tmp_path / "f.xlsx", TODAY)
     assert sheet_rows(result.path, "Complete characteristics") == [["CI001", "Services improve", 2]]
+
+
+def test_what_counts_as_completed_slipped_and_new():
+    from bva_excel.action_plan import ActionRow
+    from bva_excel.follow_up import changes_since
+    from bva_excel.records import FollowUp
+
+    def row(action_id, status="", target=None):
+        inputs = {"Status": status} if status else {}
+        if target:
+            inputs["Target date"] = dt.datetime.fromisoformat(target)
+        return ActionRow(action_id, "CI001", "Continuous improvement", "Services improve", "Amber", "Gap", inputs)
+
+    def was(status="", target=""):
+        return {"ref": "CI001", "status": status, "target": target, "service_area": "Finance"}
+
+    previous = FollowUp("2027-01-10T09:00:00", "first.xlsx", {
+        "earlier": was("In progress", "2027-06-30"), "later": was("In progress", "2027-03-31"),
+        "passed": was("In progress", "2027-01-15"), "late both times": was("", "2026-12-01"),
+        "done": was("In progress", "2027-03-31"), "closed before": was("Closed", "2026-12-01")})
+    rows = [row("earlier", "In progress", "2027-05-31"), row("later", "In progress", "2027-04-30"),
+            row("passed", "In progress", "2027-01-15"), row("late both times", "", "2026-12-01"),
+            row("done", "Complete", "2027-03-31"), row("closed before", "Closed", "2026-12-01"), row("new")]
+    found = [(c.what, c.row.action_id, c.why) for c in changes_since(rows, previous, dt.date(2027, 1, 20))]
+    assert found == [("Completed", "done", "In progress then, Complete now"),
+                     ("Slipped", "later", "target date moved from 31/03/2027 to 30/04/2027"),
+                     ("Slipped", "passed", "target date 15/01/2027 passed since the last follow-up"),
+                     ("New", "new", "added since the last follow-up")]
+    assert changes_since(rows, None, dt.date(2027, 1, 20)) == []
