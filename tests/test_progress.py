@@ -229,3 +229,23 @@ def test_a_later_return_under_the_same_name_is_applied(planned):
         write_report(assessment)
     g001 = plan(report)["ACT-G001"]
     assert (g001["Status"], g001["Progress update"]) == ("Complete", "Trained")
+
+
+def test_an_unfilled_return_a_wrong_date_and_nothing_to_ask_are_said(planned):
+    assessment, report = planned
+    result = generate_progress(assessment)
+    fill_progress(result.files["Finance"], assessment.inbox / "blank.xlsx", {})
+    fill_progress(result.files["Legal services"], assessment.inbox / "date.xlsx",
+                  {"ACT-CI001-2": ("In progress", "", "next month")})
+    outcomes = {o.name: o for o in ingest(assessment).outcomes}
+    assert [str(p) for p in outcomes["blank.xlsx"].problems] == [
+        "blank.xlsx: no status, progress update or revised target date is filled in for any of its 2 actions (the "
+        "unfilled workbook?). Ask the service area to fill it in and send it again; nothing was taken from this file."]
+    assert [str(p) for p in outcomes["date.xlsx"].problems] == [
+        "date.xlsx, sheet 'Progress', cell L2: 'next month' is not a date. Type the revised target date as a date, "
+        "such as 31/03/2027."]
+    assert outcomes["blank.xlsx"].has_errors and outcomes["date.xlsx"].has_errors
+    type_plan(report, {action: {"Service area": None} for action in ("ACT-CI001", "ACT-CI001-2", "ACT-G001")})
+    with pytest.raises(BvaError) as refused:
+        generate_progress(assessment)
+    assert [p.code for p in refused.value.problems] == ["NO_PROGRESS_TO_ASK"]
