@@ -250,9 +250,8 @@ def run_demo(folder: Path, seed: int = 2024) -> DemoResult:
         os.utime(target, (stamp + 200 + index, stamp + 200 + index))
     moderated = ingest(assessment)
     write_report(assessment)
-    signed = sign_off(assessment, "Alex Morgan, Chief Executive", accept_open=True)
-    write_report(assessment)
     fill_action_plan(assessment.report, rng)
+    signed = sign_off(assessment, "Alex Morgan, Chief Executive", accept_open=True)
     report = write_report(assessment)
     return DemoResult(assessment, len(generation.files), returned, ingested, report, replaced, moderation,
                       moderated, signed)

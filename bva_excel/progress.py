@@ -219,7 +219,7 @@ def write_progress_workbook(path: Path, area: ServiceArea, rows: list[ActionRow]
                 sheet.write_datetime(number, 6, dt.datetime.combine(target, dt.time()), locked_date)
             else:
                 sheet.write_string(number, 6, row.text("Target date"), locked)
-            sheet.write_string(number, 7, row.status or "Not started", locked)
+            sheet.write_string(number, 7, row.status or "None given", locked)
             sheet.write_string(number, 8, last, locked)
             sheet.write_blank(number, 9, None, unlocked)
             sheet.write_blank(number, 10, None, unlocked)

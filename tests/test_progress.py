@@ -54,7 +54,7 @@ def test_one_protected_workbook_per_service_area_with_its_actions_and_their_cont
     assert rows[1][:9] == ["ACT-CI001", "CI001", "Services improve",
                            "Scored Amber; no gaps were listed by the reviewers.", "Write the improvement plan",
                            "Jo Bloggs", dt.datetime(2027, 3, 31), "In progress", ""]
-    assert rows[2][7] == "Not started"
+    assert rows[2][7] == "None given"
     assert sheet.protection.sheet
     assert [sheet.cell(2, c).protection.locked for c in (1, 5, 7, 10, 11, 12)] == [True, True, True, False, False,
                                                                                    False]
