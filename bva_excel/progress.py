@@ -253,8 +253,7 @@ def generate_progress(assessment: Assessment, deadline: dt.date | None = None, p
         framework = gathered.framework
         rows = current_actions(assessment, gathered)
         open_rows = [r for r in rows if not r.done]
-        problems = [p for p in action_problems(framework, open_rows, gathered.edits.action_rows, False,
-                                               assessment.report.name)]
+        problems = action_problems(framework, open_rows, gathered.edits.action_rows, False, assessment.report.name)
         problems += [problem("ACTION_ID_COMMA", assessment.report.name, "Action plan", action=r.action_id)
                      for r in open_rows if "," in r.action_id]
         if problems:
