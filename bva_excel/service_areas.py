@@ -84,6 +84,8 @@ def _with_sheet(path: Path, areas: list[str]) -> bytes:
         workbook = source.read(WORKBOOK_PART).decode("utf-8")
         rels = source.read(RELS_PART).decode("utf-8")
         types = source.read(TYPES_PART).decode("utf-8")
+        if "purl.oclc.org/ooxml" in workbook:  # Strict Open XML names its parts otherwise
+            raise BvaError(problem("SERVICE_AREAS_BY_HAND", path, reason="it is saved as Strict Open XML"))
         closing = re.search(r"</(\w+:)?sheets>", workbook)
         if closing is None:
             raise BvaError(problem("SERVICE_AREAS_BY_HAND", path, reason="its list of sheets could not be found"))
