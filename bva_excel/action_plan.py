@@ -1,7 +1,9 @@
-"""The action plan: a row for every characteristic scored at or below the threshold or with gaps listed.
+"""The action plan: a row for every characteristic scored at or below the threshold or with gaps listed,
+and every further action people added under a characteristic.
 
-Action IDs are stable (ACT-<ref>) so that what service areas type against an action is kept when
-the report is written again, even if the characteristic is no longer flagged.
+Action IDs are stable (ACT-<ref> for the first, ACT-<ref>-2 and on for more) so that what service areas
+type against an action is kept when the report is written again, even if the characteristic is no
+longer flagged.
 """
 
 from __future__ import annotations
@@ -11,13 +13,18 @@ from dataclasses import dataclass, field
 
 from bva_excel.consolidation import lists_gaps
 from bva_excel.framework import Framework, Rating, Scale
-from bva_excel.moderation import ACTION_INPUT_HEADERS, ACTION_SHEET
+from bva_excel.moderation import ACTION_INPUT_HEADERS, ACTION_SHEET, ref_of_action
 from bva_excel.returns import Response
+from bva_excel.sheets import column_letter
 from bva_excel.styles import add_rating_colours, fit_row, print_landscape
 
-ACTION_HEADERS = ["Action ID", "Ref", "Theme", "Characteristic", "Score", "Gap identified"] + ACTION_INPUT_HEADERS
-ACTION_WIDTHS = [11, 7, 13, 28, 11, 38, 28, 14, 14, 11, 11, 28]
+ACTION_HEADERS = (["Action ID", "Ref", "Theme", "Characteristic", "Score", "Gap identified"] + ACTION_INPUT_HEADERS
+                  + ["Last updated", "Update from"])
+ACTION_WIDTHS = [12, 7, 13, 28, 11, 38, 28, 14, 16, 11, 11, 28, 12, 30]
 STATUSES = ["Not started", "In progress", "Complete", "Closed"]
+DONE = ("Complete", "Closed")  # an action in either status is finished
+NOT_FLAGGED = "No longer flagged by the scores; kept because actions were recorded against it."
+OVERDUE_FILL = "#F8CBAD"
 
 
 @dataclass
@@ -28,7 +35,49 @@ class ActionRow:
     characteristic: str
     score: str
     gap: str
-    inputs: dict = field(default_factory=dict)  # typed by people, carried over
+    inputs: dict = field(default_factory=dict)  # typed by people (or returned by a service area), carried over
+    flagged: bool = True  # False: kept only because someone recorded an action against it
+    updated: str = ""  # when the latest progress update was received (ISO), '' if none came by workbook
+    source: str = ""  # where the latest progress update came from
+
+    def text(self, header: str) -> str:
+        """An input as a reader sees it: a date as ISO 8601, a whole number without '.0'."""
+        value = self.inputs.get(header)
+        if isinstance(value, dt.datetime):
+            return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
+        if isinstance(value, dt.date):
+            return value.isoformat()
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
+        return "" if value is None else str(value).strip()
+
+    @property
+    def status(self) -> str:
+        typed = self.text("Status")
+        return next((s for s in STATUSES if s.casefold() == typed.casefold()), typed)
+
+    @property
+    def done(self) -> bool:
+        return self.status in DONE
+
+    def target(self) -> dt.date | None:
+        """The target date, if one is given as a date (or as text that reads as one)."""
+        return as_date(self.inputs.get("Target date"))
+
+
+def as_date(value) -> dt.date | None:
+    """A date from a date cell, or from text typed as 2027-03-31 or 31/03/2027; None otherwise."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = str(value or "").strip()
+    for pattern in ("%Y-%m-%d", "%d/%m/%Y", "%d/%m/%y", "%d.%m.%Y", "%d %B %Y", "%d %b %Y"):
+        try:
+            return dt.datetime.strptime(text, pattern).date()
+        except ValueError:
+            continue
+    return None
 
 
 def action_id(ref: str) -> str:
@@ -41,28 +90,42 @@ def gaps_text(responses: list[Response]) -> str:
 
 
 def plan_actions(framework: Framework, final: dict[str, str], responses: dict[str, list[Response]],
-                 threshold: Rating, previous: dict[str, dict]) -> list[ActionRow]:
-    """Flagged characteristics in framework order, plus any earlier action someone has typed into."""
+                 threshold: Rating, previous: dict[str, dict], refs: dict[str, str] | None = None) -> list[ActionRow]:
+    """Flagged characteristics in framework order, each followed by the further actions people added under
+    it (in the order they typed them); a characteristic no longer flagged keeps its typed actions, marked so.
+
+    `previous`: action ID -> what was typed, in sheet order; `refs`: action ID -> its characteristic's ref
+    (read from the sheet; otherwise taken from the ID).
+    """
+    refs = refs or {}
+    typed_by_ref: dict[str, list[str]] = {}
+    for typed_id in previous:
+        typed_by_ref.setdefault(refs.get(typed_id) or ref_of_action(typed_id) or "", []).append(typed_id)
     rows = []
     for characteristic in framework.characteristics:
         ref = characteristic.ref
         rating = framework.scale.find(final.get(ref, ""))
         low = rating is not None and rating.scored and rating.value <= threshold.value
         gaps = gaps_text(responses.get(ref, []))
-        typed = previous.get(action_id(ref), {})
-        if not (low or gaps or typed):
+        typed = typed_by_ref.pop(ref, [])
+        flagged = bool(low or gaps)
+        if not (flagged or typed):
             continue
-        if low or gaps:
-            gap = gaps or f"Scored {rating.name}; no gaps were listed by the reviewers."
-        else:
-            gap = "No longer flagged by the scores; kept because actions were recorded against it."
-        rows.append(ActionRow(action_id(ref), ref, characteristic.theme.name, characteristic.text,
-                              final.get(ref, ""), gap, dict(typed)))
+        gap = (gaps or f"Scored {rating.name}; no gaps were listed by the reviewers.") if flagged else NOT_FLAGGED
+        ids = [action_id(ref)] + typed if flagged and action_id(ref) not in typed else typed
+        for one in ids:
+            rows.append(ActionRow(one, ref, characteristic.theme.name, characteristic.text, final.get(ref, ""), gap,
+                                  dict(previous.get(one, {})), flagged))
+    for ref, typed in typed_by_ref.items():  # a characteristic taken out of the framework: its actions stay
+        gap = (f"{ref or 'This action'} is no longer in the framework; kept because actions were recorded "
+               "against it.")
+        rows += [ActionRow(one, ref, "", "", "", gap, dict(previous[one]), False) for one in typed]
     return rows
 
 
 def write_action_plan(workbook, rows: list[ActionRow], formats: dict, scale: Scale) -> None:
-    """The 'Action plan' sheet, scores coloured by rating, input columns ready for the PMO."""
+    """The 'Action plan' sheet, scores coloured by rating, input columns ready for the PMO, an overdue
+    action (target date passed, not complete) shaded as the workbook is opened."""
     sheet = workbook.add_worksheet(ACTION_SHEET)
     for col, (title, width) in enumerate(zip(ACTION_HEADERS, ACTION_WIDTHS)):
         sheet.write_string(0, col, title, formats["header"])
@@ -83,17 +146,79 @@ def write_action_plan(workbook, rows: list[ActionRow], formats: dict, scale: Sca
                 sheet.write_number(row_index, col, value, formats["wrap"])
             else:
                 sheet.write_string(row_index, col, str(value), formats["wrap"])
-        texts = fixed + [str(row.inputs.get(h, "")) for h in ACTION_INPUT_HEADERS]
+        updated_col = ACTION_HEADERS.index("Last updated")
+        if row.updated:
+            sheet.write_datetime(row_index, updated_col, dt.datetime.fromisoformat(row.updated[:10]), formats["date"])
+        sheet.write_string(row_index, updated_col + 1, row.source, formats["wrap"])
+        texts = fixed + [row.text(h) for h in ACTION_INPUT_HEADERS] + ["", row.source]
         fit_row(sheet, row_index, texts, ACTION_WIDTHS)
     last = max(len(rows), 1)
     status_col = ACTION_HEADERS.index("Status")
+    target_col = ACTION_HEADERS.index("Target date")
     sheet.data_validation(1, status_col, last + 200, status_col,
                           {"validate": "list", "source": STATUSES, "error_type": "warning"})
-    sheet.data_validation(1, ACTION_HEADERS.index("Target date"), last + 200, ACTION_HEADERS.index("Target date"),
+    sheet.data_validation(1, target_col, last + 200, target_col,
                           {"validate": "date", "criteria": ">", "value": dt.date(2000, 1, 1),
                            "error_type": "warning", "error_message": "Type a date such as 31/03/2027."})
     score_col = ACTION_HEADERS.index("Score")
     add_rating_colours(workbook, sheet, 1, score_col, last, score_col, scale)
+    # Overdue: worked out by the spreadsheet when it is opened, so the plan is right on the day it is read.
+    # Added after the scores' colours, so that a score keeps its rating's colour on an overdue row.
+    target, status = column_letter(target_col), column_letter(status_col)
+    done = ",".join(f'${status}2="{s}"' for s in DONE)
+    sheet.conditional_format(1, 0, last + 200, len(ACTION_HEADERS) - 1, {
+        "type": "formula", "criteria": f"=AND(ISNUMBER(${target}2),${target}2<TODAY(),NOT(OR({done})))",
+        "format": workbook.add_format({"bg_color": OVERDUE_FILL})})
     sheet.freeze_panes(1, 2)
     sheet.autofilter(0, 0, last, len(ACTION_HEADERS) - 1)
     print_landscape(sheet)
+
+
+def plan_of(gathered) -> list[ActionRow]:
+    """The action plan as the report would write it now, from what `report.gather` read."""
+    framework = gathered.framework
+    final = {ref: decision.final for ref, decision in gathered.decisions.items()}
+    return plan_actions(framework, final, gathered.consolidation.responses,
+                        framework.scale.action_threshold(gathered.threshold), gathered.edits.actions,
+                        gathered.edits.action_refs)
+
+
+def missing_details(rows: list[ActionRow]) -> list[tuple[ActionRow, list[str]]]:
+    """Actions still to be finished that lack an owner, a service area or a target date, and which."""
+    found = []
+    for row in rows:
+        if row.done:
+            continue
+        missing = [label for header, label in (("Owner", "owner"), ("Service area", "service area"),
+                                               ("Target date", "target date")) if not row.text(header)]
+        if missing:
+            found.append((row, missing))
+    return found
+
+
+def action_problems(framework: Framework, rows: list[ActionRow], typed_rows: dict[str, int], signed_off: bool,
+                    file: str = "report.xlsx") -> list:
+    """What is wrong with the plan, each at its cell on 'Action plan' (`typed_rows`: action ID -> Excel row):
+    a service area not on the 'Service areas' sheet (with "did you mean"); after sign-off, an action still to
+    be finished with no owner, service area or target date."""
+    from bva_excel.errors import problem
+    from bva_excel.sheets import a1, suggest
+
+    found = []
+    areas = [a.name for a in framework.service_areas or ()]
+    area_col = ACTION_HEADERS.index("Service area")
+    for row in rows:
+        excel_row = typed_rows.get(row.action_id)
+        area = row.text("Service area")
+        if framework.service_areas is not None and area and framework.service_area(area) is None:
+            found.append(problem("ACTION_SERVICE_AREA_UNKNOWN", file, ACTION_SHEET,
+                                 a1(excel_row - 1, area_col) if excel_row else "", action=row.action_id, value=area,
+                                 hint=suggest(area, areas), areas=", ".join(areas) or "none yet"))
+    if signed_off:
+        for row, missing in missing_details(rows):
+            excel_row = typed_rows.get(row.action_id)
+            found.append(problem("ACTION_DETAILS_MISSING", file, ACTION_SHEET,
+                                 a1(excel_row - 1, 0) if excel_row else "", action=row.action_id, ref=row.ref,
+                                 missing=" or ".join([", ".join(missing[:-1]), missing[-1]] if len(missing) > 1
+                                                     else missing)))
+    return found

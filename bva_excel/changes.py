@@ -43,12 +43,14 @@ def value_text(value) -> str:
     return cell_text(value).strip()
 
 
-def current_values(decisions: dict, actions: dict[str, dict], typed_source: str) -> dict[tuple, tuple[str, str]]:
+def current_values(decisions: dict, actions: dict[str, dict], typed_source: str,
+                   returned: dict[str, str] | None = None) -> dict[tuple, tuple[str, str]]:
     """(kind, key, field) -> (value, where it came from) for every field the trail follows.
 
-    `decisions` are the report's ScoreDecisions by ref; `actions` what people typed on the action plan
-    (action ID -> header -> value); `typed_source` says where a typed value was found (the report file,
-    when it was saved and by whom).
+    `decisions` are the report's ScoreDecisions by ref; `actions` the action plan's inputs as the report
+    shows them (action ID -> header -> value); `typed_source` says where a typed value was found (the
+    report file, when it was saved and by whom); `returned` names, by action ID, the progress return an
+    action's latest update came from.
     """
     values: dict[tuple, tuple[str, str]] = {}
     for ref, decision in decisions.items():
@@ -63,8 +65,9 @@ def current_values(decisions: dict, actions: dict[str, dict], typed_source: str)
         values[(CHARACTERISTIC, ref, "Moderation note")] = (decision.note.strip(), moderated_from)
         values[(CHARACTERISTIC, ref, "Final score")] = (decision.final.strip(), final_from)
     for action_id, inputs in actions.items():
+        source = (returned or {}).get(action_id, typed_source)
         for field, value in inputs.items():
-            values[(ACTION, action_id, field)] = (value_text(value), typed_source)
+            values[(ACTION, action_id, field)] = (value_text(value), source)
     return values
 
 

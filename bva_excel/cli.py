@@ -91,6 +91,9 @@ def cli(debug):
       bva check 2026          inconsistent scoring for the moderators
       bva generate 2026 --moderation --moderators "R05,R06"   a moderation round by workbook
       bva signoff 2026 --by "Name, Role"   senior officers sign off the final scores
+      bva actions 2026        the action plan as CSV for the business planning tool
+      bva generate 2026 --progress   a progress workbook per service area
+      bva follow-up 2026      the follow-up report on the action plan for committee
 
     Try it all on sample data first: bva demo demo-assessment
     """
@@ -138,8 +141,11 @@ def new(folder, template, title):
               help="With --moderation: the reviewer IDs of the moderators, separated by commas.")
 @click.option("--all", "every", is_flag=True, help="With --moderation: every characteristic, not only those "
                                                   "with open findings.")
+@click.option("--progress", is_flag=True,
+              help="Write progress workbooks instead: one per service area, with its open actions from the action "
+                   "plan, for its Head of Service to report status, progress and any revised target date.")
 def generate(folder, per_characteristic, deadline, return_to, reallocate, show_password, moderation, moderators,
-             every):
+             every, progress):
     """Write a protected workbook for each reviewer to FOLDER/outbox.
 
     Characteristics with no reviewers listed are shared out, balancing the load and never
@@ -154,11 +160,17 @@ def generate(folder, per_characteristic, deadline, return_to, reallocate, show_p
       bva generate "BV 2026" --per-characteristic 2
       bva generate "BV 2026" --reallocate
       bva generate "BV 2026" --moderation --moderators "R05,R06"
+      bva generate "BV 2026" --progress --deadline 2027-01-15
     """
     from bva_excel.reviewer_workbook import generate as generate_workbooks
 
     if (moderators or every) and not moderation:
         raise click.UsageError("--moderators and --all go with --moderation.")
+    if progress:
+        if moderation:
+            raise click.UsageError("--progress and --moderation are two different rounds: choose one.")
+        _generate_progress(_open(folder), folder, deadline.date() if deadline else None, return_to)
+        return
     if moderation:
         if not moderators.strip():
             raise click.UsageError('--moderation needs --moderators, e.g. --moderators "R05,R06".')
@@ -482,16 +494,24 @@ def check(folder, as_json, action_threshold, spread):
     More examples:
       bva check "BV 2026" --json
     """
+    from bva_excel.action_plan import action_problems
     from bva_excel.consistency import SEVERITIES
+    from bva_excel.progress import current_actions
     from bva_excel.report import gather
 
-    gathered = gather(_open(folder), action_threshold, spread)
+    assessment = _open(folder)
+    _service_areas_needed(assessment, "check")
+    gathered = gather(assessment, action_threshold, spread)
     result = gathered.consistency
+    on_plan = action_problems(gathered.framework, current_actions(assessment, gathered), gathered.edits.action_rows,
+                              gathered.signoff is not None, assessment.report.name)
+    failed = bool(result.must_look) or any(p.severity == ERROR for p in on_plan)
     if as_json:  # only JSON on stdout: warnings go inside it
         _echo_json({"must_look": len(result.must_look), "alpha": result.alpha.value,
                     "alpha_reason": result.alpha.reason, "findings": [f.as_dict() for f in result.findings],
-                    "warnings": [w.as_dict() for w in gathered.warnings]})
-        sys.exit(1 if result.must_look else 0)
+                    "warnings": [w.as_dict() for w in gathered.warnings],
+                    "action_plan": [p.as_dict() for p in on_plan]})
+        sys.exit(1 if failed else 0)
     for warning in gathered.warnings:
         show(warning, indent="")
     groups = [(severity.capitalize(), [f for f in result.findings if f.severity == severity and not f.resolved])
@@ -513,15 +533,35 @@ def check(folder, as_json, action_threshold, spread):
     click.echo(f"{len(result.must_look)} findings need a moderator's look ({open_count(SEVERITIES[0])} high, "
                f"{open_count(SEVERITIES[1])} medium); {open_count(SEVERITIES[2])} low to note; "
                f"{sum(1 for f in result.findings if f.resolved)} resolved by moderation.")
+    if on_plan:
+        click.echo(f"Action plan ({len(on_plan)})")
+        for found in on_plan:
+            show(found)
     early = _early_step(gathered, folder)
     if early:
         click.echo(early)
     elif result.must_look:
         click.echo("Next: moderate in report.xlsx ('Scores': Moderated score and Moderation note), "
                    f"then run bva report {_quote(folder)} and bva check {_quote(folder)} again.")
+    elif on_plan:
+        click.echo(f"Next: complete the action plan in report.xlsx, then run bva check {_quote(folder)} again.")
     else:
         click.echo(f"Next: run bva report {_quote(folder)} for committee.")
-    sys.exit(1 if result.must_look else 0)
+    sys.exit(1 if failed else 0)
+
+
+def _service_areas_needed(assessment, command: str) -> None:
+    """Give an older assessment's workbook its 'Service areas' sheet, saying so; if the workbook is open, say
+    that the service areas are not checked this time."""
+    from bva_excel.service_areas import ensure_service_areas
+
+    try:
+        with assessment.locked(command):
+            _say_service_areas_added(ensure_service_areas(assessment))
+    except BvaError as error:
+        for found in error.problems:
+            show(found, indent="", err=True)
+        click.echo("  note: service areas are not checked this time.", err=True)
 
 
 @cli.command()
@@ -557,6 +597,74 @@ def signoff(folder, by, accept_open, action_threshold, spread):
 
 
 @cli.command()
+@click.argument("folder", type=EXISTING_FOLDER)
+@click.option("--csv", "csv_file", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="Write CSV (UTF-8, opens correctly in Excel) to FILE (the default, as FOLDER/actions.csv).")
+@click.option("--xlsx", "xlsx_file", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="Write a workbook to FILE instead.")
+@click.option("--service-area", metavar="NAME", help="Only the actions of this service area.")
+def actions(folder, csv_file, xlsx_file, service_area):
+    """Export the action plan for the business planning tool.
+
+    One row per action: Action ID, Ref, Theme, Characteristic, Gap, Action, Owner, Service area,
+    Target date (as 2027-03-31), Status, Progress update, Last updated. The plan is the one in
+    report.xlsx, with the progress returned since; the same action keeps the same ID on every
+    export. A cell starting with =, +, - or @ is written so that no spreadsheet runs it.
+
+    Example: bva actions "BV 2026" --csv "BV 2026/actions for planning.csv"
+
+    \b
+    More examples:
+      bva actions "BV 2026" --xlsx actions.xlsx --service-area Finance
+    """
+    from bva_excel.action_export import export_actions
+
+    if csv_file and xlsx_file:
+        raise click.UsageError("Choose one of --csv and --xlsx.")
+    assessment = _open(folder)
+    result = export_actions(assessment, xlsx_file or csv_file or assessment.folder / "actions.csv", bool(xlsx_file),
+                            service_area)
+    whose = f" of {result.service_area}" if result.service_area else ""
+    click.echo(f"Wrote {result.rows} action{'s' * (result.rows != 1)}{whose} to {result.path}")
+    if result.assigned:
+        click.echo(f"  note: {len(result.assigned)} action{'s' * (len(result.assigned) != 1)} typed into report.xlsx "
+                   f"without an ID {'were' if len(result.assigned) != 1 else 'was'} exported as "
+                   f"{', '.join(given for _, _, given in result.assigned)}; run bva report {_quote(folder)} to write "
+                   "the IDs into the report as well.")
+    click.echo("Next: import it into the business planning tool; after committee, collect progress with "
+               f"bva generate {_quote(folder)} --progress")
+
+
+@cli.command("follow-up")
+@click.argument("folder", type=EXISTING_FOLDER)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="Where to write it (default: FOLDER/follow-up YYYY-MM-DD.xlsx, dated today).")
+def follow_up(folder, output):
+    """Write the follow-up report on the action plan for committee.
+
+    Counts by status and by service area (with charts), overdue actions, what changed since the
+    previous follow-up (completed, slipped, new), the characteristics whose actions are all
+    complete, and the service areas that have not returned progress. Each follow-up is kept in
+    the records, so the next one can say what changed.
+
+    Example: bva follow-up "BV 2026" -o "BV 2026/Follow-up for January committee.xlsx"
+    """
+    from bva_excel.follow_up import write_follow_up
+
+    result = write_follow_up(_open(folder), output)
+    done = sum(1 for r in result.rows if r.done)
+    click.echo(f"Wrote {result.path}: {len(result.rows)} actions, {done} complete or closed, "
+               f"{len(result.overdue)} overdue.")
+    if result.previous:
+        click.echo(f"  since the follow-up of {result.previous.written_at[:10]}: {result.count('Completed')} completed, "
+                   f"{result.count('Slipped')} slipped, {result.count('New')} new.")
+    for missing in result.not_returned:
+        click.echo(f"  not returned: {missing.area} (sent {missing.sent[:10]} as {missing.file})")
+    click.echo("Next: send it to committee; collect progress again with "
+               f"bva generate {_quote(folder)} --progress when the next update is due.")
+
+
+@cli.command()
 @click.argument("folder", type=FOLDER, default="demo-assessment")
 def demo(folder):
     """Run the whole exercise on the built-in template with sample data.
@@ -565,7 +673,8 @@ def demo(folder):
     assessment is never touched) with sample reviewers and position statements,
     generates the reviewer workbooks (two reviewers to a characteristic), simulates the returns
     (with disagreements, a kind and a harsh reviewer, one reviewer late and one bad file),
-    ingests them, runs a moderation round, signs off and writes the report.
+    ingests them, runs a moderation round, signs off, types an action plan with owners,
+    service areas and dates, and writes the report.
 
     Example: bva demo demo-assessment
     """
@@ -614,6 +723,43 @@ def _generate_moderation(assessment, folder: Path, moderators: list[str], every:
         sys.exit(1)
     click.echo(f"Next: email each moderator their workbook; save the returns in {assessment.inbox} and run: "
                f"bva ingest {_quote(folder)}")
+
+
+def _generate_progress(assessment, folder: Path, deadline, return_to) -> None:
+    from bva_excel.progress import generate_progress
+
+    result = generate_progress(assessment, deadline, return_to)
+    for line in result.recovered:
+        click.echo(f"  note: {line}")
+    _say_service_areas_added(result.added)
+    click.echo(f"Wrote {len(result.files)} progress workbooks to {assessment.outbox}:")
+    for area, path in result.files.items():
+        count = len(result.actions[area])
+        click.echo(f"  {path.name}  ({count} action{'s' * (count != 1)}: {', '.join(result.actions[area])})")
+    if result.done:
+        click.echo(f"  {result.done} complete or closed action{'s are' if result.done != 1 else ' is'} not sent.")
+    if result.unassigned:
+        click.echo(f"  warning: {len(result.unassigned)} open action{'s have' if len(result.unassigned) != 1 else ' has'} "
+                   f"no service area, so nobody was asked about {'them' if len(result.unassigned) != 1 else 'it'}: "
+                   f"{', '.join(result.unassigned)}. Type a 'Service area' on the Action plan and generate again.")
+    if result.refused:
+        for problem in result.refused:
+            show(problem, indent="", err=True)
+        sys.exit(1)
+    click.echo(f"Next: email each Head of Service their workbook; save the returns in {assessment.inbox} and run: "
+               f"bva ingest {_quote(folder)}, then bva report {_quote(folder)} and bva follow-up {_quote(folder)}")
+
+
+def _say_service_areas_added(added) -> None:
+    """One line when an older assessment's workbook was given its 'Service areas' sheet."""
+    if added is None:
+        return
+    from bva_excel.errors import problem
+
+    areas = f" with the {len(added.areas)} service areas named on 'Reviewers' ({', '.join(added.areas)})" \
+        if added.areas else ""
+    show(problem("SERVICE_AREAS_ADDED", added.workbook, areas=areas,
+                 backup=str(added.backup.relative_to(added.workbook.parent))), indent="", err=True)
 
 
 def _show_calibration(result) -> None:

@@ -150,10 +150,11 @@ def consolidate(framework: Framework, returns: list[ReturnRecord], responses: di
     `responses`: return ID -> the responses read from it, for the accepted returns.
     """
     moderation = {issue.issue_id for issue in issues if issue.kind == "moderation"}
-    issues = [issue for issue in issues if issue.kind != "moderation"]
+    progress = {issue.issue_id for issue in issues if issue.kind == "progress"}  # on actions, not scores
+    issues = [issue for issue in issues if issue.kind == "review"]
     moderated = in_order([r for r in returns if r.issue_id in moderation], preferred)
     moderations = moderation_answers(moderated, responses)
-    ordered = in_order([r for r in returns if r.issue_id not in moderation], preferred)
+    ordered = in_order([r for r in returns if r.issue_id not in moderation and r.issue_id not in progress], preferred)
     current = current_answers(ordered, responses)
     order = {r.reviewer_id: i for i, r in enumerate(framework.reviewers)}
     by_ref: dict[str, list[Response]] = {}
@@ -176,6 +177,9 @@ def consolidate(framework: Framework, returns: list[ReturnRecord], responses: di
             orphans.append(response)
     for response, record in moderations.values():
         counted[record.return_id] = counted.get(record.return_id, 0) + 1
+    for record in returns:
+        if record.issue_id in progress and record.status == "accepted":
+            counted[record.return_id] = record.answered  # every update counts, kept in the action history
     statuses = []
     for record in returns:
         status = record.status

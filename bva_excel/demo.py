@@ -3,7 +3,8 @@
 Sample reviewers and statements go into a new assessment, two reviewers to a characteristic;
 reviewers' returns are simulated the way real ones arrive (mostly light green, a few disagreements, a
 kind reviewer and a harsh one, one reviewer late, one resend, one file with a typo in a score, a lock
-file and a stray PDF in the inbox); then a moderation round by two officers, and a sign-off.
+file and a stray PDF in the inbox); then a moderation round by two officers, a sign-off, and an action
+plan typed in as the PMO would after committee (owners, service areas, dates, one action overdue).
 """
 
 from __future__ import annotations
@@ -52,6 +53,23 @@ GAPS = ["evidence of impact is thin outside the larger services",
         "members are not yet sighted on progress",
         "the approach is new and not yet embedded"]
 LEVELS = ["Dark green", "Light green", "Yellow", "Amber"]
+SERVICE_AREAS = [
+    ("Policy and Performance", "Rachel Adeyemi", "rachel.adeyemi@example.gov.uk"),
+    ("Legal and Democratic Services", "Tom Whitfield", "tom.whitfield@example.gov.uk"),
+    ("Human Resources", "Mark Ellis", "mark.ellis@example.gov.uk"),
+    ("Finance", "Aisha Khan", "aisha.khan@example.gov.uk"),
+    ("Customer Services", "Priya Patel", "priya.patel@example.gov.uk"),
+    ("Housing", "Siân Roberts", "sian.roberts@example.gov.uk"),
+]
+AREA_BY_THEME = {"Continuous improvement": 0, "Leadership": 0, "Governance": 1, "Culture": 2, "Use of resources": 3,
+                 "Service delivery": 4, "Partnerships and community engagement": 5}
+ACTION_FOR_GAP = {
+    GAPS[0]: "Collect impact measures from every service and report them quarterly",
+    GAPS[1]: "Give every improvement action an owner and a date",
+    GAPS[2]: "Restart monitoring and report to the management team monthly",
+    GAPS[3]: "Report progress to the scrutiny committee twice a year",
+    GAPS[4]: "Run workshops with managers to embed the approach",
+}
 
 
 @dataclass
@@ -75,6 +93,8 @@ def fill_sample_framework(assessment: Assessment, rng: random.Random) -> None:
     reviewers = workbook["Reviewers"]
     for row in REVIEWERS:
         reviewers.append(row)
+    for row in SERVICE_AREAS:
+        workbook["Service areas"].append(row)
     sheet = workbook["Characteristics"]
     headers = {cell.value: cell.column for cell in sheet[1]}
     for row in range(2, sheet.max_row + 1):
@@ -230,6 +250,7 @@ def run_demo(folder: Path, seed: int = 2024) -> DemoResult:
         os.utime(target, (stamp + 200 + index, stamp + 200 + index))
     moderated = ingest(assessment)
     write_report(assessment)
+    fill_action_plan(assessment.report, rng)
     signed = sign_off(assessment, "Alex Morgan, Chief Executive", accept_open=True)
     report = write_report(assessment)
     return DemoResult(assessment, len(generation.files), returned, ingested, report, replaced, moderation,
@@ -257,3 +278,41 @@ def fill_moderation(source: Path, target: Path, saved: dt.datetime) -> None:
         sheet.cell(row, headers["Moderation note"], note)
     workbook.save(target)
     _set_saved(target, saved)
+
+
+def fill_action_plan(path: Path, rng: random.Random) -> None:
+    """Type actions into the report's Action plan as the PMO would after committee: an action, owner, service
+    area, target date and status for each, a second action added under the first characteristic, one action
+    already overdue and one still without a target date (which `bva check` points out)."""
+    import openpyxl
+
+    from bva_excel.action_plan import ACTION_HEADERS
+
+    workbook = openpyxl.load_workbook(path)
+    sheet = workbook["Action plan"]
+    col = {header: ACTION_HEADERS.index(header) + 1 for header in ACTION_HEADERS}
+    today = dt.datetime.combine(dt.date.today(), dt.time())
+    last = sheet.max_row
+    for row in range(2, last + 1):
+        theme, gap = sheet.cell(row, col["Theme"]).value, sheet.cell(row, col["Gap identified"]).value or ""
+        area, head, _ = SERVICE_AREAS[AREA_BY_THEME.get(theme, 0)]
+        action = next((text for found, text in ACTION_FOR_GAP.items() if found in gap.lower()),
+                      "Agree the improvement needed with the service and set milestones")
+        values = {"Action": action, "Owner": head, "Service area": area,
+                  "Target date": today + dt.timedelta(days=rng.choice([60, 90, 120, 180, 240])),
+                  "Status": "In progress" if row % 3 == 0 else "Not started"}
+        if row == 3:
+            values.update({"Target date": today - dt.timedelta(days=20), "Status": "In progress"})  # overdue
+        if row == 4:
+            values.update({"Status": "Complete", "Progress update": "Done: reported to the management team."})
+        if row == last:
+            del values["Target date"]  # still to be agreed
+        for header, value in values.items():
+            sheet.cell(row, col[header], value)
+    sheet.insert_rows(3)  # a second action under the first characteristic, typed without an ID
+    for header, value in {"Action": "Invite a peer challenge of the improvement plan", "Owner": "Rachel Adeyemi",
+                          "Service area": "Policy and Performance", "Target date": today + dt.timedelta(days=270),
+                          "Status": "Not started"}.items():
+        sheet.cell(3, col[header], value)
+    with replacing(path) as temp:
+        workbook.save(temp)

@@ -63,6 +63,21 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
                           "statement; if it is someone else, write '(not a reviewer)' after the name."),
     "NO_CHARACTERISTICS": (ERROR, "no characteristics are listed",
                            "List the characteristics to assess on the 'Characteristics' sheet."),
+    "SERVICE_AREA_BLANK": (ERROR, "this service area row has a head of service or email but no 'Service area'",
+                           "Type the service area's name, or clear the row."),
+    "SERVICE_AREA_DUPLICATE": (ERROR, "service area '{value}' is listed twice (also at {other})",
+                               "List each service area once."),
+    "SERVICE_AREAS_ADDED": (NOTE, "this assessment was made before service areas were kept, so a 'Service areas' sheet was "
+                            "added{areas}; nothing else in the workbook was changed, and a copy of it as it was is "
+                            "in {backup}",
+                            "Fill in 'Service area', 'Head of service' and 'Email' on 'Service areas', one row per service "
+                            "area that delivers actions."),
+    "SERVICE_AREAS_WORKBOOK_OPEN": (ERROR, "the workbook is open (its lock file {lock} is beside it), so the "
+                                    "'Service areas' sheet this command needs could not be added",
+                                    "Close it and run the command again. If nobody has it open, delete {lock}."),
+    "SERVICE_AREAS_BY_HAND": (ERROR, "a 'Service areas' sheet could not be added to it safely: {reason}",
+                              "Add a sheet called 'Service areas' by hand, with the headers 'Service area', "
+                              "'Head of service' and 'Email' in row 1, and run the command again."),
     # Allocation.
     "NOT_INDEPENDENT": (ERROR, "{reviewer} is listed to review {ref}, which they drafted",
                         "Choose another reviewer: reviewers must not score their own statements."),
@@ -200,6 +215,32 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "REPORT_UNREADABLE": (ERROR, "the previous report cannot be read ({reason}), so the moderated scores and "
                           "actions typed into it cannot be kept",
                           "Repair it in Excel, or move it out of the folder if nothing typed in it matters."),
+    "ACTION_SERVICE_AREA_UNKNOWN": (ERROR, "action {action} is for service area '{value}', which is not on the "
+                                    "'Service areas' sheet of assessment.xlsx{hint}",
+                                    "Correct it on the Action plan, or add '{value}' to 'Service areas' (listed now: "
+                                    "{areas})."),
+    "ACTION_DETAILS_MISSING": (WARNING, "action {action} ({ref}) has no {missing}, and the scores are signed off",
+                               "Fill in what is missing on the Action plan, so that someone is answerable for the action by a date."),
+    "ACTION_ID_COMMA": (ERROR, "action ID '{action}' holds a comma, which a progress workbook cannot carry",
+                        "Type the ID without the comma (or clear it: the next free ID is given)."),
+    "NO_PROGRESS_TO_ASK": (ERROR, "no open action has a service area, so there is no progress to ask for",
+                           "Type each action's 'Service area' (one of the 'Service areas' sheet of assessment.xlsx) "
+                           "on the Action plan, then run the command again."),
+    "PROGRESS_ACTION_NOT_ISSUED": (ERROR, "action {action} was not sent to {area}",
+                                   "Ask them to report only on the actions they were sent."),
+    "PROGRESS_ACTION_MISSING": (WARNING, "action {action} was sent but its row is missing",
+                                "It is left as it was; ask the service area if that was meant."),
+    "PROGRESS_STATUS_INVALID": (ERROR, "'{value}' is not a status{hint}",
+                                "Choose one of: {statuses}."),
+    "PROGRESS_DATE_INVALID": (ERROR, "'{value}' is not a date",
+                              "Type the revised target date as a date, such as 31/03/2027."),
+    "PROGRESS_NOTHING_RETURNED": (ERROR, "no status, progress update or revised target date is filled in for any "
+                                  "of its {issued} actions (the unfilled workbook?)",
+                                  "Ask the service area to fill it in and send it again; nothing was taken from "
+                                  "this file."),
+    "EXPORT_SERVICE_AREA_UNKNOWN": (ERROR, "no action is for service area '{value}', and it is not on the "
+                                    "'Service areas' sheet{hint}",
+                                    "Give one of: {areas}."),
     "REPORT_INPUT_LOST": (ERROR, "{what}; that column carries what people typed, so the report was not written "
                           "again (nothing was changed)",
                           "Restore the header exactly as it was (Ctrl+Z in Excel, or type it back in row 1) and run the "

@@ -20,6 +20,8 @@ SCALE_HEADERS = ["Rating", "Colour", "Value", "Meaning"]
 CHARACTERISTIC_HEADERS = ["Ref", "Theme", "Characteristic", "Position statement", "Evidence",
                           "Drafted by", "Reviewers"]
 REVIEWER_HEADERS = ["Reviewer ID", "Name", "Email", "Service area"]
+SERVICE_AREAS_SHEET = "Service areas"
+SERVICE_AREA_HEADERS = ["Service area", "Head of service", "Email"]
 NOT_A_REVIEWER = re.compile(r"\(\s*not a reviewer\s*\)", re.IGNORECASE)
 
 
@@ -116,6 +118,20 @@ class Reviewer:
 
 
 @dataclass(frozen=True)
+class ServiceArea:
+    """A service area that delivers actions, and the Corporate Head of Service who reports on them."""
+
+    name: str
+    head: str = ""
+    email: str = ""
+
+
+def area_key(name: str) -> str:
+    """A service area's name as matched: case, accents' absence aside, and spacing do not matter."""
+    return " ".join(str(name or "").split()).casefold()
+
+
+@dataclass(frozen=True)
 class Characteristic:
     ref: str
     theme: Theme
@@ -136,6 +152,13 @@ class Framework:
     notes: tuple[Problem, ...] = field(default=(), compare=False)
     # Drafters that are nearly, but not certainly, a reviewer: allocation stops on them ("did you mean").
     doubts: tuple[Problem, ...] = field(default=(), compare=False)
+    # The 'Service areas' sheet; None for an assessment made before the sheet existed.
+    service_areas: tuple[ServiceArea, ...] | None = None
+
+    def service_area(self, name: str) -> ServiceArea | None:
+        """The listed service area called `name` (case and spacing aside), or None."""
+        key = area_key(name)
+        return next((a for a in self.service_areas or () if area_key(a.name) == key), None) if key else None
 
     def characteristic(self, ref: str) -> Characteristic | None:
         """The characteristic with this ref, or None."""
@@ -225,6 +248,23 @@ def _read_reviewers(table: Table, problems: list[Problem]) -> list[Reviewer]:
                                     table.cell(row, "Name"), value=reviewer_id))
         reviewers.append(Reviewer(reviewer_id, name, email, table.text(values, "Service area")))
     return reviewers
+
+
+def _read_service_areas(table: Table, problems: list[Problem]) -> list[ServiceArea]:
+    areas, seen = [], {}
+    for row, values in table.rows:
+        name = " ".join(table.text(values, "Service area").split())
+        cell = table.cell(row, "Service area")
+        if not name:
+            problems.append(problem("SERVICE_AREA_BLANK", table.file, table.sheet, cell))
+            continue
+        if area_key(name) in seen:
+            problems.append(problem("SERVICE_AREA_DUPLICATE", table.file, table.sheet, cell, value=name,
+                                    other=seen[area_key(name)]))
+            continue
+        seen[area_key(name)] = cell
+        areas.append(ServiceArea(name, table.text(values, "Head of service"), table.text(values, "Email")))
+    return areas
 
 
 def _match_reviewer(text: str, reviewers: list[Reviewer]) -> Reviewer | None:
@@ -320,11 +360,16 @@ def load_framework(path: Path) -> Framework:
     reviewers = _read_reviewers(reviewer_table, problems) if reviewer_table else []
     characteristics = (_read_characteristics(characteristic_table, reviewers, problems, notes, doubts)
                        if characteristic_table else [])
+    service_areas = None
+    if SERVICE_AREAS_SHEET in workbook.sheet_names:  # an assessment made before it existed has none
+        area_table = read_table(workbook, file, SERVICE_AREAS_SHEET, SERVICE_AREA_HEADERS, problems)
+        service_areas = tuple(_read_service_areas(area_table, problems)) if area_table else ()
     if characteristic_table and not characteristics and not problems:
         problems.append(problem("NO_CHARACTERISTICS", file, "Characteristics"))
     if any(p.severity == ERROR for p in problems):
         raise FrameworkError(problems)
-    return Framework(scale, tuple(characteristics), tuple(reviewers), tuple(_once_each(notes)), tuple(doubts))
+    return Framework(scale, tuple(characteristics), tuple(reviewers), tuple(_once_each(notes)), tuple(doubts),
+                     service_areas)
 
 
 def _once_each(notes: list[Problem]) -> list[Problem]:

@@ -13,17 +13,18 @@ from dataclasses import dataclass
 
 IDENTITY_SHEET = "bva_identity"
 FORMAT = "bva-excel reviewer workbook 1"
-FORMATS = {"review": FORMAT, "moderation": "bva-excel moderation workbook 1"}  # the kind is signed with the rest
+FORMATS = {"review": FORMAT, "moderation": "bva-excel moderation workbook 1",  # the kind is signed with the rest
+           "progress": "bva-excel progress workbook 1"}
 
 
 @dataclass(frozen=True)
 class IssueIdentity:
     assessment_id: str
-    reviewer_id: str
+    reviewer_id: str  # for a progress workbook, the service area it is for
     issue_id: str
     issued_at: str  # ISO timestamp, as text so no application turns it into a number
-    refs: tuple[str, ...]
-    kind: str = "review"  # or "moderation": which workbook it is
+    refs: tuple[str, ...]  # for a progress workbook, action IDs
+    kind: str = "review"  # or "moderation" or "progress": which workbook it is
 
     def payload(self) -> bytes:
         return "\n".join([FORMATS[self.kind], self.assessment_id, self.reviewer_id, self.issue_id, self.issued_at,

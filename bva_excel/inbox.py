@@ -169,7 +169,8 @@ def _read_one(item: tuple[Path, int, int, str]) -> _Read:
                                  _context.issues, path.name, content)
     result.saved = result.reading.saved
     reading = result.reading
-    if reading.accepted and not any(r.rating or r.commentary.strip() or r.gaps.strip() for r in reading.responses):
+    if (reading.accepted and reading.identity.kind != "progress"  # a progress return says so itself
+            and not any(r.rating or r.commentary.strip() or r.gaps.strip() for r in reading.responses)):
         reading.problems.append(problem("RETURN_NOTHING_ANSWERED", path.name, issued=len(reading.identity.refs)))
     if reading.accepted:
         # In place, whole, before it is recorded: a recorded return always has its archive copy.
@@ -343,10 +344,11 @@ def _record(assessment: Assessment, read: _Read, by_hash: dict[str, ReturnRecord
         "accepted" if reading.accepted else "rejected",
         identity.reviewer_id if identity else "", identity.issue_id if identity else "",
         len(identity.refs) if identity else 0, reading.answered, archive, tuple(reading.problems), read.saved)
-    stored = records.record_return(record, reading.responses if reading.accepted else [], inbox)
+    stored = records.record_return(record, reading.responses if reading.accepted else [], inbox,
+                                   reading.updates if reading.accepted else [])
     by_hash[stored.sha256] = stored
     outcome = FileOutcome(path.name, stored.status, stored.sha256, stored.reviewer_id, stored.answered,
                           stored.issued, list(reading.problems))
-    if reading.accepted:
+    if reading.accepted and identity.kind != "progress":  # progress counts per update, whatever came before
         outcome.problems += answers.add(stored, reading.responses)
     return outcome

@@ -6,6 +6,7 @@ and service areas fill in the `Action plan`. All of it is read back, keyed by re
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,7 +29,11 @@ class Moderation:
 @dataclass
 class PreviousEdits:
     moderation: dict[str, Moderation] = field(default_factory=dict)
-    actions: dict[str, dict] = field(default_factory=dict)  # action ID -> header -> value
+    actions: dict[str, dict] = field(default_factory=dict)  # action ID -> header -> value, in sheet order
+    action_refs: dict[str, str] = field(default_factory=dict)  # action ID -> the ref it is an action for
+    action_rows: dict[str, int] = field(default_factory=dict)  # action ID -> Excel row it was typed on
+    assigned: list[tuple[int, str, str]] = field(default_factory=list)  # (Excel row, ID as typed, ID given)
+    action_sources: dict[str, str] = field(default_factory=dict)  # action ID -> its 'Update from', as written
     refs_present: set[str] = field(default_factory=set)  # refs with a row on 'Scores' (typed into or not)
     actions_present: set[str] = field(default_factory=set)  # action IDs with a row on 'Action plan'
 
@@ -82,16 +87,58 @@ def read_previous_edits(path: Path) -> PreviousEdits:
                                         cell_text(scores.get(values, "Final score")) if index in typed else "")
                 if moderation != Moderation():
                     edits.moderation[ref] = moderation
-        for _, values in plan.rows if plan else []:
-            action_id = plan.text(values, "Action ID")
-            if action_id:
-                edits.actions_present.add(action_id)
-            typed_inputs = {h: plan.get(values, h) for h in ACTION_INPUT_HEADERS if plan.get(values, h) is not None}
-            if action_id and typed_inputs:
-                edits.actions[action_id] = typed_inputs
+        if plan:
+            _read_actions(plan, edits)
     except Exception as exc:  # any reader failure: refuse rather than overwrite what people typed
         raise BvaError(problem("REPORT_UNREADABLE", path, reason=str(exc) or type(exc).__name__))
     return edits
+
+
+_ACTION_ID = re.compile(r"^\s*ACT-([A-Za-z]{1,4}\s*-?\s*\d{1,6})(?:-\d+)?\s*$", re.IGNORECASE)
+
+
+def ref_of_action(action_id: str) -> str | None:
+    """The ref in an action ID such as ACT-R002 or ACT-R002-2 (None if it holds none)."""
+    match = _ACTION_ID.match(action_id or "")
+    return normalise_ref(match.group(1)) if match else None
+
+
+def _read_actions(plan, edits: PreviousEdits) -> None:
+    """Every action typed on 'Action plan', in sheet order, each with its ref and a unique ID.
+
+    A row someone inserted belongs to the characteristic named in its Ref or ID, else to the row above.
+    A typed row with no ID, or with an ID already used above it (a copied row), is given the next free
+    `ACT-<ref>-<n>`; the change is noted in `assigned`. The tool's own row for a characteristic with
+    nothing typed into it is not an action anyone typed, and is left out.
+    """
+    typed_rows, ref = [], ""
+    for index, values in plan.rows:
+        action_id = plan.text(values, "Action ID")
+        ref = (normalise_ref(plan.get(values, "Ref")) if plan.column("Ref") is not None else None) \
+            or ref_of_action(action_id) or ref
+        inputs = {h: plan.get(values, h) for h in ACTION_INPUT_HEADERS if plan.get(values, h) is not None}
+        if action_id:
+            edits.actions_present.add(action_id)
+        if not inputs and (not action_id or action_id.casefold() == f"ACT-{ref}".casefold()):
+            continue
+        typed_rows.append((index + 1, action_id, ref, inputs, plan.text(values, "Update from")))
+    used = {action_id.casefold() for _, action_id, _, _, _ in typed_rows if action_id}
+    seen: set[str] = set()
+    for row, action_id, ref, inputs, source in typed_rows:
+        given = action_id
+        if not action_id or action_id.casefold() in seen:
+            number = 2
+            while f"ACT-{ref or 'NEW'}-{number}".casefold() in used:
+                number += 1
+            given = f"ACT-{ref or 'NEW'}-{number}"
+            used.add(given.casefold())
+            edits.assigned.append((row, action_id, given))
+        seen.add(given.casefold())
+        edits.actions[given] = inputs
+        edits.action_refs[given] = ref
+        edits.action_rows[given] = row
+        if source:
+            edits.action_sources[given] = source
 
 
 @dataclass(frozen=True)

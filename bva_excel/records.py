@@ -164,6 +164,38 @@ MIGRATIONS: list[str] = [
     CREATE TRIGGER seen_value_kept_delete BEFORE DELETE ON seen_value
         BEGIN SELECT RAISE(ABORT, 'the records of seen_value are kept as they were written'); END;
     """,
+    # 6: progress on actions returned by the service areas in progress workbooks; every update kept.
+    """
+    CREATE TABLE progress_update (
+        return_id INTEGER NOT NULL REFERENCES return_file(return_id),
+        action_id TEXT NOT NULL,
+        service_area TEXT NOT NULL,
+        status TEXT NOT NULL,
+        progress TEXT NOT NULL,
+        revised_target TEXT NOT NULL,
+        file TEXT NOT NULL,
+        sheet TEXT NOT NULL,
+        cell TEXT NOT NULL,
+        PRIMARY KEY (return_id, action_id)
+    );
+    CREATE TRIGGER progress_update_kept_update BEFORE UPDATE ON progress_update
+        BEGIN SELECT RAISE(ABORT, 'the records of progress_update are kept as they were written'); END;
+    CREATE TRIGGER progress_update_kept_delete BEFORE DELETE ON progress_update
+        BEGIN SELECT RAISE(ABORT, 'the records of progress_update are kept as they were written'); END;
+    """,
+    # 7: each follow-up report for committee, with the actions as they stood, to say what changed since.
+    """
+    CREATE TABLE follow_up (
+        follow_up_id INTEGER PRIMARY KEY,
+        written_at TEXT NOT NULL,
+        file TEXT NOT NULL,
+        actions TEXT NOT NULL
+    );
+    CREATE TRIGGER follow_up_kept_update BEFORE UPDATE ON follow_up
+        BEGIN SELECT RAISE(ABORT, 'the records of follow_up are kept as they were written'); END;
+    CREATE TRIGGER follow_up_kept_delete BEFORE DELETE ON follow_up
+        BEGIN SELECT RAISE(ABORT, 'the records of follow_up are kept as they were written'); END;
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -183,6 +215,31 @@ class Response:
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class ProgressUpdate:
+    """One service area's update on one action, from a progress workbook, and where it was read from."""
+
+    action_id: str
+    service_area: str
+    status: str  # one of the action plan's statuses, or '' when left as it was
+    progress: str
+    revised_target: str  # ISO date, or ''
+    file: str
+    sheet: str
+    cell: str  # the Status cell
+    received: str = ""  # when its return was ingested (filled in when read back)
+    sha256: str = ""  # its return's, which tells apart two returns under one name (filled in when read back)
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """A follow-up report as written: when, where, and each action as it then stood."""
+
+    written_at: str
+    file: str
+    actions: dict = field(default_factory=dict, compare=False)  # action ID -> {status, target, ...}
 
 
 @dataclass(frozen=True)
@@ -456,8 +513,9 @@ class Records:
     # Returns.
 
     def record_return(self, record: ReturnRecord, responses: list[Response],
-                      inbox: InboxFile | None = None) -> ReturnRecord:
-        """Record one file seen, its problems and responses, in one transaction; returns it with its ID."""
+                      inbox: InboxFile | None = None, updates: list[ProgressUpdate] = ()) -> ReturnRecord:
+        """Record one file seen, its problems, responses and progress updates, in one transaction; returns it
+        with its ID."""
         with self._transaction():
             cursor = self._db.execute(
                 "INSERT INTO return_file (sha256, name, source, received, modified, saved, status, reviewer_id, "
@@ -473,6 +531,9 @@ class Records:
             self._db.executemany("INSERT INTO response VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                                  [(return_id, r.ref, r.reviewer_id, r.rating, r.commentary, r.gaps, r.file,
                                    r.sheet, r.cell) for r in responses])
+            self._db.executemany("INSERT INTO progress_update VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                 [(return_id, u.action_id, u.service_area, u.status, u.progress, u.revised_target,
+                                   u.file, u.sheet, u.cell) for u in updates])
             if inbox:
                 self._remember(inbox)
         return replace(record, return_id=return_id)
@@ -529,6 +590,28 @@ class Records:
                         f"WHERE return_id IN ({','.join('?' * len(chunk))}) ORDER BY return_id, rowid", chunk):
                     found.setdefault(row[0], []).append(Response(*row[1:]))
         return found
+
+    def progress_updates(self) -> list[ProgressUpdate]:
+        """Every progress update from an accepted return, oldest return first, with when it was received."""
+        with self._reading():
+            rows = self._db.execute(
+                "SELECT p.action_id, p.service_area, p.status, p.progress, p.revised_target, p.file, p.sheet, p.cell, "
+                "r.received, r.sha256 FROM progress_update p JOIN return_file r ON r.return_id = p.return_id "
+                "WHERE r.status = 'accepted' ORDER BY r.return_id, p.rowid").fetchall()
+        return [ProgressUpdate(*row) for row in rows]
+
+    def record_follow_up(self, follow_up: FollowUp) -> None:
+        """Record a follow-up report written; earlier ones are kept."""
+        with self._transaction():
+            self._db.execute("INSERT INTO follow_up (written_at, file, actions) VALUES (?, ?, ?)",
+                             (follow_up.written_at, follow_up.file,
+                              json.dumps(follow_up.actions, ensure_ascii=False, default=str)))
+
+    def follow_ups(self) -> list[FollowUp]:
+        """Every follow-up report written, oldest first."""
+        with self._reading():
+            rows = self._db.execute("SELECT written_at, file, actions FROM follow_up ORDER BY follow_up_id").fetchall()
+        return [FollowUp(written_at, file, json.loads(actions)) for written_at, file, actions in rows]
 
     def prefer(self, return_id: int, chosen_at: str) -> None:
         """Record that the PMO chose this return's answers to count over its reviewer's others."""

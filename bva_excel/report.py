@@ -17,7 +17,7 @@ from xml.etree import ElementTree
 
 import xlsxwriter
 
-from bva_excel.action_plan import ACTION_HEADERS, plan_actions, write_action_plan
+from bva_excel.action_plan import ACTION_HEADERS, write_action_plan
 from bva_excel.assessment import Assessment
 from bva_excel.carried import (Carried, read_extra_columns, read_extra_sheets, report_sheets, unplaced,
                                write_extra_columns, write_extra_sheets)
@@ -28,7 +28,8 @@ from bva_excel.errors import BvaError, Problem, problem
 from bva_excel.heatmap import DISAGREEMENT, HEAT_MAP_SHEET, MODERATED, Tile, tile_note, write_heat_map
 from bva_excel.framework import Framework
 from bva_excel.records import IssueRecord, SignOff
-from bva_excel.moderation import ACTION_SHEET, SCORES_SHEET, PreviousEdits, ScoreDecision, decide, read_previous_edits
+from bva_excel.progress import current_actions, write_action_history
+from bva_excel.moderation import ACTION_INPUT_HEADERS, ACTION_SHEET, SCORES_SHEET, PreviousEdits, ScoreDecision, decide, read_previous_edits
 from bva_excel.reviewer_workbook import score_validation
 from bva_excel.sheets import column_letter, normalise_label, open_workbook, suggest
 from bva_excel.storage import check_path_length, replacing, sha256_of
@@ -60,7 +61,7 @@ DEFAULT_SPREAD = 2  # reviewers this many scale steps apart disagree, unless the
 
 # The sheets bva writes; any other sheet in report.xlsx was added by a person, and is carried.
 TOOL_SHEETS = {"Summary", SCORES_SHEET, HEAT_MAP_SHEET, ACTION_SHEET, "Consistency", CHANGES_SHEET, "Responses",
-               "Returns", "Scale"}
+               "Returns", "Action history", "Scale"}
 HISTORY_FOLDER = "history"
 ASSESSMENT_PROPERTY = "bva assessment"  # a custom document property: which assessment a report belongs to
 _REVIEWER_COLUMN = re.compile(r"^(reviewer|score|commentary|gaps) \d+$")
@@ -666,8 +667,8 @@ def _write_report(assessment: Assessment, threshold_name: str | None, spread: in
     carried = read_carried(path)  # refuses, before anything changes, a sheet it cannot carry
     framework, consolidation, decisions = gathered.framework, gathered.consolidation, gathered.decisions
     final = {ref: d.final for ref, d in decisions.items()}
-    actions = plan_actions(framework, final, consolidation.responses, framework.scale.action_threshold(gathered.threshold),
-                           gathered.edits.actions)
+    actions = current_actions(assessment, gathered)
+    updates = assessment.records.progress_updates()
     now = dt.datetime.now().replace(microsecond=0)
 
     # The change trail: what differs from what the last run saw, recorded before the report is replaced.
@@ -675,7 +676,10 @@ def _write_report(assessment: Assessment, threshold_name: str | None, spread: in
     seen = records.seen_values()
     when, who = saved_by(path) if path.exists() else ("", "")
     typed_source = f"typed in {path.name} (saved {when}{f' by {who}' if who else ''})" if when else f"typed in {path.name}"
-    found = new_values(seen, current_values(decisions, gathered.edits.actions, typed_source),
+    shown = {row.action_id: {h: row.inputs[h] for h in ACTION_INPUT_HEADERS if row.inputs.get(h) is not None}
+             for row in actions}
+    returned = {row.action_id: row.source for row in actions if row.source and not row.source.startswith("Typed in")}
+    found = new_values(seen, current_values(decisions, shown, typed_source, returned),
                        dt.datetime.now().isoformat(timespec="microseconds"))
     if found:
         records.record_seen_values(found)
@@ -710,6 +714,8 @@ def _write_report(assessment: Assessment, threshold_name: str | None, spread: in
             _write_changes(workbook, formats, trail, framework, {row.action_id: row.ref for row in actions})
             _write_responses(workbook, formats, consolidation)
             _write_returns(workbook, formats, consolidation)
+            if updates:  # from the first progress round on
+                write_action_history(workbook, updates, actions, formats)
             _write_scale(workbook, formats, framework.scale)
             write_extra_sheets(workbook, carried.sheets)
             workbook.worksheets()[2].activate()

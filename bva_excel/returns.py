@@ -13,7 +13,7 @@ from pathlib import Path
 from bva_excel.errors import ERROR, Problem, problem
 from bva_excel.framework import Framework, Scale
 from bva_excel.identity import IDENTITY_SHEET, IssueIdentity
-from bva_excel.records import IssueRecord, Response
+from bva_excel.records import IssueRecord, ProgressUpdate, Response
 from bva_excel.reviewer_workbook import REVIEW_SHEET
 from bva_excel.screening import screen
 from bva_excel.sheets import (Table, a1, cell_text, normalise_label, normalise_ref, open_workbook, read_table,
@@ -46,6 +46,7 @@ class ReturnReading:
     responses: list[Response] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     saved: str = ""  # when the workbook says it was last saved
+    updates: list[ProgressUpdate] = field(default_factory=list)  # a progress workbook's, by action
 
     @property
     def accepted(self) -> bool:
@@ -53,7 +54,7 @@ class ReturnReading:
 
     @property
     def answered(self) -> int:
-        return sum(1 for r in self.responses if r.rating)
+        return sum(1 for r in self.responses if r.rating) + len(self.updates)
 
 
 def parse_rating(scale: Scale, value) -> tuple[str | None, str]:
@@ -218,6 +219,9 @@ def read_return(path: Path, framework: Framework, assessment_id: str, secret: by
                                         reason=f"issue {identity.issue_id} is not in this assessment's records"))
         return reading
     reading.identity = identity
+    if identity.kind == "progress":
+        return _read_progress(workbook, file, screening, io.BytesIO(content) if content is not None else path,
+                              identity, issues[identity.issue_id], reading)
     if framework.reviewer(identity.reviewer_id) is None:
         reading.problems.append(problem("RETURN_REVIEWER_REMOVED", file, reviewer=identity.reviewer_id))
     layout = LAYOUTS[identity.kind]
@@ -229,4 +233,20 @@ def read_return(path: Path, framework: Framework, assessment_id: str, secret: by
     if screening.kind in ("xlsx", "xlsm") and screening.has_formulas:
         _keep_formulas_as_text(io.BytesIO(content) if content is not None else path, table, reading.problems, layout)
     _read_rows(table, framework, identity, issues[identity.issue_id], reading, layout)
+    return reading
+
+
+def _read_progress(workbook, file: str, screening, source, identity: IssueIdentity, issue: IssueRecord,
+                   reading: ReturnReading) -> ReturnReading:
+    """A service area's progress workbook: its updates by action ID."""
+    from bva_excel.progress import INPUTS, PROGRESS_SHEET, read_progress_rows
+
+    table = read_table(workbook, file, PROGRESS_SHEET, ["Action ID", *INPUTS], reading.problems,
+                       blank_headers_allowed=True)
+    if table is None:
+        return reading
+    if screening.kind in ("xlsx", "xlsm") and screening.has_formulas:
+        _keep_formulas_as_text(source, table, reading.problems,
+                               Layout(PROGRESS_SHEET, "Status", INPUTS[1:]))
+    read_progress_rows(table, identity, issue, reading)
     return reading

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import xlsxwriter
 
-from bva_excel.framework import CHARACTERISTIC_HEADERS, REVIEWER_HEADERS, SCALE_HEADERS, THEMES
+from bva_excel.framework import (CHARACTERISTIC_HEADERS, REVIEWER_HEADERS, SCALE_HEADERS, SERVICE_AREA_HEADERS,
+                                 SERVICE_AREAS_SHEET, THEMES)
 from bva_excel.styles import HEADER_COLOUR, header_format, workbook_options
 
 # A fixed creation date makes two builds byte-for-byte identical.
@@ -20,6 +21,7 @@ BUILD_DATE = dt.datetime(2024, 5, 1)
 CHARACTERISTIC_WIDTHS = [9, 24, 50, 60, 40, 18, 14]
 REVIEWER_WIDTHS = [12, 24, 32, 28]
 SCALE_WIDTHS = [14, 10, 8, 80]
+SERVICE_AREA_WIDTHS = [30, 30, 34]
 
 
 def _write_table(workbook, name, headers, widths, rows, wrap):
@@ -55,8 +57,10 @@ def write_guide(workbook, lines: list[str], title_format=None):
 
 
 def write_framework_workbook(path: Path, scale_rows: list[list], characteristic_rows: list[list],
-                             reviewer_rows: list[list], guide_lines: list[str]) -> None:
-    """Write a template-shaped workbook: Guide, Scale, Characteristics, Reviewers."""
+                             reviewer_rows: list[list], guide_lines: list[str],
+                             service_area_rows: list[list] | None = ()) -> None:
+    """Write a template-shaped workbook: Guide, Scale, Characteristics, Reviewers, Service areas (none with
+    `service_area_rows` None: the layout of an assessment made before the sheet existed)."""
     workbook = xlsxwriter.Workbook(str(path), workbook_options())
     workbook.set_properties({"title": "Best Value self-assessment framework", "created": BUILD_DATE,
                              "author": "bva-excel"})
@@ -72,4 +76,6 @@ def write_framework_workbook(path: Path, scale_rows: list[list], characteristic_
         "validate": "list", "source": [t.name for t in THEMES], "error_type": "warning",
         "error_message": "Choose one of the seven Best Value themes."})
     _write_table(workbook, "Reviewers", REVIEWER_HEADERS, REVIEWER_WIDTHS, reviewer_rows, wrap)
+    if service_area_rows is not None:
+        _write_table(workbook, SERVICE_AREAS_SHEET, SERVICE_AREA_HEADERS, SERVICE_AREA_WIDTHS, service_area_rows, wrap)
     workbook.close()

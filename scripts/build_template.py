@@ -8,7 +8,7 @@ import argparse
 import csv
 from pathlib import Path
 
-from bva_excel.framework import CHARACTERISTIC_HEADERS, SCALE_HEADERS, REVIEWER_HEADERS
+from bva_excel.framework import CHARACTERISTIC_HEADERS, REVIEWER_HEADERS, SCALE_HEADERS, SERVICE_AREA_HEADERS
 from bva_excel.template import write_framework_workbook
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,8 +29,9 @@ def main() -> None:
     args = parser.parse_args()
     guide = (SOURCE / "guide.txt").read_text(encoding="utf-8").splitlines()
     reviewers = read_rows("reviewers.csv", REVIEWER_HEADERS) if (SOURCE / "reviewers.csv").exists() else []
+    areas = read_rows("service_areas.csv", SERVICE_AREA_HEADERS) if (SOURCE / "service_areas.csv").exists() else []
     write_framework_workbook(args.out, read_rows("scale.csv", SCALE_HEADERS),
-                             read_rows("characteristics.csv", CHARACTERISTIC_HEADERS), reviewers, guide)
+                             read_rows("characteristics.csv", CHARACTERISTIC_HEADERS), reviewers, guide, areas)
     print(f"wrote {args.out}")
 
 

@@ -5,6 +5,7 @@ and the background a conditional format gives a cell."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 from openpyxl.utils import column_index_from_string
@@ -26,6 +27,14 @@ BLANK = Blank()
 _TOKEN = re.compile(r'\s*(?:(?P<string>"(?:[^"]|"")*")|(?P<number>\d+(?:\.\d+)?)|'
                     r"(?P<ref>(?:(?:'[^']+'|[A-Za-z_][\w ]*)!)?\$?[A-Z]{1,3}\$?\d+(?::\$?[A-Z]{1,3}\$?\d+)?)|"
                     r"(?P<bool>TRUE|FALSE)(?![\w(])|(?P<name>[A-Z][A-Z0-9.]*)(?=\()|(?P<op><>|>=|<=|[=<>&(),+-]))")
+
+
+def _serial(value):
+    """A date as the number a spreadsheet keeps it as (days since 30 December 1899)."""
+    if isinstance(value, dt.date):
+        moment = value if isinstance(value, dt.datetime) else dt.datetime.combine(value, dt.time())
+        return (moment - dt.datetime(1899, 12, 30)).total_seconds() / 86400
+    return value
 
 
 class Spreadsheet:
@@ -75,7 +84,7 @@ class Spreadsheet:
             if isinstance(left, (str, Blank)) and isinstance(right, (str, Blank)):
                 left, right = self._text(left).casefold(), self._text(right).casefold()  # without regard to case
             else:
-                left, right = (0.0 if v is BLANK else v for v in (left, right))  # a blank is 0 against a number
+                left, right = (0.0 if v is BLANK else _serial(v) for v in (left, right))  # a blank is 0 against a number
             return {"=": left == right, "<>": left != right, ">": left > right, "<": left < right,
                     ">=": left >= right, "<=": left <= right}[op]
         return left
@@ -201,6 +210,14 @@ class Spreadsheet:
         if name == "INDEX":
             position = int(args[1])
             return args[0][position - 1] if 1 <= position <= len(args[0]) else NotAvailable()
+        if name == "ISNUMBER":  # a date is a number to a spreadsheet
+            return isinstance(args[0], (int, float, dt.date)) and not isinstance(args[0], bool)
+        if name == "TODAY":
+            return dt.datetime.combine(dt.date.today(), dt.time())
+        if name in ("AND", "OR"):
+            return (all if name == "AND" else any)(bool(a) and a is not BLANK for a in args)
+        if name == "NOT":
+            return not args[0] or args[0] is BLANK
         raise AssertionError(f"the spreadsheet here does not know {name}")
 
     @staticmethod

@@ -16,7 +16,7 @@ from spreadsheet import Spreadsheet
 
 STATUSES = ["Not started", "In progress", "Complete", "Closed"]
 HEADERS = ["Action ID", "Ref", "Theme", "Characteristic", "Score", "Gap identified", "Action", "Owner",
-           "Service area", "Target date", "Status", "Progress update"]
+           "Service area", "Target date", "Status", "Progress update", "Last updated", "Update from"]
 
 
 def refs_of(generation, reviewer_id):
@@ -55,7 +55,7 @@ def test_the_plan_lists_what_is_flagged_in_framework_order_with_why(planned, gen
          "R01: Publish the vision\nR03: Publish the vision"),
         ("ACT-G001", "G001", "Governance", "Robust scrutiny", "Red", "Scored Red; no gaps were listed by the reviewers."),
         ("ACT-SD001", "SD001", "Service delivery", "Customer focus", "Light green", f"{sd001}: Survey the harder-to-reach")]
-    assert sheet.auto_filter.ref == "A1:L5"
+    assert sheet.auto_filter.ref == "A1:N5"
     assert sheet.freeze_panes == "C2"
 
 
@@ -123,5 +123,5 @@ def test_an_empty_plan_is_ready_to_type_into(generated):
     assessment, _ = generated
     sheet = openpyxl.load_workbook(write_report(assessment).path)["Action plan"]
     assert [c.value for c in sheet[1]] == HEADERS and sheet.max_row == 1
-    assert sheet.auto_filter.ref == "A1:L2"
+    assert sheet.auto_filter.ref == "A1:N2"
     assert {str(v.sqref) for v in sheet.data_validations.dataValidation} == {"K2:K202", "J2:J202"}

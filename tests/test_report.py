@@ -35,7 +35,7 @@ def test_report_has_the_contract_sheets(returned):
                                    "Returns", "Scale"]
     action_headers = [c.value for c in workbook["Action plan"][1]]
     assert action_headers == ["Action ID", "Ref", "Theme", "Characteristic", "Score", "Gap identified", "Action",
-                              "Owner", "Service area", "Target date", "Status", "Progress update"]
+                              "Owner", "Service area", "Target date", "Status", "Progress update", "Last updated", "Update from"]
     returns = [c.value for c in workbook["Returns"][1]]
     assert returns == ["File", "SHA-256", "Reviewer", "Received", "Status", "Problems"]
 

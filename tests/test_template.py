@@ -42,9 +42,11 @@ def test_template_has_the_contract_sheets_and_headers():
     import openpyxl
 
     workbook = openpyxl.load_workbook(TEMPLATE)
-    assert set(workbook.sheetnames) == {"Scale", "Characteristics", "Reviewers", "Guide"}
-    header = {name: [c.value for c in workbook[name][1]] for name in ("Scale", "Characteristics", "Reviewers")}
+    assert set(workbook.sheetnames) == {"Scale", "Characteristics", "Reviewers", "Guide", "Service areas"}
+    header = {name: [c.value for c in workbook[name][1]]
+              for name in ("Scale", "Characteristics", "Reviewers", "Service areas")}
     assert header["Scale"] == ["Rating", "Colour", "Value", "Meaning"]
     assert header["Characteristics"] == ["Ref", "Theme", "Characteristic", "Position statement", "Evidence",
                                          "Drafted by", "Reviewers"]
     assert header["Reviewers"] == ["Reviewer ID", "Name", "Email", "Service area"]
+    assert header["Service areas"] == ["Service area", "Head of service", "Email"]

@@ -62,10 +62,13 @@ def save_xlsx(document, path):
 
 
 def fill(context, desktop, job):
-    """Type values into cells through the application's own input path, then save as .xlsx."""
+    """Type values into cells through the application's own input path (after inserting any rows asked for),
+    then save as .xlsx."""
     document = load(desktop, job["path"])
     try:
         sheet = document.Sheets.getByName(job["sheet"])
+        for row in job.get("insert_rows", []):  # an empty row inserted above this Excel row, as Insert > Rows does
+            sheet.getRows().insertByIndex(row - 1, 1)
         controller = document.getCurrentController()
         controller.setActiveSheet(sheet)
         dispatcher = context.ServiceManager.createInstanceWithContext("com.sun.star.frame.DispatchHelper", context)

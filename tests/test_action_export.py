@@ -1,0 +1,97 @@
+"""`bva actions`: the action plan out to a business planning tool, as CSV that Excel opens correctly (and in
+which no formula runs) or as a workbook, with the same IDs on every export."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+
+import openpyxl
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from bva_excel.cli import cli
+from bva_excel.report import write_report
+from progress_helpers import list_service_areas, type_plan
+from progress_helpers import _flagged_once, flagged  # noqa: F401  (fixtures)
+
+HEADERS = ["Action ID", "Ref", "Theme", "Characteristic", "Gap", "Action", "Owner", "Service area", "Target date",
+           "Status", "Progress update", "Last updated"]
+
+
+@pytest.fixture
+def planned(flagged):
+    assessment, report = flagged
+    list_service_areas(assessment, [("Finance", "Fay Green", "fay@example.gov.uk"), ("Légal", "", "")])
+    type_plan(report, {
+        "ACT-CI001": {"Action": "=HYPERLINK(\"http://evil\",\"click\")", "Owner": "@Jo", "Service area": "Finance",
+                      "Target date": dt.datetime(2027, 3, 31), "Status": "In progress",
+                      "Progress update": "-10% spend; +2 staff"},
+        "ACT-G001": {"Action": "Scrutiny training – members’ panel", "Owner": "Siân", "Service area": "Légal"}},
+        [("ACT-CI001", {"Action": "Peer review", "Service area": "finance", "Target date": "end of March"})])
+    return assessment, report
+
+
+def export(folder, *options):
+    result = CliRunner().invoke(cli, ["actions", str(folder), *options])
+    return result
+
+
+def test_csv_opens_alike_in_the_csv_module_and_pandas_with_no_formula_to_run(planned, tmp_path):
+    assessment, _ = planned
+    target = tmp_path / "plan.csv"
+    result = export(assessment.folder, "--csv", str(target))
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[0] == f"Wrote 3 actions to {target}"
+    assert result.output.splitlines()[1].startswith("  note: 1 action typed into report.xlsx without an ID was "
+                                                    "exported as ACT-CI001-2; run bva report")
+    assert target.read_bytes().startswith(b"\xef\xbb\xbf")  # the byte-order mark Excel looks for
+    with open(target, encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[0] == HEADERS
+    assert rows[1] == ["ACT-CI001", "CI001", "Continuous improvement", "Services improve",
+                       "Scored Amber; no gaps were listed by the reviewers.", "'=HYPERLINK(\"http://evil\",\"click\")",
+                       "'@Jo", "Finance", "2027-03-31", "In progress", "'-10% spend; +2 staff", ""]
+    assert rows[2][0] == "ACT-CI001-2" and rows[2][8] == "end of March"
+    assert rows[3][0] == "ACT-G001" and rows[3][5:8] == ["Scrutiny training – members’ panel", "Siân", "Légal"]
+    table = pd.read_csv(target, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    assert list(table.columns) == HEADERS
+    assert table.values.tolist() == rows[1:]
+    every_cell = [cell for row in rows[1:] for cell in row]
+    assert not [cell for cell in every_cell if cell[:1] in ("=", "+", "-", "@")]
+
+
+def test_every_export_gives_the_same_ids_once_the_report_has_them(planned, tmp_path):
+    assessment, _ = planned
+    export(assessment.folder, "--csv", str(tmp_path / "1.csv"))
+    write_report(assessment)
+    export(assessment.folder, "--csv", str(tmp_path / "2.csv"))
+    write_report(assessment)
+    export(assessment.folder)
+    ids = [[row[0] for row in csv.reader(open(path, encoding="utf-8-sig"))][1:]
+           for path in (tmp_path / "1.csv", tmp_path / "2.csv", assessment.folder / "actions.csv")]
+    assert ids == [["ACT-CI001", "ACT-CI001-2", "ACT-G001"]] * 3
+
+
+def test_one_service_area_as_a_workbook_with_dates_as_dates(planned, tmp_path):
+    assessment, _ = planned
+    target = tmp_path / "finance.xlsx"
+    result = export(assessment.folder, "--xlsx", str(target), "--service-area", "FINANCE")
+    assert result.output.splitlines()[0] == f"Wrote 2 actions of Finance to {target}"
+    sheet = openpyxl.load_workbook(target)["Actions"]
+    rows = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert rows[0] == HEADERS
+    assert [row[0] for row in rows[1:]] == ["ACT-CI001", "ACT-CI001-2"]
+    assert rows[1][5] == "=HYPERLINK(\"http://evil\",\"click\")" and sheet["F2"].data_type == "s"  # text, not run
+    assert rows[1][8] == dt.datetime(2027, 3, 31) and sheet["I2"].number_format == "yyyy-mm-dd"
+
+
+def test_an_unknown_service_area_and_both_formats_are_refused(planned):
+    assessment, _ = planned
+    result = export(assessment.folder, "--service-area", "Finnance")
+    assert result.exit_code == 1
+    assert result.output == ("error: no action is for service area 'Finnance', and it is not on the 'Service areas' "
+                             "sheet (did you mean 'Finance'?). Give one of: Finance, Légal.\n")
+    both = export(assessment.folder, "--csv", "a.csv", "--xlsx", "a.xlsx")
+    assert both.exit_code == 2 and "Choose one of --csv and --xlsx." in both.output

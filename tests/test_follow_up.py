@@ -1,0 +1,148 @@
+"""`bva follow-up`: the committee's follow-up report on the action plan, each count as a reader sees it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zipfile
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+
+from bva_excel.cli import cli
+from bva_excel.follow_up import write_follow_up
+from bva_excel.inbox import ingest
+from bva_excel.progress import generate_progress
+from bva_excel.report import write_report
+from progress_helpers import fill_progress, list_service_areas, type_plan
+from progress_helpers import _flagged_once, flagged  # noqa: F401  (fixtures)
+
+TODAY = dt.date(2027, 1, 20)
+
+
+@pytest.fixture
+def planned(flagged):
+    """Three actions: ACT-CI001 (Finance, due 31/03/2027, In progress), ACT-CI001-2 (Legal services, due
+    30/06/2027), ACT-G001 (Finance, due 01/12/2026: overdue on TODAY)."""
+    assessment, report = flagged
+    list_service_areas(assessment, [("Finance", "Fay Green", "fay@example.gov.uk"),
+                                    ("Legal services", "Lee Hunt", "lee@example.gov.uk")])
+    type_plan(report, {
+        "ACT-CI001": {"Action": "Write the plan", "Owner": "Jo", "Service area": "Finance",
+                      "Target date": dt.datetime(2027, 3, 31), "Status": "In progress"},
+        "ACT-G001": {"Action": "Scrutiny training", "Owner": "Al", "Service area": "Finance",
+                     "Target date": dt.datetime(2026, 12, 1)}},
+        [("ACT-CI001", {"Action": "Peer review", "Owner": "Kim", "Service area": "Legal services",
+                        "Target date": dt.datetime(2027, 6, 30)})])
+    write_report(assessment)
+    return assessment, report
+
+
+def summary_table(path, title: str) -> dict[str, list]:
+    """A table on the Summary sheet: first column -> the numbers beside it."""
+    sheet = openpyxl.load_workbook(path)["Summary"]
+    rows = [[c.value for c in row] for row in sheet.iter_rows()]
+    start = next(i for i, row in enumerate(rows) if row[0] == title) + 2
+    found = {}
+    for row in rows[start:]:
+        if row[0] is None:
+            break
+        found[row[0]] = [v for v in row[1:] if v is not None]
+    return found
+
+
+def sheet_rows(path, name: str) -> list[list]:
+    return [[c.value for c in row] for row in openpyxl.load_workbook(path)[name].iter_rows(min_row=2)]
+
+
+def test_the_first_follow_up_counts_by_status_and_area_with_overdue_and_who_has_not_returned(planned, tmp_path):
+    assessment, _ = planned
+    round_ = generate_progress(assessment, dt.date(2027, 1, 15))
+    fill_progress(round_.files["Finance"], assessment.inbox / "RE Finance.xlsx",
+                  {"ACT-CI001": ("Complete", "Plan adopted", None)})
+    ingest(assessment)
+    result = write_follow_up(assessment, tmp_path / "January.xlsx", TODAY)
+    path = result.path
+    assert summary_table(path, "Actions by status") == {
+        "Not started": [0], "In progress": [0], "Complete": [1], "Closed": [0], "No status given": [2], "Total": [3]}
+    assert summary_table(path, "Actions by service area") == {"Finance": [0, 0, 1, 0, 1, 2],
+                                                              "Legal services": [0, 0, 0, 0, 1, 1]}
+    with zipfile.ZipFile(path) as archive:  # native charts, not pictures
+        assert len([n for n in archive.namelist() if n.startswith("xl/charts/chart")]) == 2
+    assert [row[0] for row in sheet_rows(path, "Overdue")] == ["ACT-G001"]
+    assert [row[:3] + row[5:] for row in sheet_rows(path, "Not returned")] == [
+        ["Legal services", "Lee Hunt", "lee@example.gov.uk", dt.datetime(2027, 1, 15), "never"]]
+    assert sheet_rows(path, "Changes") == [["This is the first follow-up: the next one will list what is completed, "
+                                            "slipped or new since."] + [None] * 11]
+    assert sheet_rows(path, "Complete characteristics")[0][0] == "No characteristic has all its actions complete yet."
+    summary = openpyxl.load_workbook(path)["Summary"]
+    assert [summary.cell(r, 1).value for r in range(4, 8)] == [
+        "3 actions: 1 complete or closed, 1 overdue.",
+        "This is the first follow-up: the next one will say what changed since.",
+        "1 service area has not returned progress.",
+        "No characteristic has all its actions complete yet."]
+
+
+def test_the_next_follow_up_says_what_was_completed_slipped_and_added(planned, tmp_path):
+    assessment, report = planned
+    write_follow_up(assessment, tmp_path / "first.xlsx", TODAY)
+    round_ = generate_progress(assessment)
+    fill_progress(round_.files["Legal services"], assessment.inbox / "RE Legal.xlsx",
+                  {"ACT-CI001-2": ("Closed", "Done another way", None)})
+    fill_progress(round_.files["Finance"], assessment.inbox / "RE Finance.xlsx",
+                  {"ACT-CI001": ("In progress", "Needs Cabinet", dt.datetime(2027, 5, 31)),
+                   "ACT-G001": ("Complete", "Trained", None)})
+    ingest(assessment)
+    write_report(assessment)
+    type_plan(report, {}, [("ACT-G001", {"Action": "Refresher in a year", "Service area": "Finance"})])
+    write_report(assessment)
+    result = CliRunner().invoke(cli, ["follow-up", str(assessment.folder), "-o", str(tmp_path / "second.xlsx")])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[1].endswith(": 2 completed, 1 slipped, 1 new.")
+    changes = [(row[0], row[2], row[1]) for row in sheet_rows(tmp_path / "second.xlsx", "Changes")]
+    assert changes == [("Completed", "ACT-CI001-2", "no status given then, Closed now"),
+                       ("Completed", "ACT-G001", "no status given then, Complete now"),
+                       ("Slipped", "ACT-CI001", "target date moved from 31/03/2027 to 31/05/2027"),
+                       ("New", "ACT-G001-2", "added since the last follow-up")]
+    assert sheet_rows(tmp_path / "second.xlsx", "Complete characteristics") == [  # G001 has a new open action
+        ["No characteristic has all its actions complete yet.", None, None]]
+    assert sheet_rows(tmp_path / "second.xlsx", "Not returned") == [
+        ["Every service area asked for progress has returned it."] + [None] * 6]
+    assert len(assessment.records.follow_ups()) == 2
+
+
+def test_a_characteristic_whose_actions_are_all_complete_is_listed(planned, tmp_path):
+    assessment, report = planned
+    type_plan(report, {"ACT-CI001": {"Status": "Complete"}, "ACT-CI001-2": {"Status": "closed"}})
+    write_report(assessment)
+    result = write_follow_up(assessment, tmp_path / "f.xlsx", TODAY)
+    assert sheet_rows(result.path, "Complete characteristics") == [["CI001", "Services improve", 2]]
+
+
+def test_what_counts_as_completed_slipped_and_new():
+    from bva_excel.action_plan import ActionRow
+    from bva_excel.follow_up import changes_since
+    from bva_excel.records import FollowUp
+
+    def row(action_id, status="", target=None):
+        inputs = {"Status": status} if status else {}
+        if target:
+            inputs["Target date"] = dt.datetime.fromisoformat(target)
+        return ActionRow(action_id, "CI001", "Continuous improvement", "Services improve", "Amber", "Gap", inputs)
+
+    def was(status="", target=""):
+        return {"ref": "CI001", "status": status, "target": target, "service_area": "Finance"}
+
+    previous = FollowUp("2027-01-10T09:00:00", "first.xlsx", {
+        "earlier": was("In progress", "2027-06-30"), "later": was("In progress", "2027-03-31"),
+        "passed": was("In progress", "2027-01-15"), "late both times": was("", "2026-12-01"),
+        "done": was("In progress", "2027-03-31"), "closed before": was("Closed", "2026-12-01")})
+    rows = [row("earlier", "In progress", "2027-05-31"), row("later", "In progress", "2027-04-30"),
+            row("passed", "In progress", "2027-01-15"), row("late both times", "", "2026-12-01"),
+            row("done", "Complete", "2027-03-31"), row("closed before", "Closed", "2026-12-01"), row("new")]
+    found = [(c.what, c.row.action_id, c.why) for c in changes_since(rows, previous, dt.date(2027, 1, 20))]
+    assert found == [("Completed", "done", "In progress then, Complete now"),
+                     ("Slipped", "later", "target date moved from 31/03/2027 to 30/04/2027"),
+                     ("Slipped", "passed", "target date 15/01/2027 passed since the last follow-up"),
+                     ("New", "new", "added since the last follow-up")]
+    assert changes_since(rows, None, dt.date(2027, 1, 20)) == []

@@ -1,0 +1,96 @@
+"""The 'Service areas' sheet: in the template, read with the framework, and added to an assessment made before it
+existed, changing nothing else in that workbook (kept byte for byte, with a dated copy as it was)."""
+
+from __future__ import annotations
+
+import zipfile
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+from openpyxl.comments import Comment
+
+from bva_excel.assessment import create_assessment
+from bva_excel.cli import cli
+from bva_excel.errors import FrameworkError
+from bva_excel.framework import load_framework
+from bva_excel.service_areas import ensure_service_areas
+from bva_excel.template import write_framework_workbook
+from conftest import CHARACTERISTICS, REVIEWERS, SCALE, make_framework
+
+
+def parts(path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+@pytest.fixture
+def older(tmp_path):
+    """An assessment made before service areas were kept, whose workbook holds a comment someone typed."""
+    framework = tmp_path / "old.xlsx"
+    write_framework_workbook(framework, SCALE, CHARACTERISTICS, REVIEWERS, ["# Guide"], None)
+    assessment = create_assessment(tmp_path / "BV 2025", framework, "Older")
+    workbook = openpyxl.load_workbook(assessment.workbook)
+    workbook["Characteristics"]["D2"].comment = Comment("Check with Finance", "PMO")
+    workbook.save(assessment.workbook)
+    return assessment
+
+
+def test_the_sheet_is_added_with_the_reviewers_service_areas_and_nothing_else_changes(older):
+    before = parts(older.workbook)
+    original = older.workbook.read_bytes()
+    assert load_framework(older.workbook).service_areas is None
+    added = ensure_service_areas(older)
+    after = parts(older.workbook)
+    assert {name for name in before if before[name] != after[name]} == {
+        "xl/workbook.xml", "xl/_rels/workbook.xml.rels", "[Content_Types].xml"}
+    [new] = set(after) - set(before)
+    assert new.startswith("xl/worksheets/sheet") and set(before) <= set(after)
+    assert added.backup.parent == older.records_dir / "backups"
+    assert added.backup.name.startswith("assessment (before service areas ") and added.backup.suffix == ".xlsx"
+    assert added.backup.read_bytes() == original
+    workbook = openpyxl.load_workbook(older.workbook)
+    assert workbook.sheetnames[-1] == "Service areas"
+    assert [[c.value for c in row] for row in workbook["Service areas"].iter_rows()] == [
+        ["Service area", "Head of service", "Email"], ["Finance", None, None], ["Legal", None, None],
+        ["Housing", None, None]]
+    assert workbook["Characteristics"]["D2"].comment.text == "Check with Finance"
+    assert [a.name for a in load_framework(older.workbook).service_areas] == ["Finance", "Legal", "Housing"]
+    assert ensure_service_areas(older) is None  # once
+
+
+def test_a_command_that_needs_it_adds_it_once_and_says_so(older):
+    result = CliRunner().invoke(cli, ["check", str(older.folder)])
+    assert ("note: assessment.xlsx: this assessment was made before service areas were kept, so a 'Service areas' "
+            "sheet was added with the 3 service areas named on 'Reviewers' (Finance, Legal, Housing); nothing else in "
+            "the workbook was changed, and a copy of it as it was is in .bva/backups/assessment (before service "
+            "areas ") in result.output
+    again = CliRunner().invoke(cli, ["check", str(older.folder)])
+    assert "Service areas" not in again.output
+
+
+def test_an_open_workbook_is_left_alone(older):
+    lock = older.workbook.with_name("~$assessment.xlsx")
+    lock.write_bytes(b"\x05Jo Bo")
+    before = older.workbook.read_bytes()
+    result = CliRunner().invoke(cli, ["check", str(older.folder)])
+    assert ("error: assessment.xlsx: the workbook is open (its lock file ~$assessment.xlsx is beside it), so the "
+            "'Service areas' sheet this command needs could not be added. Close it and run the command again.") \
+        in result.output
+    assert older.workbook.read_bytes() == before
+
+
+def test_the_sheet_is_read_with_the_framework_and_checked(tmp_path):
+    path = tmp_path / "f.xlsx"
+    write_framework_workbook(path, SCALE, CHARACTERISTICS, REVIEWERS, ["# Guide"],
+                             [["Finance", "Fay Green", "fay@example.gov.uk"], ["", "Nobody", ""],
+                              [" finance ", "", ""]])
+    with pytest.raises(FrameworkError) as refused:
+        load_framework(path)
+    assert [str(p) for p in refused.value.problems] == [
+        "f.xlsx, sheet 'Service areas', cell A3: this service area row has a head of service or email but no "
+        "'Service area'. Type the service area's name, or clear the row.",
+        "f.xlsx, sheet 'Service areas', cell A4: service area 'finance' is listed twice (also at A2). List each "
+        "service area once."]
+    framework = load_framework(make_framework(tmp_path / "g.xlsx"))
+    assert framework.service_areas == ()

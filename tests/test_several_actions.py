@@ -1,0 +1,101 @@
+"""Several actions under one characteristic on the 'Action plan': added by inserting a row, with or without
+an ID, kept in the order typed on every re-run; an overdue action shaded as the plan is opened."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import openpyxl
+import pytest
+
+from bva_excel.report import write_report
+from progress_helpers import _flagged_once, flagged  # noqa: F401  (fixtures)
+from spreadsheet import Spreadsheet
+
+HEADERS = ["Action ID", "Ref", "Theme", "Characteristic", "Score", "Gap identified", "Action", "Owner",
+           "Service area", "Target date", "Status", "Progress update", "Last updated", "Update from"]
+OVERDUE = "F8CBAD"
+
+
+@pytest.fixture
+def planned(flagged):
+    """CI001 Amber and G001 Red are on the plan; the rest Light green with no gaps."""
+    return flagged
+
+
+def rows_of(path) -> list[dict]:
+    sheet = openpyxl.load_workbook(path)["Action plan"]
+    return [dict(zip(HEADERS, row)) for row in sheet.iter_rows(min_row=2, values_only=True)]
+
+
+def insert(path, after_id: str, cells: dict) -> None:
+    """Insert a row below the action `after_id` and type `cells` into it, as a person would."""
+    workbook = openpyxl.load_workbook(path)
+    sheet = workbook["Action plan"]
+    row = next(r for r in range(2, sheet.max_row + 1) if sheet.cell(r, 1).value == after_id) + 1
+    sheet.insert_rows(row)
+    for header, value in cells.items():
+        sheet.cell(row, HEADERS.index(header) + 1, value)
+    workbook.save(path)
+
+
+def test_actions_added_under_a_characteristic_are_kept_in_order_with_ids_on_every_run(planned):
+    assessment, path = planned
+    insert(path, "ACT-CI001", {"Action": "Second action, no ID"})
+    insert(path, "ACT-CI001", {"Action ID": "ACT-CI001-7", "Action": "Typed with an ID", "Owner": "Jo"})
+    insert(path, "ACT-G001", {"Action": "Only an action; no ref, no ID", "Status": "In progress"})
+    write_report(assessment)
+    first = [(r["Action ID"], r["Ref"], r["Action"]) for r in rows_of(path)]
+    assert first == [("ACT-CI001", "CI001", None), ("ACT-CI001-7", "CI001", "Typed with an ID"),
+                     ("ACT-CI001-2", "CI001", "Second action, no ID"), ("ACT-G001", "G001", None),
+                     ("ACT-G001-2", "G001", "Only an action; no ref, no ID")]
+    assert rows_of(path)[2]["Gap identified"] == "Scored Amber; no gaps were listed by the reviewers."
+    write_report(assessment)
+    assert [(r["Action ID"], r["Ref"], r["Action"]) for r in rows_of(path)] == first
+
+
+def test_a_copied_row_keeps_both_actions_the_copy_under_a_new_id(planned):
+    assessment, path = planned
+    insert(path, "ACT-G001", {"Action ID": "ACT-G001", "Action": "Copied row, changed"})
+    workbook = openpyxl.load_workbook(path)
+    workbook["Action plan"].cell(3, HEADERS.index("Action") + 1, "The original")  # ACT-G001's own row
+    workbook.save(path)
+    write_report(assessment)
+    assert [(r["Action ID"], r["Action"]) for r in rows_of(path)] == [
+        ("ACT-CI001", None), ("ACT-G001", "The original"), ("ACT-G001-2", "Copied row, changed")]
+
+
+def test_an_action_no_longer_flagged_is_marked_and_kept(planned):
+    assessment, path = planned
+    insert(path, "ACT-CI001", {"Action": "Extra"})
+    workbook = openpyxl.load_workbook(path)
+    scores = workbook["Scores"]
+    row = next(r for r in range(2, scores.max_row + 1) if scores.cell(r, 1).value == "CI001")
+    scores.cell(row, 5, "Dark green")
+    scores.cell(row, 6, "Improved.")
+    workbook.save(path)
+    write_report(assessment)
+    ci001 = [(r["Action ID"], r["Gap identified"]) for r in rows_of(path) if r["Ref"] == "CI001"]
+    assert ci001 == [("ACT-CI001-2", "No longer flagged by the scores; kept because actions were recorded "
+                                     "against it.")]
+
+
+def test_an_action_past_its_target_date_and_not_complete_is_shaded(planned):
+    assessment, path = planned
+    past, future = dt.datetime(2020, 1, 31), dt.datetime.combine(dt.date.today() + dt.timedelta(days=30), dt.time())
+    insert(path, "ACT-CI001", {"Action": "Late", "Target date": past, "Status": "In progress"})
+    insert(path, "ACT-G001", {"Action": "Late but done", "Target date": past, "Status": "Complete"})
+    workbook = openpyxl.load_workbook(path)
+    sheet = workbook["Action plan"]
+    sheet.cell(2, HEADERS.index("Target date") + 1, future)  # ACT-CI001: not due yet
+    sheet.cell(4, HEADERS.index("Target date") + 1, past)  # ACT-G001: no status: overdue
+    workbook.save(path)
+    write_report(assessment)
+    workbook = openpyxl.load_workbook(path)
+    spreadsheet = Spreadsheet(workbook)
+    ids = [r["Action ID"] for r in rows_of(path)]
+    shade = {action: spreadsheet.seen_colour("Action plan", row, HEADERS.index("Action") + 1)
+             for row, action in enumerate(ids, start=2)}
+    assert shade == {"ACT-CI001": "FFFFFF", "ACT-CI001-2": OVERDUE, "ACT-G001": OVERDUE, "ACT-G001-2": "FFFFFF"}
+    red = next(r.colour for r in assessment.framework().scale.ratings if r.name == "Red").lstrip("#").upper()
+    assert spreadsheet.seen_colour("Action plan", 4, HEADERS.index("Score") + 1) == red  # the score keeps its colour
