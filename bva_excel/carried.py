@@ -67,14 +67,29 @@ class ExtraColumn:
     formulas: bool = False  # some cells held formulas: their values are carried, the formulas are in history
 
 
+@dataclass(frozen=True)
+class CellNote:
+    """A note (comment) a person put on a cell of one of the tool's table sheets, placed by row key and header."""
+
+    sheet: str
+    key: str
+    header: str
+    text: str
+    author: str = ""
+
+
 @dataclass
 class Carried:
     sheets: list[CarriedSheet] = field(default_factory=list)
     columns: list[ExtraColumn] = field(default_factory=list)
+    notes: list[CellNote] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
 
     def columns_of(self, sheet: str) -> list[ExtraColumn]:
         return [c for c in self.columns if c.sheet == sheet]
+
+    def notes_of(self, sheet: str) -> list[CellNote]:
+        return [n for n in self.notes if n.sheet == sheet]
 
 
 def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
@@ -114,6 +129,91 @@ def _not_carriable(archive: zipfile.ZipFile, part: str) -> list[str]:
     if "vmlDrawing" in kinds and "comments" not in kinds:  # VML without notes: legacy controls or shapes
         kinds.add("ctrlProp")
     return sorted({_WHAT.get(kind, f"a part of kind '{kind}'") for kind in kinds - _CARRIABLE})
+
+
+def _related(archive: zipfile.ZipFile, part: str, kind: str) -> list[str]:
+    """The parts `part` refers to with relationships of `kind` (e.g. 'comments', 'drawing')."""
+    folder, _, name = part.rpartition("/")
+    try:
+        rels = ElementTree.fromstring(archive.read(f"{folder}/_rels/{name}.rels"))
+    except KeyError:
+        return []
+    return [_part_path(folder, r.get("Target", "")) for r in rels.iter(f"{_PACKAGE_REL}Relationship")
+            if r.get("Type", "").rsplit("/", 1)[-1] == kind and r.get("TargetMode") != "External"]
+
+
+_DRAWING = "{http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing}"
+
+
+def drawn_by_people(path: Path, sheets: set[str]) -> list[str]:
+    """Of `sheets`, those holding a picture or shape (the tool draws only charts and notes on its own)."""
+    found = []
+    with zipfile.ZipFile(path) as archive:
+        for name, part in _sheet_parts(archive).items():
+            if name not in sheets:
+                continue
+            for drawing in _related(archive, part, "drawing"):
+                try:
+                    root = ElementTree.fromstring(archive.read(drawing))
+                except (KeyError, ElementTree.ParseError):
+                    continue
+                if any(root.iter(f"{_DRAWING}pic")) or any(root.iter(f"{_DRAWING}sp")) or any(
+                        root.iter(f"{_DRAWING}cxnSp")):
+                    found.append(name)
+                    break
+    return found
+
+
+def read_cell_notes(path: Path, calamine_workbook, sheet: str, key_header: str) -> list[CellNote]:
+    """The notes people put on cells of `sheet`, each placed by its row's key and its column's header."""
+    with zipfile.ZipFile(path) as archive:
+        part = _sheet_parts(archive).get(sheet)
+        if part is None:
+            return []
+        found = []
+        for comments in _related(archive, part, "comments"):
+            try:
+                root = ElementTree.fromstring(archive.read(comments))
+            except (KeyError, ElementTree.ParseError):
+                continue
+            authors = ["".join(a.itertext()) for a in root.iter(f"{_MAIN}author")]
+            for comment in root.iter(f"{_MAIN}comment"):
+                text = "".join(t.text or "" for t in comment.iter(f"{_MAIN}t"))
+                author_id = int(comment.get("authorId") or 0)
+                found.append((comment.get("ref", ""), text, authors[author_id] if author_id < len(authors) else ""))
+    if not found:
+        return []
+    rows = sheet_rows(calamine_workbook, sheet)
+    header = [cell_text(v).strip() for v in rows[0]] if rows else []
+    key_col = next((i for i, h in enumerate(header) if normalise_label(h) == normalise_label(key_header)), None)
+    notes = []
+    for ref, text, author in found:
+        match = re.fullmatch(r"([A-Z]+)(\d+)", ref)
+        if not match or key_col is None:
+            continue
+        from openpyxl.utils import column_index_from_string
+
+        row, col = int(match.group(2)) - 1, column_index_from_string(match.group(1)) - 1
+        if row == 0 or row >= len(rows) or col >= len(header):
+            continue
+        raw_key = cell_text(rows[row][key_col]).strip() if key_col < len(rows[row]) else ""
+        key = (normalise_ref(raw_key) or raw_key) if key_header == "Ref" else raw_key
+        if key and header[col]:
+            notes.append(CellNote(sheet, key, header[col], text, author))
+    return notes
+
+
+def write_cell_notes(sheet, notes: list[CellNote], row_of: dict[str, int], col_of: dict[str, int]) -> list[CellNote]:
+    """Put each note back on the cell of its key and header; the notes that found no cell."""
+    lost = []
+    by_header = {normalise_label(h): c for h, c in col_of.items()}
+    for note in notes:
+        row, col = row_of.get(note.key), by_header.get(normalise_label(note.header))
+        if row is None or col is None:
+            lost.append(note)
+            continue
+        sheet.write_comment(row, col, note.text, {"author": note.author} if note.author else {})
+    return lost
 
 
 def report_sheets(path: Path) -> list[str]:

@@ -265,6 +265,17 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
                              "it, is kept",
                              "To drop an action, set its Status to Closed (or empty its cells) instead of deleting "
                              "the row."),
+    "REPORT_DRAWING_NOT_KEPT": (WARNING, "a picture or shape was added to this sheet, which bva writes anew each "
+                                "time, so it is not in the new report",
+                                "It is kept in the copy of the previous report in history/; put pictures on a sheet "
+                                "of your own, which bva keeps."),
+    "REPORT_NOTE_NOT_PLACED": (WARNING, "a note on {key}, column '{header}', has no cell in the new report (the row "
+                               "or column is gone): “{text}”",
+                               "It is kept in the copy of the previous report in history/."),
+    "REPORT_WORDING_EDITED": (WARNING, "the wording of {refs} was changed here, but the report takes the "
+                              "characteristics' words from assessment.xlsx, so the change is not in the new report",
+                              "Change the wording on the 'Characteristics' sheet of assessment.xlsx (the copy of "
+                              "the previous report in history/ keeps what was typed)."),
     "REPORT_SHEET_NOT_CARRIED": (ERROR, "this sheet, added to the report by a person, holds {what}, which bva "
                                  "cannot carry into the new report, so the report was not written again (nothing "
                                  "was changed)",

@@ -19,8 +19,8 @@ import xlsxwriter
 
 from bva_excel.action_plan import ACTION_HEADERS, write_action_plan
 from bva_excel.assessment import Assessment
-from bva_excel.carried import (Carried, read_extra_columns, read_extra_sheets, report_sheets, unplaced,
-                               write_extra_columns, write_extra_sheets)
+from bva_excel.carried import (Carried, drawn_by_people, read_cell_notes, read_extra_columns, read_extra_sheets,
+                               report_sheets, unplaced, write_cell_notes, write_extra_columns, write_extra_sheets)
 from bva_excel.changes import ACTION, Change, changes, current_values, new_values, restore_missing
 from bva_excel.consistency import ConsistencyReport, check
 from bva_excel.consolidation import Consolidation, consolidate
@@ -301,7 +301,25 @@ def read_carried(path: Path) -> Carried:
     plan, more = read_extra_columns(path, workbook, ACTION_SHEET, "Action ID",
                                     lambda h: normalise_label(h) in plan_headers)
     carried.columns, carried.warnings = scores + plan, warnings + more
+    carried.notes = (read_cell_notes(path, workbook, SCORES_SHEET, "Ref")
+                     + read_cell_notes(path, workbook, ACTION_SHEET, "Action ID"))
+    carried.warnings += [problem("REPORT_DRAWING_NOT_KEPT", path, name) for name in drawn_by_people(path, TOOL_SHEETS)]
     return carried
+
+
+def _wording_edited(path: Path, framework: Framework) -> list[Problem]:
+    """A warning when a characteristic's words were typed over on Scores: they come from assessment.xlsx."""
+    if not path.exists():
+        return []
+    from bva_excel.sheets import normalise_ref, read_table
+
+    table = read_table(open_workbook(path), path.name, SCORES_SHEET, ["Ref", "Characteristic"], [],
+                       blank_headers_allowed=True)
+    texts = {c.ref: " ".join(c.text.split()) for c in framework.characteristics}
+    edited = [ref for _, values in (table.rows if table else [])
+              if (ref := normalise_ref(table.get(values, "Ref"))) in texts
+              and " ".join(table.text(values, "Characteristic").split()) != texts[ref]]
+    return [problem("REPORT_WORDING_EDITED", path, SCORES_SHEET, refs=_listed(edited))] if edited else []
 
 
 def _write_changes(workbook, formats, trail: list[Change], framework: Framework, ref_of_action: dict[str, str]) -> None:
@@ -504,7 +522,9 @@ def _major_unit(most: int) -> int:
 
 
 def _write_scores(workbook, formats, consolidation: Consolidation, decisions: dict[str, ScoreDecision],
-                  signoff: SignOff | None = None, extra: list | None = None) -> None:
+                  signoff: SignOff | None = None, extra: list | None = None, notes: list | None = None) -> list:
+    """The Scores sheet; `extra` columns people added and `notes` they put on cells are written back (the notes
+    that found no cell are returned)."""
     sheet = workbook.add_worksheet(SCORES_SHEET)
     slots = consolidation.max_reviewers
     headers = list(SCORES_FIXED) + [h.format(k=k) for k in range(1, slots + 1) for h in REVIEWER_COLUMNS]
@@ -553,6 +573,9 @@ def _write_scores(workbook, formats, consolidation: Consolidation, decisions: di
         add_rating_colours(workbook, sheet, 1, score_col, last, score_col, framework.scale)
     rows = {c.ref: row for row, c in enumerate(framework.characteristics, start=1)}
     end = write_extra_columns(sheet, extra or [], len(headers), rows, formats)
+    columns = {name: col for col, name in enumerate(headers)}
+    columns.update({column.header: len(headers) + index for index, column in enumerate(extra or [])})
+    return write_cell_notes(sheet, notes or [], rows, columns)
     sheet.freeze_panes(1, 3)
     sheet.autofilter(0, 0, last, max(end, len(headers) - 1))
     print_landscape(sheet)
@@ -666,6 +689,7 @@ def _write_report(assessment: Assessment, threshold_name: str | None, spread: in
     gathered = gather(assessment, threshold_name, spread)  # refuses a report bva did not write
     carried = read_carried(path)  # refuses, before anything changes, a sheet it cannot carry
     framework, consolidation, decisions = gathered.framework, gathered.consolidation, gathered.decisions
+    carried.warnings += _wording_edited(path, framework)
     final = {ref: d.final for ref, d in decisions.items()}
     actions = current_actions(assessment, gathered)
     updates = assessment.records.progress_updates()
@@ -696,8 +720,8 @@ def _write_report(assessment: Assessment, threshold_name: str | None, spread: in
             workbook.set_custom_property(ASSESSMENT_PROPERTY, assessment.assessment_id)
             formats = _formats(workbook)
             _write_summary(workbook, formats, consolidation, final, title, subtitle)
-            _write_scores(workbook, formats, consolidation, decisions, gathered.signoff,
-                          carried.columns_of(SCORES_SHEET))
+            lost = _write_scores(workbook, formats, consolidation, decisions, gathered.signoff,
+                                 carried.columns_of(SCORES_SHEET), carried.notes_of(SCORES_SHEET))
             last = len(framework.characteristics) + 1
             final_col = column_letter(SCORES_FIXED.index("Final score"))
             write_heat_map(workbook, framework, final, f"{title}: heat map", subtitle,
@@ -706,10 +730,13 @@ def _write_report(assessment: Assessment, threshold_name: str | None, spread: in
             write_action_plan(workbook, actions, formats, framework.scale)
             action_rows = {row.action_id: index for index, row in enumerate(actions, start=1)}
             plan_columns = carried.columns_of(ACTION_SHEET)
+            plan = workbook.get_worksheet_by_name(ACTION_SHEET)
             if plan_columns:
-                plan = workbook.get_worksheet_by_name(ACTION_SHEET)
                 end = write_extra_columns(plan, plan_columns, len(ACTION_HEADERS), action_rows, formats)
                 plan.autofilter(0, 0, max(len(actions), 1), end)
+            plan_headers = {name: col for col, name in enumerate(ACTION_HEADERS)}
+            plan_headers.update({c.header: len(ACTION_HEADERS) + i for i, c in enumerate(plan_columns)})
+            lost += write_cell_notes(plan, carried.notes_of(ACTION_SHEET), action_rows, plan_headers)
             _write_consistency(workbook, formats, gathered.consistency)
             _write_changes(workbook, formats, trail, framework, {row.action_id: row.ref for row in actions})
             _write_responses(workbook, formats, consolidation)
@@ -728,5 +755,7 @@ def _write_report(assessment: Assessment, threshold_name: str | None, spread: in
     records.keep_setting("report_written", repr(path.stat().st_mtime))  # to tell a report saved since by a person
     warnings += unplaced(carried.columns_of(SCORES_SHEET), {c.ref: 1 for c in framework.characteristics}, path.name)
     warnings += unplaced(plan_columns, action_rows, path.name)
+    warnings += [problem("REPORT_NOTE_NOT_PLACED", path, note.sheet, key=note.key, header=note.header,
+                         text=note.text[:80]) for note in lost]
     return ReportResult(path, warnings, decisions, len(actions), gathered.consistency, gathered, history, carried,
                         trail[len(changes(seen)):])

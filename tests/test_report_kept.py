@@ -436,3 +436,58 @@ def test_a_moderation_from_a_moderation_return_is_not_put_back_as_typed(returned
     assert (edits.moderation["G001"].moderated, edits.moderation["G001"].final_override) == ("", "Red")
     present = PreviousEdits(refs_present={"CI002", "G001"})
     assert restore_missing(present, seen) == ([], []) and present.moderation == {}
+
+
+def test_notes_people_put_on_cells_of_scores_and_the_action_plan_stay_on_their_cell(returned):
+    assessment, _ = returned
+    path = write_report(assessment).path
+    workbook = openpyxl.load_workbook(path)
+    scores, plan = workbook["Scores"], workbook["Action plan"]
+    headers = [c.value for c in scores[1]]
+    rows = {scores.cell(r, 1).value: r for r in range(2, scores.max_row + 1)}
+    scores.cell(rows["SD001"], headers.index("Moderation note") + 1).comment = Comment("Ask the Chair", "Jane Smith")
+    plan_headers = [c.value for c in plan[1]]
+    plan_rows = {plan.cell(r, 1).value: r for r in range(2, plan.max_row + 1)}
+    plan.cell(plan_rows["ACT-SD001"], plan_headers.index("Owner") + 1).comment = Comment("Confirm by March", "PMO")
+    workbook.save(path)
+    for _ in range(2):
+        result = run("report", assessment.folder)
+        assert result.exit_code == 0 and "warning" not in result.output, result.output
+        kept = openpyxl.load_workbook(path)
+        scores, plan = kept["Scores"], kept["Action plan"]
+        rows = {scores.cell(r, 1).value: r for r in range(2, scores.max_row + 1)}
+        note = scores.cell(rows["SD001"], [c.value for c in scores[1]].index("Moderation note") + 1).comment
+        assert note is not None and note.text == "Ask the Chair" and note.author == "Jane Smith"
+        plan_rows = {plan.cell(r, 1).value: r for r in range(2, plan.max_row + 1)}
+        owner = plan.cell(plan_rows["ACT-SD001"], [c.value for c in plan[1]].index("Owner") + 1).comment
+        assert owner is not None and owner.text == "Confirm by March"
+        others = [c for row in scores.iter_rows() for c in row if c.comment is not None]
+        assert len(others) == 1  # no other cell gained a note
+
+
+def test_a_picture_put_on_one_of_bva_s_sheets_is_said_not_to_be_kept(returned, tmp_path):
+    assessment, _ = returned
+    path = write_report(assessment).path
+    assert "warning" not in run("report", assessment.folder).output  # bva's own chart on Summary is no picture
+    workbook = openpyxl.load_workbook(path)
+    logo = tmp_path / "logo.png"
+    from PIL import Image as Picture
+
+    Picture.new("RGB", (20, 20), "blue").save(logo)
+    workbook["Summary"].add_image(Image(str(logo)), "J2")
+    workbook.save(path)
+    result = run("report", assessment.folder)
+    assert result.exit_code == 0
+    assert ("warning: report.xlsx, sheet 'Summary': a picture or shape was added to this sheet, which bva writes "
+            "anew each time, so it is not in the new report. It is kept in the copy of the previous report in "
+            "history/") in result.output
+
+
+def test_a_characteristic_s_words_typed_over_on_scores_are_said_to_belong_in_assessment_xlsx(returned):
+    assessment, _ = returned
+    path = write_report(assessment).path
+    assert "wording" not in run("report", assessment.folder).output
+    type_into(path, "Scores", "CI002", {"Characteristic": "Peer challenge, every two years"}, "Ref")
+    result = run("report", assessment.folder)
+    assert ("warning: report.xlsx, sheet 'Scores': the wording of CI002 was changed here, but the report takes the "
+            "characteristics' words from assessment.xlsx") in result.output
