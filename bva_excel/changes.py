@@ -16,6 +16,7 @@ from bva_excel.records import SeenValue
 from bva_excel.sheets import cell_text
 
 SCORE_FIELDS = ["Moderated score", "Moderation note", "Final score"]
+RETURNED_FIELDS = {"Status", "Progress update", "Target date"}  # what a service area's progress return can set
 CHARACTERISTIC = "characteristic"
 ACTION = "action"
 
@@ -50,7 +51,8 @@ def current_values(decisions: dict, actions: dict[str, dict], typed_source: str,
     `decisions` are the report's ScoreDecisions by ref; `actions` the action plan's inputs as the report
     shows them (action ID -> header -> value); `typed_source` says where a typed value was found (the
     report file, when it was saved and by whom); `returned` names, by action ID, the progress return an
-    action's latest update came from.
+    action's latest update came from: it is credited with the fields a progress return can give (status,
+    progress update, a revised target date), never with what only a person types on the plan.
     """
     values: dict[tuple, tuple[str, str]] = {}
     for ref, decision in decisions.items():
@@ -65,8 +67,8 @@ def current_values(decisions: dict, actions: dict[str, dict], typed_source: str,
         values[(CHARACTERISTIC, ref, "Moderation note")] = (decision.note.strip(), moderated_from)
         values[(CHARACTERISTIC, ref, "Final score")] = (decision.final.strip(), final_from)
     for action_id, inputs in actions.items():
-        source = (returned or {}).get(action_id, typed_source)
         for field, value in inputs.items():
+            source = (returned or {}).get(action_id, typed_source) if field in RETURNED_FIELDS else typed_source
             values[(ACTION, action_id, field)] = (value_text(value), source)
     return values
 

@@ -339,7 +339,7 @@ def report(folder, action_threshold, spread):
         show(warning)
     answered = sum(1 for d in result.decisions.values() if d.final)
     click.echo(f"Wrote {result.path}: {answered} of {len(result.decisions)} characteristics scored, "
-               f"{result.actions} on the action plan.")
+               f"{result.actions} action{'s' * (result.actions != 1)} on the action plan.")
     if result.history:
         click.echo(f"The previous report is kept as {result.history.parent.name}/{result.history.name}.")
     for carried in result.carried.sheets:

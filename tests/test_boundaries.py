@@ -131,7 +131,7 @@ def test_the_action_plan_takes_scores_at_or_below_the_threshold_and_any_listed_g
     options = ["--action-threshold", threshold] if threshold else []
     result = run("report", folder, *options)
     assert result.exit_code == 0, result.output
-    assert f"{len(expected)} on the action plan." in result.output
+    assert f"{len(expected)} actions on the action plan." in result.output
     plan = by_ref(folder / "report.xlsx", "Action plan")
     assert list(plan) == expected
     assert plan["CI004"]["Gap identified"] == "Scored Red; no gaps were listed by the reviewers."

@@ -491,3 +491,19 @@ def test_a_characteristic_s_words_typed_over_on_scores_are_said_to_belong_in_ass
     result = run("report", assessment.folder)
     assert ("warning: report.xlsx, sheet 'Scores': the wording of CI002 was changed here, but the report takes the "
             "characteristics' words from assessment.xlsx") in result.output
+
+
+def test_a_progress_return_is_credited_only_with_what_a_return_can_give():
+    """The PMO's own correction of a service area is typed, even when a return updated the action since."""
+    from bva_excel.changes import current_values
+
+    values = current_values({}, {"ACT-C001": {"Service area": "Human Resources", "Status": "Complete",
+                                             "Target date": dt.datetime(2027, 3, 31), "Owner": "Head of HR"}},
+                            "typed in report.xlsx (saved 01 Dec 2026 09:00)",
+                            {"ACT-C001": "the progress return from Human Resources HR.xlsx"})
+    assert {field: source for (_, _, field), (_, source) in values.items()} == {
+        "Service area": "typed in report.xlsx (saved 01 Dec 2026 09:00)",
+        "Owner": "typed in report.xlsx (saved 01 Dec 2026 09:00)",
+        "Status": "the progress return from Human Resources HR.xlsx",
+        "Target date": "the progress return from Human Resources HR.xlsx"}
+    assert values[("action", "ACT-C001", "Target date")][0] == "2027-03-31"
