@@ -704,7 +704,9 @@ def demo(folder):
     click.echo(f"  {len(result.report.consistency.must_look)} findings need a moderator's look: see the "
                f"'Consistency' sheet, or run bva check {_quote(folder)}")
     click.echo("The rejected file is part of the show: it has a typo in a score.")
-    click.echo(f"Next: open {result.report.path} and look at 'Heat map' and 'Action plan'.")
+    click.echo(f"Next: open {result.report.path} and look at 'Heat map' and 'Action plan'; then try "
+               f"bva picture {_quote(folder)} (the pictures for a committee paper) and "
+               f"bva detail {_quote(folder)} SD006 (the background on one characteristic).")
 
 
 def _generate_moderation(assessment, folder: Path, moderators: list[str], every: bool, deadline, return_to) -> None:
