@@ -238,6 +238,13 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
                                   "of its {issued} actions (the unfilled workbook?)",
                                   "Ask the service area to fill it in and send it again; nothing was taken from "
                                   "this file."),
+    "ACTION_NOT_REOPENED": (WARNING, "action {action} stays {status}: '{update}' from {source} would reopen it, "
+                            "but it was made {status} since that workbook was issued",
+                            "If it should be reopened, type its Status on the Action plan."),
+    "PROGRESS_WORKBOOK_REPLACED": (WARNING, "this is {area}'s progress workbook issued {issued}, which {newer} "
+                                   "(issued {newer_at}) replaced before this came back; its updates are kept in the "
+                                   "records and on 'Action history' but do not change the action plan",
+                                   "Ask them to use the newer workbook, or type the update into the Action plan."),
     "EXPORT_SERVICE_AREA_UNKNOWN": (ERROR, "no action is for service area '{value}', and it is not on the "
                                     "'Service areas' sheet{hint}",
                                     "Give one of: {areas}."),

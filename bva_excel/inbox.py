@@ -337,6 +337,10 @@ def _record(assessment: Assessment, read: _Read, by_hash: dict[str, ReturnRecord
         return _unchanged(path, by_hash[read.sha256])
     reading = read.reading
     identity = reading.identity
+    if reading.accepted and identity.kind == "progress":
+        from bva_excel.progress import replaced_workbook
+
+        reading.problems += replaced_workbook(path.name, identity, records.issues())
     archive = read.copy.relative_to(assessment.folder).as_posix() if reading.accepted else ""
     record = ReturnRecord(
         read.sha256, path.name, str(path), dt.datetime.now().replace(microsecond=0).isoformat(),

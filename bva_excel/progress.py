@@ -18,10 +18,10 @@ from pathlib import Path
 import xlsxwriter
 
 from bva_excel import __version__
-from bva_excel.action_plan import STATUSES, ActionRow, action_problems, as_date, plan_of
+from bva_excel.action_plan import DONE, STATUSES, ActionRow, action_problems, as_date, plan_of
 from bva_excel.assessment import Assessment
 from bva_excel.errors import BvaError, Problem, problem
-from bva_excel.framework import ServiceArea
+from bva_excel.framework import ServiceArea, area_key
 from bva_excel.identity import IssueIdentity
 from bva_excel.records import IssueRecord, ProgressUpdate
 from bva_excel.sheets import Table, cell_text, suggest
@@ -37,8 +37,8 @@ INPUTS = ("Status", "Progress update", "Revised target date")
 LOCKED_TEXT = ("Characteristic", "Action")  # compared on return: changed after unprotecting is a warning
 HISTORY_SHEET = "Action history"
 HISTORY_HEADERS = ["Received", "Action ID", "Ref", "Service area", "Status", "Progress update", "Revised target date",
-                   "File", "Cell"]
-HISTORY_WIDTHS = [17, 12, 7, 18, 12, 50, 12, 32, 7]
+                   "File", "Cells", "Note"]
+HISTORY_WIDTHS = [17, 12, 7, 18, 12, 50, 12, 32, 9, 34]
 
 
 # Reading progress and putting it on the plan.
@@ -46,34 +46,70 @@ HISTORY_WIDTHS = [17, 12, 7, 18, 12, 50, 12, 32, 7]
 def current_actions(assessment: Assessment, gathered) -> list[ActionRow]:
     """The action plan as the report would write it now: what was typed, with the progress returned since."""
     rows = plan_of(gathered)
-    apply_progress(rows, assessment.records.progress_updates(), gathered.edits.action_sources)
+    kept = apply_progress(rows, assessment.records.progress_updates(), gathered.edits.action_sources)
+    # Said with the report's other warnings (and bva check's), once for each, however often this is called.
+    said = [problem("ACTION_NOT_REOPENED", assessment.report.name, "Action plan", action=row.action_id,
+                    status=row.status, update=update.status, source=source_of(update)) for row, update in kept]
+    known = {str(w) for w in gathered.warnings}
+    gathered.warnings.extend(p for p in said if str(p) not in known)
     return rows
 
 
 def source_of(update: ProgressUpdate) -> str:
     """Where an update came from, in words that also tell it from any other (two returns may share a name and
     cell): the start of the file's SHA-256, as on 'Returns'."""
-    return (f"{update.service_area}'s progress return {update.file}, cell {update.cell} "
+    cells = "cells" if "," in update.cell else "cell"
+    return (f"the progress return from {update.service_area}, {update.file}, {cells} {update.cell} "
             f"(received {update.received[:16].replace('T', ' ')}, SHA-256 {update.sha256[:8]})")
 
 
-def apply_progress(rows: list[ActionRow], updates: list[ProgressUpdate], shown: dict[str, str]) -> None:
-    """Put on the plan (in place) each action's progress returned since the report last showed it.
+def _shown(update: ProgressUpdate, shown_text: str) -> bool:
+    """Whether the report's 'Update from' names this update (in the words of this version or the one before)."""
+    before = (f"{update.service_area}'s progress return {update.file}, cell {update.cell} "
+              f"(received {update.received[:16].replace('T', ' ')}, SHA-256 {update.sha256[:8]})")
+    return source_of(update) in shown_text or before in shown_text
+
+
+def replaced_note(update: ProgressUpdate) -> str:
+    """Why an update from a replaced workbook does not change the plan, in words ('' if it does)."""
+    if not update.replaced_by:
+        return ""
+    return (f"Not put on the plan: {update.file} came from a progress workbook that {update.replaced_by}, issued "
+            f"{update.replaced_at}, replaced before it was received")
+
+
+def apply_progress(rows: list[ActionRow], updates: list[ProgressUpdate],
+                   shown: dict[str, str]) -> list[tuple[ActionRow, ProgressUpdate]]:
+    """Put on the plan (in place) each action's progress returned since the report last showed it; return what
+    which updates' statuses were not put on it (see below).
 
     `shown`: action ID -> the report's 'Update from', which names the latest update the report has shown.
     Updates after that one replace what they give (a blank input leaves the plan's value as it was); one
     already shown is not applied again, so what was typed over it in the report stands, and says so.
+    An update from a workbook replaced by a newer one before it came back is kept in the records (and on
+    'Action history') but not applied. An update does not reopen an action made Complete or Closed by another
+    source (typed in the report, or another workbook's return): the action stays done, and that is said.
     """
     by_action: dict[str, list[ProgressUpdate]] = {}
     for update in updates:
-        by_action.setdefault(update.action_id, []).append(update)
+        if not update.replaced_by:
+            by_action.setdefault(update.action_id, []).append(update)
+    said = []
     for row in rows:
         received = by_action.get(row.action_id, [])
         shown_text = shown.get(row.action_id, "")
-        start = max((i + 1 for i, update in enumerate(received) if source_of(update) in shown_text), default=0)
+        start = max((i + 1 for i, update in enumerate(received) if _shown(update, shown_text)), default=0)
+        # Who made the action done: the workbook of the update shown last, if it gave this status; else a person.
+        done_by = (received[start - 1].issue_id or None) if start and received[start - 1].status == row.status \
+            else None
+        kept = []
         for update in received[start:]:
             if update.status:
-                row.inputs["Status"] = update.status
+                if row.done and update.status not in DONE and (done_by is None or update.issue_id != done_by):
+                    kept.append(update)
+                else:
+                    row.inputs["Status"] = update.status
+                    done_by = update.issue_id if update.status in DONE else done_by
             if update.progress:
                 row.inputs["Progress update"] = update.progress
             if update.revised_target:
@@ -81,12 +117,16 @@ def apply_progress(rows: list[ActionRow], updates: list[ProgressUpdate], shown: 
         if not received:
             continue
         latest = received[-1]
-        still = ((not latest.status or row.status == latest.status)
+        still = ((not latest.status or row.status == latest.status or latest in kept)
                  and (not latest.progress or row.text("Progress update") == latest.progress.strip()))
         if start < len(received) or still:
             row.updated, row.source = latest.received, source_of(latest)
         else:
             row.source = f"Typed in the report since {source_of(latest)}"
+        for update in kept:
+            row.source += f". It stays {row.status}: {update.status} from {update.file} would reopen it"
+            said.append((row, update))
+    return said
 
 
 def read_progress_rows(table: Table, identity: IssueIdentity, issue: IssueRecord, reading) -> None:
@@ -125,9 +165,10 @@ def read_progress_rows(table: Table, identity: IssueIdentity, issue: IssueRecord
             continue
         text = cell_text(table.get(values, "Progress update")).strip()
         if status or text or revised:
+            filled = [header for header, value in zip(INPUTS, (status, text, revised)) if value]
             reading.updates.append(ProgressUpdate(action_id, identity.reviewer_id, status, text,
                                                   revised.isoformat() if revised else "", file, sheet,
-                                                  table.cell(row, "Status")))
+                                                  ", ".join(table.cell(row, header) for header in filled)))
     for action_id in identity.refs:
         if action_id not in seen:
             reading.problems.append(problem("PROGRESS_ACTION_MISSING", file, sheet, action=action_id))
@@ -136,8 +177,25 @@ def read_progress_rows(table: Table, identity: IssueIdentity, issue: IssueRecord
         reading.problems.append(problem("PROGRESS_NOTHING_RETURNED", file, issued=len(identity.refs)))
 
 
+def replaced_workbook(file: str, identity: IssueIdentity, issues: list[IssueRecord]) -> list[Problem]:
+    """A warning when a newer progress workbook was issued to the same service area than the one this return
+    was made on (`issues` oldest first): its updates are kept but do not change the plan."""
+    kinds = [i for i in issues if i.kind == "progress" and area_key(i.reviewer_id) == area_key(identity.reviewer_id)]
+    at = next((n for n, issue in enumerate(kinds) if issue.issue_id == identity.issue_id), None)
+    if at is None or at == len(kinds) - 1:
+        return []
+    newer = kinds[at + 1]
+    return [problem("PROGRESS_WORKBOOK_REPLACED", file, area=identity.reviewer_id,
+                    issued=_when(kinds[at].issued_at), newer=newer.file, newer_at=_when(newer.issued_at))]
+
+
+def _when(iso: str) -> str:
+    return dt.datetime.fromisoformat(iso).strftime("%d %b %Y %H:%M")
+
+
 def write_action_history(workbook, updates: list[ProgressUpdate], rows: list[ActionRow], formats: dict) -> None:
-    """The 'Action history' sheet: every progress update ever received, oldest first."""
+    """The 'Action history' sheet: every progress update ever received, oldest first; one that did not change
+    the plan (its workbook was replaced by a newer one before it came back) says so in 'Note'."""
     sheet = workbook.add_worksheet(HISTORY_SHEET)
     for col, (title, width) in enumerate(zip(HISTORY_HEADERS, HISTORY_WIDTHS)):
         sheet.write_string(0, col, title, formats["header"])
@@ -146,7 +204,8 @@ def write_action_history(workbook, updates: list[ProgressUpdate], rows: list[Act
     refs = {row.action_id: row.ref for row in rows}
     for number, update in enumerate(updates, start=1):
         values = [update.received.replace("T", " "), update.action_id, refs.get(update.action_id, ""),
-                  update.service_area, update.status, update.progress, update.revised_target, update.file, update.cell]
+                  update.service_area, update.status, update.progress, update.revised_target, update.file, update.cell,
+                  replaced_note(update)]
         for col, value in enumerate(values):
             sheet.write_string(number, col, value, formats["wrap"])
         fit_row(sheet, number, values, HISTORY_WIDTHS)

@@ -1,0 +1,91 @@
+"""A progress workbook filled in late, after a newer one was issued to the same service area: its updates are
+kept but do not undo newer progress; and an update never silently reopens an action made done since."""
+
+from __future__ import annotations
+
+import shutil
+
+import openpyxl
+import pytest
+
+from bva_excel.inbox import ingest
+from bva_excel.progress import generate_progress
+from bva_excel.report import write_report
+from progress_helpers import fill_progress, list_service_areas, plan, type_plan
+from progress_helpers import _flagged_once, flagged  # noqa: F401  (fixtures)
+from test_progress import AREAS, planned  # noqa: F401  (fixture)
+
+
+@pytest.fixture
+def two_rounds(planned, tmp_path):  # noqa: F811
+    """Finance returned round 1 (ACT-CI001 Complete) and round 2 (ACT-G001 Complete); round 1's workbook is kept
+    aside, as Finance still has it."""
+    assessment, report = planned
+    first = generate_progress(assessment)
+    old = shutil.copy(first.files["Finance"], tmp_path / "first Finance.xlsx")
+    fill_progress(old, assessment.inbox / "RE round 1.xlsx", {"ACT-CI001": ("Complete", "Adopted", None)})
+    ingest(assessment)
+    second = generate_progress(assessment)
+    assert second.actions["Finance"] == ["ACT-G001"]  # done actions are not sent
+    fill_progress(second.files["Finance"], assessment.inbox / "RE round 2.xlsx",
+                  {"ACT-G001": ("Complete", "Trained", None)})
+    ingest(assessment)
+    write_report(assessment)
+    return assessment, report, old
+
+
+def test_a_late_return_of_a_replaced_workbook_is_kept_but_does_not_undo_newer_progress(two_rounds):
+    assessment, report, old = two_rounds
+    fill_progress(old, assessment.inbox / "RE late.xlsx", {"ACT-CI001": ("In progress", "Still drafting", None),
+                                                          "ACT-G001": ("Not started", "", None)})
+    outcome = next(o for o in ingest(assessment).outcomes if o.name == "RE late.xlsx")
+    assert outcome.status == "accepted" and not outcome.has_errors
+    issued = [i for i in assessment.records.issues() if i.kind == "progress" and i.reviewer_id == "Finance"]
+    when = issued[-1].issued_at.replace("T", " ")
+    found = [str(p) for p in outcome.problems if p.code == "PROGRESS_WORKBOOK_REPLACED"]
+    assert len(found) == 1 and found[0].startswith("RE late.xlsx: this is Finance's progress workbook issued ")
+    assert (f"which BV progress Finance.xlsx (issued {when[8:10]}" in found[0]
+            and found[0].endswith("Ask them to use the newer workbook, or type the update into the Action plan."))
+    write_report(assessment)
+    actions = plan(report)
+    assert (actions["ACT-CI001"]["Status"], actions["ACT-CI001"]["Progress update"]) == ("Complete", "Adopted")
+    assert (actions["ACT-G001"]["Status"], actions["ACT-G001"]["Progress update"]) == ("Complete", "Trained")
+    history = list(openpyxl.load_workbook(report)["Action history"].iter_rows(min_row=2, values_only=True))
+    assert [(row[1], row[4], row[7], bool(row[9])) for row in history] == [
+        ("ACT-CI001", "Complete", "RE round 1.xlsx", False), ("ACT-G001", "Complete", "RE round 2.xlsx", False),
+        ("ACT-CI001", "In progress", "RE late.xlsx", True), ("ACT-G001", "Not started", "RE late.xlsx", True)]
+    assert history[2][9].startswith("Not put on the plan: RE late.xlsx came from a progress workbook that "
+                                    "BV progress Finance.xlsx, issued ")
+
+
+def test_an_update_does_not_reopen_an_action_typed_complete_since_its_workbook_was_issued(planned):  # noqa: F811
+    assessment, report = planned
+    round_ = generate_progress(assessment)
+    type_plan(report, {"ACT-G001": {"Status": "Complete"}})
+    write_report(assessment)
+    fill_progress(round_.files["Finance"], assessment.inbox / "RE Finance.xlsx",
+                  {"ACT-G001": ("In progress", "Booked", None)})
+    ingest(assessment)
+    result = write_report(assessment)
+    g001 = plan(report)["ACT-G001"]
+    assert (g001["Status"], g001["Progress update"]) == ("Complete", "Booked")
+    assert "It stays Complete: In progress from RE Finance.xlsx would reopen it" in g001["Update from"]
+    said = [str(w) for w in result.warnings if w.code == "ACTION_NOT_REOPENED"]
+    assert len(said) == 1 and said[0].startswith("report.xlsx, sheet 'Action plan': action ACT-G001 stays Complete: "
+                                                 "'In progress' from the progress return from Finance, RE Finance.xlsx")
+    again = write_report(assessment)  # said once: the next report shows it as dealt with
+    assert plan(report)["ACT-G001"]["Status"] == "Complete"
+    assert not [w for w in again.warnings if w.code == "ACTION_NOT_REOPENED"]
+
+
+def test_a_corrected_return_of_the_same_workbook_may_reopen_what_it_completed(planned):  # noqa: F811
+    assessment, report = planned
+    round_ = generate_progress(assessment)
+    fill_progress(round_.files["Finance"], assessment.inbox / "RE Finance.xlsx",
+                  {"ACT-G001": ("Complete", "Trained", None)})
+    ingest(assessment)
+    fill_progress(round_.files["Finance"], assessment.inbox / "RE Finance corrected.xlsx",
+                  {"ACT-G001": ("In progress", "Half trained", None)})
+    ingest(assessment)
+    write_report(assessment)
+    assert plan(report)["ACT-G001"]["Status"] == "In progress"
