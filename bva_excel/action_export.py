@@ -15,7 +15,7 @@ from pathlib import Path
 
 import xlsxwriter
 
-from bva_excel.action_plan import ActionRow
+from bva_excel.action_plan import ActionRow, needs_report
 from bva_excel.errors import BvaError, problem
 from bva_excel.framework import Framework, area_key
 from bva_excel.sheets import suggest
@@ -107,6 +107,7 @@ def export_actions(assessment, path: Path, as_xlsx: bool = False, service_area: 
     from bva_excel.progress import current_actions
     from bva_excel.report import gather
 
+    needs_report(assessment, "actions")
     with assessment.locked("actions"):
         gathered = gather(assessment)
         rows, area = select(gathered.framework, current_actions(assessment, gathered), service_area)

@@ -183,6 +183,16 @@ def plan_of(gathered) -> list[ActionRow]:
                         gathered.edits.action_refs)
 
 
+def needs_report(assessment, command: str) -> None:
+    """Refuse, saying what to do, when no report was ever written: the action plan lives in it. (A report
+    written and since gone missing is not refused: what was typed in it is kept in the records.)"""
+    from bva_excel.errors import BvaError, problem
+
+    if not assessment.report.exists() and not assessment.records.setting("report_written"):
+        raise BvaError(problem("ACTION_PLAN_NO_REPORT", assessment.report.name, command=command,
+                               folder=assessment.folder.name))
+
+
 def missing_details(rows: list[ActionRow]) -> list[tuple[ActionRow, list[str]]]:
     """Actions still to be finished that lack an owner, a service area or a target date, and which."""
     found = []

@@ -631,6 +631,12 @@ def actions(folder, csv_file, xlsx_file, service_area):
                    f"without an ID {'were' if len(result.assigned) != 1 else 'was'} exported as "
                    f"{', '.join(given for _, _, given in result.assigned)}; run bva report {_quote(folder)} to write "
                    "the IDs into the report as well.")
+    if not result.rows and not result.service_area:
+        from bva_excel.errors import problem
+
+        show(problem("ACTION_PLAN_EMPTY", "report.xlsx", "Action plan", command=f"actions {_quote(folder)}"),
+             indent="")
+        return
     click.echo("Next: import it into the business planning tool; after committee, collect progress with "
                f"bva generate {_quote(folder)} --progress")
 
@@ -652,6 +658,8 @@ def follow_up(folder, output):
     from bva_excel.follow_up import write_follow_up
 
     result = write_follow_up(_open(folder), output)
+    if result.history:
+        click.echo(f"The previous follow-up is kept as {result.history.parent.name}/{result.history.name}.")
     done = sum(1 for r in result.rows if r.done)
     click.echo(f"Wrote {result.path}: {len(result.rows)} actions, {done} complete or closed, "
                f"{len(result.overdue)} overdue.")
@@ -660,6 +668,12 @@ def follow_up(folder, output):
                    f"{result.count('Slipped')} slipped, {result.count('New')} new.")
     for missing in result.not_returned:
         click.echo(f"  not returned: {missing.area} (sent {missing.sent[:10]} as {missing.file})")
+    if not result.rows:
+        from bva_excel.errors import problem
+
+        show(problem("ACTION_PLAN_EMPTY", "report.xlsx", "Action plan", command=f"follow-up {_quote(folder)}"),
+             indent="")
+        return
     click.echo("Next: send it to committee; collect progress again with "
                f"bva generate {_quote(folder)} --progress when the next update is due.")
 

@@ -238,6 +238,13 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
                                   "of its {issued} actions (the unfilled workbook?)",
                                   "Ask the service area to fill it in and send it again; nothing was taken from "
                                   "this file."),
+    "ACTION_PLAN_NO_REPORT": (ERROR, "there is no report yet, and the action plan lives in it, so bva {command} has "
+                              "nothing to work from",
+                              "Run bva report \"{folder}\" first, type the actions on its 'Action plan', then run "
+                              "bva {command} again."),
+    "ACTION_PLAN_EMPTY": (WARNING, "the action plan is empty: no characteristic is scored at or below the action "
+                          "threshold or has gaps listed, and no action has been typed",
+                          "Type the actions on the report's 'Action plan', then run bva {command} again."),
     "ACTION_NOT_REOPENED": (WARNING, "action {action} stays {status}: '{update}' from {source} would reopen it, "
                             "but it was made {status} since that workbook was issued",
                             "If it should be reopened, type its Status on the Action plan."),

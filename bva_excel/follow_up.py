@@ -15,7 +15,7 @@ from pathlib import Path
 
 import xlsxwriter
 
-from bva_excel.action_plan import STATUSES, ActionRow
+from bva_excel.action_plan import STATUSES, ActionRow, needs_report
 from bva_excel.framework import area_key
 from bva_excel.records import FollowUp
 from bva_excel.storage import replacing
@@ -62,6 +62,7 @@ class FollowUpReport:
     not_returned: list[NotReturned]
     asked: bool = False  # whether any progress workbook was ever issued
     path: Path | None = None
+    history: Path | None = None  # the copy kept of an earlier follow-up written to the same file
 
     def count(self, what: str) -> int:
         return sum(1 for change in self.changes if change.what == what)
@@ -156,18 +157,31 @@ def build(assessment, rows: list[ActionRow], framework, today: dt.date) -> Follo
 def write_follow_up(assessment, path: Path | None = None, today: dt.date | None = None) -> FollowUpReport:
     """Write the follow-up report (default DIR/follow-up YYYY-MM-DD.xlsx) and keep a note of it in the records."""
     from bva_excel.progress import current_actions
-    from bva_excel.report import gather
+    from bva_excel.report import gather, keep_history
 
     today = today or dt.date.today()
+    needs_report(assessment, "follow-up")
     with assessment.locked("follow-up"):
         gathered = gather(assessment)
         rows = current_actions(assessment, gathered)
         report = build(assessment, rows, gathered.framework, today)
         report.path = Path(path) if path else assessment.folder / f"follow-up {today:%Y-%m-%d}.xlsx"
+        if report.path.exists():  # a second follow-up on one day: the first (perhaps already sent) is kept
+            report.history = keep_history(report.path) or _kept_copy(report.path)
         _write(report, assessment.title)
         assessment.records.record_follow_up(FollowUp(dt.datetime.now().replace(microsecond=0).isoformat(),
                                                      report.path.name, snapshot(rows)))
     return report
+
+
+def _kept_copy(path: Path) -> Path | None:
+    """The copy in history/ identical to `path`, already kept by an earlier run."""
+    from bva_excel.report import HISTORY_FOLDER
+    from bva_excel.storage import sha256_of
+
+    digest = sha256_of(path)
+    return next((copy for copy in sorted((path.parent / HISTORY_FOLDER).glob(f"{path.stem} *{path.suffix}"))
+                 if sha256_of(copy) == digest), None)
 
 
 # Writing the workbook.

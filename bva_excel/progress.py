@@ -18,7 +18,7 @@ from pathlib import Path
 import xlsxwriter
 
 from bva_excel import __version__
-from bva_excel.action_plan import DONE, STATUSES, ActionRow, action_problems, as_date, plan_of
+from bva_excel.action_plan import DONE, STATUSES, ActionRow, action_problems, as_date, needs_report, plan_of
 from bva_excel.assessment import Assessment
 from bva_excel.errors import BvaError, Problem, problem
 from bva_excel.framework import ServiceArea, area_key
@@ -305,6 +305,7 @@ def generate_progress(assessment: Assessment, deadline: dt.date | None = None, p
     from bva_excel.reviewer_workbook import finish_interrupted_generation, issue_workbooks
     from bva_excel.service_areas import ensure_service_areas
 
+    needs_report(assessment, "generate --progress")
     with assessment.locked("generate --progress"):
         recovered = finish_interrupted_generation(assessment)
         added = ensure_service_areas(assessment)

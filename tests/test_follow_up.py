@@ -146,3 +146,28 @@ def test_what_counts_as_completed_slipped_and_new():
                      ("Slipped", "passed", "target date 15/01/2027 passed since the last follow-up"),
                      ("New", "new", "added since the last follow-up")]
     assert changes_since(rows, None, dt.date(2027, 1, 20)) == []
+
+
+def test_a_second_follow_up_on_one_day_keeps_the_first_in_history(planned):
+    assessment, _ = planned
+    target = assessment.folder / "follow-up for committee.xlsx"
+    first = CliRunner().invoke(cli, ["follow-up", str(assessment.folder), "-o", str(target)])
+    assert first.exit_code == 0 and "kept as" not in first.output
+    sent = target.read_bytes()
+    result = CliRunner().invoke(cli, ["follow-up", str(assessment.folder), "-o", str(target)])
+    kept = [line for line in result.output.splitlines() if line.startswith("The previous follow-up is kept as ")]
+    assert len(kept) == 1, result.output
+    copy = assessment.folder / kept[0][len("The previous follow-up is kept as "):-1]
+    assert copy.parent.name == "history" and copy.read_bytes() == sent
+
+
+def test_follow_up_actions_and_progress_with_no_report_say_run_bva_report_first(flagged):
+    assessment, report = flagged
+    report.unlink()
+    assessment.records.keep_setting("report_written", "")
+    for command in (["follow-up"], ["actions"], ["generate", "--progress"]):
+        result = CliRunner().invoke(cli, [command[0], str(assessment.folder), *command[1:]])
+        assert result.exit_code == 1, result.output
+        assert ("there is no report yet, and the action plan lives in it, so bva "
+                f"{' '.join(command)} has nothing to work from. Run bva report") in result.output
+        assert not list(assessment.folder.glob("follow-up*")) and not (assessment.folder / "actions.csv").exists()
