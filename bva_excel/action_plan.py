@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from bva_excel.consolidation import lists_gaps
-from bva_excel.framework import Framework, Rating, Scale
+from bva_excel.framework import Framework, Rating, Scale, area_key
 from bva_excel.moderation import ACTION_INPUT_HEADERS, ACTION_SHEET, ref_of_action
 from bva_excel.returns import Response
 from bva_excel.sheets import column_letter
@@ -217,13 +217,19 @@ def action_problems(framework: Framework, rows: list[ActionRow], typed_rows: dic
     found = []
     areas = [a.name for a in framework.service_areas or ()]
     area_col = ACTION_HEADERS.index("Service area")
+    unknown: dict[str, list[ActionRow]] = {}  # one finding per service area, however many actions name it
     for row in rows:
-        excel_row = typed_rows.get(row.action_id)
         area = row.text("Service area")
         if framework.service_areas is not None and area and framework.service_area(area) is None:
-            found.append(problem("ACTION_SERVICE_AREA_UNKNOWN", file, ACTION_SHEET,
-                                 a1(excel_row - 1, area_col) if excel_row else "", action=row.action_id, value=area,
-                                 hint=suggest(area, areas), areas=", ".join(areas) or "none yet"))
+            unknown.setdefault(area_key(area), []).append(row)
+    for named in unknown.values():
+        area = named[0].text("Service area")
+        cells = ", ".join(a1(typed_rows[r.action_id] - 1, area_col) for r in named if typed_rows.get(r.action_id))
+        ids = [r.action_id for r in named]
+        found.append(problem("ACTION_SERVICE_AREA_UNKNOWN", file, ACTION_SHEET, cells,
+                             action=(f"action {ids[0]} is" if len(ids) == 1 else
+                                     f"{len(ids)} actions ({', '.join(ids[:-1])} and {ids[-1]}) are"),
+                             value=area, hint=suggest(area, areas), areas=", ".join(areas) or "none yet"))
     if signed_off:
         for row, missing in missing_details(rows):
             excel_row = typed_rows.get(row.action_id)

@@ -742,7 +742,11 @@ def _generate_moderation(assessment, folder: Path, moderators: list[str], every:
 def _generate_progress(assessment, folder: Path, deadline, return_to) -> None:
     from bva_excel.progress import generate_progress
 
-    result = generate_progress(assessment, deadline, return_to)
+    try:
+        result = generate_progress(assessment, deadline, return_to)
+    except BvaError as refused:
+        _say_service_areas_added(getattr(refused, "added", None))
+        raise
     for line in result.recovered:
         click.echo(f"  note: {line}")
     _say_service_areas_added(result.added)

@@ -215,7 +215,7 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "REPORT_UNREADABLE": (ERROR, "the previous report cannot be read ({reason}), so the moderated scores and "
                           "actions typed into it cannot be kept",
                           "Repair it in Excel, or move it out of the folder if nothing typed in it matters."),
-    "ACTION_SERVICE_AREA_UNKNOWN": (ERROR, "action {action} is for service area '{value}', which is not on the "
+    "ACTION_SERVICE_AREA_UNKNOWN": (ERROR, "{action} for service area '{value}', which is not on the "
                                     "'Service areas' sheet of assessment.xlsx{hint}",
                                     "Correct it on the Action plan, or add '{value}' to 'Service areas' (listed now: "
                                     "{areas})."),

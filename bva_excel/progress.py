@@ -317,7 +317,9 @@ def generate_progress(assessment: Assessment, deadline: dt.date | None = None, p
         problems += [problem("ACTION_ID_COMMA", assessment.report.name, "Action plan", action=r.action_id)
                      for r in open_rows if "," in r.action_id]
         if problems:
-            raise BvaError(problems)
+            refused = BvaError(problems)
+            refused.added = added  # said all the same: the workbook was changed
+            raise refused
         by_area: dict[str, list[ActionRow]] = {}
         for row in open_rows:
             if row.text("Service area"):
