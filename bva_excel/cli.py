@@ -283,7 +283,11 @@ def ingest(folder, paths, as_json, prefer):
             continue  # said when it was new; counted below
         reviewer = report.framework.reviewer(outcome.reviewer_id)
         who = reviewer.label if reviewer else outcome.reviewer_id
-        detail = f"{who}, answered {outcome.answered}/{outcome.issued}" if outcome.reviewer_id else ""
+        if outcome.kind == "progress":  # a rejected progress return gives nothing: no count to contradict that
+            detail = (f"the progress return from {who}, " + ("nothing taken from it" if outcome.has_errors else
+                      f"updates on {outcome.answered} of its {outcome.issued} actions"))
+        else:
+            detail = f"{who}, answered {outcome.answered}/{outcome.issued}" if outcome.reviewer_id else ""
         state = "rejected" if outcome.has_errors else outcome.status
         click.echo(f"{state:<10} {outcome.name}" + (f"  ({detail})" if detail else ""))
         for problem in outcome.problems:

@@ -43,6 +43,7 @@ class FileOutcome:
     answered: int = 0
     issued: int = 0
     problems: list[Problem] = field(default_factory=list)
+    kind: str = ""  # of the workbook it was made on: review, moderation or progress ('' if not known)
 
     @property
     def has_errors(self) -> bool:
@@ -352,7 +353,7 @@ def _record(assessment: Assessment, read: _Read, by_hash: dict[str, ReturnRecord
                                    reading.updates if reading.accepted else [])
     by_hash[stored.sha256] = stored
     outcome = FileOutcome(path.name, stored.status, stored.sha256, stored.reviewer_id, stored.answered,
-                          stored.issued, list(reading.problems))
+                          stored.issued, list(reading.problems), identity.kind if identity else "")
     if reading.accepted and identity.kind != "progress":  # progress counts per update, whatever came before
         outcome.problems += answers.add(stored, reading.responses)
     return outcome

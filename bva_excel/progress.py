@@ -20,7 +20,7 @@ import xlsxwriter
 from bva_excel import __version__
 from bva_excel.action_plan import DONE, STATUSES, ActionRow, action_problems, as_date, needs_report, plan_of
 from bva_excel.assessment import Assessment
-from bva_excel.errors import BvaError, Problem, problem
+from bva_excel.errors import ERROR, BvaError, Problem, problem
 from bva_excel.framework import ServiceArea, area_key
 from bva_excel.identity import IssueIdentity
 from bva_excel.records import IssueRecord, ProgressUpdate
@@ -172,8 +172,8 @@ def read_progress_rows(table: Table, identity: IssueIdentity, issue: IssueRecord
     for action_id in identity.refs:
         if action_id not in seen:
             reading.problems.append(problem("PROGRESS_ACTION_MISSING", file, sheet, action=action_id))
-    if not reading.updates and not any(p.code == "PROGRESS_STATUS_INVALID" or p.code == "PROGRESS_DATE_INVALID"
-                                       for p in reading.problems):
+    # Nothing filled in is said only when nothing else is wrong: a row refused is not a row left blank.
+    if not reading.updates and not any(p.severity == ERROR for p in reading.problems):
         reading.problems.append(problem("PROGRESS_NOTHING_RETURNED", file, issued=len(identity.refs)))
 
 

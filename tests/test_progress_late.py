@@ -89,3 +89,23 @@ def test_a_corrected_return_of_the_same_workbook_may_reopen_what_it_completed(pl
     ingest(assessment)
     write_report(assessment)
     assert plan(report)["ACT-G001"]["Status"] == "In progress"
+
+
+def test_a_doctored_return_is_said_without_contradiction(planned):  # noqa: F811
+    from click.testing import CliRunner
+
+    from bva_excel.cli import cli
+
+    assessment, _ = planned
+    round_ = generate_progress(assessment)
+    workbook = openpyxl.load_workbook(round_.files["Legal services"])
+    workbook["Progress"]["A2"] = "ACT-G001"  # an action sent to Finance, typed over Legal's own
+    workbook["Progress"]["J2"] = "Complete"
+    workbook.save(assessment.inbox / "doctored.xlsx")
+    result = CliRunner().invoke(cli, ["ingest", str(assessment.folder)])
+    lines = [line for line in result.output.splitlines() if "doctored.xlsx" in line]
+    assert lines[0] == "rejected   doctored.xlsx  (the progress return from Legal services, nothing taken from it)"
+    assert [line.split(": ", 2)[1] for line in lines[1:]] == [
+        "doctored.xlsx, sheet 'Progress', cell A2", "doctored.xlsx, sheet 'Progress'"]
+    assert "was not sent to Legal services" in lines[1] and "ACT-CI001-2 was sent but its row is missing" in lines[2]
+    assert "no status, progress update" not in result.output and "answered" not in result.output
