@@ -671,7 +671,8 @@ def follow_up(folder, output):
         click.echo(f"  since the follow-up of {result.previous.written_at[:10]}: {result.count('Completed')} completed, "
                    f"{result.count('Slipped')} slipped, {result.count('New')} new.")
     for missing in result.not_returned:
-        click.echo(f"  not returned: {missing.area} (sent {missing.sent[:10]} as {missing.file})")
+        click.echo(f"  not returned: {missing.area} (sent {missing.sent[:10]} as {missing.file}; last returned "
+                   f"{missing.last_return[:10] or 'not yet'})")
     if not result.rows:
         from bva_excel.errors import problem
 

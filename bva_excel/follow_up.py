@@ -112,23 +112,35 @@ def changes_since(rows: list[ActionRow], previous: FollowUp | None, today: dt.da
 
 
 def not_returned(assessment, framework) -> list[NotReturned]:
-    """Service areas whose latest progress workbook has not come back, with when they last returned one."""
+    """Service areas asked for progress that have returned none since this progress round began, with when they
+    last returned any.
+
+    The round began with the first progress workbook issued to the area since the last follow-up (else with
+    its latest workbook): a return accepted since then, on any of its workbooks (a corrected return made on an
+    earlier one included), counts as returned.
+    """
     records = assessment.records
-    progress = {issue.issue_id: issue for issue in records.issues() if issue.kind == "progress"}
-    latest = {area_key(issue.reviewer_id): issue for issue in progress.values()}  # issued oldest first
-    answered, last = set(), {}
+    follow_ups = records.follow_ups()
+    since = follow_ups[-1].written_at if follow_ups else ""
+    progress = {issue.issue_id: issue for issue in records.issues() if issue.kind == "progress"}  # oldest first
+    by_area: dict[str, list] = {}
+    for issue in progress.values():
+        by_area.setdefault(area_key(issue.reviewer_id), []).append(issue)
+    received: dict[str, list[str]] = {}
     for record in records.returns():
         if record.status == "accepted" and record.issue_id in progress:
-            answered.add(record.issue_id)
-            key = area_key(progress[record.issue_id].reviewer_id)
-            last[key] = max(last.get(key, ""), record.received)
+            received.setdefault(area_key(progress[record.issue_id].reviewer_id), []).append(record.received)
     missing = []
-    for key, issue in latest.items():
-        if issue.issue_id not in answered:
-            area = framework.service_area(issue.reviewer_id)
-            missing.append(NotReturned(area.name if area else issue.reviewer_id, area.head if area else "",
-                                       area.email if area else "", issue.issued_at, issue.file, issue.deadline,
-                                       last.get(key, "")))
+    for key, issues in by_area.items():
+        this_round = [issue for issue in issues if issue.issued_at > since] or issues[-1:]
+        began = this_round[0].issued_at
+        if any(when >= began for when in received.get(key, [])):
+            continue
+        latest = issues[-1]
+        area = framework.service_area(latest.reviewer_id)
+        missing.append(NotReturned(area.name if area else latest.reviewer_id, area.head if area else "",
+                                   area.email if area else "", latest.issued_at, latest.file, latest.deadline,
+                                   max(received.get(key, []), default="")))
     return missing
 
 
@@ -343,7 +355,7 @@ def _write_not_returned(workbook, formats, report: FollowUpReport) -> None:
     _table(workbook.add_worksheet("Not returned"), formats,
            ["Service area", "Head of service", "Email", "Sent", "Workbook", "Deadline", "Last returned"],
            [22, 22, 30, 11, 34, 11, 13],
-           [[n.area, n.head, n.email, when(n.sent), n.file, when(n.deadline), when(n.last_return) or "never"]
+           [[n.area, n.head, n.email, when(n.sent), n.file, when(n.deadline), when(n.last_return)]
             for n in report.not_returned],
            "Every service area asked for progress has returned it." if report.asked else
            "No progress has been asked for yet (bva generate FOLDER --progress).")

@@ -71,7 +71,7 @@ def test_the_first_follow_up_counts_by_status_and_area_with_overdue_and_who_has_
         assert len([n for n in archive.namelist() if n.startswith("xl/charts/chart")]) == 2
     assert [row[0] for row in sheet_rows(path, "Overdue")] == ["ACT-G001"]
     assert [row[:3] + row[5:] for row in sheet_rows(path, "Not returned")] == [
-        ["Legal services", "Lee Hunt", "lee@example.gov.uk", dt.datetime(2027, 1, 15), "never"]]
+        ["Legal services", "Lee Hunt", "lee@example.gov.uk", dt.datetime(2027, 1, 15), None]]
     assert sheet_rows(path, "Changes") == [["This is the first follow-up: the next one will list what is completed, "
                                             "slipped or new since."] + [None] * 11]
     assert sheet_rows(path, "Complete characteristics")[0][0] == "No characteristic has all its actions complete yet."
@@ -171,3 +171,17 @@ def test_follow_up_actions_and_progress_with_no_report_say_run_bva_report_first(
         assert ("there is no report yet, and the action plan lives in it, so bva "
                 f"{' '.join(command)} has nothing to work from. Run bva report") in result.output
         assert not list(assessment.folder.glob("follow-up*")) and not (assessment.folder / "actions.csv").exists()
+
+
+def test_a_return_on_an_earlier_workbook_of_this_round_counts_as_returned(planned, tmp_path):
+    assessment, _ = planned
+    first = generate_progress(assessment)
+    fill_progress(first.files["Legal services"], assessment.inbox / "RE Legal.xlsx",
+                  {"ACT-CI001-2": ("In progress", "Booked", None)})
+    ingest(assessment)
+    generate_progress(assessment)  # issued again, to both: Legal's answer came on its first workbook
+    result = CliRunner().invoke(cli, ["follow-up", str(assessment.folder), "-o", str(tmp_path / "f.xlsx")])
+    assert [line for line in result.output.splitlines() if "not returned" in line] == [
+        f"  not returned: Finance (sent {dt.date.today().isoformat()} as BV progress Finance.xlsx; last returned "
+        "not yet)"]
+    assert [row[0] for row in sheet_rows(tmp_path / "f.xlsx", "Not returned")] == ["Finance"]
