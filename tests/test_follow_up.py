@@ -185,3 +185,25 @@ def test_a_return_on_an_earlier_workbook_of_this_round_counts_as_returned(planne
         f"  not returned: Finance (sent {dt.date.today().isoformat()} as BV progress Finance.xlsx; last returned "
         "not yet)"]
     assert [row[0] for row in sheet_rows(tmp_path / "f.xlsx", "Not returned")] == ["Finance"]
+
+
+def test_a_round_begins_with_the_first_workbook_issued_since_the_last_follow_up():
+    from types import SimpleNamespace
+
+    from bva_excel.follow_up import not_returned
+    from bva_excel.records import FollowUp, IssueRecord
+
+    issues = [IssueRecord("a1", "Legal", "2027-01-05T09:00:00", "BV progress Legal.xlsx", kind="progress"),
+              IssueRecord("a2", "Legal", "2027-01-12T09:00:00", "BV progress Legal.xlsx", kind="progress"),
+              IssueRecord("a3", "Legal", "2027-02-05T09:00:00", "BV progress Legal.xlsx", kind="progress")]
+    returned = [SimpleNamespace(status="accepted", issue_id="a1", received="2027-01-10T10:00:00")]
+
+    def areas_missing(follow_ups, issued):
+        records = SimpleNamespace(issues=lambda: issued, returns=lambda: returned, follow_ups=lambda: follow_ups)
+        framework = SimpleNamespace(service_area=lambda name: None)
+        return [(n.area, n.last_return) for n in not_returned(SimpleNamespace(records=records), framework)]
+
+    assert areas_missing([], issues[:2]) == []  # returned on the first workbook, before the second was issued
+    january = FollowUp("2027-01-20T09:00:00", "January.xlsx", {})
+    assert areas_missing([january], issues[:2]) == []  # nothing issued since January's follow-up: same round
+    assert areas_missing([january], issues) == [("Legal", "2027-01-10T10:00:00")]  # a new round
