@@ -115,13 +115,12 @@ def not_returned(assessment, framework) -> list[NotReturned]:
     """Service areas asked for progress that have returned none since this progress round began, with when they
     last returned any.
 
-    The round began with the first progress workbook issued to the area since the last follow-up (else with
-    its latest workbook): a return accepted since then, on any of its workbooks (a corrected return made on an
+    The round began with the first progress workbook issued to the area after the follow-up before its latest
+    workbook: a return accepted since then, on any of its workbooks (a corrected return made on an
     earlier one included), counts as returned.
     """
     records = assessment.records
     follow_ups = records.follow_ups()
-    since = follow_ups[-1].written_at if follow_ups else ""
     progress = {issue.issue_id: issue for issue in records.issues() if issue.kind == "progress"}  # oldest first
     by_area: dict[str, list] = {}
     for issue in progress.values():
@@ -132,8 +131,9 @@ def not_returned(assessment, framework) -> list[NotReturned]:
             received.setdefault(area_key(progress[record.issue_id].reviewer_id), []).append(record.received)
     missing = []
     for key, issues in by_area.items():
-        this_round = [issue for issue in issues if issue.issued_at > since] or issues[-1:]
-        began = this_round[0].issued_at
+        # Follow-ups divide the rounds: this one began after the last follow-up written before its latest workbook.
+        since = max((f.written_at for f in follow_ups if f.written_at < issues[-1].issued_at), default="")
+        began = next(issue.issued_at for issue in issues if issue.issued_at > since)
         if any(when >= began for when in received.get(key, [])):
             continue
         latest = issues[-1]
