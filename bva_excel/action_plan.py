@@ -24,6 +24,8 @@ ACTION_WIDTHS = [12, 7, 13, 28, 11, 38, 28, 14, 16, 11, 11, 28, 12, 30]
 STATUSES = ["Not started", "In progress", "Complete", "Closed"]
 DONE = ("Complete", "Closed")  # an action in either status is finished
 NOT_FLAGGED = "No longer flagged by the scores; kept because actions were recorded against it."
+NO_CHARACTERISTIC = ("Under no characteristic (typed above the first one); type its characteristic's Ref in "
+                     "'Ref' so that it belongs to one.")
 OVERDUE_FILL = "#F8CBAD"
 
 
@@ -100,7 +102,8 @@ def plan_actions(framework: Framework, final: dict[str, str], responses: dict[st
     refs = refs or {}
     typed_by_ref: dict[str, list[str]] = {}
     for typed_id in previous:
-        typed_by_ref.setdefault(refs.get(typed_id) or ref_of_action(typed_id) or "", []).append(typed_id)
+        ref = refs[typed_id] if typed_id in refs else ref_of_action(typed_id)
+        typed_by_ref.setdefault(ref or "", []).append(typed_id)
     rows = []
     for characteristic in framework.characteristics:
         ref = characteristic.ref
@@ -117,8 +120,8 @@ def plan_actions(framework: Framework, final: dict[str, str], responses: dict[st
             rows.append(ActionRow(one, ref, characteristic.theme.name, characteristic.text, final.get(ref, ""), gap,
                                   dict(previous.get(one, {})), flagged))
     for ref, typed in typed_by_ref.items():  # a characteristic taken out of the framework: its actions stay
-        gap = (f"{ref or 'This action'} is no longer in the framework; kept because actions were recorded "
-               "against it.")
+        gap = (f"{ref} is no longer in the framework; kept because actions were recorded against it." if ref
+               else NO_CHARACTERISTIC)
         rows += [ActionRow(one, ref, "", "", "", gap, dict(previous[one]), False) for one in typed]
     return rows
 
@@ -181,6 +184,28 @@ def plan_of(gathered) -> list[ActionRow]:
     return plan_actions(framework, final, gathered.consolidation.responses,
                         framework.scale.action_threshold(gathered.threshold), gathered.edits.actions,
                         gathered.edits.action_refs)
+
+
+def plan_warnings(framework: Framework, rows: list[ActionRow], edits, file: str = "report.xlsx") -> list:
+    """What the report and bva check say about the plan as typed, each at its row: an action under no
+    characteristic, an ID typed on a second row (given a new one), a service area not on the sheet."""
+    from bva_excel.errors import problem
+    from bva_excel.sheets import a1
+
+    found = []
+    for row in rows:
+        excel_row = edits.action_rows.get(row.action_id)
+        if not row.ref and excel_row:
+            found.append(problem("ACTION_NO_CHARACTERISTIC", file, ACTION_SHEET, a1(excel_row - 1, 1),
+                                 action=row.action_id, row=excel_row))
+    given = {row: new for row, _, new in edits.assigned}
+    for row, typed, first in edits.reused:
+        found.append(problem("ACTION_ID_REUSED", file, ACTION_SHEET, a1(row - 1, 0), typed=typed, first=first,
+                             given=given.get(row, "")))
+    found += [problem("ACTION_SERVICE_AREA_NOT_LISTED", p.file, p.sheet, p.cell, **p.fields)
+              for p in action_problems(framework, rows, edits.action_rows, False, file)
+              if p.code == "ACTION_SERVICE_AREA_UNKNOWN"]
+    return found
 
 
 def needs_report(assessment, command: str) -> None:

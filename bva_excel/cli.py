@@ -510,6 +510,8 @@ def check(folder, as_json, action_threshold, spread):
     on_plan = action_problems(gathered.framework, current_actions(assessment, gathered), gathered.edits.action_rows,
                               gathered.signoff is not None, assessment.report.name)
     failed = bool(result.must_look) or any(p.severity == ERROR for p in on_plan)
+    # The plan's service areas are said under 'Action plan' (as errors, since no progress can be asked for them).
+    gathered.warnings[:] = [w for w in gathered.warnings if w.code != "ACTION_SERVICE_AREA_NOT_LISTED"]
     if as_json:  # only JSON on stdout: warnings go inside it
         _echo_json({"must_look": len(result.must_look), "alpha": result.alpha.value,
                     "alpha_reason": result.alpha.reason, "findings": [f.as_dict() for f in result.findings],

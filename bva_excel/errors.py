@@ -219,6 +219,17 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
                                     "'Service areas' sheet of assessment.xlsx{hint}",
                                     "Correct it on the Action plan, or add '{value}' to 'Service areas' (listed now: "
                                     "{areas})."),
+    "ACTION_SERVICE_AREA_NOT_LISTED": (WARNING, "{action} for service area '{value}', which is not on the "
+                                       "'Service areas' sheet of assessment.xlsx{hint}",
+                                       "Correct it on the Action plan, or add '{value}' to 'Service areas' (listed "
+                                       "now: {areas}); until then no progress workbook can be sent for it."),
+    "ACTION_NO_CHARACTERISTIC": (WARNING, "action {action} on row {row} is under no characteristic (it was typed "
+                                 "above the first one), so it is kept with a blank Ref",
+                                 "Type its characteristic's Ref (such as CI001) in 'Ref', then run the command "
+                                 "again."),
+    "ACTION_ID_REUSED": (WARNING, "'{typed}' on this row is already the ID of the action on row {first}, so this "
+                         "row's action was given the ID {given}",
+                         "If the two rows are one action, delete one of them; otherwise nothing to do."),
     "ACTION_DETAILS_MISSING": (WARNING, "action {action} ({ref}) has no {missing}, and the scores are signed off",
                                "Fill in what is missing on the Action plan, so that someone is answerable for the action by a date."),
     "ACTION_ID_COMMA": (ERROR, "action ID '{action}' holds a comma, which a progress workbook cannot carry",

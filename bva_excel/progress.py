@@ -18,7 +18,8 @@ from pathlib import Path
 import xlsxwriter
 
 from bva_excel import __version__
-from bva_excel.action_plan import DONE, STATUSES, ActionRow, action_problems, as_date, needs_report, plan_of
+from bva_excel.action_plan import (DONE, STATUSES, ActionRow, action_problems, as_date, needs_report, plan_of,
+                                   plan_warnings)
 from bva_excel.assessment import Assessment
 from bva_excel.errors import ERROR, BvaError, Problem, problem
 from bva_excel.framework import ServiceArea, area_key
@@ -47,9 +48,10 @@ def current_actions(assessment: Assessment, gathered) -> list[ActionRow]:
     """The action plan as the report would write it now: what was typed, with the progress returned since."""
     rows = plan_of(gathered)
     kept = apply_progress(rows, assessment.records.progress_updates(), gathered.edits.action_sources)
-    # Said with the report's other warnings (and bva check's), once for each, however often this is called.
+    # Said with the report's other warnings (and bva check's), once each, however often this is called.
     said = [problem("ACTION_NOT_REOPENED", assessment.report.name, "Action plan", action=row.action_id,
                     status=row.status, update=update.status, source=source_of(update)) for row, update in kept]
+    said += plan_warnings(gathered.framework, rows, gathered.edits, assessment.report.name)
     known = {str(w) for w in gathered.warnings}
     gathered.warnings.extend(p for p in said if str(p) not in known)
     return rows
