@@ -208,6 +208,21 @@ def plan_warnings(framework: Framework, rows: list[ActionRow], edits, file: str 
     return found
 
 
+def as_listed(framework: Framework, rows: list[ActionRow]) -> list[str]:
+    """Write each action's service area (in place) as the 'Service areas' sheet spells it when it is that one
+    but for case and spacing ('human  resources': 'Human Resources'), so that other systems see one name.
+    Returns the names typed that are not on the sheet, one per action naming one."""
+    unlisted = []
+    for row in rows:
+        typed = row.text("Service area")
+        area = framework.service_area(typed)
+        if area is not None:
+            row.inputs["Service area"] = area.name
+        elif typed and framework.service_areas is not None:
+            unlisted.append(typed)
+    return unlisted
+
+
 def needs_report(assessment, command: str) -> None:
     """Refuse, saying what to do, when no report was ever written: the action plan lives in it. (A report
     written and since gone missing is not refused: what was typed in it is kept in the records.)"""

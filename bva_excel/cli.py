@@ -637,6 +637,13 @@ def actions(folder, csv_file, xlsx_file, service_area):
                    f"without an ID {'were' if len(result.assigned) != 1 else 'was'} exported as "
                    f"{', '.join(given for _, _, given in result.assigned)}; run bva report {_quote(folder)} to write "
                    "the IDs into the report as well.")
+    if result.unlisted:
+        count = len(result.unlisted)
+        names = ", ".join(f"'{name}'" for name in dict.fromkeys(result.unlisted))
+        left = f" (so {'they are' if count != 1 else 'it is'} not in this export)" if result.service_area else ""
+        click.echo(f"  warning: {count} action{'s name' if count != 1 else ' names'} a service area not on the "
+                   f"'Service areas' sheet ({names}){left}; run bva check {_quote(folder)} to see which, with "
+                   "'did you mean'.")
     if not result.rows and not result.service_area:
         from bva_excel.errors import problem
 

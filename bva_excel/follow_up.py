@@ -15,7 +15,7 @@ from pathlib import Path
 
 import xlsxwriter
 
-from bva_excel.action_plan import STATUSES, ActionRow, needs_report
+from bva_excel.action_plan import STATUSES, ActionRow, as_listed, needs_report
 from bva_excel.framework import area_key
 from bva_excel.records import FollowUp
 from bva_excel.storage import replacing
@@ -176,6 +176,7 @@ def write_follow_up(assessment, path: Path | None = None, today: dt.date | None 
     with assessment.locked("follow-up"):
         gathered = gather(assessment)
         rows = current_actions(assessment, gathered)
+        as_listed(gathered.framework, rows)
         report = build(assessment, rows, gathered.framework, today)
         report.path = Path(path) if path else assessment.folder / f"follow-up {today:%Y-%m-%d}.xlsx"
         if report.path.exists():  # a second follow-up on one day: the first (perhaps already sent) is kept
