@@ -249,12 +249,13 @@ def generate(folder, per_characteristic, deadline, return_to, reallocate, show_p
               help="Make this return's answers count over the same reviewer's other returns "
                    "(when two were saved at the same moment).")
 def ingest(folder, paths, as_json, prefer):
-    """Read returned workbooks from FOLDER/inbox (or the PATHS given).
+    """Read returned workbooks from FOLDER/inbox (or the PATHS given): reviews, moderation and progress returns.
 
     Every new file gets a line: accepted (answered/issued), or what is wrong with it and what to
     do. Answers count per characteristic: a later return replaces an earlier answer only where
-    it chose a score. Returns are never modified; accepted ones are archived. Exits 1 if any
-    file in the inbox is rejected.
+    it chose a score. A service area's progress return updates its actions on the plan (one made
+    on a workbook replaced by a newer one is kept but changes nothing, and is said). Returns are
+    never modified; accepted ones are archived. Exits 1 if any file in the inbox is rejected.
 
     Example: bva ingest "BV 2026" "Downloads/RE_ BV return (2).xlsx"
 
@@ -328,6 +329,9 @@ SPREAD = click.option("--spread", type=click.IntRange(min=1), default=None,
 @SPREAD
 def report(folder, action_threshold, spread):
     """Write FOLDER/report.xlsx: Summary, Scores, Heat map, Action plan, Consistency, Changes, Responses, Returns.
+
+    Once progress has come back from the service areas, 'Action history' lists every progress
+    update received (one from a replaced workbook says it did not change the plan).
 
     Moderated scores, notes and actions typed into an earlier report are kept, and so are sheets and
     columns people added to it; the earlier report itself is kept in FOLDER/history/. What changed
@@ -490,7 +494,10 @@ def check(folder, as_json, action_threshold, spread):
     Disagreement between reviewers, reviewers harsher or kinder than colleagues, scores
     that contradict their words, unanswered characteristics, and agreement overall
     (Krippendorff's alpha). Findings on moderated characteristics show as resolved.
-    Exits 1 while anything needs a moderator's look.
+    Also lists problems on the action plan: a service area not on the 'Service areas' sheet (with
+    "did you mean"), an action under no characteristic or with an ID used twice, and after
+    sign-off an open action with no owner, service area or target date.
+    Exits 1 while anything needs a moderator's look or a service area is not listed.
 
     Example: bva check "BV 2026" --spread 2
 

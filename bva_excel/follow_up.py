@@ -233,8 +233,9 @@ def _summary_lines(report: FollowUpReport) -> list[str]:
                 "No progress has been asked of the service areas yet.")
     return [f"{total} action{'s' * (total != 1)}: {done} complete or closed, {len(report.overdue)} overdue.",
             since, returned,
-            f"{len(report.complete_characteristics)} characteristic{'s have' if len(report.complete_characteristics) != 1 else ' has'} "
-            "all its actions complete." if report.complete_characteristics else
+            (f"{len(report.complete_characteristics)} characteristics have all their actions complete."
+             if len(report.complete_characteristics) != 1 else "1 characteristic has all its actions complete.")
+            if report.complete_characteristics else
             "No characteristic has all its actions complete yet."]
 
 

@@ -109,3 +109,31 @@ def test_a_doctored_return_is_said_without_contradiction(planned):  # noqa: F811
         "doctored.xlsx, sheet 'Progress', cell A2", "doctored.xlsx, sheet 'Progress'"]
     assert "was not sent to Legal services" in lines[1] and "ACT-CI001-2 was sent but its row is missing" in lines[2]
     assert "no status, progress update" not in result.output and "answered" not in result.output
+
+
+def test_wording_for_service_areas_and_in_help(planned):  # noqa: F811
+    from click.testing import CliRunner
+
+    from bva_excel.cli import cli
+    from bva_excel.errors import problem
+    from bva_excel.follow_up import FollowUpReport, _summary_lines
+
+    assert problem("RETURN_FORMULA", "a.xlsx", formula="=1", kept="it").fix.endswith("ask the reviewer to type plain "
+                                                                                      "text next time.")
+    assert problem("RETURN_FORMULA", "a.xlsx", formula="=1", kept="it", sender="the service area").fix.endswith(
+        "ask the service area to type plain text next time.")
+    assessment, _ = planned
+    round_ = generate_progress(assessment)
+    workbook = openpyxl.load_workbook(round_.files["Finance"])
+    workbook["Progress"]["K2"] = "=1+1"
+    workbook.save(assessment.inbox / "formula.xlsx")
+    outcome = next(o for o in ingest(assessment).outcomes if o.name == "formula.xlsx")
+    assert [p.fix for p in outcome.problems if p.code == "RETURN_FORMULA"] == [
+        "Check the text in the report; ask the service area to type plain text next time."]
+    report = FollowUpReport(None, [], None, {}, {}, [], [], [("A1", "a", 1), ("A2", "b", 1)], [])
+    assert _summary_lines(report)[-1] == "2 characteristics have all their actions complete."
+    report.complete_characteristics = report.complete_characteristics[:1]
+    assert _summary_lines(report)[-1] == "1 characteristic has all its actions complete."
+    helps = {name: CliRunner().invoke(cli, [name, "--help"]).output for name in ("report", "ingest", "check")}
+    assert "'Action history'" in helps["report"] and "progress return" in helps["ingest"]
+    assert "problems on the action plan" in helps["check"]
