@@ -121,8 +121,9 @@ def apply_progress(rows: list[ActionRow], updates: list[ProgressUpdate],
         latest = received[-1]
         still = ((not latest.status or row.status == latest.status or latest in kept)
                  and (not latest.progress or row.text("Progress update") == latest.progress.strip()))
+        row.updated = latest.received  # when the last return came, even if what it said was typed over since
         if start < len(received) or still:
-            row.updated, row.source = latest.received, source_of(latest)
+            row.source = source_of(latest)
         else:
             row.source = f"Typed in the report since {source_of(latest)}"
         for update in kept:

@@ -137,3 +137,16 @@ def test_wording_for_service_areas_and_in_help(planned):  # noqa: F811
     helps = {name: CliRunner().invoke(cli, [name, "--help"]).output for name in ("report", "ingest", "check")}
     assert "'Action history'" in helps["report"] and "progress return" in helps["ingest"]
     assert "problems on the action plan" in helps["check"]
+
+
+def test_update_from_and_history_name_the_cells_filled_in(planned):  # noqa: F811
+    assessment, report = planned
+    round_ = generate_progress(assessment)
+    fill_progress(round_.files["Finance"], assessment.inbox / "RE Finance.xlsx",
+                  {"ACT-G001": (None, "Room booked", None)})
+    ingest(assessment)
+    write_report(assessment)
+    assert plan(report)["ACT-G001"]["Update from"].startswith(
+        "the progress return from Finance, RE Finance.xlsx, cell K3 (received ")
+    history = list(openpyxl.load_workbook(report)["Action history"].iter_rows(min_row=2, values_only=True))
+    assert [(row[1], row[8]) for row in history] == [("ACT-G001", "K3")]
