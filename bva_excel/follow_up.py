@@ -314,8 +314,9 @@ def _table(sheet, formats, headers, widths, rows: list[list], empty: str) -> Non
         sheet.write_string(0, col, header, formats["header"])
         sheet.set_column(col, col, width, formats["wrap"])
     sheet.set_row(0, 30)  # two lines, so that 'Target date' and 'Last updated' are read whole
-    if not rows:
-        sheet.write_string(1, 0, empty)
+    if not rows:  # the sentence across the table, not wrapped into its first narrow column
+        sheet.merge_range(1, 0, 1, len(headers) - 1, empty, formats["wrap"])
+        fit_row(sheet, 1, [empty], [sum(widths)])
     for number, values in enumerate(rows, start=1):
         for col, value in enumerate(values):
             if isinstance(value, dt.datetime):
@@ -326,7 +327,8 @@ def _table(sheet, formats, headers, widths, rows: list[list], empty: str) -> Non
                 sheet.write_blank(number, col, None, formats["wrap"])
             else:
                 sheet.write_string(number, col, str(value), formats["wrap"])
-        fit_row(sheet, number, [v if isinstance(v, str) else "" for v in values], widths)
+        # Text wraps at spaces, so a line holds fewer characters than the column is wide: rows a little taller.
+        fit_row(sheet, number, [v if isinstance(v, str) else "" for v in values], [w * 0.85 for w in widths])
     sheet.freeze_panes(1, 0)
     if rows:
         sheet.autofilter(0, 0, len(rows), len(headers) - 1)

@@ -260,7 +260,7 @@ def write_progress_workbook(path: Path, area: ServiceArea, rows: list[ActionRow]
         workbook = xlsxwriter.Workbook(str(temp), workbook_options())
         workbook.set_properties({"title": f"{title}: progress by {area.name}", "author": "bva-excel",
                                  "comments": f"Issued by bva-excel {__version__}"})
-        write_guide(workbook, guide_lines(title, area, len(rows), deadline, pmo))
+        write_guide(workbook, guide_lines(title, area, len(rows), deadline, pmo), password=password)
         sheet = workbook.add_worksheet(PROGRESS_SHEET)
         head, locked, bold, unlocked = cell_formats(workbook)
         locked_date = workbook.add_format({"num_format": "dd/mm/yyyy", "valign": "top", "border": 1,

@@ -207,3 +207,25 @@ def test_a_round_begins_with_the_first_workbook_issued_since_the_last_follow_up(
     january = FollowUp("2027-01-20T09:00:00", "January.xlsx", {})
     assert areas_missing([january], issues[:2]) == []  # nothing issued since January's follow-up: same round
     assert areas_missing([january], issues) == [("Legal", "2027-01-10T10:00:00")]  # a new round
+
+
+def test_readable_when_printed_guide_fits_a_portrait_page_and_is_locked_and_rows_fit_their_text(planned, tmp_path):
+    assessment, report = planned
+    round_ = generate_progress(assessment)
+    for path in [round_.files["Finance"], next(assessment.outbox.glob("BV review *.xlsx"))]:
+        guide = openpyxl.load_workbook(path)["Guide"]
+        assert guide.protection.sheet  # a reviewer reads it, and cannot edit it
+        assert guide.page_setup.orientation == "portrait" and guide.sheet_properties.pageSetUpPr.fitToPage
+        width = guide.column_dimensions["A"].width
+        assert width * 7 / 96 + guide.page_margins.left + guide.page_margins.right <= 8.27  # inches, on A4
+        long_line = next(r for r in range(1, guide.max_row + 1) if len(guide.cell(r, 1).value or "") > width * 1.2)
+        assert guide.cell(long_line, 1).alignment.wrap_text and guide.row_dimensions[long_line].height >= 30
+    long = "Members and officers share an understanding of the democratic mandate and act on it together " * 2
+    type_plan(report, {"ACT-G001": {"Action": long}})
+    write_report(assessment)
+    result = write_follow_up(assessment, tmp_path / "f.xlsx", TODAY)
+    sheet = openpyxl.load_workbook(result.path)["All actions"]
+    row = next(r for r in range(2, sheet.max_row + 1) if sheet.cell(r, 1).value == "ACT-G001")
+    assert sheet.row_dimensions[row].height >= 15 * 6  # 190 characters in a 36-wide column: six lines or more
+    changes = openpyxl.load_workbook(result.path)["Changes"]
+    assert "A2:L2" in [str(r) for r in changes.merged_cells.ranges]  # the sentence is read across the table
