@@ -775,6 +775,10 @@ def _generate_progress(assessment, folder: Path, deadline, return_to) -> None:
     for area, path in result.files.items():
         count = len(result.actions[area])
         click.echo(f"  {path.name}  ({count} action{'s' * (count != 1)}: {', '.join(result.actions[area])})")
+    if result.replaced:
+        click.echo(f"  note: {len(result.replaced)} of these replace{'s' * (len(result.replaced) == 1)} the workbook of "
+                   f"the same name from an earlier round ({', '.join(result.replaced)}); a return of the earlier one "
+                   "is still read, but if it comes after this one was issued it does not change the plan.")
     if result.done:
         click.echo(f"  {result.done} complete or closed action{'s are' if result.done != 1 else ' is'} not sent.")
     if result.unassigned:

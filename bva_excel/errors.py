@@ -288,8 +288,9 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
                              "To clear a moderation, empty its cells instead of deleting the row."),
     "ACTION_ROWS_RESTORED": (WARNING, "the rows of {actions} are missing; what was typed in them, as bva last saw "
                              "it, is kept",
-                             "To drop an action, set its Status to Closed (or empty its cells) instead of deleting "
-                             "the row."),
+                             "They are back on the plan, and an open one is sent in progress workbooks like any "
+                             "other. To drop an action, set its Status to Closed (or empty its cells) instead of "
+                             "deleting the row."),
     "REPORT_DRAWING_NOT_KEPT": (WARNING, "a picture or shape was added to this sheet, which bva writes anew each "
                                 "time, so it is not in the new report",
                                 "It is kept in the copy of the previous report in history/; put pictures on a sheet "

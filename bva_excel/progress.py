@@ -228,6 +228,7 @@ class ProgressRound:
     added: object = None  # the 'Service areas' sheet added to an older assessment, if it was
     recovered: list[str] = field(default_factory=list)
     refused: list[Problem] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)  # workbooks of an earlier round in the outbox, written over
 
 
 def guide_lines(title: str, area: ServiceArea, count: int, deadline: dt.date | None, pmo: str) -> list[str]:
@@ -346,9 +347,11 @@ def generate_progress(assessment: Assessment, deadline: dt.date | None = None, p
             def write(path, area=area, mine=mine, identity=identity):
                 write_progress_workbook(path, area, mine, identity, secret, assessment.title, deadline, pmo, password)
             planned.append((record, write))
+        earlier = [record.file for record, _ in planned if (assessment.outbox / record.file).exists()]
         placed, refused = issue_workbooks(assessment, planned)
         files = {record.reviewer_id: placed[record.issue_id] for record, _ in planned if record.issue_id in placed}
         return ProgressRound(files, {a.name: [r.action_id for r in by_area[a.name]] for a in areas},
                              [r.action_id for r in open_rows if not r.text("Service area")],
-                             len(rows) - len(open_rows), added, recovered, refused)
+                             len(rows) - len(open_rows), added, recovered, refused,
+                             [name for name in earlier if any(path.name == name for path in files.values())])
 

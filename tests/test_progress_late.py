@@ -150,3 +150,24 @@ def test_update_from_and_history_name_the_cells_filled_in(planned):  # noqa: F81
         "the progress return from Finance, RE Finance.xlsx, cell K3 (received ")
     history = list(openpyxl.load_workbook(report)["Action history"].iter_rows(min_row=2, values_only=True))
     assert [(row[1], row[8]) for row in history] == [("ACT-G001", "K3")]
+
+
+def test_generating_again_says_which_workbooks_it_replaces_and_a_restored_row_says_it_is_sent(planned):  # noqa: F811
+    from click.testing import CliRunner
+
+    from bva_excel.cli import cli
+
+    assessment, report = planned
+    first = CliRunner().invoke(cli, ["generate", str(assessment.folder), "--progress"])
+    assert "replace" not in first.output
+    again = CliRunner().invoke(cli, ["generate", str(assessment.folder), "--progress"])
+    assert ("  note: 2 of these replace the workbook of the same name from an earlier round (BV progress "
+            "Finance.xlsx, BV progress Legal services.xlsx)") in again.output
+    workbook = openpyxl.load_workbook(report)
+    sheet = workbook["Action plan"]
+    sheet.delete_rows(next(r for r in range(2, sheet.max_row + 1) if sheet.cell(r, 1).value == "ACT-G001"))
+    workbook.save(report)
+    result = write_report(assessment)
+    said = [str(w) for w in result.warnings if w.code == "ACTION_ROWS_RESTORED"]
+    assert len(said) == 1 and "an open one is sent in progress workbooks like any other" in said[0]
+    assert "ACT-G001" in generate_progress(assessment).actions["Finance"]
