@@ -229,3 +229,20 @@ def test_readable_when_printed_guide_fits_a_portrait_page_and_is_locked_and_rows
     assert sheet.row_dimensions[row].height >= 15 * 6  # 190 characters in a 36-wide column: six lines or more
     changes = openpyxl.load_workbook(result.path)["Changes"]
     assert "A2:L2" in [str(r) for r in changes.merged_cells.ranges]  # the sentence is read across the table
+
+
+def test_an_empty_action_plan_is_said_instead_of_a_next_step(flagged):  # noqa: F811
+    assessment, report = flagged
+    workbook = openpyxl.load_workbook(report)
+    scores = workbook["Scores"]
+    headers = [c.value for c in scores[1]]
+    for row in range(2, scores.max_row + 1):
+        if scores.cell(row, 1).value in ("CI001", "G001"):
+            scores.cell(row, headers.index("Moderated score") + 1, "Light green")
+    workbook.save(report)
+    write_report(assessment)
+    for command in ("actions", "follow-up"):
+        result = CliRunner().invoke(cli, [command, str(assessment.folder)])
+        assert result.exit_code == 0, result.output
+        assert "warning: report.xlsx, sheet 'Action plan': the action plan is empty" in result.output
+        assert "Next:" not in result.output
