@@ -259,9 +259,10 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "ACTION_NOT_REOPENED": (WARNING, "action {action} stays {status}: '{update}' from {source} would reopen it, "
                             "but it was made {status} since that workbook was issued",
                             "If it should be reopened, type its Status on the Action plan."),
-    "PROGRESS_WORKBOOK_REPLACED": (WARNING, "this is {area}'s progress workbook issued {issued}, which {newer} "
-                                   "(issued {newer_at}) replaced before this came back; its updates are kept in the "
-                                   "records and on 'Action history' but do not change the action plan",
+    "PROGRESS_WORKBOOK_REPLACED": (WARNING, "this return was made on the progress workbook issued to {area} on "
+                                   "{issued}, and a newer one ({newer}, issued {newer_at}) had replaced it before "
+                                   "this came back; its updates are kept in the records and on 'Action history' but "
+                                   "do not change the action plan",
                                    "Ask them to use the newer workbook, or type the update into the Action plan."),
     "EXPORT_SERVICE_AREA_UNKNOWN": (ERROR, "no action is for service area '{value}', and it is not on the "
                                     "'Service areas' sheet{hint}",

@@ -76,8 +76,8 @@ def replaced_note(update: ProgressUpdate) -> str:
     """Why an update from a replaced workbook does not change the plan, in words ('' if it does)."""
     if not update.replaced_by:
         return ""
-    return (f"Not put on the plan: {update.file} came from a progress workbook that {update.replaced_by}, issued "
-            f"{update.replaced_at}, replaced before it was received")
+    return (f"Not put on the plan: made on a progress workbook that a newer one ({update.replaced_by}, issued "
+            f"{update.replaced_at}) had replaced before it came back")
 
 
 def apply_progress(rows: list[ActionRow], updates: list[ProgressUpdate],

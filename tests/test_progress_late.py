@@ -43,8 +43,9 @@ def test_a_late_return_of_a_replaced_workbook_is_kept_but_does_not_undo_newer_pr
     issued = [i for i in assessment.records.issues() if i.kind == "progress" and i.reviewer_id == "Finance"]
     when = issued[-1].issued_at.replace("T", " ")
     found = [str(p) for p in outcome.problems if p.code == "PROGRESS_WORKBOOK_REPLACED"]
-    assert len(found) == 1 and found[0].startswith("RE late.xlsx: this is Finance's progress workbook issued ")
-    assert (f"which BV progress Finance.xlsx (issued {when[8:10]}" in found[0]
+    assert len(found) == 1 and found[0].startswith("RE late.xlsx: this return was made on the progress workbook "
+                                                   "issued to Finance on ")
+    assert (f"a newer one (BV progress Finance.xlsx, issued {when[8:10]}" in found[0]
             and found[0].endswith("Ask them to use the newer workbook, or type the update into the Action plan."))
     write_report(assessment)
     actions = plan(report)
@@ -54,8 +55,8 @@ def test_a_late_return_of_a_replaced_workbook_is_kept_but_does_not_undo_newer_pr
     assert [(row[1], row[4], row[7], bool(row[9])) for row in history] == [
         ("ACT-CI001", "Complete", "RE round 1.xlsx", False), ("ACT-G001", "Complete", "RE round 2.xlsx", False),
         ("ACT-CI001", "In progress", "RE late.xlsx", True), ("ACT-G001", "Not started", "RE late.xlsx", True)]
-    assert history[2][9].startswith("Not put on the plan: RE late.xlsx came from a progress workbook that "
-                                    "BV progress Finance.xlsx, issued ")
+    assert history[2][9].startswith("Not put on the plan: made on a progress workbook that a newer one "
+                                    "(BV progress Finance.xlsx, issued ")
 
 
 def test_an_update_does_not_reopen_an_action_typed_complete_since_its_workbook_was_issued(planned):  # noqa: F811
