@@ -366,7 +366,7 @@ class Problem:
         if self.sheet:
             parts.append(f"sheet '{self.sheet}'")
         if self.cell:
-            parts.append(f"cell {self.cell}")
+            parts.append(f"{'cells' if ',' in self.cell else 'cell'} {self.cell}")
         return ", ".join(parts)
 
     def __str__(self) -> str:

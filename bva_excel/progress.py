@@ -6,6 +6,9 @@ three inputs, `Status` (a dropdown), `Progress update` and `Revised target date`
 the same signed identity (kind "progress"), protection and staging as reviewers' own and come back
 through `bva ingest`. Every update received is kept; the plan shows each action's latest, with its
 date and source. An action left out of a return, or whose inputs were left blank, is not changed.
+A return made on a workbook that a newer one replaced before it came back is kept but does not change
+the plan, and an update does not reopen an action made Complete or Closed since its workbook was
+issued; both are said.
 """
 
 from __future__ import annotations

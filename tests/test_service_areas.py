@@ -113,7 +113,7 @@ def test_generate_progress_on_an_older_assessment_says_the_sheet_was_added_and_e
     assert sum("a 'Service areas' sheet was added" in line for line in lines) == 1, result.output
     unknown = [line for line in lines if "not on the 'Service areas' sheet" in line]
     assert unknown == [
-        "error: report.xlsx, sheet 'Action plan', cell I2, I3, I4: 3 actions (ACT-CI001, ACT-CI001-2 and ACT-G001) "
+        "error: report.xlsx, sheet 'Action plan', cells I2, I3, I4: 3 actions (ACT-CI001, ACT-CI001-2 and ACT-G001) "
         "are for service area 'Human Resources', which is not on the 'Service areas' sheet of assessment.xlsx. "
         f"Correct it on the Action plan, or add 'Human Resources' to 'Service areas' (listed now: "
         f"{', '.join(a.name for a in assessment.framework().service_areas)})."]
