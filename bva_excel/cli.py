@@ -285,8 +285,10 @@ def ingest(folder, paths, as_json, prefer):
         reviewer = report.framework.reviewer(outcome.reviewer_id)
         who = reviewer.label if reviewer else outcome.reviewer_id
         if outcome.kind == "progress":  # a rejected progress return gives nothing: no count to contradict that
+            replaced = any(p.code == "PROGRESS_WORKBOOK_REPLACED" for p in outcome.problems)
             detail = (f"the progress return from {who}, " + ("nothing taken from it" if outcome.has_errors else
-                      f"updates on {outcome.answered} of its {outcome.issued} actions"))
+                      f"updates on {outcome.answered} of its {outcome.issued} actions"
+                      + (", kept but not put on the plan" if replaced else "")))
         else:
             detail = f"{who}, answered {outcome.answered}/{outcome.issued}" if outcome.reviewer_id else ""
         state = "rejected" if outcome.has_errors else outcome.status
@@ -776,9 +778,10 @@ def _generate_progress(assessment, folder: Path, deadline, return_to) -> None:
         count = len(result.actions[area])
         click.echo(f"  {path.name}  ({count} action{'s' * (count != 1)}: {', '.join(result.actions[area])})")
     if result.replaced:
-        click.echo(f"  note: {len(result.replaced)} of these replace{'s' * (len(result.replaced) == 1)} the workbook of "
-                   f"the same name from an earlier round ({', '.join(result.replaced)}); a return of the earlier one "
-                   "is still read, but if it comes after this one was issued it does not change the plan.")
+        verb = "replaces" if len(result.replaced) == 1 else "replace"
+        click.echo(f"  note: {len(result.replaced)} of these {verb} the workbook of the same name from an earlier "
+                   f"round ({', '.join(result.replaced)}); a return of the earlier one is still read, but if it comes "
+                   "after this one was issued it does not change the plan.")
     if result.done:
         click.echo(f"  {result.done} complete or closed action{'s are' if result.done != 1 else ' is'} not sent.")
     if result.unassigned:

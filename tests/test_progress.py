@@ -82,8 +82,9 @@ def test_a_round_returned_shows_on_the_report_and_in_the_history_and_leaves_the_
     received = next(r.received for r in assessment.records.returns() if r.name == "RE Finance.xlsx")
     assert (actions["ACT-CI001"]["Status"], actions["ACT-CI001"]["Progress update"],
             actions["ACT-CI001"]["Update from"]) == (
-        "Complete", "Plan adopted by Cabinet", f"the progress return from Finance, RE Finance.xlsx, cells J2, K2 (received "
-                                               f"{received[:10]} {received[11:16]}, SHA-256 {sha[:8]})")
+        "Complete", "Plan adopted by Cabinet",
+        f"the progress return from Finance, RE Finance.xlsx, cells J2, K2 (received {received[:10]} {received[11:16]}, "
+        f"SHA-256 {sha[:8]})")
     assert actions["ACT-CI001"]["Last updated"].date() == dt.date.today()
     assert (actions["ACT-G001"]["Status"], actions["ACT-G001"]["Progress update"], actions["ACT-G001"]["Update from"],
             actions["ACT-G001"]["Target date"]) == (None, None, "", dt.datetime(2027, 2, 1))  # left blank: unchanged

@@ -7,13 +7,16 @@ import shutil
 
 import openpyxl
 import pytest
+from click.testing import CliRunner
+
+from bva_excel.cli import cli
 
 from bva_excel.inbox import ingest
 from bva_excel.progress import generate_progress
 from bva_excel.report import write_report
-from progress_helpers import fill_progress, list_service_areas, plan, type_plan
+from progress_helpers import fill_progress, plan, type_plan
 from progress_helpers import _flagged_once, flagged  # noqa: F401  (fixtures)
-from test_progress import AREAS, planned  # noqa: F401  (fixture)
+from test_progress import planned  # noqa: F401  (fixture)
 
 
 @pytest.fixture
@@ -38,8 +41,13 @@ def test_a_late_return_of_a_replaced_workbook_is_kept_but_does_not_undo_newer_pr
     assessment, report, old = two_rounds
     fill_progress(old, assessment.inbox / "RE late.xlsx", {"ACT-CI001": ("In progress", "Still drafting", None),
                                                           "ACT-G001": ("Not started", "", None)})
+    said = CliRunner().invoke(cli, ["ingest", str(assessment.folder)]).output
+    assert ("accepted   RE late.xlsx  (the progress return from Finance, updates on 2 of its 2 actions, kept but "
+            "not put on the plan)") in said
     outcome = next(o for o in ingest(assessment).outcomes if o.name == "RE late.xlsx")
-    assert outcome.status == "accepted" and not outcome.has_errors
+    assert outcome.status == "unchanged"
+    outcome = next(r for r in assessment.records.returns() if r.name == "RE late.xlsx")
+    assert outcome.status == "accepted"
     issued = [i for i in assessment.records.issues() if i.kind == "progress" and i.reviewer_id == "Finance"]
     when = issued[-1].issued_at.replace("T", " ")
     found = [str(p) for p in outcome.problems if p.code == "PROGRESS_WORKBOOK_REPLACED"]
