@@ -79,8 +79,9 @@ def replaced_note(update: ProgressUpdate) -> str:
     """Why an update from a replaced workbook does not change the plan, in words ('' if it does)."""
     if not update.replaced_by:
         return ""
+    when = _when(update.replaced_at) if "T" in update.replaced_at else update.replaced_at
     return (f"Not put on the plan: made on a progress workbook that a newer one ({update.replaced_by}, issued "
-            f"{update.replaced_at}) had replaced before it came back")
+            f"{when}) had replaced before it came back")
 
 
 def apply_progress(rows: list[ActionRow], updates: list[ProgressUpdate],

@@ -180,3 +180,23 @@ def test_generating_again_says_which_workbooks_it_replaces_and_a_restored_row_sa
     said = [str(w) for w in result.warnings if w.code == "ACTION_ROWS_RESTORED"]
     assert len(said) == 1 and "an open one is sent in progress workbooks like any other" in said[0]
     assert "ACT-G001" in generate_progress(assessment).actions["Finance"]
+
+
+def test_a_late_return_ingested_before_this_rule_existed_is_judged_by_its_times(two_rounds):
+    """Records written by an earlier version have no warning with the return: the times decide."""
+    import sqlite3
+
+    assessment, report, old = two_rounds
+    fill_progress(old, assessment.inbox / "RE late.xlsx", {"ACT-CI001": ("In progress", "Still drafting", None)})
+    ingest(assessment)
+    assessment.records.close()
+    with sqlite3.connect(assessment.records_dir / "records.sqlite") as db:
+        for (trigger,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
+            db.execute(f"DROP TRIGGER {trigger}")  # only to make records as an earlier version wrote them
+        db.execute("DELETE FROM return_problem WHERE code = 'PROGRESS_WORKBOOK_REPLACED'")
+        db.execute("UPDATE return_file SET received = '2999-01-01T00:00:00' WHERE name = 'RE late.xlsx'")
+    from bva_excel.assessment import open_assessment
+
+    assessment = open_assessment(assessment.folder)
+    write_report(assessment)
+    assert plan(report)["ACT-CI001"]["Status"] == "Complete"
