@@ -274,7 +274,8 @@ def action_problems(framework: Framework, rows: list[ActionRow], typed_rows: dic
         for row, missing in missing_details(rows):
             excel_row = typed_rows.get(row.action_id)
             found.append(problem("ACTION_DETAILS_MISSING", file, ACTION_SHEET,
-                                 a1(excel_row - 1, 0) if excel_row else "", action=row.action_id, ref=row.ref,
+                                 a1(excel_row - 1, 0) if excel_row else "", action=row.action_id,
+                                 ref=row.ref or "under no characteristic",
                                  missing=" or ".join([", ".join(missing[:-1]), missing[-1]] if len(missing) > 1
                                                      else missing)))
     return found

@@ -36,6 +36,11 @@ def test_an_action_typed_above_the_first_row_is_kept_under_no_characteristic_and
     assert [w.code for w in again.warnings if w.code == "ACTION_NO_CHARACTERISTIC"] == ["ACTION_NO_CHARACTERISTIC"]
     checked = CliRunner().invoke(cli, ["check", str(assessment.folder)])
     assert "is under no characteristic" in checked.output
+    from bva_excel.signoff import sign_off
+
+    sign_off(assessment, "Jane Smith, Assistant Chief Executive", accept_open=True)
+    signed = CliRunner().invoke(cli, ["check", str(assessment.folder)])
+    assert f"action {new['Action ID']} (under no characteristic) has no service area or target date" in signed.output
 
 
 def test_an_id_already_in_use_typed_on_another_row_is_said(flagged):  # noqa: F811
