@@ -15,7 +15,7 @@ from pathlib import Path
 
 import xlsxwriter
 
-from bva_excel.action_plan import ActionRow
+from bva_excel.action_plan import ActionRow, as_listed, needs_report
 from bva_excel.errors import BvaError, problem
 from bva_excel.framework import Framework, area_key
 from bva_excel.sheets import suggest
@@ -34,6 +34,7 @@ class Export:
     rows: int
     service_area: str = ""  # as listed, when the export was for one
     assigned: list = None  # (Excel row, ID as typed, ID given): rows typed without an ID in report.xlsx
+    unlisted: list = None  # service areas not on the 'Service areas' sheet, one per action naming one
 
 
 def export_values(row: ActionRow) -> list[str]:
@@ -107,11 +108,14 @@ def export_actions(assessment, path: Path, as_xlsx: bool = False, service_area: 
     from bva_excel.progress import current_actions
     from bva_excel.report import gather
 
+    needs_report(assessment, "actions")
     with assessment.locked("actions"):
         gathered = gather(assessment)
-        rows, area = select(gathered.framework, current_actions(assessment, gathered), service_area)
+        every = current_actions(assessment, gathered)
+        unlisted = as_listed(gathered.framework, every)
+        rows, area = select(gathered.framework, every, service_area)
         if as_xlsx:
             write_xlsx(path, rows, assessment.title)
         else:
             write_csv(path, rows)
-    return Export(path, len(rows), area, gathered.edits.assigned)
+    return Export(path, len(rows), area, gathered.edits.assigned, unlisted)

@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from bva_excel.consolidation import lists_gaps
-from bva_excel.framework import Framework, Rating, Scale
+from bva_excel.framework import Framework, Rating, Scale, area_key
 from bva_excel.moderation import ACTION_INPUT_HEADERS, ACTION_SHEET, ref_of_action
 from bva_excel.returns import Response
 from bva_excel.sheets import column_letter
@@ -24,6 +24,8 @@ ACTION_WIDTHS = [12, 7, 13, 28, 11, 38, 28, 14, 16, 11, 11, 28, 12, 30]
 STATUSES = ["Not started", "In progress", "Complete", "Closed"]
 DONE = ("Complete", "Closed")  # an action in either status is finished
 NOT_FLAGGED = "No longer flagged by the scores; kept because actions were recorded against it."
+NO_CHARACTERISTIC = ("Under no characteristic (typed above the first one); type its characteristic's Ref in "
+                     "'Ref' so that it belongs to one.")
 OVERDUE_FILL = "#F8CBAD"
 
 
@@ -100,7 +102,8 @@ def plan_actions(framework: Framework, final: dict[str, str], responses: dict[st
     refs = refs or {}
     typed_by_ref: dict[str, list[str]] = {}
     for typed_id in previous:
-        typed_by_ref.setdefault(refs.get(typed_id) or ref_of_action(typed_id) or "", []).append(typed_id)
+        ref = refs[typed_id] if typed_id in refs else ref_of_action(typed_id)
+        typed_by_ref.setdefault(ref or "", []).append(typed_id)
     rows = []
     for characteristic in framework.characteristics:
         ref = characteristic.ref
@@ -117,8 +120,8 @@ def plan_actions(framework: Framework, final: dict[str, str], responses: dict[st
             rows.append(ActionRow(one, ref, characteristic.theme.name, characteristic.text, final.get(ref, ""), gap,
                                   dict(previous.get(one, {})), flagged))
     for ref, typed in typed_by_ref.items():  # a characteristic taken out of the framework: its actions stay
-        gap = (f"{ref or 'This action'} is no longer in the framework; kept because actions were recorded "
-               "against it.")
+        gap = (f"{ref} is no longer in the framework; kept because actions were recorded against it." if ref
+               else NO_CHARACTERISTIC)
         rows += [ActionRow(one, ref, "", "", "", gap, dict(previous[one]), False) for one in typed]
     return rows
 
@@ -183,6 +186,53 @@ def plan_of(gathered) -> list[ActionRow]:
                         gathered.edits.action_refs)
 
 
+def plan_warnings(framework: Framework, rows: list[ActionRow], edits, file: str = "report.xlsx") -> list:
+    """What the report and bva check say about the plan as typed, each at its row: an action under no
+    characteristic, an ID typed on a second row (given a new one), a service area not on the sheet."""
+    from bva_excel.errors import problem
+    from bva_excel.sheets import a1
+
+    found = []
+    for row in rows:
+        excel_row = edits.action_rows.get(row.action_id)
+        if not row.ref and excel_row:
+            found.append(problem("ACTION_NO_CHARACTERISTIC", file, ACTION_SHEET, a1(excel_row - 1, 1),
+                                 action=row.action_id, row=excel_row))
+    given = {row: new for row, _, new in edits.assigned}
+    for row, typed, first in edits.reused:
+        found.append(problem("ACTION_ID_REUSED", file, ACTION_SHEET, a1(row - 1, 0), typed=typed, first=first,
+                             given=given.get(row, "")))
+    found += [problem("ACTION_SERVICE_AREA_NOT_LISTED", p.file, p.sheet, p.cell, **p.fields)
+              for p in action_problems(framework, rows, edits.action_rows, False, file)
+              if p.code == "ACTION_SERVICE_AREA_UNKNOWN"]
+    return found
+
+
+def as_listed(framework: Framework, rows: list[ActionRow]) -> list[str]:
+    """Write each action's service area (in place) as the 'Service areas' sheet spells it when it is that one
+    but for case and spacing ('human  resources': 'Human Resources'), so that other systems see one name.
+    Returns the names typed that are not on the sheet, one per action naming one."""
+    unlisted = []
+    for row in rows:
+        typed = row.text("Service area")
+        area = framework.service_area(typed)
+        if area is not None:
+            row.inputs["Service area"] = area.name
+        elif typed and framework.service_areas is not None:
+            unlisted.append(typed)
+    return unlisted
+
+
+def needs_report(assessment, command: str) -> None:
+    """Refuse, saying what to do, when no report was ever written: the action plan lives in it. (A report
+    written and since gone missing is not refused: what was typed in it is kept in the records.)"""
+    from bva_excel.errors import BvaError, problem
+
+    if not assessment.report.exists() and not assessment.records.setting("report_written"):
+        raise BvaError(problem("ACTION_PLAN_NO_REPORT", assessment.report.name, command=command,
+                               folder=assessment.folder.name))
+
+
 def missing_details(rows: list[ActionRow]) -> list[tuple[ActionRow, list[str]]]:
     """Actions still to be finished that lack an owner, a service area or a target date, and which."""
     found = []
@@ -207,18 +257,25 @@ def action_problems(framework: Framework, rows: list[ActionRow], typed_rows: dic
     found = []
     areas = [a.name for a in framework.service_areas or ()]
     area_col = ACTION_HEADERS.index("Service area")
+    unknown: dict[str, list[ActionRow]] = {}  # one finding per service area, however many actions name it
     for row in rows:
-        excel_row = typed_rows.get(row.action_id)
         area = row.text("Service area")
         if framework.service_areas is not None and area and framework.service_area(area) is None:
-            found.append(problem("ACTION_SERVICE_AREA_UNKNOWN", file, ACTION_SHEET,
-                                 a1(excel_row - 1, area_col) if excel_row else "", action=row.action_id, value=area,
-                                 hint=suggest(area, areas), areas=", ".join(areas) or "none yet"))
+            unknown.setdefault(area_key(area), []).append(row)
+    for named in unknown.values():
+        area = named[0].text("Service area")
+        cells = ", ".join(a1(typed_rows[r.action_id] - 1, area_col) for r in named if typed_rows.get(r.action_id))
+        ids = [r.action_id for r in named]
+        found.append(problem("ACTION_SERVICE_AREA_UNKNOWN", file, ACTION_SHEET, cells,
+                             action=(f"action {ids[0]} is" if len(ids) == 1 else
+                                     f"{len(ids)} actions ({', '.join(ids[:-1])} and {ids[-1]}) are"),
+                             value=area, hint=suggest(area, areas), areas=", ".join(areas) or "none yet"))
     if signed_off:
         for row, missing in missing_details(rows):
             excel_row = typed_rows.get(row.action_id)
             found.append(problem("ACTION_DETAILS_MISSING", file, ACTION_SHEET,
-                                 a1(excel_row - 1, 0) if excel_row else "", action=row.action_id, ref=row.ref,
+                                 a1(excel_row - 1, 0) if excel_row else "", action=row.action_id,
+                                 ref=row.ref or "under no characteristic",
                                  missing=" or ".join([", ".join(missing[:-1]), missing[-1]] if len(missing) > 1
                                                      else missing)))
     return found

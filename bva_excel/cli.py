@@ -249,12 +249,13 @@ def generate(folder, per_characteristic, deadline, return_to, reallocate, show_p
               help="Make this return's answers count over the same reviewer's other returns "
                    "(when two were saved at the same moment).")
 def ingest(folder, paths, as_json, prefer):
-    """Read returned workbooks from FOLDER/inbox (or the PATHS given).
+    """Read returned workbooks from FOLDER/inbox (or the PATHS given): reviews, moderation and progress returns.
 
     Every new file gets a line: accepted (answered/issued), or what is wrong with it and what to
     do. Answers count per characteristic: a later return replaces an earlier answer only where
-    it chose a score. Returns are never modified; accepted ones are archived. Exits 1 if any
-    file in the inbox is rejected.
+    it chose a score. A service area's progress return updates its actions on the plan (one made
+    on a workbook replaced by a newer one is kept but changes nothing, and is said). Returns are
+    never modified; accepted ones are archived. Exits 1 if any file in the inbox is rejected.
 
     Example: bva ingest "BV 2026" "Downloads/RE_ BV return (2).xlsx"
 
@@ -283,7 +284,13 @@ def ingest(folder, paths, as_json, prefer):
             continue  # said when it was new; counted below
         reviewer = report.framework.reviewer(outcome.reviewer_id)
         who = reviewer.label if reviewer else outcome.reviewer_id
-        detail = f"{who}, answered {outcome.answered}/{outcome.issued}" if outcome.reviewer_id else ""
+        if outcome.kind == "progress":  # a rejected progress return gives nothing: no count to contradict that
+            replaced = any(p.code == "PROGRESS_WORKBOOK_REPLACED" for p in outcome.problems)
+            detail = (f"the progress return from {who}, " + ("nothing taken from it" if outcome.has_errors else
+                      f"updates on {outcome.answered} of its {outcome.issued} actions"
+                      + (", kept but not put on the plan" if replaced else "")))
+        else:
+            detail = f"{who}, answered {outcome.answered}/{outcome.issued}" if outcome.reviewer_id else ""
         state = "rejected" if outcome.has_errors else outcome.status
         click.echo(f"{state:<10} {outcome.name}" + (f"  ({detail})" if detail else ""))
         for problem in outcome.problems:
@@ -324,6 +331,9 @@ SPREAD = click.option("--spread", type=click.IntRange(min=1), default=None,
 @SPREAD
 def report(folder, action_threshold, spread):
     """Write FOLDER/report.xlsx: Summary, Scores, Heat map, Action plan, Consistency, Changes, Responses, Returns.
+
+    Once progress has come back from the service areas, 'Action history' lists every progress
+    update received (one from a replaced workbook says it did not change the plan).
 
     Moderated scores, notes and actions typed into an earlier report are kept, and so are sheets and
     columns people added to it; the earlier report itself is kept in FOLDER/history/. What changed
@@ -486,7 +496,10 @@ def check(folder, as_json, action_threshold, spread):
     Disagreement between reviewers, reviewers harsher or kinder than colleagues, scores
     that contradict their words, unanswered characteristics, and agreement overall
     (Krippendorff's alpha). Findings on moderated characteristics show as resolved.
-    Exits 1 while anything needs a moderator's look.
+    Also lists problems on the action plan: a service area not on the 'Service areas' sheet (with
+    "did you mean"), an action under no characteristic or with an ID used twice, and after
+    sign-off an open action with no owner, service area or target date.
+    Exits 1 while anything needs a moderator's look or a service area is not listed.
 
     Example: bva check "BV 2026" --spread 2
 
@@ -506,6 +519,8 @@ def check(folder, as_json, action_threshold, spread):
     on_plan = action_problems(gathered.framework, current_actions(assessment, gathered), gathered.edits.action_rows,
                               gathered.signoff is not None, assessment.report.name)
     failed = bool(result.must_look) or any(p.severity == ERROR for p in on_plan)
+    # The plan's service areas are said under 'Action plan' (as errors, since no progress can be asked for them).
+    gathered.warnings[:] = [w for w in gathered.warnings if w.code != "ACTION_SERVICE_AREA_NOT_LISTED"]
     if as_json:  # only JSON on stdout: warnings go inside it
         _echo_json({"must_look": len(result.must_look), "alpha": result.alpha.value,
                     "alpha_reason": result.alpha.reason, "findings": [f.as_dict() for f in result.findings],
@@ -631,6 +646,19 @@ def actions(folder, csv_file, xlsx_file, service_area):
                    f"without an ID {'were' if len(result.assigned) != 1 else 'was'} exported as "
                    f"{', '.join(given for _, _, given in result.assigned)}; run bva report {_quote(folder)} to write "
                    "the IDs into the report as well.")
+    if result.unlisted:
+        count = len(result.unlisted)
+        names = ", ".join(f"'{name}'" for name in dict.fromkeys(result.unlisted))
+        left = f" (so {'they are' if count != 1 else 'it is'} not in this export)" if result.service_area else ""
+        click.echo(f"  warning: {count} action{'s name' if count != 1 else ' names'} a service area not on the "
+                   f"'Service areas' sheet ({names}){left}; run bva check {_quote(folder)} to see which, with "
+                   "'did you mean'.")
+    if not result.rows and not result.service_area:
+        from bva_excel.errors import problem
+
+        show(problem("ACTION_PLAN_EMPTY", "report.xlsx", "Action plan", command=f"actions {_quote(folder)}"),
+             indent="")
+        return
     click.echo("Next: import it into the business planning tool; after committee, collect progress with "
                f"bva generate {_quote(folder)} --progress")
 
@@ -652,6 +680,8 @@ def follow_up(folder, output):
     from bva_excel.follow_up import write_follow_up
 
     result = write_follow_up(_open(folder), output)
+    if result.history:
+        click.echo(f"The previous follow-up is kept as {result.history.parent.name}/{result.history.name}.")
     done = sum(1 for r in result.rows if r.done)
     click.echo(f"Wrote {result.path}: {len(result.rows)} actions, {done} complete or closed, "
                f"{len(result.overdue)} overdue.")
@@ -659,7 +689,14 @@ def follow_up(folder, output):
         click.echo(f"  since the follow-up of {result.previous.written_at[:10]}: {result.count('Completed')} completed, "
                    f"{result.count('Slipped')} slipped, {result.count('New')} new.")
     for missing in result.not_returned:
-        click.echo(f"  not returned: {missing.area} (sent {missing.sent[:10]} as {missing.file})")
+        click.echo(f"  not returned: {missing.area} (sent {missing.sent[:10]} as {missing.file}; last returned "
+                   f"{missing.last_return[:10] or 'not yet'})")
+    if not result.rows:
+        from bva_excel.errors import problem
+
+        show(problem("ACTION_PLAN_EMPTY", "report.xlsx", "Action plan", command=f"follow-up {_quote(folder)}"),
+             indent="")
+        return
     click.echo("Next: send it to committee; collect progress again with "
                f"bva generate {_quote(folder)} --progress when the next update is due.")
 
@@ -730,7 +767,11 @@ def _generate_moderation(assessment, folder: Path, moderators: list[str], every:
 def _generate_progress(assessment, folder: Path, deadline, return_to) -> None:
     from bva_excel.progress import generate_progress
 
-    result = generate_progress(assessment, deadline, return_to)
+    try:
+        result = generate_progress(assessment, deadline, return_to)
+    except BvaError as refused:
+        _say_service_areas_added(getattr(refused, "added", None))
+        raise
     for line in result.recovered:
         click.echo(f"  note: {line}")
     _say_service_areas_added(result.added)
@@ -738,6 +779,11 @@ def _generate_progress(assessment, folder: Path, deadline, return_to) -> None:
     for area, path in result.files.items():
         count = len(result.actions[area])
         click.echo(f"  {path.name}  ({count} action{'s' * (count != 1)}: {', '.join(result.actions[area])})")
+    if result.replaced:
+        verb = "replaces" if len(result.replaced) == 1 else "replace"
+        click.echo(f"  note: {len(result.replaced)} of these {verb} the workbook of the same name from an earlier "
+                   f"round ({', '.join(result.replaced)}); a return of the earlier one is still read, but if it comes "
+                   "after this one was issued it does not change the plan.")
     if result.done:
         click.echo(f"  {result.done} complete or closed action{'s are' if result.done != 1 else ' is'} not sent.")
     if result.unassigned:

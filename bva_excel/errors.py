@@ -139,38 +139,38 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     # Returns.
     "FILE_SKIPPED": (NOTE, "skipped: {reason}", "Nothing to do."),
     "RETURN_UNREADABLE": (ERROR, "cannot be read as a workbook ({reason})",
-                          "Ask the reviewer to save it again as an Excel workbook (.xlsx) and resend it."),
+                          "Ask {sender} to save it again as an Excel workbook (.xlsx) and resend it."),
     "RETURN_EMPTY": (ERROR, "the file is empty (0 bytes)",
-                     "Ask the reviewer to attach the workbook again; the attachment may not have saved."),
+                     "Ask {sender} to attach the workbook again; the attachment may not have saved."),
     "RETURN_TOO_LARGE": (ERROR, "the file is {size}, far larger than a return can be (limit {limit})",
-                         "Check what was sent; ask the reviewer for the workbook they were issued."),
+                         "Check what was sent; ask {sender} for the workbook they were issued."),
     "RETURN_TRUNCATED": (ERROR, "the workbook is damaged or incomplete (perhaps a partly downloaded attachment)",
-                         "Save the attachment again from the email; if it still fails, ask the reviewer to resend it."),
+                         "Save the attachment again from the email; if it still fails, ask {sender} to resend it."),
     "RETURN_NOT_A_WORKBOOK": (ERROR, "this is {what}, not an Excel workbook, whatever its name says",
-                              "Ask the reviewer to send the .xlsx workbook they were issued."),
+                              "Ask {sender} to send the .xlsx workbook they were issued."),
     "RETURN_CSV": (ERROR, "this is a text (CSV) export: it has lost the workbook's identity, dropdowns and layout",
-                   "Ask the reviewer to send the .xlsx workbook itself, not an export of it."),
+                   "Ask {sender} to send the .xlsx workbook itself, not an export of it."),
     "RETURN_LEGACY_XLS": (ERROR, "this is an old-style .xls workbook, which cannot carry the issued identity",
-                          "Ask the reviewer to fill in the .xlsx workbook they were sent and save it as .xlsx."),
+                          "Ask {sender} to fill in the .xlsx workbook they were sent and save it as .xlsx."),
     "RETURN_XLSB": (ERROR, "this is a binary workbook (.xlsb), which cannot carry the issued identity",
-                    "Ask the reviewer to fill in the .xlsx workbook they were sent and save it as .xlsx."),
+                    "Ask {sender} to fill in the .xlsx workbook they were sent and save it as .xlsx."),
     "RETURN_ENCRYPTED": (ERROR, "the workbook is protected with a password (encrypted), so it cannot be read",
-                         "Ask the reviewer to remove the password (File > Info > Protect Workbook) and resend it."),
+                         "Ask {sender} to remove the password (File > Info > Protect Workbook) and resend it."),
     "RETURN_BOMB": (ERROR, "refused unread: {reason}, far beyond any real workbook (a decompression bomb?)",
-                    "Do not open it; ask the reviewer to resend the workbook they were issued."),
+                    "Do not open it; ask {sender} to resend the workbook they were issued."),
     "RETURN_UNSAFE_XML": (ERROR, "refused unread: part {part} is unsafe ({reason}); workbooks never need this",
-                          "Do not open it; ask the reviewer to resend the workbook they were issued."),
+                          "Do not open it; ask {sender} to resend the workbook they were issued."),
     "RETURN_MACROS": (WARNING, "the workbook contains macros; they were not run, only the cell values were read",
-                      "Ask the reviewer to save as an ordinary .xlsx workbook next time."),
+                      "Ask {sender} to save as an ordinary .xlsx workbook next time."),
     "RETURN_ODS": (NOTE, "an OpenDocument spreadsheet (.ods), read as it is", "Nothing to do."),
     "RETURN_CONTENT_CHANGED": (WARNING, "the {column} of {ref} differs from the text issued; the scores are kept",
                                "Read it as the reviewer's suggested wording; assessment.xlsx is unchanged."),
     "RETURN_TEXT_TOO_LONG": (ERROR, "the cell holds {length:,} characters, more than an Excel cell can hold (32,767)",
-                             "Ask the reviewer to shorten it, or to put the detail in a separate document."),
+                             "Ask {sender} to shorten it, or to put the detail in a separate document."),
     "RETURN_FORMULA": (WARNING, "the cell holds a formula ({formula}); it was not run, and {kept} was kept as text",
-                       "Check the text in the report; ask the reviewer to type plain text next time."),
+                       "Check the text in the report; ask {sender} to type plain text next time."),
     "RETURN_NOT_ISSUED": (ERROR, "this is not a reviewer workbook issued by bva ({reason})",
-                          "Ask the reviewer to fill in the workbook they were sent, not a copy or the template."),
+                          "Ask {sender} to fill in the workbook they were sent, not a copy or the template."),
     "RETURN_OTHER_ASSESSMENT": (ERROR, "this workbook belongs to assessment {found}, not {expected}",
                                 "Check that it was meant for this exercise; ingest it into its own assessment folder."),
     "RETURN_TAMPERED": (ERROR, "the workbook's identity does not match what was issued ({reason})",
@@ -179,16 +179,16 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
                                 "are kept and counted",
                                 "Nothing to do if that is meant; restore them on 'Reviewers' to name them again."),
     "RETURN_DUPLICATE_ROW": (ERROR, "ref {ref} appears twice (also at row {other})",
-                             "Ask the reviewer to keep one row per characteristic."),
+                             "Ask {sender} to keep one row per characteristic."),
     "RETURN_REF_NOT_ISSUED": (ERROR, "ref {ref} was not issued to this reviewer",
-                              "Ask the reviewer to score only the characteristics they were sent."),
+                              "Ask {sender} to score only the characteristics they were sent."),
     "RETURN_REF_MISSING": (WARNING, "ref {ref} was issued but its row is missing",
-                           "It counts as not answered; ask the reviewer if that was meant."),
+                           "It counts as not answered; ask {sender} if that was meant."),
     "SCORE_INVALID": (ERROR, "'{value}' is not a rating on the scale{hint}",
                       "Choose one of: {ratings}."),
     "RETURN_NOTHING_ANSWERED": (ERROR, "no score, commentary or gaps are filled in for any of its {issued} "
                                 "characteristics (the unfilled workbook?)",
-                                "Ask the reviewer to fill it in and send it again; nothing was taken from this file."),
+                                "Ask {sender} to fill it in and send it again; nothing was taken from this file."),
     "RETURN_REPLACES": (NOTE, "its answers replace {count} earlier answer(s) from {files}",
                         "Nothing to do; the earlier files are kept in the archive."),
     "RETURN_EARLIER_ANSWERS_STAND": (NOTE, "it leaves {count} scores blank ({refs}) that {files} answered: those "
@@ -215,10 +215,21 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "REPORT_UNREADABLE": (ERROR, "the previous report cannot be read ({reason}), so the moderated scores and "
                           "actions typed into it cannot be kept",
                           "Repair it in Excel, or move it out of the folder if nothing typed in it matters."),
-    "ACTION_SERVICE_AREA_UNKNOWN": (ERROR, "action {action} is for service area '{value}', which is not on the "
+    "ACTION_SERVICE_AREA_UNKNOWN": (ERROR, "{action} for service area '{value}', which is not on the "
                                     "'Service areas' sheet of assessment.xlsx{hint}",
                                     "Correct it on the Action plan, or add '{value}' to 'Service areas' (listed now: "
                                     "{areas})."),
+    "ACTION_SERVICE_AREA_NOT_LISTED": (WARNING, "{action} for service area '{value}', which is not on the "
+                                       "'Service areas' sheet of assessment.xlsx{hint}",
+                                       "Correct it on the Action plan, or add '{value}' to 'Service areas' (listed "
+                                       "now: {areas}); until then no progress workbook can be sent for it."),
+    "ACTION_NO_CHARACTERISTIC": (WARNING, "action {action} on row {row} is under no characteristic (it was typed "
+                                 "above the first one), so it is kept with a blank Ref",
+                                 "Type its characteristic's Ref (such as CI001) in 'Ref', then run the command "
+                                 "again."),
+    "ACTION_ID_REUSED": (WARNING, "'{typed}' on this row is already the ID of the action on row {first}, so this "
+                         "row's action was given the ID {given}",
+                         "If the two rows are one action, delete one of them; otherwise nothing to do."),
     "ACTION_DETAILS_MISSING": (WARNING, "action {action} ({ref}) has no {missing}, and the scores are signed off",
                                "Fill in what is missing on the Action plan, so that someone is answerable for the action by a date."),
     "ACTION_ID_COMMA": (ERROR, "action ID '{action}' holds a comma, which a progress workbook cannot carry",
@@ -238,6 +249,21 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
                                   "of its {issued} actions (the unfilled workbook?)",
                                   "Ask the service area to fill it in and send it again; nothing was taken from "
                                   "this file."),
+    "ACTION_PLAN_NO_REPORT": (ERROR, "there is no report yet, and the action plan lives in it, so bva {command} has "
+                              "nothing to work from",
+                              "Run bva report \"{folder}\" first, type the actions on its 'Action plan', then run "
+                              "bva {command} again."),
+    "ACTION_PLAN_EMPTY": (WARNING, "the action plan is empty: no characteristic is scored at or below the action "
+                          "threshold or has gaps listed, and no action has been typed",
+                          "Type the actions on the report's 'Action plan', then run bva {command} again."),
+    "ACTION_NOT_REOPENED": (WARNING, "action {action} stays {status}: '{update}' from {source} would reopen it, "
+                            "but it was made {status} since that workbook was issued",
+                            "If it should be reopened, type its Status on the Action plan."),
+    "PROGRESS_WORKBOOK_REPLACED": (WARNING, "this return was made on the progress workbook issued to {area} on "
+                                   "{issued}, and a newer one ({newer}, issued {newer_at}) had replaced it before "
+                                   "this came back; its updates are kept in the records and on 'Action history' but "
+                                   "do not change the action plan",
+                                   "Ask them to use the newer workbook, or type the update into the Action plan."),
     "EXPORT_SERVICE_AREA_UNKNOWN": (ERROR, "no action is for service area '{value}', and it is not on the "
                                     "'Service areas' sheet{hint}",
                                     "Give one of: {areas}."),
@@ -263,8 +289,9 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
                              "To clear a moderation, empty its cells instead of deleting the row."),
     "ACTION_ROWS_RESTORED": (WARNING, "the rows of {actions} are missing; what was typed in them, as bva last saw "
                              "it, is kept",
-                             "To drop an action, set its Status to Closed (or empty its cells) instead of deleting "
-                             "the row."),
+                             "They are back on the plan, and an open one is sent in progress workbooks like any "
+                             "other. To drop an action, set its Status to Closed (or empty its cells) instead of "
+                             "deleting the row."),
     "REPORT_DRAWING_NOT_KEPT": (WARNING, "a picture or shape was added to this sheet, which bva writes anew each "
                                 "time, so it is not in the new report",
                                 "It is kept in the copy of the previous report in history/; put pictures on a sheet "
@@ -328,7 +355,8 @@ class Problem:
 
     @property
     def fix(self) -> str:
-        return CATALOGUE[self.code][2].format(**self.fields)
+        # Who sent a return: a reviewer unless its workbook says otherwise (a service area's progress return).
+        return CATALOGUE[self.code][2].format(**{"sender": "the reviewer", **self.fields})
 
     @property
     def where(self) -> str:
@@ -338,7 +366,7 @@ class Problem:
         if self.sheet:
             parts.append(f"sheet '{self.sheet}'")
         if self.cell:
-            parts.append(f"cell {self.cell}")
+            parts.append(f"{'cells' if ',' in self.cell else 'cell'} {self.cell}")
         return ", ".join(parts)
 
     def __str__(self) -> str:

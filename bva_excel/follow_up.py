@@ -15,7 +15,7 @@ from pathlib import Path
 
 import xlsxwriter
 
-from bva_excel.action_plan import STATUSES, ActionRow
+from bva_excel.action_plan import STATUSES, ActionRow, as_listed, needs_report
 from bva_excel.framework import area_key
 from bva_excel.records import FollowUp
 from bva_excel.storage import replacing
@@ -62,6 +62,7 @@ class FollowUpReport:
     not_returned: list[NotReturned]
     asked: bool = False  # whether any progress workbook was ever issued
     path: Path | None = None
+    history: Path | None = None  # the copy kept of an earlier follow-up written to the same file
 
     def count(self, what: str) -> int:
         return sum(1 for change in self.changes if change.what == what)
@@ -111,23 +112,35 @@ def changes_since(rows: list[ActionRow], previous: FollowUp | None, today: dt.da
 
 
 def not_returned(assessment, framework) -> list[NotReturned]:
-    """Service areas whose latest progress workbook has not come back, with when they last returned one."""
+    """Service areas asked for progress that have returned none since this progress round began, with when they
+    last returned any.
+
+    The round began with the first progress workbook issued to the area after the follow-up before its latest
+    workbook: a return accepted since then, on any of its workbooks (a corrected return made on an
+    earlier one included), counts as returned.
+    """
     records = assessment.records
-    progress = {issue.issue_id: issue for issue in records.issues() if issue.kind == "progress"}
-    latest = {area_key(issue.reviewer_id): issue for issue in progress.values()}  # issued oldest first
-    answered, last = set(), {}
+    follow_ups = records.follow_ups()
+    progress = {issue.issue_id: issue for issue in records.issues() if issue.kind == "progress"}  # oldest first
+    by_area: dict[str, list] = {}
+    for issue in progress.values():
+        by_area.setdefault(area_key(issue.reviewer_id), []).append(issue)
+    received: dict[str, list[str]] = {}
     for record in records.returns():
         if record.status == "accepted" and record.issue_id in progress:
-            answered.add(record.issue_id)
-            key = area_key(progress[record.issue_id].reviewer_id)
-            last[key] = max(last.get(key, ""), record.received)
+            received.setdefault(area_key(progress[record.issue_id].reviewer_id), []).append(record.received)
     missing = []
-    for key, issue in latest.items():
-        if issue.issue_id not in answered:
-            area = framework.service_area(issue.reviewer_id)
-            missing.append(NotReturned(area.name if area else issue.reviewer_id, area.head if area else "",
-                                       area.email if area else "", issue.issued_at, issue.file, issue.deadline,
-                                       last.get(key, "")))
+    for key, issues in by_area.items():
+        # Follow-ups divide the rounds: this one began after the last follow-up written before its latest workbook.
+        since = max((f.written_at for f in follow_ups if f.written_at < issues[-1].issued_at), default="")
+        began = next(issue.issued_at for issue in issues if issue.issued_at > since)
+        if any(when >= began for when in received.get(key, [])):
+            continue
+        latest = issues[-1]
+        area = framework.service_area(latest.reviewer_id)
+        missing.append(NotReturned(area.name if area else latest.reviewer_id, area.head if area else "",
+                                   area.email if area else "", latest.issued_at, latest.file, latest.deadline,
+                                   max(received.get(key, []), default="")))
     return missing
 
 
@@ -156,18 +169,32 @@ def build(assessment, rows: list[ActionRow], framework, today: dt.date) -> Follo
 def write_follow_up(assessment, path: Path | None = None, today: dt.date | None = None) -> FollowUpReport:
     """Write the follow-up report (default DIR/follow-up YYYY-MM-DD.xlsx) and keep a note of it in the records."""
     from bva_excel.progress import current_actions
-    from bva_excel.report import gather
+    from bva_excel.report import gather, keep_history
 
     today = today or dt.date.today()
+    needs_report(assessment, "follow-up")
     with assessment.locked("follow-up"):
         gathered = gather(assessment)
         rows = current_actions(assessment, gathered)
+        as_listed(gathered.framework, rows)
         report = build(assessment, rows, gathered.framework, today)
         report.path = Path(path) if path else assessment.folder / f"follow-up {today:%Y-%m-%d}.xlsx"
+        if report.path.exists():  # a second follow-up on one day: the first (perhaps already sent) is kept
+            report.history = keep_history(report.path) or _kept_copy(report.path)
         _write(report, assessment.title)
         assessment.records.record_follow_up(FollowUp(dt.datetime.now().replace(microsecond=0).isoformat(),
                                                      report.path.name, snapshot(rows)))
     return report
+
+
+def _kept_copy(path: Path) -> Path | None:
+    """The copy in history/ identical to `path`, already kept by an earlier run."""
+    from bva_excel.report import HISTORY_FOLDER
+    from bva_excel.storage import sha256_of
+
+    digest = sha256_of(path)
+    return next((copy for copy in sorted((path.parent / HISTORY_FOLDER).glob(f"{path.stem} *{path.suffix}"))
+                 if sha256_of(copy) == digest), None)
 
 
 # Writing the workbook.
@@ -206,8 +233,9 @@ def _summary_lines(report: FollowUpReport) -> list[str]:
                 "No progress has been asked of the service areas yet.")
     return [f"{total} action{'s' * (total != 1)}: {done} complete or closed, {len(report.overdue)} overdue.",
             since, returned,
-            f"{len(report.complete_characteristics)} characteristic{'s have' if len(report.complete_characteristics) != 1 else ' has'} "
-            "all its actions complete." if report.complete_characteristics else
+            (f"{len(report.complete_characteristics)} characteristics have all their actions complete."
+             if len(report.complete_characteristics) != 1 else "1 characteristic has all its actions complete.")
+            if report.complete_characteristics else
             "No characteristic has all its actions complete yet."]
 
 
@@ -286,8 +314,9 @@ def _table(sheet, formats, headers, widths, rows: list[list], empty: str) -> Non
         sheet.write_string(0, col, header, formats["header"])
         sheet.set_column(col, col, width, formats["wrap"])
     sheet.set_row(0, 30)  # two lines, so that 'Target date' and 'Last updated' are read whole
-    if not rows:
-        sheet.write_string(1, 0, empty)
+    if not rows:  # the sentence across the table, not wrapped into its first narrow column
+        sheet.merge_range(1, 0, 1, len(headers) - 1, empty, formats["wrap"])
+        fit_row(sheet, 1, [empty], [sum(widths)])
     for number, values in enumerate(rows, start=1):
         for col, value in enumerate(values):
             if isinstance(value, dt.datetime):
@@ -298,7 +327,8 @@ def _table(sheet, formats, headers, widths, rows: list[list], empty: str) -> Non
                 sheet.write_blank(number, col, None, formats["wrap"])
             else:
                 sheet.write_string(number, col, str(value), formats["wrap"])
-        fit_row(sheet, number, [v if isinstance(v, str) else "" for v in values], widths)
+        # Text wraps at spaces, so a line holds fewer characters than the column is wide: rows a little taller.
+        fit_row(sheet, number, [v if isinstance(v, str) else "" for v in values], [w * 0.85 for w in widths])
     sheet.freeze_panes(1, 0)
     if rows:
         sheet.autofilter(0, 0, len(rows), len(headers) - 1)
@@ -329,7 +359,7 @@ def _write_not_returned(workbook, formats, report: FollowUpReport) -> None:
     _table(workbook.add_worksheet("Not returned"), formats,
            ["Service area", "Head of service", "Email", "Sent", "Workbook", "Deadline", "Last returned"],
            [22, 22, 30, 11, 34, 11, 13],
-           [[n.area, n.head, n.email, when(n.sent), n.file, when(n.deadline), when(n.last_return) or "never"]
+           [[n.area, n.head, n.email, when(n.sent), n.file, when(n.deadline), when(n.last_return)]
             for n in report.not_returned],
            "Every service area asked for progress has returned it." if report.asked else
            "No progress has been asked for yet (bva generate FOLDER --progress).")

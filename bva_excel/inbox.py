@@ -43,6 +43,7 @@ class FileOutcome:
     answered: int = 0
     issued: int = 0
     problems: list[Problem] = field(default_factory=list)
+    kind: str = ""  # of the workbook it was made on: review, moderation or progress ('' if not known)
 
     @property
     def has_errors(self) -> bool:
@@ -337,6 +338,10 @@ def _record(assessment: Assessment, read: _Read, by_hash: dict[str, ReturnRecord
         return _unchanged(path, by_hash[read.sha256])
     reading = read.reading
     identity = reading.identity
+    if reading.accepted and identity.kind == "progress":
+        from bva_excel.progress import replaced_workbook
+
+        reading.problems += replaced_workbook(path.name, identity, records.issues())
     archive = read.copy.relative_to(assessment.folder).as_posix() if reading.accepted else ""
     record = ReturnRecord(
         read.sha256, path.name, str(path), dt.datetime.now().replace(microsecond=0).isoformat(),
@@ -348,7 +353,7 @@ def _record(assessment: Assessment, read: _Read, by_hash: dict[str, ReturnRecord
                                    reading.updates if reading.accepted else [])
     by_hash[stored.sha256] = stored
     outcome = FileOutcome(path.name, stored.status, stored.sha256, stored.reviewer_id, stored.answered,
-                          stored.issued, list(reading.problems))
+                          stored.issued, list(reading.problems), identity.kind if identity else "")
     if reading.accepted and identity.kind != "progress":  # progress counts per update, whatever came before
         outcome.problems += answers.add(stored, reading.responses)
     return outcome

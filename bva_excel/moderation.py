@@ -33,6 +33,7 @@ class PreviousEdits:
     action_refs: dict[str, str] = field(default_factory=dict)  # action ID -> the ref it is an action for
     action_rows: dict[str, int] = field(default_factory=dict)  # action ID -> Excel row it was typed on
     assigned: list[tuple[int, str, str]] = field(default_factory=list)  # (Excel row, ID as typed, ID given)
+    reused: list[tuple[int, str, int]] = field(default_factory=list)  # (Excel row, ID typed, row already using it)
     action_sources: dict[str, str] = field(default_factory=dict)  # action ID -> its 'Update from', as written
     refs_present: set[str] = field(default_factory=set)  # refs with a row on 'Scores' (typed into or not)
     actions_present: set[str] = field(default_factory=set)  # action IDs with a row on 'Action plan'
@@ -100,7 +101,14 @@ _ACTION_ID = re.compile(r"^\s*ACT-([A-Za-z]{1,4}\s*-?\s*\d{1,6})(?:-\d+)?\s*$", 
 def ref_of_action(action_id: str) -> str | None:
     """The ref in an action ID such as ACT-R002 or ACT-R002-2 (None if it holds none)."""
     match = _ACTION_ID.match(action_id or "")
-    return normalise_ref(match.group(1)) if match else None
+    if not match or _unplaced(action_id):
+        return None
+    return normalise_ref(match.group(1))
+
+
+def _unplaced(action_id: str) -> bool:
+    """An ID given to an action typed under no characteristic (ACT-NEW-2 and on)."""
+    return re.match(r"^\s*ACT-NEW-\d+\s*$", action_id or "", re.IGNORECASE) is not None
 
 
 def _read_actions(plan, edits: PreviousEdits) -> None:
@@ -115,7 +123,7 @@ def _read_actions(plan, edits: PreviousEdits) -> None:
     for index, values in plan.rows:
         action_id = plan.text(values, "Action ID")
         ref = (normalise_ref(plan.get(values, "Ref")) if plan.column("Ref") is not None else None) \
-            or ref_of_action(action_id) or ref
+            or ref_of_action(action_id) or ("" if _unplaced(action_id) else ref)
         inputs = {h: plan.get(values, h) for h in ACTION_INPUT_HEADERS if plan.get(values, h) is not None}
         if action_id:
             edits.actions_present.add(action_id)
@@ -123,9 +131,11 @@ def _read_actions(plan, edits: PreviousEdits) -> None:
             continue
         typed_rows.append((index + 1, action_id, ref, inputs, plan.text(values, "Update from")))
     used = {action_id.casefold() for _, action_id, _, _, _ in typed_rows if action_id}
-    seen: set[str] = set()
+    seen: dict[str, int] = {}
     for row, action_id, ref, inputs, source in typed_rows:
         given = action_id
+        if action_id and action_id.casefold() in seen:
+            edits.reused.append((row, action_id, seen[action_id.casefold()]))
         if not action_id or action_id.casefold() in seen:
             number = 2
             while f"ACT-{ref or 'NEW'}-{number}".casefold() in used:
@@ -133,7 +143,7 @@ def _read_actions(plan, edits: PreviousEdits) -> None:
             given = f"ACT-{ref or 'NEW'}-{number}"
             used.add(given.casefold())
             edits.assigned.append((row, action_id, given))
-        seen.add(given.casefold())
+        seen[given.casefold()] = row
         edits.actions[given] = inputs
         edits.action_refs[given] = ref
         edits.action_rows[given] = row

@@ -144,7 +144,7 @@ def write_moderation_workbook(path: Path, framework: Framework, moderator, rows:
         workbook = xlsxwriter.Workbook(str(temp), workbook_options())
         workbook.set_properties({"title": f"{title}: moderation by {moderator.name}", "author": "bva-excel",
                                  "comments": f"Issued by bva-excel {__version__}"})
-        write_guide(workbook, guide_lines(title, moderator, len(rows), deadline, pmo))
+        write_guide(workbook, guide_lines(title, moderator, len(rows), deadline, pmo), password=password)
         sheet = workbook.add_worksheet(MODERATION_SHEET)
         head, locked, _, unlocked = cell_formats(workbook)
         for col, (header, width) in enumerate(zip(HEADERS, WIDTHS)):

@@ -6,6 +6,9 @@ three inputs, `Status` (a dropdown), `Progress update` and `Revised target date`
 the same signed identity (kind "progress"), protection and staging as reviewers' own and come back
 through `bva ingest`. Every update received is kept; the plan shows each action's latest, with its
 date and source. An action left out of a return, or whose inputs were left blank, is not changed.
+A return made on a workbook that a newer one replaced before it came back is kept but does not change
+the plan, and an update does not reopen an action made Complete or Closed since its workbook was
+issued; both are said.
 """
 
 from __future__ import annotations
@@ -18,10 +21,11 @@ from pathlib import Path
 import xlsxwriter
 
 from bva_excel import __version__
-from bva_excel.action_plan import STATUSES, ActionRow, action_problems, as_date, plan_of
+from bva_excel.action_plan import (DONE, STATUSES, ActionRow, action_problems, as_date, needs_report, plan_of,
+                                   plan_warnings)
 from bva_excel.assessment import Assessment
-from bva_excel.errors import BvaError, Problem, problem
-from bva_excel.framework import ServiceArea
+from bva_excel.errors import ERROR, BvaError, Problem, problem
+from bva_excel.framework import ServiceArea, area_key
 from bva_excel.identity import IssueIdentity
 from bva_excel.records import IssueRecord, ProgressUpdate
 from bva_excel.sheets import Table, cell_text, suggest
@@ -37,8 +41,8 @@ INPUTS = ("Status", "Progress update", "Revised target date")
 LOCKED_TEXT = ("Characteristic", "Action")  # compared on return: changed after unprotecting is a warning
 HISTORY_SHEET = "Action history"
 HISTORY_HEADERS = ["Received", "Action ID", "Ref", "Service area", "Status", "Progress update", "Revised target date",
-                   "File", "Cell"]
-HISTORY_WIDTHS = [17, 12, 7, 18, 12, 50, 12, 32, 7]
+                   "File", "Cells", "Note"]
+HISTORY_WIDTHS = [17, 12, 7, 18, 12, 50, 12, 32, 9, 34]
 
 
 # Reading progress and putting it on the plan.
@@ -46,34 +50,72 @@ HISTORY_WIDTHS = [17, 12, 7, 18, 12, 50, 12, 32, 7]
 def current_actions(assessment: Assessment, gathered) -> list[ActionRow]:
     """The action plan as the report would write it now: what was typed, with the progress returned since."""
     rows = plan_of(gathered)
-    apply_progress(rows, assessment.records.progress_updates(), gathered.edits.action_sources)
+    kept = apply_progress(rows, assessment.records.progress_updates(), gathered.edits.action_sources)
+    # Said with the report's other warnings (and bva check's), once each, however often this is called.
+    said = [problem("ACTION_NOT_REOPENED", assessment.report.name, "Action plan", action=row.action_id,
+                    status=row.status, update=update.status, source=source_of(update)) for row, update in kept]
+    said += plan_warnings(gathered.framework, rows, gathered.edits, assessment.report.name)
+    known = {str(w) for w in gathered.warnings}
+    gathered.warnings.extend(p for p in said if str(p) not in known)
     return rows
 
 
 def source_of(update: ProgressUpdate) -> str:
     """Where an update came from, in words that also tell it from any other (two returns may share a name and
     cell): the start of the file's SHA-256, as on 'Returns'."""
-    return (f"{update.service_area}'s progress return {update.file}, cell {update.cell} "
+    cells = "cells" if "," in update.cell else "cell"
+    return (f"the progress return from {update.service_area}, {update.file}, {cells} {update.cell} "
             f"(received {update.received[:16].replace('T', ' ')}, SHA-256 {update.sha256[:8]})")
 
 
-def apply_progress(rows: list[ActionRow], updates: list[ProgressUpdate], shown: dict[str, str]) -> None:
-    """Put on the plan (in place) each action's progress returned since the report last showed it.
+def _shown(update: ProgressUpdate, shown_text: str) -> bool:
+    """Whether the report's 'Update from' names this update (in the words of this version or the one before)."""
+    before = (f"{update.service_area}'s progress return {update.file}, cell {update.cell} "
+              f"(received {update.received[:16].replace('T', ' ')}, SHA-256 {update.sha256[:8]})")
+    return source_of(update) in shown_text or before in shown_text
+
+
+def replaced_note(update: ProgressUpdate) -> str:
+    """Why an update from a replaced workbook does not change the plan, in words ('' if it does)."""
+    if not update.replaced_by:
+        return ""
+    when = _when(update.replaced_at) if "T" in update.replaced_at else update.replaced_at
+    return (f"Not put on the plan: made on a progress workbook that a newer one ({update.replaced_by}, issued "
+            f"{when}) had replaced before it came back")
+
+
+def apply_progress(rows: list[ActionRow], updates: list[ProgressUpdate],
+                   shown: dict[str, str]) -> list[tuple[ActionRow, ProgressUpdate]]:
+    """Put on the plan (in place) each action's progress returned since the report last showed it; return what
+    which updates' statuses were not put on it (see below).
 
     `shown`: action ID -> the report's 'Update from', which names the latest update the report has shown.
     Updates after that one replace what they give (a blank input leaves the plan's value as it was); one
     already shown is not applied again, so what was typed over it in the report stands, and says so.
+    An update from a workbook replaced by a newer one before it came back is kept in the records (and on
+    'Action history') but not applied. An update does not reopen an action made Complete or Closed by another
+    source (typed in the report, or another workbook's return): the action stays done, and that is said.
     """
     by_action: dict[str, list[ProgressUpdate]] = {}
     for update in updates:
-        by_action.setdefault(update.action_id, []).append(update)
+        if not update.replaced_by:
+            by_action.setdefault(update.action_id, []).append(update)
+    said = []
     for row in rows:
         received = by_action.get(row.action_id, [])
         shown_text = shown.get(row.action_id, "")
-        start = max((i + 1 for i, update in enumerate(received) if source_of(update) in shown_text), default=0)
+        start = max((i + 1 for i, update in enumerate(received) if _shown(update, shown_text)), default=0)
+        # Who made the action done: the workbook of the update shown last, if it gave this status; else a person.
+        done_by = (received[start - 1].issue_id or None) if start and received[start - 1].status == row.status \
+            else None
+        kept = []
         for update in received[start:]:
             if update.status:
-                row.inputs["Status"] = update.status
+                if row.done and update.status not in DONE and (done_by is None or update.issue_id != done_by):
+                    kept.append(update)
+                else:
+                    row.inputs["Status"] = update.status
+                    done_by = update.issue_id if update.status in DONE else done_by
             if update.progress:
                 row.inputs["Progress update"] = update.progress
             if update.revised_target:
@@ -81,12 +123,17 @@ def apply_progress(rows: list[ActionRow], updates: list[ProgressUpdate], shown: 
         if not received:
             continue
         latest = received[-1]
-        still = ((not latest.status or row.status == latest.status)
+        still = ((not latest.status or row.status == latest.status or latest in kept)
                  and (not latest.progress or row.text("Progress update") == latest.progress.strip()))
+        row.updated = latest.received  # when the last return came, even if what it said was typed over since
         if start < len(received) or still:
-            row.updated, row.source = latest.received, source_of(latest)
+            row.source = source_of(latest)
         else:
             row.source = f"Typed in the report since {source_of(latest)}"
+        for update in kept:
+            row.source += f". It stays {row.status}: {update.status} from {update.file} would reopen it"
+            said.append((row, update))
+    return said
 
 
 def read_progress_rows(table: Table, identity: IssueIdentity, issue: IssueRecord, reading) -> None:
@@ -125,19 +172,37 @@ def read_progress_rows(table: Table, identity: IssueIdentity, issue: IssueRecord
             continue
         text = cell_text(table.get(values, "Progress update")).strip()
         if status or text or revised:
+            filled = [header for header, value in zip(INPUTS, (status, text, revised)) if value]
             reading.updates.append(ProgressUpdate(action_id, identity.reviewer_id, status, text,
                                                   revised.isoformat() if revised else "", file, sheet,
-                                                  table.cell(row, "Status")))
+                                                  ", ".join(table.cell(row, header) for header in filled)))
     for action_id in identity.refs:
         if action_id not in seen:
             reading.problems.append(problem("PROGRESS_ACTION_MISSING", file, sheet, action=action_id))
-    if not reading.updates and not any(p.code == "PROGRESS_STATUS_INVALID" or p.code == "PROGRESS_DATE_INVALID"
-                                       for p in reading.problems):
+    # Nothing filled in is said only when nothing else is wrong: a row refused is not a row left blank.
+    if not reading.updates and not any(p.severity == ERROR for p in reading.problems):
         reading.problems.append(problem("PROGRESS_NOTHING_RETURNED", file, issued=len(identity.refs)))
 
 
+def replaced_workbook(file: str, identity: IssueIdentity, issues: list[IssueRecord]) -> list[Problem]:
+    """A warning when a newer progress workbook was issued to the same service area than the one this return
+    was made on (`issues` oldest first): its updates are kept but do not change the plan."""
+    kinds = [i for i in issues if i.kind == "progress" and area_key(i.reviewer_id) == area_key(identity.reviewer_id)]
+    at = next((n for n, issue in enumerate(kinds) if issue.issue_id == identity.issue_id), None)
+    if at is None or at == len(kinds) - 1:
+        return []
+    newer = kinds[at + 1]
+    return [problem("PROGRESS_WORKBOOK_REPLACED", file, area=identity.reviewer_id,
+                    issued=_when(kinds[at].issued_at), newer=newer.file, newer_at=_when(newer.issued_at))]
+
+
+def _when(iso: str) -> str:
+    return dt.datetime.fromisoformat(iso).strftime("%d %b %Y %H:%M")
+
+
 def write_action_history(workbook, updates: list[ProgressUpdate], rows: list[ActionRow], formats: dict) -> None:
-    """The 'Action history' sheet: every progress update ever received, oldest first."""
+    """The 'Action history' sheet: every progress update ever received, oldest first; one that did not change
+    the plan (its workbook was replaced by a newer one before it came back) says so in 'Note'."""
     sheet = workbook.add_worksheet(HISTORY_SHEET)
     for col, (title, width) in enumerate(zip(HISTORY_HEADERS, HISTORY_WIDTHS)):
         sheet.write_string(0, col, title, formats["header"])
@@ -146,7 +211,8 @@ def write_action_history(workbook, updates: list[ProgressUpdate], rows: list[Act
     refs = {row.action_id: row.ref for row in rows}
     for number, update in enumerate(updates, start=1):
         values = [update.received.replace("T", " "), update.action_id, refs.get(update.action_id, ""),
-                  update.service_area, update.status, update.progress, update.revised_target, update.file, update.cell]
+                  update.service_area, update.status, update.progress, update.revised_target, update.file, update.cell,
+                  replaced_note(update)]
         for col, value in enumerate(values):
             sheet.write_string(number, col, value, formats["wrap"])
         fit_row(sheet, number, values, HISTORY_WIDTHS)
@@ -166,6 +232,7 @@ class ProgressRound:
     added: object = None  # the 'Service areas' sheet added to an older assessment, if it was
     recovered: list[str] = field(default_factory=list)
     refused: list[Problem] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)  # workbooks of an earlier round in the outbox, written over
 
 
 def guide_lines(title: str, area: ServiceArea, count: int, deadline: dt.date | None, pmo: str) -> list[str]:
@@ -198,7 +265,7 @@ def write_progress_workbook(path: Path, area: ServiceArea, rows: list[ActionRow]
         workbook = xlsxwriter.Workbook(str(temp), workbook_options())
         workbook.set_properties({"title": f"{title}: progress by {area.name}", "author": "bva-excel",
                                  "comments": f"Issued by bva-excel {__version__}"})
-        write_guide(workbook, guide_lines(title, area, len(rows), deadline, pmo))
+        write_guide(workbook, guide_lines(title, area, len(rows), deadline, pmo), password=password)
         sheet = workbook.add_worksheet(PROGRESS_SHEET)
         head, locked, bold, unlocked = cell_formats(workbook)
         locked_date = workbook.add_format({"num_format": "dd/mm/yyyy", "valign": "top", "border": 1,
@@ -246,6 +313,7 @@ def generate_progress(assessment: Assessment, deadline: dt.date | None = None, p
     from bva_excel.reviewer_workbook import finish_interrupted_generation, issue_workbooks
     from bva_excel.service_areas import ensure_service_areas
 
+    needs_report(assessment, "generate --progress")
     with assessment.locked("generate --progress"):
         recovered = finish_interrupted_generation(assessment)
         added = ensure_service_areas(assessment)
@@ -257,7 +325,9 @@ def generate_progress(assessment: Assessment, deadline: dt.date | None = None, p
         problems += [problem("ACTION_ID_COMMA", assessment.report.name, "Action plan", action=r.action_id)
                      for r in open_rows if "," in r.action_id]
         if problems:
-            raise BvaError(problems)
+            refused = BvaError(problems)
+            refused.added = added  # said all the same: the workbook was changed
+            raise refused
         by_area: dict[str, list[ActionRow]] = {}
         for row in open_rows:
             if row.text("Service area"):
@@ -281,9 +351,11 @@ def generate_progress(assessment: Assessment, deadline: dt.date | None = None, p
             def write(path, area=area, mine=mine, identity=identity):
                 write_progress_workbook(path, area, mine, identity, secret, assessment.title, deadline, pmo, password)
             planned.append((record, write))
+        earlier = [record.file for record, _ in planned if (assessment.outbox / record.file).exists()]
         placed, refused = issue_workbooks(assessment, planned)
         files = {record.reviewer_id: placed[record.issue_id] for record, _ in planned if record.issue_id in placed}
         return ProgressRound(files, {a.name: [r.action_id for r in by_area[a.name]] for a in areas},
                              [r.action_id for r in open_rows if not r.text("Service area")],
-                             len(rows) - len(open_rows), added, recovered, refused)
+                             len(rows) - len(open_rows), added, recovered, refused,
+                             [name for name in earlier if any(path.name == name for path in files.values())])
 

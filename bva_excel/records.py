@@ -231,6 +231,9 @@ class ProgressUpdate:
     cell: str  # the Status cell
     received: str = ""  # when its return was ingested (filled in when read back)
     sha256: str = ""  # its return's, which tells apart two returns under one name (filled in when read back)
+    issue_id: str = ""  # the progress workbook it came in (filled in when read back)
+    replaced_by: str = ""  # a newer progress workbook issued to the same service area before this was received
+    replaced_at: str = ""  # when that newer workbook was issued, as said when this was received
 
 
 @dataclass(frozen=True)
@@ -596,7 +599,18 @@ class Records:
         with self._reading():
             rows = self._db.execute(
                 "SELECT p.action_id, p.service_area, p.status, p.progress, p.revised_target, p.file, p.sheet, p.cell, "
-                "r.received, r.sha256 FROM progress_update p JOIN return_file r ON r.return_id = p.return_id "
+                "r.received, r.sha256, coalesce(r.issue_id, ''), "
+                "coalesce(json_extract(q.fields, '$.newer'), n.file, ''), "
+                "coalesce(json_extract(q.fields, '$.newer_at'), n.issued_at, '') "
+                "FROM progress_update p JOIN return_file r ON r.return_id = p.return_id "
+                # Found when it was received: a newer workbook had been issued to the same service area.
+                "LEFT JOIN return_problem q ON q.return_id = r.return_id AND q.code = 'PROGRESS_WORKBOOK_REPLACED' "
+                # A return ingested before that was looked for: a newer workbook issued strictly before it came.
+                "LEFT JOIN issue o ON o.issue_id = r.issue_id AND q.return_id IS NULL "
+                "LEFT JOIN issue n ON n.rowid = (SELECT x.rowid FROM issue x WHERE x.kind = 'progress' "
+                "AND lower(trim(x.reviewer_id)) = lower(trim(o.reviewer_id)) "
+                "AND (x.issued_at, x.rowid) > (o.issued_at, o.rowid) AND x.issued_at < r.received "
+                "ORDER BY x.issued_at, x.rowid LIMIT 1) "
                 "WHERE r.status = 'accepted' ORDER BY r.return_id, p.rowid").fetchall()
         return [ProgressUpdate(*row) for row in rows]
 

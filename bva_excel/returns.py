@@ -220,8 +220,11 @@ def read_return(path: Path, framework: Framework, assessment_id: str, secret: by
         return reading
     reading.identity = identity
     if identity.kind == "progress":
-        return _read_progress(workbook, file, screening, io.BytesIO(content) if content is not None else path,
-                              identity, issues[identity.issue_id], reading)
+        _read_progress(workbook, file, screening, io.BytesIO(content) if content is not None else path,
+                       identity, issues[identity.issue_id], reading)
+        for found in reading.problems:  # a service area sent it, not a reviewer
+            found.fields.setdefault("sender", "the service area")
+        return reading
     if framework.reviewer(identity.reviewer_id) is None:
         reading.problems.append(problem("RETURN_REVIEWER_REMOVED", file, reviewer=identity.reviewer_id))
     layout = LAYOUTS[identity.kind]

@@ -145,7 +145,7 @@ def write_reviewer_workbook(path: Path, framework: Framework, reviewer: Reviewer
         for name, value in [("bva_assessment_id", identity.assessment_id),
                             ("bva_reviewer_id", identity.reviewer_id), ("bva_issue_id", identity.issue_id)]:
             workbook.set_custom_property(name, value, "text")
-        write_guide(workbook, guide_lines(title, reviewer, len(characteristics), deadline, pmo))
+        write_guide(workbook, guide_lines(title, reviewer, len(characteristics), deadline, pmo), password=password)
         _write_review_sheet(workbook, framework, characteristics, password)
         write_scale_sheet(workbook, framework.scale, password)
         write_identity_sheet(workbook, identity, secret, password)

@@ -13,7 +13,7 @@ import xlsxwriter
 
 from bva_excel.framework import (CHARACTERISTIC_HEADERS, REVIEWER_HEADERS, SCALE_HEADERS, SERVICE_AREA_HEADERS,
                                  SERVICE_AREAS_SHEET, THEMES)
-from bva_excel.styles import HEADER_COLOUR, header_format, workbook_options
+from bva_excel.styles import HEADER_COLOUR, fit_row, header_format, workbook_options
 
 # A fixed creation date makes two builds byte-for-byte identical.
 BUILD_DATE = dt.datetime(2024, 5, 1)
@@ -41,18 +41,32 @@ def _write_table(workbook, name, headers, widths, rows, wrap):
     return sheet
 
 
-def write_guide(workbook, lines: list[str], title_format=None):
-    """A 'Guide' sheet: lines starting with '# ' are headings."""
+GUIDE_WIDTH = 72  # characters: the text column fills an A4 portrait page between its margins
+
+
+def write_guide(workbook, lines: list[str], title_format=None, password: str | None = None):
+    """A 'Guide' sheet: lines starting with '# ' are headings. One column as wide as an A4 portrait page, every
+    line wrapped within it and its row as tall as its lines; locked with `password` when one is given (in an
+    issued workbook, the guide is to read, not to edit)."""
     sheet = workbook.add_worksheet("Guide")
-    heading = title_format or workbook.add_format({"bold": True, "font_size": 13, "font_color": HEADER_COLOUR})
+    heading = title_format or workbook.add_format({"bold": True, "font_size": 13, "font_color": HEADER_COLOUR,
+                                                   "text_wrap": True, "valign": "top"})
     body = workbook.add_format({"text_wrap": True, "valign": "top"})
-    sheet.set_column(0, 0, 110, body)
+    sheet.set_column(0, 0, GUIDE_WIDTH, body)
     for row, line in enumerate(lines):
         if line.startswith("# "):
             sheet.write_string(row, 0, line[2:], heading)
+            fit_row(sheet, row, [line[2:]], [GUIDE_WIDTH * 0.8])  # larger type: fewer characters a line
         else:
             sheet.write_string(row, 0, line, body)
+            fit_row(sheet, row, [line], [GUIDE_WIDTH])
     sheet.hide_gridlines(2)
+    sheet.set_portrait()
+    sheet.set_paper(9)
+    sheet.set_margins(left=0.6, right=0.6, top=0.6, bottom=0.6)
+    sheet.fit_to_pages(1, 0)
+    if password is not None:
+        sheet.protect(password)
     return sheet
 
 

@@ -95,3 +95,21 @@ def test_an_unknown_service_area_and_both_formats_are_refused(planned):
                              "sheet (did you mean 'Finance'?). Give one of: Finance, Légal.\n")
     both = export(assessment.folder, "--csv", "a.csv", "--xlsx", "a.xlsx")
     assert both.exit_code == 2 and "Choose one of --csv and --xlsx." in both.output
+
+
+def test_service_areas_are_written_as_listed_and_a_misspelt_one_is_counted(planned, tmp_path):
+    assessment, report = planned
+    type_plan(report, {"ACT-CI001": {"Service area": "  FINANCE "}, "ACT-G001": {"Service area": "Finace"}})
+    target = tmp_path / "finance.csv"
+    result = export(assessment.folder, "--csv", str(target), "--service-area", "finance")
+    assert result.exit_code == 0, result.output
+    assert ("  warning: 1 action names a service area not on the 'Service areas' sheet ('Finace') (so it is not "
+            "in this export); run bva check") in result.output
+    with open(target, encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.reader(handle))[1:]
+    assert [(row[0], row[7]) for row in rows] == [("ACT-CI001", "Finance"), ("ACT-CI001-2", "Finance")]
+    from bva_excel.follow_up import write_follow_up
+
+    followed = write_follow_up(assessment, tmp_path / "f.xlsx")
+    sheet = openpyxl.load_workbook(followed.path)["All actions"]
+    assert [sheet.cell(r, 6).value for r in range(2, 5)] == ["Finance", "Finance", "Finace"]

@@ -71,7 +71,7 @@ def test_the_first_follow_up_counts_by_status_and_area_with_overdue_and_who_has_
         assert len([n for n in archive.namelist() if n.startswith("xl/charts/chart")]) == 2
     assert [row[0] for row in sheet_rows(path, "Overdue")] == ["ACT-G001"]
     assert [row[:3] + row[5:] for row in sheet_rows(path, "Not returned")] == [
-        ["Legal services", "Lee Hunt", "lee@example.gov.uk", dt.datetime(2027, 1, 15), "never"]]
+        ["Legal services", "Lee Hunt", "lee@example.gov.uk", dt.datetime(2027, 1, 15), None]]
     assert sheet_rows(path, "Changes") == [["This is the first follow-up: the next one will list what is completed, "
                                             "slipped or new since."] + [None] * 11]
     assert sheet_rows(path, "Complete characteristics")[0][0] == "No characteristic has all its actions complete yet."
@@ -146,3 +146,103 @@ def test_what_counts_as_completed_slipped_and_new():
                      ("Slipped", "passed", "target date 15/01/2027 passed since the last follow-up"),
                      ("New", "new", "added since the last follow-up")]
     assert changes_since(rows, None, dt.date(2027, 1, 20)) == []
+
+
+def test_a_second_follow_up_on_one_day_keeps_the_first_in_history(planned):
+    assessment, _ = planned
+    target = assessment.folder / "follow-up for committee.xlsx"
+    first = CliRunner().invoke(cli, ["follow-up", str(assessment.folder), "-o", str(target)])
+    assert first.exit_code == 0 and "kept as" not in first.output
+    sent = target.read_bytes()
+    result = CliRunner().invoke(cli, ["follow-up", str(assessment.folder), "-o", str(target)])
+    kept = [line for line in result.output.splitlines() if line.startswith("The previous follow-up is kept as ")]
+    assert len(kept) == 1, result.output
+    copy = assessment.folder / kept[0][len("The previous follow-up is kept as "):-1]
+    assert copy.parent.name == "history" and copy.read_bytes() == sent
+
+
+def test_follow_up_actions_and_progress_with_no_report_say_run_bva_report_first(flagged):
+    assessment, report = flagged
+    report.unlink()
+    assessment.records.keep_setting("report_written", "")
+    for command in (["follow-up"], ["actions"], ["generate", "--progress"]):
+        result = CliRunner().invoke(cli, [command[0], str(assessment.folder), *command[1:]])
+        assert result.exit_code == 1, result.output
+        assert ("there is no report yet, and the action plan lives in it, so bva "
+                f"{' '.join(command)} has nothing to work from. Run bva report") in result.output
+        assert not list(assessment.folder.glob("follow-up*")) and not (assessment.folder / "actions.csv").exists()
+
+
+def test_a_return_on_an_earlier_workbook_of_this_round_counts_as_returned(planned, tmp_path):
+    assessment, _ = planned
+    first = generate_progress(assessment)
+    fill_progress(first.files["Legal services"], assessment.inbox / "RE Legal.xlsx",
+                  {"ACT-CI001-2": ("In progress", "Booked", None)})
+    ingest(assessment)
+    generate_progress(assessment)  # issued again, to both: Legal's answer came on its first workbook
+    result = CliRunner().invoke(cli, ["follow-up", str(assessment.folder), "-o", str(tmp_path / "f.xlsx")])
+    assert [line for line in result.output.splitlines() if "not returned" in line] == [
+        f"  not returned: Finance (sent {dt.date.today().isoformat()} as BV progress Finance.xlsx; last returned "
+        "not yet)"]
+    assert [row[0] for row in sheet_rows(tmp_path / "f.xlsx", "Not returned")] == ["Finance"]
+
+
+def test_a_round_begins_with_the_first_workbook_issued_since_the_last_follow_up():
+    from types import SimpleNamespace
+
+    from bva_excel.follow_up import not_returned
+    from bva_excel.records import FollowUp, IssueRecord
+
+    issues = [IssueRecord("a1", "Legal", "2027-01-05T09:00:00", "BV progress Legal.xlsx", kind="progress"),
+              IssueRecord("a2", "Legal", "2027-01-12T09:00:00", "BV progress Legal.xlsx", kind="progress"),
+              IssueRecord("a3", "Legal", "2027-02-05T09:00:00", "BV progress Legal.xlsx", kind="progress")]
+    returned = [SimpleNamespace(status="accepted", issue_id="a1", received="2027-01-10T10:00:00")]
+
+    def areas_missing(follow_ups, issued):
+        records = SimpleNamespace(issues=lambda: issued, returns=lambda: returned, follow_ups=lambda: follow_ups)
+        framework = SimpleNamespace(service_area=lambda name: None)
+        return [(n.area, n.last_return) for n in not_returned(SimpleNamespace(records=records), framework)]
+
+    assert areas_missing([], issues[:2]) == []  # returned on the first workbook, before the second was issued
+    january = FollowUp("2027-01-20T09:00:00", "January.xlsx", {})
+    assert areas_missing([january], issues[:2]) == []  # nothing issued since January's follow-up: same round
+    assert areas_missing([january], issues) == [("Legal", "2027-01-10T10:00:00")]  # a new round
+
+
+def test_readable_when_printed_guide_fits_a_portrait_page_and_is_locked_and_rows_fit_their_text(planned, tmp_path):
+    assessment, report = planned
+    round_ = generate_progress(assessment)
+    for path in [round_.files["Finance"], next(assessment.outbox.glob("BV review *.xlsx"))]:
+        guide = openpyxl.load_workbook(path)["Guide"]
+        assert guide.protection.sheet  # a reviewer reads it, and cannot edit it
+        assert guide.page_setup.orientation == "portrait" and guide.sheet_properties.pageSetUpPr.fitToPage
+        width = guide.column_dimensions["A"].width
+        assert width * 7 / 96 + guide.page_margins.left + guide.page_margins.right <= 8.27  # inches, on A4
+        long_line = next(r for r in range(1, guide.max_row + 1) if len(guide.cell(r, 1).value or "") > width * 1.2)
+        assert guide.cell(long_line, 1).alignment.wrap_text and guide.row_dimensions[long_line].height >= 30
+    long = "Members and officers share an understanding of the democratic mandate and act on it together " * 2
+    type_plan(report, {"ACT-G001": {"Action": long}})
+    write_report(assessment)
+    result = write_follow_up(assessment, tmp_path / "f.xlsx", TODAY)
+    sheet = openpyxl.load_workbook(result.path)["All actions"]
+    row = next(r for r in range(2, sheet.max_row + 1) if sheet.cell(r, 1).value == "ACT-G001")
+    assert sheet.row_dimensions[row].height >= 15 * 6  # 190 characters in a 36-wide column: six lines or more
+    changes = openpyxl.load_workbook(result.path)["Changes"]
+    assert "A2:L2" in [str(r) for r in changes.merged_cells.ranges]  # the sentence is read across the table
+
+
+def test_an_empty_action_plan_is_said_instead_of_a_next_step(flagged):  # noqa: F811
+    assessment, report = flagged
+    workbook = openpyxl.load_workbook(report)
+    scores = workbook["Scores"]
+    headers = [c.value for c in scores[1]]
+    for row in range(2, scores.max_row + 1):
+        if scores.cell(row, 1).value in ("CI001", "G001"):
+            scores.cell(row, headers.index("Moderated score") + 1, "Light green")
+    workbook.save(report)
+    write_report(assessment)
+    for command in ("actions", "follow-up"):
+        result = CliRunner().invoke(cli, [command, str(assessment.folder)])
+        assert result.exit_code == 0, result.output
+        assert "warning: report.xlsx, sheet 'Action plan': the action plan is empty" in result.output
+        assert "Next:" not in result.output

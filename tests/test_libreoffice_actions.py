@@ -72,7 +72,8 @@ def test_a_progress_round_filled_in_libreoffice_reaches_the_report_and_the_follo
     actions = plan(report)
     assert (actions["ACT-CI001"]["Status"], actions["ACT-CI001"]["Progress update"]) == (
         "Complete", "Plan adopted by Cabinet ✓")
-    assert actions["ACT-CI001"]["Update from"].startswith(f"Finance's progress return {returned.name}, cell J2 (")
+    assert actions["ACT-CI001"]["Update from"].startswith(
+        f"the progress return from Finance, {returned.name}, cells J2, K2 (")
     assert (actions["ACT-G001"]["Status"], actions["ACT-G001"]["Target date"]) == (None, dt.datetime(2027, 5, 31))
     assert actions["ACT-CI001-2"]["Update from"] == ""  # not returned: unchanged
     history = list(openpyxl.load_workbook(report)["Action history"].iter_rows(min_row=2, values_only=True))

@@ -82,8 +82,9 @@ def test_a_round_returned_shows_on_the_report_and_in_the_history_and_leaves_the_
     received = next(r.received for r in assessment.records.returns() if r.name == "RE Finance.xlsx")
     assert (actions["ACT-CI001"]["Status"], actions["ACT-CI001"]["Progress update"],
             actions["ACT-CI001"]["Update from"]) == (
-        "Complete", "Plan adopted by Cabinet", f"Finance's progress return RE Finance.xlsx, cell J2 (received "
-                                               f"{received[:10]} {received[11:16]}, SHA-256 {sha[:8]})")
+        "Complete", "Plan adopted by Cabinet",
+        f"the progress return from Finance, RE Finance.xlsx, cells J2, K2 (received {received[:10]} {received[11:16]}, "
+        f"SHA-256 {sha[:8]})")
     assert actions["ACT-CI001"]["Last updated"].date() == dt.date.today()
     assert (actions["ACT-G001"]["Status"], actions["ACT-G001"]["Progress update"], actions["ACT-G001"]["Update from"],
             actions["ACT-G001"]["Target date"]) == (None, None, "", dt.datetime(2027, 2, 1))  # left blank: unchanged
@@ -115,10 +116,10 @@ def test_what_is_typed_into_the_report_after_a_return_stands(planned):
     for _ in range(2):  # and again: the return, already shown, is not applied over what was typed
         write_report(assessment)
         g001 = plan(report)["ACT-G001"]
-        assert (g001["Status"], g001["Progress update"], g001["Last updated"]) == (
-            "Closed", "Superseded by the new plan", None)
-        assert g001["Update from"].startswith("Typed in the report since Finance's progress return RE Finance.xlsx, "
-                                              "cell J3 (received ")
+        assert (g001["Status"], g001["Progress update"], g001["Last updated"].date()) == (
+            "Closed", "Superseded by the new plan", dt.date.today())  # when the last return came: kept
+        assert g001["Update from"].startswith("Typed in the report since the progress return from Finance, "
+                                              "RE Finance.xlsx, cells J3, K3 (received ")
 
 
 def test_a_return_with_a_wrong_status_or_a_missing_row_says_so(planned):

@@ -17,6 +17,7 @@ from bva_excel.framework import load_framework
 from bva_excel.service_areas import ensure_service_areas
 from bva_excel.template import write_framework_workbook
 from conftest import CHARACTERISTICS, REVIEWERS, SCALE, make_framework
+from progress_helpers import _flagged_once, flagged  # noqa: F401  (fixtures)
 
 
 def parts(path) -> dict[str, bytes]:
@@ -94,3 +95,25 @@ def test_the_sheet_is_read_with_the_framework_and_checked(tmp_path):
         "service area once."]
     framework = load_framework(make_framework(tmp_path / "g.xlsx"))
     assert framework.service_areas == ()
+
+
+def test_generate_progress_on_an_older_assessment_says_the_sheet_was_added_and_each_unknown_area_once(flagged):
+    from progress_helpers import type_plan
+
+    assessment, report = flagged
+    workbook = openpyxl.load_workbook(assessment.workbook)
+    del workbook["Service areas"]  # as made before the sheet existed
+    workbook.save(assessment.workbook)
+    type_plan(report, {"ACT-CI001": {"Action": "Plan", "Service area": "Human Resources"},
+                       "ACT-G001": {"Action": "Train", "Service area": "human resources"}},
+              [("ACT-CI001", {"Action": "Review", "Service area": "Human Resources"})])
+    result = CliRunner().invoke(cli, ["generate", str(assessment.folder), "--progress"])
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert sum("a 'Service areas' sheet was added" in line for line in lines) == 1, result.output
+    unknown = [line for line in lines if "not on the 'Service areas' sheet" in line]
+    assert unknown == [
+        "error: report.xlsx, sheet 'Action plan', cells I2, I3, I4: 3 actions (ACT-CI001, ACT-CI001-2 and ACT-G001) "
+        "are for service area 'Human Resources', which is not on the 'Service areas' sheet of assessment.xlsx. "
+        f"Correct it on the Action plan, or add 'Human Resources' to 'Service areas' (listed now: "
+        f"{', '.join(a.name for a in assessment.framework().service_areas)})."]
