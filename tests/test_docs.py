@@ -15,7 +15,7 @@ def setup_commands() -> list[str]:
 
 def test_readme_carries_exactly_the_two_setup_commands():
     assert setup_commands() == ['pip install -e . && bva demo demo-assessment',
-                                'pip install -e ".[test]" && python -m pytest']
+                                'pip install -e ".[test]" && python -m pytest -n auto']
 
 
 def test_ci_runs_the_readme_test_command():
