@@ -125,6 +125,51 @@ def _even_out(framework: Framework, allocation: dict, fresh: set, load: dict, or
                 load[taker] += 1
                 moved = True
                 break
+        if not moved:
+            moved = _even_out_by_a_chain(framework, allocation, fresh, load, order)
+
+
+def _even_out_by_a_chain(framework: Framework, allocation: dict, fresh: set, load: dict, order: dict) -> bool:
+    """One assignment passed along a chain of reviewers when no direct move is left: the most loaded gives one
+    to a colleague, who gives one of theirs on to another, ... up to one with two or fewer than the first.
+    Those in between keep their load. True if a chain was found and passed along."""
+    for giver in sorted(load, key=lambda r: (-load[r], order[r])):
+        # Breadth first from the giver, in a fixed order so that the same workbook gives the same allocation.
+        came_from: dict[str, tuple[str, str] | None] = {giver: None}
+        queue = [giver]
+        while queue:
+            holder = queue.pop(0)
+            for characteristic in framework.characteristics:
+                team = allocation[characteristic.ref]
+                if holder not in team or (characteristic.ref, holder) not in fresh:
+                    continue
+                for taker in sorted(load, key=lambda r: (load[r], order[r])):
+                    if taker in came_from or taker in team or taker in characteristic.drafted_by:
+                        continue
+                    came_from[taker] = (holder, characteristic.ref)
+                    if load[taker] <= load[giver] - 2 and _pass_along(allocation, fresh, came_from, taker, order):
+                        load[giver] -= 1
+                        load[taker] += 1
+                        return True
+                    queue.append(taker)
+    return False
+
+
+def _pass_along(allocation: dict, fresh: set, came_from: dict, last: str, order: dict) -> bool:
+    """Make the moves of the chain that ends at `last`, if they hold together (each on its own characteristic)."""
+    steps = []
+    while came_from[last] is not None:
+        holder, ref = came_from[last]
+        steps.append((ref, holder, last))
+        last = holder
+    if len({ref for ref, _, _ in steps}) != len(steps):
+        return False
+    for ref, holder, taker in steps:
+        team = allocation[ref]
+        allocation[ref] = tuple(sorted((*[r for r in team if r != holder], taker), key=order.get))
+        fresh.discard((ref, holder))
+        fresh.add((ref, taker))
+    return True
 
 
 def _note_team(team, theme: str, met: dict, themes: dict, new=None) -> None:

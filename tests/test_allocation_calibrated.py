@@ -71,6 +71,24 @@ def test_nobody_reviews_what_they_drafted_and_loads_stay_close(case):
     assert allocate(framework, per) == allocation
 
 
+def test_loads_even_out_when_only_a_chain_of_colleagues_can_pass_one_on():
+    """Found by the property above: R02 drafted three of ten and R01 two; three reviewers each. Evening the
+    loads needed one characteristic passed along a chain (R02's load one less, R01's one more, no move
+    straight between the two possible)."""
+    theme = THEMES[0]
+    drafted = {1: "R01", 2: "R02", 8: "R01", 9: "R02", 10: "R02"}
+    characteristics = tuple(Characteristic(f"{theme.prefix}{n:03d}", theme, f"Item {n}",
+                                           drafted_by=(drafted[n],) if n in drafted else ())
+                            for n in range(1, 11))
+    people = tuple(Reviewer(f"R0{n}", f"Reviewer {n}") for n in range(1, 6))
+    framework = Framework(SCALE, characteristics, people)
+    allocation = allocate(framework, 3)
+    loads = {r: len(refs) for r, refs in by_reviewer(allocation).items()}
+    assert sorted(loads.values()) == [6, 6, 6, 6, 6]
+    assert all(not set(allocation[c.ref]) & set(c.drafted_by) for c in characteristics)
+    assert allocate(framework, 3) == allocation
+
+
 def test_fixed_pairs_are_not_what_eight_reviewers_get():
     """The case that hid a generous and a harsh reviewer: R01 only ever with R02, R03 with R04, ..."""
     people = tuple(Reviewer(f"R0{n}", f"Reviewer {n}") for n in range(1, 9))
