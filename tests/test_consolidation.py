@@ -1,9 +1,19 @@
 """The consolidated score: theirs for one reviewer, the lower median for several; Grey never a score."""
 
-import pytest
+import datetime as dt
 
+import pytest
+from click.testing import CliRunner
+
+from bva_excel.assessment import open_assessment
+from bva_excel.cli import cli
 from bva_excel.consolidation import consolidated_rating
 from bva_excel.framework import load_framework
+from conftest import answer, current
+
+
+def run(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args])
 
 
 @pytest.fixture
@@ -24,3 +34,33 @@ def scale(framework_file):
 ])
 def test_consolidated_rating(scale, ratings, expected):
     assert consolidated_rating(scale, ratings) == expected
+
+
+@pytest.mark.parametrize("ratings, expected", [
+    (["Purple"], ""),  # a rating taken off the scale since it was given: not a score, and no crash
+    (["Purple", "Grey"], "Grey"),
+    (["Purple", "Amber"], "Amber"),
+])
+def test_a_rating_no_longer_on_the_scale_is_not_a_score(scale, ratings, expected):
+    assert consolidated_rating(scale, ratings) == expected
+
+
+def test_a_preferred_return_settles_the_order_of_returns_saved_at_the_same_moment(generated):
+    """After the PMO prefers one of two returns saved at one moment, a third saved then is unclear only
+    against the return not preferred: the preferred one counts over both."""
+    assessment, generation = generated
+    refs = [ref for ref, ids in generation.allocation.items() if "R01" in ids]
+    moment = dt.datetime(2026, 12, 6, 12, 0)
+    one = answer(generation.files["R01"], assessment.inbox / "one.xlsx", {ref: ("Amber", "1", "") for ref in refs},
+                 saved=moment)
+    answer(generation.files["R01"], assessment.inbox / "two.xlsx", {ref: ("Red", "2", "") for ref in refs},
+           saved=moment)
+    assert run("ingest", assessment.folder).exit_code == 0
+    assert run("ingest", assessment.folder, "--prefer", one).exit_code == 0
+    answer(generation.files["R01"], assessment.inbox / "three.xlsx", {ref: ("Yellow", "3", "") for ref in refs},
+           saved=moment)
+    result = run("ingest", assessment.folder)
+    assert result.exit_code == 0, result.output
+    assert "three.xlsx: it was saved at the same moment as two.xlsx" in result.output
+    assert "same moment as one.xlsx" not in result.output
+    assert {r.rating for r in current(open_assessment(assessment.folder))["R01"][1]} == {"Amber"}

@@ -57,16 +57,20 @@ def test_an_invalid_score_names_file_sheet_cell_and_suggests(generated, tmp_path
                             "Yellow, Amber, Red, Grey.")
 
 
-def test_a_number_instead_of_a_rating_is_explained(generated, tmp_path):
+@pytest.mark.parametrize("typed, hint", [
+    (4, " (a number is not a rating: did you mean 'Light green', whose value is 4?)"),
+    (7, ""),  # no rating has the value 7: nothing to suggest
+])
+def test_a_number_instead_of_a_rating_is_explained(generated, tmp_path, typed, hint):
     assessment, generation = generated
     path = answer(generation.files["R03"], tmp_path / "r.xlsx", {})
     workbook = openpyxl.load_workbook(path)
-    workbook["Review"]["F2"] = 4
+    workbook["Review"]["F2"] = typed
     workbook.save(path)
     reading = read(assessment, path)
     assert [str(p) for p in reading.problems] == [
-        "r.xlsx, sheet 'Review', cell F2: '4' is not a rating on the scale (a number is not a rating: did you mean "
-        "'Light green', whose value is 4?). Choose one of: Dark green, Light green, Yellow, Amber, Red, Grey."]
+        f"r.xlsx, sheet 'Review', cell F2: '{typed}' is not a rating on the scale{hint}. "
+        "Choose one of: Dark green, Light green, Yellow, Amber, Red, Grey."]
     assert not reading.accepted
 
 
