@@ -6,6 +6,7 @@
     python scripts/mutation.py --show           # ... and print the diff of every unexplained survivor
     python scripts/mutation.py --fresh          # delete mutants/ first: every mutant tested again
     python scripts/mutation.py --retry          # test the survivors again (after adding tests)
+    python scripts/mutation.py --modules consolidation identity   # only the untested mutants of these modules
 
 What is mutated and which tests run is configured in setup.cfg, [mutmut]. mutmut copies the code and
 the tests into mutants/ (git ignores it) and keeps its results there, so a stopped run resumes.
@@ -107,6 +108,17 @@ def _refresh_unmutated_copies() -> None:
             copied.unlink()
 
 
+def _generate_mutants(env: dict[str, str]) -> None:
+    """Write mutants/ for the current code as mutmut run does first, without testing any mutant.
+
+    mutmut keeps the result of every mutant of a function whose code has not changed, and forgets the others.
+    """
+    code = ("import os, sys; from mutmut import __main__ as m; from mutmut.utils import file_utils as f; "
+            "os.makedirs('mutants', exist_ok=True); f.copy_src_dir(); f.copy_also_copy_files(); "
+            "m.create_mutants(int(sys.argv[1]))")
+    subprocess.run([sys.executable, "-c", code, "2"], cwd=ROOT, env=env, check=True, capture_output=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--report", action="store_true", help="report the last run; run nothing")
@@ -114,6 +126,8 @@ def main() -> int:
     parser.add_argument("--fresh", action="store_true", help="delete mutants/ first and test every mutant again")
     parser.add_argument("--retry", action="store_true", help="test every survivor again (after adding tests)")
     parser.add_argument("--processes", type=int, default=2, help="mutants tested at once (default 2)")
+    parser.add_argument("--modules", nargs="+", metavar="MODULE",
+                        help="test only the mutants of these modules (e.g. consolidation) not tested yet")
     parser.add_argument("mutants", nargs="*", help="only these mutants (mutmut's names; * allowed)")
     args = parser.parse_args()
     if not args.report:
@@ -128,6 +142,22 @@ def main() -> int:
         # The tests write files under the system's temporary folder; nothing else outside mutants/.
         env = {**os.environ, "BVA_REQUIRE_LIBREOFFICE": ""}
         names = list(args.mutants)
+        if args.modules:  # a named mutant is tested even if it has a result: name only those without one
+            _generate_mutants(env)
+            wanted = {f"bva_excel/{module.removesuffix('.py')}.py" for module in args.modules}
+            pending = [name for module, statuses in results().items() if module in wanted
+                       for name, status in statuses.items() if status == "not checked"]
+            if not pending:
+                print(f"Every mutant of {', '.join(sorted(wanted))} has a result.")
+                return report(args.show)
+            names += pending
+        notes = ROOT / "mutants" / "mutmut-stats.json"
+        if notes.exists() and any(module.stat().st_mtime > notes.stat().st_mtime
+                                  for module in (ROOT / "bva_excel").glob("*.py")):
+            # mutmut notes which tests reach each function once, and afterwards only for tests it has not seen:
+            # a test that reaches a function only since the code changed would not be run against its mutants.
+            # Forgetting the notes (not the results) makes mutmut note them all again first (a few minutes).
+            notes.unlink()
         if args.retry:  # mutmut keeps a result until the function changes: name the survivors to test them again
             names += [name for statuses in results().values() for name, status in statuses.items()
                       if status in ("survived", "no tests", "suspicious")]
