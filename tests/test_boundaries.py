@@ -401,6 +401,22 @@ def test_a_pair_less_than_three_quarters_of_a_step_apart_is_said_not_flagged(tmp
     assert [kind for kind, *_ in pair(judge(tmp_path, above([1, 1, 1, 1, 1, 1, 1, 0, 0, 0])))] == ["REVIEWER_PAIR"]
 
 
+@pytest.mark.parametrize("differences, higher, lower, kind, severity", [
+    ([0, 0, 0], "R01", "R02", "REVIEWER_PAIR", "info"),  # level: the pair is named in the order they were met
+    ([-1, -1, -1], "R02", "R01", "REVIEWER_PAIR_APART", "medium"),  # the higher scorer first, whichever it is
+])
+def test_a_pair_finding_names_the_higher_first_and_says_what_would_tell_them_apart(tmp_path, differences, higher,
+                                                                                   lower, kind, severity):
+    [found] = [f.as_dict() for f in judge(tmp_path, above(differences)) if f.kind.startswith("REVIEWER_PAIR")]
+    gap = f"{abs(sum(differences)) / len(differences):.1f}"
+    assert found == {
+        "kind": kind, "severity": severity, "ref": "", "theme": "", "reviewers": [higher, lower], "resolved": "",
+        "finding": f"{higher} scored {gap} steps above {lower} on all 3 characteristics they share; only a third "
+                   "reviewer can say which is out of line",
+        "evidence": "R01 and R02 share characteristics with nobody else, so neither can be compared with colleagues; "
+                    "give a third reviewer some of their characteristics"}
+
+
 def test_three_shared_characteristics_are_enough_to_judge_a_pair(tmp_path):
     assert [kind for kind, *_ in pair(judge(tmp_path, above([2, 2, 2])))] == ["REVIEWER_PAIR_APART"]
 
@@ -422,6 +438,22 @@ def test_a_reviewer_three_quarters_of_a_step_above_colleagues_is_flagged(tmp_pat
     [(kind, (finding, evidence))] = about(judge(tmp_path, among_three([1, 1, 1, 0] * 3)), "R01").items()
     assert (kind, finding) == ("REVIEWER_LENIENT", "R01 scores 0.8 scale steps above colleagues")
     assert evidence.startswith("offset +0.75 steps (give or take ")
+
+
+@pytest.mark.parametrize("differences, expected", [
+    ([0] * 6, {"REVIEWER_OFFSET": ("R01 scores 0.0 scale steps above colleagues: within the usual range",
+                                   "offset +0.00 steps (give or take 0.35) on 6 characteristics shared with "
+                                   "colleagues (R02, R03)")}),
+    ([-1] * 6, {"REVIEWER_SEVERE": ("R01 scores 1.0 scale steps below colleagues",
+                                    "offset -1.00 steps (give or take 0.35) on 6 characteristics shared with "
+                                    "colleagues (R02, R03)")}),
+    # Two steps apart, then level, in turn: the scatter widens the likely range well beyond rounding's.
+    ([2, 0] * 3, {"REVIEWER_LENIENT": ("R01 scores 1.0 scale steps above colleagues",
+                                       "offset +1.00 steps (give or take 0.76) on 6 characteristics shared with "
+                                       "colleagues (R02, R03)")}),
+])
+def test_a_reviewer_s_offset_is_said_with_its_direction_and_how_sure_it_is(tmp_path, differences, expected):
+    assert about(judge(tmp_path, among_three(differences)), "R01") == expected
 
 
 def test_a_reviewer_less_than_three_quarters_of_a_step_above_is_within_the_usual_range(tmp_path):
