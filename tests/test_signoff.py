@@ -146,3 +146,14 @@ def test_a_score_first_given_after_sign_off_is_shown_as_changed_from_blank(gener
     assert [(f["kind"], f["severity"], f["finding"], f["evidence"]) for f in noted] == [(
         "CHANGED_SINCE_SIGNOFF", "low", "Final score changed since sign-off: blank to Amber",
         f"signed off as blank by Jane Smith, ACE on {when}; now Amber; note: 'Returned late; Amber agreed.'")]
+
+
+def test_a_characteristic_added_after_sign_off_is_not_said_to_have_changed_until_it_is_scored(scored):
+    assert run("signoff", scored.folder, "--by", "Jane Smith, ACE", "--accept-open").exit_code == 0
+    workbook = openpyxl.load_workbook(scored.workbook)
+    workbook["Characteristics"].append(["G002", "Governance", "Open meetings", "We hold them.", "Minutes", "", ""])
+    workbook.save(scored.workbook)
+    findings = json.loads(run("check", scored.folder, "--json").stdout)["findings"]
+    assert [f for f in findings if f["kind"].startswith("CHANGED_SINCE_SIGNOFF")] == []
+    assert [f["ref"] for f in findings if f["kind"] == "NO_USABLE_SCORE"] == ["G002"]
+
