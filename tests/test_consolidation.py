@@ -64,3 +64,25 @@ def test_a_preferred_return_settles_the_order_of_returns_saved_at_the_same_momen
     assert "three.xlsx: it was saved at the same moment as two.xlsx" in result.output
     assert "same moment as one.xlsx" not in result.output
     assert {r.rating for r in current(open_assessment(assessment.folder))["R01"][1]} == {"Amber"}
+
+
+def test_a_reviewer_removed_from_the_list_is_counted_after_those_still_listed(generated):
+    """Answers of a reviewer no longer on 'Reviewers' still count, shown after the listed reviewers'."""
+    import openpyxl
+
+    from test_heatmap import notes
+
+    assessment, generation = generated
+    for reviewer_id, rating in (("R03", "Amber"), ("R01", "Dark green")):
+        refs = [ref for ref, ids in generation.allocation.items() if reviewer_id in ids]
+        answer(generation.files[reviewer_id], assessment.inbox / f"{reviewer_id}.xlsx",
+               {ref: (rating, "Seen.", "Gap.") for ref in refs})
+    workbook = openpyxl.load_workbook(assessment.workbook)
+    workbook["Reviewers"].delete_rows(4, 1)  # R03
+    workbook["Characteristics"].cell(4, 7, "R01")  # L001 listed R03
+    workbook.save(assessment.workbook)
+    assert run("ingest", assessment.folder).exit_code == 0
+    reported = run("report", assessment.folder)
+    assert reported.exit_code == 0, reported.output
+    [l001] = [lines for tile, lines in notes(assessment.report).items() if tile.startswith("L001")]
+    assert l001[2:4] == ["R01 Ann Lee: Dark green", "R03: Amber"]
