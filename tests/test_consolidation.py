@@ -86,3 +86,27 @@ def test_a_reviewer_removed_from_the_list_is_counted_after_those_still_listed(ge
     assert reported.exit_code == 0, reported.output
     [l001] = [lines for tile, lines in notes(assessment.report).items() if tile.startswith("L001")]
     assert l001[2:4] == ["R01 Ann Lee: Dark green", "R03: Amber"]
+
+
+def test_answers_to_characteristics_taken_off_the_framework_are_named_whatever_was_given(generated):
+    """A score alone, or words alone, given for a characteristic later taken off assessment.xlsx: each is
+    named when the report is written (left out of it, not lost)."""
+    import openpyxl
+
+    assessment, generation = generated
+    refs = [ref for ref, ids in generation.allocation.items() if "R01" in ids]
+    first, second = refs[:2]
+    answer(generation.files["R01"], assessment.inbox / "R01.xlsx",
+           {first: ("Amber",), second: ("", "Cannot judge: no evidence seen.")})
+    assert run("ingest", assessment.folder).exit_code == 0
+    workbook = openpyxl.load_workbook(assessment.workbook)
+    sheet = workbook["Characteristics"]
+    for row in sorted((r for r in range(2, sheet.max_row + 1) if sheet.cell(r, 1).value in (first, second)),
+                      reverse=True):
+        sheet.delete_rows(row, 1)
+    workbook.save(assessment.workbook)
+    reported = run("report", assessment.folder)
+    text = " ".join(reported.output.split())
+    for ref in (first, second):
+        assert f"R01 answered {ref}, which is no longer in assessment.xlsx, so the answer is left out of the report" in text
+
