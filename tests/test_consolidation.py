@@ -110,3 +110,25 @@ def test_answers_to_characteristics_taken_off_the_framework_are_named_whatever_w
     for ref in (first, second):
         assert f"R01 answered {ref}, which is no longer in assessment.xlsx, so the answer is left out of the report" in text
 
+
+
+def test_the_summary_counts_each_reviewer_s_rejected_files(generated):
+    import openpyxl
+
+    assessment, generation = generated
+    refs = [ref for ref, ids in generation.allocation.items() if "R02" in ids]
+
+    def summary() -> dict:
+        run("report", assessment.folder)
+        return {r[0]: r[3] for r in openpyxl.load_workbook(assessment.report)["Summary"].iter_rows(values_only=True)
+                if r[0]}
+
+    answer(generation.files["R02"], assessment.inbox / "typo.xlsx", {refs[0]: ("Ambr", "Weak.", "Gap.")})
+    assert run("ingest", assessment.folder).exit_code == 1
+    assert summary()["R02 Bob Stone"] == "Outstanding (1 file rejected)"
+    answer(generation.files["R02"], assessment.inbox / "typo again.xlsx", {refs[0]: ("Yelow", "Partly.", "Gap.")})
+    run("ingest", assessment.folder)
+    answer(generation.files["R02"], assessment.inbox / "right.xlsx", {refs[0]: ("Yellow", "Partly.", "Gap.")})
+    run("ingest", assessment.folder)
+    shown = summary()
+    assert (shown["R02 Bob Stone"], shown["R01 Ann Lee"]) == ("Received (2 files rejected)", "Outstanding")
