@@ -476,6 +476,49 @@ def test_on_themes_alone_five_scores_are_enough_to_judge(tmp_path, alone, expect
     assert about(judge(tmp_path, scores), "R03") == expected
 
 
+def in_a_group_of(size: int) -> dict[str, dict[str, str]]:
+    """R01 scores three characteristics a step above `size - 1` colleagues, who all score Yellow."""
+    return {f"CI{i:03d}": {f"R{j:02d}": "Light green" if j == 1 else "Yellow" for j in range(1, size + 1)}
+            for i in range(1, 4)}
+
+
+def sharing_two() -> dict[str, dict[str, str]]:
+    """R01 and R02 score five characteristics alike; R03 scores two of them, a step higher."""
+    scores = {f"CI{i:03d}": {"R01": "Yellow", "R02": "Yellow"} for i in range(1, 6)}
+    for ref in ("CI001", "CI002"):
+        scores[ref]["R03"] = "Light green"
+    return scores
+
+
+def alone_and_scattered() -> dict[str, dict[str, str]]:
+    """R03 scores five characteristics nobody else scores, one or two steps above colleagues on the theme."""
+    scores = {f"CI{i:03d}": {"R01" if i <= 3 else "R02": "Yellow"} for i in range(1, 7)}
+    return scores | {f"CI{i:03d}": {"R03": rating} for i, rating in
+                     zip(range(7, 12), ["Dark green", "Light green", "Dark green", "Light green", "Dark green"])}
+
+
+@pytest.mark.parametrize("scores, reviewer_id, kind, severity, finding, evidence", [
+    (lambda: above([2, 2, 2]) | {"CI004": {"R03": "Yellow"}}, "R03", "REVIEWER_TOO_LITTLE_DATA", "info",
+     "Too little data to judge R03's scoring",  # said for a reviewer named after a pair, too
+     "0 shared characteristics (need 3) and 1 scores on themes colleagues also scored (need 5)"),
+    (sharing_two, "R03", "REVIEWER_TOO_LITTLE_DATA", "info", "Too little data to judge R03's scoring",
+     "2 shared characteristics (need 3) and 2 scores on themes colleagues also scored (need 5)"),
+    (lambda: in_a_group_of(7), "R01", "REVIEWER_LENIENT", "medium", "R01 scores 1.0 scale steps above colleagues",
+     "offset +1.00 steps (give or take 0.38) on 3 characteristics shared with colleagues (R02, R03, R04, R05, R06, R07)"),
+    (lambda: in_a_group_of(8), "R01", "REVIEWER_LENIENT", "medium", "R01 scores 1.0 scale steps above colleagues",
+     "offset +1.00 steps (give or take 0.37) on 3 characteristics shared with colleagues (R02, R03, R04, R05, R06, "
+     "R07, ...)"),
+    (alone_and_scattered, "R03", "REVIEWER_LENIENT", "medium", "R03 scores 1.6 scale steps above colleagues",
+     "offset +1.60 steps (give or take 0.48) on 5 scores compared with colleagues' on the same themes (Continuous "
+     "improvement), not the same characteristics"),
+])
+def test_what_a_reviewer_s_offset_rests_on_is_said(tmp_path, scores, reviewer_id, kind, severity, finding, evidence):
+    found = [f.as_dict() for f in judge(tmp_path, scores())
+             if f.kind.startswith("REVIEWER_") and f.reviewers == (reviewer_id,)]
+    assert found == [{"kind": kind, "severity": severity, "ref": "", "theme": "", "reviewers": [reviewer_id],
+                      "resolved": "", "finding": finding, "evidence": evidence}]
+
+
 @pytest.mark.parametrize("note, without_note", [("Plan seen at panel.", False), ("", True), ("  \n ", True)])
 def test_a_moderated_score_needs_a_note_that_says_something(tmp_path, note, without_note):
     from bva_excel.moderation import Moderation
