@@ -362,8 +362,10 @@ LEVELS = ["Red", "Amber", "Yellow", "Light green", "Dark green"]
 
 
 def judge(tmp_path, scores: dict[str, dict[str, str]], moderation: dict | None = None):
-    """The checks' findings for `scores` (ref -> reviewer -> rating), each characteristic in one theme."""
-    rows = [[ref, "Continuous improvement", f"Item {ref}", "", "", "", ""] for ref in scores]
+    """The checks' findings for `scores` (ref -> reviewer -> rating), each characteristic in one theme
+    (Leadership for the refs starting "L", else Continuous improvement)."""
+    rows = [[ref, "Leadership" if ref.startswith("L") else "Continuous improvement", f"Item {ref}", "", "", "", ""]
+            for ref in scores]
     framework = load_framework(make_framework(tmp_path / f"f{len(list(tmp_path.iterdir()))}.xlsx", characteristics=rows))
     responses = {ref: [Response(ref, rid, rating, "Seen.", "Gap.", "f", "Review", "F2") for rid, rating in by.items()]
                  for ref, by in scores.items()}
@@ -508,6 +510,11 @@ def alone_and_scattered() -> dict[str, dict[str, str]]:
     (lambda: in_a_group_of(8), "R01", "REVIEWER_LENIENT", "medium", "R01 scores 1.0 scale steps above colleagues",
      "offset +1.00 steps (give or take 0.37) on 3 characteristics shared with colleagues (R02, R03, R04, R05, R06, "
      "R07, ...)"),
+    (lambda: {f"{t}{i:03d}": {"R01": "Yellow", "R02": "Yellow"} for t in ("CI", "L") for i in range(1, 4)}
+     | {f"{t}{i:03d}": {"R03": "Light green"} for t, i in [("CI", 4), ("CI", 5), ("CI", 6), ("L", 4), ("L", 5)]},
+     "R03", "REVIEWER_LENIENT", "medium", "R03 scores 1.0 scale steps above colleagues",
+     "offset +1.00 steps (give or take 0.25) on 5 scores compared with colleagues' on the same themes (Continuous "
+     "improvement, Leadership), not the same characteristics"),
     (alone_and_scattered, "R03", "REVIEWER_LENIENT", "medium", "R03 scores 1.6 scale steps above colleagues",
      "offset +1.60 steps (give or take 0.48) on 5 scores compared with colleagues' on the same themes (Continuous "
      "improvement), not the same characteristics"),
