@@ -656,6 +656,16 @@ def test_agreement_over_one_characteristic_or_none(tmp_path):
     assert Alpha(None, 0, 0, "why").reading == ""
 
 
+def test_agreement_is_said_overall_and_for_each_theme(tmp_path):
+    found = [f.as_dict() for f in judge(tmp_path, {"CI001": {"R01": "Yellow", "R02": "Yellow"},
+                                                   "L001": {"R01": "Amber", "R02": "Red"}}) if f.kind == "AGREEMENT"]
+    title = "Agreement between reviewers (Krippendorff's alpha, ordinal)"
+    assert [(f["severity"], f["ref"], f["theme"], f["finding"], f["reviewers"]) for f in found] == [
+        ("info", "", theme, title, []) for theme in ("All themes", "Continuous improvement", "Leadership")]
+    assert found[1]["evidence"] == ("cannot be computed: every score given is the same, so agreement beyond chance "
+                                    "cannot be measured")  # Continuous improvement's own, not all themes'
+
+
 # Most serious first; agreement overall and per theme, Grey and blanks missing.
 
 def test_findings_come_most_serious_first_then_in_framework_order(folder):
