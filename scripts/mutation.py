@@ -4,8 +4,10 @@
     python scripts/mutation.py                  # run (resumes where it stopped), then report
     python scripts/mutation.py --report         # report the last run only
     python scripts/mutation.py --show           # ... and print the diff of every unexplained survivor
+    python scripts/mutation.py --report --markdown   # the table for docs/testing.md
     python scripts/mutation.py --fresh          # delete mutants/ first: every mutant tested again
     python scripts/mutation.py --retry          # test the survivors again (after adding tests)
+    python scripts/mutation.py --modules consolidation identity   # only the untested mutants of these modules
 
 What is mutated and which tests run is configured in setup.cfg, [mutmut]. mutmut copies the code and
 the tests into mutants/ (git ignores it) and keeps its results there, so a stopped run resumes.
@@ -52,33 +54,38 @@ def results() -> dict[str, dict[str, str]]:
     return by_module
 
 
-def report(show: bool) -> int:
+def report(show: bool, markdown: bool = False) -> int:
+    """Per module: mutants, killed (a timeout counts), explained as equivalent, survived (neither), not yet run;
+    the score is killed of the mutants not explained as equivalent, the usual mutation score, with those not yet
+    run counting against it, and again over those run."""
     by_module = results()
     if not by_module:
         print("No results yet: run python scripts/mutation.py first.")
         return 1
     explained = equivalents()
-    print(f"{'module':<28} {'mutants':>7} {'killed':>7} {'survived':>8} {'equivalent':>10} {'no tests':>8} "
-          f"{'score':>6} {'killed or explained':>19}")
+    columns = ["module", "mutants", "killed", "equivalent", "survived", "not run", "score", "score of those run"]
+    if markdown:
+        print("| " + " | ".join(columns) + " |")
+        print("|---" * len(columns) + "|")
+    else:
+        print(f"{columns[0]:<28}" + "".join(f"{c:>11}" for c in columns[1:6]) + f"{columns[6]:>8}{columns[7]:>20}")
     totals: Counter = Counter()
     unexplained = []
     for module, statuses in by_module.items():
         count = Counter(statuses.values())
-        killed = count["killed"] + count["timeout"]
         survivors = [name for name, status in statuses.items() if status in ("survived", "no tests", "suspicious")]
         equivalent = sum(1 for name in survivors if name in explained)
         unexplained += [(name, statuses[name]) for name in survivors if name not in explained]
-        total = len(statuses) - count["skipped"]
-        row = Counter(mutants=total, killed=killed, survived=count["survived"] + count["suspicious"],
-                      equivalent=equivalent, no_tests=count["no tests"])
+        row = Counter(mutants=len(statuses) - count["skipped"], killed=count["killed"] + count["timeout"],
+                      equivalent=equivalent, survived=len(survivors) - equivalent, not_run=count["not checked"])
         totals.update(row)
-        print(_line(module, row))
-    print(_line("all", totals))
+        print(_line(module, row, markdown))
+    print(_line("all", totals, markdown))
     stale = sorted(set(explained) - {name for statuses in by_module.values() for name, status in statuses.items()
                                      if status in ("survived", "no tests", "suspicious")})
     if stale:
-        print(f"\n{len(stale)} listed as equivalent are no longer survivors (killed now, or renumbered): "
-              f"{', '.join(stale)}")
+        print(f"\n{len(stale)} listed as equivalent are no longer survivors (killed now, not yet run again, or "
+              f"renumbered): {', '.join(stale)}")
     if unexplained:
         print(f"\n{len(unexplained)} survivors neither killed nor explained:")
         for name, status in unexplained:
@@ -91,11 +98,16 @@ def report(show: bool) -> int:
     return 0
 
 
-def _line(module: str, row: Counter) -> str:
-    score = 100 * row["killed"] / row["mutants"] if row["mutants"] else 0.0
-    explained = 100 * (row["killed"] + row["equivalent"]) / row["mutants"] if row["mutants"] else 0.0
-    return (f"{module:<28} {row['mutants']:>7} {row['killed']:>7} {row['survived']:>8} {row['equivalent']:>10} "
-            f"{row['no_tests']:>8} {score:>5.1f}% {explained:>18.1f}%")
+def _line(module: str, row: Counter, markdown: bool) -> str:
+    counted = row["mutants"] - row["equivalent"]
+    score = 100 * row["killed"] / counted if counted else 0.0
+    run = counted - row["not_run"]
+    of_run = 100 * row["killed"] / run if run else 0.0
+    cells = [row["mutants"], row["killed"], row["equivalent"], row["survived"], row["not_run"]]
+    if markdown:
+        name = module if module == "all" else module.rsplit("/", 1)[-1]
+        return "| " + " | ".join([name, *(f"{c:,}" for c in cells), f"{score:.1f} %", f"{of_run:.1f} %"]) + " |"
+    return f"{module:<28}" + "".join(f"{c:>11}" for c in cells) + f"{score:>7.1f}%{of_run:>19.1f}%"
 
 
 def _refresh_unmutated_copies() -> None:
@@ -107,13 +119,27 @@ def _refresh_unmutated_copies() -> None:
             copied.unlink()
 
 
+def _generate_mutants(env: dict[str, str]) -> None:
+    """Write mutants/ for the current code as mutmut run does first, without testing any mutant.
+
+    mutmut keeps the result of every mutant of a function whose code has not changed, and forgets the others.
+    """
+    code = ("import os, sys; from mutmut import __main__ as m; from mutmut.utils import file_utils as f; "
+            "os.makedirs('mutants', exist_ok=True); f.copy_src_dir(); f.copy_also_copy_files(); "
+            "m.create_mutants(int(sys.argv[1]))")
+    subprocess.run([sys.executable, "-c", code, "2"], cwd=ROOT, env=env, check=True, capture_output=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--report", action="store_true", help="report the last run; run nothing")
     parser.add_argument("--show", action="store_true", help="print the diff of each unexplained survivor")
+    parser.add_argument("--markdown", action="store_true", help="print the table in Markdown (for docs/testing.md)")
     parser.add_argument("--fresh", action="store_true", help="delete mutants/ first and test every mutant again")
     parser.add_argument("--retry", action="store_true", help="test every survivor again (after adding tests)")
     parser.add_argument("--processes", type=int, default=2, help="mutants tested at once (default 2)")
+    parser.add_argument("--modules", nargs="+", metavar="MODULE",
+                        help="test only the mutants of these modules (e.g. consolidation) not tested yet")
     parser.add_argument("mutants", nargs="*", help="only these mutants (mutmut's names; * allowed)")
     args = parser.parse_args()
     if not args.report:
@@ -128,6 +154,22 @@ def main() -> int:
         # The tests write files under the system's temporary folder; nothing else outside mutants/.
         env = {**os.environ, "BVA_REQUIRE_LIBREOFFICE": ""}
         names = list(args.mutants)
+        if args.modules:  # a named mutant is tested even if it has a result: name only those without one
+            _generate_mutants(env)
+            wanted = {f"bva_excel/{module.removesuffix('.py')}.py" for module in args.modules}
+            pending = [name for module, statuses in results().items() if module in wanted
+                       for name, status in statuses.items() if status == "not checked"]
+            if not pending:
+                print(f"Every mutant of {', '.join(sorted(wanted))} has a result.")
+                return report(args.show, args.markdown)
+            names += pending
+        notes = ROOT / "mutants" / "mutmut-stats.json"
+        if notes.exists() and any(module.stat().st_mtime > notes.stat().st_mtime
+                                  for module in (ROOT / "bva_excel").glob("*.py")):
+            # mutmut notes which tests reach each function once, and afterwards only for tests it has not seen:
+            # a test that reaches a function only since the code changed would not be run against its mutants.
+            # Forgetting the notes (not the results) makes mutmut note them all again first (a few minutes).
+            notes.unlink()
         if args.retry:  # mutmut keeps a result until the function changes: name the survivors to test them again
             names += [name for statuses in results().values() for name, status in statuses.items()
                       if status in ("survived", "no tests", "suspicious")]
@@ -135,7 +177,7 @@ def main() -> int:
                                *names], cwd=ROOT, env=env)
         if done.returncode:
             print(f"mutmut stopped with exit code {done.returncode}", file=sys.stderr)
-    return report(args.show)
+    return report(args.show, args.markdown)
 
 
 if __name__ == "__main__":

@@ -363,8 +363,10 @@ LEVELS = ["Red", "Amber", "Yellow", "Light green", "Dark green"]
 
 
 def judge(tmp_path, scores: dict[str, dict[str, str]], moderation: dict | None = None):
-    """The checks' findings for `scores` (ref -> reviewer -> rating), each characteristic in one theme."""
-    rows = [[ref, "Continuous improvement", f"Item {ref}", "", "", "", ""] for ref in scores]
+    """The checks' findings for `scores` (ref -> reviewer -> rating), each characteristic in one theme
+    (Leadership for the refs starting "L", else Continuous improvement)."""
+    rows = [[ref, "Leadership" if ref.startswith("L") else "Continuous improvement", f"Item {ref}", "", "", "", ""]
+            for ref in scores]
     framework = load_framework(make_framework(tmp_path / f"f{len(list(tmp_path.iterdir()))}.xlsx", characteristics=rows))
     responses = {ref: [Response(ref, rid, rating, "Seen.", "Gap.", "f", "Review", "F2") for rid, rating in by.items()]
                  for ref, by in scores.items()}
@@ -402,6 +404,22 @@ def test_a_pair_less_than_three_quarters_of_a_step_apart_is_said_not_flagged(tmp
     assert [kind for kind, *_ in pair(judge(tmp_path, above([1, 1, 1, 1, 1, 1, 1, 0, 0, 0])))] == ["REVIEWER_PAIR"]
 
 
+@pytest.mark.parametrize("differences, higher, lower, kind, severity", [
+    ([0, 0, 0], "R01", "R02", "REVIEWER_PAIR", "info"),  # level: the pair is named in the order they were met
+    ([-1, -1, -1], "R02", "R01", "REVIEWER_PAIR_APART", "medium"),  # the higher scorer first, whichever it is
+])
+def test_a_pair_finding_names_the_higher_first_and_says_what_would_tell_them_apart(tmp_path, differences, higher,
+                                                                                   lower, kind, severity):
+    [found] = [f.as_dict() for f in judge(tmp_path, above(differences)) if f.kind.startswith("REVIEWER_PAIR")]
+    gap = f"{abs(sum(differences)) / len(differences):.1f}"
+    assert found == {
+        "kind": kind, "severity": severity, "ref": "", "theme": "", "reviewers": [higher, lower], "resolved": "",
+        "finding": f"{higher} scored {gap} steps above {lower} on all 3 characteristics they share; only a third "
+                   "reviewer can say which is out of line",
+        "evidence": "R01 and R02 share characteristics with nobody else, so neither can be compared with colleagues; "
+                    "give a third reviewer some of their characteristics"}
+
+
 def test_three_shared_characteristics_are_enough_to_judge_a_pair(tmp_path):
     assert [kind for kind, *_ in pair(judge(tmp_path, above([2, 2, 2])))] == ["REVIEWER_PAIR_APART"]
 
@@ -425,6 +443,24 @@ def test_a_reviewer_three_quarters_of_a_step_above_colleagues_is_flagged(tmp_pat
     assert evidence.startswith("offset +0.75 steps (give or take ")
 
 
+@pytest.mark.parametrize("differences, kind, severity, finding, evidence", [
+    ([0] * 6, "REVIEWER_OFFSET", "info", "0.0 scale steps above colleagues: within the usual range", "+0.00 steps (give or take 0.35) on 6"),
+    ([-1] * 6, "REVIEWER_SEVERE", "medium", "1.0 scale steps below colleagues", "-1.00 steps (give or take 0.35) on 6"),
+    # Two steps apart, then level, in turn: the scatter widens the likely range well beyond rounding's.
+    ([2, 0] * 3, "REVIEWER_LENIENT", "medium", "1.0 scale steps above colleagues", "+1.00 steps (give or take 0.76) on 6"),
+    ([2, 1, 0], "REVIEWER_LENIENT", "medium", "1.0 scale steps above colleagues", "+1.00 steps (give or take 0.98) on 3"),
+    ([2, 0, 1, 0], "REVIEWER_LENIENT", "low", "0.8 scale steps above colleagues, possibly: too few shared scores to be sure",
+     "+0.75 steps (give or take 0.81) on 4"),
+])
+def test_a_reviewer_s_offset_is_said_with_its_direction_and_how_sure_it_is(tmp_path, differences, kind, severity,
+                                                                          finding, evidence):
+    found = [f.as_dict() for f in judge(tmp_path, among_three(differences))
+             if f.kind.startswith("REVIEWER_") and f.reviewers == ("R01",)]
+    assert found == [{"kind": kind, "severity": severity, "ref": "", "theme": "", "reviewers": ["R01"], "resolved": "",
+                      "finding": f"R01 scores {finding}",
+                      "evidence": f"offset {evidence} characteristics shared with colleagues (R02, R03)"}]
+
+
 def test_a_reviewer_less_than_three_quarters_of_a_step_above_is_within_the_usual_range(tmp_path):
     [(kind, (finding, _))] = about(judge(tmp_path, among_three([1] * 7 + [0] * 3)), "R01").items()
     assert (kind, finding) == ("REVIEWER_OFFSET", "R01 scores 0.7 scale steps above colleagues: within the usual range")
@@ -441,6 +477,54 @@ def test_on_themes_alone_five_scores_are_enough_to_judge(tmp_path, alone, expect
     scores = {f"CI{i:03d}": {"R01" if i <= 3 else "R02": "Yellow"} for i in range(1, 7)}
     scores |= {f"CI{i:03d}": {"R03": "Dark green"} for i in range(7, 7 + alone)}
     assert about(judge(tmp_path, scores), "R03") == expected
+
+
+def in_a_group_of(size: int) -> dict[str, dict[str, str]]:
+    """R01 scores three characteristics a step above `size - 1` colleagues, who all score Yellow."""
+    return {f"CI{i:03d}": {f"R{j:02d}": "Light green" if j == 1 else "Yellow" for j in range(1, size + 1)}
+            for i in range(1, 4)}
+
+
+def sharing_two() -> dict[str, dict[str, str]]:
+    """R01 and R02 score five characteristics alike; R03 scores two of them, a step higher."""
+    scores = {f"CI{i:03d}": {"R01": "Yellow", "R02": "Yellow"} for i in range(1, 6)}
+    for ref in ("CI001", "CI002"):
+        scores[ref]["R03"] = "Light green"
+    return scores
+
+
+def alone_and_scattered() -> dict[str, dict[str, str]]:
+    """R03 scores five characteristics nobody else scores, one or two steps above colleagues on the theme."""
+    scores = {f"CI{i:03d}": {"R01" if i <= 3 else "R02": "Yellow"} for i in range(1, 7)}
+    return scores | {f"CI{i:03d}": {"R03": rating} for i, rating in
+                     zip(range(7, 12), ["Dark green", "Light green", "Dark green", "Light green", "Dark green"])}
+
+
+@pytest.mark.parametrize("scores, reviewer_id, kind, severity, finding, evidence", [
+    (lambda: above([2, 2, 2]) | {"CI004": {"R03": "Yellow"}}, "R03", "REVIEWER_TOO_LITTLE_DATA", "info",
+     "Too little data to judge R03's scoring",  # said for a reviewer named after a pair, too
+     "0 shared characteristics (need 3) and 1 scores on themes colleagues also scored (need 5)"),
+    (sharing_two, "R03", "REVIEWER_TOO_LITTLE_DATA", "info", "Too little data to judge R03's scoring",
+     "2 shared characteristics (need 3) and 2 scores on themes colleagues also scored (need 5)"),
+    (lambda: in_a_group_of(7), "R01", "REVIEWER_LENIENT", "medium", "R01 scores 1.0 scale steps above colleagues",
+     "offset +1.00 steps (give or take 0.38) on 3 characteristics shared with colleagues (R02, R03, R04, R05, R06, R07)"),
+    (lambda: in_a_group_of(8), "R01", "REVIEWER_LENIENT", "medium", "R01 scores 1.0 scale steps above colleagues",
+     "offset +1.00 steps (give or take 0.37) on 3 characteristics shared with colleagues (R02, R03, R04, R05, R06, "
+     "R07, ...)"),
+    (lambda: {f"{t}{i:03d}": {"R01": "Yellow", "R02": "Yellow"} for t in ("CI", "L") for i in range(1, 4)}
+     | {f"{t}{i:03d}": {"R03": "Light green"} for t, i in [("CI", 4), ("CI", 5), ("CI", 6), ("L", 4), ("L", 5)]},
+     "R03", "REVIEWER_LENIENT", "medium", "R03 scores 1.0 scale steps above colleagues",
+     "offset +1.00 steps (give or take 0.25) on 5 scores compared with colleagues' on the same themes (Continuous "
+     "improvement, Leadership), not the same characteristics"),
+    (alone_and_scattered, "R03", "REVIEWER_LENIENT", "medium", "R03 scores 1.6 scale steps above colleagues",
+     "offset +1.60 steps (give or take 0.48) on 5 scores compared with colleagues' on the same themes (Continuous "
+     "improvement), not the same characteristics"),
+])
+def test_what_a_reviewer_s_offset_rests_on_is_said(tmp_path, scores, reviewer_id, kind, severity, finding, evidence):
+    found = [f.as_dict() for f in judge(tmp_path, scores())
+             if f.kind.startswith("REVIEWER_") and f.reviewers == (reviewer_id,)]
+    assert found == [{"kind": kind, "severity": severity, "ref": "", "theme": "", "reviewers": [reviewer_id],
+                      "resolved": "", "finding": finding, "evidence": evidence}]
 
 
 @pytest.mark.parametrize("note, without_note", [("Plan seen at panel.", False), ("", True), ("  \n ", True)])
@@ -571,6 +655,16 @@ def test_agreement_over_one_characteristic_or_none(tmp_path):
     assert Alpha(None, 0, 0, "no characteristic has two or more scores").describe() == (
         "cannot be computed: no characteristic has two or more scores")
     assert Alpha(None, 0, 0, "why").reading == ""
+
+
+def test_agreement_is_said_overall_and_for_each_theme(tmp_path):
+    found = [f.as_dict() for f in judge(tmp_path, {"CI001": {"R01": "Yellow", "R02": "Yellow"},
+                                                   "L001": {"R01": "Amber", "R02": "Red"}}) if f.kind == "AGREEMENT"]
+    title = "Agreement between reviewers (Krippendorff's alpha, ordinal)"
+    assert [(f["severity"], f["ref"], f["theme"], f["finding"], f["reviewers"]) for f in found] == [
+        ("info", "", theme, title, []) for theme in ("All themes", "Continuous improvement", "Leadership")]
+    assert found[1]["evidence"] == ("cannot be computed: every score given is the same, so agreement beyond chance "
+                                    "cannot be measured")  # Continuous improvement's own, not all themes'
 
 
 # Most serious first; agreement overall and per theme, Grey and blanks missing.

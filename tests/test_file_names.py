@@ -61,6 +61,9 @@ def test_long_names_are_cut_to_the_limit_without_a_trailing_space_or_dot():
     name = safe_file_name("BV review R01 " + "a" * 40 + " " + "b" * 100, ".xlsx")
     assert name == "BV review R01 " + "a" * 40 + ".xlsx"  # the cut fell on the space, which is dropped
     assert safe_file_name("x" * 300, ".xlsx") == "x" * (NAME_LIMIT - 5) + ".xlsx"
+    assert safe_file_name("R01 " + "a" * 50 + ". Jr", ".xlsx") == "R01 " + "a" * 50 + ".xlsx"  # cut on the dot
+    assert safe_file_name("R01 " + "a" * 55 + ". Jr") == "R01 " + "a" * 55  # and with no extension
+    assert safe_file_name("R07 MAX", ".xlsx") == "R07 MAX.xlsx"  # only spaces and dots are taken off the end
     emoji = safe_file_name("🙂" * 100, ".xlsx")  # each is two UTF-16 units, as Windows counts
     assert (windows_length(emoji), len(emoji)) == (NAME_LIMIT - 1, 27 + 5)
 

@@ -197,10 +197,34 @@ def test_the_sheet_reads_as_a_committee_paper(report):
     assert sheet.sheet_view.showGridLines is False
     setup = sheet.page_setup
     assert (setup.orientation, setup.paperSize, sheet.sheet_properties.pageSetUpPr.fitToPage) == ("landscape", 9, True)
-    assert (setup.fitToWidth or 1, setup.fitToHeight or 1) == (1, 1)  # one page
+    assert (setup.fitToWidth, setup.fitToHeight) in [(None, None), (1, 1), (None, 1), (1, None)]  # one page (1 unwritten)
     assert sheet.print_title_rows is None
     note = sheet["C6"].comment if sheet["C6"].value else sheet["B6"].comment
     assert note.text.splitlines()[0] == "L001 Clear vision"
+
+
+def test_the_tiles_and_notes_are_sized_to_be_read(report):
+    """Theme names have room, tiles are square-ish and alike, each meaning in the key sits beside its example,
+    and a tile's note opens large enough to read without scrolling."""
+    import re
+    import zipfile
+
+    _, path = report
+    sheet = openpyxl.load_workbook(path)["Heat map"]
+    columns = {letter: (d.min, d.max, round(d.width)) for letter, d in sheet.column_dimensions.items()}
+    assert columns == {"A": (1, 1, 31), "B": (2, 3, 10)}  # 30 and 9 characters, with Excel's padding
+    assert {row: sheet.row_dimensions[row].ht for row in range(5, 10)} == dict.fromkeys(range(5, 10), 32.25)
+    assert sheet["A5"].alignment.vertical == "center"  # a theme's name level with its tiles
+    swatch = sheet["A12"]  # the key's Dark green, drawn like a tile
+    assert (swatch.value, swatch.alignment.horizontal, swatch.alignment.vertical) == ("Dark green", "center", "center")
+    assert (swatch.border.left.style, swatch.border.left.color.rgb[-6:]) == ("medium", "FFFFFF")
+    key = {sheet.cell(row, 1).value: sheet.cell(row, 2).value for row in range(12, 22)}
+    assert key["CI001*"].startswith("score moderated") and key["Notes"].startswith("point at a tile")
+    with zipfile.ZipFile(path) as book:
+        shapes = b"".join(book.read(n) for n in book.namelist() if n.endswith(".vml"))
+        fonts = b"".join(book.read(n) for n in book.namelist() if re.search(r"comments\d+\.xml$", n))
+    assert set(re.findall(rb"width:([\d.]+)pt;height:([\d.]+)pt", shapes)) == {(b"211.5", b"133.5")}  # 2.2 x 2.4
+    assert set(re.findall(rb'<sz val="([\d.]+)"', fonts)) == {b"9"}
 
 
 def notes(path) -> dict[str, list[str]]:

@@ -236,7 +236,8 @@ def test_an_edited_position_statement_is_a_warning_and_the_scores_are_kept(gener
     [outcome] = ingest(assessment).outcomes
     assert outcome.status == "accepted"
     assert [(p.code, p.cell) for p in outcome.problems] == [("RETURN_CONTENT_CHANGED", "D2")]
-    assert "the position statement of" in str(outcome.problems[0])
+    assert (f"the position statement of {refs_of(generation, 'R02')[0]} differs from the text issued; the scores "
+            "are kept") in str(outcome.problems[0])
     assert current(assessment)["R02"][0].answered == len(refs_of(generation, "R02"))
 
 

@@ -57,16 +57,20 @@ def test_an_invalid_score_names_file_sheet_cell_and_suggests(generated, tmp_path
                             "Yellow, Amber, Red, Grey.")
 
 
-def test_a_number_instead_of_a_rating_is_explained(generated, tmp_path):
+@pytest.mark.parametrize("typed, hint", [
+    (4, " (a number is not a rating: did you mean 'Light green', whose value is 4?)"),
+    (7, ""),  # no rating has the value 7: nothing to suggest
+])
+def test_a_number_instead_of_a_rating_is_explained(generated, tmp_path, typed, hint):
     assessment, generation = generated
     path = answer(generation.files["R03"], tmp_path / "r.xlsx", {})
     workbook = openpyxl.load_workbook(path)
-    workbook["Review"]["F2"] = 4
+    workbook["Review"]["F2"] = typed
     workbook.save(path)
     reading = read(assessment, path)
     assert [str(p) for p in reading.problems] == [
-        "r.xlsx, sheet 'Review', cell F2: '4' is not a rating on the scale (a number is not a rating: did you mean "
-        "'Light green', whose value is 4?). Choose one of: Dark green, Light green, Yellow, Amber, Red, Grey."]
+        f"r.xlsx, sheet 'Review', cell F2: '{typed}' is not a rating on the scale{hint}. "
+        "Choose one of: Dark green, Light green, Yellow, Amber, Red, Grey."]
     assert not reading.accepted
 
 
@@ -171,8 +175,8 @@ def test_an_unreadable_file_is_a_clear_error(generated, tmp_path):
                             "Ask the reviewer to send the .xlsx workbook they were issued.")
 
 
-def with_formulas(path, formulas: dict[str, tuple[str, str]]):
-    """Type formulas into the Review sheet (cell -> (formula, the value Excel would show, '' for none)),
+def with_formulas(path, formulas: dict[str, tuple[str, str]], sheet: str = "Review"):
+    """Type formulas into `sheet` (cell -> (formula, the value Excel would show, '' for none)),
     as a reviewer's spreadsheet program saves them: the formula, and its cached value when it has one."""
     import re
     import zipfile
@@ -180,7 +184,7 @@ def with_formulas(path, formulas: dict[str, tuple[str, str]]):
 
     workbook = openpyxl.load_workbook(path)
     for cell, (formula, _) in formulas.items():
-        workbook["Review"][cell] = formula
+        workbook[sheet][cell] = formula
     workbook.save(path)
     with zipfile.ZipFile(path) as source:
         parts = [(item, source.read(item)) for item in source.infolist()]
@@ -218,6 +222,19 @@ def test_a_formula_is_kept_as_what_the_reviewer_saw_and_said_where(generated, tm
         "r.xlsx, sheet 'Review', cell F3: '=IF(TRUE,\"Amber\")' is not a rating on the scale. Choose one of: Dark "
         "green, Light green, Yellow, Amber, Red, Grey."]
     assert not reading.accepted
+
+
+def test_a_formula_in_a_heading_does_not_hide_the_formulas_below_it(generated, tmp_path):
+    assessment, generation = generated
+    refs = refs_of(generation, "R01")
+    path = answer(generation.files["R01"], tmp_path / "r.xlsx", {ref: ("Amber", "Weak.", "Gap.") for ref in refs})
+    with_formulas(path, {"G1": ('="Commentary"', "Commentary"), "G2": ('=CONCAT("Strong ","evidence")', "")})
+    reading = read(assessment, path)
+    assert [str(p) for p in reading.problems] == [
+        "r.xlsx, sheet 'Review', cell G2: the cell holds a formula (=CONCAT(\"Strong \",\"evidence\")); it was not "
+        "run, and the formula itself was kept as text. Check the text in the report; ask the reviewer to type plain "
+        "text next time."]
+    assert {r.ref: r.commentary for r in reading.responses}[refs[0]] == '=CONCAT("Strong ","evidence")'
 
 
 def test_a_formula_that_shows_a_rating_counts_as_that_rating(generated, tmp_path):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import openpyxl
 import pytest
 from click.testing import CliRunner
@@ -128,3 +130,42 @@ def test_the_spread_and_threshold_chosen_once_hold_for_report_check_and_sign_off
     run("report", scored.folder)
     again = [r[1] for r in openpyxl.load_workbook(scored.report)["Action plan"].iter_rows(min_row=2, values_only=True)]
     assert again == plan and "G001" in plan  # Light green is on the plan while that threshold is kept
+
+
+def test_a_score_first_given_after_sign_off_is_shown_as_changed_from_blank(generated):
+    assessment, generation = generated
+    refs = {rid: [ref for ref, ids in generation.allocation.items() if rid in ids] for rid in generation.files}
+    answer(generation.files["R01"], assessment.inbox / "R01.xlsx", {ref: ("Light green", "Fine.", "") for ref in refs["R01"]})
+    run("ingest", assessment.folder)
+    assert run("signoff", assessment.folder, "--by", "Jane Smith, ACE", "--accept-open").exit_code == 0
+    [signoff] = open_assessment(assessment.folder).records.signoffs()
+    when = f"{signoff.signed_at[:10]} {signoff.signed_at[11:16]}"
+    answer(generation.files["R02"], assessment.inbox / "R02.xlsx", {ref: ("Amber", "Weak.", "Gap.") for ref in refs["R02"]})
+    run("ingest", assessment.folder)
+    changed = [f for f in json.loads(run("check", assessment.folder, "--json").stdout)["findings"]
+               if f["kind"].startswith("CHANGED_SINCE_SIGNOFF")]
+    framework = assessment.framework()
+    assert changed == [{"kind": "CHANGED_SINCE_SIGNOFF_NO_NOTE", "severity": "medium", "ref": ref,
+                        "theme": framework.characteristic(ref).theme.name,
+                        "finding": "Final score changed since sign-off without a note: blank to Amber",
+                        "reviewers": [], "resolved": "",
+                        "evidence": f"signed off as blank by Jane Smith, ACE on {when}; now Amber; say why in "
+                                    "'Moderation note'"} for ref in refs["R02"]]
+    run("report", assessment.folder)
+    type_into_scores(assessment, refs["R02"][0], moderation_note="Returned late; Amber agreed.")
+    noted = [f for f in json.loads(run("check", assessment.folder, "--json").stdout)["findings"]
+             if f["ref"] == refs["R02"][0] and f["kind"].startswith("CHANGED_SINCE_SIGNOFF")]
+    assert [(f["kind"], f["severity"], f["finding"], f["evidence"]) for f in noted] == [(
+        "CHANGED_SINCE_SIGNOFF", "low", "Final score changed since sign-off: blank to Amber",
+        f"signed off as blank by Jane Smith, ACE on {when}; now Amber; note: 'Returned late; Amber agreed.'")]
+
+
+def test_a_characteristic_added_after_sign_off_is_not_said_to_have_changed_until_it_is_scored(scored):
+    assert run("signoff", scored.folder, "--by", "Jane Smith, ACE", "--accept-open").exit_code == 0
+    workbook = openpyxl.load_workbook(scored.workbook)
+    workbook["Characteristics"].append(["G002", "Governance", "Open meetings", "We hold them.", "Minutes", "", ""])
+    workbook.save(scored.workbook)
+    findings = json.loads(run("check", scored.folder, "--json").stdout)["findings"]
+    assert [f for f in findings if f["kind"].startswith("CHANGED_SINCE_SIGNOFF")] == []
+    assert [f["ref"] for f in findings if f["kind"] == "NO_USABLE_SCORE"] == ["G002"]
+
