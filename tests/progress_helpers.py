@@ -10,6 +10,7 @@ import openpyxl
 import pytest
 
 from bva_excel.assessment import open_assessment
+from bva_excel.report import write_report
 from conftest import FOLDER, answer, set_saved_time, shared
 
 PLAN_HEADERS = ["Action ID", "Ref", "Theme", "Characteristic", "Score", "Gap identified", "Action", "Owner",
@@ -100,3 +101,21 @@ def flagged(tmp_path, _flagged_once):
     """(assessment, report.xlsx) with CI001 Amber and G001 Red on the action plan, nothing typed into it yet."""
     assessment = open_assessment(shutil.copytree(_flagged_once, tmp_path / FOLDER))
     return assessment, assessment.report
+
+
+@pytest.fixture
+def planned(flagged):
+    """Three actions: ACT-CI001 (Finance, due 31/03/2027, In progress), ACT-CI001-2 (Legal services, due
+    30/06/2027), ACT-G001 (Finance, due 01/12/2026: overdue on TODAY)."""
+    assessment, report = flagged
+    list_service_areas(assessment, [("Finance", "Fay Green", "fay@example.gov.uk"),
+                                    ("Legal services", "Lee Hunt", "lee@example.gov.uk")])
+    type_plan(report, {
+        "ACT-CI001": {"Action": "Write the plan", "Owner": "Jo", "Service area": "Finance",
+                      "Target date": dt.datetime(2027, 3, 31), "Status": "In progress"},
+        "ACT-G001": {"Action": "Scrutiny training", "Owner": "Al", "Service area": "Finance",
+                     "Target date": dt.datetime(2026, 12, 1)}},
+        [("ACT-CI001", {"Action": "Peer review", "Owner": "Kim", "Service area": "Legal services",
+                        "Target date": dt.datetime(2027, 6, 30)})])
+    write_report(assessment)
+    return assessment, report

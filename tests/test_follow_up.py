@@ -6,7 +6,6 @@ import datetime as dt
 import zipfile
 
 import openpyxl
-import pytest
 from click.testing import CliRunner
 
 from bva_excel.cli import cli
@@ -14,28 +13,12 @@ from bva_excel.follow_up import write_follow_up
 from bva_excel.inbox import ingest
 from bva_excel.progress import generate_progress
 from bva_excel.report import write_report
-from progress_helpers import fill_progress, list_service_areas, type_plan
-from progress_helpers import _flagged_once, flagged  # noqa: F401  (fixtures)
+from progress_helpers import fill_progress, type_plan
+from progress_helpers import _flagged_once, flagged, planned  # noqa: F401  (fixtures)
 
 TODAY = dt.date(2027, 1, 20)
 
 
-@pytest.fixture
-def planned(flagged):
-    """Three actions: ACT-CI001 (Finance, due 31/03/2027, In progress), ACT-CI001-2 (Legal services, due
-    30/06/2027), ACT-G001 (Finance, due 01/12/2026: overdue on TODAY)."""
-    assessment, report = flagged
-    list_service_areas(assessment, [("Finance", "Fay Green", "fay@example.gov.uk"),
-                                    ("Legal services", "Lee Hunt", "lee@example.gov.uk")])
-    type_plan(report, {
-        "ACT-CI001": {"Action": "Write the plan", "Owner": "Jo", "Service area": "Finance",
-                      "Target date": dt.datetime(2027, 3, 31), "Status": "In progress"},
-        "ACT-G001": {"Action": "Scrutiny training", "Owner": "Al", "Service area": "Finance",
-                     "Target date": dt.datetime(2026, 12, 1)}},
-        [("ACT-CI001", {"Action": "Peer review", "Owner": "Kim", "Service area": "Legal services",
-                        "Target date": dt.datetime(2027, 6, 30)})])
-    write_report(assessment)
-    return assessment, report
 
 
 def summary_table(path, title: str) -> dict[str, list]:

@@ -14,21 +14,15 @@ from bva_excel.follow_up import write_follow_up
 from bva_excel.inbox import ingest
 from bva_excel.progress import generate_progress
 from bva_excel.report import write_report
-from progress_helpers import list_service_areas, plan, type_plan
-from progress_helpers import _flagged_once, flagged  # noqa: F401  (fixtures)
+from progress_helpers import plan
+from progress_helpers import _flagged_once, flagged, planned  # noqa: F401  (fixtures)
 from test_libreoffice import office  # noqa: F401  (the one LibreOffice of the session)
 
 pytestmark = pytest.mark.libreoffice
 
 
-@pytest.fixture
-def planned(flagged):
-    """CI001 Amber and G001 Red on the plan."""
-    return flagged
-
-
-def test_actions_added_in_libreoffice_survive_two_re_runs(office, planned, tmp_path):  # noqa: F811
-    assessment, report = planned
+def test_actions_added_in_libreoffice_survive_two_re_runs(office, flagged, tmp_path):  # noqa: F811
+    assessment, report = flagged
     saved = tmp_path / "report.xlsx"
     # Rows 2 and 3 are ACT-CI001 and ACT-G001; a row is inserted below each, as Insert > Rows Below does.
     office.run(op="fill", path=report, out=saved, sheet="Action plan", via="api", insert_rows=[4, 3],
@@ -48,16 +42,6 @@ def test_actions_added_in_libreoffice_survive_two_re_runs(office, planned, tmp_p
 def test_a_progress_round_filled_in_libreoffice_reaches_the_report_and_the_follow_up(office, planned,  # noqa: F811
                                                                                        tmp_path):
     assessment, report = planned
-    list_service_areas(assessment, [("Finance", "Fay Green", "fay@example.gov.uk"),
-                                    ("Legal services", "Lee Hunt", "lee@example.gov.uk")])
-    type_plan(report, {
-        "ACT-CI001": {"Action": "Write the plan", "Owner": "Jo", "Service area": "Finance",
-                      "Target date": dt.datetime(2027, 3, 31), "Status": "In progress"},
-        "ACT-G001": {"Action": "Scrutiny training", "Owner": "Al", "Service area": "Finance",
-                     "Target date": dt.datetime(2026, 12, 1)}},
-        [("ACT-CI001", {"Action": "Peer review", "Owner": "Kim", "Service area": "Legal services",
-                        "Target date": dt.datetime(2027, 6, 30)})])
-    write_report(assessment)
     round_ = generate_progress(assessment, dt.date(2027, 1, 15))
     assert {area: len(ids) for area, ids in round_.actions.items()} == {"Finance": 2, "Legal services": 1}
     # Typed through the application's input path into the unlocked cells: J Status, K Progress update,
