@@ -307,6 +307,10 @@ def ingest(folder, paths, as_json, prefer):
         click.echo(f"Still in the inbox, rejected before (see the Returns sheet or --json): {', '.join(still_rejected)}")
     click.echo(f"{report.count('accepted')} accepted, {rejected} rejected, {len(unchanged)} already ingested, "
                f"{report.count('skipped')} skipped.")
+    waiting = _still_to_return(assessment)
+    if waiting:
+        click.echo(f"Still to return their review: {', '.join(waiting[:8])}"
+                   + (f" and {len(waiting) - 8} more" if len(waiting) > 8 else "") + ".")
     if rejected or still_rejected:
         click.echo("Next: ask the senders of rejected files to correct and resend them; "
                    f"meanwhile run: bva report {_quote(folder)}")
@@ -833,6 +837,21 @@ def _show_calibration(result) -> None:
         click.echo("  warning: these groups of reviewers never share a characteristic, so their scoring cannot be "
                    f"compared: {' | '.join(', '.join(g) for g in split)}. List reviewers from different groups "
                    "together on a few rows of 'Characteristics', or run generate with --reallocate.")
+
+
+def _still_to_return(assessment) -> list[str]:
+    """Reviewers sent a review workbook from whom no return of one has been accepted yet, as they are named."""
+    records = assessment.records
+    kinds = {issue.issue_id: issue.kind for issue in records.issues()}
+    sent = {issue.reviewer_id for issue in records.issues() if issue.kind == "review"}
+    returned = {r.reviewer_id for r in records.returns() if r.status == "accepted" and kinds.get(r.issue_id) == "review"}
+    try:
+        framework = assessment.framework()
+    except BvaError:
+        framework = None
+    names = {r.reviewer_id: r.label for r in framework.reviewers} if framework else {}
+    return [names.get(reviewer_id, reviewer_id) for reviewer_id in sorted(sent - returned)
+            if not framework or reviewer_id in names]
 
 
 def _early_step(gathered, folder: Path) -> str:

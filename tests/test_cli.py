@@ -209,3 +209,18 @@ def test_help_loads_none_of_the_heavy_libraries():
             "if m in sys.modules))")
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert loaded.strip() == "[]"
+
+
+def test_ingest_names_the_reviewers_still_to_return_until_all_have(generated):
+    from conftest import refs_of
+
+    assessment, generation = generated
+    answer(generation.files["R01"], assessment.inbox / "R01.xlsx",
+           {ref: ("Yellow", "Seen.", "") for ref in refs_of(generation, "R01")})
+    said = run("ingest", assessment.folder)
+    assert "Still to return their review: R02 Bob Stone, R03 Cai Wyn." in said.output
+    for reviewer_id in ("R02", "R03"):
+        answer(generation.files[reviewer_id], assessment.inbox / f"{reviewer_id}.xlsx",
+               {ref: ("Yellow", "Seen.", "") for ref in refs_of(generation, reviewer_id)})
+    said = run("ingest", assessment.folder)
+    assert said.exit_code == 0 and "Still to return" not in said.output
