@@ -109,6 +109,7 @@ def gather(assessment: Assessment, threshold_name: str | None = None, spread: in
     edits = read_previous_edits(assessment.report)
     records = assessment.records
     restored = _restore_missing(assessment, edits)
+    _not_typed_by_a_person(edits, records.seen_values())
     issues = records.issues()
     returns = records.returns()
     responses = records.responses_by_return(r.return_id for r in returns if r.status == "accepted")
@@ -126,6 +127,23 @@ def gather(assessment: Assessment, threshold_name: str | None = None, spread: in
                         signoff)
     return Gathered(framework, consolidation, decisions, warnings, edits, issues, consistency, signoff,
                     threshold_name, spread)
+
+
+def _not_typed_by_a_person(edits: PreviousEdits, seen) -> None:
+    """Leave out of `edits` a moderated score and note that bva itself wrote into the report from a moderation
+    return (as the change trail shows), so that a different return chosen since (bva ingest --prefer) is not
+    overruled by them as if a person had typed them later."""
+    last: dict[tuple, object] = {}
+    for value in seen:
+        if value.kind == "characteristic" and value.field in ("Moderated score", "Moderation note"):
+            last[(value.key, value.field)] = value
+    for ref, moderation in list(edits.moderation.items()):
+        score, note = last.get((ref, "Moderated score")), last.get((ref, "Moderation note"))
+        written = (score is not None and score.source.startswith("from ")
+                   and score.value.casefold() == moderation.moderated.strip().casefold()
+                   and (note.value if note else "") == moderation.note.strip())
+        if written:
+            edits.moderation[ref] = type(moderation)("", "", moderation.final_override)
 
 
 def _restore_missing(assessment: Assessment, edits: PreviousEdits) -> list[Problem]:
