@@ -86,11 +86,11 @@ def cli(debug):
       bva ingest 2026         read the returns saved in 2026/inbox
       bva report 2026         heat map, action plan and every score in 2026/report.xlsx
       bva changes 2026        what changed in moderated and final scores and actions, run by run
-    bva picture 2026        the heat map and ratings by theme as pictures, in 2026/pictures
-    bva detail 2026 SD006   the background on one characteristic, for a councillor (--pdf)
       bva check 2026          inconsistent scoring for the moderators
       bva generate 2026 --moderation --moderators "R05,R06"   a moderation round by workbook
       bva signoff 2026 --by "Name, Role"   senior officers sign off the final scores
+      bva picture 2026        the heat map and ratings by theme as pictures, in 2026/pictures
+      bva detail 2026 SD006   the background on one characteristic, for a councillor (--pdf)
       bva actions 2026        the action plan as CSV for the business planning tool
       bva generate 2026 --progress   a progress workbook per service area
       bva follow-up 2026      the follow-up report on the action plan for committee
