@@ -105,6 +105,18 @@ def test_records_written_by_a_newer_version_are_refused(generated):
         assert connection.execute("PRAGMA user_version").fetchone()[0] == 99
 
 
+def test_newer_records_that_do_not_say_which_version_wrote_them_are_refused_by_name(generated):
+    assessment, _ = generated
+    database = assessment.records_dir / "records.sqlite"
+    with sqlite3.connect(database) as connection:
+        connection.execute("PRAGMA user_version = 99")
+        connection.execute("DELETE FROM setting WHERE key = 'tool_version'")
+    result = run("report", assessment.folder)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert (f"records.sqlite: the assessment's records were written by a newer bva-excel (records version 99; this "
+            f"version reads up to {SCHEMA_VERSION}). Nothing was changed.") in " ".join(result.output.split())
+
+
 def test_what_was_recorded_is_kept_as_it_was_written(generated, tmp_path):
     assessment, generation = generated
     refs = [ref for ref, ids in generation.allocation.items() if "R01" in ids]
