@@ -269,3 +269,27 @@ def test_records_of_an_earlier_schema_are_brought_up_to_date_once(generated):
     records = Records.open(database)  # again: nothing more to do
     assert records.seen_values() == []
     assert records.preferences() == {} and records.meta().assessment_id == meta.assessment_id
+
+
+def test_a_practice_folder_is_known_from_its_records_and_a_real_assessment_is_not(tmp_path):
+    from bva_excel.assessment import create_assessment, is_demo
+
+    practice = create_assessment(tmp_path / "practice", demo=True)
+    real = create_assessment(tmp_path / "BV 2026")
+    practice.records.close()
+    real.records.close()
+    assert (is_demo(practice.folder), is_demo(real.folder)) == (True, False)  # only a practice one is made afresh
+
+
+def test_the_answers_of_more_than_five_hundred_returns_are_each_read_once(tmp_path):
+    from bva_excel.records import AssessmentMeta, Records, Response, ReturnRecord
+
+    records = Records.create(tmp_path / "records.sqlite", AssessmentMeta("BV-1", "Many returns", "2026-11-29", "1"))
+    with records.batch():
+        ids = [records.record_return(ReturnRecord(f"{n:064x}", f"R{n}.xlsx", "", "2026-11-29", "", "accepted", "R01"),
+                                     [Response("L001", "R01", "Amber", f"Return {n}.", "", f"R{n}.xlsx", "Review", "D2")]
+                                     ).return_id for n in range(1002)]
+    found = records.responses_by_return(ids)
+    records.close()
+    assert sorted(found) == sorted(ids)
+    assert all([r.commentary for r in found[i]] == [f"Return {n}."] for n, i in enumerate(ids))
