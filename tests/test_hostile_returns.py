@@ -335,3 +335,22 @@ def test_a_date_typed_as_commentary_is_kept_as_the_date_shown(generated):
     assert outcome.status == "accepted"
     first = current(assessment)["R03"][1][0]
     assert first.commentary == "2026-12-01"
+
+
+def test_a_duplicated_row_and_a_typo_below_it_are_both_said_so_one_resend_fixes_both(generated):
+    assessment, generation = generated
+    path = filled(generation, "R02", assessment.inbox / "two faults.xlsx")
+
+    def change(workbook):
+        sheet = workbook["Review"]
+        copied = [c.value for c in sheet[2]]
+        sheet.insert_rows(3)
+        for column, value in enumerate(copied, start=1):
+            sheet.cell(3, column, value)
+        sheet.cell(sheet.max_row, 6, "Ambr")
+
+    edit(path, change)
+    [outcome] = ingest(assessment).outcomes
+    assert outcome.has_errors
+    assert [(p.code, p.cell) for p in outcome.problems] == [
+        ("RETURN_DUPLICATE_ROW", "A3"), ("SCORE_INVALID", f"F{len(refs_of(generation, 'R02')) + 2}")]
