@@ -261,3 +261,15 @@ def test_a_workbook_issued_before_its_text_was_kept_is_read_without_comparing_it
     reading = read_return(path, assessment.framework(), assessment.assessment_id, assessment.secret(), issues)
     assert reading.accepted and reading.problems == []
     assert [r.rating for r in reading.responses] == ["Yellow"] * len(refs)
+
+
+def test_a_return_is_judged_by_the_bytes_read_and_hashed_even_if_the_file_is_emptied_meanwhile(generated, tmp_path):
+    assessment, generation = generated
+    ref = refs_of(generation, "R01")[0]
+    path = answer(generation.files["R01"], tmp_path / "r01.xlsx", {ref: ("Amber", "Weak.", "No plan.")})
+    content = path.read_bytes()
+    path.write_bytes(b"")  # saved over by the reviewer while ingest reads it: what was hashed is what counts
+    reading = read_return(path, assessment.framework(), assessment.assessment_id, assessment.secret(),
+                          {i.issue_id: i for i in assessment.records.issues()}, "r01.xlsx", content)
+    assert reading.accepted and reading.problems == []
+    assert [(r.ref, r.rating) for r in reading.responses if r.rating] == [(ref, "Amber")]
