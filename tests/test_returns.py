@@ -273,3 +273,17 @@ def test_a_return_is_judged_by_the_bytes_read_and_hashed_even_if_the_file_is_emp
                           {i.issue_id: i for i in assessment.records.issues()}, "r01.xlsx", content)
     assert reading.accepted and reading.problems == []
     assert [(r.ref, r.rating) for r in reading.responses if r.rating] == [(ref, "Amber")]
+
+
+def test_a_workbook_that_passes_screening_but_cannot_be_opened_is_refused_with_why(generated, tmp_path):
+    import zipfile
+
+    assessment, _ = generated
+    path = tmp_path / "half saved.xlsx"
+    with zipfile.ZipFile(path, "w") as archive:  # a workbook's parts without the package's own index
+        archive.writestr("xl/workbook.xml", '<?xml version="1.0"?><workbook xmlns="http://schemas.openxmlformats.org/'
+                                            'spreadsheetml/2006/main"><sheets/></workbook>')
+    reading = read(assessment, path)
+    assert not reading.accepted
+    assert [(p.code, p.file) for p in reading.problems] == [("RETURN_UNREADABLE", "half saved.xlsx")]
+    assert str(reading.problems[0]).startswith("half saved.xlsx: cannot be read as a workbook (")
