@@ -278,6 +278,8 @@ def test_a_return_is_judged_by_the_bytes_read_and_hashed_even_if_the_file_is_emp
 def test_a_workbook_that_passes_screening_but_cannot_be_opened_is_refused_with_why(generated, tmp_path):
     import zipfile
 
+    from bva_excel.sheets import open_workbook
+
     assessment, _ = generated
     path = tmp_path / "half saved.xlsx"
     with zipfile.ZipFile(path, "w") as archive:  # a workbook's parts without the package's own index
@@ -286,4 +288,6 @@ def test_a_workbook_that_passes_screening_but_cannot_be_opened_is_refused_with_w
     reading = read(assessment, path)
     assert not reading.accepted
     assert [(p.code, p.file) for p in reading.problems] == [("RETURN_UNREADABLE", "half saved.xlsx")]
-    assert str(reading.problems[0]).startswith("half saved.xlsx: cannot be read as a workbook (")
+    with pytest.raises(Exception) as why:  # the spreadsheet reader's own reason is passed on
+        open_workbook(path)
+    assert str(reading.problems[0]).startswith(f"half saved.xlsx: cannot be read as a workbook ({why.value})")
