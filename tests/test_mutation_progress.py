@@ -64,3 +64,23 @@ def test_a_formula_in_a_progress_return_with_macros_is_kept_as_text_and_named(pl
     assert outcome.status == "accepted"
     assert sorted(p.code for p in outcome.problems) == ["RETURN_FORMULA", "RETURN_MACROS"]
     assert [u.progress for u in assessment.records.progress_updates()] == ['=CONCAT("Drafted ","for comment")']
+
+
+def test_a_formula_in_a_progress_return_is_read_from_the_bytes_hashed_even_if_the_file_is_emptied(planned,  # noqa: F811
+                                                                                                   tmp_path):
+    from bva_excel.returns import read_return
+
+    assessment, _ = planned
+
+    def formula(sheet):
+        row = next(r for r in range(2, sheet.max_row + 1)
+                   if sheet.cell(r, _headers(sheet)["Action ID"]).value == "ACT-CI001")
+        sheet.cell(row, _headers(sheet)["Progress update"]).value = '=CONCAT("Drafted ","for comment")'
+
+    path = _progress_workbook(assessment, tmp_path, formula)
+    content = path.read_bytes()
+    path.write_bytes(b"")  # saved over while ingest reads it: what was hashed is what counts
+    reading = read_return(path, assessment.framework(), assessment.assessment_id, assessment.secret(),
+                          {i.issue_id: i for i in assessment.records.issues()}, path.name, content)
+    assert [p.code for p in reading.problems] == ["RETURN_FORMULA"]
+    assert [u.progress for u in reading.updates] == ['=CONCAT("Drafted ","for comment")']
