@@ -267,12 +267,16 @@ def test_a_return_is_judged_by_the_bytes_read_and_hashed_even_if_the_file_is_emp
     assessment, generation = generated
     ref = refs_of(generation, "R01")[0]
     path = answer(generation.files["R01"], tmp_path / "r01.xlsx", {ref: ("Amber", "Weak.", "No plan.")})
+    workbook = openpyxl.load_workbook(path)
+    workbook["Review"]["G2"] = '=CONCAT("Weak ","in places")'  # a formula too is read from those bytes
+    workbook.save(path)
     content = path.read_bytes()
     path.write_bytes(b"")  # saved over by the reviewer while ingest reads it: what was hashed is what counts
     reading = read_return(path, assessment.framework(), assessment.assessment_id, assessment.secret(),
                           {i.issue_id: i for i in assessment.records.issues()}, "r01.xlsx", content)
-    assert reading.accepted and reading.problems == []
-    assert [(r.ref, r.rating) for r in reading.responses if r.rating] == [(ref, "Amber")]
+    assert reading.accepted and [(p.code, p.cell) for p in reading.problems] == [("RETURN_FORMULA", "G2")]
+    assert [(r.ref, r.rating, r.commentary) for r in reading.responses if r.rating] == [
+        (ref, "Amber", '=CONCAT("Weak ","in places")')]
 
 
 def test_a_workbook_that_passes_screening_but_cannot_be_opened_is_refused_with_why(generated, tmp_path):
