@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 from bva_excel import __version__
 from bva_excel.cli import cli
-from conftest import answer
+from conftest import answer, refs_of
 
 
 def run(*args):
@@ -84,6 +84,23 @@ def test_ingest_json_reports_every_file(tmp_path, generated):
     assert again["counts"] == {"accepted": 0, "rejected": 0, "unchanged": 2, "skipped": 0}
     assert {f["file"]: (f["status"], f["rejected"]) for f in again["files"]} == {
         "a.xlsx": ("unchanged", False), "b.xlsx": ("unchanged", True)}  # still rejected, and said so
+
+
+def test_ingest_json_says_again_what_it_found_in_a_file_it_has_seen_before(generated):
+    assessment, generation = generated
+    answer(generation.files["R01"], assessment.inbox / "a.xlsx", {"L001": ("Amber", "Weak.", "No plan.")})
+    typo = refs_of(generation, "R02")[0]
+    answer(generation.files["R02"], assessment.inbox / "typo.xlsx", {typo: ("Ambr", "Weak.", "")})
+    first = {f["file"]: f for f in json.loads(run("ingest", assessment.folder, "--json").output)["files"]}
+    again = {f["file"]: f for f in json.loads(run("ingest", assessment.folder, "--json").output)["files"]}
+    issued = len(refs_of(generation, "R01"))
+    assert (first["a.xlsx"]["answered"], first["a.xlsx"]["issued"]) == (1, issued)
+    assert (again["a.xlsx"]["answered"], again["a.xlsx"]["issued"]) == (1, issued)  # as when it was new
+    found = first["typo.xlsx"]["problems"]
+    assert [(p["code"], p["file"], p["sheet"]) for p in found] == [("SCORE_INVALID", "typo.xlsx", "Review")]
+    assert found[0]["cell"]
+    assert [p["code"] for p in again["typo.xlsx"]["problems"]] == ["ALREADY_INGESTED", "SCORE_INVALID"]
+    assert again["typo.xlsx"]["problems"][1] == found[0]  # the same file, sheet and cell, as it was said
 
 
 def test_new_never_overwrites_an_assessment(assessment):

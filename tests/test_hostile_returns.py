@@ -298,6 +298,7 @@ def test_a_return_from_a_reviewer_removed_since(generated):
     outcomes = {o.name: o for o in ingest(assessment).outcomes}
     assert outcomes["r01.xlsx"].status == "accepted"
     assert [p.code for p in outcomes["r03.xlsx"].problems] == ["RETURN_REVIEWER_REMOVED"]
+    assert str(outcomes["r03.xlsx"].problems[0]).startswith("r03.xlsx: ")
 
 
 def test_a_second_command_on_the_same_folder_is_refused_and_says_who_holds_it(generated):
@@ -335,3 +336,43 @@ def test_a_date_typed_as_commentary_is_kept_as_the_date_shown(generated):
     assert outcome.status == "accepted"
     first = current(assessment)["R03"][1][0]
     assert first.commentary == "2026-12-01"
+
+
+def test_a_duplicated_row_and_a_typo_below_it_are_both_said_so_one_resend_fixes_both(generated):
+    assessment, generation = generated
+    path = filled(generation, "R02", assessment.inbox / "two faults.xlsx")
+
+    def change(workbook):
+        sheet = workbook["Review"]
+        copied = [c.value for c in sheet[2]]
+        sheet.insert_rows(3)
+        for column, value in enumerate(copied, start=1):
+            sheet.cell(3, column, value)
+        sheet.cell(sheet.max_row, 6, "Ambr")
+
+    edit(path, change)
+    [outcome] = ingest(assessment).outcomes
+    assert outcome.has_errors
+    assert [(p.code, p.cell) for p in outcome.problems] == [
+        ("RETURN_DUPLICATE_ROW", "A3"), ("SCORE_INVALID", f"F{len(refs_of(generation, 'R02')) + 2}")]
+
+
+def test_a_return_whose_ref_header_was_renamed_is_refused_naming_the_header(generated):
+    assessment, generation = generated
+    path = filled(generation, "R02", assessment.inbox / "renamed ref.xlsx")
+    edit(path, lambda w: w["Review"].cell(1, 1, "Reference"))
+    [outcome] = ingest(assessment).outcomes
+    assert outcome.has_errors
+    assert [str(p) for p in outcome.problems if p.code == "HEADER_MISSING"][0].startswith(
+        "renamed ref.xlsx, sheet 'Review': header 'Ref' is missing from row 1")
+
+
+def test_a_formula_in_a_return_with_macros_is_kept_as_text_and_named(generated):
+    assessment, generation = generated
+    source = filled(generation, "R03", assessment.inbox.parent / "plain.xlsx")
+    edit(source, lambda w: w["Review"].cell(2, 7, '=CONCAT("Partly ","in place")'))
+    rezip(source, assessment.inbox / "with macros.xlsm", add={"xl/vbaProject.bin": b"Attribute VB_Name = \"Evil\""})
+    [outcome] = ingest(assessment).outcomes
+    assert outcome.status == "accepted"
+    assert sorted((p.code, p.cell) for p in outcome.problems) == [("RETURN_FORMULA", "G2"), ("RETURN_MACROS", "")]
+    assert current(assessment)["R03"][1][0].commentary == '=CONCAT("Partly ","in place")'

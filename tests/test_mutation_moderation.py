@@ -84,3 +84,12 @@ def test_two_moderated_scores_are_one_finding_that_says_which_counts(scored):
     assert [(f["severity"], f["ref"], f["theme"], f["finding"], f["reviewers"]) for f in found] == [
         ("low", "CI001", "Continuous improvement", "Two moderated scores: the later one counts", [])]
     assert found[0]["evidence"].startswith("Red typed in report.xlsx was overruled by Yellow from R05's moderation")
+
+
+def test_a_moderation_workbook_sent_back_unfilled_is_said_to_answer_nothing(scored):
+    run("generate", scored.folder, "--moderation", "--moderators", "R04,R05")
+    moderate(scored.outbox / "BV moderation R05 Eve Marsh.xlsx", scored.inbox / "moderation R05.xlsx", {})
+    ingested = run("ingest", scored.folder)
+    assert ingested.exit_code == 1
+    assert ("moderation R05.xlsx: no score, commentary or gaps are filled in for any of its"
+            in " ".join(ingested.output.split()))

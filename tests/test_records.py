@@ -105,6 +105,18 @@ def test_records_written_by_a_newer_version_are_refused(generated):
         assert connection.execute("PRAGMA user_version").fetchone()[0] == 99
 
 
+def test_newer_records_that_do_not_say_which_version_wrote_them_are_refused_by_name(generated):
+    assessment, _ = generated
+    database = assessment.records_dir / "records.sqlite"
+    with sqlite3.connect(database) as connection:
+        connection.execute("PRAGMA user_version = 99")
+        connection.execute("DELETE FROM setting WHERE key = 'tool_version'")
+    result = run("report", assessment.folder)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert (f"records.sqlite: the assessment's records were written by a newer bva-excel (records version 99; this "
+            f"version reads up to {SCHEMA_VERSION}). Nothing was changed.") in " ".join(result.output.split())
+
+
 def test_what_was_recorded_is_kept_as_it_was_written(generated, tmp_path):
     assessment, generation = generated
     refs = [ref for ref, ids in generation.allocation.items() if "R01" in ids]
@@ -257,3 +269,27 @@ def test_records_of_an_earlier_schema_are_brought_up_to_date_once(generated):
     records = Records.open(database)  # again: nothing more to do
     assert records.seen_values() == []
     assert records.preferences() == {} and records.meta().assessment_id == meta.assessment_id
+
+
+def test_a_practice_folder_is_known_from_its_records_and_a_real_assessment_is_not(tmp_path):
+    from bva_excel.assessment import create_assessment, is_demo
+
+    practice = create_assessment(tmp_path / "practice", demo=True)
+    real = create_assessment(tmp_path / "BV 2026")
+    practice.records.close()
+    real.records.close()
+    assert (is_demo(practice.folder), is_demo(real.folder)) == (True, False)  # only a practice one is made afresh
+
+
+def test_the_answers_of_more_than_five_hundred_returns_are_each_read_once(tmp_path):
+    from bva_excel.records import AssessmentMeta, Records, Response, ReturnRecord
+
+    records = Records.create(tmp_path / "records.sqlite", AssessmentMeta("BV-1", "Many returns", "2026-11-29", "1"))
+    with records.batch():
+        ids = [records.record_return(ReturnRecord(f"{n:064x}", f"R{n}.xlsx", "", "2026-11-29", "", "accepted", "R01"),
+                                     [Response("L001", "R01", "Amber", f"Return {n}.", "", f"R{n}.xlsx", "Review", "D2")]
+                                     ).return_id for n in range(1002)]
+    found = records.responses_by_return(ids)
+    records.close()
+    assert sorted(found) == sorted(ids)
+    assert all([r.commentary for r in found[i]] == [f"Return {n}."] for n, i in enumerate(ids))

@@ -261,3 +261,37 @@ def test_a_workbook_issued_before_its_text_was_kept_is_read_without_comparing_it
     reading = read_return(path, assessment.framework(), assessment.assessment_id, assessment.secret(), issues)
     assert reading.accepted and reading.problems == []
     assert [r.rating for r in reading.responses] == ["Yellow"] * len(refs)
+
+
+def test_a_return_is_judged_by_the_bytes_read_and_hashed_even_if_the_file_is_emptied_meanwhile(generated, tmp_path):
+    assessment, generation = generated
+    ref = refs_of(generation, "R01")[0]
+    path = answer(generation.files["R01"], tmp_path / "r01.xlsx", {ref: ("Amber", "Weak.", "No plan.")})
+    workbook = openpyxl.load_workbook(path)
+    workbook["Review"]["G2"] = '=CONCAT("Weak ","in places")'  # a formula too is read from those bytes
+    workbook.save(path)
+    content = path.read_bytes()
+    path.write_bytes(b"")  # saved over by the reviewer while ingest reads it: what was hashed is what counts
+    reading = read_return(path, assessment.framework(), assessment.assessment_id, assessment.secret(),
+                          {i.issue_id: i for i in assessment.records.issues()}, "r01.xlsx", content)
+    assert reading.accepted and [(p.code, p.cell) for p in reading.problems] == [("RETURN_FORMULA", "G2")]
+    assert [(r.ref, r.rating, r.commentary) for r in reading.responses if r.rating] == [
+        (ref, "Amber", '=CONCAT("Weak ","in places")')]
+
+
+def test_a_workbook_that_passes_screening_but_cannot_be_opened_is_refused_with_why(generated, tmp_path):
+    import zipfile
+
+    from bva_excel.sheets import open_workbook
+
+    assessment, _ = generated
+    path = tmp_path / "half saved.xlsx"
+    with zipfile.ZipFile(path, "w") as archive:  # a workbook's parts without the package's own index
+        archive.writestr("xl/workbook.xml", '<?xml version="1.0"?><workbook xmlns="http://schemas.openxmlformats.org/'
+                                            'spreadsheetml/2006/main"><sheets/></workbook>')
+    reading = read(assessment, path)
+    assert not reading.accepted
+    assert [(p.code, p.file) for p in reading.problems] == [("RETURN_UNREADABLE", "half saved.xlsx")]
+    with pytest.raises(Exception) as why:  # the spreadsheet reader's own reason is passed on
+        open_workbook(path)
+    assert str(reading.problems[0]).startswith(f"half saved.xlsx: cannot be read as a workbook ({why.value})")
