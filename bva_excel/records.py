@@ -35,6 +35,17 @@ BATCH_SECONDS = 0.25  # within a batch, how often what is recorded is written to
 
 _APPEND_ONLY = ("issue", "issued_ref", "return_file", "return_problem", "response")
 
+
+def _kept_as_written(*tables: str) -> str:
+    """Triggers that refuse any UPDATE or DELETE on `tables`: what was recorded stays as it was written."""
+    return "".join(f"""
+    CREATE TRIGGER {table}_kept_update BEFORE UPDATE ON {table}
+        BEGIN SELECT RAISE(ABORT, 'the records of {table} are kept as they were written'); END;
+    CREATE TRIGGER {table}_kept_delete BEFORE DELETE ON {table}
+        BEGIN SELECT RAISE(ABORT, 'the records of {table} are kept as they were written'); END;
+    """ for table in tables)
+
+
 # Migration N takes a database at user_version N-1 to N. Never edit one that has been released: add one.
 MIGRATIONS: list[str] = [
     """
@@ -106,23 +117,14 @@ MIGRATIONS: list[str] = [
         mtime_ns INTEGER NOT NULL,
         sha256 TEXT NOT NULL
     );
-    """ + "".join(f"""
-    CREATE TRIGGER {table}_kept_update BEFORE UPDATE ON {table}
-        BEGIN SELECT RAISE(ABORT, 'the records of {table} are kept as they were written'); END;
-    CREATE TRIGGER {table}_kept_delete BEFORE DELETE ON {table}
-        BEGIN SELECT RAISE(ABORT, 'the records of {table} are kept as they were written'); END;
-    """ for table in _APPEND_ONLY),
+    """ + _kept_as_written(*_APPEND_ONLY),
     # 2: the PMO's choice of which return counts when the order of two is unclear (bva ingest --prefer).
     """
     CREATE TABLE preference (
         return_id INTEGER NOT NULL REFERENCES return_file(return_id),
         chosen_at TEXT NOT NULL
     );
-    CREATE TRIGGER preference_kept_update BEFORE UPDATE ON preference
-        BEGIN SELECT RAISE(ABORT, 'the records of preference are kept as they were written'); END;
-    CREATE TRIGGER preference_kept_delete BEFORE DELETE ON preference
-        BEGIN SELECT RAISE(ABORT, 'the records of preference are kept as they were written'); END;
-    """,
+    """ + _kept_as_written("preference"),
     # 3: sign-off of the final scores by senior officers (bva signoff); each one kept.
     """
     CREATE TABLE signoff (
@@ -137,12 +139,7 @@ MIGRATIONS: list[str] = [
         final TEXT NOT NULL,
         PRIMARY KEY (signoff_id, ref)
     );
-    """ + "".join(f"""
-    CREATE TRIGGER {table}_kept_update BEFORE UPDATE ON {table}
-        BEGIN SELECT RAISE(ABORT, 'the records of {table} are kept as they were written'); END;
-    CREATE TRIGGER {table}_kept_delete BEFORE DELETE ON {table}
-        BEGIN SELECT RAISE(ABORT, 'the records of {table} are kept as they were written'); END;
-    """ for table in ("signoff", "signoff_score")),
+    """ + _kept_as_written("signoff", "signoff_score"),
     # 4: workbooks of the moderation round, issued and returned like reviewers' own.
     """
     ALTER TABLE issue ADD COLUMN kind TEXT NOT NULL DEFAULT 'review';
@@ -159,11 +156,7 @@ MIGRATIONS: list[str] = [
         source TEXT NOT NULL DEFAULT ''
     );
     CREATE INDEX seen_value_by_key ON seen_value(kind, key, field);
-    CREATE TRIGGER seen_value_kept_update BEFORE UPDATE ON seen_value
-        BEGIN SELECT RAISE(ABORT, 'the records of seen_value are kept as they were written'); END;
-    CREATE TRIGGER seen_value_kept_delete BEFORE DELETE ON seen_value
-        BEGIN SELECT RAISE(ABORT, 'the records of seen_value are kept as they were written'); END;
-    """,
+    """ + _kept_as_written("seen_value"),
     # 6: progress on actions returned by the service areas in progress workbooks; every update kept.
     """
     CREATE TABLE progress_update (
@@ -178,11 +171,7 @@ MIGRATIONS: list[str] = [
         cell TEXT NOT NULL,
         PRIMARY KEY (return_id, action_id)
     );
-    CREATE TRIGGER progress_update_kept_update BEFORE UPDATE ON progress_update
-        BEGIN SELECT RAISE(ABORT, 'the records of progress_update are kept as they were written'); END;
-    CREATE TRIGGER progress_update_kept_delete BEFORE DELETE ON progress_update
-        BEGIN SELECT RAISE(ABORT, 'the records of progress_update are kept as they were written'); END;
-    """,
+    """ + _kept_as_written("progress_update"),
     # 7: each follow-up report for committee, with the actions as they stood, to say what changed since.
     """
     CREATE TABLE follow_up (
@@ -191,11 +180,7 @@ MIGRATIONS: list[str] = [
         file TEXT NOT NULL,
         actions TEXT NOT NULL
     );
-    CREATE TRIGGER follow_up_kept_update BEFORE UPDATE ON follow_up
-        BEGIN SELECT RAISE(ABORT, 'the records of follow_up are kept as they were written'); END;
-    CREATE TRIGGER follow_up_kept_delete BEFORE DELETE ON follow_up
-        BEGIN SELECT RAISE(ABORT, 'the records of follow_up are kept as they were written'); END;
-    """,
+    """ + _kept_as_written("follow_up"),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -726,6 +726,7 @@ def _write_report(assessment: Assessment, threshold_name: str | None, spread: in
     if found:
         records.record_seen_values(found)
     trail = changes(seen + found)
+    new_changes = trail[len(changes(seen)):] if found else []  # the changes this run saw first
     history = keep_history(path) if path.exists() else None
 
     title = assessment.title
@@ -776,4 +777,4 @@ def _write_report(assessment: Assessment, threshold_name: str | None, spread: in
     warnings += [problem("REPORT_NOTE_NOT_PLACED", path, note.sheet, key=note.key, header=note.header,
                          text=note.text[:80]) for note in lost]
     return ReportResult(path, warnings, decisions, len(actions), gathered.consistency, gathered, history, carried,
-                        trail[len(changes(seen)):])
+                        new_changes)
