@@ -270,15 +270,24 @@ def _read_sheet(sheet, cached: list[list]) -> CarriedSheet:
     return carried
 
 
-def read_extra_sheets(path: Path, calamine_workbook, tool_sheets: set[str]) -> list[CarriedSheet]:
+def read_extra_sheets(path: Path, calamine_workbook, tool_sheets: dict[str, str | None]) -> list[CarriedSheet]:
     """Every sheet of the report at `path` that is not one of `tool_sheets`, read to be written again.
 
-    Raises BvaError (REPORT_SHEET_NOT_CARRIED) for a sheet holding what cannot be carried, before
-    anything is changed.
+    `tool_sheets`: the name of each sheet the tool writes -> the text it puts in A1 (None: any). A sheet
+    with a tool sheet's name but other words in A1 is a person's (one written before the tool had a sheet
+    of that name), and is carried too. Raises BvaError (REPORT_SHEET_NOT_CARRIED) for a sheet holding what
+    cannot be carried, before anything is changed.
     """
+    def ours(name: str) -> bool:
+        if name not in tool_sheets:
+            return False
+        expected = tool_sheets[name]
+        rows = sheet_rows(calamine_workbook, name) if expected is not None else []
+        return expected is None or bool(rows and rows[0] and cell_text(rows[0][0]).strip() == expected)
+
     with zipfile.ZipFile(path) as archive:
         parts = _sheet_parts(archive)
-        extra = [name for name in parts if name not in tool_sheets]
+        extra = [name for name in parts if not ours(name)]
         refused = [problem("REPORT_SHEET_NOT_CARRIED", path, name, what=" and ".join(what))
                    for name in extra if (what := _not_carriable(archive, parts[name]))]
     if refused:

@@ -59,9 +59,11 @@ CHANGE_WIDTHS = [16, 14, 40, 17, 22, 22, 50]
 
 DEFAULT_SPREAD = 2  # reviewers this many scale steps apart disagree, unless the PMO chose otherwise
 
-# The sheets bva writes; any other sheet in report.xlsx was added by a person, and is carried.
-TOOL_SHEETS = {"Summary", SCORES_SHEET, HEAT_MAP_SHEET, ACTION_SHEET, "Consistency", CHANGES_SHEET, "Responses",
-               "Returns", "Action history", "Scale"}
+# The sheets bva writes; any other sheet in report.xlsx was added by a person, and is carried. The two added
+# since the first reports are known by the words in A1 too (None: by name alone), so that a sheet a person
+# had given one of those names before is carried, not taken for the tool's.
+TOOL_SHEETS = {"Summary": None, SCORES_SHEET: None, HEAT_MAP_SHEET: None, ACTION_SHEET: None, "Consistency": None,
+               CHANGES_SHEET: "Seen", "Responses": None, "Returns": None, "Action history": "Received", "Scale": None}
 HISTORY_FOLDER = "history"
 ASSESSMENT_PROPERTY = "bva assessment"  # a custom document property: which assessment a report belongs to
 _REVIEWER_COLUMN = re.compile(r"^(reviewer|score|commentary|gaps) \d+$")

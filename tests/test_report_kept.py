@@ -507,3 +507,17 @@ def test_a_progress_return_is_credited_only_with_what_a_return_can_give():
         "Status": "the progress return from Human Resources HR.xlsx",
         "Target date": "the progress return from Human Resources HR.xlsx"}
     assert values[("action", "ACT-C001", "Target date")][0] == "2027-03-31"
+
+
+def test_a_sheet_a_person_named_changes_before_bva_had_one_is_carried(returned):
+    assessment, _ = returned
+    path = write_report(assessment).path
+    workbook = openpyxl.load_workbook(path)
+    del workbook["Changes"]  # as a report from before the Changes sheet
+    workbook.create_sheet("Changes")["A1"] = "Changes agreed at the panel"
+    workbook.save(path)
+    result = run("report", assessment.folder)
+    assert result.exit_code == 0, result.output
+    kept = openpyxl.load_workbook(path)
+    assert kept["Changes"]["A1"].value == "Seen"
+    assert kept["Changes (2)"]["A1"].value == "Changes agreed at the panel"
