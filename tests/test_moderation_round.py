@@ -4,6 +4,7 @@ report with provenance, and the later of a typed and a returned moderation count
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 
 import openpyxl
@@ -117,6 +118,10 @@ def test_the_later_of_a_typed_and_a_returned_moderation_counts_and_check_says_wh
     checked = run("check", scored.folder).output
     assert ("Red typed in report.xlsx was overruled by Yellow from R05's moderation return moderation R05.xlsx, "
             "received later") in checked
+    found = [f for f in json.loads(run("check", scored.folder, "--json").stdout)["findings"]
+             if f["kind"] == "MODERATION_OVERRULED"]  # one finding, saying which of the two counts
+    assert [(f["severity"], f["ref"], f["theme"], f["finding"], f["reviewers"]) for f in found] == [
+        ("low", "CI001", "Continuous improvement", "Two moderated scores: the later one counts", [])]
     run("report", scored.folder)  # the return's moderation is written in; now someone types over it later
     workbook = openpyxl.load_workbook(scored.report)
     assert workbook["Scores"]["E2"].value == "Yellow"

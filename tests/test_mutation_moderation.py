@@ -4,7 +4,6 @@ untested (see docs/testing.md)."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 
 import openpyxl
@@ -65,25 +64,6 @@ def test_a_formula_in_a_moderation_return_is_kept_as_text_and_named(scored, tmp_
     status, problems = returns["moderation R05.xlsx"][4:6]
     assert status == "accepted" and problems.startswith(f"moderation R05.xlsx, sheet 'Moderation', cell {note}: the "
                                                         "cell holds a formula")
-
-
-def test_two_moderated_scores_are_one_finding_that_says_which_counts(scored):
-    run("generate", scored.folder, "--moderation", "--moderators", "R04,R05")
-    run("report", scored.folder)
-    workbook = openpyxl.load_workbook(scored.report)  # typed by hand before the round's return came in
-    workbook["Scores"]["E2"] = "Red"
-    workbook["Scores"]["F2"] = "Typed before the round."
-    workbook.save(scored.report)
-    earlier = dt.datetime.now().timestamp() - 3600
-    os.utime(scored.report, (earlier, earlier))
-    moderate(scored.outbox / "BV moderation R05 Eve Marsh.xlsx", scored.inbox / "moderation R05.xlsx",
-             {"CI001": ("Yellow", "From the round.")})
-    run("ingest", scored.folder)
-    found = [f for f in json.loads(run("check", scored.folder, "--json").stdout)["findings"]
-             if f["kind"] == "MODERATION_OVERRULED"]
-    assert [(f["severity"], f["ref"], f["theme"], f["finding"], f["reviewers"]) for f in found] == [
-        ("low", "CI001", "Continuous improvement", "Two moderated scores: the later one counts", [])]
-    assert found[0]["evidence"].startswith("Red typed in report.xlsx was overruled by Yellow from R05's moderation")
 
 
 def test_a_moderation_workbook_sent_back_unfilled_is_said_to_answer_nothing(scored):
