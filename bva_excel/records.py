@@ -24,7 +24,7 @@ import os
 import sqlite3
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from bva_excel.errors import AssessmentError, Problem, problem
@@ -197,9 +197,6 @@ class Response:
     file: str
     sheet: str
     cell: str  # the Score cell
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -554,17 +551,6 @@ class Records:
                              answered, archive, tuple(problems.get(return_id, ())), saved, return_id)
                 for (return_id, sha, name, source, received, modified, saved, status, reviewer_id, issue_id,
                      issued, answered, archive) in rows]
-
-    def known_hashes(self) -> set[str]:
-        with self._reading():
-            return {row[0] for row in self._db.execute("SELECT sha256 FROM return_file")}
-
-    def find_return(self, sha256: str) -> ReturnRecord | None:
-        with self._reading():
-            row = self._db.execute("SELECT return_id FROM return_file WHERE sha256 = ?", (sha256,)).fetchone()
-        if row is None:
-            return None
-        return next(r for r in self.returns() if r.return_id == row[0])
 
     def responses_by_return(self, return_ids) -> dict[int, list[Response]]:
         """return ID -> the responses read from it, in row order."""
