@@ -101,6 +101,9 @@ def test_a_moderation_return_sets_the_moderated_score_with_its_provenance(scored
     assert row["Received"]
     checked = run("check", scored.folder).output
     assert "resolved: moderated to Yellow: Evidence supports partly in place." in checked
+    # Nothing was typed in the report: one moderated score, so nothing overruled (the next test finds one).
+    kinds = [f["kind"] for f in json.loads(run("check", scored.folder, "--json").stdout)["findings"]]
+    assert "MODERATION_OVERRULED" not in kinds
 
 
 def test_the_later_of_a_typed_and_a_returned_moderation_counts_and_check_says_which(scored):
@@ -135,6 +138,23 @@ def test_the_later_of_a_typed_and_a_returned_moderation_counts_and_check_says_wh
             "report.xlsx later") in checked
     run("report", scored.folder)
     assert openpyxl.load_workbook(scored.report)["Scores"]["E2"].value == "Light green"
+    trail = json.loads(run("changes", scored.folder, "--json").stdout)["changes"]
+    [typed_later] = [c for c in trail if c["field"] == "Moderated score" and c["after"] == "Light green"]
+    assert typed_later["before"] == "Yellow" and typed_later["source"].startswith("typed in report.xlsx")
+
+
+def test_a_final_score_typed_in_the_report_still_counts_after_a_moderation_return(scored):
+    run("generate", scored.folder, "--moderation", "--moderators", "R04,R05")
+    run("report", scored.folder)
+    workbook = openpyxl.load_workbook(scored.report)
+    workbook["Scores"]["G2"] = "Light green"  # the panel's final word on CI001, typed over the formula
+    workbook.save(scored.report)
+    moderate(scored.outbox / "BV moderation R05 Eve Marsh.xlsx", scored.inbox / "moderation R05.xlsx",
+             {"CI001": ("Yellow", "From the round.")})
+    assert run("ingest", scored.folder).exit_code == 0
+    assert run("report", scored.folder).exit_code == 0
+    scores = openpyxl.load_workbook(scored.report)["Scores"]
+    assert (scores["E2"].value, scores["G2"].value) == ("Yellow", "Light green")
 
 
 def test_a_moderator_never_gets_what_they_drafted_or_scored(scored):

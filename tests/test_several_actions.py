@@ -99,3 +99,20 @@ def test_an_action_past_its_target_date_and_not_complete_is_shaded(planned):
     assert shade == {"ACT-CI001": "FFFFFF", "ACT-CI001-2": OVERDUE, "ACT-G001": OVERDUE, "ACT-G001-2": "FFFFFF"}
     red = next(r.colour for r in assessment.framework().scale.ratings if r.name == "Red").lstrip("#").upper()
     assert spreadsheet.seen_colour("Action plan", 4, HEADERS.index("Score") + 1) == red  # the score keeps its colour
+
+
+def test_an_inserted_row_with_only_an_id_belongs_to_the_characteristic_its_id_names(planned):
+    assessment, path = planned
+    # Typed under CI001's action, but the ID names G001 and no Ref was typed: it is G001's second action.
+    insert(path, "ACT-CI001", {"Action ID": "ACT-G001-3", "Action": "Moved here by mistake"})
+    write_report(assessment)
+    assert [(r["Action ID"], r["Ref"]) for r in rows_of(path)] == [
+        ("ACT-CI001", "CI001"), ("ACT-G001", "G001"), ("ACT-G001-3", "G001")]
+
+
+def test_an_action_id_of_no_characteristic_typed_in_lower_case_is_not_made_a_characteristic(planned):
+    assessment, path = planned
+    insert(path, "ACT-CI001", {"Action ID": "act-new-4", "Action": "Belongs to no characteristic yet"})
+    write_report(assessment)
+    [typed] = [r for r in rows_of(path) if r["Action"] == "Belongs to no characteristic yet"]
+    assert typed["Action ID"].casefold() == "act-new-4" and typed["Ref"] in (None, "")
