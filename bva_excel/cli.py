@@ -690,8 +690,9 @@ def follow_up(folder, output):
     click.echo(f"Wrote {result.path}: {len(result.rows)} actions, {done} complete or closed, "
                f"{len(result.overdue)} overdue.")
     if result.previous:
-        click.echo(f"  since the follow-up of {result.previous.written_at[:10]}: {result.count('Completed')} completed, "
-                   f"{result.count('Slipped')} slipped, {result.count('New')} new.")
+        click.echo(f"  since the follow-up of {result.previous.written_at[:10]} ({result.previous.file}): "
+                   f"{result.count('Completed')} completed, {result.count('Slipped')} slipped, "
+                   f"{result.count('New')} new.")
     for missing in result.not_returned:
         click.echo(f"  not returned: {missing.area} (sent {missing.sent[:10]} as {missing.file}; last returned "
                    f"{missing.last_return[:10] or 'not yet'})")

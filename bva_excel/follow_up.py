@@ -224,7 +224,8 @@ def _write(report: FollowUpReport, title: str) -> None:
 def _summary_lines(report: FollowUpReport) -> list[str]:
     total = len(report.rows)
     done = sum(1 for r in report.rows if r.done)
-    since = (f"Since the last follow-up ({dt.date.fromisoformat(report.previous.written_at[:10]):%d %B %Y}): "
+    since = (f"Since the last follow-up ({report.previous.file}, "
+             f"{dt.date.fromisoformat(report.previous.written_at[:10]):%d %B %Y}): "
              f"{report.count('Completed')} completed, {report.count('Slipped')} slipped, {report.count('New')} new."
              if report.previous else "This is the first follow-up: the next one will say what changed since.")
     returned = (f"{len(report.not_returned)} service area{'s have' if len(report.not_returned) != 1 else ' has'} not "

@@ -164,10 +164,11 @@ def main() -> int:
                 return report(args.show, args.markdown)
             names += pending
         notes = ROOT / "mutants" / "mutmut-stats.json"
-        if notes.exists() and any(module.stat().st_mtime > notes.stat().st_mtime
-                                  for module in (ROOT / "bva_excel").glob("*.py")):
+        if notes.exists() and any(changed.stat().st_mtime > notes.stat().st_mtime
+                                  for changed in [*(ROOT / "bva_excel").glob("*.py"), ROOT / "setup.cfg"]):
             # mutmut notes which tests reach each function once, and afterwards only for tests it has not seen:
-            # a test that reaches a function only since the code changed would not be run against its mutants.
+            # a test that reaches a function only since the code (or the tests chosen in setup.cfg) changed would
+            # not be run against its mutants.
             # Forgetting the notes (not the results) makes mutmut note them all again first (a few minutes).
             notes.unlink()
         if args.retry:  # mutmut keeps a result until the function changes: name the survivors to test them again

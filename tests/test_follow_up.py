@@ -81,7 +81,10 @@ def test_the_next_follow_up_says_what_was_completed_slipped_and_added(planned, t
     write_report(assessment)
     result = CliRunner().invoke(cli, ["follow-up", str(assessment.folder), "-o", str(tmp_path / "second.xlsx")])
     assert result.exit_code == 0, result.output
-    assert result.output.splitlines()[1].endswith(": 2 completed, 1 slipped, 1 new.")
+    assert result.output.splitlines()[1] == (f"  since the follow-up of {dt.date.today().isoformat()} (first.xlsx): "
+                                             "2 completed, 1 slipped, 1 new.")
+    assert openpyxl.load_workbook(tmp_path / "second.xlsx")["Summary"].cell(5, 1).value == (
+        f"Since the last follow-up (first.xlsx, {dt.date.today():%d %B %Y}): 2 completed, 1 slipped, 1 new.")
     changes = [(row[0], row[2], row[1]) for row in sheet_rows(tmp_path / "second.xlsx", "Changes")]
     assert changes == [("Completed", "ACT-CI001-2", "no status given then, Closed now"),
                        ("Completed", "ACT-G001", "no status given then, Complete now"),
