@@ -6,7 +6,8 @@
     python scripts/mutation.py --show           # ... and print the diff of every unexplained survivor
     python scripts/mutation.py --report --markdown   # the table for docs/testing.md
     python scripts/mutation.py --fresh          # delete mutants/ first: every mutant tested again
-    python scripts/mutation.py --retry          # test the survivors again (after adding tests)
+    python scripts/mutation.py --retry          # test the unexplained survivors again (after adding tests)
+    python scripts/mutation.py --retry --all    # ... and those explained as equivalent
     python scripts/mutation.py --modules consolidation identity   # only the untested mutants of these modules
 
 What is mutated and which tests run is configured in setup.cfg, [mutmut]. mutmut copies the code and
@@ -136,7 +137,9 @@ def main() -> int:
     parser.add_argument("--show", action="store_true", help="print the diff of each unexplained survivor")
     parser.add_argument("--markdown", action="store_true", help="print the table in Markdown (for docs/testing.md)")
     parser.add_argument("--fresh", action="store_true", help="delete mutants/ first and test every mutant again")
-    parser.add_argument("--retry", action="store_true", help="test every survivor again (after adding tests)")
+    parser.add_argument("--retry", action="store_true",
+                        help="test the survivors not explained as equivalent again (after adding tests)")
+    parser.add_argument("--all", action="store_true", help="with --retry: the survivors explained as equivalent too")
     parser.add_argument("--processes", type=int, default=2, help="mutants tested at once (default 2)")
     parser.add_argument("--modules", nargs="+", metavar="MODULE",
                         help="test only the mutants of these modules (e.g. consolidation) not tested yet")
@@ -172,8 +175,9 @@ def main() -> int:
             # Forgetting the notes (not the results) makes mutmut note them all again first (a few minutes).
             notes.unlink()
         if args.retry:  # mutmut keeps a result until the function changes: name the survivors to test them again
+            explained = set() if args.all else set(equivalents())
             names += [name for statuses in results().values() for name, status in statuses.items()
-                      if status in ("survived", "no tests", "suspicious")]
+                      if status in ("survived", "no tests", "suspicious") and name not in explained]
         done = subprocess.run([sys.executable, "-m", "mutmut", "run", "--max-children", str(args.processes),
                                *names], cwd=ROOT, env=env)
         if done.returncode:
