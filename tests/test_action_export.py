@@ -113,3 +113,48 @@ def test_service_areas_are_written_as_listed_and_a_misspelt_one_is_counted(plann
     followed = write_follow_up(assessment, tmp_path / "f.xlsx")
     sheet = openpyxl.load_workbook(followed.path)["All actions"]
     assert [sheet.cell(r, 6).value for r in range(2, 5)] == ["Finance", "Finance", "Finace"]
+
+
+def test_an_action_with_no_service_area_yet_is_not_counted_as_naming_an_unknown_one(planned, tmp_path):
+    assessment, report = planned
+    type_plan(report, {"ACT-G001": {"Service area": None}})  # not yet given one (the test above misspells one)
+    result = export(assessment.folder, "--csv", str(tmp_path / "finance.csv"), "--service-area", "Finance")
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[0] == f"Wrote 2 actions of Finance to {tmp_path / 'finance.csv'}"
+    assert "warning" not in result.output and "not on the 'Service areas' sheet" not in result.output
+
+
+@pytest.mark.parametrize("typed", ["2027-03-31", " 31/03/2027 ", "31/03/27", "31.03.2027", "31 March 2027",
+                                   "31 Mar 2027"])
+def test_a_target_date_typed_as_text_in_each_form_the_readme_names_is_exported_as_a_date(flagged, tmp_path, typed):
+    assessment, report = flagged
+    type_plan(report, {"ACT-CI001": {"Target date": typed}, "ACT-G001": {"Target date": "03/31/2027"}})
+    target = tmp_path / "plan.xlsx"
+    assert export(assessment.folder, "--xlsx", str(target)).exit_code == 0
+    dates = {row[0]: row[8] for row in openpyxl.load_workbook(target)["Actions"].iter_rows(values_only=True)}
+    assert dates["ACT-CI001"] == dt.datetime(2027, 3, 31)
+    assert dates["ACT-G001"] == "03/31/2027"  # month first is not a form it reads: kept as typed
+
+
+@pytest.mark.parametrize("command", [["actions"], ["follow-up"], ["generate", "--progress"]])
+def test_before_the_first_report_each_action_command_says_to_run_report_first(generated, command):
+    assessment, _ = generated
+    result = CliRunner().invoke(cli, [command[0], str(assessment.folder), *command[1:]])
+    assert result.exit_code == 1, result.output
+    assert (f"report.xlsx: there is no report yet, and the action plan lives in it, so bva {' '.join(command)} has nothing "
+            f"to work from") in result.output
+    assert f'Run bva report "{assessment.folder.name}" first' in result.output
+    assert not (assessment.folder / "actions.csv").exists()
+
+
+def test_a_report_deleted_after_it_was_written_does_not_stop_the_export(planned, tmp_path):
+    assessment, report = planned
+    write_report(assessment)  # the actions typed are now in the records' trail
+    report.unlink()
+    result = export(assessment.folder, "--csv", str(tmp_path / "plan.csv"))
+    assert result.exit_code == 0, result.output
+    assert "there is no report yet" not in result.output
+    with open(tmp_path / "plan.csv", encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.reader(handle))[1:]
+    assert [(row[0], row[7], row[8]) for row in rows] == [  # as typed, kept in the records
+        ("ACT-CI001", "Finance", "2027-03-31"), ("ACT-CI001-2", "Finance", "end of March"), ("ACT-G001", "Légal", "")]

@@ -232,3 +232,10 @@ def test_an_empty_action_plan_is_said_instead_of_a_next_step(flagged):  # noqa: 
         assert result.exit_code == 0, result.output
         assert "warning: report.xlsx, sheet 'Action plan': the action plan is empty" in result.output
         assert "Next:" not in result.output
+
+
+def test_a_target_date_typed_as_iso_text_that_has_passed_is_overdue(flagged, tmp_path):
+    assessment, report = flagged
+    type_plan(report, {"ACT-CI001": {"Target date": "2027-01-19"}, "ACT-G001": {"Target date": "2027-01-20"}})
+    result = write_follow_up(assessment, tmp_path / "f.xlsx", TODAY)
+    assert [row[0] for row in sheet_rows(result.path, "Overdue")] == ["ACT-CI001"]  # the 20th is not yet past

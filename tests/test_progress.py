@@ -163,7 +163,7 @@ def test_after_sign_off_check_lists_open_actions_with_no_owner_service_area_or_d
 
     assessment, report = planned
     type_plan(report, {"ACT-CI001": {"Owner": None}, "ACT-G001": {"Target date": None, "Service area": None}},
-              [("ACT-G001", {"Action": "Done already", "Status": "Closed"})])
+              [("ACT-CI001-2", {"Action": "Done already", "Status": "Closed"})])  # above ACT-G001
     write_report(assessment)
     before = CliRunner().invoke(cli, ["check", str(assessment.folder)])
     assert "Action plan (" not in before.output  # not signed off yet
@@ -175,9 +175,9 @@ def test_after_sign_off_check_lists_open_actions_with_no_owner_service_area_or_d
         "  warning: report.xlsx, sheet 'Action plan', cell A2: action ACT-CI001 (CI001) has no owner, and the scores "
         "are signed off. Fill in what is missing on the Action plan, so that someone is answerable for the action by "
         "a date.",
-        "  warning: report.xlsx, sheet 'Action plan', cell A4: action ACT-G001 (G001) has no service area or target "
+        "  warning: report.xlsx, sheet 'Action plan', cell A5: action ACT-G001 (G001) has no service area or target "
         "date, and the scores are signed off. Fill in what is missing on the Action plan, so that someone is "
-        "answerable for the action by a date."]  # ACT-G001-2 is closed: nothing to chase
+        "answerable for the action by a date."]  # ACT-CI001-3 is closed: nothing to chase
 
 
 def test_generate_progress_says_what_it_wrote_and_who_was_not_asked(planned):
