@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import itertools
+import json
 import os
 import re
 import shutil
@@ -168,3 +169,17 @@ def return_all(assessment, generation, given: dict, default: tuple | None = None
         answers = {ref: given.get(ref, default) for ref in refs if ref in given or default is not None}
         answers.update({ref: SPLIT_L001[reviewer_id] for ref in refs if ref == "L001" and reviewer_id in SPLIT_L001})
         answer(path, assessment.inbox / f"{reviewer_id}.xlsx", answers)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under mutation testing only (scripts/mutation.py; mutmut names the mutant in MUTANT_UNDER_TEST): run first
+    the tests of the mutated module's own test files, then the others quickest first. mutmut stops at the first
+    failure, so a mutant is killed in seconds instead of after every slower test that cannot see it; which tests
+    run, and what counts as killed, is unchanged. A normal run keeps pytest's order."""
+    mutant = os.environ.get("MUTANT_UNDER_TEST", "")
+    if "__mutmut_" not in mutant:
+        return
+    module = mutant.split(".")[1]  # bva_excel.<module>.<function>__mutmut_<n>
+    stats = Path("mutmut-stats.json")  # mutmut runs the tests in mutants/, beside its notes
+    durations = json.loads(stats.read_text(encoding="utf-8")).get("duration_by_test", {}) if stats.exists() else {}
+    items.sort(key=lambda item: (module not in item.path.name, durations.get(item.nodeid, 1.0)))
