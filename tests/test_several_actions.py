@@ -116,3 +116,20 @@ def test_an_action_id_of_no_characteristic_typed_in_lower_case_is_not_made_a_cha
     write_report(assessment)
     [typed] = [r for r in rows_of(path) if r["Action"] == "Belongs to no characteristic yet"]
     assert typed["Action ID"].casefold() == "act-new-4" and typed["Ref"] in (None, "")
+
+
+def test_a_new_action_takes_the_next_number_free_after_those_typed(planned):
+    assessment, path = planned
+    insert(path, "ACT-CI001", {"Action": "No ID yet"})
+    insert(path, "ACT-CI001", {"Action ID": "ACT-CI001-2", "Action": "Typed as the second"})
+    write_report(assessment)
+    assert [(r["Action ID"], r["Action"]) for r in rows_of(path) if r["Ref"] == "CI001"] == [
+        ("ACT-CI001", None), ("ACT-CI001-2", "Typed as the second"), ("ACT-CI001-3", "No ID yet")]
+
+
+def test_a_row_where_only_an_action_id_was_typed_is_kept_and_a_blank_row_is_not_an_action(planned):
+    assessment, path = planned
+    insert(path, "ACT-CI001", {})
+    insert(path, "ACT-G001", {"Action ID": "ACT-G001-4"})  # the rest to be filled in later
+    write_report(assessment)
+    assert [r["Action ID"] for r in rows_of(path)] == ["ACT-CI001", "ACT-G001", "ACT-G001-4"]
