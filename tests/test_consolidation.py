@@ -132,3 +132,32 @@ def test_the_summary_counts_each_reviewer_s_rejected_files(generated):
     run("ingest", assessment.folder)
     shown = summary()
     assert (shown["R02 Bob Stone"], shown["R01 Ann Lee"]) == ("Received (2 files rejected)", "Outstanding")
+
+
+def test_answers_of_several_reviewers_removed_from_the_list_are_shown_in_the_order_of_their_ids(tmp_path):
+    """Reviewers no longer on 'Reviewers' come after those listed, in ID order, whichever returned first."""
+    import openpyxl
+
+    from bva_excel.assessment import create_assessment
+    from conftest import make_framework
+    from test_heatmap import notes
+
+    characteristics = [["L001", "Leadership", "Clear vision", "We have one.", "Plan C", "R01", "R02, R03"],
+                       ["G001", "Governance", "Robust scrutiny", "It is robust.", "Minutes", "", "R01"]]
+    framework = make_framework(tmp_path / "framework.xlsx", characteristics=characteristics)
+    assessment = create_assessment(tmp_path / "BV 2026", framework, "Order")
+    assert run("generate", assessment.folder).exit_code == 0
+    sent = {path.name.split()[2]: path for path in assessment.outbox.iterdir()}
+    answer(sent["R03"], assessment.inbox / "R03.xlsx", {"L001": ("Amber", "Seen.", "Gap.")},
+           saved=dt.datetime(2026, 12, 1, 9, 0))  # R03 returned first
+    answer(sent["R02"], assessment.inbox / "R02.xlsx", {"L001": ("Yellow", "Seen.", "Gap.")},
+           saved=dt.datetime(2026, 12, 2, 9, 0))
+    assert run("ingest", assessment.folder).exit_code == 0
+    workbook = openpyxl.load_workbook(assessment.workbook)
+    workbook["Reviewers"].delete_rows(3, 2)  # R02 and R03
+    workbook["Characteristics"].cell(2, 7).value = None  # L001 listed them
+    workbook.save(assessment.workbook)
+    reported = run("report", assessment.folder)
+    assert reported.exit_code == 0, reported.output
+    [l001] = [lines for tile, lines in notes(assessment.report).items() if tile.startswith("L001")]
+    assert l001[2:4] == ["R02: Yellow", "R03: Amber"]
