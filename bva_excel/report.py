@@ -44,8 +44,8 @@ REVIEWER_WIDTHS = [18, 13, 40, 40]
 RESPONSE_HEADERS = ["Ref", "Reviewer ID", "Reviewer", "Score", "Commentary", "Gaps and areas to address",
                     "File", "Sheet", "Cell", "Round", "Received"]
 RESPONSE_WIDTHS = [8, 11, 22, 13, 45, 45, 30, 11, 7, 11, 17]
-RETURN_WIDTHS = [34, 20, 22, 19, 12, 80]
-RETURN_HEADERS = ["File", "SHA-256", "Reviewer", "Received", "Status", "Problems"]
+RETURN_WIDTHS = [34, 20, 22, 19, 12, 10, 80]
+RETURN_HEADERS = ["File", "SHA-256", "Reviewer", "Received", "Status", "Answers that count", "Problems"]
 
 
 CONSISTENCY_HEADERS = ["Ref", "Theme", "Finding", "Severity", "Reviewers", "Evidence", "Status"]
@@ -630,10 +630,13 @@ def _write_returns(workbook, formats, consolidation: Consolidation) -> None:
     for row, entry in enumerate(consolidation.returns, start=1):
         reviewer = consolidation.framework.reviewer(entry.reviewer_id)
         values = [entry.name, entry.sha256, reviewer.label if reviewer else entry.reviewer_id, entry.received,
-                  entry.status, "\n".join(entry.problems)]
+                  entry.status, entry.counted, "\n".join(entry.problems)]
         for col, value in enumerate(values):
-            sheet.write_string(row, col, value, formats["wrap"])
-        fit_row(sheet, row, values, RETURN_WIDTHS)
+            if isinstance(value, int):  # answers (or progress updates) of this file in the report now
+                sheet.write_number(row, col, value, formats["wrap"])
+            else:
+                sheet.write_string(row, col, value, formats["wrap"])
+        fit_row(sheet, row, [str(v) for v in values], RETURN_WIDTHS)
     sheet.freeze_panes(1, 1)
     sheet.autofilter(0, 0, max(len(consolidation.returns), 1), len(RETURN_HEADERS) - 1)
     print_landscape(sheet)

@@ -188,3 +188,26 @@ def test_moderation_options_are_checked(scored):
     assert everything.exit_code == 0, everything.output
     issued = [i for i in open_assessment(scored.folder).records.issues() if i.kind == "moderation"]
     assert sorted(ref for i in issued for ref in i.refs) == ["CI001", "G001", "L001"]
+
+
+def test_the_report_counts_each_answer_of_a_moderation_return(tmp_path):
+    characteristics = [row[:5] + (["R04"] if row[0] == "L001" else row[5:6]) + row[6:] for row in CHARACTERISTICS]
+    framework = make_framework(tmp_path / "f.xlsx", characteristics=characteristics, reviewers=REVIEWERS)
+    assessment = create_assessment(tmp_path / "BV 2026", framework, "Moderated")
+    run("generate", assessment.folder)
+    given = {"R01": {"CI001": "Dark green", "L001": "Dark green"}, "R02": {"CI001": "Amber", "G001": "Light green"},
+             "R03": {"L001": "Amber", "G001": "Light green"}}
+    for path in assessment.outbox.iterdir():
+        reviewer_id = path.name.split()[2]
+        answer(path, assessment.inbox / f"{reviewer_id}.xlsx",
+               {ref: (rating, "Seen.", "A gap.") for ref, rating in given[reviewer_id].items()})
+    run("ingest", assessment.folder)
+    assert run("generate", assessment.folder, "--moderation", "--moderators", "R05").exit_code == 0
+    moderate(assessment.outbox / "BV moderation R05 Eve Marsh.xlsx", assessment.inbox / "moderation R05.xlsx",
+             {"CI001": ("Yellow", "Partly in place."), "L001": ("Light green", "Vision agreed.")})
+    run("ingest", assessment.folder)
+    assert run("report", assessment.folder).exit_code == 0
+    returns = {r[0]: r for r in openpyxl.load_workbook(assessment.report)["Returns"].iter_rows(min_row=2,
+                                                                                              values_only=True)}
+    assert returns["moderation R05.xlsx"][4:6] == ("accepted", 2)
+    assert returns["R01.xlsx"][4:6] == ("accepted", 2) and returns["R02.xlsx"][4:6] == ("accepted", 2)

@@ -61,8 +61,8 @@ def test_a_formula_in_a_moderation_return_is_kept_as_text_and_named(scored, tmp_
     run("report", scored.folder)
     assert scores_of(scored.report)["CI001"]["Moderation note"] == "Partly in place"
     returns = {r[0]: r for r in openpyxl.load_workbook(scored.report)["Returns"].iter_rows(min_row=2, values_only=True)}
-    status, problems = returns["moderation R05.xlsx"][4:6]
-    assert status == "accepted" and problems.startswith(f"moderation R05.xlsx, sheet 'Moderation', cell {note}: the "
+    status, counted, problems = returns["moderation R05.xlsx"][4:7]
+    assert status == "accepted" and counted == 1 and problems.startswith(f"moderation R05.xlsx, sheet 'Moderation', cell {note}: the "
                                                         "cell holds a formula")
 
 

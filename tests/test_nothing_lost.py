@@ -155,9 +155,10 @@ def test_a_partial_resend_replaces_only_what_it_answers_and_says_which_answers_s
     answers = {r.ref: r.rating for r in current(open_assessment(assessment.folder))["R01"][1]}
     assert answers == {ref: "Amber" if ref == refs["R01"][0] else "Yellow" for ref in refs["R01"]}
     run("report", assessment.folder)
-    returns = {row[0]: row[4] for row in openpyxl.load_workbook(assessment.report)["Returns"].iter_rows(
+    returns = {row[0]: row[4:6] for row in openpyxl.load_workbook(assessment.report)["Returns"].iter_rows(
         min_row=2, values_only=True)}
-    assert returns == {"R01.xlsx": "accepted", "R01 resend.xlsx": "accepted"}  # both still count, in part
+    assert returns == {"R01.xlsx": ("accepted", len(refs["R01"]) - 1),  # both still count, in part
+                       "R01 resend.xlsx": ("accepted", 1)}
     summary = {row[0]: row for row in openpyxl.load_workbook(assessment.report)["Summary"].iter_rows(values_only=True)}
     assert summary["R01 Ann Lee"][5] == "R01 resend.xlsx, R01.xlsx"  # where the answers that count came from
 

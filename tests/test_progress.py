@@ -74,7 +74,7 @@ def test_a_round_returned_shows_on_the_report_and_in_the_history_and_leaves_the_
     assert (outcome.status, outcome.answered, outcome.issued, outcome.has_errors) == ("accepted", 1, 2, False)
     write_report(assessment)
     returns = {row[0]: row for row in openpyxl.load_workbook(report)["Returns"].iter_rows(min_row=2, values_only=True)}
-    assert (returns["RE Finance.xlsx"][2], returns["RE Finance.xlsx"][4]) == ("Finance", "accepted")
+    assert returns["RE Finance.xlsx"][2:6] == ("Finance", returns["RE Finance.xlsx"][3], "accepted", 1)  # 1 update
     summary = [row[0] for row in openpyxl.load_workbook(report)["Summary"].iter_rows(values_only=True)]
     assert "Finance" not in summary  # a service area is not a reviewer with returns outstanding
     actions = plan(report)

@@ -37,7 +37,7 @@ def test_report_has_the_contract_sheets(returned):
     assert action_headers == ["Action ID", "Ref", "Theme", "Characteristic", "Score", "Gap identified", "Action",
                               "Owner", "Service area", "Target date", "Status", "Progress update", "Last updated", "Update from"]
     returns = [c.value for c in workbook["Returns"][1]]
-    assert returns == ["File", "SHA-256", "Reviewer", "Received", "Status", "Problems"]
+    assert returns == ["File", "SHA-256", "Reviewer", "Received", "Status", "Answers that count", "Problems"]
 
 
 def test_scores_consolidate_with_the_lower_median_and_trace_each_reviewer(returned):
