@@ -44,7 +44,7 @@ REVIEWER_WIDTHS = [18, 13, 40, 40]
 RESPONSE_HEADERS = ["Ref", "Reviewer ID", "Reviewer", "Score", "Commentary", "Gaps and areas to address",
                     "File", "Sheet", "Cell", "Round", "Received"]
 RESPONSE_WIDTHS = [8, 11, 22, 13, 45, 45, 30, 11, 7, 11, 17]
-RETURN_WIDTHS = [34, 20, 22, 19, 12, 10, 80]
+RETURN_WIDTHS = [34, 26, 22, 19, 12, 18, 80]
 RETURN_HEADERS = ["File", "SHA-256", "Reviewer", "Received", "Status", "Answers that count", "Problems"]
 
 
