@@ -133,3 +133,19 @@ def test_a_row_where_only_an_action_id_was_typed_is_kept_and_a_blank_row_is_not_
     insert(path, "ACT-G001", {"Action ID": "ACT-G001-4"})  # the rest to be filled in later
     write_report(assessment)
     assert [r["Action ID"] for r in rows_of(path)] == ["ACT-CI001", "ACT-G001", "ACT-G001-4"]
+
+
+def test_several_actions_typed_without_ids_each_get_their_own(planned):
+    assessment, path = planned
+    insert(path, "ACT-CI001", {"Action": "Second"})
+    insert(path, "ACT-CI001", {"Action": "Third"})
+    workbook = openpyxl.load_workbook(path)
+    sheet = workbook["Action plan"]
+    sheet.insert_rows(2, 2)  # two typed above the first row: under no characteristic yet
+    sheet.cell(2, HEADERS.index("Action") + 1, "Unplaced one")
+    sheet.cell(3, HEADERS.index("Action") + 1, "Unplaced two")
+    workbook.save(path)
+    write_report(assessment)
+    ids = {r["Action"]: r["Action ID"] for r in rows_of(path) if r["Action"]}
+    assert ids == {"Unplaced one": "ACT-NEW-2", "Unplaced two": "ACT-NEW-3", "Third": "ACT-CI001-2",
+                   "Second": "ACT-CI001-3"}
