@@ -149,3 +149,20 @@ def test_several_actions_typed_without_ids_each_get_their_own(planned):
     ids = {r["Action"]: r["Action ID"] for r in rows_of(path) if r["Action"]}
     assert ids == {"Unplaced one": "ACT-NEW-2", "Unplaced two": "ACT-NEW-3", "Third": "ACT-CI001-2",
                    "Second": "ACT-CI001-3"}
+
+
+def test_the_plan_reads_as_opened_text_wraps_in_every_column_and_a_long_action_makes_its_row_taller(planned):
+    assessment, path = planned
+    long_action = "Commission an external review of the scrutiny arrangements and report to Cabinet. " * 6
+    insert(path, "ACT-CI001", {"Action": long_action, "Owner": 42.0, "Progress update": 2.5})
+    write_report(assessment)
+    sheet = openpyxl.load_workbook(path)["Action plan"]
+    rows = {sheet.cell(r, 1).value: r for r in range(2, sheet.max_row + 1)}
+    typed, plain = rows["ACT-CI001-2"], rows["ACT-G001"]
+    assert (sheet.cell(typed, 8).value, sheet.cell(typed, 12).value) == (42, 2.5)  # numbers stay numbers
+    not_dates = [i + 1 for i, h in enumerate(HEADERS) if h not in ("Target date", "Last updated")]
+    assert all(sheet.cell(r, col).alignment.wrap_text for r in (typed, plain) for col in not_dates)
+    columns = {col: d for d in sheet.column_dimensions.values() for col in range(d.min, d.max + 1)}
+    assert all(columns[col].alignment.wrap_text for col in not_dates)  # so do the rows people add
+    assert columns[HEADERS.index("Action") + 1].width >= 25
+    assert sheet.row_dimensions[typed].height > 3 * sheet.row_dimensions[plain].height
