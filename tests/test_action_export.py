@@ -162,10 +162,11 @@ def test_a_report_deleted_after_it_was_written_does_not_stop_the_export(planned,
 
 def test_a_date_typed_into_a_text_field_is_exported_as_the_reader_saw_it(flagged, tmp_path):
     assessment, report = flagged  # Excel makes "31/03/2027" typed into a cell a date, and "31/03/2027 14:00" a time
-    type_plan(report, {"ACT-CI001": {"Progress update": dt.datetime(2027, 3, 31, 14, 0)},
-                       "ACT-G001": {"Progress update": dt.datetime(2027, 3, 31)}})
+    type_plan(report, {"ACT-CI001": {"Progress update": dt.datetime(2027, 3, 31, 14, 0), "Owner": 1042.0},
+                       "ACT-G001": {"Progress update": dt.datetime(2027, 3, 31), "Owner": 7.5}})
     target = tmp_path / "plan.csv"
     assert export(assessment.folder, "--csv", str(target)).exit_code == 0
     with open(target, encoding="utf-8-sig", newline="") as handle:
-        updates = {row[0]: row[10] for row in csv.reader(handle)}
-    assert (updates["ACT-CI001"], updates["ACT-G001"]) == ("2027-03-31 14:00:00", "2027-03-31")
+        rows = {row[0]: row for row in csv.reader(handle)}
+    assert (rows["ACT-CI001"][10], rows["ACT-G001"][10]) == ("2027-03-31 14:00:00", "2027-03-31")
+    assert (rows["ACT-CI001"][6], rows["ACT-G001"][6]) == ("1042", "7.5")  # a number typed (a staff number, say)

@@ -99,6 +99,14 @@ def test_an_action_past_its_target_date_and_not_complete_is_shaded(planned):
     assert shade == {"ACT-CI001": "FFFFFF", "ACT-CI001-2": OVERDUE, "ACT-G001": OVERDUE, "ACT-G001-2": "FFFFFF"}
     red = next(r.colour for r in assessment.framework().scale.ratings if r.name == "Red").lstrip("#").upper()
     assert spreadsheet.seen_colour("Action plan", 4, HEADERS.index("Score") + 1) == red  # the score keeps its colour
+    across = [spreadsheet.seen_colour("Action plan", 3, col) for col in range(1, len(HEADERS) + 2)]
+    amber = next(r.colour for r in assessment.framework().scale.ratings if r.name == "Amber").lstrip("#").upper()
+    expected = [amber if h == "Score" else OVERDUE for h in HEADERS] + ["FFFFFF"]
+    assert across == expected  # the whole row, from its ID to Update from (its score in its colour), and no further
+    below = 2 + len(ids) + 150  # a row typed into well below the plan is shaded when it falls overdue
+    sheet = workbook["Action plan"]
+    sheet.cell(below, HEADERS.index("Target date") + 1, past)
+    assert Spreadsheet(workbook).seen_colour("Action plan", below, 1) == OVERDUE
 
 
 def test_an_inserted_row_with_only_an_id_belongs_to_the_characteristic_its_id_names(planned):
