@@ -63,8 +63,9 @@ def test_a_late_return_of_a_replaced_workbook_is_kept_but_does_not_undo_newer_pr
     assert [(row[1], row[4], row[7], bool(row[9])) for row in history] == [
         ("ACT-CI001", "Complete", "RE round 1.xlsx", False), ("ACT-G001", "Complete", "RE round 2.xlsx", False),
         ("ACT-CI001", "In progress", "RE late.xlsx", True), ("ACT-G001", "Not started", "RE late.xlsx", True)]
-    assert history[2][9].startswith("Not put on the plan: made on a progress workbook that a newer one "
-                                    "(BV progress Finance.xlsx, issued ")
+    newer = found[0][found[0].index("(BV progress Finance.xlsx, issued "):].split(")")[0] + ")"  # when, as said
+    assert history[2][9] == (f"Not put on the plan: made on a progress workbook that a newer one {newer} had "
+                             "replaced before it came back")
 
 
 def test_an_update_does_not_reopen_an_action_typed_complete_since_its_workbook_was_issued(planned):  # noqa: F811
