@@ -66,3 +66,24 @@ def test_report_warns_of_a_service_area_not_on_the_sheet_and_check_says_it_once(
             "Resources'?)") in result.output
     checked = CliRunner().invoke(cli, ["check", str(assessment.folder)])
     assert checked.output.count("'Human Resorces'") == 2  # one finding: its message names it twice
+
+
+def test_actions_typed_under_their_characteristic_raise_no_warning_about_where_they_are(flagged):  # noqa: F811
+    assessment, report = flagged  # the test above types one above the first row, and is told
+    type_plan(report, {"ACT-CI001": {"Action": "Publish the plan", "Owner": "Jo"}},
+              [("ACT-CI001", {"Action ID": "FIN-7", "Action": "Cost it"}), ("ACT-G001", {"Action": "Train"})])
+    result = write_report(assessment)
+    assert [w.code for w in result.warnings if w.code.startswith("ACTION_")] == []
+
+
+def test_an_action_with_an_id_of_its_own_style_keeps_the_characteristic_it_was_typed_under(flagged, tmp_path):  # noqa: F811,E501
+    import csv
+
+    assessment, report = flagged
+    type_plan(report, {}, [("ACT-CI001", {"Action ID": "FIN-7", "Action": "Cost it"})])  # a finance team's own ID
+    target = tmp_path / "plan.csv"
+    exported = CliRunner().invoke(cli, ["actions", str(assessment.folder), "--csv", str(target)])
+    assert exported.exit_code == 0, exported.output
+    with open(target, encoding="utf-8-sig", newline="") as handle:
+        assert [(row[0], row[1]) for row in csv.reader(handle)][1:] == [
+            ("ACT-CI001", "CI001"), ("FIN-7", "CI001"), ("ACT-G001", "G001")]
