@@ -87,3 +87,17 @@ def test_an_action_with_an_id_of_its_own_style_keeps_the_characteristic_it_was_t
     with open(target, encoding="utf-8-sig", newline="") as handle:
         assert [(row[0], row[1]) for row in csv.reader(handle)][1:] == [
             ("ACT-CI001", "CI001"), ("FIN-7", "CI001"), ("ACT-G001", "G001")]
+
+
+def test_each_unknown_service_area_is_said_once_and_an_empty_list_is_said_to_hold_none_yet(flagged):  # noqa: F811
+    assessment, report = flagged
+    workbook = openpyxl.load_workbook(assessment.workbook)
+    areas = workbook["Service areas"]
+    areas.delete_rows(2, areas.max_row)  # none listed yet
+    workbook.save(assessment.workbook)
+    type_plan(report, {"ACT-CI001": {"Service area": "Parks"}, "ACT-G001": {"Service area": "Housing"}})
+    checked = CliRunner().invoke(cli, ["check", str(assessment.folder)])
+    assert checked.exit_code == 1
+    said = [line for line in checked.output.splitlines() if "not on the 'Service areas' sheet" in line]
+    assert [line.split("service area ")[1].split(",")[0] for line in said] == ["'Parks'", "'Housing'"]
+    assert all(line.endswith("(listed now: none yet).") for line in said), said
