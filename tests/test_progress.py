@@ -250,3 +250,15 @@ def test_an_unfilled_return_a_wrong_date_and_nothing_to_ask_are_said(planned):
     with pytest.raises(BvaError) as refused:
         generate_progress(assessment)
     assert [p.code for p in refused.value.problems] == ["NO_PROGRESS_TO_ASK"]
+
+
+def test_after_sign_off_an_action_nobody_has_filled_in_is_listed_with_all_three_missing(flagged):
+    from bva_excel.signoff import sign_off
+
+    assessment, report = flagged  # the plan as the report wrote it: nothing typed on it yet
+    sign_off(assessment, "Jane Smith, Assistant Chief Executive", accept_open=True)
+    checked = CliRunner().invoke(cli, ["check", str(assessment.folder)])
+    listed = checked.output[checked.output.index("Action plan ("):].splitlines()
+    assert listed[1] == ("  warning: report.xlsx, sheet 'Action plan': action ACT-CI001 (CI001) has no owner, service "
+                         "area or target date, and the scores are signed off. Fill in what is missing on the Action "
+                         "plan, so that someone is answerable for the action by a date.")
