@@ -174,3 +174,19 @@ def test_the_plan_reads_as_opened_text_wraps_in_every_column_and_a_long_action_m
     assert all(columns[col].alignment.wrap_text for col in not_dates)  # so do the rows people add
     assert columns[HEADERS.index("Action") + 1].width >= 25
     assert sheet.row_dimensions[typed].height > 3 * sheet.row_dimensions[plain].height
+
+
+def test_actions_of_a_characteristic_taken_off_the_framework_are_kept_and_say_why(planned):
+    assessment, path = planned
+    insert(path, "ACT-G001", {"Action": "Scrutiny training", "Owner": "Jo"})
+    workbook = openpyxl.load_workbook(assessment.workbook)
+    sheet = workbook["Characteristics"]
+    sheet.delete_rows(next(r for r in range(2, sheet.max_row + 1) if sheet.cell(r, 1).value == "G001"), 1)
+    workbook.save(assessment.workbook)
+    write_report(assessment)
+    rows = rows_of(path)
+    assert [(r["Action ID"], r["Ref"]) for r in rows] == [("ACT-CI001", "CI001"), ("ACT-G001-2", "G001")]
+    kept = rows[1]
+    assert (kept["Theme"], kept["Characteristic"], kept["Score"], kept["Action"], kept["Owner"]) == (
+        "", "", "", "Scrutiny training", "Jo")
+    assert kept["Gap identified"] == "G001 is no longer in the framework; kept because actions were recorded against it."
