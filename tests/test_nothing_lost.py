@@ -206,12 +206,14 @@ def test_when_the_order_is_unclear_it_says_so_and_prefer_chooses(first_returns):
     assert chosen.exit_code == 0, chosen.output
     assert "one.xlsx: its answers now count over R01's other returns." in chosen.output
     assert {r.rating for r in current(open_assessment(assessment.folder))["R01"][1]} == {"Amber"}
-    assert run("report", assessment.folder).exit_code == 0  # the report follows the choice
+    reported = run("report", assessment.folder)  # the report follows the choice, and no longer calls it unclear
+    assert reported.exit_code == 0 and "saved at the same moment" not in reported.output, reported.output
     workbook = openpyxl.load_workbook(assessment.report)
     scores = {row[0]: row[3] for row in workbook["Scores"].iter_rows(min_row=2, values_only=True)}
     assert {scores[ref] for ref in refs["R01"] if ref != "L001"} == {"Amber"}
-    returns = {row[0]: row[4] for row in workbook["Returns"].iter_rows(min_row=2, values_only=True)}
-    assert returns == {"R01.xlsx": "superseded", "one.xlsx": "accepted", "two.xlsx": "superseded"}
+    returns = {row[0]: row[4:6] for row in workbook["Returns"].iter_rows(min_row=2, values_only=True)}
+    assert returns == {"R01.xlsx": ("superseded", 0), "one.xlsx": ("accepted", len(refs["R01"])),
+                       "two.xlsx": ("superseded", 0)}
     refused = run("ingest", assessment.folder, "--prefer", generation.files["R01"])
     assert refused.exit_code == 1 and "has not been ingested, so it cannot be preferred" in refused.output
 
