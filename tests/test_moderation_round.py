@@ -47,7 +47,12 @@ def moderate(source, target, moderations: dict, saved: dt.datetime | None = None
 @pytest.fixture
 def scored(tmp_path):
     """CI001 and L001 three steps apart (open high findings); G001 agreed."""
-    framework = make_framework(tmp_path / "f.xlsx", characteristics=CHARACTERISTICS, reviewers=REVIEWERS)
+    return scored_assessment(tmp_path, CHARACTERISTICS)
+
+
+def scored_assessment(tmp_path, characteristics):
+    """An assessment of `characteristics` with the reviewers' returns ingested (see `scored`)."""
+    framework = make_framework(tmp_path / "f.xlsx", characteristics=characteristics, reviewers=REVIEWERS)
     assessment = create_assessment(tmp_path / "BV 2026", framework, "Moderated")
     assert run("generate", assessment.folder).exit_code == 0
     given = {"R01": {"CI001": "Dark green", "L001": "Dark green"}, "R02": {"CI001": "Amber", "G001": "Light green"},
@@ -192,16 +197,7 @@ def test_moderation_options_are_checked(scored):
 
 def test_the_report_counts_each_answer_of_a_moderation_return(tmp_path):
     characteristics = [row[:5] + (["R04"] if row[0] == "L001" else row[5:6]) + row[6:] for row in CHARACTERISTICS]
-    framework = make_framework(tmp_path / "f.xlsx", characteristics=characteristics, reviewers=REVIEWERS)
-    assessment = create_assessment(tmp_path / "BV 2026", framework, "Moderated")
-    run("generate", assessment.folder)
-    given = {"R01": {"CI001": "Dark green", "L001": "Dark green"}, "R02": {"CI001": "Amber", "G001": "Light green"},
-             "R03": {"L001": "Amber", "G001": "Light green"}}
-    for path in assessment.outbox.iterdir():
-        reviewer_id = path.name.split()[2]
-        answer(path, assessment.inbox / f"{reviewer_id}.xlsx",
-               {ref: (rating, "Seen.", "A gap.") for ref, rating in given[reviewer_id].items()})
-    run("ingest", assessment.folder)
+    assessment = scored_assessment(tmp_path, characteristics)  # both open findings drafted by R04
     assert run("generate", assessment.folder, "--moderation", "--moderators", "R05").exit_code == 0
     moderate(assessment.outbox / "BV moderation R05 Eve Marsh.xlsx", assessment.inbox / "moderation R05.xlsx",
              {"CI001": ("Yellow", "Partly in place."), "L001": ("Light green", "Vision agreed.")})
