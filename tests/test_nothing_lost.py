@@ -464,6 +464,25 @@ def test_a_renamed_input_header_stops_the_report_and_keeps_what_was_typed(return
     assert assessment.report.read_bytes() == before
 
 
+
+@pytest.mark.parametrize("header", ["Action ID", "Owner"])
+def test_a_renamed_action_plan_header_stops_the_report_and_keeps_the_plan(returned_folder, header):
+    assessment = returned_folder
+    run("report", assessment.folder)
+    workbook = openpyxl.load_workbook(assessment.report)
+    plan = workbook["Action plan"]
+    headers = [c.value for c in plan[1]]
+    plan.cell(2, headers.index("Owner") + 1, "Head of Finance")
+    plan.cell(1, headers.index(header) + 1, f"{header} (PMO)")
+    workbook.save(assessment.report)
+    before = assessment.report.read_bytes()
+    result = run("report", assessment.folder)
+    assert result.exit_code == 1
+    assert (f"report.xlsx, sheet 'Action plan': header '{header}' is missing from row 1 (did you mean "
+            f"'{header} (PMO)'?); that column carries what people typed, so the report was not written "
+            "again") in result.output
+    assert assessment.report.read_bytes() == before
+
 def test_a_reviewer_added_since_the_workbooks_were_generated_is_not_yet_in_the_summary(first_returns):
     assessment, _, _ = first_returns
     edit_framework(assessment, lambda w: w["Reviewers"].insert_rows(2) or [

@@ -1,5 +1,7 @@
 """report.xlsx: every score traceable, reviewers' text exact, human edits kept, written whole."""
 
+import zipfile
+
 import openpyxl
 import pytest
 
@@ -336,6 +338,27 @@ def test_a_previous_report_that_cannot_be_read_is_not_replaced(returned):
     assert str(problem).endswith("), so the moderated scores and actions typed into it cannot be kept. Repair it "
                                  "in Excel, or move it out of the folder if nothing typed in it matters.")
     assert assessment.report.read_bytes() == b"PK\x03\x04 not really a workbook"
+
+
+@pytest.mark.parametrize("part", ["_rels/.rels", "docProps/core.xml"])
+def test_a_previous_report_damaged_inside_is_not_replaced(returned, part):
+    """Its sheets are all listed, but one part is cut short: the cells, or what tells a typed Final score
+    from the tool's formula, cannot be read."""
+    assessment, _ = returned
+    write_report(assessment)
+    with zipfile.ZipFile(assessment.report) as source:
+        parts = {name: source.read(name) for name in source.namelist()}
+    parts[part] = parts[part][:40]  # cut short, as a failed copy leaves it
+    with zipfile.ZipFile(assessment.report, "w") as damaged:
+        for name, data in parts.items():
+            damaged.writestr(name, data)
+    before = assessment.report.read_bytes()
+    with pytest.raises(BvaError) as caught:
+        write_report(assessment)
+    [problem] = caught.value.problems
+    assert problem.code == "REPORT_UNREADABLE" and problem.file == "report.xlsx"
+    assert str(problem).startswith("report.xlsx: the previous report cannot be read (")
+    assert assessment.report.read_bytes() == before
 
 
 def test_a_final_score_typed_in_any_case_is_the_scale_s_rating(returned):
