@@ -328,6 +328,28 @@ def test_a_reviewer_removed_after_returning_is_counted_and_said_once(generated):
     assert "moved out of the outbox (no longer current): BV review R03 Cai Wyn" in generated_again.output
 
 
+
+def test_a_reviewer_removed_with_a_newer_workbook_unreturned_is_counted_by_what_they_returned(wide):
+    """The Summary counts a removed reviewer's characteristics from their returns, not from a workbook
+    issued later that they never sent back."""
+    assessment = wide
+    before = issued_refs(assessment)
+    for reviewer_id, refs in before.items():
+        workbook = next(p for p in assessment.outbox.iterdir() if f" {reviewer_id} " in p.name)
+        answer(workbook, assessment.inbox / f"{reviewer_id}.xlsx", {ref: ("Yellow", "Seen.", "Gap.") for ref in refs})
+    assert run("ingest", assessment.folder).exit_code == 0
+    edit_framework(assessment, add_characteristic("CI004", "Continuous improvement", "Learning lessons"))
+    assert run("generate", assessment.folder, "--per-characteristic", 2).exit_code == 0
+    after = issued_refs(open_assessment(assessment.folder))
+    removed = sorted(r for r in after if len(after[r]) > len(before[r]))[0]
+    edit_framework(assessment, lambda w: w["Reviewers"].delete_rows(int(removed[-1]) + 1, 1))
+    reported = run("report", assessment.folder)
+    assert reported.exit_code == 0, reported.output
+    summary = {r[0]: r[1:] for r in openpyxl.load_workbook(assessment.report)["Summary"].iter_rows(values_only=True)
+               if r[0]}
+    returned = len(before[removed])
+    assert summary[f"{removed} (no longer listed)"][:3] == (returned, returned, "Received")
+
 # 8. Messages that hold up.
 
 def test_check_json_is_only_json_even_with_warnings(generated):
