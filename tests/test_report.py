@@ -358,6 +358,25 @@ def test_a_previous_report_damaged_inside_is_not_replaced(returned, part):
     [problem] = caught.value.problems
     assert problem.code == "REPORT_UNREADABLE" and problem.file == "report.xlsx"
     assert str(problem).startswith("report.xlsx: the previous report cannot be read (")
+    reason = str(problem).split(" (", 1)[1].split("), so ", 1)[0]
+    assert len(reason.split()) > 2  # the reader's own words on what is wrong, not a bare class name
+    assert assessment.report.read_bytes() == before
+
+
+@pytest.mark.parametrize("reader", ["open_workbook", "_typed_final_scores"])  # its cells; its typed Final scores
+def test_a_read_failure_without_words_is_named_by_its_kind(returned, monkeypatch, reader):
+    """A network drive can fail a read with an error that carries no message."""
+    assessment, _ = returned
+    write_report(assessment)
+    before = assessment.report.read_bytes()
+
+    def fail(*args):
+        raise OSError()
+    monkeypatch.setattr(f"bva_excel.moderation.{reader}", fail)
+    with pytest.raises(BvaError) as caught:
+        write_report(assessment)
+    [problem] = caught.value.problems
+    assert str(problem).startswith("report.xlsx: the previous report cannot be read (OSError), so ")
     assert assessment.report.read_bytes() == before
 
 
