@@ -487,6 +487,26 @@ def test_a_renamed_input_header_stops_the_report_and_keeps_what_was_typed(return
 
 
 
+
+def test_an_input_header_typed_twice_stops_the_report_and_names_both_cells(returned_folder):
+    """Which of two 'Moderated score' columns holds the moderation cannot be told: nothing is guessed."""
+    assessment = returned_folder
+    run("report", assessment.folder)
+    workbook = openpyxl.load_workbook(assessment.report)
+    scores = workbook["Scores"]
+    headers = [c.value for c in scores[1]]
+    first = openpyxl.utils.get_column_letter(headers.index("Moderated score") + 1)
+    spare = openpyxl.utils.get_column_letter(len(headers) + 1)
+    scores[f"{first}2"] = "Red"
+    scores[f"{spare}1"] = "Moderated score"
+    workbook.save(assessment.report)
+    before = assessment.report.read_bytes()
+    result = run("report", assessment.folder)
+    assert result.exit_code == 1
+    assert (f"report.xlsx, sheet 'Scores', cell {spare}1: header 'Moderated score' appears twice (also in {first}1); "
+            "that column carries what people typed, so the report was not written again") in result.output
+    assert assessment.report.read_bytes() == before
+
 @pytest.mark.parametrize("header", ["Action ID", "Owner"])
 def test_a_renamed_action_plan_header_stops_the_report_and_keeps_the_plan(returned_folder, header):
     assessment = returned_folder
