@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import os
 import shutil
 import sqlite3
@@ -64,6 +66,23 @@ def test_json_records_of_version_0_1_are_moved_into_the_database_once(legacy):
         "0 accepted, 0 rejected, 4 already ingested, 0 skipped."]
     assert len(open_assessment(legacy).records.returns()) == 4
 
+
+
+def test_json_records_without_the_issued_text_still_take_later_returns(legacy):
+    """Records of 0.1 that never kept the text issued (no 'texts'): moved in, and a later return is read,
+    with nothing to compare its locked text against."""
+    issued = legacy / ".bva" / "issued.json"
+    records = json.loads(issued.read_text(encoding="utf-8"))
+    for record in records:
+        del record["texts"]
+    issued.write_text(json.dumps(records), encoding="utf-8")
+    answer(legacy / "outbox" / "BV review R02 Bob Stone.xlsx", legacy / "inbox" / "R02 second.xlsx",
+           {"CI001": ("Light green", "Better now.", "None.")}, saved=dt.datetime(2027, 1, 4, 9, 0))
+    result = run("ingest", legacy)
+    assert "accepted   R02 second.xlsx  (R02 Bob Stone, answered 1/2)" in result.output.splitlines()
+    assert "1 accepted, 0 rejected, 4 already ingested, 0 skipped." in result.output.splitlines()
+    answers = {r.ref: r.rating for r in current(open_assessment(legacy))["R02"][1]}
+    assert answers == {"CI001": "Light green", "CI002": "Amber"}
 
 def test_a_damaged_json_record_is_refused_with_a_message_and_nothing_changes(legacy):
     ledger = legacy / ".bva" / "returns.json"
