@@ -58,18 +58,20 @@ def results() -> dict[str, dict[str, str]]:
 def report(show: bool, markdown: bool = False) -> int:
     """Per module: mutants, killed (a timeout counts), explained as equivalent, survived (neither), not yet run;
     the score is killed of the mutants not explained as equivalent, the usual mutation score, with those not yet
-    run counting against it, and again over those run."""
+    run counting against it; then again over those run; then killed of all mutants, equivalents included."""
     by_module = results()
     if not by_module:
         print("No results yet: run python scripts/mutation.py first.")
         return 1
     explained = equivalents()
-    columns = ["module", "mutants", "killed", "equivalent", "survived", "not run", "score", "score of those run"]
+    columns = ["module", "mutants", "killed", "equivalent", "survived", "not run", "score", "score of those run",
+               "killed of all"]
     if markdown:
         print("| " + " | ".join(columns) + " |")
         print("|---" * len(columns) + "|")
     else:
-        print(f"{columns[0]:<28}" + "".join(f"{c:>11}" for c in columns[1:6]) + f"{columns[6]:>8}{columns[7]:>20}")
+        print(f"{columns[0]:<28}" + "".join(f"{c:>11}" for c in columns[1:6]) + f"{columns[6]:>8}{columns[7]:>20}"
+              f"{columns[8]:>15}")
     totals: Counter = Counter()
     unexplained = []
     for module, statuses in by_module.items():
@@ -104,11 +106,13 @@ def _line(module: str, row: Counter, markdown: bool) -> str:
     score = 100 * row["killed"] / counted if counted else 0.0
     run = counted - row["not_run"]
     of_run = 100 * row["killed"] / run if run else 0.0
+    of_all = 100 * row["killed"] / row["mutants"] if row["mutants"] else 0.0
     cells = [row["mutants"], row["killed"], row["equivalent"], row["survived"], row["not_run"]]
     if markdown:
         name = module if module == "all" else module.rsplit("/", 1)[-1]
-        return "| " + " | ".join([name, *(f"{c:,}" for c in cells), f"{score:.1f} %", f"{of_run:.1f} %"]) + " |"
-    return f"{module:<28}" + "".join(f"{c:>11}" for c in cells) + f"{score:>7.1f}%{of_run:>19.1f}%"
+        return "| " + " | ".join([name, *(f"{c:,}" for c in cells), f"{score:.1f} %", f"{of_run:.1f} %",
+                                  f"{of_all:.1f} %"]) + " |"
+    return f"{module:<28}" + "".join(f"{c:>11}" for c in cells) + f"{score:>7.1f}%{of_run:>19.1f}%{of_all:>14.1f}%"
 
 
 def _refresh_unmutated_copies() -> None:

@@ -312,3 +312,20 @@ def test_the_answers_of_more_than_five_hundred_returns_are_each_read_once(tmp_pa
     records.close()
     assert sorted(found) == sorted(ids)
     assert all([r.commentary for r in found[i]] == [f"Return {n}."] for n, i in enumerate(ids))
+
+
+def test_new_records_are_made_beside_where_they_go_and_renamed_in(tmp_path, monkeypatch):
+    """The rename that puts them in place is within one folder: on a network drive it cannot be half done."""
+    from bva_excel.assessment import create_assessment
+
+    renames = []
+    real_replace = os.replace
+
+    def replace(source, target):
+        renames.append((Path(source), Path(target)))
+        return real_replace(source, target)
+    monkeypatch.setattr(os, "replace", replace)
+    create_assessment(tmp_path / "BV 2026")
+    [(source, target)] = [(s, t) for s, t in renames if t.name == "records.sqlite"]
+    assert source.parent == target.parent == tmp_path / "BV 2026" / ".bva"
+    assert not source.exists() and target.exists()
