@@ -43,8 +43,8 @@ REVIEWER_COLUMNS = ["Reviewer {k}", "Score {k}", "Commentary {k}", "Gaps {k}"]
 REVIEWER_WIDTHS = [18, 13, 40, 40]
 RESPONSE_HEADERS = ["Ref", "Reviewer ID", "Reviewer", "Score", "Commentary", "Gaps and areas to address",
                     "File", "Sheet", "Cell", "Round", "Received"]
-RESPONSE_WIDTHS = [8, 11, 22, 13, 45, 45, 30, 11, 7, 11, 17]
-RETURN_WIDTHS = [34, 26, 22, 19, 12, 18, 80]
+RESPONSE_WIDTHS = [8, 11, 22, 13, 45, 45, 30, 11, 7, 11, 20]
+RETURN_WIDTHS = [34, 26, 22, 20, 12, 18, 80]
 RETURN_HEADERS = ["File", "SHA-256", "Reviewer", "Received", "Status", "Answers that count", "Problems"]
 
 
@@ -387,6 +387,7 @@ def _formats(workbook) -> dict:
             "title": workbook.add_format({"bold": True, "font_size": 16}),
             "subtitle": workbook.add_format({"italic": True, "font_color": "#595959"}),
             "date": workbook.add_format({"num_format": "dd/mm/yyyy", "valign": "top"}),
+            "when": workbook.add_format({"num_format": "d mmm yyyy hh:mm:ss", "valign": "top", "align": "left"}),
             "input": workbook.add_format({"text_wrap": True, "valign": "top", "bg_color": "#FFF8DC"})}
 
 
@@ -613,15 +614,23 @@ def _write_responses(workbook, formats, consolidation: Consolidation) -> None:
             row += 1
             reviewer = consolidation.framework.reviewer(response.reviewer_id)
             values = [response.ref, response.reviewer_id, reviewer.name if reviewer else "", response.rating,
-                      response.commentary, response.gaps, response.file, response.sheet, response.cell, kind,
-                      received.get(response.file, "").replace("T", " ")]
+                      response.commentary, response.gaps, response.file, response.sheet, response.cell, kind]
             for col, value in enumerate(values):
                 sheet.write_string(row, col, value, formats["wrap"])
+            _write_when(sheet, row, len(values), received.get(response.file, ""), formats["when"])
             fit_row(sheet, row, values, RESPONSE_WIDTHS)
     add_rating_colours(workbook, sheet, 1, 3, max(row, 1), 3, consolidation.framework.scale)
     sheet.freeze_panes(1, 0)
     sheet.autofilter(0, 0, max(row, 1), len(RESPONSE_HEADERS) - 1)
     print_landscape(sheet)
+
+
+def _write_when(sheet, row: int, col: int, iso: str, fmt) -> None:
+    """A time the tool recorded (ISO text, local time) as a date and time Excel sorts and filters as one."""
+    if iso:
+        sheet.write_datetime(row, col, dt.datetime.fromisoformat(iso), fmt)
+    else:
+        sheet.write_blank(row, col, None, fmt)
 
 
 def _write_returns(workbook, formats, consolidation: Consolidation) -> None:
@@ -632,7 +641,9 @@ def _write_returns(workbook, formats, consolidation: Consolidation) -> None:
         values = [entry.name, entry.sha256, reviewer.label if reviewer else entry.reviewer_id, entry.received,
                   entry.status, entry.counted, "\n".join(entry.problems)]
         for col, value in enumerate(values):
-            if isinstance(value, int):  # answers (or progress updates) of this file in the report now
+            if col == RETURN_HEADERS.index("Received"):
+                _write_when(sheet, row, col, value, formats["when"])
+            elif isinstance(value, int):  # answers (or progress updates) of this file in the report now
                 sheet.write_number(row, col, value, formats["wrap"])
             else:
                 sheet.write_string(row, col, value, formats["wrap"])

@@ -329,3 +329,4 @@ def test_new_records_are_made_beside_where_they_go_and_renamed_in(tmp_path, monk
     [(source, target)] = [(s, t) for s, t in renames if t.name == "records.sqlite"]
     assert source.parent == target.parent == tmp_path / "BV 2026" / ".bva"
     assert not source.exists() and target.exists()
+

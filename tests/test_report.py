@@ -1,5 +1,6 @@
 """report.xlsx: every score traceable, reviewers' text exact, human edits kept, written whole."""
 
+import datetime as dt
 import zipfile
 
 import openpyxl
@@ -41,6 +42,24 @@ def test_report_has_the_contract_sheets(returned):
     returns = [c.value for c in workbook["Returns"][1]]
     assert returns == ["File", "SHA-256", "Reviewer", "Received", "Status", "Answers that count", "Problems"]
 
+
+
+def test_when_each_file_was_received_is_a_date_and_time_that_sorts(returned):
+    """Returns and Responses show the time ingest recorded, as one date and time to the second (as the
+    Changes sheet words it), which Excel sorts and filters by date rather than as text."""
+    assessment, _ = returned
+    result = write_report(assessment)
+    workbook = openpyxl.load_workbook(result.path)
+    recorded = {r.name: dt.datetime.fromisoformat(r.received) for r in assessment.records.returns()}
+    returns = workbook["Returns"]
+    shown = {row[0].value: row[3] for row in returns.iter_rows(min_row=2)}
+    assert {name: cell.value for name, cell in shown.items()} == recorded
+    responses = workbook["Responses"]
+    headers = [c.value for c in responses[1]]
+    cells = [(row[headers.index("File")].value, row[headers.index("Received")]) for row in responses.iter_rows(min_row=2)]
+    assert cells and all(cell.value == recorded[name] for name, cell in cells)
+    for cell in [*shown.values(), *(cell for _, cell in cells)]:
+        assert cell.is_date and cell.number_format == "d mmm yyyy hh:mm:ss"
 
 def test_scores_consolidate_with_the_lower_median_and_trace_each_reviewer(returned):
     assessment, _ = returned
