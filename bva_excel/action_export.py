@@ -13,14 +13,12 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-import xlsxwriter
-
 from bva_excel.action_plan import ActionRow, as_listed, needs_report
 from bva_excel.errors import BvaError, problem
 from bva_excel.framework import Framework, area_key
 from bva_excel.sheets import suggest
 from bva_excel.storage import replacing
-from bva_excel.styles import header_format, workbook_options
+from bva_excel.styles import header_format, new_workbook
 
 EXPORT_HEADERS = ["Action ID", "Ref", "Theme", "Characteristic", "Gap", "Action", "Owner", "Service area",
                   "Target date", "Status", "Progress update", "Last updated"]
@@ -74,8 +72,7 @@ def write_csv(path: Path, rows: list[ActionRow]) -> None:
 
 def write_xlsx(path: Path, rows: list[ActionRow], title: str) -> None:
     with replacing(path) as temp:
-        workbook = xlsxwriter.Workbook(str(temp), workbook_options())
-        workbook.set_properties({"title": f"{title}: action plan", "author": "bva-excel"})
+        workbook = new_workbook(temp, f"{title}: action plan")
         sheet = workbook.add_worksheet("Actions")
         head = header_format(workbook)
         wrap = workbook.add_format({"text_wrap": True, "valign": "top"})

@@ -591,11 +591,9 @@ def write_sheets(path: Path, details: list[Detail], scale, title: str, assessmen
     """The workbook itself: one sheet per characteristic, in the order asked."""
     import xlsxwriter
 
-    from bva_excel.styles import workbook_options
+    from bva_excel.styles import new_workbook
 
-    workbook = xlsxwriter.Workbook(str(path), workbook_options())
-    workbook.set_properties({"title": f"{title}: background detail", "author": "bva-excel",
-                             "comments": f"Assessment {assessment_id}"})
+    workbook = new_workbook(path, f"{title}: background detail", comments=f"Assessment {assessment_id}")
     formats = _formats(workbook, scale)
     prepared = dt.datetime.now().strftime("%d %B %Y %H:%M")
     for detail in details:

@@ -13,13 +13,11 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-import xlsxwriter
-
 from bva_excel.action_plan import STATUSES, ActionRow, as_listed, needs_report
 from bva_excel.framework import area_key
 from bva_excel.records import FollowUp
 from bva_excel.storage import replacing
-from bva_excel.styles import fit_row, header_format, print_landscape, workbook_options
+from bva_excel.styles import fit_row, header_format, new_workbook, print_landscape
 
 NO_STATUS = "No status given"
 NO_AREA = "No service area given"
@@ -201,8 +199,7 @@ def _kept_copy(path: Path) -> Path | None:
 
 def _write(report: FollowUpReport, title: str) -> None:
     with replacing(report.path) as temp:
-        workbook = xlsxwriter.Workbook(str(temp), workbook_options())
-        workbook.set_properties({"title": f"{title}: follow-up of the action plan", "author": "bva-excel"})
+        workbook = new_workbook(temp, f"{title}: follow-up of the action plan")
         formats = {"header": header_format(workbook),
                    "wrap": workbook.add_format({"text_wrap": True, "valign": "top"}),
                    "date": workbook.add_format({"num_format": "dd/mm/yyyy", "valign": "top"}),

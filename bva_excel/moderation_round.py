@@ -14,9 +14,6 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import xlsxwriter
-
-from bva_excel import __version__
 from bva_excel.assessment import ASSESSMENT_FILE, Assessment
 from bva_excel.errors import AllocationError, BvaError, Problem, problem
 from bva_excel.framework import Framework
@@ -27,7 +24,7 @@ from bva_excel.reviewer_workbook import (write_scale_sheet, cell_formats, finish
                                          issue_workbooks, issued_texts, score_validation, write_identity_sheet)
 from bva_excel.sheets import suggest
 from bva_excel.storage import replacing, safe_file_name
-from bva_excel.styles import add_rating_colours, fit_row, print_landscape, workbook_options
+from bva_excel.styles import add_rating_colours, fit_row, new_workbook, print_landscape
 from bva_excel.template import write_guide
 
 HEADERS = ["Ref", "Theme", "Characteristic", "Position statement", "Reviewers' scores", "Consolidated score",
@@ -141,9 +138,7 @@ def write_moderation_workbook(path: Path, framework: Framework, moderator, rows:
                               pmo: str, password: str) -> None:
     """Write one moderator's workbook to `path` (atomically)."""
     with replacing(path) as temp:
-        workbook = xlsxwriter.Workbook(str(temp), workbook_options())
-        workbook.set_properties({"title": f"{title}: moderation by {moderator.name}", "author": "bva-excel",
-                                 "comments": f"Issued by bva-excel {__version__}"})
+        workbook = new_workbook(temp, f"{title}: moderation by {moderator.name}", issued=True)
         write_guide(workbook, guide_lines(title, moderator, len(rows), deadline, pmo), password=password)
         sheet = workbook.add_worksheet(MODERATION_SHEET)
         head, locked, _, unlocked = cell_formats(workbook)

@@ -18,9 +18,6 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import xlsxwriter
-
-from bva_excel import __version__
 from bva_excel.action_plan import (DONE, STATUSES, ActionRow, action_problems, as_date, needs_report, plan_of,
                                    plan_warnings)
 from bva_excel.assessment import Assessment
@@ -30,7 +27,7 @@ from bva_excel.identity import IssueIdentity
 from bva_excel.records import IssueRecord, ProgressUpdate
 from bva_excel.sheets import Table, cell_text, suggest
 from bva_excel.storage import replacing, safe_file_name
-from bva_excel.styles import fit_row, print_landscape, workbook_options
+from bva_excel.styles import fit_row, new_workbook, print_landscape
 from bva_excel.template import write_guide
 
 PROGRESS_SHEET = "Progress"
@@ -262,9 +259,7 @@ def write_progress_workbook(path: Path, area: ServiceArea, rows: list[ActionRow]
     from bva_excel.reviewer_workbook import cell_formats, write_identity_sheet
 
     with replacing(path) as temp:
-        workbook = xlsxwriter.Workbook(str(temp), workbook_options())
-        workbook.set_properties({"title": f"{title}: progress by {area.name}", "author": "bva-excel",
-                                 "comments": f"Issued by bva-excel {__version__}"})
+        workbook = new_workbook(temp, f"{title}: progress by {area.name}", issued=True)
         write_guide(workbook, guide_lines(title, area, len(rows), deadline, pmo), password=password)
         sheet = workbook.add_worksheet(PROGRESS_SHEET)
         head, locked, bold, unlocked = cell_formats(workbook)

@@ -33,8 +33,8 @@ from bva_excel.moderation import ACTION_INPUT_HEADERS, ACTION_SHEET, SCORES_SHEE
 from bva_excel.reviewer_workbook import score_validation
 from bva_excel.sheets import column_letter, normalise_label, open_workbook, suggest
 from bva_excel.storage import check_path_length, replacing, sha256_of
-from bva_excel.styles import (add_rating_colours, countifs_criterion, fit_row, header_format, print_landscape,
-                              text_colour_on, workbook_options)
+from bva_excel.styles import (add_rating_colours, countifs_criterion, fit_row, header_format, new_workbook,
+                              print_landscape, text_colour_on)
 
 SCORES_FIXED = ["Ref", "Theme", "Characteristic", "Consolidated score", "Moderated score",
                 "Moderation note", "Final score", "Signed-off score"]
@@ -750,8 +750,7 @@ def _write_report(assessment: Assessment, threshold_name: str | None, spread: in
     warnings = list(gathered.warnings) + carried.warnings
     try:
         with replacing(path) as temp:
-            workbook = xlsxwriter.Workbook(str(temp), workbook_options())
-            workbook.set_properties({"title": f"{title}: report", "author": "bva-excel"})
+            workbook = new_workbook(temp, f"{title}: report")
             workbook.set_custom_property(ASSESSMENT_PROPERTY, assessment.assessment_id)
             formats = _formats(workbook)
             _write_summary(workbook, formats, consolidation, final, title, subtitle)

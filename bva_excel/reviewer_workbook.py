@@ -13,9 +13,6 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import xlsxwriter
-
-from bva_excel import __version__
 from bva_excel.allocation import Change, allocate, by_reviewer, changes
 from bva_excel.assessment import Assessment
 from bva_excel.errors import BvaError, Problem
@@ -23,8 +20,8 @@ from bva_excel.framework import Characteristic, Framework, Reviewer, Scale
 from bva_excel.identity import IDENTITY_SHEET, IssueIdentity
 from bva_excel.records import IssueRecord
 from bva_excel.storage import move_over, replacing, safe_file_name
-from bva_excel.styles import (INPUT_FILL, add_rating_colours, fit_row, header_format, print_landscape, text_colour_on,
-                              workbook_options)
+from bva_excel.styles import (INPUT_FILL, add_rating_colours, fit_row, header_format, new_workbook, print_landscape,
+                              text_colour_on)
 from bva_excel.template import write_guide
 
 REVIEW_SHEET = "Review"
@@ -139,9 +136,7 @@ def write_reviewer_workbook(path: Path, framework: Framework, reviewer: Reviewer
                             title: str, deadline: dt.date | None, pmo: str, password: str = "") -> None:
     """Write one reviewer's workbook to `path` (atomically); `password` locks its sheets."""
     with replacing(path) as temp:
-        workbook = xlsxwriter.Workbook(str(temp), workbook_options())
-        workbook.set_properties({"title": f"{title}: review by {reviewer.name}", "author": "bva-excel",
-                                 "comments": f"Issued by bva-excel {__version__}"})
+        workbook = new_workbook(temp, f"{title}: review by {reviewer.name}", issued=True)
         for name, value in [("bva_assessment_id", identity.assessment_id),
                             ("bva_reviewer_id", identity.reviewer_id), ("bva_issue_id", identity.issue_id)]:
             workbook.set_custom_property(name, value, "text")

@@ -17,6 +17,19 @@ def workbook_options() -> dict:
     return {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
 
 
+def new_workbook(path, title: str, issued: bool = False, **properties):
+    """An XlsxWriter workbook to be written at `path`, with the tool's options and its title as a document
+    property; one `issued` to a person says which version issued it. `properties` adds others (created)."""
+    import xlsxwriter
+
+    from bva_excel import __version__
+
+    workbook = xlsxwriter.Workbook(str(path), workbook_options())
+    workbook.set_properties({"title": title, "author": "bva-excel",
+                             **({"comments": f"Issued by bva-excel {__version__}"} if issued else {}), **properties})
+    return workbook
+
+
 def header_format(workbook):
     return workbook.add_format({"bold": True, "font_color": "#FFFFFF", "bg_color": HEADER_COLOUR,
                                 "text_wrap": True, "valign": "top", "border": 1})

@@ -9,11 +9,9 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-import xlsxwriter
-
 from bva_excel.framework import (CHARACTERISTIC_HEADERS, REVIEWER_HEADERS, SCALE_HEADERS, SERVICE_AREA_HEADERS,
                                  SERVICE_AREAS_SHEET, THEMES)
-from bva_excel.styles import HEADER_COLOUR, fit_row, header_format, workbook_options
+from bva_excel.styles import HEADER_COLOUR, fit_row, header_format, new_workbook
 
 # A fixed creation date makes two builds byte-for-byte identical.
 BUILD_DATE = dt.datetime(2024, 5, 1)
@@ -75,9 +73,7 @@ def write_framework_workbook(path: Path, scale_rows: list[list], characteristic_
                              service_area_rows: list[list] | None = ()) -> None:
     """Write a template-shaped workbook: Guide, Scale, Characteristics, Reviewers, Service areas (none with
     `service_area_rows` None: the layout of an assessment made before the sheet existed)."""
-    workbook = xlsxwriter.Workbook(str(path), workbook_options())
-    workbook.set_properties({"title": "Best Value self-assessment framework", "created": BUILD_DATE,
-                             "author": "bva-excel"})
+    workbook = new_workbook(path, "Best Value self-assessment framework", created=BUILD_DATE)
     wrap = workbook.add_format({"text_wrap": True, "valign": "top"})
     write_guide(workbook, guide_lines)
     scale = _write_table(workbook, "Scale", SCALE_HEADERS, SCALE_WIDTHS, scale_rows, wrap)
