@@ -191,21 +191,30 @@ def _split_list(text: str) -> list[str]:
     return [part.strip() for part in re.split(r"[,;\n]", text) if part.strip()]
 
 
+def _distinct_rows(table: Table, header: str, key, blank: str, duplicate: str, problems: list[Problem],
+                   field: str = "value", clean=None):
+    """The rows of `table` whose `header` is filled in with a text not used above it (compared by `key`):
+    (row, values, that text). A blank one, or one used above, is a problem (codes `blank` and `duplicate`,
+    the second naming the first's cell) and is left out."""
+    seen: dict = {}
+    for row, values in table.rows:
+        text = clean(table.text(values, header)) if clean else table.text(values, header)
+        cell = table.cell(row, header)
+        if not text:
+            problems.append(problem(blank, table.file, table.sheet, cell))
+        elif key(text) in seen:
+            problems.append(problem(duplicate, table.file, table.sheet, cell, other=seen[key(text)], **{field: text}))
+        else:
+            seen[key(text)] = cell
+            yield row, values, text
+
+
 def _read_scale(table: Table, problems: list[Problem]) -> Scale:
-    ratings, seen, values = [], {}, {}
-    for row, values_row in table.rows:
-        name = table.text(values_row, "Rating")
+    ratings, values = [], {}
+    for row, values_row, name in _distinct_rows(table, "Rating", normalise_label, "RATING_MISSING", "RATING_DUPLICATE",
+                                                problems, field="name"):
         colour = table.text(values_row, "Colour")
         raw_value = table.get(values_row, "Value")
-        cell = table.cell(row, "Rating")
-        if not name:
-            problems.append(problem("RATING_MISSING", table.file, table.sheet, cell))
-            continue
-        if normalise_label(name) in seen:
-            problems.append(problem("RATING_DUPLICATE", table.file, table.sheet, cell, name=name,
-                                    other=seen[normalise_label(name)]))
-            continue
-        seen[normalise_label(name)] = cell
         hex_colour = colour.lstrip("#")
         if not re.fullmatch(r"[0-9A-Fa-f]{6}", hex_colour):
             problems.append(problem("RATING_COLOUR_INVALID", table.file, table.sheet,
@@ -229,18 +238,9 @@ def _read_scale(table: Table, problems: list[Problem]) -> Scale:
 
 
 def _read_reviewers(table: Table, problems: list[Problem]) -> list[Reviewer]:
-    reviewers, seen = [], {}
-    for row, values in table.rows:
-        reviewer_id = table.text(values, "Reviewer ID")
-        cell = table.cell(row, "Reviewer ID")
-        if not reviewer_id:
-            problems.append(problem("REVIEWER_ID_BLANK", table.file, table.sheet, cell))
-            continue
-        if reviewer_id.casefold() in seen:
-            problems.append(problem("REVIEWER_ID_DUPLICATE", table.file, table.sheet, cell,
-                                    value=reviewer_id, other=seen[reviewer_id.casefold()]))
-            continue
-        seen[reviewer_id.casefold()] = cell
+    reviewers = []
+    for row, values, reviewer_id in _distinct_rows(table, "Reviewer ID", str.casefold, "REVIEWER_ID_BLANK",
+                                                   "REVIEWER_ID_DUPLICATE", problems):
         email = table.text(values, "Email")
         name = table.text(values, "Name") or email  # someone known only by their email is named by it
         if not name:
@@ -251,18 +251,9 @@ def _read_reviewers(table: Table, problems: list[Problem]) -> list[Reviewer]:
 
 
 def _read_service_areas(table: Table, problems: list[Problem]) -> list[ServiceArea]:
-    areas, seen = [], {}
-    for row, values in table.rows:
-        name = " ".join(table.text(values, "Service area").split())
-        cell = table.cell(row, "Service area")
-        if not name:
-            problems.append(problem("SERVICE_AREA_BLANK", table.file, table.sheet, cell))
-            continue
-        if area_key(name) in seen:
-            problems.append(problem("SERVICE_AREA_DUPLICATE", table.file, table.sheet, cell, value=name,
-                                    other=seen[area_key(name)]))
-            continue
-        seen[area_key(name)] = cell
+    areas = []
+    for _, values, name in _distinct_rows(table, "Service area", area_key, "SERVICE_AREA_BLANK",
+                                          "SERVICE_AREA_DUPLICATE", problems, clean=lambda text: " ".join(text.split())):
         areas.append(ServiceArea(name, table.text(values, "Head of service"), table.text(values, "Email")))
     return areas
 

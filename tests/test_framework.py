@@ -92,3 +92,16 @@ def test_duplicate_reviewer_ids(tmp_path):
     with pytest.raises(FrameworkError) as caught:
         load_framework(make_framework(tmp_path / "f.xlsx", reviewers=REVIEWERS + [["r01", "Dup", "", ""]]))
     assert ("REVIEWER_ID_DUPLICATE", "Reviewers", "A5") in codes_and_cells(caught.value)
+
+
+def test_a_rating_listed_twice_and_a_reviewer_with_no_id_are_each_named_by_cell(tmp_path):
+    scale = SCALE + [[" amber ", "#FFC000", 9, "Again"]]
+    reviewers = REVIEWERS + [["", "No Id", "", ""]]
+    with pytest.raises(FrameworkError) as caught:
+        load_framework(make_framework(tmp_path / "f.xlsx", scale=scale, reviewers=reviewers))
+    amber = next(i for i, row in enumerate(SCALE) if row[0] == "Amber") + 2
+    assert [str(p) for p in caught.value.problems] == [
+        f"f.xlsx, sheet 'Scale', cell A{len(SCALE) + 2}: rating 'amber' is listed twice (also at A{amber}). "
+        "Give every rating its own name.",
+        f"f.xlsx, sheet 'Reviewers', cell A{len(REVIEWERS) + 2}: this reviewer row has no 'Reviewer ID'. "
+        "Give every reviewer a short unique ID such as R01."]
