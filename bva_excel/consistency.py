@@ -348,7 +348,7 @@ def _agreement(consolidation: Consolidation, steps: dict[str, int]) -> tuple[Alp
 
 
 def _resolution(decision: ScoreDecision, scale: Scale) -> str:
-    if decision.final_typed:
+    if decision.final_typed and scale.find(decision.final_typed):  # a typed score that is no rating settles nothing
         return f"final score set to {decision.final} by a senior officer"
     if scale.find(decision.moderated) and decision.note.strip():
         return f"moderated to {decision.moderated}: {decision.note.strip()}"

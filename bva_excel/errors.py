@@ -332,6 +332,10 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
                    "{workbook} is written: open it in Excel and print it to PDF, or run the command again."),
     "MODERATED_SCORE_INVALID": (WARNING, "the moderated score '{value}' for {ref} is not a rating on the scale{hint}",
                                 "Choose one of: {ratings}; until then the consolidated score is used."),
+    "FINAL_SCORE_INVALID": (WARNING, "the final score '{value}' typed for {ref} is not a rating on the scale{hint}, "
+                            "so the heat map and the Summary show {ref} as not answered",
+                            "Choose one of: {ratings} from the cell's list, or clear the cell to let the moderated or "
+                            "consolidated score count."),
 }
 
 

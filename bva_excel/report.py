@@ -98,6 +98,20 @@ class ReportResult:
     new_changes: list[Change] = field(default_factory=list)  # changes this run saw for the first time
 
 
+def _final_scores_not_on_scale(framework: Framework, decisions: dict, file: str) -> list[Problem]:
+    """A Final score typed over the formula that is no rating: it stays as typed (nothing typed is replaced),
+    and the spreadsheet, like the report, then counts the characteristic as not answered: said, by cell."""
+    column = column_letter(SCORES_FIXED.index("Final score"))
+    said = []
+    for row, characteristic in enumerate(framework.characteristics, start=2):
+        typed = decisions[characteristic.ref].final_typed.strip()
+        if typed and framework.scale.find(typed) is None:
+            said.append(problem("FINAL_SCORE_INVALID", file, SCORES_SHEET, f"{column}{row}", ref=characteristic.ref,
+                                value=typed, hint=suggest(typed, framework.scale.names),
+                                ratings=", ".join(framework.scale.names)))
+    return said
+
+
 def gather(assessment: Assessment, threshold_name: str | None = None, spread: int | None = None) -> Gathered:
     """Read the framework, every current return and what was typed into the last report; check them.
 
@@ -121,6 +135,7 @@ def gather(assessment: Assessment, threshold_name: str | None = None, spread: in
                     if assessment.report.exists() else "")
     decisions, warnings = decide(framework.scale, consolidated, edits, assessment.report.name,
                                  consolidation.moderations, report_saved)
+    warnings += _final_scores_not_on_scale(framework, decisions, assessment.report.name)
     warnings += restored + [problem("RESPONSE_ORPHANED", r.file, r.sheet, r.cell, ref=r.ref, reviewer=r.reviewer_id)
                             for r in consolidation.orphans]
     signoffs = records.signoffs()
@@ -586,7 +601,8 @@ def _write_scores(workbook, formats, consolidation: Consolidation, decisions: di
             row_texts += ["", "", response.commentary, response.gaps]
         fit_row(sheet, row, row_texts, widths)
     last = len(framework.characteristics)
-    sheet.data_validation(1, col["Moderated score"], last, col["Moderated score"], score_validation(framework.scale))
+    for column in (col["Moderated score"], col["Final score"]):  # a typed Final score replaces the formula
+        sheet.data_validation(1, column, last, column, score_validation(framework.scale))
     add_rating_colours(workbook, sheet, 1, col["Consolidated score"], last, col["Moderated score"], framework.scale)
     add_rating_colours(workbook, sheet, 1, col["Final score"], last, col["Signed-off score"], framework.scale)
     for slot in range(slots):
@@ -694,7 +710,8 @@ def _tiles(gathered: Gathered) -> dict[str, Tile]:
         decision = gathered.decisions[characteristic.ref]
         moderated = bool(decision.final_typed) or framework.scale.find(decision.moderated) is not None
         if decision.final_typed:
-            how = "set by a senior officer"
+            how = "set by a senior officer" + ("" if framework.scale.find(decision.final_typed) else
+                                               ", but not a rating on the scale")
         elif moderated:
             how = f"moderated from {decision.consolidated or 'blank'}" + (f": {decision.note.strip()}" if decision.note.strip() else "")
         else:

@@ -235,6 +235,29 @@ def test_a_typed_final_score_beats_a_moderated_one_which_beats_the_consolidated(
     assert "Final score: Yellow (moderated from Amber: Plan seen at panel.)" in heat_map.cell(5, 4).comment.text
 
 
+
+def test_a_typed_final_score_that_is_no_rating_is_kept_said_by_cell_and_settles_nothing(folder):
+    run("report", folder)
+    scores = openpyxl.load_workbook(folder / "report.xlsx")["Scores"]
+    final = [c.value for c in scores[1]].index("Final score")
+    listed = [v.sqref for v in scores.data_validations.dataValidation if v.type == "list"]
+    assert any(f"{openpyxl.utils.get_column_letter(final + 1)}2:" in str(ref) for ref in listed)  # the cell offers the scale
+    type_into_scores(folder / "report.xlsx", {"CI002": {"Final score": "light GREEN"}, "CI003": {"Final score": "Gren"}})
+    result = run("report", folder)
+    assert result.exit_code == 0, result.output
+    assert ("report.xlsx, sheet 'Scores', cell G4: the final score 'Gren' typed for CI003 is not a rating on the scale "
+            "(did you mean 'Grey'?), so the heat map and the Summary show CI003 as not "
+            "answered. Choose one of: Dark green, Light green, Yellow, Amber, Red, Grey from the cell's list, or "
+            "clear the cell to let the moderated or consolidated score count.") in " ".join(result.output.split())
+    assert "CI002" not in result.output  # a rating in another case is a rating
+    assert by_ref(folder / "report.xlsx", "Scores")["CI003"]["Final score"] == "Gren"  # kept as typed
+    _, found = findings(folder)
+    resolved = {f["ref"]: f["resolved"] for f in found if f["kind"] == "DISAGREEMENT"}
+    assert resolved["CI002"] == "final score set to Light green by a senior officer"
+    assert resolved["CI003"] == ""
+    heat_map = openpyxl.load_workbook(folder / "report.xlsx")["Heat map"]
+    assert "Final score: Gren (set by a senior officer, but not a rating on the scale)" in heat_map.cell(5, 4).comment.text
+
 def test_a_moderated_score_without_a_note_is_a_finding_and_settles_nothing(folder):
     run("report", folder)
     type_into_scores(folder / "report.xlsx", {
