@@ -188,9 +188,10 @@ def plan_of(gathered) -> list[ActionRow]:
 
 def plan_warnings(framework: Framework, rows: list[ActionRow], edits, file: str = "report.xlsx") -> list:
     """What the report and bva check say about the plan as typed, each at its row: an action under no
-    characteristic, an ID typed on a second row (given a new one), a service area not on the sheet."""
+    characteristic, a status that is none of the plan's, an ID typed on a second row (given a new one), a
+    service area not on the sheet."""
     from bva_excel.errors import problem
-    from bva_excel.sheets import a1
+    from bva_excel.sheets import a1, suggest
 
     found = []
     for row in rows:
@@ -198,6 +199,11 @@ def plan_warnings(framework: Framework, rows: list[ActionRow], edits, file: str 
         if not row.ref and excel_row:
             found.append(problem("ACTION_NO_CHARACTERISTIC", file, ACTION_SHEET, a1(excel_row - 1, 1),
                                  action=row.action_id, row=excel_row))
+        if row.status and row.status not in STATUSES:
+            cell = a1(excel_row - 1, ACTION_HEADERS.index("Status")) if excel_row else ""
+            found.append(problem("ACTION_STATUS_UNKNOWN", file, ACTION_SHEET, cell, value=row.status,
+                                 action=row.action_id, hint=suggest(row.status, STATUSES),
+                                 statuses=", ".join(STATUSES)))
     given = {row: new for row, _, new in edits.assigned}
     for row, typed, first in edits.reused:
         found.append(problem("ACTION_ID_REUSED", file, ACTION_SHEET, a1(row - 1, 0), typed=typed, first=first,

@@ -223,6 +223,9 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
                                        "'Service areas' sheet of assessment.xlsx{hint}",
                                        "Correct it on the Action plan, or add '{value}' to 'Service areas' (listed "
                                        "now: {areas}); until then no progress workbook can be sent for it."),
+    "ACTION_STATUS_UNKNOWN": (WARNING, "the status '{value}' of {action} is not one of the plan's statuses{hint}",
+                              "Choose one of: {statuses} from the cell's list; until then the follow-up counts it "
+                              "apart, and as not done."),
     "ACTION_NO_CHARACTERISTIC": (WARNING, "action {action} on row {row} is under no characteristic (it was typed "
                                  "above the first one), so it is kept with a blank Ref",
                                  "Type its characteristic's Ref (such as CI001) in 'Ref', then run the command "

@@ -107,6 +107,24 @@ def test_status_is_a_dropdown_and_the_target_date_is_checked_on_every_row_and_sp
         "date", "greaterThan", "36526", "warning", "Type a date such as 31/03/2027.")  # 36526 is 1 January 2000
 
 
+
+def test_a_status_that_is_none_of_the_plan_s_is_kept_and_said_by_cell(planned):
+    """The dropdown only warns, so Excel keeps a typo: the report says where it is, and what it means."""
+    assessment, path = planned
+    type_actions(path, {"ACT-CI001": {"Status": "Compelte"}, "ACT-L001": {"Status": "closed"},
+                        "ACT-G001": {"Status": "done"}})
+    result = write_report(assessment)
+    said = [str(w) for w in result.warnings if w.code == "ACTION_STATUS_UNKNOWN"]
+    assert said == [
+        "report.xlsx, sheet 'Action plan', cell K2: the status 'Compelte' of ACT-CI001 is not one of the plan's "
+        "statuses (did you mean 'Complete'?). Choose one of: Not started, In progress, Complete, Closed from the "
+        "cell's list; until then the follow-up counts it apart, and as not done.",
+        "report.xlsx, sheet 'Action plan', cell K4: the status 'done' of ACT-G001 is not one of the plan's statuses. "
+        "Choose one of: Not started, In progress, Complete, Closed from the cell's list; until then the follow-up "
+        "counts it apart, and as not done."]
+    statuses = {row[0]: row[10] for row in plan_rows(path)}
+    assert (statuses["ACT-CI001"], statuses["ACT-L001"], statuses["ACT-G001"]) == ("Compelte", "closed", "done")  # as typed
+
 def test_each_score_on_the_plan_is_shown_in_its_rating_s_colour(planned):
     assessment, path = planned
     colour = {r.name: r.colour.lstrip("#").upper() for r in assessment.framework().scale.ratings}
