@@ -85,9 +85,11 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
                          "Add reviewers, lower --per-characteristic or list reviewers for {ref} by hand."),
     "NO_REVIEWERS": (ERROR, "no reviewers are listed",
                      "Add the reviewers on the 'Reviewers' sheet of assessment.xlsx."),
-    "MODERATION_SHORT": (ERROR, "{ref} has no moderator who had no part in it (moderators: {moderators}; a moderator "
-                         "may not have drafted it, or scored it or been sent it to score)",
-                         "Add a moderator with --moderators who had no part in {ref}."),
+    "MODERATION_SHORT": (ERROR, "no moderator who had no part in them can be given {refs} ({count} of the {total} "
+                         "characteristics to moderate; moderators: {moderators}; a moderator may not have drafted "
+                         "a characteristic, or scored it or been sent it to score)",
+                         "Name more moderators with --moderators, people on 'Reviewers' who did not review these "
+                         "(add them to 'Reviewers' first if they are not there). Nothing was issued."),
     "NOTHING_TO_MODERATE": (ERROR, "no characteristic has an open finding that needs moderating",
                             "Nothing to do; to send every characteristic for moderation anyway, add --all."),
     # The assessment folder.

@@ -75,19 +75,19 @@ def share_out(framework: Framework, refs: list[str], moderators: list[str],
                                        hint=suggest(m, sorted(known))) for m in unknown])
     load = {m: 0 for m in moderators}
     shares: dict[str, list[str]] = {m: [] for m in moderators}
-    problems = []
+    short = []
     for ref in refs:
         characteristic = framework.characteristic(ref)
         eligible = [m for m in moderators if m not in characteristic.drafted_by and m not in scored_by.get(ref, ())]
         if not eligible:
-            problems.append(problem("MODERATION_SHORT", ASSESSMENT_FILE, "Characteristics", ref=ref,
-                                    moderators=", ".join(moderators)))
+            short.append(ref)
             continue
         chosen = min(eligible, key=lambda m: (load[m], moderators.index(m)))
         load[chosen] += 1
         shares[chosen].append(ref)
-    if problems:
-        raise AllocationError(problems)
+    if short:  # said once, all of them: the fix is the same for each
+        raise AllocationError([problem("MODERATION_SHORT", count=len(short), total=len(refs), refs=", ".join(short),
+                                       moderators=", ".join(moderators))])
     return {m: refs for m, refs in shares.items() if refs}
 
 

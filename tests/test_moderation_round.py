@@ -165,7 +165,12 @@ def test_a_final_score_typed_in_the_report_still_counts_after_a_moderation_retur
 def test_a_moderator_never_gets_what_they_drafted_or_scored(scored):
     refused = run("generate", scored.folder, "--moderation", "--moderators", "R01,R04")
     assert refused.exit_code == 1
-    assert "CI001 has no moderator who had no part in it (moderators: R01, R04;" in refused.output
+    assert refused.output.splitlines() == [
+        "error: no moderator who had no part in them can be given CI001 (1 of the 2 characteristics to moderate; "
+        "moderators: R01, R04; a moderator may not have drafted a characteristic, or scored it or been sent it to "
+        "score). Name more moderators with --moderators, people on 'Reviewers' who did not review these (add them "
+        "to 'Reviewers' first if they are not there). Nothing was issued."]
+    assert not list(scored.outbox.glob("BV moderation*"))
 
 
 def test_a_reviewer_still_due_to_return_is_not_made_a_moderator_of_what_they_were_sent(tmp_path):
