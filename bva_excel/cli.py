@@ -305,6 +305,10 @@ def ingest(folder, paths, as_json, prefer):
                    "or give their paths after the folder.")
     if still_rejected:
         click.echo(f"Still in the inbox, rejected before (see the Returns sheet or --json): {', '.join(still_rejected)}")
+    moot = [o.name for o in unchanged if any(p.code == "REJECTED_SINCE_REPLACED" for p in o.problems)]
+    if moot:
+        click.echo("Rejected before, and since replaced by an accepted return from the same sender (you may move "
+                   f"them out of the inbox): {', '.join(moot)}")
     click.echo(f"{report.count('accepted')} accepted, {rejected} rejected, {len(unchanged)} already ingested, "
                f"{report.count('skipped')} skipped.")
     waiting = _still_to_return(assessment)

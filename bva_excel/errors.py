@@ -207,6 +207,8 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "PREFER_NOT_ACCEPTED": (ERROR, "this file {state}, so it cannot be preferred",
                             "Give a return that was accepted: see the Returns sheet of report.xlsx."),
     "ALREADY_INGESTED": (NOTE, "already ingested (same content as {other})", "Nothing to do."),
+    "REJECTED_SINCE_REPLACED": (NOTE, "rejected when it was first read; {reviewer} has since sent {later}, which "
+                                "was accepted", "Nothing to do; you may move this file out of the inbox."),
     # Sign-off.
     "SIGNOFF_NOBODY": (ERROR, "--by names nobody", "Say who signs off: --by \"Name, Role\"."),
     "SIGNOFF_OPEN_FINDINGS": (ERROR, "{count} high-severity findings are still open (the first: {first}), so the "

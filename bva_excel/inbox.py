@@ -97,9 +97,14 @@ def ingest(assessment: Assessment, paths: list[Path] | None = None, progress=Non
         return _ingest(assessment, paths, progress or (lambda done, total: None), prefer)
 
 
-def _unchanged(path: Path, seen: ReturnRecord) -> FileOutcome:
-    """A file whose content was ingested before: nothing changes; its earlier problems are repeated."""
-    notes = [problem("ALREADY_INGESTED", path, other=seen.name), *seen.problems]
+def _unchanged(path: Path, seen: ReturnRecord, answers: "_Answers") -> FileOutcome:
+    """A file whose content was ingested before: nothing changes; its earlier problems are repeated, unless
+    it was rejected and its sender has since had a return of the same kind accepted (then it is moot)."""
+    notes = [problem("ALREADY_INGESTED", path, other=seen.name)]
+    later = [r for r in answers.returns.get(answers.who(seen), []) if r.return_id > seen.return_id] \
+        if seen.status == "rejected" and seen.reviewer_id and seen.issue_id in answers.kinds else []
+    notes += [problem("REJECTED_SINCE_REPLACED", path, reviewer=seen.reviewer_id, later=later[-1].name)] if later \
+        else list(seen.problems)
     return FileOutcome(path.name, "unchanged", seen.sha256, seen.reviewer_id, seen.answered, seen.issued, notes)
 
 
@@ -222,12 +227,12 @@ class _Answers:
         self.returns: dict[tuple[str, str], list[ReturnRecord]] = {}
         for record in returns:
             if record.status == "accepted":
-                self.returns.setdefault(self._who(record), []).append(record)
+                self.returns.setdefault(self.who(record), []).append(record)
         self.records = records
         self.responses: dict[int, list[Response]] = {}
         self.preferred = preferred
 
-    def _who(self, record: ReturnRecord) -> tuple[str, str]:
+    def who(self, record: ReturnRecord) -> tuple[str, str]:
         return record.reviewer_id, self.kinds.get(record.issue_id, "review")
 
     def current(self, who: tuple[str, str]) -> dict:
@@ -239,7 +244,7 @@ class _Answers:
 
     def add(self, record: ReturnRecord, responses: list[Response]) -> list[Problem]:
         """Add an accepted return; notes on whose answers it replaces, and which earlier ones still stand."""
-        who = self._who(record)
+        who = self.who(record)
         before = self.current(who)
         self.returns.setdefault(who, []).append(record)
         self.responses[record.return_id] = responses
@@ -296,7 +301,7 @@ def _ingest(assessment: Assessment, paths: list[Path] | None, progress, prefer: 
         key = path.name if paths is None else _inbox_key(inbox_dir, path)
         known = seen_before.get(key)
         if known and (known.size, known.mtime_ns) == (stat.st_size, stat.st_mtime_ns) and known.sha256 in by_hash:
-            outcomes[index] = _unchanged(path, by_hash[known.sha256])  # same name, size and time: not read again
+            outcomes[index] = _unchanged(path, by_hash[known.sha256], answers)  # same name, size and time: not read again
             continue
         to_read.append((index, path, stat.st_size, stat.st_mtime_ns, key))
     done = len(outcomes)
@@ -335,7 +340,7 @@ def _record(assessment: Assessment, read: _Read, by_hash: dict[str, ReturnRecord
     inbox = InboxFile(read.key, read.size, read.mtime_ns, read.sha256)
     if read.sha256 in by_hash:  # the same content under another name, or a file touched but not changed
         records.remember_inbox_file(inbox)
-        return _unchanged(path, by_hash[read.sha256])
+        return _unchanged(path, by_hash[read.sha256], answers)
     reading = read.reading
     identity = reading.identity
     if reading.accepted and identity.kind == "progress":

@@ -143,6 +143,30 @@ def test_a_copy_of_the_unfilled_workbook_is_refused_and_earlier_answers_stay(fir
     assert {r.rating for r in current(open_assessment(assessment.folder))["R01"][1]} == {"Yellow"}
 
 
+
+def test_a_rejected_file_once_its_sender_s_correction_is_accepted_stops_failing_ingest(first_returns):
+    assessment, generation, refs = first_returns
+    typo = {ref: ("Ambr", "Weak.", "Gap.") for ref in refs["R02"]}
+    answer(generation.files["R02"], assessment.inbox / "R02 typo.xlsx", typo, saved=dt.datetime(2026, 12, 3, 9, 0))
+    assert run("ingest", assessment.folder).exit_code == 1
+    again = run("ingest", assessment.folder)  # nothing new: the typo still stands, and says so
+    assert again.exit_code == 1
+    assert "Still in the inbox, rejected before (see the Returns sheet or --json): R02 typo.xlsx" in again.output
+    fixed = {ref: ("Amber", "Weak.", "Gap.") for ref in refs["R02"]}
+    answer(generation.files["R02"], assessment.inbox / "R02 fixed.xlsx", fixed, saved=dt.datetime(2026, 12, 3, 10, 0))
+    run("ingest", assessment.folder)
+    later = run("ingest", assessment.folder)
+    assert later.exit_code == 0, later.output
+    assert ("Rejected before, and since replaced by an accepted return from the same sender (you may move them out "
+            "of the inbox): R02 typo.xlsx") in later.output
+    assert "Still in the inbox" not in later.output and "ask the senders of rejected files" not in later.output
+    [typo_file] = [f for f in json.loads(run("ingest", assessment.folder, "--json").output)["files"]
+                   if f["file"] == "R02 typo.xlsx"]
+    assert not typo_file["rejected"]
+    assert [p["code"] for p in typo_file["problems"]] == ["ALREADY_INGESTED", "REJECTED_SINCE_REPLACED"]
+    statuses = {r.name: r.status for r in open_assessment(assessment.folder).records.returns()}
+    assert statuses["R02 typo.xlsx"] == "rejected"  # the record of what happened is unchanged
+
 def test_a_partial_resend_replaces_only_what_it_answers_and_says_which_answers_stand(first_returns):
     assessment, generation, refs = first_returns
     answer(generation.files["R01"], assessment.inbox / "R01 resend.xlsx", {refs["R01"][0]: ("Amber", "Worse.", "More.")},
