@@ -247,7 +247,7 @@ def generate(folder, per_characteristic, deadline, return_to, reallocate, show_p
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome of every file as JSON.")
 @click.option("--prefer", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
               help="Make this return's answers count over the same reviewer's other returns "
-                   "(when two were saved at the same moment).")
+                   "(when two were saved at the same moment): its path, or its name in the inbox.")
 def ingest(folder, paths, as_json, prefer):
     """Read returned workbooks from FOLDER/inbox (or the PATHS given): reviews, moderation and progress returns.
 

@@ -321,7 +321,10 @@ def _ingest(assessment: Assessment, paths: list[Path] | None, progress, prefer: 
 
 
 def _prefer(assessment: Assessment, path: Path, by_hash: dict[str, ReturnRecord]) -> Problem:
-    """Make the answers of the return in `path` count over its reviewer's other returns."""
+    """Make the answers of the return in `path` count over its reviewer's other returns. A name that is not
+    a file from here is looked for in the inbox, where the returns are."""
+    if not path.is_file() and (assessment.inbox / path).is_file():
+        path = assessment.inbox / path
     if not path.is_file():
         raise BvaError(problem("FILE_NOT_FOUND", str(path)))
     record = by_hash.get(sha256_of(path))

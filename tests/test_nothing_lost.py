@@ -239,6 +239,10 @@ def test_when_the_order_is_unclear_it_says_so_and_prefer_chooses(first_returns):
                        "two.xlsx": ("superseded", 0)}
     refused = run("ingest", assessment.folder, "--prefer", generation.files["R01"])
     assert refused.exit_code == 1 and "has not been ingested, so it cannot be preferred" in refused.output
+    by_name = run("ingest", assessment.folder, "--prefer", "two.xlsx")  # as ingest suggested: its name in the inbox
+    assert by_name.exit_code == 0, by_name.output
+    assert "two.xlsx: its answers now count over R01's other returns." in by_name.output
+    assert {r.rating for r in current(open_assessment(assessment.folder))["R01"][1]} == {"Red"}
 
 
 # 4. Drafted by, matched as a person would.
