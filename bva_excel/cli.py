@@ -698,8 +698,8 @@ def follow_up(folder, output):
                    f"{result.count('Completed')} completed, {result.count('Slipped')} slipped, "
                    f"{result.count('New')} new.")
     for missing in result.not_returned:
-        click.echo(f"  not returned: {missing.area} (sent {missing.sent[:10]} as {missing.file}; last returned "
-                   f"{missing.last_return[:10] or 'not yet'})")
+        click.echo(f"  not returned: {missing.area} (sent {missing.sent[:10]} as {missing.file}; "
+                   + (f"last returned {missing.last_return[:10]})" if missing.last_return else "none returned yet)"))
     if not result.rows:
         from bva_excel.errors import problem
 

@@ -150,7 +150,8 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
                          "Save the attachment again from the email; if it still fails, ask {sender} to resend it."),
     "RETURN_NOT_A_WORKBOOK": (ERROR, "this is {what}, not an Excel workbook, whatever its name says",
                               "Ask {sender} to send the .xlsx workbook they were issued."),
-    "RETURN_CSV": (ERROR, "this is a text (CSV) export: it has lost the workbook's identity, dropdowns and layout",
+    "RETURN_CSV": (ERROR, "this is text (such as a CSV export), not a workbook: it has none of the workbook's "
+                   "identity, dropdowns and layout",
                    "Ask {sender} to send the .xlsx workbook itself, not an export of it."),
     "RETURN_LEGACY_XLS": (ERROR, "this is an old-style .xls workbook, which cannot carry the issued identity",
                           "Ask {sender} to fill in the .xlsx workbook they were sent and save it as .xlsx."),
@@ -193,8 +194,8 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
                                 "Ask {sender} to fill it in and send it again; nothing was taken from this file."),
     "RETURN_REPLACES": (NOTE, "its answers replace {count} earlier answer(s) from {files}",
                         "Nothing to do; the earlier files are kept in the archive."),
-    "RETURN_EARLIER_ANSWERS_STAND": (NOTE, "it leaves {count} scores blank ({refs}) that {files} answered: those "
-                                     "earlier answers still count",
+    "RETURN_EARLIER_ANSWERS_STAND": (NOTE, "it leaves blank the score of {refs} ({count} in all), which {files} "
+                                     "answered: those earlier answers still count",
                                      "Nothing to do, unless the reviewer meant to withdraw them: then ask them."),
     "RETURN_OLDER": (NOTE, "it was saved ({saved}) before {files}, so for {refs} the answers of {files} still count",
                      "Nothing to do if that is right; to make this file count, run bva ingest with --prefer and "

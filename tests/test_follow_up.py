@@ -168,8 +168,8 @@ def test_a_return_on_an_earlier_workbook_of_this_round_counts_as_returned(planne
     generate_progress(assessment)  # issued again, to both: Legal's answer came on its first workbook
     result = CliRunner().invoke(cli, ["follow-up", str(assessment.folder), "-o", str(tmp_path / "f.xlsx")])
     assert [line for line in result.output.splitlines() if "not returned" in line] == [
-        f"  not returned: Finance (sent {dt.date.today().isoformat()} as BV progress Finance.xlsx; last returned "
-        "not yet)"]
+        f"  not returned: Finance (sent {dt.date.today().isoformat()} as BV progress Finance.xlsx; none returned "
+        "yet)"]
     assert [row[0] for row in sheet_rows(tmp_path / "f.xlsx", "Not returned")] == ["Finance"]
 
 

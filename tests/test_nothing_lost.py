@@ -174,8 +174,8 @@ def test_a_partial_resend_replaces_only_what_it_answers_and_says_which_answers_s
     result = run("ingest", assessment.folder)
     assert result.exit_code == 0, result.output
     assert "R01 resend.xlsx: its answers replace 1 earlier answer(s) from R01.xlsx." in result.output
-    assert (f"R01 resend.xlsx: it leaves {len(refs['R01']) - 1} scores blank ({', '.join(refs['R01'][1:])}) that "
-            "R01.xlsx answered: those earlier answers still count.") in result.output
+    assert (f"R01 resend.xlsx: it leaves blank the score of {', '.join(refs['R01'][1:])} ({len(refs['R01']) - 1} in "
+            "all), which R01.xlsx answered: those earlier answers still count.") in result.output
     answers = {r.ref: r.rating for r in current(open_assessment(assessment.folder))["R01"][1]}
     assert answers == {ref: "Amber" if ref == refs["R01"][0] else "Yellow" for ref in refs["R01"]}
     run("report", assessment.folder)
