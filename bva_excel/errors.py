@@ -192,7 +192,8 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "RETURN_NOTHING_ANSWERED": (ERROR, "no score, commentary or gaps are filled in for any of its {issued} "
                                 "characteristics (the unfilled workbook?)",
                                 "Ask {sender} to fill it in and send it again; nothing was taken from this file."),
-    "RETURN_REPLACES": (NOTE, "its answers replace {count} earlier answer(s) from {files}",
+    "RETURN_REPLACES": (NOTE, "its answers replace {count} earlier answer(s) from {files} ({changed} with another "
+                              "score)",
                         "Nothing to do; the earlier files are kept in the archive."),
     "RETURN_EARLIER_ANSWERS_STAND": (NOTE, "it leaves blank the score of {refs} ({count} in all), which {files} "
                                      "answered: those earlier answers still count",

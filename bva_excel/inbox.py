@@ -257,9 +257,9 @@ class _Answers:
                     and (r.reviewer_id, r.ref) in before and before[r.reviewer_id, r.ref][0].rating]
         notes = []
         if replaced:
-            notes.append(problem("RETURN_REPLACES", file, count=sum(
-                1 for key, (_, other) in after.items() if other.return_id == record.return_id and key in before),
-                files=", ".join(replaced)))
+            keys = [key for key, (_, other) in after.items() if other.return_id == record.return_id and key in before]
+            notes.append(problem("RETURN_REPLACES", file, count=len(keys), files=", ".join(replaced),
+                                 changed=sum(after[key][0].rating != before[key][0].rating for key in keys)))
         later = [o for o in in_order(self.returns[who], self.preferred)
                  if o.return_id != record.return_id]
         if standing:

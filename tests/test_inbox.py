@@ -58,7 +58,8 @@ def test_a_later_return_supersedes_the_earlier_and_both_are_kept(generated):
     assert new.name == "second.xlsx"
     assert [p.code for p in new.problems] == ["RETURN_REPLACES"]
     issued = len([ref for ref, ids in generation.allocation.items() if "R01" in ids])
-    assert f"its answers replace {issued} earlier answer(s) from first.xlsx" in str(new.problems[0])
+    assert f"its answers replace {issued} earlier answer(s) from first.xlsx ({issued} with another score)" in \
+        str(new.problems[0])
     record, responses = current(assessment)["R01"]
     assert record.name == "second.xlsx"
     assert {r.rating for r in responses} == {"Yellow"}

@@ -173,7 +173,8 @@ def test_a_partial_resend_replaces_only_what_it_answers_and_says_which_answers_s
            saved=dt.datetime(2026, 12, 3, 10, 0))
     result = run("ingest", assessment.folder)
     assert result.exit_code == 0, result.output
-    assert "R01 resend.xlsx: its answers replace 1 earlier answer(s) from R01.xlsx." in result.output
+    assert "R01 resend.xlsx: its answers replace 1 earlier answer(s) from R01.xlsx (1 with another score)." in \
+        result.output
     assert (f"R01 resend.xlsx: it leaves blank the score of {', '.join(refs['R01'][1:])} ({len(refs['R01']) - 1} in "
             "all), which R01.xlsx answered: those earlier answers still count.") in result.output
     answers = {r.ref: r.rating for r in current(open_assessment(assessment.folder))["R01"][1]}
@@ -198,8 +199,8 @@ def test_the_later_save_wins_whatever_the_names_and_file_times(first_returns):
     result = run("ingest", assessment.folder)
     assert result.exit_code == 0, result.output
     assert {r.rating for r in current(open_assessment(assessment.folder))["R01"][1]} == {"Light green"}
-    assert (f"BV return.xlsx: its answers replace {len(refs['R01'])} earlier answer(s) from BV return - draft.xlsx"
-            in result.output)
+    assert (f"BV return.xlsx: its answers replace {len(refs['R01'])} earlier answer(s) from BV return - draft.xlsx "
+            f"({len(refs['R01'])} with another score)" in result.output)
 
 
 def test_an_older_save_ingested_later_does_not_replace_the_newer(first_returns):

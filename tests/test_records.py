@@ -178,7 +178,8 @@ def test_many_new_returns_are_read_in_several_processes_in_order(generated, monk
     outcomes = ingest(assessment).outcomes
     assert [o.name for o in outcomes] == [f"r01 v{n}.xlsx" for n in range(6)]
     assert [[str(p) for p in o.problems] for o in outcomes] == [[]] + [
-        [f"r01 v{n + 1}.xlsx: its answers replace {len(refs)} earlier answer(s) from r01 v{n}.xlsx. Nothing to do; "
+        [f"r01 v{n + 1}.xlsx: its answers replace {len(refs)} earlier answer(s) from r01 v{n}.xlsx (0 with another "
+         "score). Nothing to do; "
          "the earlier files are kept in the archive."] for n in range(5)]
     assert {r.commentary for r in current(assessment)["R01"][1]} == {"version 5"}
     assert not (assessment.records_dir / "incoming").exists()
