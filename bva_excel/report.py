@@ -298,12 +298,14 @@ def saved_by(path: Path) -> tuple[str, str]:
 
 
 def keep_history(path: Path) -> Path | None:
-    """Copy the report at `path` into history/ as 'report YYYY-MM-DD HHMMSS.xlsx' (when it was last saved),
-    never over another copy; None when an identical copy is already there."""
+    """Copy the report at `path` into history/ as 'report YYYY-MM-DD HHMMSS.xlsx' (when it was last saved; a
+    name that ends in that date already gets only the time), never over another copy; None when an identical
+    copy is already there."""
     saved = dt.datetime.fromtimestamp(path.stat().st_mtime)
     folder = path.parent / HISTORY_FOLDER
     folder.mkdir(exist_ok=True)
-    stem = f"{path.stem} {saved:%Y-%m-%d %H%M%S}"
+    day = f"{saved:%Y-%m-%d}"
+    stem = f"{path.stem} {saved:%H%M%S}" if path.stem.endswith(day) else f"{path.stem} {day} {saved:%H%M%S}"
     digest = None
     for number in range(1, 1000):
         target = folder / (f"{stem}{path.suffix}" if number == 1 else f"{stem} ({number}){path.suffix}")

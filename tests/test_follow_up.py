@@ -147,6 +147,19 @@ def test_a_second_follow_up_on_one_day_keeps_the_first_in_history(planned):
     assert copy.parent.name == "history" and copy.read_bytes() == sent
 
 
+
+def test_a_second_dated_follow_up_on_one_day_is_kept_under_its_name_and_the_time(planned):
+    assessment, _ = planned
+    assert CliRunner().invoke(cli, ["follow-up", str(assessment.folder)]).exit_code == 0
+    [first] = assessment.folder.glob("follow-up *.xlsx")
+    sent = first.read_bytes()
+    assert CliRunner().invoke(cli, ["follow-up", str(assessment.folder)]).exit_code == 0
+    [kept] = (assessment.folder / "history").glob("follow-up *.xlsx")
+    saved = dt.datetime.fromtimestamp(kept.stat().st_mtime)
+    assert kept.name == f"{first.stem} {saved:%H%M%S}.xlsx"  # the date once, as in its name
+    assert kept.read_bytes() == sent
+
+
 def test_follow_up_actions_and_progress_with_no_report_say_run_bva_report_first(flagged):
     assessment, report = flagged
     report.unlink()
