@@ -107,9 +107,16 @@ def rows_for(gathered, refs: list[str]) -> list[Row]:
             who = reviewer.label if reviewer else response.reviewer_id
             scores.append(f"{who}: {response.rating or 'not answered'}\nCommentary: {response.commentary or '-'}"
                           f"\nGaps: {response.gaps or '-'}")
+        decision = gathered.decisions[ref]
+        already = []  # what the report holds now, so that the moderator sees where it stands
+        if decision.final_typed:
+            already.append(f"- A senior officer has typed a final score of {decision.final_typed} in the report.")
+        elif framework.scale.find(decision.moderated):
+            already.append(f"- Moderated already in the report: {decision.moderated}"
+                           + (f" ({decision.note.strip()})" if decision.note.strip() else "") + ".")
         rows.append(Row(ref, characteristic.theme.name, characteristic.text, characteristic.position_statement,
-                        "\n\n".join(scores) or "No reviewer has scored it.", gathered.decisions[ref].consolidated,
-                        "\n".join(f"- {text}" for text in open_findings.get(ref, [])) or "None open."))
+                        "\n\n".join(scores) or "No reviewer has scored it.", decision.consolidated,
+                        "\n".join(already + [f"- {text}" for text in open_findings.get(ref, [])]) or "None open."))
     return rows
 
 

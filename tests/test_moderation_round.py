@@ -84,6 +84,24 @@ def test_moderation_workbooks_share_out_open_findings_to_moderators_who_had_no_p
     assert identity["format"] == "bva-excel moderation workbook 1" and identity["refs"] == "CI001"
 
 
+
+def test_a_moderator_sees_a_score_already_moderated_or_typed_as_final_in_the_report(scored):
+    run("report", scored.folder)
+    workbook = openpyxl.load_workbook(scored.report)
+    scores = workbook["Scores"]
+    scores["E2"], scores["F2"] = "Yellow", "Panel view."  # CI001, moderated by hand
+    scores["G3"] = "Amber"  # L001, a senior officer's final score over the formula
+    workbook.save(scored.report)
+    result = run("generate", scored.folder, "--moderation", "--all", "--moderators", "R04,R05")
+    assert result.exit_code == 0, result.output
+    findings = {}
+    for path in scored.outbox.glob("BV moderation *.xlsx"):
+        sheet = openpyxl.load_workbook(path)["Moderation"]
+        findings.update({row[0]: row[6] for row in sheet.iter_rows(min_row=2, values_only=True)})
+    assert findings["CI001"].splitlines()[0] == "- Moderated already in the report: Yellow (Panel view.)."
+    assert findings["L001"].splitlines()[0] == "- A senior officer has typed a final score of Amber in the report."
+    assert findings["G001"] == "None open."
+
 def test_a_moderation_return_sets_the_moderated_score_with_its_provenance(scored):
     run("generate", scored.folder, "--moderation", "--moderators", "R04,R05")
     moderate(scored.outbox / "BV moderation R05 Eve Marsh.xlsx", scored.inbox / "moderation R05.xlsx",
