@@ -226,10 +226,10 @@ def generate(folder, per_characteristic, deadline, return_to, reallocate, show_p
                        "date, tell them by email (their workbooks stay valid).")
         return
     if result.files:
-        click.echo(f"Wrote {len(result.files)} reviewer workbooks to {assessment.outbox}:")
+        click.echo(f"Wrote {_count(len(result.files), 'reviewer workbook')} to {assessment.outbox}:")
     for reviewer_id, path in result.files.items():
         count = sum(reviewer_id in r for r in result.allocation.values())
-        click.echo(f"  {path.name}  ({count} characteristics)")
+        click.echo(f"  {path.name}  ({_count(count, 'characteristic')})")
     if not result.first:
         click.echo("  Earlier workbooks stay valid: a reviewer's answers count per characteristic, whichever "
                    "workbook they fill in.")
@@ -761,10 +761,10 @@ def _generate_moderation(assessment, folder: Path, moderators: list[str], every:
     result = generate_moderation(assessment, moderators, every, deadline, return_to)
     for line in result.recovered:
         click.echo(f"  note: {line}")
-    click.echo(f"Wrote {len(result.files)} moderation workbooks to {assessment.outbox}:")
+    click.echo(f"Wrote {_count(len(result.files), 'moderation workbook')} to {assessment.outbox}:")
     for moderator_id, path in result.files.items():
         refs = result.shares[moderator_id]
-        click.echo(f"  {path.name}  ({len(refs)} characteristics: {', '.join(refs)})")
+        click.echo(f"  {path.name}  ({_count(len(refs), 'characteristic')}: {', '.join(refs)})")
     if result.refused:  # recorded; these wait for Excel to let go of the outbox's copy
         for problem in result.refused:
             show(problem, indent="", err=True)
@@ -918,6 +918,11 @@ def _echo_json(data: dict) -> None:
     """Print `data` as JSON in ASCII (escapes for every other character), so that it stays valid JSON on a
     stream that cannot encode a name: a Windows code page such as cp1252, when output is redirected."""
     click.echo(json.dumps(data, indent=2, ensure_ascii=True))
+
+
+def _count(number: int, thing: str) -> str:
+    """'1 characteristic', '2 characteristics'."""
+    return f"{number} {thing}" + ("" if number == 1 else "s")
 
 
 def _quote(path: Path) -> str:

@@ -69,8 +69,8 @@ def test_moderation_workbooks_share_out_open_findings_to_moderators_who_had_no_p
     result = run("generate", scored.folder, "--moderation", "--moderators", "R04,R05")
     assert result.exit_code == 0, result.output
     # CI001 was drafted by R04, L001 by R05: each goes to the other.
-    assert "BV moderation R04 Dee Okafor.xlsx  (1 characteristics: L001)" in result.output
-    assert "BV moderation R05 Eve Marsh.xlsx  (1 characteristics: CI001)" in result.output
+    assert "BV moderation R04 Dee Okafor.xlsx  (1 characteristic: L001)" in result.output
+    assert "BV moderation R05 Eve Marsh.xlsx  (1 characteristic: CI001)" in result.output
     workbook = openpyxl.load_workbook(scored.outbox / "BV moderation R05 Eve Marsh.xlsx")
     sheet = workbook["Moderation"]
     row = {h.value: c.value for h, c in zip(sheet[1], sheet[2])}

@@ -111,7 +111,7 @@ def test_outbox_workbooks_open_in_excel_wait_and_the_rest_is_done_and_recorded(a
         f"program, or you may not change it ({BUSY}). Close it and run the command again: the new workbook is "
         "recorded, and waits to be moved into the outbox then. Until then the file there is the earlier one; do "
         "not send it."]
-    assert "Wrote 1 reviewer workbooks" in result.stdout and f"  {r02.name}  (4 characteristics)" in result.stdout
+    assert "Wrote 1 reviewer workbook" in result.stdout and f"  {r02.name}  (4 characteristics)" in result.stdout
     assert {path: path.read_bytes() for path in (r01, r03)} == before
     assert half_written(assessment.folder) == []
     latest = {issue.reviewer_id: issue.issue_id for issue in open_assessment(assessment.folder).records.issues()}
