@@ -314,6 +314,9 @@ def _ingest(assessment: Assessment, paths: list[Path] | None, progress, prefer: 
             outcomes[index] = _record(assessment, read, by_hash, answers)
             done += 1
             progress(done, len(candidates))
+    for index, outcome in outcomes.items():  # a rejected file seen before may be moot since a return read just now
+        if outcome.status == "unchanged" and outcome.has_errors and outcome.sha256 in by_hash:
+            outcomes[index] = _unchanged(candidates[index], by_hash[outcome.sha256], answers)
     report = IngestReport([outcomes[i] for i in sorted(outcomes)], framework)
     if prefer is not None:
         report.preferred = _prefer(assessment, Path(prefer), by_hash)

@@ -154,12 +154,11 @@ def test_a_rejected_file_once_its_sender_s_correction_is_accepted_stops_failing_
     assert "Still in the inbox, rejected before (see the Returns sheet or --json): R02 typo.xlsx" in again.output
     fixed = {ref: ("Amber", "Weak.", "Gap.") for ref in refs["R02"]}
     answer(generation.files["R02"], assessment.inbox / "R02 fixed.xlsx", fixed, saved=dt.datetime(2026, 12, 3, 10, 0))
-    run("ingest", assessment.folder)
-    later = run("ingest", assessment.folder)
-    assert later.exit_code == 0, later.output
-    assert ("Rejected before, and since replaced by an accepted return from the same sender (you may move them out "
-            "of the inbox): R02 typo.xlsx") in later.output
-    assert "Still in the inbox" not in later.output and "ask the senders of rejected files" not in later.output
+    for later in (run("ingest", assessment.folder), run("ingest", assessment.folder)):  # the run taking it, and after
+        assert later.exit_code == 0, later.output
+        assert ("Rejected before, and since replaced by an accepted return from the same sender (you may move them "
+                "out of the inbox): R02 typo.xlsx") in later.output
+        assert "Still in the inbox" not in later.output and "ask the senders of rejected files" not in later.output
     [typo_file] = [f for f in json.loads(run("ingest", assessment.folder, "--json").output)["files"]
                    if f["file"] == "R02 typo.xlsx"]
     assert not typo_file["rejected"]
