@@ -54,15 +54,20 @@ def cell_text(value) -> str:
 
 
 def suggest(text: str, choices) -> str:
-    """' (did you mean X?)': the choices that hold every word typed ("Green" -> 'Dark green' or 'Light
-    green'; "Owner" -> 'Action owner'), else a close match by edit distance, else ''."""
+    """' (did you mean X?)': the choices that hold every word typed, or a word a letter or so from it ("Green"
+    or "Gren" -> 'Dark green' or 'Light green'; "Owner" -> 'Action owner'), else a close match by edit
+    distance, else ''."""
     by_label = {normalise_label(c): c for c in choices}
     typed = normalise_label(text)
     words = typed.split()
     if words and len(typed) >= 3:
-        holding = [choice for label, choice in by_label.items() if label != typed and all(w in label.split() for w in words)]
-        if 1 <= len(holding) <= 3:
-            return " (did you mean " + " or ".join(f"'{c}'" for c in holding) + "?)"
+        for near in (lambda w, held: w in held,
+                     lambda w, held: len(w) >= 4 and any(difflib.SequenceMatcher(None, w, h).ratio() >= 0.8
+                                                         for h in held)):
+            holding = [choice for label, choice in by_label.items()
+                       if label != typed and all(near(w, label.split()) for w in words)]
+            if 1 <= len(holding) <= 3:
+                return " (did you mean " + " or ".join(f"'{c}'" for c in holding) + "?)"
     close = difflib.get_close_matches(typed, list(by_label), n=1, cutoff=0.6)
     return f" (did you mean '{by_label[close[0]]}'?)" if close else ""
 

@@ -246,7 +246,7 @@ def test_a_typed_final_score_that_is_no_rating_is_kept_said_by_cell_and_settles_
     result = run("report", folder)
     assert result.exit_code == 0, result.output
     assert ("report.xlsx, sheet 'Scores', cell G4: the final score 'Gren' typed for CI003 is not a rating on the scale "
-            "(did you mean 'Grey'?), so the heat map and the Summary show CI003 as not "
+            "(did you mean 'Dark green' or 'Light green'?), so the heat map and the Summary show CI003 as not "
             "answered. Choose one of: Dark green, Light green, Yellow, Amber, Red, Grey from the cell's list, or "
             "clear the cell to let the moderated or consolidated score count.") in " ".join(result.output.split())
     assert "CI002" not in result.output  # a rating in another case is a rating

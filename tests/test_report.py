@@ -171,8 +171,8 @@ def test_an_invalid_moderated_score_is_a_warning_and_the_consolidated_score_stan
     result = write_report(assessment)
     [warning] = result.warnings
     assert str(warning) == ("report.xlsx, sheet 'Scores': the moderated score 'Greeen' for CI001 is not a rating on "
-                            "the scale (did you mean 'Dark green'?). Choose one of: Dark green, Light green, Yellow, Amber, "
-                            "Red, Grey; until then the consolidated score is used.")
+                            "the scale (did you mean 'Dark green' or 'Light green'?). Choose one of: Dark green, Light "
+                            "green, Yellow, Amber, Red, Grey; until then the consolidated score is used.")
     assert result.decisions["CI001"].final == "Light green"
     assert scores_by_ref(result.path)["CI001"]["Moderated score"] == "Greeen"  # kept as typed
 
