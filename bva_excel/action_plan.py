@@ -38,7 +38,6 @@ class ActionRow:
     score: str
     gap: str
     inputs: dict = field(default_factory=dict)  # typed by people (or returned by a service area), carried over
-    flagged: bool = True  # False: kept only because someone recorded an action against it
     updated: str = ""  # when the latest progress update was received (ISO), '' if none came by workbook
     source: str = ""  # where the latest progress update came from
 
@@ -118,11 +117,11 @@ def plan_actions(framework: Framework, final: dict[str, str], responses: dict[st
         ids = [action_id(ref)] + typed if flagged and action_id(ref) not in typed else typed
         for one in ids:
             rows.append(ActionRow(one, ref, characteristic.theme.name, characteristic.text, final.get(ref, ""), gap,
-                                  dict(previous.get(one, {})), flagged))
+                                  dict(previous.get(one, {}))))
     for ref, typed in typed_by_ref.items():  # a characteristic taken out of the framework: its actions stay
         gap = (f"{ref} is no longer in the framework; kept because actions were recorded against it." if ref
                else NO_CHARACTERISTIC)
-        rows += [ActionRow(one, ref, "", "", "", gap, dict(previous[one]), False) for one in typed]
+        rows += [ActionRow(one, ref, "", "", "", gap, dict(previous[one])) for one in typed]
     return rows
 
 

@@ -71,7 +71,6 @@ class Consolidation:
     returns: list[ReturnStatus]
     progress: list[ReviewerProgress]
     orphans: list[Response] = field(default_factory=list)  # answers for refs no longer in the framework
-    unclear: list[tuple[ReturnRecord, ReturnRecord]] = field(default_factory=list)  # order of two returns unclear
     # ref -> the moderation-round answer that counts (a moderated score and note), and its return
     moderations: dict[str, tuple[Response, ReturnRecord]] = field(default_factory=dict)
 
@@ -202,5 +201,4 @@ def consolidate(framework: Framework, returns: list[ReturnRecord], responses: di
                                          ", ".join(sources.get(reviewer_id, [])), reviewer_id in listed,
                                          sum(1 for r in returns if r.reviewer_id == reviewer_id
                                              and r.status == "rejected")))
-    return Consolidation(framework, by_ref, statuses, progress, orphans, unclear_order(ordered, preferred),
-                         moderations)
+    return Consolidation(framework, by_ref, statuses, progress, orphans, moderations)
