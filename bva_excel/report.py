@@ -405,6 +405,7 @@ def _formats(workbook) -> dict:
             "subtitle": workbook.add_format({"italic": True, "font_color": "#595959"}),
             "date": workbook.add_format({"num_format": "dd/mm/yyyy", "valign": "top"}),
             "when": workbook.add_format({"num_format": "d mmm yyyy hh:mm:ss", "valign": "top", "align": "left"}),
+            "count": workbook.add_format({"valign": "top", "align": "center"}),  # clear of the text beside it
             "input": workbook.add_format({"text_wrap": True, "valign": "top", "bg_color": "#FFF8DC"})}
 
 
@@ -662,7 +663,7 @@ def _write_returns(workbook, formats, consolidation: Consolidation) -> None:
             if col == RETURN_HEADERS.index("Received"):
                 _write_when(sheet, row, col, value, formats["when"])
             elif isinstance(value, int):  # answers (or progress updates) of this file in the report now
-                sheet.write_number(row, col, value, formats["wrap"])
+                sheet.write_number(row, col, value, formats["count"])
             else:
                 sheet.write_string(row, col, value, formats["wrap"])
         fit_row(sheet, row, [str(v) for v in values], RETURN_WIDTHS)

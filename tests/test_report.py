@@ -60,6 +60,8 @@ def test_when_each_file_was_received_is_a_date_and_time_that_sorts(returned):
     assert cells and all(cell.value == recorded[name] for name, cell in cells)
     for cell in [*shown.values(), *(cell for _, cell in cells)]:
         assert cell.is_date and cell.number_format == "d mmm yyyy hh:mm:ss"
+    counts = [row[5] for row in returns.iter_rows(min_row=2)]  # centred, so a 0 never runs into the Problems text
+    assert counts and all(c.data_type == "n" and c.alignment.horizontal == "center" for c in counts)
 
 def test_scores_consolidate_with_the_lower_median_and_trace_each_reviewer(returned):
     assessment, _ = returned
