@@ -97,9 +97,46 @@ def allocate(framework: Framework, per_characteristic: int = 1,
         fresh.update((characteristic.ref, r) for r in new)
         allocation[characteristic.ref] = tuple(sorted(team, key=order.get))
     _even_out(framework, allocation, fresh, load, order)
+    _connect(framework, allocation, fresh, order)
     if problems:
         raise AllocationError(problems)
     return allocation
+
+
+def _connect(framework: Framework, allocation: dict, fresh: set, order: dict) -> None:
+    """Join groups of reviewers who never share a characteristic (their scores could not be compared) by
+    swapping two reviewers given out in this run between a team in one group and a team in another; loads
+    do not change, and nobody is given what they drafted or already hold. Stops when one group is left or
+    no swap joins two."""
+    drafted = {c.ref: c.drafted_by for c in framework.characteristics}
+    while len(found := groups(allocation)) > 1:
+        group_of = {reviewer_id: number for number, group in enumerate(found) for reviewer_id in group}
+        for first, second in _swaps(allocation, fresh, group_of, drafted):
+            _swap(allocation, fresh, first, second, order)
+            if len(groups(allocation)) < len(found):
+                break
+            _swap(allocation, fresh, (first[0], second[1]), (second[0], first[1]), order)  # undo
+        else:
+            return
+
+
+def _swaps(allocation: dict, fresh: set, group_of: dict, drafted: dict):
+    """(ref, reviewer) pairs given out in this run, in teams of different groups, that may change places."""
+    movable = [(ref, reviewer_id) for ref, team in allocation.items() for reviewer_id in team
+               if (ref, reviewer_id) in fresh]
+    for index, (ref_a, a) in enumerate(movable):
+        for ref_b, b in movable[index + 1:]:
+            if (group_of[a] != group_of[b] and a not in allocation[ref_b] and b not in allocation[ref_a]
+                    and a not in drafted[ref_b] and b not in drafted[ref_a]):
+                yield (ref_a, a), (ref_b, b)
+
+
+def _swap(allocation: dict, fresh: set, first: tuple[str, str], second: tuple[str, str], order: dict) -> None:
+    (ref_a, a), (ref_b, b) = first, second
+    allocation[ref_a] = tuple(sorted([r for r in allocation[ref_a] if r != a] + [b], key=order.get))
+    allocation[ref_b] = tuple(sorted([r for r in allocation[ref_b] if r != b] + [a], key=order.get))
+    fresh.difference_update({(ref_a, a), (ref_b, b)})
+    fresh.update({(ref_a, b), (ref_b, a)})
 
 
 def _even_out(framework: Framework, allocation: dict, fresh: set, load: dict, order: dict) -> None:

@@ -123,3 +123,16 @@ def test_generate_shows_each_reviewers_load_themes_and_colleagues_and_groups_tha
     assert "  R03 Reviewer 3: 1 characteristic, 1 theme, with R04" in output
     assert ("  warning: these groups of reviewers never share a characteristic, so their scoring cannot be compared: "
             "R01, R02 | R03, R04.") in output
+
+
+def test_nine_reviewers_two_to_each_of_eighteen_characteristics_are_one_group():
+    """Found by the property above: the shares alone left R05 to R08 pairing only among themselves."""
+    themes = {theme.prefix: theme for theme in THEMES}
+    refs = ["L001", "L002", "CI003", "CI004", "CI005", "CI006", "L007", "L008", "CI009", "CI010", "CI011", "G012",
+            "G013", "L014", "L015", "G016", "CI017", "CI018"]
+    characteristics = tuple(Characteristic(ref, themes[ref.rstrip("0123456789")], f"Item {ref}") for ref in refs)
+    framework = Framework(SCALE, characteristics, tuple(Reviewer(f"R{n:02d}", f"Reviewer {n}") for n in range(1, 10)))
+    allocation = allocate(framework, 2)
+    assert len(groups(allocation)) == 1
+    loads = [len(refs) for refs in by_reviewer(allocation).values()]
+    assert loads == [4] * 9
