@@ -101,10 +101,13 @@ def _unchanged(path: Path, seen: ReturnRecord, answers: "_Answers") -> FileOutco
     """A file whose content was ingested before: nothing changes; its earlier problems are repeated, unless
     it was rejected and its sender has since had a return of the same kind accepted (then it is moot)."""
     notes = [problem("ALREADY_INGESTED", path, other=seen.name)]
-    later = [r for r in answers.returns.get(answers.who(seen), []) if r.return_id > seen.return_id] \
-        if seen.status == "rejected" and seen.reviewer_id and seen.issue_id in answers.kinds else []
-    notes += [problem("REJECTED_SINCE_REPLACED", path, reviewer=seen.reviewer_id, later=later[-1].name)] if later \
-        else list(seen.problems)
+    later = []
+    if seen.status == "rejected" and seen.reviewer_id and seen.issue_id in answers.kinds:
+        later = [r for r in answers.returns.get(answers.who(seen), []) if r.return_id > seen.return_id]
+    if later:
+        notes.append(problem("REJECTED_SINCE_REPLACED", path, reviewer=seen.reviewer_id, later=later[-1].name))
+    else:
+        notes += seen.problems
     return FileOutcome(path.name, "unchanged", seen.sha256, seen.reviewer_id, seen.answered, seen.issued, notes)
 
 

@@ -110,7 +110,8 @@ def rows_for(gathered, refs: list[str]) -> list[Row]:
         decision = gathered.decisions[ref]
         already = []  # what the report holds now, so that the moderator sees where it stands
         if decision.final_typed:
-            already.append(f"- A senior officer has typed a final score of {decision.final_typed} in the report.")
+            already.append(f"- A senior officer has typed a final score of {decision.final_typed} in the report"
+                           + ("." if framework.scale.find(decision.final_typed) else ", which is not a rating."))
         elif framework.scale.find(decision.moderated):
             already.append(f"- Moderated already in the report: {decision.moderated}"
                            + (f" ({decision.note.strip()})" if decision.note.strip() else "") + ".")

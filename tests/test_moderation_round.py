@@ -85,12 +85,15 @@ def test_moderation_workbooks_share_out_open_findings_to_moderators_who_had_no_p
 
 
 
-def test_a_moderator_sees_a_score_already_moderated_or_typed_as_final_in_the_report(scored):
+@pytest.mark.parametrize("final, said", [
+    ("Amber", "- A senior officer has typed a final score of Amber in the report."),
+    ("Gren", "- A senior officer has typed a final score of Gren in the report, which is not a rating.")])
+def test_a_moderator_sees_a_score_already_moderated_or_typed_as_final_in_the_report(scored, final, said):
     run("report", scored.folder)
     workbook = openpyxl.load_workbook(scored.report)
     scores = workbook["Scores"]
     scores["E2"], scores["F2"] = "Yellow", "Panel view."  # CI001, moderated by hand
-    scores["G3"] = "Amber"  # L001, a senior officer's final score over the formula
+    scores["G3"] = final  # L001, a senior officer's final score over the formula
     workbook.save(scored.report)
     result = run("generate", scored.folder, "--moderation", "--all", "--moderators", "R04,R05")
     assert result.exit_code == 0, result.output
@@ -99,7 +102,7 @@ def test_a_moderator_sees_a_score_already_moderated_or_typed_as_final_in_the_rep
         sheet = openpyxl.load_workbook(path)["Moderation"]
         findings.update({row[0]: row[6] for row in sheet.iter_rows(min_row=2, values_only=True)})
     assert findings["CI001"].splitlines()[0] == "- Moderated already in the report: Yellow (Panel view.)."
-    assert findings["L001"].splitlines()[0] == "- A senior officer has typed a final score of Amber in the report."
+    assert findings["L001"].splitlines()[0] == said
     assert findings["G001"] == "None open."
 
 def test_a_moderation_return_sets_the_moderated_score_with_its_provenance(scored):
