@@ -898,10 +898,11 @@ class _progress_bar:
         if not self.enabled or total < 2:
             return
         if self.bar is None:
+            # Set before the bar exists: click draws it (and asks for the rate) as soon as it is entered.
+            self.started, self.first = time.monotonic(), done
             self.bar = click.progressbar(length=total, label=self.label, file=sys.stderr, show_pos=True,
                                          item_show_func=lambda _: self._rate())
             self.bar.__enter__()
-            self.started, self.first = time.monotonic(), done
         self.bar.update(done - self.bar.pos)
 
     def _rate(self) -> str:
