@@ -98,6 +98,31 @@ class Assessment:
         return holding_lock(self.records_dir, command, self.folder)
 
 
+# What an export (-o, --csv, --xlsx) must never write over or into: the tool's records, the returns, the
+# workbooks issued, the kept copies, and the two workbooks people edit.
+KEPT_FOLDERS = {RECORDS: "the assessment's records", "inbox": "the returns", "outbox": "the workbooks issued",
+                "history": "the earlier reports kept"}
+KEPT_FILES = {ASSESSMENT_FILE: "the PMO's workbook", REPORT_FILE: "the report"}
+
+
+def kept_by_the_tool(folder: Path, target: Path) -> str:
+    """What writing `target` would do to what the assessment in `folder` keeps ('' if nothing): replace or write into its
+    records, inbox, outbox, history, assessment.xlsx or report.xlsx. Compared as Windows and macOS compare names
+    (ignoring case), after following links, so that no spelling of the path gets past it."""
+    def key(path: Path) -> str:
+        return os.path.normcase(os.path.realpath(path)).casefold()
+
+    place = key(target)
+    for name, what in KEPT_FILES.items():
+        if place == key(Path(folder) / name):
+            return f"replace {name} ({what})"
+    for name, what in KEPT_FOLDERS.items():
+        kept = key(Path(folder) / name)
+        if place == kept or place.startswith(kept + os.sep):
+            return f"write into {name}{os.sep} ({what})"
+    return ""
+
+
 def check_folder_depth(folder: Path) -> None:
     """Refuse a folder so deep that a file the tool keeps in it would have a path Windows cannot open."""
     check_path_length(folder, FOLDER_ROOM, what="the files kept in this folder would have paths up to",

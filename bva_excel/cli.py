@@ -407,6 +407,7 @@ def detail(folder, refs, output, pdf):
     from bva_excel.detail import add_pdf, write_detail
 
     if output is not None:
+        _not_over_the_tools_own(folder, output, "-o", folder / "detail" / output.with_suffix(".xlsx").name)
         if not output.suffix:
             output = output.with_suffix(".xlsx")
         if output.suffix.lower() != ".xlsx":
@@ -414,6 +415,7 @@ def detail(folder, refs, output, pdf):
                                      "after it).", param_hint="-o")
         if not output.parent.is_dir():
             raise click.BadParameter(f"{output.parent}: no such folder.", param_hint="-o")
+        _not_over_the_tools_own(folder, output, "-o", folder / "detail" / output.name)  # with .xlsx added
     result = write_detail(_open(folder), list(refs), output)
     for warning in result.warnings:
         show(warning)
@@ -453,6 +455,8 @@ def picture(folder, out):
     """
     from bva_excel.picture import write_pictures
 
+    if out is not None:
+        _not_over_the_tools_own(folder, out, "-o", folder / "pictures")
     result = write_pictures(_open(folder), out)
     click.echo("Wrote:")
     for path in result.paths:
@@ -644,6 +648,9 @@ def actions(folder, csv_file, xlsx_file, service_area):
 
     if csv_file and xlsx_file:
         raise click.UsageError("Choose one of --csv and --xlsx.")
+    if csv_file or xlsx_file:
+        _not_over_the_tools_own(folder, csv_file or xlsx_file, "--csv" if csv_file else "--xlsx",
+                                folder / ("actions.csv" if csv_file else "actions.xlsx"))
     assessment = _open(folder)
     result = export_actions(assessment, xlsx_file or csv_file or assessment.folder / "actions.csv", bool(xlsx_file),
                             service_area)
@@ -687,6 +694,8 @@ def follow_up(folder, output):
     """
     from bva_excel.follow_up import write_follow_up
 
+    if output is not None:
+        _not_over_the_tools_own(folder, output, "-o", folder / f"follow-up {dt.date.today():%Y-%m-%d}.xlsx")
     result = write_follow_up(_open(folder), output)
     if result.history:
         click.echo(f"The previous follow-up is kept as {result.history.parent.name}/{result.history.name}.")
@@ -870,6 +879,16 @@ def _early_step(gathered, folder: Path) -> str:
         return (f"Next: wait for the returns; save them in {folder / 'inbox'} (any file name) and run: "
                 f"bva ingest {_quote(folder)}")
     return ""
+
+
+def _not_over_the_tools_own(folder: Path, target: Path, option: str, instead: Path) -> None:
+    """Refuse (a usage error, exit 2) an output path that would replace or write into what the tool keeps."""
+    from bva_excel.assessment import kept_by_the_tool
+
+    kept = kept_by_the_tool(folder, target)
+    if kept:
+        raise click.BadParameter(f"{target}: this would {kept}, which bva keeps; nothing was written. "
+                                 f"Write it somewhere else, such as {_quote(instead)}.", param_hint=option)
 
 
 def _open(folder: Path):
