@@ -20,8 +20,8 @@ from bva_excel.framework import Framework
 from bva_excel.identity import IssueIdentity
 from bva_excel.records import IssueRecord
 from bva_excel.returns import MODERATION_SHEET
-from bva_excel.reviewer_workbook import (write_scale_sheet, cell_formats, finish_interrupted_generation,
-                                         issue_workbooks, issued_texts, score_validation, write_identity_sheet)
+from bva_excel.reviewer_workbook import (cell_formats, finish_interrupted_generation, issue_workbooks, issued_texts,
+                                         named_apart, score_validation, write_identity_sheet, write_scale_sheet)
 from bva_excel.sheets import suggest
 from bva_excel.storage import replacing, safe_file_name
 from bva_excel.styles import add_rating_colours, fit_row, new_workbook, print_landscape
@@ -215,6 +215,7 @@ def generate_moderation(assessment: Assessment, moderators: list[str], every: bo
                 write_moderation_workbook(path, framework, moderator, rows, identity, secret, assessment.title,
                                           deadline, pmo, password)
             planned.append((record, write))
+        planned = named_apart(assessment, planned)
         placed, refused = issue_workbooks(assessment, planned)
         files = {record.reviewer_id: placed[record.issue_id] for record, _ in planned if record.issue_id in placed}
         return ModerationRound(shares, files, framework, recovered, refused)

@@ -305,7 +305,7 @@ def generate_progress(assessment: Assessment, deadline: dt.date | None = None, p
     """One progress workbook per service area with open actions. Refused, with nothing written, while an open
     action's service area is not on the 'Service areas' sheet."""
     from bva_excel.report import gather
-    from bva_excel.reviewer_workbook import finish_interrupted_generation, issue_workbooks
+    from bva_excel.reviewer_workbook import finish_interrupted_generation, issue_workbooks, named_apart
     from bva_excel.service_areas import ensure_service_areas
 
     needs_report(assessment, "generate --progress")
@@ -346,6 +346,7 @@ def generate_progress(assessment: Assessment, deadline: dt.date | None = None, p
             def write(path, area=area, mine=mine, identity=identity):
                 write_progress_workbook(path, area, mine, identity, secret, assessment.title, deadline, pmo, password)
             planned.append((record, write))
+        planned = named_apart(assessment, planned)
         earlier = [record.file for record, _ in planned if (assessment.outbox / record.file).exists()]
         placed, refused = issue_workbooks(assessment, planned)
         files = {record.reviewer_id: placed[record.issue_id] for record, _ in planned if record.issue_id in placed}

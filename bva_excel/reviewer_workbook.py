@@ -10,7 +10,7 @@ import datetime as dt
 import json
 import secrets
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from bva_excel.allocation import Change, allocate, by_reviewer, changes
@@ -19,7 +19,7 @@ from bva_excel.errors import BvaError, Problem
 from bva_excel.framework import Characteristic, Framework, Reviewer, Scale
 from bva_excel.identity import IDENTITY_SHEET, IssueIdentity
 from bva_excel.records import IssueRecord
-from bva_excel.storage import move_over, replacing, safe_file_name
+from bva_excel.storage import move_over, numbered_file_name, replacing, safe_file_name
 from bva_excel.styles import (INPUT_FILL, add_rating_colours, fit_row, header_format, new_workbook, print_landscape,
                               text_colour_on)
 from bva_excel.template import write_guide
@@ -254,6 +254,8 @@ def _generate(assessment: Assessment, per_characteristic: int, deadline: dt.date
                              deadline.isoformat() if deadline else "", tuple(refs),
                              {c.ref: issued_texts(c) for c in characteristics})
         planned.append((reviewer, characteristics, identity, record))
+    named = distinct_file_names(assessment.records.issues(), [record for *_, record in planned])
+    planned = [(*plan[:3], record) for plan, record in zip(planned, named)]
     staging = stage_and_record(assessment, [
         (record, lambda path, r=reviewer, c=characteristics, i=identity: write_reviewer_workbook(
             path, framework, r, c, i, secret, assessment.title, deadline, pmo, password))
@@ -269,10 +271,38 @@ def _generate(assessment: Assessment, per_characteristic: int, deadline: dt.date
                       [m for m in moved if isinstance(m, Path)], refused=refused)
 
 
+def distinct_file_names(earlier: list[IssueRecord], planned: list[IssueRecord]) -> list[IssueRecord]:
+    """`planned` with file names that no other recipient has (as Windows compares names, ignoring case).
+
+    Two recipients' names can shorten to one file name (two service areas whose names differ only after
+    60 characters, 'Planning/Regeneration' and 'Planning:Regeneration'): the second gets ' (2)'. A name
+    once issued stays its recipient's, so each round gives everyone the same name as the last."""
+    owner: dict[str, tuple[str, str]] = {}  # a name -> (kind, recipient) of the first workbook given it
+    for issue in earlier:
+        owner.setdefault(issue.file.casefold(), (issue.kind, issue.reviewer_id))
+    named = []
+    for record in planned:
+        recipient, name, number = (record.kind, record.reviewer_id), record.file, 1
+        while owner.setdefault(name.casefold(), recipient) != recipient:
+            number += 1
+            name = numbered_file_name(record.file, number)
+        named.append(replace(record, file=name))
+    return named
+
+
+def named_apart(assessment: Assessment, planned: list) -> list:
+    """(issue record, write) pairs with the records' file names made distinct (`distinct_file_names`)."""
+    named = distinct_file_names(assessment.records.issues(), [record for record, _ in planned])
+    return [(record, write) for record, (_, write) in zip(named, planned)]
+
+
 def stage_and_record(assessment: Assessment, planned: list) -> Path:
     """Write workbooks to a staging folder and record them, all or none: `planned` holds (issue record,
     write(path)) pairs. Recorded before they reach the outbox: a workbook there was always issued, so its
     return is known. Returns the staging folder, for `_into_outbox`."""
+    names = [record.file.casefold() for record, _ in planned]
+    if len(set(names)) != len(names):  # two workbooks would be written as one: name them first
+        raise ValueError("two workbooks planned under one file name")
     staging = assessment.records_dir / f"{STAGING_PREFIX}{secrets.token_hex(4)}"
     staging.mkdir()
     try:

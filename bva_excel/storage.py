@@ -44,6 +44,17 @@ def safe_file_name(text: str, suffix: str = "", fallback: str = "file") -> str:
     return stem.rstrip(" .") + suffix
 
 
+def numbered_file_name(name: str, number: int) -> str:
+    """`name` (made by `safe_file_name`) with " (number)" before its extension, still within NAME_LIMIT: the
+    stem is shortened, never the number."""
+    stem, dot, extension = name.rpartition(".")
+    stem, suffix = (stem, f".{extension}") if dot else (name, "")
+    mark = f" ({number})"
+    while windows_length(stem + mark + suffix) > NAME_LIMIT:
+        stem = stem[:-1]
+    return stem.rstrip(" .") + mark + suffix
+
+
 def check_path_length(path: Path, room: int = 0, what: str = "its path would be", hint: str = "") -> None:
     """Refuse, before writing anything, a path Windows could not open: longer than PATH_LIMIT when made
     absolute, with `room` for what is still to be added to it."""

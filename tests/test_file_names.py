@@ -16,6 +16,8 @@ from bva_excel.report import write_report
 from bva_excel.reviewer_workbook import generate
 from bva_excel.storage import NAME_LIMIT, PATH_LIMIT, replacing, safe_file_name, windows_length
 from conftest import answer
+from test_progress import planned  # noqa: F401  (fixture)
+from progress_helpers import _flagged_once, flagged  # noqa: F401  (fixtures)
 
 DEVICES = ["CON", "PRN", "AUX", "NUL", "COM1", "COM9", "LPT1", "LPT9", "COM\u00b9", "LPT\u00b3", "CONIN$", "CONOUT$"]
 
@@ -145,3 +147,69 @@ def test_the_readme_gives_the_limits_the_tool_keeps():
     assert f"a path longer than {PATH_LIMIT} characters" in readme
     assert f"{FOLDER_ROOM} characters more than the folder's own" in readme
     assert f"full path is longer than {PATH_LIMIT - FOLDER_ROOM} characters" in readme
+
+
+# Two recipients whose names make one file name.
+
+NORTH = "Children's Services - Early Help and Prevention (North)"
+SOUTH = "Children's Services - Early Help and Prevention (South)"
+
+
+def _outbox(assessment, kind: str = "review") -> dict[str, str]:
+    """file in the outbox -> whom the workbook says it is for: a reviewer's ID (a document property), or the
+    service area its Guide names."""
+    issued = {}
+    for path in sorted(assessment.outbox.glob(f"BV {kind} *.xlsx")):
+        workbook = openpyxl.load_workbook(path)
+        if kind == "progress":
+            issued[path.name] = workbook["Guide"]["A2"].value.split("This workbook is for ")[1].rsplit(" (", 1)[0]
+        else:
+            issued[path.name] = {p.name: p.value for p in workbook.custom_doc_props}["bva_reviewer_id"]
+    return issued
+
+
+def test_reviewers_whose_ids_share_fifty_characters_each_get_their_own_workbook(tmp_path):
+    from conftest import make_framework
+
+    long_id = "R-" + "Directorate-of-Place-and-Economy-" * 2
+    reviewers = [[f"{long_id}1", "Ann Lee", "", ""], [f"{long_id}2", "Bob Stone", "", ""], ["R03", "Cai Wyn", "", ""]]
+    characteristics = [["CI001", "Continuous improvement", "Services improve", "We improve.", "", "", f"{long_id}1"],
+                       ["CI002", "Continuous improvement", "Peer challenge", "We invite it.", "", "", f"{long_id}2"],
+                       ["L001", "Leadership", "Clear vision", "We have one.", "", "", "R03"]]
+    framework = make_framework(tmp_path / "framework.xlsx", characteristics=characteristics, reviewers=reviewers)
+    assessment = create_assessment(tmp_path / "BV", framework)
+
+    result = CliRunner().invoke(cli, ["generate", str(assessment.folder)], catch_exceptions=False)
+
+    assert result.exit_code == 0, result.output
+    issued = _outbox(assessment)
+    assert sorted(issued.values()) == sorted([f"{long_id}1", f"{long_id}2", "R03"])
+    assert all(len(name) <= NAME_LIMIT and valid_on_windows(name) for name in issued)
+    assert not list(assessment.records_dir.glob("staging-*"))
+    recorded = {issue.file: issue.reviewer_id for issue in assessment.records.issues()}
+    assert recorded == issued
+
+
+def test_service_areas_whose_names_make_one_file_name_each_get_their_own_workbook_round_after_round(planned):
+    from progress_helpers import list_service_areas, type_plan
+
+    assessment, report = planned
+    list_service_areas(assessment, [(NORTH, "Nia Hart", ""), (SOUTH, "Sam Cole", ""),
+                                    ("Planning/Regeneration", "Pat Ode", ""), ("Planning:Regeneration", "Raj Oak", "")])
+    type_plan(report, {"ACT-CI001": {"Service area": NORTH}, "ACT-CI001-2": {"Service area": SOUTH},
+                       "ACT-G001": {"Service area": "Planning/Regeneration"}},
+              [("ACT-G001", {"Action": "Town plan", "Owner": "Raj", "Service area": "Planning:Regeneration"})])
+    write_report(assessment)
+
+    first = CliRunner().invoke(cli, ["generate", str(assessment.folder), "--progress"], catch_exceptions=False)
+
+    assert first.exit_code == 0, first.output
+    issued = _outbox(assessment, "progress")
+    assert sorted(issued.values()) == sorted([NORTH, SOUTH, "Planning/Regeneration", "Planning:Regeneration"])
+    assert all(len(name) <= NAME_LIMIT and valid_on_windows(name) for name in issued)
+    assert not list(assessment.records_dir.glob("staging-*"))
+
+    again = CliRunner().invoke(cli, ["generate", str(assessment.folder), "--progress"], catch_exceptions=False)
+
+    assert again.exit_code == 0, again.output
+    assert _outbox(assessment, "progress") == issued  # everyone keeps their name: nobody's workbook replaces another's
