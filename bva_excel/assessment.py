@@ -24,15 +24,13 @@ from bva_excel import __version__
 from bva_excel.errors import AssessmentError, Problem, problem
 from bva_excel.framework import Framework, load_framework
 from bva_excel.records import DATABASE, AssessmentMeta, Records
-from bva_excel.storage import NAME_LIMIT, PATH_LIMIT, check_path_length, replacing, write_bytes
+from bva_excel.storage import NAME_LIMIT, PATH_LIMIT, check_path_length, holding_lock, replacing, write_bytes
 
 ASSESSMENT_FILE = "assessment.xlsx"
 REPORT_FILE = "report.xlsx"
 RECORDS = ".bva"
 ABOUT_SHEET = "Assessment"
 TEMPLATE_NAME = "assessment_template.xlsx"
-LOCK_FILE = "lock"
-LOCK_HOLDER = "lock-holder.json"
 # The longest path the tool writes inside an assessment folder, beyond the folder's own path: a workbook
 # moved out of the outbox, "/.bva/withdrawn/<name> (withdrawn 2026-12-18 093000).xlsx".
 FOLDER_ROOM = len("/.bva/withdrawn/ (withdrawn 2026-12-18 093000)") + NAME_LIMIT
@@ -91,11 +89,15 @@ class Assessment:
     def framework(self) -> Framework:
         return load_framework(self.workbook)
 
+    @contextlib.contextmanager
     def locked(self, command: str):
-        """Hold the assessment's lock while `command` changes it; refuse if another command holds it, or if
-        the folder is too deep for what the command may write."""
+        """Hold the assessment's lock while `command` changes it; refuse if another command holds it, if the
+        folder is too deep for what the command may write, or if the records are damaged (nothing is ever
+        written into a damaged database)."""
         check_folder_depth(self.folder)
-        return holding_lock(self.records_dir, command, self.folder)
+        with holding_lock(self.records_dir, command, self.folder):
+            self.records.check_whole()
+            yield
 
 
 # What an export (-o, --csv, --xlsx) must never write over or into: the tool's records, the returns, the
@@ -127,48 +129,6 @@ def check_folder_depth(folder: Path) -> None:
     """Refuse a folder so deep that a file the tool keeps in it would have a path Windows cannot open."""
     check_path_length(folder, FOLDER_ROOM, what="the files kept in this folder would have paths up to",
                       hint=f" (at most {PATH_LIMIT - FOLDER_ROOM} characters)")
-
-
-@contextlib.contextmanager
-def holding_lock(records_dir: Path, command: str, folder: Path):
-    """One writer at a time, through an OS-level lock (released by the system if the holder dies).
-
-    Who holds it is written beside the lock, so that the refusal can say so.
-    """
-    from filelock import FileLock, Timeout
-
-    lock = FileLock(str(records_dir / LOCK_FILE), timeout=0)
-    holder = records_dir / LOCK_HOLDER
-    try:
-        lock.acquire()
-    except Timeout:
-        raise AssessmentError(problem("ASSESSMENT_BUSY", str(folder), holder=_describe_holder(holder))) from None
-    try:
-        holder.write_text(json.dumps({"command": f"bva {command}", "pid": os.getpid(), "host": socket.gethostname(),
-                                      "user": _user(), "since": dt.datetime.now().replace(microsecond=0).isoformat()}),
-                          encoding="utf-8")
-        yield
-    finally:
-        holder.unlink(missing_ok=True)
-        lock.release()
-
-
-def _user() -> str:
-    try:
-        import getpass
-
-        return getpass.getuser()
-    except Exception:  # no user name on this system: the holder is still named by machine
-        return ""
-
-
-def _describe_holder(path: Path) -> str:
-    try:
-        held = json.loads(path.read_text(encoding="utf-8"))
-        who = f"{held['user']} on {held['host']}" if held.get("user") else held["host"]
-        return f"{held['command']}, run by {who} since {held['since']}"
-    except (OSError, ValueError, KeyError, TypeError):
-        return "holder unknown"
 
 
 def new_assessment_id(today: dt.date) -> str:

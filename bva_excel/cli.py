@@ -526,7 +526,11 @@ def check(folder, as_json, action_threshold, spread):
 
     assessment = _open(folder)
     _service_areas_needed(assessment, "check")
-    gathered = gather(assessment, action_threshold, spread)
+    if action_threshold is not None or spread is not None:  # kept for the assessment: written under the lock
+        with assessment.locked("check"):
+            gathered = gather(assessment, action_threshold, spread)
+    else:
+        gathered = gather(assessment, action_threshold, spread)
     result = gathered.consistency
     on_plan = action_problems(gathered.framework, current_actions(assessment, gathered), gathered.edits.action_rows,
                               gathered.signoff is not None, assessment.report.name)

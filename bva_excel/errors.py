@@ -105,6 +105,10 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "RECORDS_DAMAGED": (ERROR, "the assessment's records cannot be read ({reason})",
                         "Nothing was changed. Restore the folder's .bva/records.sqlite from a backup of {folder}, "
                         "or ask whoever looks after the tool."),
+    "RECORDS_EMPTY": (ERROR, "the assessment's records are an empty file (0 bytes): a copy or a sync that did not "
+                      "finish, or a full disk. It was left as it is",
+                      "Restore .bva/records.sqlite from a backup of {folder} (or from the synced folder's version "
+                      "history), then run the command again."),
     "RECORDS_TOO_NEW": (ERROR, "the assessment's records were written by {writer} (records version {version}; "
                         "this version reads up to {supported})",
                         "Nothing was changed. Upgrade this computer's copy: pip install --upgrade bva-excel"),
@@ -417,6 +421,10 @@ class FrameworkError(BvaError):
 
 class AssessmentError(BvaError):
     """The assessment folder is missing, already there, or busy."""
+
+
+class AssessmentBusy(AssessmentError):
+    """Another command holds the assessment's lock."""
 
 
 class AllocationError(BvaError):

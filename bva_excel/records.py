@@ -27,10 +27,11 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from bva_excel.errors import AssessmentError, Problem, problem
-from bva_excel.storage import new_file_mode
+from bva_excel.errors import AssessmentBusy, AssessmentError, Problem, problem
+from bva_excel.storage import holding_lock, new_file_mode
 
 DATABASE = "records.sqlite"
+UPGRADE_WAIT = 60  # seconds to wait for another command holding the lock while records need upgrading
 BATCH_SECONDS = 0.25  # within a batch, how often what is recorded is written to disk
 
 _APPEND_ONLY = ("issue", "issued_ref", "return_file", "return_problem", "response")
@@ -328,8 +329,11 @@ class Records:
 
     @classmethod
     def open(cls, path: Path) -> "Records":
-        """Open existing records, bringing an older schema up to date; refuse newer or damaged ones."""
+        """Open existing records, bringing an older schema up to date (under the assessment's lock); refuse
+        newer, damaged or empty ones."""
         path = Path(path)
+        if path.is_file() and path.stat().st_size == 0:  # SQLite would take it for a new database and fill it
+            raise AssessmentError(problem("RECORDS_EMPTY", path, folder=str(path.parent.parent)))
         try:
             connection = cls._connect(path)
             version = connection.execute("PRAGMA user_version").fetchone()[0]
@@ -340,7 +344,7 @@ class Records:
                                               writer=f"bva-excel {writer[0]}" if writer else "a newer bva-excel"))
             records = cls(path, connection)
             if version < SCHEMA_VERSION:
-                records._migrate(version)
+                records._upgrade()
             connection.execute("SELECT count(*) FROM assessment").fetchone()
             return records
         except sqlite3.DatabaseError as exc:
@@ -376,6 +380,35 @@ class Records:
 
     def close(self) -> None:
         self._db.close()
+
+    def _version(self) -> int:
+        return self._db.execute("PRAGMA user_version").fetchone()[0]
+
+    def _upgrade(self) -> None:
+        """Bring an older schema up to date, holding the assessment's lock, so that two commands opening old
+        records at once never both upgrade them; the one that waits finds the work done."""
+        deadline = time.monotonic() + UPGRADE_WAIT
+        while True:
+            try:
+                with holding_lock(self.path.parent, "upgrade the records", self.path.parent.parent, wait=0.2):
+                    version = self._version()
+                    if version < SCHEMA_VERSION:
+                        self._migrate(version)
+                return
+            except AssessmentBusy:
+                if self._version() >= SCHEMA_VERSION:
+                    return  # upgraded by the command holding the lock
+                if time.monotonic() > deadline:
+                    raise
+
+    def check_whole(self) -> None:
+        """Refuse records that SQLite finds damaged (PRAGMA quick_check), before anything is written into them."""
+        try:
+            verdict = self._db.execute("PRAGMA quick_check").fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise _damaged(self.path, exc) from exc
+        if verdict != [("ok",)]:
+            raise _damaged(self.path, ValueError(f"SQLite's check finds it damaged: {verdict[0][0]}"))
 
     def _migrate(self, version: int) -> None:
         from bva_excel import __version__

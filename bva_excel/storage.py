@@ -7,13 +7,16 @@ Every file the tool owns is written beside its target under a temporary name and
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import hashlib
+import json
 import os
 import re
+import socket
 import tempfile
 from pathlib import Path
 
-from bva_excel.errors import BvaError, Problem, problem
+from bva_excel.errors import AssessmentBusy, BvaError, Problem, problem
 
 FORBIDDEN = re.compile(r'[<>:"/\\|?*\x00-\x1f]')  # what Windows refuses in a file name
 # Device names Windows reserves, alone or with any extension ("NUL.xlsx"), in any case.
@@ -22,6 +25,8 @@ RESERVED = frozenset({"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"}
 NAME_LIMIT = 60  # a file name the tool makes, extension included: leaves room for a deep network folder
 PATH_LIMIT = 259  # Windows' MAX_PATH less its closing NUL: the longest path every Windows program opens
 TEMP_ROOM = len(".-12345678.tmp")  # what `replacing` adds to a name while the file is written
+LOCK_FILE = "lock"  # in the records folder: held by the one command at a time that changes the assessment
+LOCK_HOLDER = "lock-holder.json"  # beside it: who holds it, so that a refusal can say so
 
 
 def windows_length(text: str) -> int:
@@ -120,3 +125,46 @@ def sha256_of(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+@contextlib.contextmanager
+def holding_lock(records_dir: Path, command: str, folder: Path, wait: float = 0):
+    """One writer at a time, through an OS-level lock (released by the system if the holder dies); refused
+    (AssessmentBusy) if another command holds it for more than `wait` seconds.
+
+    Who holds it is written beside the lock, so that the refusal can say so.
+    """
+    from filelock import FileLock, Timeout
+
+    lock = FileLock(str(records_dir / LOCK_FILE), timeout=wait)
+    holder = records_dir / LOCK_HOLDER
+    try:
+        lock.acquire()
+    except Timeout:
+        raise AssessmentBusy(problem("ASSESSMENT_BUSY", str(folder), holder=_describe_holder(holder))) from None
+    try:
+        holder.write_text(json.dumps({"command": f"bva {command}", "pid": os.getpid(), "host": socket.gethostname(),
+                                      "user": _user(), "since": dt.datetime.now().replace(microsecond=0).isoformat()}),
+                          encoding="utf-8")
+        yield
+    finally:
+        holder.unlink(missing_ok=True)
+        lock.release()
+
+
+def _user() -> str:
+    try:
+        import getpass
+
+        return getpass.getuser()
+    except Exception:  # no user name on this system: the holder is still named by machine
+        return ""
+
+
+def _describe_holder(path: Path) -> str:
+    try:
+        held = json.loads(path.read_text(encoding="utf-8"))
+        who = f"{held['user']} on {held['host']}" if held.get("user") else held["host"]
+        return f"{held['command']}, run by {who} since {held['since']}"
+    except (OSError, ValueError, KeyError, TypeError):
+        return "holder unknown"
