@@ -5,10 +5,12 @@ Exit codes: 0 ok, 1 the input has problems, 2 usage error. No traceback unless -
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -457,7 +459,11 @@ def picture(folder, out):
 
     if out is not None:
         _not_over_the_tools_own(folder, out, "-o", folder / "pictures")
-    result = write_pictures(_open(folder), out)
+    assessment = _open(folder)
+    # matplotlib's font cache in a folder of the tool's, not the user's profile or, where that cannot be written,
+    # a new folder in the system's temporary folder on every run (left there for good).
+    os.environ.setdefault("MPLCONFIGDIR", str(assessment.records_dir / "matplotlib"))
+    result = write_pictures(assessment, out)
     click.echo("Wrote:")
     for path in result.paths:
         click.echo(f"  {path}")
@@ -903,7 +909,29 @@ def _open(folder: Path):
     assessment = open_assessment(folder)
     for note in assessment.notes:
         show(note, indent="", err=True)
+    click.get_current_context().with_resource(_temporary_files_in(assessment.records_dir))
     return assessment
+
+
+@contextlib.contextmanager
+def _temporary_files_in(records_dir: Path):
+    """Keep this run's temporary files (XlsxWriter's, LibreOffice's) inside the assessment's records, cleared at
+    the end and, after a kill, by the next run; where that folder cannot be written, the system's is used."""
+    from bva_excel.storage import scratch_space
+
+    previous = tempfile.tempdir
+    try:
+        scratch = scratch_space(records_dir)
+        folder = scratch.__enter__()
+    except OSError:
+        yield
+        return
+    tempfile.tempdir = str(folder)
+    try:
+        yield
+    finally:
+        tempfile.tempdir = previous
+        scratch.__exit__(None, None, None)
 
 
 class _progress_bar:

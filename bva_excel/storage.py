@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import socket
 import tempfile
 from pathlib import Path
@@ -168,3 +169,53 @@ def _describe_holder(path: Path) -> str:
         return f"{held['command']}, run by {who} since {held['since']}"
     except (OSError, ValueError, KeyError, TypeError):
         return "holder unknown"
+
+
+SCRATCH = "tmp"  # in the records folder: each run's temporary files, in a folder of its own
+_IN_USE, _READY = ".in-use", ".ready"
+
+
+def clear_abandoned_scratch(records_dir: Path) -> None:
+    """Delete the temporary folders of runs that ended without clearing up (killed, or the machine stopped).
+
+    A run holds an OS lock on its folder's `.in-use` file for as long as it lives, so a folder whose lock can
+    be taken is abandoned. A folder not yet marked `.ready` is being made by a run starting now, and is left.
+    """
+    from filelock import FileLock, Timeout
+
+    root = records_dir / SCRATCH
+    if not root.is_dir():
+        return
+    for folder in root.iterdir():
+        if not (folder / _READY).exists():
+            continue
+        lock = FileLock(str(folder / _IN_USE), timeout=0)
+        try:
+            lock.acquire()
+        except Timeout:
+            continue  # a run that is still going
+        except OSError:
+            continue  # not ours to judge (a folder we may not write to)
+        lock.release()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def scratch_space(records_dir: Path):
+    """A folder of this run's own inside the assessment's records for temporary files (XlsxWriter's parts of a
+    workbook being written, a LibreOffice profile), yielded as a Path; deleted when the run ends, and by the next
+    run if this one is killed. Nothing is left in the system's temporary folder."""
+    from filelock import FileLock
+
+    clear_abandoned_scratch(records_dir)
+    root = records_dir / SCRATCH
+    root.mkdir(exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix="run-", dir=root))
+    lock = FileLock(str(folder / _IN_USE), timeout=0)
+    lock.acquire()
+    (folder / _READY).touch()
+    try:
+        yield folder
+    finally:
+        lock.release()
+        shutil.rmtree(folder, ignore_errors=True)
