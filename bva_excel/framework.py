@@ -258,12 +258,21 @@ def _read_service_areas(table: Table, problems: list[Problem]) -> list[ServiceAr
     return areas
 
 
-def _match_reviewer(text: str, reviewers: list[Reviewer]) -> Reviewer | None:
-    """A reviewer by ID, email or name, as officers type them (accents, case and order aside)."""
-    label = normalise_label(text)
-    key = person_key(text)
-    return next((r for r in reviewers if label in (r.reviewer_id.casefold(), r.email.casefold())
-                 or (key and key == person_key(r.name))), None)
+def _reviewer_finder(reviewers: list[Reviewer]):
+    """A function finding a reviewer by ID, email or name, as officers type them (accents, case and order aside):
+    the first on the sheet that matches. Looked up, not searched: a sheet lists thousands of reviewers by ID."""
+    by_label: dict[str, int] = {}
+    by_key: dict[tuple[str, ...], int] = {}
+    for index, reviewer in enumerate(reviewers):
+        for label in (reviewer.reviewer_id.casefold(), reviewer.email.casefold()):
+            by_label.setdefault(label, index)
+        by_key.setdefault(person_key(reviewer.name), index)
+
+    def find(text: str) -> Reviewer | None:
+        key = person_key(text)
+        found = [i for i in (by_label.get(normalise_label(text)), by_key.get(key) if key else None) if i is not None]
+        return reviewers[min(found)] if found else None
+    return find
 
 
 def _closest_reviewer(text: str, reviewers: list[Reviewer]) -> Reviewer | None:
@@ -277,6 +286,7 @@ def _read_characteristics(table: Table, reviewers: list[Reviewer], problems: lis
                           notes: list[Problem], doubts: list[Problem]) -> list[Characteristic]:
     characteristics, seen = [], {}
     theme_names = ", ".join(t.name for t in THEMES)
+    find_reviewer = _reviewer_finder(reviewers)
     for row, values in table.rows:
         ref_cell = table.cell(row, "Ref")
         raw_ref = table.text(values, "Ref")
@@ -305,10 +315,10 @@ def _read_characteristics(table: Table, reviewers: list[Reviewer], problems: lis
             problems.append(problem("CHARACTERISTIC_BLANK", table.file, table.sheet,
                                     table.cell(row, "Characteristic"), ref=ref))
         drafters = []
-        for name in split_people(table.text(values, "Drafted by"), lambda p: _match_reviewer(p, reviewers) is not None):
+        for name in split_people(table.text(values, "Drafted by"), lambda p: find_reviewer(p) is not None):
             if NOT_A_REVIEWER.search(name):
                 continue  # the PMO has said so: someone whose name is like a reviewer's
-            match = _match_reviewer(name, reviewers)
+            match = find_reviewer(name)
             close = None if match else _closest_reviewer(name, reviewers)
             if match:
                 drafters.append(match.reviewer_id)
@@ -320,7 +330,7 @@ def _read_characteristics(table: Table, reviewers: list[Reviewer], problems: lis
                                      table.cell(row, "Drafted by"), value=name, ref=ref))
         listed = []
         for name in _split_list(table.text(values, "Reviewers")):
-            match = _match_reviewer(name, reviewers)
+            match = find_reviewer(name)
             if match is None:
                 problems.append(problem("REVIEWER_UNKNOWN", table.file, table.sheet,
                                         table.cell(row, "Reviewers"), value=name,
