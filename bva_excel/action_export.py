@@ -13,6 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
+from bva_excel.tracking import QUIET, Tracker
 from bva_excel.action_plan import ActionRow, as_listed, needs_report
 from bva_excel.errors import BvaError, problem
 from bva_excel.framework import Framework, area_key
@@ -100,14 +101,16 @@ def _iso_date(text: str) -> dt.datetime | None:
         return None
 
 
-def export_actions(assessment, path: Path, as_xlsx: bool = False, service_area: str | None = None) -> Export:
+def export_actions(assessment, path: Path, as_xlsx: bool = False, service_area: str | None = None,
+                   tracker: Tracker = QUIET) -> Export:
     """Write the current action plan (what is typed in report.xlsx, with the progress returned since) to `path`."""
     from bva_excel.progress import current_actions
-    from bva_excel.report import gather
+    from bva_excel.report import GATHER_STEPS, gather
 
     needs_report(assessment, "actions")
     with assessment.locked("actions"):
-        gathered = gather(assessment)
+        tracker.start(GATHER_STEPS, "steps")
+        gathered = gather(assessment, tracker=tracker)
         every = current_actions(assessment, gathered)
         unlisted = as_listed(gathered.framework, every)
         rows, area = select(gathered.framework, every, service_area)

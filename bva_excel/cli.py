@@ -9,6 +9,7 @@ import contextlib
 import datetime as dt
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -184,8 +185,9 @@ def generate(folder, per_characteristic, deadline, return_to, reallocate, show_p
         click.echo(f"The sheets of this assessment's workbooks are locked with: {assessment.records.sheet_password()}")
         click.echo("Keep it within the PMO: a reviewer who unlocks a sheet can change what they were sent.")
         return
-    result = generate_workbooks(assessment, per_characteristic, deadline.date() if deadline else None,
-                                return_to, reallocate)
+    with _Bar("Writing workbooks") as bar:
+        result = generate_workbooks(assessment, per_characteristic, deadline.date() if deadline else None,
+                                    return_to, reallocate, bar)
     framework = result.framework
     for line in result.recovered:
         click.echo(f"  note: {line}")
@@ -269,8 +271,8 @@ def ingest(folder, paths, as_json, prefer):
     from bva_excel.inbox import ingest as ingest_returns
 
     assessment = _open(folder)
-    with _progress_bar("Reading returns", enabled=not as_json) as progress:
-        report = ingest_returns(assessment, list(paths) if paths else None, progress, prefer)
+    with _Bar("Reading returns", enabled=not as_json) as bar:
+        report = ingest_returns(assessment, list(paths) if paths else None, bar, prefer)
     if as_json:
         _echo_json({"valid": report.valid, "counts": {
             "accepted": report.count("accepted"), "rejected": sum(o.has_errors for o in report.outcomes
@@ -354,7 +356,8 @@ def report(folder, action_threshold, spread):
     from bva_excel.report import write_report
 
     assessment = _open(folder)
-    result = write_report(assessment, action_threshold, spread)
+    with _Bar("Writing the report") as bar:
+        result = write_report(assessment, action_threshold, spread, bar)
     for warning in result.warnings:
         show(warning)
     answered = sum(1 for d in result.decisions.values() if d.final)
@@ -418,7 +421,9 @@ def detail(folder, refs, output, pdf):
         if not output.parent.is_dir():
             raise click.BadParameter(f"{output.parent}: no such folder.", param_hint="-o")
         _not_over_the_tools_own(folder, output, "-o", folder / "detail" / output.name)  # with .xlsx added
-    result = write_detail(_open(folder), list(refs), output)
+    assessment = _open(folder)
+    with _Bar("Writing the detail") as bar:
+        result = write_detail(assessment, list(refs), output, bar)
     for warning in result.warnings:
         show(warning)
     click.echo(f"Wrote {result.path}: {result.pages} characteristic{'s' * (result.pages != 1)} "
@@ -463,7 +468,8 @@ def picture(folder, out):
     # matplotlib's font cache in a folder of the tool's, not the user's profile or, where that cannot be written,
     # a new folder in the system's temporary folder on every run (left there for good).
     os.environ.setdefault("MPLCONFIGDIR", str(assessment.records_dir / "matplotlib"))
-    result = write_pictures(assessment, out)
+    with _Bar("Drawing the pictures") as bar:
+        result = write_pictures(assessment, out, bar)
     click.echo("Wrote:")
     for path in result.paths:
         click.echo(f"  {path}")
@@ -528,15 +534,17 @@ def check(folder, as_json, action_threshold, spread):
     from bva_excel.action_plan import action_problems
     from bva_excel.consistency import SEVERITIES
     from bva_excel.progress import current_actions
-    from bva_excel.report import gather
+    from bva_excel.report import GATHER_STEPS, gather
 
     assessment = _open(folder)
     _service_areas_needed(assessment, "check")
-    if action_threshold is not None or spread is not None:  # kept for the assessment: written under the lock
-        with assessment.locked("check"):
-            gathered = gather(assessment, action_threshold, spread)
-    else:
-        gathered = gather(assessment, action_threshold, spread)
+    with _Bar("Checking", enabled=not as_json) as bar:
+        bar.start(GATHER_STEPS, "steps")
+        if action_threshold is not None or spread is not None:  # kept for the assessment: written under the lock
+            with assessment.locked("check"):
+                gathered = gather(assessment, action_threshold, spread, bar)
+        else:
+            gathered = gather(assessment, action_threshold, spread, bar)
     result = gathered.consistency
     on_plan = action_problems(gathered.framework, current_actions(assessment, gathered), gathered.edits.action_rows,
                               gathered.signoff is not None, assessment.report.name)
@@ -620,7 +628,9 @@ def signoff(folder, by, accept_open, action_threshold, spread):
     """
     from bva_excel.signoff import sign_off
 
-    result = sign_off(_open(folder), by, accept_open, action_threshold, spread)
+    assessment = _open(folder)
+    with _Bar("Signing off") as bar:
+        result = sign_off(assessment, by, accept_open, action_threshold, spread, bar)
     finals = result.signoff.finals
     scored = sum(1 for final in finals.values() if final)
     click.echo(f"Signed off the final scores of {len(finals)} characteristics ({scored} scored) for "
@@ -662,8 +672,9 @@ def actions(folder, csv_file, xlsx_file, service_area):
         _not_over_the_tools_own(folder, csv_file or xlsx_file, "--csv" if csv_file else "--xlsx",
                                 folder / ("actions.csv" if csv_file else "actions.xlsx"))
     assessment = _open(folder)
-    result = export_actions(assessment, xlsx_file or csv_file or assessment.folder / "actions.csv", bool(xlsx_file),
-                            service_area)
+    with _Bar("Exporting actions") as bar:
+        result = export_actions(assessment, xlsx_file or csv_file or assessment.folder / "actions.csv",
+                                bool(xlsx_file), service_area, bar)
     whose = f" of {result.service_area}" if result.service_area else ""
     click.echo(f"Wrote {result.rows} action{'s' * (result.rows != 1)}{whose} to {result.path}")
     if result.assigned:
@@ -706,7 +717,9 @@ def follow_up(folder, output):
 
     if output is not None:
         _not_over_the_tools_own(folder, output, "-o", folder / f"follow-up {dt.date.today():%Y-%m-%d}.xlsx")
-    result = write_follow_up(_open(folder), output)
+    assessment = _open(folder)
+    with _Bar("Writing the follow-up") as bar:
+        result = write_follow_up(assessment, output, tracker=bar)
     if result.history:
         click.echo(f"The previous follow-up is kept as {result.history.parent.name}/{result.history.name}.")
     done = sum(1 for r in result.rows if r.done)
@@ -777,7 +790,8 @@ def demo(folder):
 def _generate_moderation(assessment, folder: Path, moderators: list[str], every: bool, deadline, return_to) -> None:
     from bva_excel.moderation_round import generate_moderation
 
-    result = generate_moderation(assessment, moderators, every, deadline, return_to)
+    with _Bar("Writing moderation workbooks") as bar:
+        result = generate_moderation(assessment, moderators, every, deadline, return_to, bar)
     for line in result.recovered:
         click.echo(f"  note: {line}")
     click.echo(f"Wrote {_count(len(result.files), 'moderation workbook')} to {assessment.outbox}:")
@@ -796,7 +810,8 @@ def _generate_progress(assessment, folder: Path, deadline, return_to) -> None:
     from bva_excel.progress import generate_progress
 
     try:
-        result = generate_progress(assessment, deadline, return_to)
+        with _Bar("Writing progress workbooks") as bar:
+            result = generate_progress(assessment, deadline, return_to, bar)
     except BvaError as refused:
         _say_service_areas_added(getattr(refused, "added", None))
         raise
@@ -934,35 +949,66 @@ def _temporary_files_in(records_dir: Path):
         scratch.__exit__(None, None, None)
 
 
-class _progress_bar:
-    """A progress bar with count and rate on a terminal's stderr; nothing at all when not on a terminal."""
+class _Bar:
+    """The progress bar of one command, drawn by click on a terminal's stderr: the count, the time left and,
+    for files or workbooks, the rate (for steps, the step just done). Nothing at all when stderr is not a
+    terminal (a pipe, a log file) or with --json. Its line always fits the terminal, a column to spare (a
+    line of the terminal's full width wraps on Windows): the rate or step gives way first, then the label
+    (to its first word, then altogether), then the bar, down to 6 columns."""
+
+    MIN_BAR = 6
 
     def __init__(self, label: str, enabled: bool = True):
         self.label = label
         self.enabled = enabled and sys.stderr.isatty()
         self.bar = None
+        self.unit, self.finished, self.first, self.started, self.extra = "", "", 0, 0.0, 0
 
-    def __enter__(self):
-        return self.update
-
-    def update(self, done: int, total: int) -> None:
-        if not self.enabled or total < 2:
+    def start(self, total: int, unit: str, done: int = 0) -> None:
+        if self.bar is not None and unit == self.unit and done == self.bar.pos:  # more of the same work: one bar
+            self.bar.length = total
             return
-        if self.bar is None:
-            # Set before the bar exists: click draws it (and asks for the rate) as soon as it is entered.
-            self.started, self.first = time.monotonic(), done
-            self.bar = click.progressbar(length=total, label=self.label, file=sys.stderr, show_pos=True,
-                                         item_show_func=lambda _: self._rate())
-            self.bar.__enter__()
-        self.bar.update(done - self.bar.pos)
+        self.close()
+        if not self.enabled or total - done < 2:
+            return
+        self.unit, self.finished, self.first, self.started = unit, "", done, time.monotonic()
+        room = shutil.get_terminal_size().columns - 1
+        counts = len(f"  {total}/{total}") + len("  00:00:00")
+        self.extra = 24 if room - counts - 4 - 20 >= 24 else 0  # "  1,234 workbooks/s" or the step done
+        fits = [label for label in (self.label, self.label.split()[0])  # "Writing the report", else "Writing"
+                if len(label) + 4 + self.MIN_BAR + counts + self.extra <= room]
+        label = fits[0] if fits else ""
+        width = max(self.MIN_BAR, room - len(label) - 4 - counts - self.extra)
+        self.bar = click.progressbar(length=total, label=label, file=sys.stderr, show_pos=True, show_percent=False,
+                                     width=width, item_show_func=lambda _: self._info())
+        self.bar.__enter__()
+        self.bar.update(done)
 
-    def _rate(self) -> str:
-        seconds = time.monotonic() - self.started
-        return f"{(self.bar.pos - self.first) / seconds:,.0f} files/s" if seconds > 0.5 else ""
-
-    def __exit__(self, *exc):
+    def advance(self, finished: str = "") -> None:
         if self.bar is not None:
-            self.bar.__exit__(*exc)
+            self.finished = finished or self.finished
+            self.bar.update(1)
+
+    def _info(self) -> str | None:
+        if not self.extra:
+            return None
+        if self.unit == "steps":
+            text = self.finished
+        else:
+            seconds = time.monotonic() - self.started
+            text = f"{(self.bar.pos - self.first) / seconds:,.0f} {self.unit}/s" if seconds > 0.5 else ""
+        return text[:self.extra - 2] or None
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+    def __enter__(self) -> "_Bar":
+        return self
+
+    def __exit__(self, *exc) -> bool:
+        self.close()
         return False
 
 

@@ -20,9 +20,10 @@ from bva_excel.errors import BvaError, problem
 from bva_excel.framework import THEMES, Characteristic, Framework, find_theme
 from bva_excel.moderation import ACTION_INPUT_HEADERS, ScoreDecision
 from bva_excel.records import Response, ReturnRecord, SignOff
-from bva_excel.report import Gathered, gather
+from bva_excel.report import GATHER_STEPS, Gathered, gather
 from bva_excel.sheets import normalise_ref, open_workbook, read_table, suggest
 from bva_excel.storage import replacing, safe_file_name
+from bva_excel.tracking import QUIET, Tracker
 
 NO_GAPS = "No gaps identified by the reviewers"
 NO_ACTIONS = "No actions recorded"
@@ -226,8 +227,8 @@ def _signed_off(signoffs: list[SignOff], ref: str, final: str) -> tuple[str, str
     return score, how
 
 
-def build_details(assessment: Assessment, gathered: Gathered, refs: list[str]) -> list[Detail]:
-    """What the committee is told about each of `refs`, from what the report is made of."""
+def build_details(assessment: Assessment, gathered: Gathered, refs: list[str], tracker: Tracker = QUIET) -> list[Detail]:
+    """What the committee is told about each of `refs`, from what the report is made of; `tracker` is told of each."""
     framework = gathered.framework
     ordered, responses, current = _history(assessment, gathered)
     drafted = _drafted_as_written(assessment)
@@ -241,6 +242,7 @@ def build_details(assessment: Assessment, gathered: Gathered, refs: list[str]) -
     issued = latest_issues([i for i in gathered.issues if i.kind == "review"])
     details = []
     for ref in refs:
+        tracker.advance(f"gathered {ref}")
         characteristic = framework.characteristic(ref)
         decision = gathered.decisions[ref]
         answers, counted = [], set()
@@ -295,19 +297,23 @@ class DetailResult:
     warnings: list = field(default_factory=list)
 
 
-def write_detail(assessment: Assessment, wanted: list[str], output: Path | None = None) -> DetailResult:
+def write_detail(assessment: Assessment, wanted: list[str], output: Path | None = None,
+                 tracker: Tracker = QUIET) -> DetailResult:
     """Write the detail workbook for the refs `wanted` (see `resolve_refs`); nothing is written if any is
-    unknown. Default: FOLDER/detail/detail <refs>.xlsx."""
-    gathered = gather(assessment)
+    unknown. Default: FOLDER/detail/detail <refs>.xlsx. `tracker` counts the steps of gathering, each ref
+    gathered and written, and the save."""
+    tracker.start(GATHER_STEPS, "steps")
+    gathered = gather(assessment, tracker=tracker)
     refs = resolve_refs(gathered.framework, wanted, assessment.workbook.name)
-    details = build_details(assessment, gathered, refs)
+    tracker.start(GATHER_STEPS + 2 * len(refs) + 1, "steps", done=GATHER_STEPS)
+    details = build_details(assessment, gathered, refs, tracker)
     if output is None:
         folder = assessment.folder / "detail"
         folder.mkdir(exist_ok=True)
         output = folder / default_name(gathered.framework, wanted, refs)
     title = assessment.title or "Best Value self-assessment"
     with replacing(output) as temp:
-        write_sheets(temp, details, gathered.framework.scale, title, assessment.assessment_id)
+        write_sheets(temp, details, gathered.framework.scale, title, assessment.assessment_id, tracker)
     return DetailResult(Path(output), refs, len(details), warnings=list(gathered.warnings))
 
 
@@ -587,8 +593,10 @@ def _write_one(workbook, formats: dict, detail: Detail, scale, title: str, prepa
     sheet.print_area(0, 0, page.row, LAST)
 
 
-def write_sheets(path: Path, details: list[Detail], scale, title: str, assessment_id: str) -> None:
-    """The workbook itself: one sheet per characteristic, in the order asked."""
+def write_sheets(path: Path, details: list[Detail], scale, title: str, assessment_id: str,
+                 tracker: Tracker = QUIET) -> None:
+    """The workbook itself: one sheet per characteristic, in the order asked; `tracker` is told of each, and of the
+    workbook saved."""
     import xlsxwriter
 
     from bva_excel.styles import new_workbook
@@ -598,7 +606,9 @@ def write_sheets(path: Path, details: list[Detail], scale, title: str, assessmen
     prepared = dt.datetime.now().strftime("%d %B %Y %H:%M")
     for detail in details:
         _write_one(workbook, formats, detail, scale, title, prepared)
+        tracker.advance(f"wrote {detail.characteristic.ref}")
     try:
         workbook.close()
     except xlsxwriter.exceptions.FileCreateError as exc:  # the OSError met while zipping, said as such
         raise exc.args[0] from None
+    tracker.advance(f"saved {path.name}")

@@ -13,6 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
+from bva_excel.tracking import QUIET, Tracker
 from bva_excel.action_plan import STATUSES, ActionRow, as_listed, needs_report
 from bva_excel.framework import area_key
 from bva_excel.records import FollowUp
@@ -164,22 +165,27 @@ def build(assessment, rows: list[ActionRow], framework, today: dt.date) -> Follo
                           any(issue.kind == "progress" for issue in assessment.records.issues()))
 
 
-def write_follow_up(assessment, path: Path | None = None, today: dt.date | None = None) -> FollowUpReport:
-    """Write the follow-up report (default DIR/follow-up YYYY-MM-DD.xlsx) and keep a note of it in the records."""
+def write_follow_up(assessment, path: Path | None = None, today: dt.date | None = None,
+                    tracker: Tracker = QUIET) -> FollowUpReport:
+    """Write the follow-up report (default DIR/follow-up YYYY-MM-DD.xlsx) and keep a note of it in the records;
+    `tracker` counts the steps."""
     from bva_excel.progress import current_actions
-    from bva_excel.report import gather, keep_history
+    from bva_excel.report import GATHER_STEPS, gather, keep_history
 
     today = today or dt.date.today()
     needs_report(assessment, "follow-up")
     with assessment.locked("follow-up"):
-        gathered = gather(assessment)
+        tracker.start(GATHER_STEPS + 2, "steps")
+        gathered = gather(assessment, tracker=tracker)
         rows = current_actions(assessment, gathered)
         as_listed(gathered.framework, rows)
         report = build(assessment, rows, gathered.framework, today)
+        tracker.advance("compared with the last follow-up")
         report.path = Path(path) if path else assessment.folder / f"follow-up {today:%Y-%m-%d}.xlsx"
         if report.path.exists():  # a second follow-up on one day: the first (perhaps already sent) is kept
             report.history = keep_history(report.path) or _kept_copy(report.path)
         _write(report, assessment.title)
+        tracker.advance(f"saved {report.path.name}")
         assessment.records.record_follow_up(FollowUp(dt.datetime.now().replace(microsecond=0).isoformat(),
                                                      report.path.name, snapshot(rows)))
     return report

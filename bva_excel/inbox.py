@@ -26,6 +26,7 @@ from bva_excel.returns import ReturnReading, read_return
 from bva_excel.reviewer_workbook import finish_interrupted_generation
 from bva_excel.screening import MAX_FILE_BYTES
 from bva_excel.storage import replacing, sha256_of
+from bva_excel.tracking import QUIET, Tracker
 
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods", ".csv"}
 PARALLEL_FROM = 24  # new files from which reading is shared among processes (starting them costs)
@@ -83,18 +84,18 @@ def inbox_files(assessment: Assessment) -> list[Path]:
     return sorted(files, key=lambda p: (p.stat().st_mtime, p.name))
 
 
-def ingest(assessment: Assessment, paths: list[Path] | None = None, progress=None,
+def ingest(assessment: Assessment, paths: list[Path] | None = None, tracker: Tracker = QUIET,
            prefer: Path | None = None) -> IngestReport:
     """Read every file in the inbox (or `paths`), archive and record the accepted returns.
 
-    `progress(done, total)`, if given, is called as each file is dealt with. `prefer` names a return
-    whose answers are to count over its reviewer's other returns (when their order is unclear).
+    `tracker` is told of each file as it is dealt with. `prefer` names a return whose answers are to count
+    over its reviewer's other returns (when their order is unclear).
     """
     with assessment.locked("ingest"):
         finish_interrupted_generation(assessment)
         if not assessment.inbox.is_dir():
             assessment.inbox.mkdir()  # deleted by someone tidying up: the next returns need it
-        return _ingest(assessment, paths, progress or (lambda done, total: None), prefer)
+        return _ingest(assessment, paths, tracker, prefer)
 
 
 def _unchanged(path: Path, seen: ReturnRecord, answers: "_Answers") -> FileOutcome:
@@ -280,7 +281,7 @@ class _Answers:
         return notes
 
 
-def _ingest(assessment: Assessment, paths: list[Path] | None, progress, prefer: Path | None) -> IngestReport:
+def _ingest(assessment: Assessment, paths: list[Path] | None, tracker: Tracker, prefer: Path | None) -> IngestReport:
     framework = assessment.framework()
     records = assessment.records
     issues = {issue.issue_id: issue for issue in records.issues()}
@@ -307,16 +308,14 @@ def _ingest(assessment: Assessment, paths: list[Path] | None, progress, prefer: 
             outcomes[index] = _unchanged(path, by_hash[known.sha256], answers)  # same name, size and time: not read again
             continue
         to_read.append((index, path, stat.st_size, stat.st_mtime_ns, key))
-    done = len(outcomes)
-    progress(done, len(candidates))
+    tracker.start(len(candidates), "files", done=len(outcomes))
     context = _Context(framework, assessment.assessment_id, assessment.secret(), issues, assessment.archive,
                        frozenset(by_hash))
     reads = _read_all([item[1:] for item in to_read], context)
     with records.batch():
-        for (index, *_), read in zip(to_read, reads):
+        for (index, path, *_), read in zip(to_read, reads):
             outcomes[index] = _record(assessment, read, by_hash, answers)
-            done += 1
-            progress(done, len(candidates))
+            tracker.advance(path.name)
     for index, outcome in outcomes.items():  # a rejected file seen before may be moot since a return read just now
         if outcome.status == "unchanged" and outcome.has_errors and outcome.sha256 in by_hash:
             outcomes[index] = _unchanged(candidates[index], by_hash[outcome.sha256], answers)

@@ -14,6 +14,7 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bva_excel.tracking import QUIET, Tracker
 from bva_excel.assessment import ASSESSMENT_FILE, Assessment
 from bva_excel.errors import AllocationError, BvaError, Problem, problem
 from bva_excel.framework import Framework
@@ -175,13 +176,15 @@ def write_moderation_workbook(path: Path, framework: Framework, moderator, rows:
 
 
 def generate_moderation(assessment: Assessment, moderators: list[str], every: bool = False,
-                        deadline: dt.date | None = None, pmo: str = "the PMO") -> ModerationRound:
+                        deadline: dt.date | None = None, pmo: str = "the PMO",
+                        tracker: Tracker = QUIET) -> ModerationRound:
     """Share out what needs moderation among `moderators` and issue one workbook each."""
-    from bva_excel.report import gather
+    from bva_excel.report import GATHER_STEPS, gather
 
     with assessment.locked("generate --moderation"):
         recovered = finish_interrupted_generation(assessment)
-        gathered = gather(assessment)
+        tracker.start(GATHER_STEPS, "steps")
+        gathered = gather(assessment, tracker=tracker)
         framework = gathered.framework
         refs = needing_moderation(gathered, every)
         if not refs:
@@ -216,6 +219,6 @@ def generate_moderation(assessment: Assessment, moderators: list[str], every: bo
                                           deadline, pmo, password)
             planned.append((record, write))
         planned = named_apart(assessment, planned)
-        placed, refused = issue_workbooks(assessment, planned)
+        placed, refused = issue_workbooks(assessment, planned, tracker)
         files = {record.reviewer_id: placed[record.issue_id] for record, _ in planned if record.issue_id in placed}
         return ModerationRound(shares, files, framework, recovered, refused)

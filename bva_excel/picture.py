@@ -12,9 +12,11 @@ import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
+from bva_excel.tracking import QUIET, Tracker
 from bva_excel.assessment import Assessment
 from bva_excel.heatmap import DISAGREEMENT, MODERATED
-from bva_excel.report import NOT_ANSWERED, NOT_ANSWERED_COLOUR, Gathered, _tiles, gather, signed_off, theme_counts
+from bva_excel.report import (GATHER_STEPS, NOT_ANSWERED, NOT_ANSWERED_COLOUR, Gathered, _tiles, gather, signed_off,
+                              theme_counts)
 from bva_excel.storage import replacing
 from bva_excel.styles import text_colour_on
 
@@ -237,7 +239,7 @@ def subtitle(what: str, gathered: Gathered, day: dt.date) -> str:
     return f"{what}, {day:%d %B %Y}; {signed_off(gathered.signoff, {ref: d.final for ref, d in gathered.decisions.items()})}"
 
 
-def write_pictures(assessment: Assessment, folder: Path | None = None) -> PictureResult:
+def write_pictures(assessment: Assessment, folder: Path | None = None, tracker: Tracker = QUIET) -> PictureResult:
     """Write the heat map and the ratings by theme as PNG (200 dpi) and SVG to `folder`
     (default DIR/pictures), each through a temporary file; return the paths written and the heat map's layout."""
     import matplotlib
@@ -247,7 +249,8 @@ def write_pictures(assessment: Assessment, folder: Path | None = None) -> Pictur
 
     folder = Path(folder) if folder else assessment.folder / PICTURES
     with assessment.locked("picture"):
-        gathered = gather(assessment)
+        tracker.start(GATHER_STEPS + 4, "steps")
+        gathered = gather(assessment, tracker=tracker)
         title = assessment.title
         today = dt.date.today()
         heat_map, layout = draw_heat_map(gathered, title, subtitle("Heat map of final scores", gathered, today))
@@ -265,4 +268,5 @@ def write_pictures(assessment: Assessment, folder: Path | None = None) -> Pictur
                     with replacing(path) as temp:
                         figure.savefig(temp, format=kind, dpi=DPI, facecolor="white", metadata=metadata)
                     paths.append(path)
+                    tracker.advance(f"drew {path.name}")
     return PictureResult(paths, layout)

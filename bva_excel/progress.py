@@ -18,6 +18,7 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bva_excel.tracking import QUIET, Tracker
 from bva_excel.action_plan import (DONE, STATUSES, ActionRow, action_problems, as_date, needs_report, plan_of,
                                    plan_warnings)
 from bva_excel.assessment import Assessment
@@ -301,10 +302,11 @@ def write_progress_workbook(path: Path, area: ServiceArea, rows: list[ActionRow]
         workbook.close()
 
 
-def generate_progress(assessment: Assessment, deadline: dt.date | None = None, pmo: str = "the PMO") -> ProgressRound:
+def generate_progress(assessment: Assessment, deadline: dt.date | None = None, pmo: str = "the PMO",
+                      tracker: Tracker = QUIET) -> ProgressRound:
     """One progress workbook per service area with open actions. Refused, with nothing written, while an open
     action's service area is not on the 'Service areas' sheet."""
-    from bva_excel.report import gather
+    from bva_excel.report import GATHER_STEPS, gather
     from bva_excel.reviewer_workbook import finish_interrupted_generation, issue_workbooks, named_apart
     from bva_excel.service_areas import ensure_service_areas
 
@@ -312,7 +314,8 @@ def generate_progress(assessment: Assessment, deadline: dt.date | None = None, p
     with assessment.locked("generate --progress"):
         recovered = finish_interrupted_generation(assessment)
         added = ensure_service_areas(assessment)
-        gathered = gather(assessment)
+        tracker.start(GATHER_STEPS, "steps")
+        gathered = gather(assessment, tracker=tracker)
         framework = gathered.framework
         rows = current_actions(assessment, gathered)
         open_rows = [r for r in rows if not r.done]
@@ -348,7 +351,7 @@ def generate_progress(assessment: Assessment, deadline: dt.date | None = None, p
             planned.append((record, write))
         planned = named_apart(assessment, planned)
         earlier = [record.file for record, _ in planned if (assessment.outbox / record.file).exists()]
-        placed, refused = issue_workbooks(assessment, planned)
+        placed, refused = issue_workbooks(assessment, planned, tracker)
         files = {record.reviewer_id: placed[record.issue_id] for record, _ in planned if record.issue_id in placed}
         return ProgressRound(files, {a.name: [r.action_id for r in by_area[a.name]] for a in areas},
                              [r.action_id for r in open_rows if not r.text("Service area")],

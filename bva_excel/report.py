@@ -33,6 +33,7 @@ from bva_excel.moderation import ACTION_INPUT_HEADERS, ACTION_SHEET, SCORES_SHEE
 from bva_excel.reviewer_workbook import score_validation
 from bva_excel.sheets import column_letter, normalise_label, open_workbook, suggest
 from bva_excel.storage import check_path_length, replacing, sha256_of
+from bva_excel.tracking import QUIET, Tracker
 from bva_excel.styles import (add_rating_colours, countifs_criterion, fit_row, header_format, new_workbook,
                               print_landscape, text_colour_on)
 
@@ -112,23 +113,31 @@ def _final_scores_not_on_scale(framework: Framework, decisions: dict, file: str)
     return said
 
 
-def gather(assessment: Assessment, threshold_name: str | None = None, spread: int | None = None) -> Gathered:
+GATHER_STEPS = 5  # what `gather` tells its tracker: the steps a command's progress bar counts for it
+
+
+def gather(assessment: Assessment, threshold_name: str | None = None, spread: int | None = None,
+           tracker: Tracker = QUIET) -> Gathered:
     """Read the framework, every current return and what was typed into the last report; check them.
 
     `threshold_name` and `spread` given are kept for the assessment, so that report, check and sign-off
-    judge alike; not given, the last ones kept (or the defaults) are used.
+    judge alike; not given, the last ones kept (or the defaults) are used. `tracker` is told of each of
+    GATHER_STEPS steps as it is done.
     """
     framework = assessment.framework()
+    tracker.advance(f"read {assessment.workbook.name}")
     check_threshold(framework, threshold_name)
     check_is_report(assessment.report, assessment.assessment_id)
     threshold_name, spread = _kept_choices(assessment, framework, threshold_name, spread)
     edits = read_previous_edits(assessment.report)
+    tracker.advance(f"read {assessment.report.name}")
     records = assessment.records
     restored = _restore_missing(assessment, edits)
     _not_typed_by_a_person(edits, records.seen_values())
     issues = records.issues()
     returns = records.returns()
     responses = records.responses_by_return(r.return_id for r in returns if r.status == "accepted")
+    tracker.advance("read the records")
     consolidation = consolidate(framework, returns, responses, issues, records.preferences())
     consolidated = {c.ref: consolidation.consolidated(c.ref) for c in framework.characteristics}
     report_saved = (dt.datetime.fromtimestamp(assessment.report.stat().st_mtime).replace(microsecond=0).isoformat()
@@ -138,10 +147,12 @@ def gather(assessment: Assessment, threshold_name: str | None = None, spread: in
     warnings += _final_scores_not_on_scale(framework, decisions, assessment.report.name)
     warnings += restored + [problem("RESPONSE_ORPHANED", r.file, r.sheet, r.cell, ref=r.ref, reviewer=r.reviewer_id)
                             for r in consolidation.orphans]
+    tracker.advance("consolidated the answers")
     signoffs = records.signoffs()
     signoff = signoffs[-1] if signoffs else None
     consistency = check(consolidation, decisions, [i for i in issues if i.kind == "review"], spread, threshold_name,
                         signoff)
+    tracker.advance("checked consistency")
     return Gathered(framework, consolidation, decisions, warnings, edits, issues, consistency, signoff,
                     threshold_name, spread)
 
@@ -729,19 +740,30 @@ def _tiles(gathered: Gathered) -> dict[str, Tile]:
     return tiles
 
 
-def write_report(assessment: Assessment, threshold_name: str | None = None, spread: int | None = None) -> ReportResult:
-    """Consolidate everything ingested and write DIR/report.xlsx in one piece."""
+# What writing the report tells its tracker after gathering: what people added read, the change trail kept, each
+# of the sheets below written, and the workbook saved.
+REPORT_SHEET_STEPS = ["Summary", SCORES_SHEET, HEAT_MAP_SHEET, ACTION_SHEET, "Consistency", CHANGES_SHEET,
+                      "Responses", "Returns", "Action history", "Scale"]
+REPORT_STEPS = GATHER_STEPS + 2 + len(REPORT_SHEET_STEPS) + 1
+
+
+def write_report(assessment: Assessment, threshold_name: str | None = None, spread: int | None = None,
+                 tracker: Tracker = QUIET) -> ReportResult:
+    """Consolidate everything ingested and write DIR/report.xlsx in one piece; `tracker` is told of each of
+    REPORT_STEPS steps."""
     with assessment.locked("report"):
-        return _write_report(assessment, threshold_name, spread)
+        tracker.start(REPORT_STEPS, "steps")
+        return _write_report(assessment, threshold_name, spread, tracker)
 
 
-def _write_report(assessment: Assessment, threshold_name: str | None, spread: int) -> ReportResult:
+def _write_report(assessment: Assessment, threshold_name: str | None, spread: int, tracker: Tracker) -> ReportResult:
     path = assessment.report
     check_not_open(path)
     for stale in path.parent.glob(f".{path.stem}-*{path.suffix}.tmp"):  # half-written by a report killed before
         stale.unlink(missing_ok=True)
-    gathered = gather(assessment, threshold_name, spread)  # refuses a report bva did not write
+    gathered = gather(assessment, threshold_name, spread, tracker)  # refuses a report bva did not write
     carried = read_carried(path)  # refuses, before anything changes, a sheet it cannot carry
+    tracker.advance("read what people added to the report")
     framework, consolidation, decisions = gathered.framework, gathered.consolidation, gathered.decisions
     carried.warnings += _wording_edited(path, framework)
     final = {ref: d.final for ref, d in decisions.items()}
@@ -764,6 +786,7 @@ def _write_report(assessment: Assessment, threshold_name: str | None, spread: in
     trail = changes(seen + found)
     new_changes = trail[len(changes(seen)):] if found else []  # the changes this run saw first
     history = keep_history(path) if path.exists() else None
+    tracker.advance("kept the change trail")
 
     title = assessment.title
     subtitle = f"Assessment {assessment.assessment_id}, report of {now:%d %B %Y %H:%M}; {signed_off(gathered.signoff, final)}"
@@ -774,13 +797,16 @@ def _write_report(assessment: Assessment, threshold_name: str | None, spread: in
             workbook.set_custom_property(ASSESSMENT_PROPERTY, assessment.assessment_id)
             formats = _formats(workbook)
             _write_summary(workbook, formats, consolidation, final, title, subtitle)
+            tracker.advance("wrote Summary")
             lost = _write_scores(workbook, formats, consolidation, decisions, gathered.signoff,
                                  carried.columns_of(SCORES_SHEET), carried.notes_of(SCORES_SHEET))
+            tracker.advance(f"wrote {SCORES_SHEET}")
             last = len(framework.characteristics) + 1
             final_col = column_letter(SCORES_FIXED.index("Final score"))
             write_heat_map(workbook, framework, final, f"{title}: heat map", subtitle,
                            f"{SCORES_SHEET}!$A$2:$A${last}", f"{SCORES_SHEET}!${final_col}$2:${final_col}${last}",
                            _tiles(gathered))
+            tracker.advance(f"wrote {HEAT_MAP_SHEET}")
             write_action_plan(workbook, actions, formats, framework.scale)
             action_rows = {row.action_id: index for index, row in enumerate(actions, start=1)}
             plan_columns = carried.columns_of(ACTION_SHEET)
@@ -791,14 +817,21 @@ def _write_report(assessment: Assessment, threshold_name: str | None, spread: in
             plan_headers = {name: col for col, name in enumerate(ACTION_HEADERS)}
             plan_headers.update({c.header: len(ACTION_HEADERS) + i for i, c in enumerate(plan_columns)})
             lost += write_cell_notes(plan, carried.notes_of(ACTION_SHEET), action_rows, plan_headers)
+            tracker.advance(f"wrote {ACTION_SHEET}")
             _write_consistency(workbook, formats, gathered.consistency)
+            tracker.advance("wrote Consistency")
             _write_changes(workbook, formats, trail, framework, {row.action_id: row.ref for row in actions})
+            tracker.advance(f"wrote {CHANGES_SHEET}")
             _write_responses(workbook, formats, consolidation)
+            tracker.advance("wrote Responses")
             _write_returns(workbook, formats, consolidation)
+            tracker.advance("wrote Returns")
             if updates:  # from the first progress round on
                 write_action_history(workbook, updates, actions, formats)
+            tracker.advance("wrote Action history" if updates else "")
             _write_scale(workbook, formats, framework.scale)
             write_extra_sheets(workbook, carried.sheets)
+            tracker.advance("wrote Scale" + (" and your own sheets" if carried.sheets else ""))
             workbook.worksheets()[2].activate()
             try:
                 workbook.close()
@@ -807,6 +840,7 @@ def _write_report(assessment: Assessment, threshold_name: str | None, spread: in
     except PermissionError as exc:  # the folder itself may not be written to; replacing() says a refused replace
         raise BvaError(problem("FILE_BUSY", str(path), reason=exc.strerror or str(exc))) from None
     records.keep_setting("report_written", repr(path.stat().st_mtime))  # to tell a report saved since by a person
+    tracker.advance(f"saved {path.name}")
     warnings += unplaced(carried.columns_of(SCORES_SHEET), {c.ref: 1 for c in framework.characteristics}, path.name)
     warnings += unplaced(plan_columns, action_rows, path.name)
     warnings += [problem("REPORT_NOTE_NOT_PLACED", path, note.sheet, key=note.key, header=note.header,

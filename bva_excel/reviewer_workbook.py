@@ -13,6 +13,7 @@ import shutil
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from bva_excel.tracking import QUIET, Tracker
 from bva_excel.allocation import Change, allocate, by_reviewer, changes
 from bva_excel.assessment import Assessment
 from bva_excel.errors import BvaError, Problem
@@ -166,7 +167,7 @@ def current_allocation(issues: list[IssueRecord]) -> dict[str, tuple[str, ...]]:
 
 
 def generate(assessment: Assessment, per_characteristic: int = 1, deadline: dt.date | None = None,
-             pmo: str = "the PMO", reallocate: bool = False) -> Generation:
+             pmo: str = "the PMO", reallocate: bool = False, tracker: Tracker = QUIET) -> Generation:
     """Allocate and write the workbooks of reviewers whose set is new or changed; record what was issued.
 
     An allocation once issued is kept, unless `reallocate`. The workbooks are written to a staging
@@ -174,7 +175,7 @@ def generate(assessment: Assessment, per_characteristic: int = 1, deadline: dt.d
     """
     with assessment.locked("generate"):
         recovered = finish_interrupted_generation(assessment)
-        generation = _generate(assessment, per_characteristic, deadline, pmo, reallocate)
+        generation = _generate(assessment, per_characteristic, deadline, pmo, reallocate, tracker)
         generation.recovered = recovered
         return generation
 
@@ -229,7 +230,7 @@ def _withdraw(assessment: Assessment, name: str) -> Path | Problem | None:
 
 
 def _generate(assessment: Assessment, per_characteristic: int, deadline: dt.date | None, pmo: str,
-              reallocate: bool) -> Generation:
+              reallocate: bool, tracker: Tracker) -> Generation:
     framework = assessment.framework()
     issues = [issue for issue in assessment.records.issues() if issue.kind == "review"]
     issued = current_allocation(issues)
@@ -259,7 +260,7 @@ def _generate(assessment: Assessment, per_characteristic: int, deadline: dt.date
     staging = stage_and_record(assessment, [
         (record, lambda path, r=reviewer, c=characteristics, i=identity: write_reviewer_workbook(
             path, framework, r, c, i, secret, assessment.title, deadline, pmo, password))
-        for reviewer, characteristics, identity, record in planned])
+        for reviewer, characteristics, identity, record in planned], tracker)
     new_files = {record.reviewer_id: record.file for *_, record in planned}
     moved = [_withdraw(assessment, old) for reviewer_id, old in {i.reviewer_id: i.file for i in issues}.items()
              if reviewer_id in changed and new_files.get(reviewer_id) != old]  # removed, or renamed
@@ -296,18 +297,20 @@ def named_apart(assessment: Assessment, planned: list) -> list:
     return [(record, write) for record, (_, write) in zip(named, planned)]
 
 
-def stage_and_record(assessment: Assessment, planned: list) -> Path:
+def stage_and_record(assessment: Assessment, planned: list, tracker: Tracker = QUIET) -> Path:
     """Write workbooks to a staging folder and record them, all or none: `planned` holds (issue record,
     write(path)) pairs. Recorded before they reach the outbox: a workbook there was always issued, so its
-    return is known. Returns the staging folder, for `_into_outbox`."""
+    return is known. Returns the staging folder, for `_into_outbox`. `tracker` counts the workbooks written."""
     names = [record.file.casefold() for record, _ in planned]
     if len(set(names)) != len(names):  # two workbooks would be written as one: name them first
         raise ValueError("two workbooks planned under one file name")
     staging = assessment.records_dir / f"{STAGING_PREFIX}{secrets.token_hex(4)}"
     staging.mkdir()
     try:
+        tracker.start(len(planned), "workbooks")
         for record, write in planned:
             write(staging / record.file)
+            tracker.advance(record.file)
         (staging / MANIFEST).write_text(json.dumps({r.issue_id: r.file for r, _ in planned}), encoding="utf-8")
         assessment.records.record_issues([record for record, _ in planned])
     except BaseException:
@@ -316,10 +319,11 @@ def stage_and_record(assessment: Assessment, planned: list) -> Path:
     return staging
 
 
-def issue_workbooks(assessment: Assessment, planned: list) -> tuple[dict[str, Path], list[Problem]]:
+def issue_workbooks(assessment: Assessment, planned: list,
+                    tracker: Tracker = QUIET) -> tuple[dict[str, Path], list[Problem]]:
     """Stage, record and move workbooks into the outbox: (issue ID -> path in the outbox, the problems of
     those left waiting because the outbox's file of that name is open in Excel)."""
-    staging = stage_and_record(assessment, planned)
+    staging = stage_and_record(assessment, planned, tracker)
     refused = _into_outbox(assessment, staging, [record.file for record, _ in planned])
     placed = {record.issue_id: assessment.outbox / record.file for record, _ in planned
               if not (staging / record.file).exists()}

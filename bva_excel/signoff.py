@@ -13,7 +13,8 @@ from bva_excel.assessment import Assessment
 from bva_excel.consistency import HIGH
 from bva_excel.errors import BvaError, problem
 from bva_excel.records import SignOff
-from bva_excel.report import Gathered, gather
+from bva_excel.report import GATHER_STEPS, Gathered, gather
+from bva_excel.tracking import QUIET, Tracker
 
 
 @dataclass
@@ -24,7 +25,7 @@ class SignOffResult:
 
 
 def sign_off(assessment: Assessment, by: str, accept_open: bool = False, threshold_name: str | None = None,
-             spread: int | None = None) -> SignOffResult:
+             spread: int | None = None, tracker: Tracker = QUIET) -> SignOffResult:
     """Record the final score of every characteristic as signed off by `by` ("Name, Role").
 
     Refused while high-severity findings are open, unless `accept_open` (their number is recorded).
@@ -33,7 +34,8 @@ def sign_off(assessment: Assessment, by: str, accept_open: bool = False, thresho
     if not by:
         raise BvaError(problem("SIGNOFF_NOBODY"))
     with assessment.locked("signoff"):
-        gathered = gather(assessment, threshold_name, spread)
+        tracker.start(GATHER_STEPS, "steps")
+        gathered = gather(assessment, threshold_name, spread, tracker)
         open_high = [f for f in gathered.consistency.must_look if f.severity == HIGH]
         if open_high and not accept_open:
             raise BvaError(problem("SIGNOFF_OPEN_FINDINGS", count=len(open_high),
