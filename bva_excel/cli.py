@@ -1039,7 +1039,25 @@ def _never_fail_on_a_character() -> None:
         sys.stdout.reconfigure(errors="backslashreplace")
 
 
-def main() -> None:
-    """The `bva` command, and `python -m bva_excel` where `bva` is not on the PATH."""
+def run() -> int:
+    """The command line, as `bva` runs it (see `bva_excel.__main__`): the exit code. Click's own answer to Ctrl-C
+    ('Aborted!', exit code 1) is left to the caller, which says what became of the work."""
     _never_fail_on_a_character()
-    cli(prog_name="bva")
+    try:
+        code = cli.main(prog_name="bva", standalone_mode=False)
+    except click.exceptions.Abort as stopped:
+        if isinstance(stopped.__cause__, KeyboardInterrupt):
+            raise stopped.__cause__ from None
+        click.echo("Aborted!", err=True)
+        return 1
+    except click.ClickException as error:  # a usage error: said with the usage, exit code 2
+        error.show()
+        return error.exit_code
+    return code if isinstance(code, int) else 0
+
+
+def main() -> None:
+    """The `bva` command (kept for callers of earlier versions; `bva_excel.__main__.main` also answers Ctrl-C)."""
+    from bva_excel.__main__ import main as answering_ctrl_c
+
+    answering_ctrl_c()

@@ -18,7 +18,7 @@ from conftest import answer
 
 PACKAGE = Path(__file__).resolve().parents[1] / "bva_excel"
 # Modules that exist only on POSIX systems, or whose calls mean something else on Windows.
-POSIX_MODULES = {"fcntl", "signal", "pwd", "grp", "resource", "termios", "tty", "pty", "posix", "posixpath", "crypt",
+POSIX_MODULES = {"fcntl", "pwd", "grp", "resource", "termios", "tty", "pty", "posix", "posixpath", "crypt",
                  "syslog", "spwd", "nis", "pipes"}
 # Calls that are missing on Windows or do something else there: os.kill(pid, 0) sends Ctrl-C (signal 0 is
 # CTRL_C_EVENT) rather than testing that a process exists; os.symlink needs a privilege officers lack.
@@ -28,6 +28,10 @@ POSIX_CALLS = {f"os.{name}" for name in (
     "symlink", "mkfifo", "mknod", "uname", "nice", "statvfs", "fstatvfs", "sync", "fdatasync", "getloadavg",
     "sched_getaffinity", "pipe2", "openpty", "ttyname", "wait3", "wait4", "O_NOFOLLOW", "O_CLOEXEC", "posix_fadvise",
     "sendfile")} | {"shutil.chown", "os.path.ismount"}
+# The signal module is on Windows too, with SIGINT (Ctrl-C), SIGTERM, SIG_IGN and signal.signal; these are not.
+POSIX_CALLS |= {f"signal.{name}" for name in (
+    "SIGKILL", "SIGHUP", "SIGALRM", "SIGUSR1", "SIGUSR2", "SIGCHLD", "SIGPIPE", "SIGQUIT", "SIGTSTP", "alarm",
+    "setitimer", "getitimer", "pause", "pthread_kill", "pthread_sigmask", "siginterrupt", "sigwait")}
 
 
 def dotted(node: ast.AST) -> str:

@@ -1,0 +1,85 @@
+"""Ctrl-C at any moment, as a person presses it on a terminal: one line saying so, exit code 130, never a
+traceback; what was finished is kept, nothing is half-written, and the next run finishes the work."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import openpyxl
+import pytest
+
+from bva_excel.inbox import ingest
+from conftest import answer, refs_of
+from terminal import on_terminal
+
+pytestmark = pytest.mark.subprocess
+
+STOPPED = ("Stopped; nothing was half-written: what was finished is kept and the rest is as it was. "
+           "Run bva {command} again to finish.")
+MOMENTS = [0.05, 0.12, 0.2, 0.3, 0.45, 0.7]  # seconds after the command starts: loading, reading, writing
+
+
+def returned(assessment, generation, copies: int = 4) -> None:
+    for reviewer_id, path in generation.files.items():
+        for copy in range(copies):
+            answer(path, assessment.inbox / f"{reviewer_id} {copy}.xlsx",
+                   {ref: (["Amber", "Yellow", "Red", "Light green"][copy], "Seen.", "Gap.")
+                    for ref in refs_of(generation, reviewer_id)})
+
+
+def assert_stopped_cleanly(run, command: str) -> bool:
+    """True if the run was stopped (else it had finished first, as it may)."""
+    assert "Traceback" not in run.output and "KeyboardInterrupt" not in run.output, run.output
+    if run.exit_code != 130:
+        assert run.exit_code in (0, 1), run.text
+        return False
+    assert run.text.strip().splitlines()[-1].lstrip("^C") == STOPPED.format(command=command)
+    return True
+
+
+def integrity(assessment) -> str:
+    with sqlite3.connect(assessment.records_dir / "records.sqlite") as connection:
+        verdict = connection.execute("PRAGMA integrity_check").fetchone()[0]
+    connection.close()
+    return verdict
+
+
+def test_ingest_stopped_at_any_moment_keeps_what_it_finished_and_the_next_run_reads_the_rest(generated, tmp_path):
+    assessment, generation = generated
+    returned(assessment, generation)
+    assessment.records.close()
+    stopped = 0
+
+    for moment in MOMENTS:
+        run = on_terminal("ingest", assessment.folder, interrupt_after=moment)
+
+        stopped += assert_stopped_cleanly(run, "ingest")
+        assert integrity(assessment) == "ok"
+        assert not list((assessment.records_dir / "tmp").glob("*/*.xlsx"))
+
+    assert stopped >= 3  # most moments fell inside the command
+    finished = on_terminal("ingest", assessment.folder)
+    assert finished.exit_code == 0, finished.text
+    assert "12 accepted" in finished.text or "already ingested" in finished.text
+
+
+def test_report_stopped_at_any_moment_leaves_the_last_report_or_the_new_one_whole(generated):
+    assessment, generation = generated
+    returned(assessment, generation, copies=1)
+    ingest(assessment)
+    assessment.records.close()
+    first = on_terminal("report", assessment.folder)
+    assert first.exit_code == 0, first.text
+    stopped = 0
+
+    for moment in MOMENTS:
+        run = on_terminal("report", assessment.folder, interrupt_after=moment)
+
+        stopped += assert_stopped_cleanly(run, "report")
+        assert openpyxl.load_workbook(assessment.report).sheetnames[:4] == ["Summary", "Scores", "Heat map",
+                                                                            "Action plan"]
+        assert [p.name for p in assessment.folder.iterdir() if p.name.endswith(".tmp")] == []
+        assert integrity(assessment) == "ok"
+
+    assert stopped >= 3
+    assert on_terminal("report", assessment.folder).exit_code == 0
