@@ -67,7 +67,9 @@ def posix_only(source: str) -> list[str]:
 @pytest.mark.parametrize("source, expected", [
     ("import os\nos.kill(pid, 0)", ["os.kill"]),
     ("import fcntl", ["fcntl"]),
-    ("from signal import SIGTERM", ["signal"]),
+    ("from signal import SIGKILL", ["signal.SIGKILL"]),
+    ("import signal\nsignal.alarm(3)", ["signal.alarm"]),
+    ("import signal\nsignal.signal(signal.SIGINT, handler)", []),
     ("from os import getuid", ["os.getuid"]),
     ("path.read_text()", ["path.read_text() without an encoding, line 1"]),
     ("open(name, 'w')", ["open() without an encoding, line 1"]),
