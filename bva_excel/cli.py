@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import json
 import os
 import shutil
@@ -20,6 +21,7 @@ import click
 from bva_excel import __version__
 from bva_excel.errors import ERROR, BvaError, Problem
 
+WRITE_ERRORS = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC), errno.EACCES, errno.EPERM, errno.EROFS}
 FOLDER = click.Path(file_okay=False, path_type=Path)
 EXISTING_FOLDER = click.Path(file_okay=False, exists=True, path_type=Path)
 
@@ -69,8 +71,13 @@ class BvaGroup(click.Group):
         except OSError as error:
             if ctx.params.get("debug"):
                 raise
-            name = f"{error.filename}: " if error.filename else ""
-            click.echo(f"error: {name}{error.strerror or error}. Check the path and its permissions.", err=True)
+            if error.filename and error.errno in WRITE_ERRORS:  # a full disk, a file or folder one may not change
+                from bva_excel.storage import write_problem
+
+                show(write_problem(error, error.filename), indent="", err=True)
+            else:
+                name = f"{error.filename}: " if error.filename else ""
+                click.echo(f"error: {name}{error.strerror or error}. Check the path and its permissions.", err=True)
             ctx.exit(1)
 
 
@@ -1039,10 +1046,20 @@ def _never_fail_on_a_character() -> None:
         sys.stdout.reconfigure(errors="backslashreplace")
 
 
+def _quiet_about_cleanup_that_failed(unraisable) -> None:
+    """After a write failed (a full disk), a library's half-written file (XlsxWriter's zip) may fail again as it
+    is tidied away, where nothing can catch it. The failure itself has been said; Python's 'Exception ignored'
+    report of the second one would only alarm. Anything else is reported as usual."""
+    if isinstance(unraisable.exc_value, OSError):
+        return
+    sys.__unraisablehook__(unraisable)
+
+
 def run() -> int:
     """The command line, as `bva` runs it (see `bva_excel.__main__`): the exit code. Click's own answer to Ctrl-C
     ('Aborted!', exit code 1) is left to the caller, which says what became of the work."""
     _never_fail_on_a_character()
+    sys.unraisablehook = _quiet_about_cleanup_that_failed
     try:
         code = cli.main(prog_name="bva", standalone_mode=False)
     except click.exceptions.Abort as stopped:

@@ -120,6 +120,16 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
                       "folder) so that its path is shorter{hint}, then run the command again."),
     "TEMPLATE_NOT_FOUND": (ERROR, "the template cannot be found",
                            "Pass one with --template PATH."),
+    "DISK_FULL": (ERROR, "the disk is full, so it could not be written; nothing was half-written: what this command "
+                  "had finished is kept and the rest is as it was",
+                  "Free some space on the drive that holds it (or ask IT for more), then run the command again."),
+    "NOT_WRITABLE": (ERROR, "it may not be written ({reason}); nothing was half-written: what this command had "
+                     "finished is kept and the rest is as it was",
+                     "Ask for permission to change files in its folder, or work on a copy of the assessment folder "
+                     "that you may change; then run the command again."),
+    "WRITE_FAILED": (ERROR, "it could not be written ({reason}); nothing was half-written: what this command had "
+                     "finished is kept and the rest is as it was",
+                     "Check the drive or the network connection, then run the command again."),
     "FILE_BUSY": (ERROR, "cannot be replaced, so it was left as it was: it is open in Excel or another program, or "
                   "you may not change it ({reason})",
                   "Close it (in Excel, or wherever it is open) and run the command again; if it is not open, ask for "
@@ -128,6 +138,10 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
                     "program, or you may not change it ({reason})",
                     "Close it and run the command again: the new workbook is recorded, and waits to be moved into the "
                     "outbox then. Until then the file there is the earlier one; do not send it."),
+    "OUTBOX_NOT_PLACED": (ERROR, "the new workbook is recorded but could not be put in the outbox ({reason})",
+                          "Free some space on the drive, or check it, then run any bva command on this folder "
+                          "(bva ingest, say): it moves the recorded workbook into the outbox. Until then the file there "
+                          "is the earlier one, if any; do not send it."),
     "WITHDRAW_BUSY": (ERROR, "this workbook is no longer current, but it cannot be moved out of the outbox: it is open "
                       "in Excel or another program, or you may not change it ({reason})",
                       "Close it and delete it from the outbox, so that nobody sends it; its returns still count."),

@@ -17,7 +17,7 @@ from bva_excel.tracking import QUIET, Tracker
 from bva_excel.action_plan import STATUSES, ActionRow, as_listed, needs_report
 from bva_excel.framework import area_key
 from bva_excel.records import FollowUp
-from bva_excel.storage import replacing
+from bva_excel.storage import FilesPlaced, replacing
 from bva_excel.styles import fit_row, header_format, new_workbook, print_landscape
 
 NO_STATUS = "No status given"
@@ -182,12 +182,13 @@ def write_follow_up(assessment, path: Path | None = None, today: dt.date | None 
         report = build(assessment, rows, gathered.framework, today)
         tracker.advance("compared with the last follow-up")
         report.path = Path(path) if path else assessment.folder / f"follow-up {today:%Y-%m-%d}.xlsx"
-        if report.path.exists():  # a second follow-up on one day: the first (perhaps already sent) is kept
-            report.history = keep_history(report.path) or _kept_copy(report.path)
-        _write(report, assessment.title)
+        with assessment.records.together() as placed:  # the follow-up written and recorded, or neither
+            if report.path.exists():  # a second follow-up on one day: the first (perhaps already sent) is kept
+                report.history = keep_history(report.path, placed) or _kept_copy(report.path)
+            _write(report, assessment.title, placed)
+            assessment.records.record_follow_up(FollowUp(dt.datetime.now().replace(microsecond=0).isoformat(),
+                                                         report.path.name, snapshot(rows)))
         tracker.advance(f"saved {report.path.name}")
-        assessment.records.record_follow_up(FollowUp(dt.datetime.now().replace(microsecond=0).isoformat(),
-                                                     report.path.name, snapshot(rows)))
     return report
 
 
@@ -203,8 +204,8 @@ def _kept_copy(path: Path) -> Path | None:
 
 # Writing the workbook.
 
-def _write(report: FollowUpReport, title: str) -> None:
-    with replacing(report.path) as temp:
+def _write(report: FollowUpReport, title: str, placed: FilesPlaced | None = None) -> None:
+    with replacing(report.path, placed) as temp:
         workbook = new_workbook(temp, f"{title}: follow-up of the action plan")
         formats = {"header": header_format(workbook),
                    "wrap": workbook.add_format({"text_wrap": True, "valign": "top"}),

@@ -19,6 +19,7 @@ Why it is built the way it is:
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import sqlite3
@@ -27,8 +28,8 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from bva_excel.errors import AssessmentBusy, AssessmentError, Problem, problem
-from bva_excel.storage import holding_lock, new_file_mode
+from bva_excel.errors import AssessmentBusy, AssessmentError, BvaError, Problem, problem
+from bva_excel.storage import FilesPlaced, holding_lock, new_file_mode, write_problem
 
 DATABASE = "records.sqlite"
 UPGRADE_WAIT = 60  # seconds to wait for another command holding the lock while records need upgrading
@@ -303,6 +304,16 @@ class InboxFile:
     sha256: str
 
 
+def _not_recorded(path: Path, exc: sqlite3.OperationalError) -> Problem:
+    """A write SQLite could not make, said as the failed write of a file is."""
+    text = str(exc)
+    if "full" in text:
+        return write_problem(OSError(errno.ENOSPC, text), path)
+    if "readonly" in text or "read-only" in text or "permission" in text.lower():
+        return write_problem(OSError(errno.EACCES, "the records are read-only"), path)
+    return write_problem(OSError(errno.EIO, text), path)
+
+
 def _damaged(path: Path, exc: Exception) -> AssessmentError:
     return AssessmentError(problem("RECORDS_DAMAGED", path, reason=str(exc) or type(exc).__name__,
                                    folder=str(path.parent.parent)))  # the assessment folder, above .bva
@@ -314,6 +325,7 @@ class Records:
     def __init__(self, path: Path, connection: sqlite3.Connection):
         self.path = path
         self._db = connection
+        self._outer: str | None = None  # inside batch() or together(): their transaction holds the others
         self._batch_started: float | None = None  # inside batch(): when it was last written to disk
 
     # Opening and creating.
@@ -423,42 +435,97 @@ class Records:
 
     @contextlib.contextmanager
     def _transaction(self):
-        """One transaction: all of it is recorded, or none. Inside `batch()`, a savepoint (SQLite's
-        nested transaction), made durable with the batch's next commit."""
-        if self._batch_started is not None:
+        """One transaction: all of it is recorded, or none. Inside `batch()` or `together()`, a savepoint
+        (SQLite's nested transaction), made durable with theirs. A write SQLite cannot make (a full disk, a
+        read-only file) is said as a problem naming the records."""
+        if self._outer is not None:
             self._db.execute("SAVEPOINT one")
             try:
                 yield
             except BaseException:
-                self._db.execute("ROLLBACK TO one")
-                self._db.execute("RELEASE one")
+                self._quietly("ROLLBACK TO one")
+                self._quietly("RELEASE one")
                 raise
             self._db.execute("RELEASE one")
-            if time.monotonic() - self._batch_started >= BATCH_SECONDS:
-                self._db.execute("COMMIT")
+            if self._outer == "batch" and time.monotonic() - self._batch_started >= BATCH_SECONDS:
+                self._commit()
                 self._db.execute("BEGIN IMMEDIATE")
                 self._batch_started = time.monotonic()
             return
-        self._db.execute("BEGIN IMMEDIATE")
+        with self._writing():
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                self._quietly("ROLLBACK")
+                raise
+            self._commit()
+
+    def _commit(self) -> None:
+        try:
+            self._db.execute("COMMIT")
+        except sqlite3.OperationalError:
+            self._quietly("ROLLBACK")  # the commit failed (a full disk): nothing of this transaction is kept
+            raise
+
+    def _quietly(self, statement: str) -> None:
+        """A rollback after a failure, which SQLite may already have made itself ('no transaction is active')."""
+        try:
+            self._db.execute(statement)
+        except sqlite3.OperationalError:
+            pass
+
+    @contextlib.contextmanager
+    def _writing(self):
+        """Say a write to the records that failed (a full disk, a read-only file or folder) as a problem naming
+        them, never a traceback; a damaged database as such."""
         try:
             yield
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            raise BvaError(_not_recorded(self.path, exc)) from None
+        except sqlite3.DatabaseError as exc:
+            raise _damaged(self.path, exc) from exc
 
     @contextlib.contextmanager
     def batch(self):
         """Many transactions (one per ingested file), written to disk together at least every
         BATCH_SECONDS: each is still all-or-nothing, and a kill loses at most the last moment's, which
-        the next run reads again. Waiting for the disk once per file would cost more than reading it."""
-        self._db.execute("BEGIN IMMEDIATE")
-        self._batch_started = time.monotonic()
-        try:
-            yield
-        finally:
-            self._batch_started = None
-            self._db.execute("COMMIT")  # what was done is kept, even when the run stops on an error
+        the next run reads again. Waiting for the disk once per file would cost more than reading it.
+        When the run stops on an error, what was done before it is kept if it can be written."""
+        with self._writing():
+            self._db.execute("BEGIN IMMEDIATE")
+            self._outer, self._batch_started = "batch", time.monotonic()
+            try:
+                yield
+            except BaseException:
+                self._outer = self._batch_started = None
+                try:
+                    self._commit()  # the files finished before the error are kept ...
+                except sqlite3.OperationalError:
+                    pass  # ... unless that fails too (a full disk): then the next run reads them again
+                raise
+            self._outer = self._batch_started = None
+            self._commit()
+
+    @contextlib.contextmanager
+    def together(self):
+        """One change to the assessment, made whole or not at all: what is recorded here and the files put in place
+        through the `FilesPlaced` yielded (a report and its history copy, say). If anything fails before the
+        records are committed, or the commit itself, the files are put back as they were."""
+        placed = FilesPlaced()
+        with self._writing():
+            self._db.execute("BEGIN IMMEDIATE")
+            self._outer = "together"
+            try:
+                yield placed
+                self._outer = None
+                self._commit()
+            except BaseException:
+                self._outer = None
+                self._quietly("ROLLBACK")
+                placed.undo()
+                raise
+        placed.done()
 
     @contextlib.contextmanager
     def _reading(self):

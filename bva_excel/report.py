@@ -32,7 +32,7 @@ from bva_excel.progress import current_actions, write_action_history
 from bva_excel.moderation import ACTION_INPUT_HEADERS, ACTION_SHEET, SCORES_SHEET, PreviousEdits, ScoreDecision, decide, read_previous_edits
 from bva_excel.reviewer_workbook import score_validation
 from bva_excel.sheets import column_letter, normalise_label, open_workbook, suggest
-from bva_excel.storage import check_path_length, replacing, sha256_of
+from bva_excel.storage import FilesPlaced, check_path_length, replacing, sha256_of
 from bva_excel.tracking import QUIET, Tracker
 from bva_excel.styles import (add_rating_colours, countifs_criterion, fit_row, header_format, new_workbook,
                               print_landscape, text_colour_on)
@@ -308,10 +308,10 @@ def saved_by(path: Path) -> tuple[str, str]:
     return when, ("" if who == "bva-excel" else who)
 
 
-def keep_history(path: Path) -> Path | None:
+def keep_history(path: Path, placed: FilesPlaced | None = None) -> Path | None:
     """Copy the report at `path` into history/ as 'report YYYY-MM-DD HHMMSS.xlsx' (when it was last saved; a
     name that ends in that date already gets only the time), never over another copy; None when an identical
-    copy is already there."""
+    copy is already there. With `placed`, the copy is undone with the rest of the change if it fails."""
     saved = dt.datetime.fromtimestamp(path.stat().st_mtime)
     folder = path.parent / HISTORY_FOLDER
     folder.mkdir(exist_ok=True)
@@ -326,7 +326,7 @@ def keep_history(path: Path) -> Path | None:
         if sha256_of(target) == digest:
             return None
     check_path_length(target)
-    with replacing(target) as temp:
+    with replacing(target, placed) as temp:
         shutil.copyfile(path, temp)
         stat = path.stat()
         os.utime(temp, ns=(stat.st_atime_ns, stat.st_mtime_ns))
@@ -781,18 +781,42 @@ def _write_report(assessment: Assessment, threshold_name: str | None, spread: in
     returned = {row.action_id: row.source for row in actions if row.source and not row.source.startswith("Typed in")}
     found = new_values(seen, current_values(decisions, shown, typed_source, returned),
                        dt.datetime.now().isoformat(timespec="microseconds"))
-    if found:
-        records.record_seen_values(found)
     trail = changes(seen + found)
     new_changes = trail[len(changes(seen)):] if found else []  # the changes this run saw first
-    history = keep_history(path) if path.exists() else None
-    tracker.advance("kept the change trail")
+    # The change trail, the copy of the previous report and the new report: recorded and put in place as one.
+    with records.together() as placed:
+        if found:
+            records.record_seen_values(found)
+        history = keep_history(path, placed) if path.exists() else None
+        tracker.advance("kept the change trail")
+        lost = _write_workbook(assessment, gathered, carried, actions, updates, trail, now, tracker, placed)
+    tracker.advance(f"saved {path.name}")
+    warnings = list(gathered.warnings) + carried.warnings
+    plan_columns = carried.columns_of(ACTION_SHEET)
+    action_rows = {row.action_id: index for index, row in enumerate(actions, start=1)}
+    warnings += unplaced(carried.columns_of(SCORES_SHEET), {c.ref: 1 for c in framework.characteristics}, path.name)
+    warnings += unplaced(plan_columns, action_rows, path.name)
+    warnings += [problem("REPORT_NOTE_NOT_PLACED", path, note.sheet, key=note.key, header=note.header,
+                         text=note.text[:80]) for note in lost]
+    return ReportResult(path, warnings, decisions, len(actions), gathered.consistency, gathered, history, carried,
+                        new_changes)
+
+
+def _write_workbook(assessment: Assessment, gathered: Gathered, carried: Carried, actions: list, updates: list,
+                    trail: list[Change], now: dt.datetime, tracker: Tracker, placed: FilesPlaced) -> list:
+    """report.xlsx itself, written whole to a temporary file and put in place through `placed`; the moment it
+    was written is recorded, to tell a report saved since by a person. Returns the notes people put on cells that
+    found no cell."""
+    path, framework = assessment.report, gathered.framework
+    consolidation, decisions = gathered.consolidation, gathered.decisions
+    final = {ref: d.final for ref, d in decisions.items()}
 
     title = assessment.title
     subtitle = f"Assessment {assessment.assessment_id}, report of {now:%d %B %Y %H:%M}; {signed_off(gathered.signoff, final)}"
-    warnings = list(gathered.warnings) + carried.warnings
+    action_rows = {row.action_id: index for index, row in enumerate(actions, start=1)}
+    plan_columns = carried.columns_of(ACTION_SHEET)
     try:
-        with replacing(path) as temp:
+        with replacing(path, placed) as temp:
             workbook = new_workbook(temp, f"{title}: report")
             workbook.set_custom_property(ASSESSMENT_PROPERTY, assessment.assessment_id)
             formats = _formats(workbook)
@@ -808,8 +832,6 @@ def _write_report(assessment: Assessment, threshold_name: str | None, spread: in
                            _tiles(gathered))
             tracker.advance(f"wrote {HEAT_MAP_SHEET}")
             write_action_plan(workbook, actions, formats, framework.scale)
-            action_rows = {row.action_id: index for index, row in enumerate(actions, start=1)}
-            plan_columns = carried.columns_of(ACTION_SHEET)
             plan = workbook.get_worksheet_by_name(ACTION_SHEET)
             if plan_columns:
                 end = write_extra_columns(plan, plan_columns, len(ACTION_HEADERS), action_rows, formats)
@@ -833,17 +855,8 @@ def _write_report(assessment: Assessment, threshold_name: str | None, spread: in
             write_extra_sheets(workbook, carried.sheets)
             tracker.advance("wrote Scale" + (" and your own sheets" if carried.sheets else ""))
             workbook.worksheets()[2].activate()
-            try:
-                workbook.close()
-            except xlsxwriter.exceptions.FileCreateError as exc:  # the OSError met while zipping, said as such
-                raise exc.args[0] from None
+            workbook.close()
     except PermissionError as exc:  # the folder itself may not be written to; replacing() says a refused replace
         raise BvaError(problem("FILE_BUSY", str(path), reason=exc.strerror or str(exc))) from None
-    records.keep_setting("report_written", repr(path.stat().st_mtime))  # to tell a report saved since by a person
-    tracker.advance(f"saved {path.name}")
-    warnings += unplaced(carried.columns_of(SCORES_SHEET), {c.ref: 1 for c in framework.characteristics}, path.name)
-    warnings += unplaced(plan_columns, action_rows, path.name)
-    warnings += [problem("REPORT_NOTE_NOT_PLACED", path, note.sheet, key=note.key, header=note.header,
-                         text=note.text[:80]) for note in lost]
-    return ReportResult(path, warnings, decisions, len(actions), gathered.consistency, gathered, history, carried,
-                        new_changes)
+    assessment.records.keep_setting("report_written", repr(path.stat().st_mtime))
+    return lost

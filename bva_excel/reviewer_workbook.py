@@ -16,7 +16,7 @@ from pathlib import Path
 from bva_excel.tracking import QUIET, Tracker
 from bva_excel.allocation import Change, allocate, by_reviewer, changes
 from bva_excel.assessment import Assessment
-from bva_excel.errors import BvaError, Problem
+from bva_excel.errors import BvaError, Problem, problem
 from bva_excel.framework import Characteristic, Framework, Reviewer, Scale
 from bva_excel.identity import IDENTITY_SHEET, IssueIdentity
 from bva_excel.records import IssueRecord
@@ -210,10 +210,19 @@ def finish_interrupted_generation(assessment: Assessment) -> list[str]:
 def _into_outbox(assessment: Assessment, staging: Path, names: list[str]) -> list[Problem]:
     """Move recorded workbooks from `staging` into the outbox; one left where it is (the outbox's file of
     that name is open in Excel) is said, and the staging folder is kept for the next command."""
-    refused = [move_over(staging / name, assessment.outbox / name, "OUTBOX_BUSY") for name in names]
+    refused = [_placed_in_outbox(staging / name, assessment.outbox / name) for name in names]
     if not any(refused):
         shutil.rmtree(staging, ignore_errors=True)
     return [p for p in refused if p]
+
+
+def _placed_in_outbox(source: Path, target: Path) -> Problem | None:
+    """Move one recorded workbook into the outbox; the problem if the file there is open in Excel, or the move
+    fails otherwise (a full or failing drive): the workbook then waits, recorded, for the next command."""
+    try:
+        return move_over(source, target, "OUTBOX_BUSY")
+    except OSError as exc:
+        return problem("OUTBOX_NOT_PLACED", str(target), reason=exc.strerror or type(exc).__name__)
 
 
 def _withdraw(assessment: Assessment, name: str) -> Path | Problem | None:

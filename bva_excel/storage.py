@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import hashlib
 import json
 import os
@@ -77,25 +78,105 @@ def new_file_mode() -> int:
     return 0o666 & ~mask
 
 
+def write_problem(error: OSError, file: str | Path) -> Problem:
+    """What a failed write means for the person running the command, naming `file`: a full disk, a file or
+    folder they may not change, or another failure of the drive."""
+    if error.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+        return problem("DISK_FULL", str(file))
+    reason = error.strerror or str(error) or type(error).__name__
+    if error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return problem("NOT_WRITABLE", str(file), reason=reason)
+    return problem("WRITE_FAILED", str(file), reason=reason)
+
+
 @contextlib.contextmanager
-def replacing(target: Path):
-    """Yield a temporary path beside `target`; on success rename it over `target`, else delete it.
+def writing(file: Path):
+    """Say a failure to write (a full disk, no permission) as a problem naming `file`, the file the person knows:
+    never the temporary file, or the part of a workbook, that was being written for it."""
+    import xlsxwriter.exceptions
+
+    try:
+        yield
+    except xlsxwriter.exceptions.FileCreateError as exc:  # the OSError met while XlsxWriter zipped the workbook
+        raise BvaError(write_problem(exc.args[0], file)) from None
+    except OSError as exc:
+        raise BvaError(write_problem(exc, file)) from None
+
+
+class FilesPlaced:
+    """The files one change to the assessment has put in place (a report, a history copy), so that the change
+    can be undone whole when a later step fails (the records' commit on a full disk): each file replaced is kept
+    aside, as a second name for the same bytes where the drive allows, until the change is done."""
+
+    def __init__(self):
+        self._placed: list[tuple[Path, Path | None]] = []
+
+    def put(self, source: Path, target: Path) -> None:
+        """Rename `source` over `target`, keeping what `target` held aside."""
+        aside = None
+        if target.exists():
+            aside = target.with_name(f".{target.stem}-kept-{os.getpid()}{target.suffix}.tmp")
+            aside.unlink(missing_ok=True)
+            try:
+                os.link(target, aside)
+            except OSError:  # a drive without hard links: a copy (which may itself fail, before anything changed)
+                shutil.copy2(target, aside)
+        try:
+            refused = move_over(source, target, "FILE_BUSY")
+            if refused:
+                raise BvaError(refused)
+        except BaseException:
+            if aside:
+                aside.unlink(missing_ok=True)
+            raise
+        self._placed.append((target, aside))
+
+    def undo(self) -> None:
+        """Put back what each file held before (a file that was new is removed)."""
+        for target, aside in reversed(self._placed):
+            try:
+                if aside:
+                    os.replace(aside, target)
+                else:
+                    target.unlink(missing_ok=True)
+            except OSError:
+                pass  # the failure that made us undo is what is said; the next run finds a whole file either way
+        self._placed.clear()
+
+    def done(self) -> None:
+        """The change is recorded: what was kept aside is no longer needed."""
+        for _, aside in self._placed:
+            if aside:
+                aside.unlink(missing_ok=True)
+        self._placed.clear()
+
+
+@contextlib.contextmanager
+def replacing(target: Path, placed: FilesPlaced | None = None):
+    """Yield a temporary path beside `target`; on success rename it over `target` (through `placed`, so that it
+    can be undone with the rest of a change, when given), else delete it. A failure to write is said naming
+    `target`.
 
     The temporary file is private while it is written (mkstemp makes it 0600); the finished file gets
     the permissions of any new file, so colleagues sharing the folder can open it.
     """
     target = Path(target)
     check_path_length(target, TEMP_ROOM)
-    handle, temp_name = tempfile.mkstemp(prefix=f".{target.stem}-", suffix=target.suffix + ".tmp",
-                                         dir=target.parent)
-    os.close(handle)
+    with writing(target):
+        handle, temp_name = tempfile.mkstemp(prefix=f".{target.stem}-", suffix=target.suffix + ".tmp",
+                                             dir=target.parent)
+        os.close(handle)
     temp = Path(temp_name)
     try:
-        yield temp
-        os.chmod(temp, new_file_mode())
-        refused = move_over(temp, target, "FILE_BUSY")
-        if refused:
-            raise BvaError(refused)
+        with writing(target):
+            yield temp
+            os.chmod(temp, new_file_mode())
+        if placed is not None:
+            placed.put(temp, target)
+        else:
+            refused = move_over(temp, target, "FILE_BUSY")
+            if refused:
+                raise BvaError(refused)
     finally:
         if temp.exists():
             temp.unlink()
@@ -144,9 +225,13 @@ def holding_lock(records_dir: Path, command: str, folder: Path, wait: float = 0)
     except Timeout:
         raise AssessmentBusy(problem("ASSESSMENT_BUSY", str(folder), holder=_describe_holder(holder))) from None
     try:
-        holder.write_text(json.dumps({"command": f"bva {command}", "pid": os.getpid(), "host": socket.gethostname(),
-                                      "user": _user(), "since": dt.datetime.now().replace(microsecond=0).isoformat()}),
-                          encoding="utf-8")
+        try:
+            holder.write_text(json.dumps({"command": f"bva {command}", "pid": os.getpid(), "host": socket.gethostname(),
+                                          "user": _user(),
+                                          "since": dt.datetime.now().replace(microsecond=0).isoformat()}),
+                              encoding="utf-8")
+        except OSError:  # only to say who holds the lock: a full disk is met, and said, by the command's own writes
+            holder.unlink(missing_ok=True)
         yield
     finally:
         holder.unlink(missing_ok=True)

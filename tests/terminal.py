@@ -55,18 +55,23 @@ BAR = re.compile(r"\[[#-]*\]\s+\d+/\d+")  # a progress bar as click draws it: "[
 
 
 def on_terminal(*args, columns: int = 100, timeout: float = 120, interrupt_after: float | None = None,
-                env: dict | None = None, cwd=None) -> Run:
+                once: str | None = None, env: dict | None = None, cwd=None) -> Run:
     """Run `bva ARGS` on a pseudo-terminal `columns` wide; with `interrupt_after`, press Ctrl-C after that
-    many seconds (as a person does, through the terminal, to the whole foreground process group)."""
+    many seconds (as a person does, through the terminal, to the whole foreground process group), counted from
+    when the command says `once` (a regular expression) if given, else from its start."""
     argv = command(*args)
     child = pexpect.spawn(argv[0], argv[1:], dimensions=(40, columns), encoding="utf-8", codec_errors="replace",
                           timeout=timeout, env={**os.environ, "COLUMNS": str(columns), **(env or {})},
                           cwd=None if cwd is None else str(cwd))
     if interrupt_after is not None:
         try:
+            if once is not None:
+                child.expect(once)
             child.expect(pexpect.EOF, timeout=interrupt_after)
         except pexpect.TIMEOUT:
             child.sendintr()
+        except pexpect.EOF:
+            pass  # finished before it said so
     child.expect(pexpect.EOF)
     child.close()
     code = child.exitstatus if child.exitstatus is not None else 128 + child.signalstatus

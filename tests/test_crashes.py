@@ -22,6 +22,7 @@ from click.testing import CliRunner
 
 from bva_excel.assessment import open_assessment
 from bva_excel.cli import cli
+from bva_excel.errors import BvaError
 from bva_excel.inbox import ingest
 from bva_excel.report import write_report
 from bva_excel.reviewer_workbook import generate
@@ -93,7 +94,10 @@ def test_a_failure_inside_close_half_way_through_the_zip_leaves_the_last_report(
     assert _ZipThatFails.written and _ZipThatFails.written[0] > 0  # it failed with part of the zip written
     assert result.exit_code == 1
     if isinstance(error, OSError):  # said as a message, never a traceback
-        assert result.output == "error: No space left on device. Check the path and its permissions.\n"
+        assert result.output == (f"error: {assessment.report}: the disk is full, so it could not be written; nothing "
+                                 "was half-written: what this command had finished is kept and the rest is as it "
+                                 "was. Free some space on the drive that holds it (or ask IT for more), then run the "
+                                 "command again.\n")
     else:
         assert result.exception is error
     assert folder_state(assessment.folder) == before  # the report byte for byte, and no temporary file
@@ -246,7 +250,7 @@ def test_a_failure_inside_a_return_s_transaction_records_nothing_of_it(generated
     os.utime(first, (1_700_000_000, 1_700_000_000))  # read first
     records = assessment.records
     records._db = _FailingResponses(records._db, fail_at=2)
-    with pytest.raises(sqlite3.OperationalError, match="disk I/O error"):
+    with pytest.raises(BvaError, match=r"records.sqlite: it could not be written \(disk I/O error\)"):
         ingest(assessment)
     records.close()
     reopened = open_assessment(assessment.folder)
@@ -276,7 +280,7 @@ def test_a_failure_while_recording_what_was_issued_issues_nothing(assessment, mo
             return self._connection.executemany(sql, rows)
 
     assessment.records._db = FailingSecondIssue(real, 0)
-    with pytest.raises(sqlite3.OperationalError):
+    with pytest.raises(BvaError, match=r"records.sqlite: it could not be written \(disk I/O error\)"):
         generate(assessment)
     assessment.records._db = real
     assert assessment.records.issues() == []

@@ -74,9 +74,9 @@ def test_a_report_in_a_folder_that_may_not_be_written_to_is_named(generated, mon
     result = run("report", assessment.folder)
     assert result.exit_code == 1
     assert result.stderr == (
-        f"error: {assessment.report}: cannot be replaced, so it was left as it was: {STILL_OPEN} (Access is denied). "
-        "Close it (in Excel, or wherever it is open) and run the command again; if it is not open, ask for "
-        "permission to change files in its folder.\n")
+        f"error: {assessment.report}: it may not be written (Access is denied); nothing was half-written: what this "
+        "command had finished is kept and the rest is as it was. Ask for permission to change files in its folder, "
+        "or work on a copy of the assessment folder that you may change; then run the command again.\n")
     assert not assessment.report.exists()
 
 
