@@ -117,3 +117,23 @@ def test_generate_progress_on_an_older_assessment_says_the_sheet_was_added_and_e
         "are for service area 'Human Resources', which is not on the 'Service areas' sheet of assessment.xlsx. "
         f"Correct it on the Action plan, or add 'Human Resources' to 'Service areas' (listed now: "
         f"{', '.join(a.name for a in assessment.framework().service_areas)})."]
+
+
+def test_two_reviewers_in_one_service_area_give_it_one_row_and_later_commands_still_run(tmp_path):
+    """An older assessment where reviewers share a service area (typed alike, and in another case and spacing)."""
+    sharing = REVIEWERS + [["R04", "Dee Ray", "dee@example.gov.uk", "Finance"],
+                           ["R05", "Eve Marsh", "eve@example.gov.uk", "  FINANCE "]]
+    framework = tmp_path / "old.xlsx"
+    write_framework_workbook(framework, SCALE, CHARACTERISTICS, sharing, ["# Guide"], None)
+    assessment = create_assessment(tmp_path / "BV 2025", framework, "Older")
+    first = CliRunner().invoke(cli, ["check", str(assessment.folder)])
+    assert first.exit_code == 0, first.output
+    assert "'Service areas' sheet was added with the 3 service areas named on 'Reviewers' (Finance, Legal, " \
+           "Housing)" in first.output
+    sheet = openpyxl.load_workbook(assessment.workbook)["Service areas"]
+    assert [row for row in sheet.iter_rows(values_only=True)] == [
+        ("Service area", "Head of service", "Email"), ("Finance", None, None), ("Legal", None, None),
+        ("Housing", None, None)]
+    again = CliRunner().invoke(cli, ["check", str(assessment.folder)])
+    assert again.exit_code == 0, again.output
+    assert "listed twice" not in again.output
