@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import openpyxl
@@ -98,8 +99,13 @@ def test_a_final_score_changed_after_sign_off_needs_a_note_and_shows_both_values
 
 def test_a_title_says_signed_off_while_the_scores_are_those_signed_off(scored):
     run("signoff", scored.folder, "--by", "Jane Smith, ACE", "--accept-open")
+    [signoff] = open_assessment(scored.folder).records.signoffs()
     run("report", scored.folder)
-    assert "changed since" not in openpyxl.load_workbook(scored.report)["Heat map"]["A2"].value
+    workbook = openpyxl.load_workbook(scored.report)
+    for sheet in ("Summary", "Heat map"):
+        assert workbook[sheet]["A2"].value.endswith(
+            f"; signed off by Jane Smith, ACE on {dt.datetime.fromisoformat(signoff.signed_at):%d %B %Y %H:%M} "
+            "with 1 high-severity finding still open")
 
 
 def test_signing_off_again_keeps_the_earlier_sign_off(scored):
