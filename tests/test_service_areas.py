@@ -3,6 +3,7 @@ existed, changing nothing else in that workbook (kept byte for byte, with a date
 
 from __future__ import annotations
 
+import re
 import zipfile
 
 import openpyxl
@@ -212,3 +213,22 @@ def test_the_added_sheet_is_one_excel_reads_without_repairing_it(older):
     sheet = openpyxl.load_workbook(older.workbook)["Service areas"]
     assert [sheet.column_dimensions[col].width for col in "ABC"] == [30, 30, 34]
     assert sheet.freeze_panes == "A2"
+
+
+def test_a_workbook_written_with_other_prefixes_gets_its_sheet_under_the_same_prefixes(older):
+    """Some programs name the spreadsheet namespace 'x:' and the relationships namespace otherwise than 'r:'."""
+    def prefixed(name: str, data: bytes) -> bytes:
+        if name != "xl/workbook.xml":
+            return data
+        text = data.decode("utf-8").replace('xmlns:r="', 'xmlns:rel="').replace(" r:id=", " rel:id=")
+        text = text.replace('xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"',
+                            'xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main"')
+        return re.sub(r"<(/?)(?!\?)(\w+)", r"<\1x:\2", text).encode("utf-8")
+
+    rewritten(older.workbook, prefixed)
+    assert "<x:sheets>" in zipfile.ZipFile(older.workbook).read("xl/workbook.xml").decode("utf-8")
+    ensure_service_areas(older)
+    assert [a.name for a in load_framework(older.workbook).service_areas] == ["Finance", "Legal", "Housing"]
+    workbook = openpyxl.load_workbook(older.workbook)
+    assert workbook.sheetnames[-1] == "Service areas"
+    assert workbook["Service areas"]["A2"].value == "Finance"
