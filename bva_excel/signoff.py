@@ -13,13 +13,12 @@ from bva_excel.assessment import Assessment
 from bva_excel.consistency import HIGH
 from bva_excel.errors import BvaError, problem
 from bva_excel.records import SignOff
-from bva_excel.report import Gathered, gather
+from bva_excel.report import gather
 
 
 @dataclass
 class SignOffResult:
     signoff: SignOff
-    gathered: Gathered
     earlier: int  # sign-offs before this one
 
 
@@ -43,4 +42,4 @@ def sign_off(assessment: Assessment, by: str, accept_open: bool = False, thresho
                           {ref: decision.final for ref, decision in gathered.decisions.items()})
         earlier = len(assessment.records.signoffs())
         assessment.records.record_signoff(signoff)
-        return SignOffResult(signoff, gathered, earlier)
+        return SignOffResult(signoff, earlier)
