@@ -203,3 +203,21 @@ def test_the_workbook_export_is_set_up_to_read_and_filter_and_keeps_text_that_lo
         dt.datetime(2027, 3, 31), "yyyy-mm-dd", "top")
     update = sheet[f"{column['Progress update']}2"]
     assert (update.value, update.data_type) == ("2027-04-01", "s")  # typed as text: not made a date
+
+
+def test_an_unknown_service_area_is_offered_those_listed_else_those_the_plan_names_else_none_yet(flagged):
+    assessment, report = flagged  # its 'Service areas' sheet lists none
+    unknown = export(assessment.folder, "--service-area", "Housing")
+    assert unknown.exit_code == 1
+    assert unknown.output == ("error: no action is for service area 'Housing', and it is not on the 'Service areas' "
+                              "sheet. Give one of: none yet.\n")
+    type_plan(report, {"ACT-CI001": {"Service area": "Finance"}})  # ACT-G001 has none yet
+    misspelt = export(assessment.folder, "--service-area", "Finnance")
+    assert misspelt.exit_code == 1
+    assert misspelt.output == ("error: no action is for service area 'Finnance', and it is not on the 'Service areas' "
+                               "sheet (did you mean 'Finance'?). Give one of: Finance.\n")
+    list_service_areas(assessment, [("Finance", "Fay Green", ""), ("Housing", "Hal Ode", "")])  # Housing: no action
+    listed = export(assessment.folder, "--service-area", "Housng")
+    assert listed.exit_code == 1
+    assert listed.output == ("error: no action is for service area 'Housng', and it is not on the 'Service areas' "
+                             "sheet (did you mean 'Housing'?). Give one of: Finance, Housing.\n")
