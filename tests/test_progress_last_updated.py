@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import types
 
 import openpyxl
 import pytest
@@ -17,21 +16,10 @@ from bva_excel.follow_up import write_follow_up
 from bva_excel.inbox import ingest
 from bva_excel.progress import generate_progress
 from bva_excel.report import write_report
-from progress_helpers import fill_progress, plan
+from progress_helpers import clock_at, fill_progress, plan
 from progress_helpers import _flagged_once, flagged, planned  # noqa: F401  (fixtures)
 
 LATER = dt.timedelta(days=9)  # the second round is received this long after the first
-
-
-def clock_at(when: dt.datetime):
-    """The `datetime` module as a module sees it, with the clock stopped at `when`."""
-    class Stopped(dt.datetime):
-        @classmethod
-        def now(cls, tz=None):
-            return when
-
-    return types.SimpleNamespace(**{**{name: getattr(dt, name) for name in dir(dt) if not name.startswith("_")},
-                                    "datetime": Stopped})
 
 
 @pytest.fixture
