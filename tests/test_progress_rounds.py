@@ -73,12 +73,28 @@ def test_a_note_typed_in_a_row_between_the_actions_does_not_hide_the_rows_below_
                                                                                                  "Booked")
 
 
-def test_an_action_id_changed_to_one_not_sent_is_refused_by_name(planned, tmp_path):  # noqa: F811
+def test_an_action_id_changed_to_one_not_sent_is_refused_by_name_and_the_rows_below_are_still_read(planned,  # noqa: F811
+                                                                                                   tmp_path):
     assessment, _ = planned
-    name = progress_return(assessment, tmp_path, lambda sheet: setattr(sheet["A3"], "value", "ACT-X9"))
-    said = [str(p) for p in accepted(assessment, name).problems]
-    assert ("RE Finance.xlsx, sheet 'Progress', cell A3: action ACT-X9 was not sent to Finance. Ask them to report "
-            "only on the actions they were sent.") in said
+    name = progress_return(assessment, tmp_path, lambda sheet: setattr(sheet["A2"], "value", "ACT-X9"))
+    assert [str(p) for p in accepted(assessment, name).problems] == [
+        "RE Finance.xlsx, sheet 'Progress', cell A2: action ACT-X9 was not sent to Finance. Ask them to report "
+        "only on the actions they were sent.",
+        "RE Finance.xlsx, sheet 'Progress': action ACT-CI001 was sent but its row is missing. It is left as it was; "
+        "ask the service area if that was meant."]
+
+
+def test_an_action_s_row_copied_in_a_return_is_refused_naming_both_rows(planned, tmp_path):  # noqa: F811
+    assessment, _ = planned
+
+    def copied(sheet):
+        for col in range(1, sheet.max_column + 1):
+            sheet.cell(4, col, sheet.cell(3, col).value)
+
+    name = progress_return(assessment, tmp_path, copied)
+    assert [str(p) for p in accepted(assessment, name).problems] == [
+        "RE Finance.xlsx, sheet 'Progress', cell A4: ref ACT-G001 appears twice (also at row 3). Ask the service area "
+        "to keep one row per characteristic."]
 
 
 def test_a_report_written_by_the_version_before_still_counts_the_update_it_showed(planned):  # noqa: F811
