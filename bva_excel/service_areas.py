@@ -18,8 +18,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from bva_excel.errors import BvaError, problem
-from bva_excel.framework import SERVICE_AREA_HEADERS, SERVICE_AREAS_SHEET, Framework, area_key
-from bva_excel.sheets import suggest
+from bva_excel.framework import SERVICE_AREA_HEADERS, SERVICE_AREAS_SHEET, area_key
 from bva_excel.storage import check_path_length, replacing
 
 WORKBOOK_PART = "xl/workbook.xml"
@@ -142,10 +141,3 @@ def _sheet_xml(areas: list[str]) -> str:
             '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" '
             f'state="frozen"/></sheetView></sheetViews><cols>{cols}</cols><sheetData>{"".join(rows)}</sheetData>'
             '</worksheet>')
-
-
-def unknown_service_area(framework: Framework, name: str) -> str | None:
-    """None when `name` is blank or a listed service area; else its "did you mean" hint ('' if none is close)."""
-    if not name.strip() or framework.service_area(name) is not None:
-        return None
-    return suggest(name, [a.name for a in framework.service_areas or ()])

@@ -13,14 +13,13 @@ from bva_excel.assessment import Assessment
 from bva_excel.consistency import HIGH
 from bva_excel.errors import BvaError, problem
 from bva_excel.records import SignOff
-from bva_excel.report import GATHER_STEPS, Gathered, gather
+from bva_excel.report import GATHER_STEPS, gather
 from bva_excel.tracking import QUIET, Tracker
 
 
 @dataclass
 class SignOffResult:
     signoff: SignOff
-    gathered: Gathered
     earlier: int  # sign-offs before this one
 
 
@@ -45,4 +44,4 @@ def sign_off(assessment: Assessment, by: str, accept_open: bool = False, thresho
                           {ref: decision.final for ref, decision in gathered.decisions.items()})
         earlier = len(assessment.records.signoffs())
         assessment.records.record_signoff(signoff)
-        return SignOffResult(signoff, gathered, earlier)
+        return SignOffResult(signoff, earlier)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+import types
 from pathlib import Path
 
 import openpyxl
@@ -53,6 +54,18 @@ def plan(path: Path) -> dict[str, dict]:
     """action ID -> header -> value, as on the report's Action plan."""
     sheet = openpyxl.load_workbook(path)["Action plan"]
     return {row[0]: dict(zip(PLAN_HEADERS, row)) for row in sheet.iter_rows(min_row=2, values_only=True)}
+
+
+def clock_at(when: dt.datetime):
+    """The `datetime` module as a module of the tool sees it, with the clock stopped at `when` (monkeypatch a
+    module's `dt` with it)."""
+    class Stopped(dt.datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return when
+
+    return types.SimpleNamespace(**{**{name: getattr(dt, name) for name in dir(dt) if not name.startswith("_")},
+                                    "datetime": Stopped})
 
 
 def fill_progress(source: Path, target: Path, updates: dict[str, tuple], saved: dt.datetime | None = None) -> Path:

@@ -10,6 +10,7 @@ import openpyxl
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from openpyxl.utils import get_column_letter
 
 from bva_excel.cli import cli
 from bva_excel.report import write_report
@@ -170,3 +171,53 @@ def test_a_date_typed_into_a_text_field_is_exported_as_the_reader_saw_it(flagged
         rows = {row[0]: row for row in csv.reader(handle)}
     assert (rows["ACT-CI001"][10], rows["ACT-G001"][10]) == ("2027-03-31 14:00:00", "2027-03-31")
     assert (rows["ACT-CI001"][6], rows["ACT-G001"][6]) == ("1042", "7.5")  # a number typed (a staff number, say)
+
+
+def test_the_workbook_export_is_set_up_to_read_and_filter_and_keeps_text_that_looks_like_a_date_as_text(flagged,
+                                                                                                        tmp_path):
+    from bva_excel.styles import HEADER_COLOUR
+
+    assessment, report = flagged
+    type_plan(report, {"ACT-G001": {"Action": "Scrutiny training", "Service area": "Finance",
+                                    "Target date": dt.datetime(2027, 3, 31), "Progress update": "2027-04-01"}})
+    target = tmp_path / "finance.xlsx"
+    assert export(assessment.folder, "--xlsx", str(target), "--service-area", "Finance").exit_code == 0
+    workbook = openpyxl.load_workbook(target)
+    assert workbook.properties.title == "Test assessment: action plan"
+    sheet = workbook["Actions"]
+    assert sheet.max_row == 2  # the one action of Finance
+    assert all(c.font.b and c.fill.fgColor.rgb.endswith(HEADER_COLOUR.lstrip("#")) for c in sheet[1])
+    assert sheet.freeze_panes == "B2"  # the header row and the action ID stay in sight
+    assert sheet.auto_filter.ref == "A1:L2"
+    column = {header: col for col, header in zip("ABCDEFGHIJKL", HEADERS)}
+    width = {get_column_letter(n): d.width for d in sheet.column_dimensions.values() for n in range(d.min, d.max + 1)}
+    assert all(width[column[h]] >= 40 for h in ("Gap", "Action", "Progress update"))
+    assert min(width[c] for c in column.values()) >= 7
+    # A row a person adds below wraps its text too: every column is set to.
+    assert all(d.alignment.wrap_text for d in sheet.column_dimensions.values())
+    for header in ("Gap", "Action"):  # long text wraps, read from the top of the row
+        cell = sheet[f"{column[header]}2"]
+        assert (cell.alignment.wrap_text, cell.alignment.vertical) == (True, "top")
+    target_date = sheet[f"{column['Target date']}2"]
+    assert (target_date.value, target_date.number_format, target_date.alignment.vertical) == (
+        dt.datetime(2027, 3, 31), "yyyy-mm-dd", "top")
+    update = sheet[f"{column['Progress update']}2"]
+    assert (update.value, update.data_type) == ("2027-04-01", "s")  # typed as text: not made a date
+
+
+def test_an_unknown_service_area_is_offered_those_listed_else_those_the_plan_names_else_none_yet(flagged):
+    assessment, report = flagged  # its 'Service areas' sheet lists none
+    unknown = export(assessment.folder, "--service-area", "Housing")
+    assert unknown.exit_code == 1
+    assert unknown.output == ("error: no action is for service area 'Housing', and it is not on the 'Service areas' "
+                              "sheet. Give one of: none yet.\n")
+    type_plan(report, {"ACT-CI001": {"Service area": "Finance"}})  # ACT-G001 has none yet
+    misspelt = export(assessment.folder, "--service-area", "Finnance")
+    assert misspelt.exit_code == 1
+    assert misspelt.output == ("error: no action is for service area 'Finnance', and it is not on the 'Service areas' "
+                               "sheet (did you mean 'Finance'?). Give one of: Finance.\n")
+    list_service_areas(assessment, [("Finance", "Fay Green", ""), ("Housing", "Hal Ode", "")])  # Housing: no action
+    listed = export(assessment.folder, "--service-area", "Housng")
+    assert listed.exit_code == 1
+    assert listed.output == ("error: no action is for service area 'Housng', and it is not on the 'Service areas' "
+                             "sheet (did you mean 'Housing'?). Give one of: Finance, Housing.\n")

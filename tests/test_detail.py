@@ -19,6 +19,7 @@ from bva_excel.detail import NO_ACTIONS, NO_GAPS
 from bva_excel.inbox import ingest
 from bva_excel.report import write_report
 from conftest import answer, return_all
+from progress_helpers import _flagged_once, flagged, planned  # noqa: F401  (fixtures)
 
 
 def run(*args):
@@ -338,3 +339,17 @@ def test_libreoffice_is_found_in_its_install_folder_when_not_on_the_path(tmp_pat
     (program / "soffice").chmod(0o755)
     monkeypatch.setenv("ProgramFiles", str(tmp_path / "Program Files"))
     assert find_soffice() == str(program / "soffice")
+
+
+def test_every_action_typed_for_a_characteristic_is_shown_with_its_own_owner_area_and_date(planned):  # noqa: F811
+    """CI001 has two actions on the plan (the second typed in an inserted row), G001 one."""
+    assessment, _ = planned
+    assert run("detail", assessment.folder, "CI001").exit_code == 0
+    sheet = openpyxl.load_workbook(assessment.folder / "detail" / "detail CI001.xlsx")["CI001"]
+    headings = [row[0] for row in rows(sheet) if row and str(row[0]).startswith("ACT-")]
+    assert headings == ["ACT-CI001: Write the plan", "ACT-CI001-2: Peer review"]
+    for heading, owner, area, target in [("ACT-CI001: Write the plan", "Jo", "Finance", "31 March 2027"),
+                                         ("ACT-CI001-2: Peer review", "Kim", "Legal services", "30 June 2027")]:
+        assert [after(sheet, label, start=heading).value for label in ("Owner", "Service area", "Target date")] == [
+            owner, area, target]
+    assert "Scrutiny training" not in text_of(sheet)  # G001's action is on its own page

@@ -85,6 +85,29 @@ def test_moderation_workbooks_share_out_open_findings_to_moderators_who_had_no_p
 
 
 
+def test_characteristics_open_to_several_moderators_are_shared_out_evenly(tmp_path):
+    """Nine characteristics, each open to three of the four moderators (the fourth drafted it): each moderator
+    gets two or three, never one they drafted, and every characteristic goes to one moderator."""
+    moderators = ["R04", "R05", "R06", "R07"]
+    reviewers = REVIEWERS + [["R06", "Fay Hart", "", ""], ["R07", "Gus Lowe", "", ""]]
+    characteristics = [[f"{prefix}00{n}", theme, f"Item {n}", "We do.", "Plan", moderators[(3 * index + n - 1) % 4],
+                        "R01, R02" if n % 2 else "R02, R03"]
+                       for index, (prefix, theme) in enumerate([("CI", "Continuous improvement"), ("L", "Leadership"),
+                                                                ("G", "Governance")])
+                       for n in (1, 2, 3)]
+    framework = make_framework(tmp_path / "f.xlsx", characteristics=characteristics, reviewers=reviewers)
+    assessment = create_assessment(tmp_path / "BV 2026", framework, "Shared")
+    assert run("generate", assessment.folder).exit_code == 0
+    result = run("generate", assessment.folder, "--moderation", "--all", "--moderators", ",".join(moderators))
+    assert result.exit_code == 0, result.output
+    shares = {i.reviewer_id: i.refs for i in open_assessment(assessment.folder).records.issues()
+              if i.kind == "moderation"}
+    assert sorted(ref for refs in shares.values() for ref in refs) == sorted(c[0] for c in characteristics)
+    drafted = {c[0]: c[5] for c in characteristics}
+    assert not [(moderator, ref) for moderator, refs in shares.items() for ref in refs if drafted[ref] == moderator]
+    assert sorted(len(shares.get(moderator, ())) for moderator in moderators) == [2, 2, 2, 3]
+
+
 @pytest.mark.parametrize("final, said", [
     ("Amber", "- A senior officer has typed a final score of Amber in the report."),
     ("Gren", "- A senior officer has typed a final score of Gren in the report, which is not a rating.")])

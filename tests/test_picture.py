@@ -6,7 +6,8 @@ from the PNG written, as a reader of the Word document would see them.
 
 from __future__ import annotations
 
-from datetime import date
+import re
+from datetime import date, datetime
 from xml.etree import ElementTree
 
 import openpyxl
@@ -22,6 +23,7 @@ from bva_excel.inbox import ingest
 from bva_excel.picture import DPI, NO_COLOUR, draw_heat_map, draw_ratings_by_theme, lay_out_heat_map, subtitle
 from bva_excel.report import gather, write_report
 from conftest import make_framework, return_all
+from test_signoff import scored, type_into_scores  # noqa: F401  (a fixture)
 
 A4_WIDTH = 8.27  # inches
 GIVEN = {"CI001": ("Amber", "Weak", "No plan"), "CI002": ("Yellow", "Partly", "Embed it"),
@@ -146,3 +148,29 @@ def test_fifteen_characteristics_to_a_theme_fit_legibly(tmp_path):
             heading = [t.get_window_extent(canvas.get_renderer()) for t in texts
                        if t.get_text().replace("\n", " ") in (long_title, long_subtitle)]
             assert len(heading) == 2 and not heading[0].overlaps(heading[1])
+
+
+def drawn_text(svg) -> str:
+    """The words drawn in an SVG, in the order drawn, its lines read on as a person reads them: a word broken at
+    its hyphen is read whole. (The text is drawn as outlines; matplotlib writes each line's words in a comment.)"""
+    text = ""
+    for line in re.findall(r"<!-- (.*?) -->", svg.read_text(encoding="utf-8")):
+        text += ("" if text.endswith("-") else " ") + " ".join(line.split())
+    return text
+
+
+def test_the_subtitle_says_signed_off_until_a_final_score_changes_and_then_names_it(scored):
+    assert run("signoff", scored.folder, "--by", "Jane Smith, ACE", "--accept-open").exit_code == 0
+    [signoff] = open_assessment(scored.folder).records.signoffs()
+    signed = f"signed off by Jane Smith, ACE on {datetime.fromisoformat(signoff.signed_at):%d %B %Y %H:%M}"
+    folder = scored.folder / "pictures"
+    assert run("picture", scored.folder).exit_code == 0
+    for name, what in [("heat map", "Heat map of final scores"), ("ratings by theme", "Final scores by theme")]:
+        text = drawn_text(folder / f"{name}.svg")
+        assert f"{what}, {date.today():%d %B %Y}; {signed} with 1 high-severity finding still open" in text
+        assert "changed since" not in text
+    type_into_scores(scored, "CI001", final_score="Dark green", moderation_note="New complaints process seen.")
+    assert run("picture", scored.folder).exit_code == 0
+    for name, what in [("heat map", "Heat map of final scores"), ("ratings by theme", "Final scores by theme")]:
+        assert (f"{what}, {date.today():%d %B %Y}; {signed} with 1 high-severity finding still open; 1 final score "
+                "changed since (CI001), not signed off") in drawn_text(folder / f"{name}.svg")

@@ -3,6 +3,7 @@ kept but do not undo newer progress; and an update never silently reopens an act
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 
 import openpyxl
@@ -201,3 +202,9 @@ def test_a_late_return_ingested_before_this_rule_existed_is_judged_by_its_times(
     assessment = open_assessment(assessment.folder)
     write_report(assessment)
     assert plan(report)["ACT-CI001"]["Status"] == "Complete"
+    # 'Action history' says which newer workbook replaced it, issued when, in words as the warning would have.
+    newer = [i for i in assessment.records.issues() if i.kind == "progress" and i.reviewer_id == "Finance"][-1]
+    history = {row[7]: row[9] for row in openpyxl.load_workbook(report)["Action history"].iter_rows(values_only=True)}
+    assert history["RE late.xlsx"] == (
+        f"Not put on the plan: made on a progress workbook that a newer one (BV progress Finance.xlsx, issued "
+        f"{dt.datetime.fromisoformat(newer.issued_at):%d %b %Y %H:%M}) had replaced before it came back")

@@ -235,13 +235,19 @@ def test_a_sheet_with_a_picture_stops_the_report_and_says_how_to_keep_it(returne
     assert path.read_bytes() == before and not (assessment.folder / "history").exists()
 
 
-def test_a_sheet_with_only_values_is_not_refused(returned):
+def test_a_sheet_with_only_values_is_not_refused_and_its_values_are_in_the_new_report(returned):
     assessment, _ = returned
     path = write_report(assessment).path
     workbook = openpyxl.load_workbook(path)
-    workbook.create_sheet("Briefing")["A1"] = "Words only"
+    briefing = workbook.create_sheet("Briefing")
+    briefing.append(["Words only", "For the Chair"])
+    briefing.append([None, 12.5])
     workbook.save(path)
-    assert run("report", assessment.folder).exit_code == 0
+    result = run("report", assessment.folder)
+    assert result.exit_code == 0, result.output
+    assert "Kept your sheet 'Briefing'" in result.output
+    assert openpyxl.load_workbook(path).sheetnames[-1] == "Briefing"
+    assert rows_of(path, "Briefing") == [["Words only", "For the Chair"], [None, 12.5]]
 
 
 def test_a_column_inserted_on_scores_keeps_its_values_by_ref_over_two_runs(returned):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import openpyxl
@@ -52,8 +53,9 @@ def scores_row(assessment, ref: str) -> dict:
 def test_sign_off_is_refused_while_a_high_finding_is_open_and_nothing_is_recorded(scored):
     result = run("signoff", scored.folder, "--by", "Jane Smith, Assistant Chief Executive")
     assert result.exit_code == 1
-    assert ("error: 1 high-severity findings are still open (the first: L001 Reviewers are 3 scale steps apart), "
-            "so the scores are not signed off.") in result.output
+    assert (f"error: 1 high-severity findings are still open (the first: L001 Reviewers are 3 scale steps apart), "
+            f"so the scores are not signed off. Moderate them (bva check \"{scored.folder}\" lists them), or sign off "
+            "anyway with --accept-open: their number is recorded with the sign-off.") in result.output
     assert open_assessment(scored.folder).records.signoffs() == []
 
 
@@ -98,8 +100,13 @@ def test_a_final_score_changed_after_sign_off_needs_a_note_and_shows_both_values
 
 def test_a_title_says_signed_off_while_the_scores_are_those_signed_off(scored):
     run("signoff", scored.folder, "--by", "Jane Smith, ACE", "--accept-open")
+    [signoff] = open_assessment(scored.folder).records.signoffs()
     run("report", scored.folder)
-    assert "changed since" not in openpyxl.load_workbook(scored.report)["Heat map"]["A2"].value
+    workbook = openpyxl.load_workbook(scored.report)
+    for sheet in ("Summary", "Heat map"):
+        assert workbook[sheet]["A2"].value.endswith(
+            f"; signed off by Jane Smith, ACE on {dt.datetime.fromisoformat(signoff.signed_at):%d %B %Y %H:%M} "
+            "with 1 high-severity finding still open")
 
 
 def test_signing_off_again_keeps_the_earlier_sign_off(scored):
@@ -169,3 +176,17 @@ def test_a_characteristic_added_after_sign_off_is_not_said_to_have_changed_until
     assert [f for f in findings if f["kind"].startswith("CHANGED_SINCE_SIGNOFF")] == []
     assert [f["ref"] for f in findings if f["kind"] == "NO_USABLE_SCORE"] == ["G002"]
 
+
+
+def test_a_spread_and_threshold_given_to_sign_off_decide_it_and_are_kept_for_the_report(scored):
+    """L001's reviewers are 3 steps apart: no disagreement at --spread 4, so nothing open stops the sign-off."""
+    signed = run("signoff", scored.folder, "--by", "Jane Smith, ACE", "--spread", "4", "--action-threshold", "light green")
+    assert signed.exit_code == 0, signed.output
+    assert "high-severity" not in signed.output
+    [signoff] = open_assessment(scored.folder).records.signoffs()
+    assert signoff.open_high == 0
+    findings = json.loads(run("check", scored.folder, "--json").stdout)["findings"]
+    assert not [f for f in findings if f["ref"] == "L001" and f["severity"] == "high"]  # the spread is kept
+    run("report", scored.folder)
+    plan = [r[1] for r in openpyxl.load_workbook(scored.report)["Action plan"].iter_rows(min_row=2, values_only=True)]
+    assert "G001" in plan  # Light green is on the plan: the threshold is kept

@@ -1,0 +1,47 @@
+"""While a command works on an assessment, another one run meanwhile is refused, told which command is at work."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+import bva_excel.action_export
+import bva_excel.follow_up
+import bva_excel.picture
+import bva_excel.progress
+import bva_excel.report
+import bva_excel.signoff
+from bva_excel.assessment import open_assessment
+from bva_excel.errors import AssessmentError
+from bva_excel.report import write_report
+from progress_helpers import _flagged_once, flagged, planned  # noqa: F401  (fixtures)
+
+
+@pytest.mark.parametrize("command, run", [
+    ("signoff", lambda a: bva_excel.signoff.sign_off(a, "Jane Smith, ACE", accept_open=True)),
+    ("picture", lambda a: bva_excel.picture.write_pictures(a)),
+    ("generate --progress", lambda a: bva_excel.progress.generate_progress(a)),
+    ("follow-up", lambda a: bva_excel.follow_up.write_follow_up(a)),
+    ("actions", lambda a: bva_excel.action_export.export_actions(a, a.folder / "actions.csv"))])
+def test_a_report_run_while_a_command_works_is_refused_naming_that_command(planned, monkeypatch, command, run):  # noqa: F811
+    assessment, _ = planned
+    refused = []
+    gather = bva_excel.report.gather
+
+    def report_meanwhile(*args, **kwargs):  # someone runs bva report while the command works
+        try:
+            write_report(open_assessment(assessment.folder))
+        except AssessmentError as error:
+            refused.append(str(error))
+        return gather(*args, **kwargs)
+
+    for module in (bva_excel.report, bva_excel.signoff, bva_excel.picture):
+        monkeypatch.setattr(module, "gather", report_meanwhile)
+    run(assessment)
+    [said] = refused
+    assert said.startswith(f"{assessment.folder}: another bva command is working on this assessment (bva {command}, "
+                           f"run by ")
+    assert f" since {dt.date.today().isoformat()}T" in said
+    assert said.endswith("Wait for it to finish and run this command again. The lock ends with that command, even if "
+                         "it crashes, so there is nothing to delete.")

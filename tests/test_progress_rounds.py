@@ -1,0 +1,147 @@
+"""Progress returns as people send them back over several rounds: a return on a workbook a newer one replaced
+names that newer one by the day it was issued; a row emptied or an action ID changed in a return; a report
+written by the version before; and the 'Action history' sheet as a reader uses it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+
+import openpyxl
+import pytest
+
+import bva_excel.progress
+from bva_excel.inbox import ingest
+from bva_excel.progress import generate_progress
+from bva_excel.report import write_report
+from progress_helpers import clock_at, fill_progress, plan, type_plan
+from progress_helpers import _flagged_once, flagged  # noqa: F401  (fixtures)
+from test_progress import planned  # noqa: F401  (fixture)
+
+
+def accepted(assessment, name: str):
+    return next(r for r in assessment.records.returns() if r.name == name)
+
+
+def test_a_late_return_names_the_newer_workbook_that_replaced_it_by_the_day_it_was_issued(planned, monkeypatch,  # noqa: F811
+                                                                                         tmp_path):
+    """Three rounds issued ten days apart; Finance returns the second round's workbook after the third was issued."""
+    assessment, _ = planned
+    days = [dt.datetime.combine(dt.date.today() - dt.timedelta(days=ago), dt.time(10, 0)) for ago in (30, 20, 10)]
+    kept = None
+    for number, day in enumerate(days, start=1):
+        with monkeypatch.context() as then:
+            then.setattr(bva_excel.progress, "dt", clock_at(day))
+            issued = generate_progress(assessment)
+        if number == 2:
+            kept = shutil.copy(issued.files["Finance"], tmp_path / "second round Finance.xlsx")
+    fill_progress(kept, assessment.inbox / "RE late.xlsx", {"ACT-G001": ("In progress", "Booked", None)})
+    ingest(assessment)
+    [warning] = [str(p) for p in accepted(assessment, "RE late.xlsx").problems if p.code == "PROGRESS_WORKBOOK_REPLACED"]
+    assert warning == (
+        f"RE late.xlsx: this return was made on the progress workbook issued to Finance on {days[1]:%d %b %Y} 10:00, "
+        f"and a newer one (BV progress Finance.xlsx, issued {days[2]:%d %b %Y} 10:00) had replaced it before this "
+        "came back; its updates are kept in the records and on 'Action history' but do not change the action plan. "
+        "Ask them to use the newer workbook, or type the update into the Action plan.")
+
+
+def progress_return(assessment, tmp_path, change) -> str:
+    """Finance's workbook (ACT-CI001 in row 2, ACT-G001 in row 3), changed by `change(sheet)`, ACT-G001 filled in
+    and ingested: the name of the return."""
+    source = generate_progress(assessment).files["Finance"]
+    workbook = openpyxl.load_workbook(source)
+    change(workbook["Progress"])
+    workbook.save(tmp_path / "changed.xlsx")
+    fill_progress(tmp_path / "changed.xlsx", assessment.inbox / "RE Finance.xlsx",
+                  {"ACT-G001": ("In progress", "Booked", None), "ACT-X9": ("Complete", "Done", None)})
+    ingest(assessment)
+    return "RE Finance.xlsx"
+
+
+def test_a_note_typed_in_a_row_between_the_actions_does_not_hide_the_rows_below_it(planned, tmp_path):  # noqa: F811
+    assessment, report = planned
+
+    def note_between(sheet):
+        sheet.insert_rows(3)
+        sheet["K3"] = "Both actions are with the new Head of Finance."
+
+    name = progress_return(assessment, tmp_path, note_between)
+    record = accepted(assessment, name)
+    assert record.status == "accepted" and [str(p) for p in record.problems] == []
+    write_report(assessment)
+    assert (plan(report)["ACT-G001"]["Status"], plan(report)["ACT-G001"]["Progress update"]) == ("In progress",
+                                                                                                 "Booked")
+
+
+def test_an_action_id_changed_to_one_not_sent_is_refused_by_name_and_the_rows_below_are_still_read(planned,  # noqa: F811
+                                                                                                   tmp_path):
+    assessment, _ = planned
+    name = progress_return(assessment, tmp_path, lambda sheet: setattr(sheet["A2"], "value", "ACT-X9"))
+    assert [str(p) for p in accepted(assessment, name).problems] == [
+        "RE Finance.xlsx, sheet 'Progress', cell A2: action ACT-X9 was not sent to Finance. Ask them to report "
+        "only on the actions they were sent.",
+        "RE Finance.xlsx, sheet 'Progress': action ACT-CI001 was sent but its row is missing. It is left as it was; "
+        "ask the service area if that was meant."]
+
+
+def test_an_action_s_row_copied_in_a_return_is_refused_naming_both_rows(planned, tmp_path):  # noqa: F811
+    assessment, _ = planned
+
+    def copied(sheet):
+        for col in range(1, sheet.max_column + 1):
+            sheet.cell(4, col, sheet.cell(3, col).value)
+
+    name = progress_return(assessment, tmp_path, copied)
+    assert [str(p) for p in accepted(assessment, name).problems] == [
+        "RE Finance.xlsx, sheet 'Progress', cell A4: ref ACT-G001 appears twice (also at row 3). Ask the service area "
+        "to keep one row per characteristic."]
+
+
+def test_a_report_written_by_the_version_before_still_counts_the_update_it_showed(planned):  # noqa: F811
+    """That version said where an update came from in other words; what was typed over the update since stands."""
+    assessment, report = planned
+    round_ = generate_progress(assessment)
+    fill_progress(round_.files["Finance"], assessment.inbox / "RE Finance.xlsx",
+                  {"ACT-G001": ("In progress", "Booked", None)})
+    ingest(assessment)
+    write_report(assessment)
+    [update] = assessment.records.progress_updates()
+    received = update.received[:16].replace("T", " ")
+    type_plan(report, {"ACT-G001": {
+        "Update from": f"Finance's progress return RE Finance.xlsx, cell {update.cell} (received {received}, "
+                       f"SHA-256 {update.sha256[:8]})",
+        "Status": "Closed", "Progress update": "Superseded"}})
+    write_report(assessment)
+    g001 = plan(report)["ACT-G001"]
+    assert (g001["Status"], g001["Progress update"]) == ("Closed", "Superseded")
+    assert g001["Update from"].startswith("Typed in the report since the progress return from Finance, ")
+
+
+@pytest.fixture
+def history(planned, tmp_path):  # noqa: F811
+    """Finance has returned one update; the report is written."""
+    assessment, report = planned
+    round_ = generate_progress(assessment)
+    fill_progress(round_.files["Finance"], assessment.inbox / "RE Finance.xlsx",
+                  {"ACT-G001": ("In progress", "Booked", dt.datetime(2027, 9, 30))})
+    ingest(assessment)
+    write_report(assessment)
+    return assessment, report
+
+
+def test_action_history_is_set_up_to_read_filter_and_print(history):
+    from bva_excel.styles import HEADER_COLOUR
+
+    assessment, report = history
+    sheet = openpyxl.load_workbook(report)["Action history"]
+    received = {r.name: r.received for r in assessment.records.returns()}
+    rows = list(sheet.iter_rows(min_row=2, values_only=True))
+    assert rows == [(received["RE Finance.xlsx"].replace("T", " "), "ACT-G001", "G001", "Finance", "In progress",
+                     "Booked", "2027-09-30", "RE Finance.xlsx", "J3, K3, L3", "")]
+    assert all(c.font.b and c.fill.fgColor.rgb.endswith(HEADER_COLOUR.lstrip("#")) for c in sheet[1])
+    assert sheet.row_dimensions[1].height == 30  # two lines: 'Revised target date' is read whole
+    assert (sheet.freeze_panes, sheet.auto_filter.ref) == ("A2", "A1:J2")
+    widths = {n: d.width for d in sheet.column_dimensions.values() for n in range(d.min, d.max + 1)}
+    assert widths[6] >= 50 and min(widths[n] for n in range(1, 11)) >= 7  # the update itself widest
+    assert all(d.alignment.wrap_text for d in sheet.column_dimensions.values())
+    assert all(c.alignment.wrap_text for row in sheet.iter_rows(min_row=2) for c in row)
