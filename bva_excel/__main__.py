@@ -6,6 +6,7 @@ every command) is loaded only once that is so.
 
 from __future__ import annotations
 
+import _thread
 import signal
 import sys
 
@@ -20,6 +21,11 @@ def _stop(signum, frame) -> None:
 
 
 def say_stopped() -> None:
+    """The one line that says the command was stopped, last: after whatever it had printed so far."""
+    try:
+        sys.stdout.flush()
+    except (OSError, ValueError):  # a closed or broken stream: the line still goes to stderr
+        pass
     command = next((word for word in sys.argv[1:] if not word.startswith("-")), "")
     again = f"bva {command}" if command else "the command"
     sys.stderr.write(f"Stopped; nothing was half-written: what was finished is kept and the rest is as it was. "
@@ -27,14 +33,38 @@ def say_stopped() -> None:
     sys.stderr.flush()
 
 
+def _unraisable(unraisable) -> None:
+    """What Python cannot raise where it happens (in a finalizer, as a library's half-written file is tidied away).
+
+    Ctrl-C met there would be lost, and the command would carry on: it is pressed again, to be met where it
+    can stop the command. A failed write met there (a full disk) has been said already, by the write that
+    failed first; Python's 'Exception ignored' report of it would only alarm. Anything else is reported as
+    usual."""
+    if isinstance(unraisable.exc_value, KeyboardInterrupt):
+        signal.signal(signal.SIGINT, _stop)
+        _thread.interrupt_main(signal.SIGINT)
+        return
+    if isinstance(unraisable.exc_value, OSError):
+        return
+    sys.__unraisablehook__(unraisable)
+
+
 def main() -> None:
     """Run the command line; Ctrl-C at any moment ends it with one line and exit code 130, never a traceback."""
     signal.signal(signal.SIGINT, _stop)
+    sys.unraisablehook = _unraisable
     try:
         from bva_excel.cli import run  # loaded once Ctrl-C is answered: loading it takes a moment
 
-        code = run()
+        try:
+            code = run()
+        except SystemExit as done:  # a command that ends with its own exit code
+            code = done.code
+        # Done: a Ctrl-C from now on changes nothing (Python would otherwise answer it, as it shuts down, by
+        # ending the process as stopped after all was finished).
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
     except KeyboardInterrupt:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         say_stopped()
         code = STOPPED
     sys.exit(code)

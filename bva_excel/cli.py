@@ -1046,20 +1046,10 @@ def _never_fail_on_a_character() -> None:
         sys.stdout.reconfigure(errors="backslashreplace")
 
 
-def _quiet_about_cleanup_that_failed(unraisable) -> None:
-    """After a write failed (a full disk), a library's half-written file (XlsxWriter's zip) may fail again as it
-    is tidied away, where nothing can catch it. The failure itself has been said; Python's 'Exception ignored'
-    report of the second one would only alarm. Anything else is reported as usual."""
-    if isinstance(unraisable.exc_value, OSError):
-        return
-    sys.__unraisablehook__(unraisable)
-
-
 def run() -> int:
     """The command line, as `bva` runs it (see `bva_excel.__main__`): the exit code. Click's own answer to Ctrl-C
     ('Aborted!', exit code 1) is left to the caller, which says what became of the work."""
     _never_fail_on_a_character()
-    sys.unraisablehook = _quiet_about_cleanup_that_failed
     try:
         code = cli.main(prog_name="bva", standalone_mode=False)
     except click.exceptions.Abort as stopped:

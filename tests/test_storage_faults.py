@@ -169,7 +169,7 @@ def fill(drive: Path, leave: int) -> Path:
 
 
 @pytest.mark.subprocess
-@pytest.mark.parametrize("command", [["ingest"], ["report"], ["follow-up"], ["detail", "all"]], ids=" ".join)
+@pytest.mark.parametrize("command", [["ingest"], ["report"], ["detail", "all"]], ids=" ".join)
 def test_a_drive_that_fills_up_is_said_and_nothing_is_half_written(base, small_drive, command):
     folder = small_drive / FOLDER
     shutil.copytree(base, folder)

@@ -103,36 +103,51 @@ def copy_of(made, where):
     return where
 
 
+def in_process(step: list[str], work):
+    """Run one step through click's test runner in `work` (a pipe, not a terminal)."""
+    here = os.getcwd()
+    os.chdir(work)
+    try:
+        return CliRunner().invoke(cli, step, prog_name="bva", catch_exceptions=False)
+    finally:
+        os.chdir(here)
+
+
 @pytest.fixture(scope="module")
 def through_a_pipe(made, tmp_path_factory):
     """Each step's exit code and what it said, the output piped (as every other test runs it)."""
     work = copy_of(made, tmp_path_factory.mktemp("piped") / "work")
     said = []
-    here = os.getcwd()
-    os.chdir(work)
-    try:
-        for step in SEQUENCE:
-            if isinstance(step, str):
-                do_what_people_do(step, work / "BV")
-                continue
-            result = CliRunner().invoke(cli, step, prog_name="bva", catch_exceptions=False)
-            assert not BAR.search(result.output), step  # nothing drawn where output is not a terminal
-            said.append((result.exit_code, result.output))
-    finally:
-        os.chdir(here)
+    for step in SEQUENCE:
+        if isinstance(step, str):
+            do_what_people_do(step, work / "BV")
+            continue
+        result = in_process(step, work)
+        assert not BAR.search(result.output), step  # nothing drawn where output is not a terminal
+        said.append((result.exit_code, result.output))
     return said
+
+
+# At 40 columns, the commands that draw a bar (the others print the same at any width).
+NARROW = [["generate", "BV", "--per-characteristic", "2", "--deadline", "2026-12-18"], ["ingest", "BV"],
+          ["report", "BV"], ["check", "BV"], ["detail", "BV", "all"], ["signoff", "BV", "--by",
+          "Jane Smith, Chief Executive", "--accept-open"], ["generate", "BV", "--progress", "--deadline", "2027-01-15"],
+          ["actions", "BV"], ["follow-up", "BV"]]
 
 
 @pytest.mark.parametrize("columns", [100, 40])
 def test_every_command_on_a_terminal_says_what_it_says_through_a_pipe(made, through_a_pipe, tmp_path, columns):
     work = copy_of(made, tmp_path / "work")
-    bars, ran = {}, 0
+    bars, ran = {}, -1
     for step in SEQUENCE:
         if isinstance(step, str):
             do_what_people_do(step, work / "BV")
             continue
-        piped_code, piped = through_a_pipe[ran]
         ran += 1
+        if columns < 100 and step not in NARROW:  # done all the same, so that what follows starts alike
+            in_process(step, work)
+            continue
+        piped_code, piped = through_a_pipe[ran]
 
         run = on_terminal(*step, columns=columns, cwd=work)
 
@@ -146,4 +161,4 @@ def test_every_command_on_a_terminal_says_what_it_says_through_a_pipe(made, thro
         assert bars[drawing], f"{drawing} drew no bar"
         assert re.search(r"\d+/\d+", bars[drawing][-1])
     for quiet in ("ingest BV --json", "check BV --json --spread 1", "changes BV --json", "report"):
-        assert not bars[quiet], f"{quiet} drew a bar"
+        assert not bars.get(quiet), f"{quiet} drew a bar"
