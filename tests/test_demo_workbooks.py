@@ -16,14 +16,16 @@ import pytest
 from click.testing import CliRunner
 
 from bva_excel.cli import cli
-from workbook_cells import folder_cells
+from sheet_setup import workbook_setup
+from workbook_cells import alike, folder_cells
 
 EXPECTED = Path(__file__).parent / "data" / "demo-workbooks.json.gz"
+EXPECTED_SETUP = Path(__file__).parent / "data" / "demo-sheet-setup.json"
 WORKBOOKS = ["assessment.xlsx", "report.xlsx", "outbox/*.xlsx", "follow-up *.xlsx", "detail/*.xlsx", "actions.xlsx"]
 
 
 @pytest.fixture(scope="module")
-def written(tmp_path_factory) -> dict:
+def demo_year(tmp_path_factory) -> Path:
     """The demo, then the rest of the year's workbooks: progress round, follow-up, export and detail."""
     folder = tmp_path_factory.mktemp("demo") / "demo"
     for command in (["demo", folder], ["generate", folder, "--progress", "--deadline", "2027-01-15"],
@@ -31,7 +33,12 @@ def written(tmp_path_factory) -> dict:
                     ["detail", folder, "SD006", "CI001"]):
         result = CliRunner().invoke(cli, [str(part) for part in command], catch_exceptions=False)
         assert result.exit_code in (0, 1), result.output
-    return folder_cells(folder, WORKBOOKS)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def written(demo_year) -> dict:
+    return folder_cells(demo_year, WORKBOOKS)
 
 
 def test_every_workbook_of_the_demo_holds_what_it_held(written):
@@ -47,3 +54,17 @@ def test_every_workbook_of_the_demo_holds_what_it_held(written):
             differ = {cell: (values.get(cell), now.get(cell)) for cell in set(values) | set(now)
                       if values.get(cell) != now.get(cell)}
             assert not differ, (name, sheet, dict(sorted(differ.items())[:10]))
+
+
+def test_every_sheet_of_the_demo_is_set_up_as_it_was(demo_year):
+    found = {alike(path.relative_to(demo_year).as_posix()): workbook_setup(path)
+             for pattern in WORKBOOKS for path in sorted(demo_year.glob(pattern))}
+    if os.environ.get("BVA_WRITE_EXPECTED"):
+        EXPECTED_SETUP.write_text(json.dumps(found, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    expected = json.loads(EXPECTED_SETUP.read_text(encoding="utf-8"))
+
+    assert sorted(found) == sorted(expected)
+    for name, sheets in expected.items():
+        assert [sheet for sheet, _ in found[name]] == [sheet for sheet, _ in sheets], name
+        for (sheet, setup), (_, now) in zip(sheets, found[name]):
+            assert now == setup, (name, sheet)
