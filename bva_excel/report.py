@@ -626,10 +626,10 @@ def _write_scores(workbook, formats, consolidation: Consolidation, decisions: di
     end = write_extra_columns(sheet, extra or [], len(headers), rows, formats)
     columns = {name: col for col, name in enumerate(headers)}
     columns.update({column.header: len(headers) + index for index, column in enumerate(extra or [])})
-    return write_cell_notes(sheet, notes or [], rows, columns)
     sheet.freeze_panes(1, 3)
     sheet.autofilter(0, 0, last, max(end, len(headers) - 1))
     print_landscape(sheet)
+    return write_cell_notes(sheet, notes or [], rows, columns)
 
 
 def _write_responses(workbook, formats, consolidation: Consolidation) -> None:
