@@ -9,6 +9,7 @@ from __future__ import annotations
 import _thread
 import signal
 import sys
+import threading
 
 STOPPED = 130  # the exit code of a command stopped by Ctrl-C, as shells give it
 
@@ -42,7 +43,10 @@ def _unraisable(unraisable) -> None:
     usual."""
     if isinstance(unraisable.exc_value, KeyboardInterrupt):
         signal.signal(signal.SIGINT, _stop)
-        _thread.interrupt_main(signal.SIGINT)
+        try:  # from another thread, a moment later: pressed here, it would be met inside this hook and lost too
+            threading.Timer(0.01, _thread.interrupt_main, (signal.SIGINT,)).start()
+        except RuntimeError:  # Python is shutting down: the command has finished
+            pass
         return
     if isinstance(unraisable.exc_value, OSError):
         return

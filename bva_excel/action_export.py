@@ -108,7 +108,7 @@ def export_actions(assessment, path: Path, as_xlsx: bool = False, service_area: 
     from bva_excel.report import GATHER_STEPS, gather
 
     needs_report(assessment, "actions")
-    with assessment.locked("actions"):
+    with assessment.reading("actions"):
         tracker.start(GATHER_STEPS, "steps")
         gathered = gather(assessment, tracker=tracker)
         every = current_actions(assessment, gathered)

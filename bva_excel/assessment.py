@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bva_excel import __version__
-from bva_excel.errors import AssessmentError, Problem, problem
+from bva_excel.errors import AssessmentError, LockUnavailable, Problem, problem
 from bva_excel.framework import Framework, load_framework
 from bva_excel.records import DATABASE, AssessmentMeta, Records
 from bva_excel.storage import NAME_LIMIT, PATH_LIMIT, check_path_length, holding_lock, replacing, write_bytes
@@ -97,6 +97,17 @@ class Assessment:
         check_folder_depth(self.folder)
         with holding_lock(self.records_dir, command, self.folder):
             self.records.check_whole()
+            yield
+
+    @contextlib.contextmanager
+    def reading(self, command: str):
+        """Hold the lock while `command` reads the assessment, so that it reads no change half-made; on a share
+        that may only be read (where nobody can change it either), read without it."""
+        with contextlib.ExitStack() as held:
+            try:
+                held.enter_context(self.locked(command))
+            except LockUnavailable:
+                pass
             yield
 
 

@@ -474,7 +474,12 @@ def picture(folder, out):
     assessment = _open(folder)
     # matplotlib's font cache in a folder of the tool's, not the user's profile or, where that cannot be written,
     # a new folder in the system's temporary folder on every run (left there for good).
-    os.environ.setdefault("MPLCONFIGDIR", str(assessment.records_dir / "matplotlib"))
+    cache = assessment.records_dir / "matplotlib"
+    try:
+        cache.mkdir(exist_ok=True)
+        os.environ.setdefault("MPLCONFIGDIR", str(cache.resolve()))
+    except OSError:  # a share one may only read: matplotlib's own place, as before
+        pass
     with _Bar("Drawing the pictures") as bar:
         result = write_pictures(assessment, out, bar)
     click.echo("Wrote:")
@@ -610,7 +615,7 @@ def _service_areas_needed(assessment, command: str) -> None:
     try:
         with assessment.locked(command):
             _say_service_areas_added(ensure_service_areas(assessment))
-    except BvaError as error:
+    except BvaError as error:  # busy, open in Excel, or a share that may only be read: checked the next time
         for found in error.problems:
             show(found, indent="", err=True)
         click.echo("  note: service areas are not checked this time.", err=True)
@@ -902,9 +907,13 @@ def _still_to_return(assessment) -> list[str]:
 
 def _early_step(gathered, folder: Path) -> str:
     """The next step while the exercise has not reached moderation yet, else ''."""
-    if not gathered.framework.reviewers or not any(c.position_statement for c in gathered.framework.characteristics):
-        return (f"Next: fill in {folder / 'assessment.xlsx'} (reviewers on 'Reviewers', position statements on "
-                f"'Characteristics'), then run: bva generate {_quote(folder)}")
+    missing = [what for what, done in [("reviewers on 'Reviewers'", gathered.framework.reviewers),
+                                       ("position statements on 'Characteristics'",
+                                        any(c.position_statement for c in gathered.framework.characteristics))]
+               if not done]
+    if missing and not gathered.issues:
+        return (f"Next: fill in {folder / 'assessment.xlsx'} ({' and '.join(missing)}), then run: "
+                f"bva generate {_quote(folder)}")
     if not gathered.issues:
         return f"Next: write the reviewer workbooks: bva generate {_quote(folder)}"
     if not any(r.status in ("accepted", "superseded") for r in gathered.consolidation.returns):
@@ -932,7 +941,26 @@ def _open(folder: Path):
     for note in assessment.notes:
         show(note, indent="", err=True)
     click.get_current_context().with_resource(_temporary_files_in(assessment.records_dir))
+    _finish_an_interrupted_round(assessment)
     return assessment
+
+
+def _finish_an_interrupted_round(assessment) -> None:
+    """Whatever the command, first finish (or undo) a round of workbooks that a generate stopped half-way left
+    in the records' staging folder, and say which (on stderr, so that --json stays clean)."""
+    from bva_excel.reviewer_workbook import STAGING_PREFIX, finish_interrupted_generation
+
+    if not any(assessment.records_dir.glob(f"{STAGING_PREFIX}*")):
+        return
+    try:
+        with assessment.locked("finish an interrupted generate"):
+            said = finish_interrupted_generation(assessment)
+    except BvaError as busy:  # another command holds the lock, or the outbox's file is open: the next one will
+        for found in busy.problems:
+            show(found, indent="", err=True)
+        return
+    for line in said:
+        click.echo(f"note: {line}", err=True)
 
 
 @contextlib.contextmanager
@@ -956,6 +984,14 @@ def _temporary_files_in(records_dir: Path):
         scratch.__exit__(None, None, None)
 
 
+def _columns() -> int:
+    """How wide the terminal the bar is drawn on (stderr) is, even when the output goes to a file or a program."""
+    try:
+        return os.get_terminal_size(sys.stderr.fileno()).columns
+    except (OSError, ValueError, AttributeError):
+        return shutil.get_terminal_size().columns
+
+
 class _Bar:
     """The progress bar of one command, drawn by click on a terminal's stderr: the count, the time left and,
     for files or workbooks, the rate (for steps, the step just done). Nothing at all when stderr is not a
@@ -973,15 +1009,15 @@ class _Bar:
 
     def start(self, total: int, unit: str, done: int = 0) -> None:
         if self.bar is not None and unit == self.unit and done == self.bar.pos:  # more of the same work: one bar
-            self.bar.length = total
+            self.bar.length, self.bar.finished = total, False
             return
         self.close()
         if not self.enabled or total - done < 2:
             return
         self.unit, self.finished, self.first, self.started = unit, "", done, time.monotonic()
-        room = shutil.get_terminal_size().columns - 1
+        room = _columns() - 1
         counts = len(f"  {total}/{total}") + len("  00:00:00")
-        self.extra = 24 if room - counts - 4 - 20 >= 24 else 0  # "  1,234 workbooks/s" or the step done
+        self.extra = 28 if room - counts - 4 - 20 >= 28 else 0  # "  1,234 workbooks/s" or the step done
         fits = [label for label in (self.label, self.label.split()[0])  # "Writing the report", else "Writing"
                 if len(label) + 4 + self.MIN_BAR + counts + self.extra <= room]
         label = fits[0] if fits else ""
@@ -1004,7 +1040,9 @@ class _Bar:
         else:
             seconds = time.monotonic() - self.started
             text = f"{(self.bar.pos - self.first) / seconds:,.0f} {self.unit}/s" if seconds > 0.5 else ""
-        return text[:self.extra - 2] or None
+        if len(text) > self.extra - 2:  # cut at a word, never in one
+            text = text[:self.extra - 5].rsplit(" ", 1)[0] + "..."
+        return text or None
 
     def close(self) -> None:
         if self.bar is not None:

@@ -611,4 +611,4 @@ def write_sheets(path: Path, details: list[Detail], scale, title: str, assessmen
         workbook.close()
     except xlsxwriter.exceptions.FileCreateError as exc:  # the OSError met while zipping, said as such
         raise exc.args[0] from None
-    tracker.advance(f"saved {path.name}")
+    tracker.advance("saved the workbook")

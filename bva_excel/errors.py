@@ -441,5 +441,9 @@ class AssessmentBusy(AssessmentError):
     """Another command holds the assessment's lock."""
 
 
+class LockUnavailable(AssessmentError):
+    """The assessment's lock cannot be taken because its folder may not be written to (a read-only share)."""
+
+
 class AllocationError(BvaError):
     """Reviewers cannot be allocated independently."""

@@ -8,10 +8,12 @@ modification time is not read again, so a re-ingest costs in proportion to what 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import multiprocessing
 import os
+import signal
 import threading
 from collections import deque
 from dataclasses import dataclass, field
@@ -145,6 +147,8 @@ def _start_reader(context: _Context) -> None:
     _context = context
     parent = multiprocessing.parent_process()
     if parent is not None:  # a reading process: end with the command, even if it is killed
+        # Ctrl-C reaches every process of the command; the command itself answers it and stops its readers.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         threading.Thread(target=_end_with, args=(parent,), daemon=True).start()
 
 
@@ -207,7 +211,8 @@ def _read_all(items: list[tuple[Path, int, int, str]], context: _Context):
     from concurrent.futures import ProcessPoolExecutor
 
     chunks = [items[start:start + CHUNK_FILES] for start in range(0, len(items), CHUNK_FILES)]
-    with ProcessPoolExecutor(workers, initializer=_start_reader, initargs=(context,)) as pool:
+    pool = ProcessPoolExecutor(workers, initializer=_start_reader, initargs=(context,))
+    try:
         pending = deque()
         for chunk in chunks:
             pending.append(pool.submit(_read_chunk, chunk))
@@ -215,6 +220,8 @@ def _read_all(items: list[tuple[Path, int, int, str]], context: _Context):
                 yield from pending.popleft().result()
         while pending:
             yield from pending.popleft().result()
+    finally:  # also when the command is stopped: what is not yet begun is not begun
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _inbox_key(inbox: Path, path: Path) -> str:
@@ -312,7 +319,7 @@ def _ingest(assessment: Assessment, paths: list[Path] | None, tracker: Tracker, 
     context = _Context(framework, assessment.assessment_id, assessment.secret(), issues, assessment.archive,
                        frozenset(by_hash))
     reads = _read_all([item[1:] for item in to_read], context)
-    with records.batch():
+    with contextlib.closing(reads), records.batch():  # closed here, stopped or not: its readers end with it
         for (index, path, *_), read in zip(to_read, reads):
             outcomes[index] = _record(assessment, read, by_hash, answers)
             tracker.advance(path.name)

@@ -202,12 +202,13 @@ def generate_moderation(assessment: Assessment, moderators: list[str], every: bo
         shares = share_out(framework, refs, moderators, involved)
         secret, password = assessment.secret(), assessment.records.sheet_password()
         issued_at = dt.datetime.now().replace(microsecond=0).isoformat()
-        planned = []
+        planned, wanted = [], {}
         for moderator_id, mine in shares.items():
             moderator = framework.reviewer(moderator_id)
             identity = IssueIdentity(assessment.assessment_id, moderator_id, secrets.token_hex(6), issued_at,
                                      tuple(mine), "moderation")
-            name = safe_file_name(f"BV moderation {moderator_id} {moderator.name}", ".xlsx")
+            wanted[identity.issue_id] = f"BV moderation {moderator_id} {moderator.name}"
+            name = safe_file_name(wanted[identity.issue_id], ".xlsx")
             record = IssueRecord(identity.issue_id, moderator_id, issued_at, name,
                                  deadline.isoformat() if deadline else "", tuple(mine),
                                  {ref: {k: v for k, v in issued_texts(framework.characteristic(ref)).items()
@@ -218,7 +219,7 @@ def generate_moderation(assessment: Assessment, moderators: list[str], every: bo
                 write_moderation_workbook(path, framework, moderator, rows, identity, secret, assessment.title,
                                           deadline, pmo, password)
             planned.append((record, write))
-        planned = named_apart(assessment, planned)
+        planned = named_apart(assessment, planned, wanted)
         placed, refused = issue_workbooks(assessment, planned, tracker)
         files = {record.reviewer_id: placed[record.issue_id] for record, _ in planned if record.issue_id in placed}
         return ModerationRound(shares, files, framework, recovered, refused)

@@ -17,7 +17,7 @@ from bva_excel.assessment import Assessment
 from bva_excel.heatmap import DISAGREEMENT, MODERATED
 from bva_excel.report import (GATHER_STEPS, NOT_ANSWERED, NOT_ANSWERED_COLOUR, Gathered, _tiles, gather, signed_off,
                               theme_counts)
-from bva_excel.storage import replacing
+from bva_excel.storage import FilesPlaced, replacing, writing
 from bva_excel.styles import text_colour_on
 
 PICTURES = "pictures"  # the default folder, inside the assessment's
@@ -241,31 +241,37 @@ def subtitle(what: str, gathered: Gathered, day: dt.date) -> str:
 
 def write_pictures(assessment: Assessment, folder: Path | None = None, tracker: Tracker = QUIET) -> PictureResult:
     """Write the heat map and the ratings by theme as PNG (200 dpi) and SVG to `folder`
-    (default DIR/pictures), each through a temporary file; return the paths written and the heat map's layout."""
+    (default DIR/pictures), each through a temporary file, all four put in place together (none, if one cannot
+    be written); return the paths written and the heat map's layout."""
+    import logging
+
     import matplotlib
 
     matplotlib.use("Agg")  # files only: no window, whatever the machine has
+    # matplotlib's own word on its font cache (which it cannot save on a full disk) would come before ours.
+    logging.getLogger("matplotlib").setLevel(logging.ERROR)
     from matplotlib import rc_context
 
     folder = Path(folder) if folder else assessment.folder / PICTURES
-    with assessment.locked("picture"):
+    with assessment.reading("picture"):
         tracker.start(GATHER_STEPS + 4, "steps")
         gathered = gather(assessment, tracker=tracker)
         title = assessment.title
         today = dt.date.today()
         heat_map, layout = draw_heat_map(gathered, title, subtitle("Heat map of final scores", gathered, today))
         ratings = draw_ratings_by_theme(gathered, title, subtitle("Final scores by theme", gathered, today))
-        folder.mkdir(parents=True, exist_ok=True)
-        paths = []
+        with writing(folder):
+            folder.mkdir(parents=True, exist_ok=True)
+        paths, placed = [], FilesPlaced()
         # Text as outlines, so that the SVG looks the same without our fonts; ids fixed, as the date above.
-        with rc_context({"svg.hashsalt": "bva", "svg.fonttype": "path"}):
+        with rc_context({"svg.hashsalt": "bva", "svg.fonttype": "path"}), placed.together():
             for name, figure in [(HEAT_MAP, heat_map), (RATINGS_BY_THEME, ratings)]:
                 for kind in ("png", "svg"):
                     path = folder / f"{name}.{kind}"
                     metadata = {"Title": f"{title}: {name}"}
                     if kind == "svg":
                         metadata["Date"] = None  # the same scores make the same file
-                    with replacing(path) as temp:
+                    with replacing(path, placed) as temp:
                         figure.savefig(temp, format=kind, dpi=DPI, facecolor="white", metadata=metadata)
                     paths.append(path)
                     tracker.advance(f"drew {path.name}")

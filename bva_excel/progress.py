@@ -349,7 +349,8 @@ def generate_progress(assessment: Assessment, deadline: dt.date | None = None, p
             def write(path, area=area, mine=mine, identity=identity):
                 write_progress_workbook(path, area, mine, identity, secret, assessment.title, deadline, pmo, password)
             planned.append((record, write))
-        planned = named_apart(assessment, planned)
+        planned = named_apart(assessment, planned, {record.issue_id: f"BV progress {record.reviewer_id}"
+                                                    for record, _ in planned})
         earlier = [record.file for record, _ in planned if (assessment.outbox / record.file).exists()]
         placed, refused = issue_workbooks(assessment, planned, tracker)
         files = {record.reviewer_id: placed[record.issue_id] for record, _ in planned if record.issue_id in placed}

@@ -22,6 +22,7 @@ import contextlib
 import errno
 import json
 import os
+import re
 import sqlite3
 import tempfile
 import time
@@ -315,7 +316,11 @@ def _not_recorded(path: Path, exc: sqlite3.OperationalError) -> Problem:
 
 
 def _damaged(path: Path, exc: Exception) -> AssessmentError:
-    return AssessmentError(problem("RECORDS_DAMAGED", path, reason=str(exc) or type(exc).__name__,
+    reason = str(exc) or type(exc).__name__
+    undecodable = re.match(r"Could not decode to UTF-8 column '([^']*)'", reason)
+    if undecodable:  # the damaged bytes themselves would follow: unreadable, and no help
+        reason = f"the text in its column '{undecodable.group(1)}' is damaged"
+    return AssessmentError(problem("RECORDS_DAMAGED", path, reason=reason,
                                    folder=str(path.parent.parent)))  # the assessment folder, above .bva
 
 

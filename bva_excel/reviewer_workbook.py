@@ -20,7 +20,7 @@ from bva_excel.errors import BvaError, Problem, problem
 from bva_excel.framework import Characteristic, Framework, Reviewer, Scale
 from bva_excel.identity import IDENTITY_SHEET, IssueIdentity
 from bva_excel.records import IssueRecord
-from bva_excel.storage import move_over, numbered_file_name, replacing, safe_file_name
+from bva_excel.storage import file_name_keeping_its_end, move_over, numbered_file_name, replacing, safe_file_name
 from bva_excel.styles import (INPUT_FILL, add_rating_colours, fit_row, header_format, new_workbook, print_landscape,
                               text_colour_on)
 from bva_excel.template import write_guide
@@ -264,7 +264,9 @@ def _generate(assessment: Assessment, per_characteristic: int, deadline: dt.date
                              deadline.isoformat() if deadline else "", tuple(refs),
                              {c.ref: issued_texts(c) for c in characteristics})
         planned.append((reviewer, characteristics, identity, record))
-    named = distinct_file_names(assessment.records.issues(), [record for *_, record in planned])
+    named = distinct_file_names(assessment.records.issues(), [record for *_, record in planned],
+                                {record.issue_id: f"BV review {reviewer.reviewer_id} {reviewer.name}"
+                                 for reviewer, _, _, record in planned})
     planned = [(*plan[:3], record) for plan, record in zip(planned, named)]
     staging = stage_and_record(assessment, [
         (record, lambda path, r=reviewer, c=characteristics, i=identity: write_reviewer_workbook(
@@ -281,28 +283,38 @@ def _generate(assessment: Assessment, per_characteristic: int, deadline: dt.date
                       [m for m in moved if isinstance(m, Path)], refused=refused)
 
 
-def distinct_file_names(earlier: list[IssueRecord], planned: list[IssueRecord]) -> list[IssueRecord]:
+def distinct_file_names(earlier: list[IssueRecord], planned: list[IssueRecord],
+                        wanted: dict[str, str] | None = None) -> list[IssueRecord]:
     """`planned` with file names that no other recipient has (as Windows compares names, ignoring case).
 
-    Two recipients' names can shorten to one file name (two service areas whose names differ only after
-    60 characters, 'Planning/Regeneration' and 'Planning:Regeneration'): the second gets ' (2)'. A name
-    once issued stays its recipient's, so each round gives everyone the same name as the last."""
+    A name too long for a file loses its middle, not its end, so that two service areas whose names differ only
+    after 60 characters keep what tells them apart ('BV progress Children's Services…Prevention (North)'), made
+    from the name each was `wanted` to have (issue ID -> text); 'Planning/Regeneration' and
+    'Planning:Regeneration', the same name once Windows' forbidden characters are gone, are told apart by ' (2)'.
+    A name once issued stays its recipient's, so each round gives everyone the same name as the last."""
     owner: dict[str, tuple[str, str]] = {}  # a name -> (kind, recipient) of the first workbook given it
     for issue in earlier:
         owner.setdefault(issue.file.casefold(), (issue.kind, issue.reviewer_id))
+    mine = {(issue.kind, issue.reviewer_id): issue.file for issue in earlier}  # the name each had last
     named = []
     for record in planned:
-        recipient, name, number = (record.kind, record.reviewer_id), record.file, 1
-        while owner.setdefault(name.casefold(), recipient) != recipient:
+        recipient = (record.kind, record.reviewer_id)
+        text = (wanted or {}).get(record.issue_id)
+        candidates = ([mine[recipient]] if recipient in mine else []) + [
+            file_name_keeping_its_end(text, ".xlsx") if text else record.file]
+        name = next((c for c in candidates if owner.get(c.casefold(), recipient) == recipient), None)
+        number = 1
+        while name is None or owner.get(name.casefold(), recipient) != recipient:
             number += 1
-            name = numbered_file_name(record.file, number)
+            name = numbered_file_name(candidates[-1], number)
+        owner[name.casefold()] = recipient
         named.append(replace(record, file=name))
     return named
 
 
-def named_apart(assessment: Assessment, planned: list) -> list:
+def named_apart(assessment: Assessment, planned: list, wanted: dict[str, str] | None = None) -> list:
     """(issue record, write) pairs with the records' file names made distinct (`distinct_file_names`)."""
-    named = distinct_file_names(assessment.records.issues(), [record for record, _ in planned])
+    named = distinct_file_names(assessment.records.issues(), [record for record, _ in planned], wanted)
     return [(record, write) for record, (_, write) in zip(named, planned)]
 
 

@@ -18,7 +18,7 @@ import socket
 import tempfile
 from pathlib import Path
 
-from bva_excel.errors import AssessmentBusy, BvaError, Problem, problem
+from bva_excel.errors import AssessmentBusy, BvaError, LockUnavailable, Problem, problem
 
 FORBIDDEN = re.compile(r'[<>:"/\\|?*\x00-\x1f]')  # what Windows refuses in a file name
 # Device names Windows reserves, alone or with any extension ("NUL.xlsx"), in any case.
@@ -49,6 +49,20 @@ def safe_file_name(text: str, suffix: str = "", fallback: str = "file") -> str:
     while windows_length(stem + suffix) > NAME_LIMIT:
         stem = stem[:-1]
     return stem.rstrip(" .") + suffix
+
+
+def file_name_keeping_its_end(text: str, suffix: str = "") -> str:
+    """Like `safe_file_name`, but a name too long loses its middle ('…'), not its end: two service areas that
+    differ only at the end ('... (North)', '... (South)') keep what tells them apart."""
+    whole = safe_file_name(text, suffix)
+    stem = " ".join(FORBIDDEN.sub(" ", text).split()).strip(" .")
+    if windows_length(stem + suffix) <= NAME_LIMIT or not stem:
+        return whole
+    tail = stem[-max(12, len(stem) // 3):].lstrip()
+    head = stem[:NAME_LIMIT]
+    while head and windows_length(f"{head}…{tail}{suffix}") > NAME_LIMIT:
+        head = head[:-1]
+    return f"{head.rstrip(' .')}…{tail}{suffix}" if head else whole
 
 
 def numbered_file_name(name: str, number: int) -> str:
@@ -143,6 +157,16 @@ class FilesPlaced:
                 pass  # the failure that made us undo is what is said; the next run finds a whole file either way
         self._placed.clear()
 
+    @contextlib.contextmanager
+    def together(self):
+        """Files put in place in this block all stay, or (if the block fails) none does."""
+        try:
+            yield self
+        except BaseException:
+            self.undo()
+            raise
+        self.done()
+
     def done(self) -> None:
         """The change is recorded: what was kept aside is no longer needed."""
         for _, aside in self._placed:
@@ -224,6 +248,8 @@ def holding_lock(records_dir: Path, command: str, folder: Path, wait: float = 0)
         lock.acquire()
     except Timeout:
         raise AssessmentBusy(problem("ASSESSMENT_BUSY", str(folder), holder=_describe_holder(holder))) from None
+    except OSError as exc:  # a read-only share, a folder one may not change: said as such
+        raise LockUnavailable(write_problem(exc, records_dir / LOCK_FILE)) from None
     try:
         try:
             holder.write_text(json.dumps({"command": f"bva {command}", "pid": os.getpid(), "host": socket.gethostname(),
@@ -292,6 +318,7 @@ def scratch_space(records_dir: Path):
     run if this one is killed. Nothing is left in the system's temporary folder."""
     from filelock import FileLock
 
+    records_dir = Path(os.path.abspath(records_dir))  # the same folder, whatever the current folder becomes
     clear_abandoned_scratch(records_dir)
     root = records_dir / SCRATCH
     root.mkdir(exist_ok=True)

@@ -206,6 +206,8 @@ def test_service_areas_whose_names_make_one_file_name_each_get_their_own_workboo
     assert first.exit_code == 0, first.output
     issued = _outbox(assessment, "progress")
     assert sorted(issued.values()) == sorted([NORTH, SOUTH, "Planning/Regeneration", "Planning:Regeneration"])
+    named = {area: name for name, area in issued.items()}
+    assert named[NORTH].endswith("(North).xlsx") and named[SOUTH].endswith("(South).xlsx")  # told apart at a glance
     assert all(len(name) <= NAME_LIMIT and valid_on_windows(name) for name in issued)
     assert not list(assessment.records_dir.glob("staging-*"))
 

@@ -589,3 +589,31 @@ def test_a_real_gap_raises_an_action_and_a_top_score_with_it_a_finding(generated
         min_row=2, values_only=True)}
     assert plan[refs[0]] == "R02: No owner for the succession plan."
     assert f"{refs[0]:<7} Dark green although the reviewer lists gaps [R02]" in run("check", assessment.folder).output
+
+
+@pytest.mark.parametrize("command", [["report"], ["check"], ["ingest"], ["actions"]], ids=" ".join)
+def test_any_next_command_finishes_a_round_stopped_half_way_and_says_so(generated, monkeypatch, command):
+    """A generate stopped after its workbooks were written and recorded, before they reached the outbox:
+    whatever the officer runs next moves them in, and says so."""
+    import bva_excel.reviewer_workbook as issuing
+
+    assessment, _ = generated
+    run("report", assessment.folder)
+
+    def stopped(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(issuing, "_into_outbox", stopped)
+    with pytest.raises(KeyboardInterrupt):
+        issuing.generate(open_assessment(assessment.folder), per_characteristic=2)
+    monkeypatch.undo()
+    waiting = [p.name for p in assessment.records_dir.glob("staging-*/*.xlsx")]
+    assert waiting  # recorded, and waiting to be moved into the outbox
+
+    result = run(command[0], assessment.folder, *command[1:])
+
+    assert (f"note: finished an interrupted bva generate: moved {len(waiting)} recorded workbooks into the outbox"
+            in result.output)
+    assert not list(assessment.records_dir.glob("staging-*"))
+    issued = {issue.file for issue in open_assessment(assessment.folder).records.issues()}
+    assert set(waiting) <= {p.name for p in assessment.outbox.iterdir()} <= issued
