@@ -7,6 +7,7 @@ every command) is loaded only once that is so.
 from __future__ import annotations
 
 import _thread
+import os
 import signal
 import sys
 import threading
@@ -14,9 +15,15 @@ import threading
 STOPPED = 130  # the exit code of a command stopped by Ctrl-C, as shells give it
 
 
+_COMMAND = os.getpid()  # the command's own process; the processes it starts to read returns inherit this handler
+
+
 def _stop(signum, frame) -> None:
     """Ctrl-C: stop the command. A second Ctrl-C is ignored, so that what is being tidied up (a temporary file
-    deleted, a transaction rolled back, the lock released) is never cut short."""
+    deleted, a transaction rolled back, the lock released) is never cut short. Ctrl-C reaches every process of
+    the command: a reading process leaves it to the command, which stops them all."""
+    if os.getpid() != _COMMAND:
+        return
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     raise KeyboardInterrupt
 

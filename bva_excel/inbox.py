@@ -220,8 +220,12 @@ def _read_all(items: list[tuple[Path, int, int, str]], context: _Context):
                 yield from pending.popleft().result()
         while pending:
             yield from pending.popleft().result()
-    finally:  # also when the command is stopped: what is not yet begun is not begun
-        pool.shutdown(wait=True, cancel_futures=True)
+    except BaseException:  # stopped (Ctrl-C, a failed write): the readers stop too, whatever they were doing
+        pool.shutdown(wait=False, cancel_futures=True)
+        for reader in multiprocessing.active_children():  # even one started a moment before the pool could
+            reader.terminate()                             # be told to stop it
+        raise
+    pool.shutdown(wait=True)
 
 
 def _inbox_key(inbox: Path, path: Path) -> str:
