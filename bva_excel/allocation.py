@@ -7,6 +7,7 @@ unless the PMO lists other reviewers on that row or asks to start again.
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 
 from bva_excel.assessment import ASSESSMENT_FILE
@@ -60,11 +61,9 @@ def allocate(framework: Framework, per_characteristic: int = 1,
             load[reviewer_id] += 1
     # Who has met whom, and how often each reviewer has each theme: the shares below vary the pairings,
     # so that every reviewer's scores can be compared with several colleagues', and spread the themes.
-    met: dict[frozenset, int] = {}
-    themes: dict[tuple[str, str], int] = {}
+    tally = _Tally(list(order), [t.name for t in framework.themes], load)
     for characteristic in framework.characteristics:
-        _note_team(allocation[characteristic.ref], characteristic.theme.name, met, themes)
-    known = colleagues(allocation)
+        tally.note_team(allocation[characteristic.ref], characteristic.theme.name)
     fresh: set[tuple[str, str]] = set()  # (ref, reviewer) given out in this run, which may still move
     # The most constrained first (fewest who may review it), so that drafters' own rows do not leave
     # them short at the end; framework order otherwise.
@@ -79,23 +78,12 @@ def allocate(framework: Framework, per_characteristic: int = 1,
                                     characteristic.reviewers_cell, ref=characteristic.ref,
                                     wanted=per_characteristic, available=len(eligible) + len(kept)))
             continue
-        theme = characteristic.theme.name
-        team = list(kept)
-        for _ in range(wanted):
-            # Least loaded first (loads stay within one of each other), then whoever has met this team
-            # least, then whoever has met fewest colleagues so far, then whoever has least of this theme;
-            # the order of 'Reviewers' breaks ties.
-            choice = min((r for r in eligible if r not in team), key=lambda r: (
-                load[r], sum(met.get(frozenset((r, other)), 0) for other in team), len(known.get(r, ())),
-                themes.get((r, theme), 0), order[r]))
-            team.append(choice)
-            load[choice] += 1
-        new = team[len(kept):]
-        _note_team(team, theme, met, themes, new)
-        for reviewer_id in team:
-            known.setdefault(reviewer_id, set()).update(r for r in team if r != reviewer_id)
+        new = tally.choose(eligible, kept, wanted, characteristic.theme.name)
+        team = [*kept, *new]
+        tally.note_team(team, characteristic.theme.name, new)
         fresh.update((characteristic.ref, r) for r in new)
         allocation[characteristic.ref] = tuple(sorted(team, key=order.get))
+    load.update(tally.loads())
     _even_out(framework, allocation, fresh, load, order)
     _connect(framework, allocation, fresh, order)
     if problems:
@@ -145,6 +133,8 @@ def _even_out(framework: Framework, allocation: dict, fresh: set, load: dict, or
     moved = True
     while moved:
         moved = False
+        if max(load.values()) - min(load.values()) <= 1:
+            return  # already even: no move can be made (a taker needs two fewer than its giver)
         for characteristic in framework.characteristics:
             team = allocation[characteristic.ref]
             for giver in sorted(team, key=lambda r: (-load[r], order[r])):
@@ -170,17 +160,23 @@ def _even_out_by_a_chain(framework: Framework, allocation: dict, fresh: set, loa
     """One assignment passed along a chain of reviewers when no direct move is left: the most loaded gives one
     to a colleague, who gives one of theirs on to another, ... up to one with two or fewer than the first.
     Those in between keep their load. True if a chain was found and passed along."""
-    for giver in sorted(load, key=lambda r: (-load[r], order[r])):
+    least = min(load.values())
+    least_first = sorted(load, key=lambda r: (load[r], order[r]))  # loads do not change until a chain is passed
+    held_by: dict[str, list] = {}
+    for characteristic in framework.characteristics:
+        for holder in allocation[characteristic.ref]:
+            if (characteristic.ref, holder) in fresh:
+                held_by.setdefault(holder, []).append(characteristic)
+    # Only a reviewer with two or more above the least loaded can give: a chain ends with a taker two below.
+    for giver in [r for r in sorted(load, key=lambda r: (-load[r], order[r])) if load[r] >= least + 2]:
         # Breadth first from the giver, in a fixed order so that the same workbook gives the same allocation.
         came_from: dict[str, tuple[str, str] | None] = {giver: None}
-        queue = [giver]
+        queue = deque([giver])
         while queue:
-            holder = queue.pop(0)
-            for characteristic in framework.characteristics:
+            holder = queue.popleft()
+            for characteristic in held_by.get(holder, []):
                 team = allocation[characteristic.ref]
-                if holder not in team or (characteristic.ref, holder) not in fresh:
-                    continue
-                for taker in sorted(load, key=lambda r: (load[r], order[r])):
+                for taker in least_first:
                     if taker in came_from or taker in team or taker in characteristic.drafted_by:
                         continue
                     came_from[taker] = (holder, characteristic.ref)
@@ -209,15 +205,99 @@ def _pass_along(allocation: dict, fresh: set, came_from: dict, last: str, order:
     return True
 
 
-def _note_team(team, theme: str, met: dict, themes: dict, new=None) -> None:
-    """Count the pairs in `team` as having met, and the theme for its members (or only its `new` ones)."""
-    team = list(team)
-    for i, one in enumerate(team):
-        for other in team[i + 1:]:
-            if new is None or one in new or other in new:
-                met[frozenset((one, other))] = met.get(frozenset((one, other)), 0) + 1
-    for reviewer_id in (team if new is None else new):
-        themes[reviewer_id, theme] = themes.get((reviewer_id, theme), 0) + 1
+class _Tally:
+    """Who has met whom (on how many characteristics), how many colleagues each reviewer has met, how many
+    characteristics of each theme they hold and their loads, kept in arrays: choosing each place of a team
+    compares every reviewer at once, so that sharing out among hundreds of reviewers stays quick."""
+
+    def __init__(self, reviewers: list[str], themes: list[str], load: dict[str, int]):
+        import numpy as np  # loaded only to allocate (generate), not by every command
+
+        self.np = np
+        self.reviewers = reviewers
+        self.index = {r: i for i, r in enumerate(reviewers)}  # the order of 'Reviewers': the last tie-break
+        self.theme = {name: i for i, name in enumerate(themes)}
+        count = len(reviewers)
+        self.met = np.zeros((count, count), dtype=np.int64)
+        self.knows = np.eye(count, dtype=bool)  # who has met whom at all (everyone knows themself)
+        self.colleagues = np.zeros(count, dtype=np.int64)
+        self.themes = np.zeros((count, max(len(themes), 1)), dtype=np.int64)
+        self.load = np.array([load[r] for r in reviewers], dtype=np.int64)
+
+    def note_team(self, team, theme: str, new=None) -> None:
+        """Count the pairs in `team` as having met (those with one of its `new` members, if given) and the theme
+        for its members (or only its `new` ones)."""
+        np = self.np
+        members = np.array([self.index[r] for r in team], dtype=np.int64)
+        if not len(members):
+            return
+        added = members if new is None else np.array([self.index[r] for r in new], dtype=np.int64)
+        self.met[np.ix_(added, members)] += 1
+        if new is not None:
+            self.met[np.ix_(members, added)] += 1
+            self.met[np.ix_(added, added)] -= 1  # a pair of two new members once, not twice
+        self.met[members, members] = 0  # nobody meets themself
+        block = np.ix_(members, members)
+        self.colleagues[members] += (~self.knows[block]).sum(axis=1)  # those the team makes them meet first
+        self.knows[block] = True
+        self.themes[added, self.theme[theme]] += 1
+
+    def choose(self, eligible: list[str], kept, wanted: int, theme: str) -> list[str]:
+        """`wanted` more for a team that holds `kept`, from `eligible`, one place at a time: least loaded first
+        (loads stay within one of each other), then whoever has met this team least, then whoever has met fewest
+        colleagues so far, then whoever has least of this theme; the order of 'Reviewers' breaks ties.
+
+        The five are one number per reviewer, each a digit in a base wide enough for its largest value, so the
+        smallest number is the first choice; a place given changes only the chosen one's load (they leave the
+        running) and everyone's meetings with the team, which are added."""
+        np = self.np
+        count = len(self.reviewers)
+        kept_at = [self.index[r] for r in kept]
+        with_team = self.met[kept_at].sum(axis=0) if kept_at else np.zeros(count, dtype=np.int64)
+        theme_held = self.themes[:, self.theme[theme]]
+        most_met = int(self.met.max()) if count else 0
+        bases = [int(with_team.max()) + wanted * most_met + 1, count + 1, int(theme_held.max()) + 1, count + 1]
+        weights = [int(np.prod(bases[i:], dtype=object)) for i in range(1, len(bases) + 1)]  # of each digit
+        if (int(self.load.max()) + wanted + 1) * weights[0] * bases[0] >= 2 ** 62:  # no room in 64 bits
+            return self._choose_digit_by_digit(eligible, kept_at, with_team, theme_held, wanted)
+        score = (self.load * weights[0] * bases[0] + with_team * weights[0] + self.colleagues * weights[1]
+                 + theme_held * weights[2] + np.arange(count, dtype=np.int64))
+        out_of_it = np.iinfo(np.int64).max
+        closed = np.ones(count, dtype=bool)
+        closed[[self.index[r] for r in eligible]] = False
+        score[closed] = out_of_it
+        chosen = []
+        for _ in range(wanted):
+            choice = int(score.argmin())
+            chosen.append(self.reviewers[choice])
+            self.load[choice] += 1
+            closed[choice] = True
+            # The others' meetings with the team grow by theirs with the one chosen (who has met whom changes only
+            # once the team is whole); those out of the running stay out.
+            score += np.where(closed, 0, self.met[choice] * weights[0])
+            score[choice] = out_of_it
+        return chosen
+
+    def _choose_digit_by_digit(self, eligible, kept_at, with_team, theme_held, wanted: int) -> list[str]:
+        """`choose` for an allocation too large for one number per reviewer: key by key."""
+        np = self.np
+        open_to = np.zeros(len(self.reviewers), dtype=bool)
+        open_to[[self.index[r] for r in eligible]] = True
+        chosen = []
+        for _ in range(wanted):
+            candidates = open_to.copy()
+            for key in (self.load, with_team, self.colleagues, theme_held):
+                best = key[candidates].min()
+                candidates &= key == best
+            choice = int(np.argmax(candidates))  # the first of those left: the order of 'Reviewers'
+            chosen.append(self.reviewers[choice])
+            open_to[choice] = False
+            self.load[choice] += 1
+            with_team = with_team + self.met[choice]
+        return chosen
+
+    def loads(self) -> dict[str, int]:
+        return {r: int(self.load[i]) for i, r in enumerate(self.reviewers)}
 
 
 def colleagues(allocation: dict[str, tuple[str, ...]]) -> dict[str, set[str]]:
@@ -231,23 +311,28 @@ def colleagues(allocation: dict[str, tuple[str, ...]]) -> dict[str, set[str]]:
 
 def groups(allocation: dict[str, tuple[str, ...]]) -> list[list[str]]:
     """Reviewers split into groups that share characteristics, directly or through colleagues; scores in
-    different groups cannot be compared, so a harsh or kind group cannot be told from the rest."""
-    met = colleagues(allocation)
-    seen: set[str] = set()
-    found = []
-    for start in sorted(met):
-        if start in seen:
-            continue
-        group, todo = [], [start]
-        seen.add(start)
-        while todo:
-            reviewer_id = todo.pop()
-            group.append(reviewer_id)
-            for other in sorted(met[reviewer_id] - seen):
-                seen.add(other)
-                todo.append(other)
-        found.append(sorted(group))
-    return found
+    different groups cannot be compared, so a harsh or kind group cannot be told from the rest. Each group is
+    sorted, and the groups are in the order of their first reviewer. (Joined team by team: in time with the
+    number of places given, not with the pairs of colleagues.)"""
+    parent: dict[str, str] = {}
+
+    def root(reviewer_id: str) -> str:
+        while parent[reviewer_id] != reviewer_id:
+            parent[reviewer_id] = parent[parent[reviewer_id]]
+            reviewer_id = parent[reviewer_id]
+        return reviewer_id
+
+    for team in allocation.values():
+        for reviewer_id in team:
+            parent.setdefault(reviewer_id, reviewer_id)
+        for reviewer_id in team[1:]:
+            first, other = root(team[0]), root(reviewer_id)
+            if first != other:
+                parent[max(first, other)] = min(first, other)
+    found: dict[str, list[str]] = {}
+    for reviewer_id in parent:
+        found.setdefault(root(reviewer_id), []).append(reviewer_id)
+    return sorted((sorted(group) for group in found.values()), key=lambda group: group[0])
 
 
 def by_reviewer(allocation: dict[str, tuple[str, ...]]) -> dict[str, list[str]]:
