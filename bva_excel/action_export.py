@@ -18,7 +18,7 @@ from bva_excel.action_plan import ActionRow, as_listed, needs_report
 from bva_excel.errors import BvaError, problem
 from bva_excel.framework import Framework, area_key
 from bva_excel.sheets import suggest
-from bva_excel.storage import replacing
+from bva_excel.store.files import replacing
 from bva_excel.styles import header_format, new_workbook
 
 EXPORT_HEADERS = ["Action ID", "Ref", "Theme", "Characteristic", "Gap", "Action", "Owner", "Service area",

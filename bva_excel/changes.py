@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import asdict, dataclass
 
-from bva_excel.records import SeenValue
+from bva_excel.store.records import SeenValue
 from bva_excel.sheets import cell_text
 
 SCORE_FIELDS = ["Moderated score", "Moderation note", "Final score"]

@@ -72,7 +72,7 @@ class BvaGroup(click.Group):
             if ctx.params.get("debug"):
                 raise
             if error.filename and error.errno in WRITE_ERRORS:  # a full disk, a file or folder one may not change
-                from bva_excel.storage import write_problem
+                from bva_excel.store.files import write_problem
 
                 show(write_problem(error, error.filename), indent="", err=True)
             else:
@@ -121,7 +121,7 @@ def new(folder, template, title):
 
     Example: bva new "BV 2026" --title "Best Value self-assessment 2026"
     """
-    from bva_excel.assessment import create_assessment
+    from bva_excel.store.folder import create_assessment
 
     assessment = create_assessment(folder, template, title)
     framework = assessment.framework()
@@ -893,8 +893,9 @@ def _show_calibration(result) -> None:
 def _still_to_return(assessment) -> list[str]:
     """Reviewers sent a review workbook from whom no return of one has been accepted yet, as they are named."""
     records = assessment.records
-    kinds = {issue.issue_id: issue.kind for issue in records.issues()}
-    sent = {issue.reviewer_id for issue in records.issues() if issue.kind == "review"}
+    issues = records.issues()
+    kinds = {issue.issue_id: issue.kind for issue in issues}
+    sent = {issue.reviewer_id for issue in issues if issue.kind == "review"}
     returned = {r.reviewer_id for r in records.returns() if r.status == "accepted" and kinds.get(r.issue_id) == "review"}
     try:
         framework = assessment.framework()
@@ -924,7 +925,7 @@ def _early_step(gathered, folder: Path) -> str:
 
 def _not_over_the_tools_own(folder: Path, target: Path, option: str, instead: Path) -> None:
     """Refuse (a usage error, exit 2) an output path that would replace or write into what the tool keeps."""
-    from bva_excel.assessment import kept_by_the_tool
+    from bva_excel.store.folder import kept_by_the_tool
 
     kept = kept_by_the_tool(folder, target)
     if kept:
@@ -935,7 +936,7 @@ def _not_over_the_tools_own(folder: Path, target: Path, option: str, instead: Pa
 def _open(folder: Path):
     """Open the assessment in `folder`; anything said on opening (a one-off migration) goes to stderr,
     so that --json output stays clean."""
-    from bva_excel.assessment import open_assessment
+    from bva_excel.store.folder import open_assessment
 
     assessment = open_assessment(folder)
     for note in assessment.notes:
@@ -967,7 +968,7 @@ def _finish_an_interrupted_round(assessment) -> None:
 def _temporary_files_in(records_dir: Path):
     """Keep this run's temporary files (XlsxWriter's, LibreOffice's) inside the assessment's records, cleared at
     the end and, after a kill, by the next run; where that folder cannot be written, the system's is used."""
-    from bva_excel.storage import scratch_space
+    from bva_excel.store.files import scratch_space
 
     previous = tempfile.tempdir
     try:

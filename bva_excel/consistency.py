@@ -17,7 +17,7 @@ from bva_excel.agreement import Alpha, ordinal_alpha
 from bva_excel.consolidation import Consolidation, latest_issues, lists_gaps
 from bva_excel.framework import Scale
 from bva_excel.moderation import ScoreDecision
-from bva_excel.records import IssueRecord, Response, SignOff
+from bva_excel.store.records import IssueRecord, Response, SignOff
 
 HIGH, MEDIUM, LOW, INFO = "high", "medium", "low", "info"
 SEVERITIES = (HIGH, MEDIUM, LOW, INFO)

@@ -18,14 +18,14 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from bva_excel.assessment import Assessment, create_assessment, is_demo
+from bva_excel.store.folder import Assessment, create_assessment, is_demo
 from bva_excel.errors import BvaError
 from bva_excel.inbox import IngestReport, ingest
 from bva_excel.moderation_round import ModerationRound, generate_moderation
 from bva_excel.report import ReportResult, write_report
 from bva_excel.reviewer_workbook import REVIEW_SHEET, generate
 from bva_excel.signoff import SignOffResult, sign_off
-from bva_excel.storage import move_over, replacing
+from bva_excel.store.files import move_over, replacing
 
 REVIEWERS = [
     ("R01", "Aisha Khan", "aisha.khan@example.gov.uk", "Finance"),

@@ -13,16 +13,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bva_excel.action_plan import ActionRow, plan_actions
-from bva_excel.assessment import Assessment
+from bva_excel.store.folder import Assessment
 from bva_excel.consistency import INFO, Finding
 from bva_excel.consolidation import current_answers, in_order, latest_issues, lists_gaps
 from bva_excel.errors import BvaError, problem
 from bva_excel.framework import THEMES, Characteristic, Framework, find_theme
 from bva_excel.moderation import ACTION_INPUT_HEADERS, ScoreDecision
-from bva_excel.records import Response, ReturnRecord, SignOff
+from bva_excel.store.records import Response, ReturnRecord, SignOff
 from bva_excel.report import GATHER_STEPS, Gathered, gather
 from bva_excel.sheets import normalise_ref, open_workbook, read_table, suggest
-from bva_excel.storage import replacing, safe_file_name
+from bva_excel.store.files import replacing, safe_file_name
 from bva_excel.tracking import QUIET, Tracker
 
 NO_GAPS = "No gaps identified by the reviewers"

@@ -16,8 +16,8 @@ from pathlib import Path
 from bva_excel.tracking import QUIET, Tracker
 from bva_excel.action_plan import STATUSES, ActionRow, as_listed, needs_report
 from bva_excel.framework import area_key
-from bva_excel.records import FollowUp
-from bva_excel.storage import FilesPlaced, replacing
+from bva_excel.store.records import FollowUp
+from bva_excel.store.files import FilesPlaced, replacing
 from bva_excel.styles import fit_row, header_format, new_workbook, print_landscape
 
 NO_STATUS = "No status given"
@@ -195,7 +195,7 @@ def write_follow_up(assessment, path: Path | None = None, today: dt.date | None 
 def _kept_copy(path: Path) -> Path | None:
     """The copy in history/ identical to `path`, already kept by an earlier run."""
     from bva_excel.report import HISTORY_FOLDER
-    from bva_excel.storage import sha256_of
+    from bva_excel.store.files import sha256_of
 
     digest = sha256_of(path)
     return next((copy for copy in sorted((path.parent / HISTORY_FOLDER).glob(f"{path.stem} *{path.suffix}"))

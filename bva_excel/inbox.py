@@ -19,15 +19,15 @@ from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bva_excel.assessment import Assessment
+from bva_excel.store.folder import Assessment
 from bva_excel.consolidation import current_answers, in_order, unclear_order
 from bva_excel.errors import ERROR, BvaError, Problem, problem
 from bva_excel.framework import Framework
-from bva_excel.records import InboxFile, IssueRecord, Response, ReturnRecord
+from bva_excel.store.records import InboxFile, IssueRecord, Response, ReturnRecord
 from bva_excel.returns import ReturnReading, read_return
 from bva_excel.reviewer_workbook import finish_interrupted_generation
 from bva_excel.screening import MAX_FILE_BYTES
-from bva_excel.storage import replacing, sha256_of
+from bva_excel.store.files import replacing, sha256_of
 from bva_excel.tracking import QUIET, Tracker
 
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods", ".csv"}

@@ -14,7 +14,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bva_excel.storage import replacing
+from bva_excel.store.files import replacing
 
 TIMEOUT = 300  # seconds: a first start with a fresh profile is slow on a shared machine
 

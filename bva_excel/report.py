@@ -18,7 +18,7 @@ from xml.etree import ElementTree
 import xlsxwriter
 
 from bva_excel.action_plan import ACTION_HEADERS, write_action_plan
-from bva_excel.assessment import Assessment
+from bva_excel.store.folder import Assessment
 from bva_excel.carried import (Carried, drawn_by_people, read_cell_notes, read_extra_columns, read_extra_sheets,
                                report_sheets, unplaced, write_cell_notes, write_extra_columns, write_extra_sheets)
 from bva_excel.changes import ACTION, Change, changes, current_values, new_values, restore_missing
@@ -27,12 +27,12 @@ from bva_excel.consolidation import Consolidation, consolidate
 from bva_excel.errors import BvaError, Problem, problem
 from bva_excel.heatmap import DISAGREEMENT, HEAT_MAP_SHEET, MODERATED, Tile, tile_note, write_heat_map
 from bva_excel.framework import Framework
-from bva_excel.records import IssueRecord, SignOff
+from bva_excel.store.records import IssueRecord, SignOff
 from bva_excel.progress import current_actions, write_action_history
 from bva_excel.moderation import ACTION_INPUT_HEADERS, ACTION_SHEET, SCORES_SHEET, PreviousEdits, ScoreDecision, decide, read_previous_edits
 from bva_excel.reviewer_workbook import score_validation
 from bva_excel.sheets import column_letter, normalise_label, open_workbook, suggest
-from bva_excel.storage import FilesPlaced, check_path_length, replacing, sha256_of
+from bva_excel.store.files import FilesPlaced, check_path_length, replacing, sha256_of
 from bva_excel.tracking import QUIET, Tracker
 from bva_excel.styles import (add_rating_colours, countifs_criterion, fit_row, header_format, new_workbook,
                               print_landscape, text_colour_on)

@@ -19,7 +19,7 @@ from xml.sax.saxutils import escape
 
 from bva_excel.errors import BvaError, problem
 from bva_excel.framework import SERVICE_AREA_HEADERS, SERVICE_AREAS_SHEET, area_key
-from bva_excel.storage import check_path_length, replacing
+from bva_excel.store.files import check_path_length, replacing
 
 WORKBOOK_PART = "xl/workbook.xml"
 RELS_PART = "xl/_rels/workbook.xml.rels"

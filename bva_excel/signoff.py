@@ -9,10 +9,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from bva_excel.assessment import Assessment
+from bva_excel.store.folder import Assessment
 from bva_excel.consistency import HIGH
 from bva_excel.errors import BvaError, problem
-from bva_excel.records import SignOff
+from bva_excel.store.records import SignOff
 from bva_excel.report import GATHER_STEPS, gather
 from bva_excel.tracking import QUIET, Tracker
 

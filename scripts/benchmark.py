@@ -36,7 +36,7 @@ RATINGS = ["Dark green", "Light green", "Light green", "Light green", "Yellow", 
 STEP = r"""
 import json, resource, sys, time
 from pathlib import Path
-from bva_excel.assessment import open_assessment
+from bva_excel.store.folder import open_assessment
 step, folder = sys.argv[1], Path(sys.argv[2])
 assessment = open_assessment(folder)
 started = time.perf_counter()
@@ -69,7 +69,7 @@ def make_exercise(folder: Path, returns: int, seed: int = 1) -> tuple[Path, list
     """An assessment with `returns` reviewers, each returning a filled workbook; the returns are in its inbox."""
     import openpyxl
 
-    from bva_excel.assessment import create_assessment
+    from bva_excel.store.folder import create_assessment
     from bva_excel.reviewer_workbook import generate
 
     assessment = create_assessment(folder, title=f"Benchmark, {returns} returns")

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from python_calamine import CalamineWorkbook
 
-from bva_excel.assessment import create_assessment
+from bva_excel.store.folder import create_assessment
 from bva_excel.demo import fill_return
 from bva_excel.reviewer_workbook import generate
 from bva_excel import screening

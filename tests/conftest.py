@@ -15,7 +15,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from bva_excel.assessment import create_assessment, open_assessment
+from bva_excel.store.folder import create_assessment, open_assessment
 from bva_excel.template import write_framework_workbook
 
 SCALE = [["Dark green", "#00703C", 5, "Strong"], ["Light green", "#92D050", 4, "Broad alignment"],

@@ -17,7 +17,7 @@ import sys
 from contextlib import contextmanager
 from pathlib import Path
 
-from bva_excel.records import Records
+from bva_excel.store.records import Records
 
 SQLITE_SAYS = {errnos.ENOSPC: "database or disk is full", errnos.EACCES: "attempt to write a readonly database"}
 _WRITING = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC

@@ -10,7 +10,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from bva_excel.assessment import open_assessment
+from bva_excel.store.folder import open_assessment
 from bva_excel.report import write_report
 from conftest import FOLDER, answer, set_saved_time, shared
 

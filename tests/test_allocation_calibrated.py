@@ -108,7 +108,7 @@ def test_groups_that_never_meet_are_named():
 def test_generate_shows_each_reviewers_load_themes_and_colleagues_and_groups_that_never_meet(tmp_path):
     from click.testing import CliRunner
 
-    from bva_excel.assessment import create_assessment
+    from bva_excel.store.folder import create_assessment
     from bva_excel.cli import cli
     from conftest import make_framework
 

@@ -18,13 +18,13 @@ import pytest
 from click.testing import CliRunner
 
 from bva_excel import screening
-from bva_excel.assessment import create_assessment, open_assessment
+from bva_excel.store.folder import create_assessment, open_assessment
 from bva_excel.cli import cli
 from bva_excel.consistency import check
 from bva_excel.consolidation import Consolidation, ReviewerProgress
 from bva_excel.framework import load_framework
 from bva_excel.moderation import PreviousEdits, decide
-from bva_excel.records import IssueRecord, Response
+from bva_excel.store.records import IssueRecord, Response
 from bva_excel.returns import read_return
 from bva_excel.reviewer_workbook import generate
 from conftest import SCALE, answer, make_framework, shared

@@ -12,7 +12,7 @@ import bva_excel.picture
 import bva_excel.progress
 import bva_excel.report
 import bva_excel.signoff
-from bva_excel.assessment import open_assessment
+from bva_excel.store.folder import open_assessment
 from bva_excel.errors import AssessmentError
 from bva_excel.report import write_report
 from progress_helpers import _flagged_once, flagged, planned  # noqa: F401  (fixtures)

@@ -6,7 +6,7 @@ from bva_excel.consistency import check, lists_gaps
 from bva_excel.consolidation import Consolidation, ReviewerProgress
 from bva_excel.framework import load_framework
 from bva_excel.moderation import PreviousEdits, Moderation, decide
-from bva_excel.records import IssueRecord, Response
+from bva_excel.store.records import IssueRecord, Response
 
 FULL = ("Good evidence seen.", "Embed the new plan.")
 

@@ -17,7 +17,7 @@ from bva_excel.consistency import (MEDIUM, MIN_SHARED, MIN_THEME_ITEMS, OFFSET_S
 from bva_excel.consolidation import Consolidation, ReviewerProgress
 from bva_excel.framework import THEMES, Characteristic, Framework, Reviewer, load_framework
 from bva_excel.moderation import PreviousEdits, decide
-from bva_excel.records import IssueRecord, Response
+from bva_excel.store.records import IssueRecord, Response
 
 FULL = ("Good evidence seen.", "Embed the new plan.")
 LEVELS = ["Red", "Amber", "Yellow", "Light green", "Dark green"]  # steps 0 to 4

@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 from click.testing import CliRunner
 
-from bva_excel.assessment import open_assessment
+from bva_excel.store.folder import open_assessment
 from bva_excel.cli import cli
 from bva_excel.consolidation import consolidated_rating
 from bva_excel.framework import load_framework
@@ -138,7 +138,7 @@ def test_answers_of_several_reviewers_removed_from_the_list_are_shown_in_the_ord
     """Reviewers no longer on 'Reviewers' come after those listed, in ID order, whichever returned first."""
     import openpyxl
 
-    from bva_excel.assessment import create_assessment
+    from bva_excel.store.folder import create_assessment
     from conftest import make_framework
     from test_heatmap import notes
 

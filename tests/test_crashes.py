@@ -20,7 +20,7 @@ import pytest
 import xlsxwriter.workbook
 from click.testing import CliRunner
 
-from bva_excel.assessment import open_assessment
+from bva_excel.store.folder import open_assessment
 from bva_excel.cli import cli
 from bva_excel.errors import BvaError
 from bva_excel.inbox import ingest

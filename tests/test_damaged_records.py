@@ -12,8 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 from bva_excel.cli import cli
-from bva_excel.records import MIGRATIONS, SCHEMA_VERSION
-from bva_excel.storage import holding_lock
+from bva_excel.store.records import MIGRATIONS, SCHEMA_VERSION
+from bva_excel.store.files import holding_lock
 from conftest import answer, refs_of
 
 WRITING = [["ingest"], ["report"], ["generate"], ["signoff", "--by", "Jane Smith, Chief Executive", "--accept-open"],
@@ -103,7 +103,7 @@ def _version(assessment) -> int:
     return version
 
 
-OPEN = "import sys; from bva_excel.assessment import open_assessment; open_assessment(sys.argv[1]).records.close()"
+OPEN = "import sys; from bva_excel.store.folder import open_assessment; open_assessment(sys.argv[1]).records.close()"
 
 
 @pytest.mark.subprocess

@@ -245,7 +245,7 @@ def test_a_tile_s_note_says_who_scored_what_and_how_the_final_score_came_about(r
 
 
 def test_before_any_return_each_note_says_nobody_has_scored_it_and_a_long_name_is_cut(tmp_path):
-    from bva_excel.assessment import create_assessment
+    from bva_excel.store.folder import create_assessment
     from conftest import CHARACTERISTICS, make_framework
 
     long_text = "Services improve " + "and keep improving " * 20
@@ -257,7 +257,7 @@ def test_before_any_return_each_note_says_nobody_has_scored_it_and_a_long_name_i
 
 
 def test_a_rating_whose_name_holds_quotes_still_colours_its_tiles(tmp_path):
-    from bva_excel.assessment import create_assessment
+    from bva_excel.store.folder import create_assessment
     from bva_excel.reviewer_workbook import generate
     from conftest import make_framework
 

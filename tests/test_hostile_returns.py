@@ -11,7 +11,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from bva_excel.assessment import create_assessment
+from bva_excel.store.folder import create_assessment
 from bva_excel.errors import ERROR, AssessmentError
 from bva_excel.identity import IDENTITY_SHEET
 from bva_excel.inbox import ingest

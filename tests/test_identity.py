@@ -13,7 +13,7 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from bva_excel.assessment import create_assessment
+from bva_excel.store.folder import create_assessment
 from bva_excel.cli import cli
 from bva_excel.identity import FORMAT, IDENTITY_SHEET, IssueIdentity
 from bva_excel.returns import read_return

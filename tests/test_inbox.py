@@ -4,7 +4,7 @@ import os
 import shutil
 
 from bva_excel.inbox import ingest
-from bva_excel.storage import sha256_of
+from bva_excel.store.files import sha256_of
 from conftest import answer, current
 
 

@@ -9,7 +9,7 @@ import sqlite3
 import openpyxl
 import pytest
 
-from bva_excel.assessment import open_assessment
+from bva_excel.store.folder import open_assessment
 from bva_excel.inbox import ingest
 from conftest import answer, refs_of
 from terminal import on_terminal

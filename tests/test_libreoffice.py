@@ -422,7 +422,7 @@ def test_each_tile_shows_the_colour_of_its_final_score_after_moderation_in_the_r
 
 def test_a_regenerate_keeps_what_a_reviewer_returned_from_libreoffice(office, generated):
     """Issue, fill in LibreOffice, add a characteristic, generate again, fill the new workbook: all counts."""
-    from bva_excel.assessment import open_assessment
+    from bva_excel.store.folder import open_assessment
     from bva_excel.reviewer_workbook import generate
 
     assessment, generation = generated
@@ -450,7 +450,7 @@ def test_a_regenerate_keeps_what_a_reviewer_returned_from_libreoffice(office, ge
 def test_a_moderation_workbook_filled_in_libreoffice_is_ingested_and_counts(office, tmp_path):
     from click.testing import CliRunner
 
-    from bva_excel.assessment import create_assessment
+    from bva_excel.store.folder import create_assessment
     from bva_excel.cli import cli
     from conftest import make_framework
     from test_moderation_round import CHARACTERISTICS, REVIEWERS

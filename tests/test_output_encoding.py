@@ -15,7 +15,7 @@ from pathlib import Path
 import openpyxl
 from click.testing import CliRunner
 
-from bva_excel.assessment import open_assessment
+from bva_excel.store.folder import open_assessment
 from bva_excel.cli import cli
 from conftest import answer, make_framework
 

@@ -17,7 +17,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.text import Text
 from PIL import Image
 
-from bva_excel.assessment import create_assessment, open_assessment
+from bva_excel.store.folder import create_assessment, open_assessment
 from bva_excel.cli import cli
 from bva_excel.inbox import ingest
 from bva_excel.picture import DPI, NO_COLOUR, draw_heat_map, draw_ratings_by_theme, lay_out_heat_map, subtitle

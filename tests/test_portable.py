@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-import bva_excel.assessment as assessment_module
+import bva_excel.store.folder as assessment_module
 import bva_excel.inbox as inbox_module
 from bva_excel.inbox import ingest
 from conftest import answer

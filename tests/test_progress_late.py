@@ -197,7 +197,7 @@ def test_a_late_return_ingested_before_this_rule_existed_is_judged_by_its_times(
             db.execute(f"DROP TRIGGER {trigger}")  # only to make records as an earlier version wrote them
         db.execute("DELETE FROM return_problem WHERE code = 'PROGRESS_WORKBOOK_REPLACED'")
         db.execute("UPDATE return_file SET received = '2999-01-01T00:00:00' WHERE name = 'RE late.xlsx'")
-    from bva_excel.assessment import open_assessment
+    from bva_excel.store.folder import open_assessment
 
     assessment = open_assessment(assessment.folder)
     write_report(assessment)

@@ -16,11 +16,11 @@ import pytest
 from click.testing import CliRunner
 
 import bva_excel.inbox as inbox_module
-from bva_excel.assessment import open_assessment
+from bva_excel.store.folder import open_assessment
 from bva_excel.cli import cli
 from bva_excel.inbox import ingest
-from bva_excel.records import SCHEMA_VERSION
-from bva_excel.storage import sha256_of
+from bva_excel.store.records import SCHEMA_VERSION
+from bva_excel.store.files import sha256_of
 from conftest import answer, current
 
 LEGACY = Path(__file__).parent / "data" / "legacy-0.1"
@@ -265,7 +265,7 @@ def test_a_database_that_holds_no_assessment_is_damaged(generated):
 
 def test_records_of_an_earlier_schema_are_brought_up_to_date_once(generated):
     """A folder whose records were made before --prefer existed (schema 1) gains what it needs."""
-    from bva_excel.records import MIGRATIONS, Records
+    from bva_excel.store.records import MIGRATIONS, Records
 
     assessment, generation = generated
     meta = assessment.records.meta()
@@ -292,7 +292,7 @@ def test_records_of_an_earlier_schema_are_brought_up_to_date_once(generated):
 
 
 def test_a_practice_folder_is_known_from_its_records_and_a_real_assessment_is_not(tmp_path):
-    from bva_excel.assessment import create_assessment, is_demo
+    from bva_excel.store.folder import create_assessment, is_demo
 
     practice = create_assessment(tmp_path / "practice", demo=True)
     real = create_assessment(tmp_path / "BV 2026")
@@ -302,7 +302,7 @@ def test_a_practice_folder_is_known_from_its_records_and_a_real_assessment_is_no
 
 
 def test_the_answers_of_more_than_five_hundred_returns_are_each_read_once(tmp_path):
-    from bva_excel.records import AssessmentMeta, Records, Response, ReturnRecord
+    from bva_excel.store.records import AssessmentMeta, Records, Response, ReturnRecord
 
     records = Records.create(tmp_path / "records.sqlite", AssessmentMeta("BV-1", "Many returns", "2026-11-29", "1"))
     with records.batch():
@@ -317,7 +317,7 @@ def test_the_answers_of_more_than_five_hundred_returns_are_each_read_once(tmp_pa
 
 def test_new_records_are_made_beside_where_they_go_and_renamed_in(tmp_path, monkeypatch):
     """The rename that puts them in place is within one folder: on a network drive it cannot be half done."""
-    from bva_excel.assessment import create_assessment
+    from bva_excel.store.folder import create_assessment
 
     renames = []
     real_replace = os.replace

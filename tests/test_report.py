@@ -279,7 +279,7 @@ def test_an_answer_for_a_characteristic_removed_since_is_reported_not_dropped_si
 
 
 def test_reviewers_appear_in_the_order_of_the_reviewers_sheet_not_of_their_ids(tmp_path):
-    from bva_excel.assessment import create_assessment
+    from bva_excel.store.folder import create_assessment
     from bva_excel.reviewer_workbook import generate
     from conftest import REVIEWERS, make_framework
 

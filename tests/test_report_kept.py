@@ -338,7 +338,7 @@ def test_a_damaged_report_is_never_replaced(returned):
 def test_a_report_of_another_assessment_is_never_replaced(returned, tmp_path):
     assessment, _ = returned
     write_report(assessment)
-    from bva_excel.assessment import create_assessment
+    from bva_excel.store.folder import create_assessment
     from conftest import make_framework
 
     other = create_assessment(tmp_path / "other", make_framework(tmp_path / "f.xlsx"), "Another")
@@ -427,7 +427,7 @@ def test_a_moderation_from_a_moderation_return_is_not_put_back_as_typed(returned
     """Only what was typed in the report is kept from the trail; a moderation return stays in the records."""
     from bva_excel.changes import restore_missing
     from bva_excel.moderation import PreviousEdits
-    from bva_excel.records import SeenValue
+    from bva_excel.store.records import SeenValue
 
     seen = [SeenValue("2026-12-01T09:00:00", "characteristic", "CI001", "Moderated score", "Red",
                       "from R02's moderation return m.xlsx, cell H2, received 2026-12-01T08:00:00"),

@@ -3,7 +3,7 @@
 import openpyxl
 import pytest
 
-from bva_excel.assessment import create_assessment
+from bva_excel.store.folder import create_assessment
 from bva_excel.identity import IDENTITY_SHEET
 from bva_excel.returns import parse_rating, read_return
 from bva_excel.reviewer_workbook import generate

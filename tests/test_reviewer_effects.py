@@ -10,7 +10,7 @@ from bva_excel.consistency import _fitted_offsets, _steps, check
 from bva_excel.consolidation import Consolidation
 from bva_excel.framework import THEMES, Characteristic, Framework, Rating, Reviewer, Scale
 from bva_excel.moderation import PreviousEdits, decide
-from bva_excel.records import Response
+from bva_excel.store.records import Response
 
 SCALE = Scale((Rating("Dark green", "#00703C", 5), Rating("Light green", "#92D050", 4),
                Rating("Yellow", "#FFD966", 3), Rating("Amber", "#F4A300", 2), Rating("Red", "#C00000", 1),

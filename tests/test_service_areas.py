@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 from openpyxl.comments import Comment
 
-from bva_excel.assessment import create_assessment
+from bva_excel.store.folder import create_assessment
 from bva_excel.cli import cli
 from bva_excel.errors import BvaError, FrameworkError
 from bva_excel.framework import load_framework

@@ -9,7 +9,7 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from bva_excel.assessment import open_assessment
+from bva_excel.store.folder import open_assessment
 from bva_excel.cli import cli
 from conftest import answer
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from bva_excel.assessment import open_assessment
+from bva_excel.store.folder import open_assessment
 from bva_excel.cli import cli
 from bva_excel.inbox import ingest
 from bva_excel.report import write_report

@@ -12,7 +12,7 @@ import sqlite3
 from pathlib import Path
 
 from bva_excel.errors import AssessmentError, Problem, problem
-from bva_excel.records import AssessmentMeta, IssueRecord, Records, Response, ReturnRecord
+from bva_excel.store.records import AssessmentMeta, IssueRecord, Records, Response, ReturnRecord
 
 LEGACY_META = "assessment.json"
 LEGACY_FILES = (LEGACY_META, "issued.json", "returns.json")

@@ -23,8 +23,8 @@ from pathlib import Path
 from bva_excel import __version__
 from bva_excel.errors import AssessmentError, LockUnavailable, Problem, problem
 from bva_excel.framework import Framework, load_framework
-from bva_excel.records import DATABASE, AssessmentMeta, Records
-from bva_excel.storage import NAME_LIMIT, PATH_LIMIT, check_path_length, holding_lock, replacing, write_bytes
+from bva_excel.store.records import DATABASE, AssessmentMeta, Records
+from bva_excel.store.files import NAME_LIMIT, PATH_LIMIT, check_path_length, holding_lock, replacing, write_bytes
 
 ASSESSMENT_FILE = "assessment.xlsx"
 REPORT_FILE = "report.xlsx"
@@ -41,7 +41,9 @@ def builtin_template() -> Path:
     it: in the environment, or in the user's own folder after a per-user install (what `py -m pip install`
     does with the Microsoft Store's Python, or wherever site-packages cannot be written)."""
     share = Path("share") / "bva-excel" / "templates" / TEMPLATE_NAME
-    candidates = [Path(__file__).resolve().parents[1] / "templates" / TEMPLATE_NAME,
+    package = next(p for p in Path(__file__).resolve().parents if p.name == "bva_excel")
+    checkout = package.parent  # beside the package, in a clone of the repository
+    candidates = [checkout / "templates" / TEMPLATE_NAME,
                   Path(sys.prefix) / share, Path(site.getuserbase()) / share]
     for candidate in candidates:
         if candidate.is_file():
@@ -208,7 +210,7 @@ def open_assessment(folder: Path) -> Assessment:
 
     Records kept as JSON files by an earlier version are moved into the database first, once.
     """
-    from bva_excel.legacy import LEGACY_META, migrate_json_records
+    from bva_excel.store.legacy import LEGACY_META, migrate_json_records
 
     folder = Path(folder)
     records_dir = folder / RECORDS
