@@ -16,8 +16,8 @@ from pathlib import Path
 from bva_excel.tracking import QUIET, Tracker
 from bva_excel.action_plan import ActionRow, as_listed, needs_report
 from bva_excel.errors import BvaError, problem
-from bva_excel.framework import Framework, area_key
-from bva_excel.sheets import suggest
+from bva_excel.model.framework import Framework, area_key
+from bva_excel.model.text import suggest
 from bva_excel.store.files import replacing
 from bva_excel.styles import header_format, new_workbook
 

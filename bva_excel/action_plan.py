@@ -12,10 +12,10 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from bva_excel.consolidation import lists_gaps
-from bva_excel.framework import Framework, Rating, Scale, area_key
+from bva_excel.model.framework import Framework, Rating, Scale, area_key
 from bva_excel.moderation import ACTION_INPUT_HEADERS, ACTION_SHEET, ref_of_action
 from bva_excel.returns import Response
-from bva_excel.sheets import column_letter
+from bva_excel.excel.read.sheets import column_letter
 from bva_excel.styles import add_rating_colours, fit_row, print_landscape
 
 ACTION_HEADERS = (["Action ID", "Ref", "Theme", "Characteristic", "Score", "Gap identified"] + ACTION_INPUT_HEADERS
@@ -190,7 +190,8 @@ def plan_warnings(framework: Framework, rows: list[ActionRow], edits, file: str 
     characteristic, a status that is none of the plan's, an ID typed on a second row (given a new one), a
     service area not on the sheet."""
     from bva_excel.errors import problem
-    from bva_excel.sheets import a1, suggest
+    from bva_excel.excel.read.sheets import a1
+    from bva_excel.model.text import suggest
 
     found = []
     for row in rows:
@@ -257,7 +258,8 @@ def action_problems(framework: Framework, rows: list[ActionRow], typed_rows: dic
     a service area not on the 'Service areas' sheet (with "did you mean"); after sign-off, an action still to
     be finished with no owner, service area or target date."""
     from bva_excel.errors import problem
-    from bva_excel.sheets import a1, suggest
+    from bva_excel.excel.read.sheets import a1
+    from bva_excel.model.text import suggest
 
     found = []
     areas = [a.name for a in framework.service_areas or ()]

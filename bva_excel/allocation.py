@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from bva_excel.store.folder import ASSESSMENT_FILE
 from bva_excel.errors import AllocationError, Problem, problem
-from bva_excel.framework import Framework
+from bva_excel.model.framework import Framework
 
 
 @dataclass

@@ -21,7 +21,9 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 from bva_excel.errors import BvaError, Problem, problem
-from bva_excel.sheets import cell_text, column_letter, normalise_label, normalise_ref, sheet_rows
+from bva_excel.excel.read.sheets import column_letter, sheet_rows
+from bva_excel.model.text import cell_text
+from bva_excel.model.text import normalise_label, normalise_ref
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"

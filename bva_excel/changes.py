@@ -13,7 +13,7 @@ import datetime as dt
 from dataclasses import asdict, dataclass
 
 from bva_excel.store.records import SeenValue
-from bva_excel.sheets import cell_text
+from bva_excel.model.text import cell_text
 
 SCORE_FIELDS = ["Moderated score", "Moderation note", "Final score"]
 RETURNED_FIELDS = {"Status", "Progress update", "Target date"}  # what a service area's progress return can set

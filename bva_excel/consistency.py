@@ -13,9 +13,9 @@ from statistics import mean
 
 import numpy as np
 
-from bva_excel.agreement import Alpha, ordinal_alpha
+from bva_excel.model.agreement import Alpha, ordinal_alpha
 from bva_excel.consolidation import Consolidation, latest_issues, lists_gaps
-from bva_excel.framework import Scale
+from bva_excel.model.framework import Scale
 from bva_excel.moderation import ScoreDecision
 from bva_excel.store.records import IssueRecord, Response, SignOff
 

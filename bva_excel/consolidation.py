@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from bva_excel.framework import Framework, Scale
+from bva_excel.model.framework import Framework, Scale
 from bva_excel.store.records import IssueRecord, Response, ReturnRecord
 
 

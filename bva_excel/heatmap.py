@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bva_excel.framework import Framework
+from bva_excel.model.framework import Framework
 from bva_excel.styles import countifs_criterion, print_landscape, text_colour_on
 
 HEAT_MAP_SHEET = "Heat map"

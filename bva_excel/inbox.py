@@ -22,7 +22,7 @@ from pathlib import Path
 from bva_excel.store.folder import Assessment
 from bva_excel.consolidation import current_answers, in_order, unclear_order
 from bva_excel.errors import ERROR, BvaError, Problem, problem
-from bva_excel.framework import Framework
+from bva_excel.model.framework import Framework
 from bva_excel.store.records import InboxFile, IssueRecord, Response, ReturnRecord
 from bva_excel.returns import ReturnReading, read_return
 from bva_excel.reviewer_workbook import finish_interrupted_generation

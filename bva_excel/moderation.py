@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bva_excel.errors import BvaError, problem
-from bva_excel.sheets import cell_text, normalise_label, normalise_ref, open_workbook, read_table
+from bva_excel.excel.read.sheets import open_workbook, read_table
+from bva_excel.model.text import cell_text
+from bva_excel.model.text import normalise_label, normalise_ref
 
 SCORES_SHEET = "Scores"
 ACTION_SHEET = "Action plan"
@@ -188,7 +190,7 @@ def decide(scale, consolidated: dict[str, str], edits: PreviousEdits, file: str 
     (`returned`: ref -> (response, return)), whichever is later (`report_saved`: when the report was saved).
     Returns (ref -> ScoreDecision, warnings for moderated scores that are not on the scale).
     """
-    from bva_excel.sheets import suggest
+    from bva_excel.model.text import suggest
 
     decisions, warnings = {}, []
     for ref, base in consolidated.items():

@@ -17,13 +17,13 @@ from pathlib import Path
 from bva_excel.tracking import QUIET, Tracker
 from bva_excel.store.folder import ASSESSMENT_FILE, Assessment
 from bva_excel.errors import AllocationError, BvaError, Problem, problem
-from bva_excel.framework import Framework
-from bva_excel.identity import IssueIdentity
+from bva_excel.model.framework import Framework
+from bva_excel.model.identity import IssueIdentity
 from bva_excel.store.records import IssueRecord
 from bva_excel.returns import MODERATION_SHEET
 from bva_excel.reviewer_workbook import (cell_formats, finish_interrupted_generation, issue_workbooks, issued_texts,
                                          named_apart, score_validation, write_identity_sheet, write_scale_sheet)
-from bva_excel.sheets import suggest
+from bva_excel.model.text import suggest
 from bva_excel.store.files import replacing, safe_file_name
 from bva_excel.styles import add_rating_colours, fit_row, new_workbook, print_landscape
 from bva_excel.template import write_guide

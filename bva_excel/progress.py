@@ -23,10 +23,12 @@ from bva_excel.action_plan import (DONE, STATUSES, ActionRow, action_problems, a
                                    plan_warnings)
 from bva_excel.store.folder import Assessment
 from bva_excel.errors import ERROR, BvaError, Problem, problem
-from bva_excel.framework import ServiceArea, area_key
-from bva_excel.identity import IssueIdentity
+from bva_excel.model.framework import ServiceArea, area_key
+from bva_excel.model.identity import IssueIdentity
 from bva_excel.store.records import IssueRecord, ProgressUpdate
-from bva_excel.sheets import Table, cell_text, suggest
+from bva_excel.excel.read.sheets import Table
+from bva_excel.model.text import cell_text
+from bva_excel.model.text import suggest
 from bva_excel.store.files import replacing, safe_file_name
 from bva_excel.styles import fit_row, new_workbook, print_landscape
 from bva_excel.template import write_guide

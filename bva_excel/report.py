@@ -26,12 +26,13 @@ from bva_excel.consistency import ConsistencyReport, check
 from bva_excel.consolidation import Consolidation, consolidate
 from bva_excel.errors import BvaError, Problem, problem
 from bva_excel.heatmap import DISAGREEMENT, HEAT_MAP_SHEET, MODERATED, Tile, tile_note, write_heat_map
-from bva_excel.framework import Framework
+from bva_excel.model.framework import Framework
 from bva_excel.store.records import IssueRecord, SignOff
 from bva_excel.progress import current_actions, write_action_history
 from bva_excel.moderation import ACTION_INPUT_HEADERS, ACTION_SHEET, SCORES_SHEET, PreviousEdits, ScoreDecision, decide, read_previous_edits
 from bva_excel.reviewer_workbook import score_validation
-from bva_excel.sheets import column_letter, normalise_label, open_workbook, suggest
+from bva_excel.excel.read.sheets import column_letter, open_workbook
+from bva_excel.model.text import normalise_label, suggest
 from bva_excel.store.files import FilesPlaced, check_path_length, replacing, sha256_of
 from bva_excel.tracking import QUIET, Tracker
 from bva_excel.styles import (add_rating_colours, countifs_criterion, fit_row, header_format, new_workbook,
@@ -359,7 +360,8 @@ def _wording_edited(path: Path, framework: Framework) -> list[Problem]:
     """A warning when a characteristic's words were typed over on Scores: they come from assessment.xlsx."""
     if not path.exists():
         return []
-    from bva_excel.sheets import normalise_ref, read_table
+    from bva_excel.excel.read.sheets import read_table
+    from bva_excel.model.text import normalise_ref
 
     table = read_table(open_workbook(path), path.name, SCORES_SHEET, ["Ref", "Characteristic"], [],
                        blank_headers_allowed=True)

@@ -11,13 +11,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bva_excel.errors import ERROR, Problem, problem
-from bva_excel.framework import Framework, Scale
-from bva_excel.identity import IDENTITY_SHEET, IssueIdentity
+from bva_excel.model.framework import Framework, Scale
+from bva_excel.model.identity import IDENTITY_SHEET, IssueIdentity
 from bva_excel.store.records import IssueRecord, ProgressUpdate, Response
 from bva_excel.reviewer_workbook import REVIEW_SHEET
 from bva_excel.screening import screen
-from bva_excel.sheets import (Table, a1, cell_text, normalise_label, normalise_ref, open_workbook, read_table,
-                              sheet_rows, suggest)
+from bva_excel.excel.read.sheets import Table, a1, open_workbook, read_table, sheet_rows
+from bva_excel.model.text import cell_text
+from bva_excel.model.text import normalise_label, normalise_ref, suggest
 
 MODERATION_SHEET = "Moderation"
 

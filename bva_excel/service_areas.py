@@ -18,7 +18,8 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from bva_excel.errors import BvaError, problem
-from bva_excel.framework import SERVICE_AREA_HEADERS, SERVICE_AREAS_SHEET, area_key
+from bva_excel.excel.read.framework import SERVICE_AREA_HEADERS, SERVICE_AREAS_SHEET
+from bva_excel.model.framework import area_key
 from bva_excel.store.files import check_path_length, replacing
 
 WORKBOOK_PART = "xl/workbook.xml"

@@ -9,8 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from bva_excel.framework import (CHARACTERISTIC_HEADERS, REVIEWER_HEADERS, SCALE_HEADERS, SERVICE_AREA_HEADERS,
-                                 SERVICE_AREAS_SHEET, THEMES)
+from bva_excel.excel.read.framework import CHARACTERISTIC_HEADERS, REVIEWER_HEADERS, SCALE_HEADERS, SERVICE_AREA_HEADERS, SERVICE_AREAS_SHEET
+from bva_excel.model.framework import THEMES
 from bva_excel.styles import HEADER_COLOUR, fit_row, header_format, new_workbook
 
 # A fixed creation date makes two builds byte-for-byte identical.

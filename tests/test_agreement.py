@@ -4,7 +4,7 @@ import random
 
 import pytest
 
-from bva_excel.agreement import ordinal_alpha
+from bva_excel.model.agreement import ordinal_alpha
 
 # Krippendorff (2011), "Computing Krippendorff's Alpha-Reliability", section C: 4 observers,
 # 12 units, values 1-5, with missing values. Published: ordinal alpha = 0.815.

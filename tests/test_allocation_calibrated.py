@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bva_excel.allocation import allocate, by_reviewer, colleagues, groups
-from bva_excel.framework import THEMES, Characteristic, Framework, Rating, Reviewer, Scale
+from bva_excel.model.framework import THEMES, Characteristic, Framework, Rating, Reviewer, Scale
 
 SCALE = Scale((Rating("Green", "#00FF00", 2), Rating("Red", "#FF0000", 1)))
 

@@ -22,7 +22,7 @@ from bva_excel.store.folder import create_assessment, open_assessment
 from bva_excel.cli import cli
 from bva_excel.consistency import check
 from bva_excel.consolidation import Consolidation, ReviewerProgress
-from bva_excel.framework import load_framework
+from bva_excel.excel.read.framework import load_framework
 from bva_excel.moderation import PreviousEdits, decide
 from bva_excel.store.records import IssueRecord, Response
 from bva_excel.returns import read_return
@@ -657,7 +657,7 @@ def test_only_a_part_over_a_megabyte_is_judged_by_its_ratio(plain, tmp_path, siz
     (0.6669, "agreement too low to rely on (below 0.667): the scores need moderating before they are used"),
 ])
 def test_agreement_is_read_against_the_usual_thresholds(value, reading):
-    from bva_excel.agreement import Alpha
+    from bva_excel.model.agreement import Alpha
 
     assert Alpha(value, 5, 11).reading == reading
     assert Alpha(value, 5, 11).describe() == f"{value:.3f} over 5 characteristics (11 scores): {reading}"
@@ -665,14 +665,14 @@ def test_agreement_is_read_against_the_usual_thresholds(value, reading):
 
 @pytest.mark.parametrize("units, few", [(4, True), (5, False)])
 def test_agreement_over_fewer_than_five_characteristics_is_said_to_be_too_little(units, few):
-    from bva_excel.agreement import Alpha
+    from bva_excel.model.agreement import Alpha
 
     reading = Alpha(0.9, units, 2 * units).reading
     assert (reading == "too few characteristics scored twice to judge agreement (fewer than 5)") == few
 
 
 def test_agreement_over_one_characteristic_or_none(tmp_path):
-    from bva_excel.agreement import Alpha
+    from bva_excel.model.agreement import Alpha
 
     assert Alpha(1.0, 1, 2).describe().startswith("1.000 over 1 characteristic (2 scores): ")
     assert Alpha(None, 0, 0, "no characteristic has two or more scores").describe() == (
@@ -703,7 +703,7 @@ def test_findings_come_most_serious_first_then_in_framework_order(folder):
 
 
 def test_agreement_is_computed_overall_and_per_theme_with_grey_and_blanks_missing(folder):
-    from bva_excel.agreement import ordinal_alpha
+    from bva_excel.model.agreement import ordinal_alpha
 
     steps = ["Red", "Amber", "Yellow", "Light green", "Dark green"]
     by_label = {step.lower(): step for step in steps}  # Grey and blank are missing

@@ -4,7 +4,7 @@ import pytest
 
 from bva_excel.consistency import check, lists_gaps
 from bva_excel.consolidation import Consolidation, ReviewerProgress
-from bva_excel.framework import load_framework
+from bva_excel.excel.read.framework import load_framework
 from bva_excel.moderation import PreviousEdits, Moderation, decide
 from bva_excel.store.records import IssueRecord, Response
 

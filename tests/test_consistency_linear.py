@@ -11,11 +11,12 @@ from statistics import mean
 import pytest
 
 from bva_excel import consistency
-from bva_excel.agreement import Alpha, ordinal_alpha
+from bva_excel.model.agreement import Alpha, ordinal_alpha
 from bva_excel.consistency import (MEDIUM, MIN_SHARED, MIN_THEME_ITEMS, OFFSET_STEPS, Finding, _agreement,
                                    _reviewer_offsets, _shared_offsets, _steps, _theme_differences, check)
 from bva_excel.consolidation import Consolidation, ReviewerProgress
-from bva_excel.framework import THEMES, Characteristic, Framework, Reviewer, load_framework
+from bva_excel.excel.read.framework import load_framework
+from bva_excel.model.framework import THEMES, Characteristic, Framework, Reviewer
 from bva_excel.moderation import PreviousEdits, decide
 from bva_excel.store.records import IssueRecord, Response
 

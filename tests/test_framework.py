@@ -3,7 +3,7 @@
 import pytest
 
 from bva_excel.errors import FrameworkError
-from bva_excel.framework import load_framework
+from bva_excel.excel.read.framework import load_framework
 from conftest import CHARACTERISTICS, REVIEWERS, SCALE, make_framework
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from bva_excel.store.folder import create_assessment
 from bva_excel.errors import ERROR, AssessmentError
-from bva_excel.identity import IDENTITY_SHEET
+from bva_excel.model.identity import IDENTITY_SHEET
 from bva_excel.inbox import ingest
 from bva_excel.reviewer_workbook import generate
 from conftest import answer, current

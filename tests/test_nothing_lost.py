@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 from bva_excel.store.folder import create_assessment, open_assessment
 from bva_excel.cli import cli
-from bva_excel.identity import IDENTITY_SHEET
+from bva_excel.model.identity import IDENTITY_SHEET
 from conftest import REVIEWERS, answer, current, make_framework
 
 

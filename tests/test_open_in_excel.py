@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from bva_excel.store.folder import create_assessment, open_assessment
 from bva_excel.cli import cli
-from bva_excel.identity import IDENTITY_SHEET
+from bva_excel.model.identity import IDENTITY_SHEET
 
 BUSY = "The process cannot access the file because it is being used by another process"
 STILL_OPEN = "it is open in Excel or another program, or you may not change it"

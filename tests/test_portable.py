@@ -79,7 +79,7 @@ def test_the_rule_finds_what_it_is_meant_to(source, expected):
     assert posix_only(source) == expected
 
 
-@pytest.mark.parametrize("module", sorted(p.name for p in PACKAGE.glob("*.py")))
+@pytest.mark.parametrize("module", sorted(p.relative_to(PACKAGE).as_posix() for p in PACKAGE.rglob("*.py")))
 def test_the_package_uses_nothing_posix_only(module):
     assert posix_only((PACKAGE / module).read_text(encoding="utf-8")) == []
 

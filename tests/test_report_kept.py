@@ -361,7 +361,7 @@ def test_a_column_with_values_but_no_header_is_kept_and_named_by_its_letter(retu
     scores.cell(rows["G001"], last, "check with audit")
     workbook.save(path)
     result = run("report", assessment.folder)
-    from bva_excel.sheets import column_letter
+    from bva_excel.excel.read.sheets import column_letter
 
     assert f"Kept your column 'Column {column_letter(last - 1)} (no header)' on 'Scores'" in result.output
     kept = openpyxl.load_workbook(path)["Scores"]

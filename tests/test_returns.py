@@ -4,7 +4,7 @@ import openpyxl
 import pytest
 
 from bva_excel.store.folder import create_assessment
-from bva_excel.identity import IDENTITY_SHEET
+from bva_excel.model.identity import IDENTITY_SHEET
 from bva_excel.returns import parse_rating, read_return
 from bva_excel.reviewer_workbook import generate
 from conftest import answer
@@ -23,7 +23,7 @@ def refs_of(generation, reviewer_id):
     (" light GREEN ", "Light green"), ("AMBER", "Amber"), ("Dark  green", "Dark green"), ("grey", "Grey"),
     ("", ""), (None, ""), ("   ", "")])
 def test_ratings_are_accepted_in_any_case_and_spacing(framework_file, typed, expected):
-    from bva_excel.framework import load_framework
+    from bva_excel.excel.read.framework import load_framework
 
     assert parse_rating(load_framework(framework_file).scale, typed) == (expected, "")
 
@@ -282,7 +282,7 @@ def test_a_return_is_judged_by_the_bytes_read_and_hashed_even_if_the_file_is_emp
 def test_a_workbook_that_passes_screening_but_cannot_be_opened_is_refused_with_why(generated, tmp_path):
     import zipfile
 
-    from bva_excel.sheets import open_workbook
+    from bva_excel.excel.read.sheets import open_workbook
 
     assessment, _ = generated
     path = tmp_path / "half saved.xlsx"

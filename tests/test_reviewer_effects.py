@@ -8,7 +8,7 @@ import random
 from bva_excel.allocation import allocate
 from bva_excel.consistency import _fitted_offsets, _steps, check
 from bva_excel.consolidation import Consolidation
-from bva_excel.framework import THEMES, Characteristic, Framework, Rating, Reviewer, Scale
+from bva_excel.model.framework import THEMES, Characteristic, Framework, Rating, Reviewer, Scale
 from bva_excel.moderation import PreviousEdits, decide
 from bva_excel.store.records import Response
 

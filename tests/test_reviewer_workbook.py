@@ -2,7 +2,7 @@
 
 import openpyxl
 
-from bva_excel.identity import IDENTITY_SHEET, IssueIdentity
+from bva_excel.model.identity import IDENTITY_SHEET, IssueIdentity
 from bva_excel.reviewer_workbook import REVIEW_HEADERS
 
 

@@ -6,7 +6,7 @@ import zipfile
 from collections import Counter
 from pathlib import Path
 
-from bva_excel.framework import load_framework
+from bva_excel.excel.read.framework import load_framework
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "templates" / "assessment_template.xlsx"

@@ -22,7 +22,8 @@ from pathlib import Path
 
 from bva_excel import __version__
 from bva_excel.errors import AssessmentError, LockUnavailable, Problem, problem
-from bva_excel.framework import Framework, load_framework
+from bva_excel.excel.read.framework import load_framework
+from bva_excel.model.framework import Framework
 from bva_excel.store.records import DATABASE, AssessmentMeta, Records
 from bva_excel.store.files import NAME_LIMIT, PATH_LIMIT, check_path_length, holding_lock, replacing, write_bytes
 

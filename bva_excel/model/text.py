@@ -1,0 +1,63 @@
+"""model.text"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+
+
+def normalise_label(text: str) -> str:
+    """Compare headers and ratings as a person would: case and spacing do not matter."""
+    return " ".join(str(text).split()).casefold()
+
+
+def suggest(text: str, choices) -> str:
+    """' (did you mean X?)': the choices that hold every word typed, or a word a letter or so from it ("Green"
+    or "Gren" -> 'Dark green' or 'Light green'; "Owner" -> 'Action owner'), else a close match by edit
+    distance, else ''."""
+    by_label = {normalise_label(c): c for c in choices}
+    typed = normalise_label(text)
+    words = typed.split()
+    if words and len(typed) >= 3:
+        for near in (lambda w, held: w in held,
+                     lambda w, held: len(w) >= 4 and any(difflib.SequenceMatcher(None, w, h).ratio() >= 0.8
+                                                         for h in held)):
+            holding = [choice for label, choice in by_label.items()
+                       if label != typed and all(near(w, label.split()) for w in words)]
+            if 1 <= len(holding) <= 3:
+                return " (did you mean " + " or ".join(f"'{c}'" for c in holding) + "?)"
+    close = difflib.get_close_matches(typed, list(by_label), n=1, cutoff=0.6)
+    return f" (did you mean '{by_label[close[0]]}'?)" if close else ""
+
+
+_REF = re.compile(r"^\s*([A-Za-z]{1,4})\s*-?\s*0*(\d{1,6})\s*$")
+
+
+def normalise_ref(text) -> str | None:
+    """'L0010', ' l10 ', 'L010' -> 'L010'; anything that is not prefix + number -> None."""
+    match = _REF.match(cell_text(text))
+    if not match:
+        return None
+    return f"{match.group(1).upper()}{int(match.group(2)):03d}"
+
+
+
+
+def cell_text(value) -> str:
+    """The text a person sees in a cell, for a text field (numbers without a stray '.0')."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ", timespec="minutes") if value.time() != dt.time() else value.date().isoformat()
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return str(value)
+    return str(value)
+
+
