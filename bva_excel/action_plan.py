@@ -11,9 +11,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from bva_excel.consolidation import lists_gaps
+from bva_excel.model.consolidation import lists_gaps
 from bva_excel.model.framework import Framework, Rating, Scale, area_key
-from bva_excel.moderation import ACTION_INPUT_HEADERS, ACTION_SHEET, ref_of_action
+from bva_excel.model.decisions import ref_of_action
+from bva_excel.layout import ACTION_INPUT_HEADERS, ACTION_SHEET
 from bva_excel.returns import Response
 from bva_excel.excel.read.sheets import column_letter
 from bva_excel.styles import add_rating_colours, fit_row, print_landscape

@@ -544,7 +544,7 @@ def check(folder, as_json, action_threshold, spread):
       bva check "BV 2026" --json
     """
     from bva_excel.action_plan import action_problems
-    from bva_excel.consistency import SEVERITIES
+    from bva_excel.model.consistency import SEVERITIES
     from bva_excel.progress import current_actions
     from bva_excel.report import GATHER_STEPS, gather
 
@@ -867,7 +867,7 @@ def _say_service_areas_added(added) -> None:
 
 def _show_calibration(result) -> None:
     """Per reviewer: load, themes and the colleagues they share characteristics with; groups that never meet."""
-    from bva_excel.allocation import by_reviewer, colleagues, groups
+    from bva_excel.model.allocation import by_reviewer, colleagues, groups
 
     if max((len(team) for team in result.allocation.values()), default=0) < 2:
         return

@@ -14,12 +14,13 @@ from pathlib import Path
 
 from bva_excel.action_plan import ActionRow, plan_actions
 from bva_excel.store.folder import Assessment
-from bva_excel.consistency import INFO, Finding
-from bva_excel.consolidation import current_answers, in_order, latest_issues, lists_gaps
+from bva_excel.model.consistency import INFO, Finding
+from bva_excel.model.consolidation import current_answers, in_order, latest_issues, lists_gaps
 from bva_excel.errors import BvaError, problem
 from bva_excel.model.framework import THEMES, Characteristic, Framework, find_theme
-from bva_excel.moderation import ACTION_INPUT_HEADERS, ScoreDecision
-from bva_excel.store.records import Response, ReturnRecord, SignOff
+from bva_excel.model.decisions import ScoreDecision
+from bva_excel.layout import ACTION_INPUT_HEADERS
+from bva_excel.model.recorded import Response, ReturnRecord, SignOff
 from bva_excel.report import GATHER_STEPS, Gathered, gather
 from bva_excel.excel.read.sheets import open_workbook, read_table
 from bva_excel.model.text import normalise_ref, suggest

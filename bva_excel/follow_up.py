@@ -16,7 +16,7 @@ from pathlib import Path
 from bva_excel.tracking import QUIET, Tracker
 from bva_excel.action_plan import STATUSES, ActionRow, as_listed, needs_report
 from bva_excel.model.framework import area_key
-from bva_excel.store.records import FollowUp
+from bva_excel.model.recorded import FollowUp
 from bva_excel.store.files import FilesPlaced, replacing
 from bva_excel.styles import fit_row, header_format, new_workbook, print_landscape
 

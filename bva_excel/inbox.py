@@ -20,10 +20,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bva_excel.store.folder import Assessment
-from bva_excel.consolidation import current_answers, in_order, unclear_order
+from bva_excel.model.consolidation import current_answers, in_order, unclear_order
 from bva_excel.errors import ERROR, BvaError, Problem, problem
 from bva_excel.model.framework import Framework
-from bva_excel.store.records import InboxFile, IssueRecord, Response, ReturnRecord
+from bva_excel.store.records import InboxFile
+from bva_excel.model.recorded import IssueRecord, Response, ReturnRecord
 from bva_excel.returns import ReturnReading, read_return
 from bva_excel.reviewer_workbook import finish_interrupted_generation
 from bva_excel.screening import MAX_FILE_BYTES

@@ -19,7 +19,7 @@ from bva_excel.store.folder import ASSESSMENT_FILE, Assessment
 from bva_excel.errors import AllocationError, BvaError, Problem, problem
 from bva_excel.model.framework import Framework
 from bva_excel.model.identity import IssueIdentity
-from bva_excel.store.records import IssueRecord
+from bva_excel.model.recorded import IssueRecord
 from bva_excel.returns import MODERATION_SHEET
 from bva_excel.reviewer_workbook import (cell_formats, finish_interrupted_generation, issue_workbooks, issued_texts,
                                          named_apart, score_validation, write_identity_sheet, write_scale_sheet)

@@ -25,7 +25,7 @@ from bva_excel.store.folder import Assessment
 from bva_excel.errors import ERROR, BvaError, Problem, problem
 from bva_excel.model.framework import ServiceArea, area_key
 from bva_excel.model.identity import IssueIdentity
-from bva_excel.store.records import IssueRecord, ProgressUpdate
+from bva_excel.model.recorded import IssueRecord, ProgressUpdate
 from bva_excel.excel.read.sheets import Table
 from bva_excel.model.text import cell_text
 from bva_excel.model.text import suggest

@@ -13,7 +13,7 @@ from pathlib import Path
 from bva_excel.errors import ERROR, Problem, problem
 from bva_excel.model.framework import Framework, Scale
 from bva_excel.model.identity import IDENTITY_SHEET, IssueIdentity
-from bva_excel.store.records import IssueRecord, ProgressUpdate, Response
+from bva_excel.model.recorded import IssueRecord, ProgressUpdate, Response
 from bva_excel.reviewer_workbook import REVIEW_SHEET
 from bva_excel.screening import screen
 from bva_excel.excel.read.sheets import Table, a1, open_workbook, read_table, sheet_rows

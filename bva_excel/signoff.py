@@ -10,9 +10,9 @@ import datetime as dt
 from dataclasses import dataclass
 
 from bva_excel.store.folder import Assessment
-from bva_excel.consistency import HIGH
+from bva_excel.model.consistency import HIGH
 from bva_excel.errors import BvaError, problem
-from bva_excel.store.records import SignOff
+from bva_excel.model.recorded import SignOff
 from bva_excel.report import GATHER_STEPS, gather
 from bva_excel.tracking import QUIET, Tracker
 

@@ -143,7 +143,7 @@ def copy(path: Path, target: Path) -> Path:
 
 def current(assessment) -> dict:
     """reviewer ID -> (their latest accepted return, the responses that count now), from the records."""
-    from bva_excel.consolidation import current_answers, in_order
+    from bva_excel.model.consolidation import current_answers, in_order
 
     records = assessment.records
     ordered = in_order(records.returns(), records.preferences())

@@ -2,7 +2,7 @@
 
 import pytest
 
-from bva_excel.allocation import allocate, by_reviewer
+from bva_excel.model.allocation import allocate, by_reviewer
 from bva_excel.errors import AllocationError
 from bva_excel.excel.read.framework import load_framework
 from conftest import CHARACTERISTICS, make_framework

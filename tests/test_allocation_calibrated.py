@@ -6,7 +6,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bva_excel.allocation import allocate, by_reviewer, colleagues, groups
+from bva_excel.model.allocation import allocate, by_reviewer, colleagues, groups
 from bva_excel.model.framework import THEMES, Characteristic, Framework, Rating, Reviewer, Scale
 
 SCALE = Scale((Rating("Green", "#00FF00", 2), Rating("Red", "#FF0000", 1)))

@@ -20,11 +20,11 @@ from click.testing import CliRunner
 from bva_excel import screening
 from bva_excel.store.folder import create_assessment, open_assessment
 from bva_excel.cli import cli
-from bva_excel.consistency import check
-from bva_excel.consolidation import Consolidation, ReviewerProgress
+from bva_excel.model.consistency import check
+from bva_excel.model.consolidation import Consolidation, ReviewerProgress
 from bva_excel.excel.read.framework import load_framework
-from bva_excel.moderation import PreviousEdits, decide
-from bva_excel.store.records import IssueRecord, Response
+from bva_excel.model.decisions import PreviousEdits, decide
+from bva_excel.model.recorded import IssueRecord, Response
 from bva_excel.returns import read_return
 from bva_excel.reviewer_workbook import generate
 from conftest import SCALE, answer, make_framework, shared
@@ -552,7 +552,7 @@ def test_what_a_reviewer_s_offset_rests_on_is_said(tmp_path, scores, reviewer_id
 
 @pytest.mark.parametrize("note, without_note", [("Plan seen at panel.", False), ("", True), ("  \n ", True)])
 def test_a_moderated_score_needs_a_note_that_says_something(tmp_path, note, without_note):
-    from bva_excel.moderation import Moderation
+    from bva_excel.model.decisions import Moderation
 
     found = judge(tmp_path, {"CI001": {"R01": "Dark green", "R02": "Amber"}},
                   {"CI001": Moderation("Light green", note)})

@@ -2,11 +2,11 @@
 
 import pytest
 
-from bva_excel.consistency import check, lists_gaps
-from bva_excel.consolidation import Consolidation, ReviewerProgress
+from bva_excel.model.consistency import check, lists_gaps
+from bva_excel.model.consolidation import Consolidation, ReviewerProgress
 from bva_excel.excel.read.framework import load_framework
-from bva_excel.moderation import PreviousEdits, Moderation, decide
-from bva_excel.store.records import IssueRecord, Response
+from bva_excel.model.decisions import PreviousEdits, Moderation, decide
+from bva_excel.model.recorded import IssueRecord, Response
 
 FULL = ("Good evidence seen.", "Embed the new plan.")
 

@@ -7,7 +7,7 @@ from click.testing import CliRunner
 
 from bva_excel.store.folder import open_assessment
 from bva_excel.cli import cli
-from bva_excel.consolidation import consolidated_rating
+from bva_excel.model.consolidation import consolidated_rating
 from bva_excel.excel.read.framework import load_framework
 from conftest import answer, current
 

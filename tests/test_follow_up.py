@@ -108,7 +108,7 @@ def test_a_characteristic_whose_actions_are_all_complete_is_listed(planned, tmp_
 def test_what_counts_as_completed_slipped_and_new():
     from bva_excel.action_plan import ActionRow
     from bva_excel.follow_up import changes_since
-    from bva_excel.store.records import FollowUp
+    from bva_excel.model.recorded import FollowUp
 
     def row(action_id, status="", target=None):
         inputs = {"Status": status} if status else {}
@@ -190,7 +190,7 @@ def test_a_round_begins_with_the_first_workbook_issued_since_the_last_follow_up(
     from types import SimpleNamespace
 
     from bva_excel.follow_up import not_returned
-    from bva_excel.store.records import FollowUp, IssueRecord
+    from bva_excel.model.recorded import FollowUp, IssueRecord
 
     issues = [IssueRecord("a1", "Legal", "2027-01-05T09:00:00", "BV progress Legal.xlsx", kind="progress"),
               IssueRecord("a2", "Legal", "2027-01-12T09:00:00", "BV progress Legal.xlsx", kind="progress"),

@@ -302,7 +302,8 @@ def test_a_practice_folder_is_known_from_its_records_and_a_real_assessment_is_no
 
 
 def test_the_answers_of_more_than_five_hundred_returns_are_each_read_once(tmp_path):
-    from bva_excel.store.records import AssessmentMeta, Records, Response, ReturnRecord
+    from bva_excel.store.records import AssessmentMeta, Records
+    from bva_excel.model.recorded import Response, ReturnRecord
 
     records = Records.create(tmp_path / "records.sqlite", AssessmentMeta("BV-1", "Many returns", "2026-11-29", "1"))
     with records.batch():

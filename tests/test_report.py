@@ -393,7 +393,7 @@ def test_a_read_failure_without_words_is_named_by_its_kind(returned, monkeypatch
 
     def fail(*args):
         raise OSError()
-    monkeypatch.setattr(f"bva_excel.moderation.{reader}", fail)
+    monkeypatch.setattr(f"bva_excel.excel.read.previous_report.{reader}", fail)
     with pytest.raises(BvaError) as caught:
         write_report(assessment)
     [problem] = caught.value.problems

@@ -425,9 +425,9 @@ def test_a_deleted_row_keeps_its_moderation_and_its_action(returned):
 
 def test_a_moderation_from_a_moderation_return_is_not_put_back_as_typed(returned):
     """Only what was typed in the report is kept from the trail; a moderation return stays in the records."""
-    from bva_excel.changes import restore_missing
-    from bva_excel.moderation import PreviousEdits
-    from bva_excel.store.records import SeenValue
+    from bva_excel.model.changes import restore_missing
+    from bva_excel.model.decisions import PreviousEdits
+    from bva_excel.model.recorded import SeenValue
 
     seen = [SeenValue("2026-12-01T09:00:00", "characteristic", "CI001", "Moderated score", "Red",
                       "from R02's moderation return m.xlsx, cell H2, received 2026-12-01T08:00:00"),
@@ -501,7 +501,7 @@ def test_a_characteristic_s_words_typed_over_on_scores_are_said_to_belong_in_ass
 
 def test_a_progress_return_is_credited_only_with_what_a_return_can_give():
     """The PMO's own correction of a service area is typed, even when a return updated the action since."""
-    from bva_excel.changes import current_values
+    from bva_excel.model.changes import current_values
 
     values = current_values({}, {"ACT-C001": {"Service area": "Human Resources", "Status": "Complete",
                                              "Target date": dt.datetime(2027, 3, 31), "Owner": "Head of HR"}},

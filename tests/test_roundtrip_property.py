@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from python_calamine import CalamineWorkbook
 
 from bva_excel.store.folder import create_assessment
-from bva_excel.consolidation import lists_gaps
+from bva_excel.model.consolidation import lists_gaps
 from bva_excel.inbox import ingest
 from bva_excel.report import write_report
 from bva_excel.reviewer_workbook import generate

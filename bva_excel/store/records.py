@@ -26,10 +26,11 @@ import re
 import sqlite3
 import tempfile
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bva_excel.errors import AssessmentBusy, AssessmentError, BvaError, Problem, problem
+from bva_excel.model.recorded import FollowUp, IssueRecord, ProgressUpdate, Response, ReturnRecord, SeenValue, SignOff
 from bva_excel.store.files import FilesPlaced, holding_lock, new_file_mode, write_problem
 
 DATABASE = "records.sqlite"
@@ -189,112 +190,12 @@ SCHEMA_VERSION = len(MIGRATIONS)
 
 
 @dataclass(frozen=True)
-class Response:
-    """One reviewer's answer for one characteristic, and where it was read from."""
-
-    ref: str
-    reviewer_id: str
-    rating: str  # the scale's name for it, or "" when not answered
-    commentary: str
-    gaps: str
-    file: str
-    sheet: str
-    cell: str  # the Score cell
-
-
-@dataclass(frozen=True)
-class ProgressUpdate:
-    """One service area's update on one action, from a progress workbook, and where it was read from."""
-
-    action_id: str
-    service_area: str
-    status: str  # one of the action plan's statuses, or '' when left as it was
-    progress: str
-    revised_target: str  # ISO date, or ''
-    file: str
-    sheet: str
-    cell: str  # the Status cell
-    received: str = ""  # when its return was ingested (filled in when read back)
-    sha256: str = ""  # its return's, which tells apart two returns under one name (filled in when read back)
-    issue_id: str = ""  # the progress workbook it came in (filled in when read back)
-    replaced_by: str = ""  # a newer progress workbook issued to the same service area before this was received
-    replaced_at: str = ""  # when that newer workbook was issued, as said when this was received
-
-
-@dataclass(frozen=True)
-class FollowUp:
-    """A follow-up report as written: when, where, and each action as it then stood."""
-
-    written_at: str
-    file: str
-    actions: dict = field(default_factory=dict, compare=False)  # action ID -> {status, target, ...}
-
-
-@dataclass(frozen=True)
 class AssessmentMeta:
     assessment_id: str
     title: str
     created: str
     tool_version: str
     demo: bool = False
-
-
-@dataclass(frozen=True)
-class IssueRecord:
-    """One workbook issued to one reviewer: the refs in the order they were sent, and the locked text."""
-
-    issue_id: str
-    reviewer_id: str
-    issued_at: str
-    file: str
-    deadline: str = ""
-    refs: tuple[str, ...] = ()
-    texts: dict = field(default_factory=dict, compare=False)  # ref -> header -> text shown
-    kind: str = "review"  # or "moderation"
-
-
-@dataclass(frozen=True)
-class ReturnRecord:
-    """One file seen by ingest, and what became of it."""
-
-    sha256: str
-    name: str
-    source: str
-    received: str
-    modified: str
-    status: str  # accepted or rejected
-    reviewer_id: str = ""
-    issue_id: str = ""
-    issued: int = 0
-    answered: int = 0
-    archive: str = ""
-    problems: tuple[Problem, ...] = ()
-    saved: str = ""  # when the workbook says it was last saved, '' if it does not say
-    return_id: int = 0  # given by the records
-
-
-@dataclass(frozen=True)
-class SignOff:
-    """Senior officers' sign-off of every characteristic's final score, as it stood then."""
-
-    signed_by: str
-    signed_at: str
-    open_high: int  # high-severity findings still open, accepted with --accept-open
-    finals: dict = field(default_factory=dict, compare=False)  # ref -> final score signed off ('' if none)
-
-
-@dataclass(frozen=True)
-class SeenValue:
-    """A value a report run found in a field people change: a characteristic's moderated score, note
-    or final score, or an action's input (`kind` 'characteristic' or 'action', `key` the ref or
-    action ID)."""
-
-    seen_at: str
-    kind: str
-    key: str
-    field: str
-    value: str
-    source: str = ""
 
 
 @dataclass(frozen=True)

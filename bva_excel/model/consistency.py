@@ -14,10 +14,10 @@ from statistics import mean
 import numpy as np
 
 from bva_excel.model.agreement import Alpha, ordinal_alpha
-from bva_excel.consolidation import Consolidation, latest_issues, lists_gaps
+from bva_excel.model.consolidation import Consolidation, latest_issues, lists_gaps
 from bva_excel.model.framework import Scale
-from bva_excel.moderation import ScoreDecision
-from bva_excel.store.records import IssueRecord, Response, SignOff
+from bva_excel.model.decisions import ScoreDecision
+from bva_excel.model.recorded import IssueRecord, Response, SignOff
 
 HIGH, MEDIUM, LOW, INFO = "high", "medium", "low", "info"
 SEVERITIES = (HIGH, MEDIUM, LOW, INFO)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import asdict, dataclass
 
-from bva_excel.store.records import SeenValue
+from bva_excel.model.recorded import SeenValue
 from bva_excel.model.text import cell_text
 
 SCORE_FIELDS = ["Moderated score", "Moderation note", "Final score"]
@@ -115,7 +115,7 @@ def restore_missing(edits, seen: list[SeenValue]) -> tuple[list[str], list[str]]
     moderation return, which the records still hold), a Final score typed over the formula, and an
     action's inputs. Returns the refs and the action IDs put back.
     """
-    from bva_excel.moderation import Moderation
+    from bva_excel.model.decisions import Moderation
 
     last: dict[tuple, SeenValue] = {}
     for value in seen:

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, field
 
 from bva_excel.model.framework import Framework, Scale
-from bva_excel.store.records import IssueRecord, Response, ReturnRecord
+from bva_excel.model.recorded import IssueRecord, Response, ReturnRecord
 
 
 def consolidated_rating(scale: Scale, ratings: list[str]) -> str:

@@ -1,0 +1,104 @@
+"""model.decisions"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from bva_excel.errors import problem
+from bva_excel.layout import SCORES_SHEET
+from bva_excel.model.text import normalise_ref, suggest
+
+
+@dataclass(frozen=True)
+class Moderation:
+    moderated: str = ""  # as typed; checked against the scale when the report is written
+    note: str = ""
+    final_override: str = ""  # a Final score typed over the formula
+
+
+@dataclass
+class PreviousEdits:
+    moderation: dict[str, Moderation] = field(default_factory=dict)
+    actions: dict[str, dict] = field(default_factory=dict)  # action ID -> header -> value, in sheet order
+    action_refs: dict[str, str] = field(default_factory=dict)  # action ID -> the ref it is an action for
+    action_rows: dict[str, int] = field(default_factory=dict)  # action ID -> Excel row it was typed on
+    assigned: list[tuple[int, str, str]] = field(default_factory=list)  # (Excel row, ID as typed, ID given)
+    reused: list[tuple[int, str, int]] = field(default_factory=list)  # (Excel row, ID typed, row already using it)
+    action_sources: dict[str, str] = field(default_factory=dict)  # action ID -> its 'Update from', as written
+    refs_present: set[str] = field(default_factory=set)  # refs with a row on 'Scores' (typed into or not)
+    actions_present: set[str] = field(default_factory=set)  # action IDs with a row on 'Action plan'
+
+
+_ACTION_ID = re.compile(r"^\s*ACT-([A-Za-z]{1,4}\s*-?\s*\d{1,6})(?:-\d+)?\s*$", re.IGNORECASE)
+
+
+def ref_of_action(action_id: str) -> str | None:
+    """The ref in an action ID such as ACT-R002 or ACT-R002-2 (None if it holds none)."""
+    match = _ACTION_ID.match(action_id or "")
+    if not match or _unplaced(action_id):
+        return None
+    return normalise_ref(match.group(1))
+
+
+def _unplaced(action_id: str) -> bool:
+    """An ID given to an action typed under no characteristic (ACT-NEW-2 and on)."""
+    return re.match(r"^\s*ACT-NEW-\d+\s*$", action_id or "", re.IGNORECASE) is not None
+
+
+@dataclass(frozen=True)
+class ScoreDecision:
+    """How one characteristic's final score came about."""
+
+    consolidated: str
+    moderated: str  # the scale's name when it matched, else as typed
+    note: str
+    final: str
+    final_typed: str  # a Final score typed over the formula, kept as typed
+    moderated_by: str = ""  # where the moderated score came from: a moderation return, or '' (typed in the report)
+    overruled: str = ""  # a different moderated score that a later one replaced, in words
+
+
+def _later_of(moderation: Moderation, returned, report_saved: str) -> tuple[Moderation, str, str]:
+    """The typed moderation or the moderation-round answer, whichever is later; where it came from; and the
+    one it overruled, in words. The report is as late as it was last saved."""
+    response, record = returned
+    from_return = Moderation(response.rating, response.commentary, moderation.final_override)
+    source = f"{response.reviewer_id}'s moderation return {record.name}, cell {response.cell}, received {record.received}"
+    typed = moderation.moderated.strip()
+    if not typed or (typed.casefold(), moderation.note.strip()) == (response.rating.casefold(), response.commentary.strip()):
+        return from_return, source, ""
+    if report_saved and report_saved > record.received:
+        return moderation, "", (f"{response.rating} from {response.reviewer_id}'s moderation return {record.name} "
+                                f"was overruled by {typed} typed in report.xlsx later")
+    return from_return, source, (f"{typed} typed in report.xlsx was overruled by {response.rating} from "
+                                 f"{response.reviewer_id}'s moderation return {record.name}, received later")
+
+
+def decide(scale, consolidated: dict[str, str], edits: PreviousEdits, file: str = "report.xlsx",
+           returned: dict | None = None, report_saved: str = ""):
+    """Final score per ref: a typed Final score, else a valid moderated score, else the consolidated one.
+
+    The moderated score is the one typed into the report or the one from the moderation round
+    (`returned`: ref -> (response, return)), whichever is later (`report_saved`: when the report was saved).
+    Returns (ref -> ScoreDecision, warnings for moderated scores that are not on the scale).
+    """
+    decisions, warnings = {}, []
+    for ref, base in consolidated.items():
+        moderation = edits.moderation.get(ref, Moderation())
+        source = overruled = ""
+        if returned and ref in returned:
+            moderation, source, overruled = _later_of(moderation, returned[ref], report_saved)
+        moderated = moderation.moderated.strip()
+        valid = scale.find(moderated) if moderated else None
+        if moderated and valid is None:
+            warnings.append(problem("MODERATED_SCORE_INVALID", file, SCORES_SHEET, ref=ref, value=moderated,
+                                    hint=suggest(moderated, scale.names), ratings=", ".join(scale.names)))
+        typed_final = scale.find(moderation.final_override)
+        final = (typed_final.name if typed_final else moderation.final_override) or (
+            valid.name if valid else base)
+        decisions[ref] = ScoreDecision(base, valid.name if valid else moderation.moderated, moderation.note,
+                                       final, moderation.final_override, source, overruled)
+    return decisions, warnings
+
+
