@@ -172,7 +172,7 @@ def generate(folder, per_characteristic, deadline, return_to, reallocate, show_p
       bva generate "BV 2026" --moderation --moderators "R05,R06"
       bva generate "BV 2026" --progress --deadline 2027-01-15
     """
-    from bva_excel.reviewer_workbook import generate as generate_workbooks
+    from bva_excel.app.issue import generate as generate_workbooks
 
     if (moderators or every) and not moderation:
         raise click.UsageError("--moderators and --all go with --moderation.")
@@ -275,7 +275,7 @@ def ingest(folder, paths, as_json, prefer):
       bva ingest "BV 2026" --json
       bva ingest "BV 2026" --prefer "BV 2026/inbox/RE_ BV return (3).xlsx"
     """
-    from bva_excel.inbox import ingest as ingest_returns
+    from bva_excel.app.ingest import ingest as ingest_returns
 
     assessment = _open(folder)
     with _Bar("Reading returns", enabled=not as_json) as bar:
@@ -360,7 +360,7 @@ def report(folder, action_threshold, spread):
 
     Example: bva report "BV 2026"
     """
-    from bva_excel.report import write_report
+    from bva_excel.app.report import write_report
 
     assessment = _open(folder)
     with _Bar("Writing the report") as bar:
@@ -416,7 +416,7 @@ def detail(folder, refs, output, pdf):
       bva detail "BV 2026" SD006 SD007 -o "SD006 and SD007.xlsx"
       bva detail "BV 2026" SD
     """
-    from bva_excel.detail import add_pdf, write_detail
+    from bva_excel.app.detail import add_pdf, write_detail
 
     if output is not None:
         _not_over_the_tools_own(folder, output, "-o", folder / "detail" / output.with_suffix(".xlsx").name)
@@ -467,7 +467,7 @@ def picture(folder, out):
     More examples:
       bva picture "BV 2026" -o "BV 2026/committee"
     """
-    from bva_excel.picture import write_pictures
+    from bva_excel.render.picture import write_pictures
 
     if out is not None:
         _not_over_the_tools_own(folder, out, "-o", folder / "pictures")
@@ -502,7 +502,7 @@ def changes(folder, as_json):
 
     Example: bva changes "BV 2026"
     """
-    from bva_excel.report import change_trail, saved_since_written
+    from bva_excel.app.report import change_trail, saved_since_written
 
     assessment = _open(folder)
     trail = change_trail(assessment)
@@ -543,10 +543,10 @@ def check(folder, as_json, action_threshold, spread):
     More examples:
       bva check "BV 2026" --json
     """
-    from bva_excel.action_plan import action_problems
+    from bva_excel.model.action_plan import action_problems
     from bva_excel.model.consistency import SEVERITIES
-    from bva_excel.progress import current_actions
-    from bva_excel.report import GATHER_STEPS, gather
+    from bva_excel.app.progress import current_actions
+    from bva_excel.app.report import GATHER_STEPS, gather
 
     assessment = _open(folder)
     _service_areas_needed(assessment, "check")
@@ -610,7 +610,7 @@ def check(folder, as_json, action_threshold, spread):
 def _service_areas_needed(assessment, command: str) -> None:
     """Give an older assessment's workbook its 'Service areas' sheet, saying so; if the workbook is open, say
     that the service areas are not checked this time."""
-    from bva_excel.service_areas import ensure_service_areas
+    from bva_excel.excel.write.service_areas import ensure_service_areas
 
     try:
         with assessment.locked(command):
@@ -638,7 +638,7 @@ def signoff(folder, by, accept_open, action_threshold, spread):
 
     Example: bva signoff "BV 2026" --by "Jane Smith, Assistant Chief Executive"
     """
-    from bva_excel.signoff import sign_off
+    from bva_excel.app.signoff import sign_off
 
     assessment = _open(folder)
     with _Bar("Signing off") as bar:
@@ -676,7 +676,7 @@ def actions(folder, csv_file, xlsx_file, service_area):
     More examples:
       bva actions "BV 2026" --xlsx actions.xlsx --service-area Finance
     """
-    from bva_excel.action_export import export_actions
+    from bva_excel.app.export import export_actions
 
     if csv_file and xlsx_file:
         raise click.UsageError("Choose one of --csv and --xlsx.")
@@ -725,7 +725,7 @@ def follow_up(folder, output):
 
     Example: bva follow-up "BV 2026" -o "BV 2026/Follow-up for January committee.xlsx"
     """
-    from bva_excel.follow_up import write_follow_up
+    from bva_excel.app.follow_up import write_follow_up
 
     if output is not None:
         _not_over_the_tools_own(folder, output, "-o", folder / f"follow-up {dt.date.today():%Y-%m-%d}.xlsx")
@@ -768,7 +768,7 @@ def demo(folder):
 
     Example: bva demo demo-assessment
     """
-    from bva_excel.demo import run_demo
+    from bva_excel.app.demo import run_demo
 
     result = run_demo(folder)
     if result.replaced:
@@ -800,7 +800,7 @@ def demo(folder):
 
 
 def _generate_moderation(assessment, folder: Path, moderators: list[str], every: bool, deadline, return_to) -> None:
-    from bva_excel.moderation_round import generate_moderation
+    from bva_excel.app.moderation_round import generate_moderation
 
     with _Bar("Writing moderation workbooks") as bar:
         result = generate_moderation(assessment, moderators, every, deadline, return_to, bar)
@@ -819,7 +819,7 @@ def _generate_moderation(assessment, folder: Path, moderators: list[str], every:
 
 
 def _generate_progress(assessment, folder: Path, deadline, return_to) -> None:
-    from bva_excel.progress import generate_progress
+    from bva_excel.app.progress import generate_progress
 
     try:
         with _Bar("Writing progress workbooks") as bar:
@@ -949,7 +949,7 @@ def _open(folder: Path):
 def _finish_an_interrupted_round(assessment) -> None:
     """Whatever the command, first finish (or undo) a round of workbooks that a generate stopped half-way left
     in the records' staging folder, and say which (on stderr, so that --json stays clean)."""
-    from bva_excel.reviewer_workbook import STAGING_PREFIX, finish_interrupted_generation
+    from bva_excel.app.issue import STAGING_PREFIX, finish_interrupted_generation
 
     if not any(assessment.records_dir.glob(f"{STAGING_PREFIX}*")):
         return
@@ -1100,10 +1100,3 @@ def run() -> int:
         error.show()
         return error.exit_code
     return code if isinstance(code, int) else 0
-
-
-def main() -> None:
-    """The `bva` command (kept for callers of earlier versions; `bva_excel.__main__.main` also answers Ctrl-C)."""
-    from bva_excel.__main__ import main as answering_ctrl_c
-
-    answering_ctrl_c()

@@ -41,15 +41,15 @@ step, folder = sys.argv[1], Path(sys.argv[2])
 assessment = open_assessment(folder)
 started = time.perf_counter()
 if step == "ingest":
-    from bva_excel.inbox import ingest
+    from bva_excel.app.ingest import ingest
     result = ingest(assessment)
     detail = {"accepted": result.count("accepted"), "unchanged": result.count("unchanged"), "valid": result.valid}
 elif step == "report":
-    from bva_excel.report import write_report
+    from bva_excel.app.report import write_report
     result = write_report(assessment)
     detail = {"actions": result.actions}
 else:
-    from bva_excel.report import gather
+    from bva_excel.app.report import gather
     result = gather(assessment)
     detail = {"findings": len(result.consistency.findings)}
 seconds = time.perf_counter() - started
@@ -59,7 +59,7 @@ print(json.dumps({"seconds": seconds, "peak_mb": peak / 1024, **detail}))
 
 
 def _fill(job: tuple[str, str, dict]) -> None:
-    from bva_excel.demo import fill_return
+    from bva_excel.app.demo import fill_return
 
     source, target, answers = job
     fill_return(Path(source), Path(target), answers)
@@ -70,7 +70,7 @@ def make_exercise(folder: Path, returns: int, seed: int = 1) -> tuple[Path, list
     import openpyxl
 
     from bva_excel.store.folder import create_assessment
-    from bva_excel.reviewer_workbook import generate
+    from bva_excel.app.issue import generate
 
     assessment = create_assessment(folder, title=f"Benchmark, {returns} returns")
     workbook = openpyxl.load_workbook(assessment.workbook)

@@ -21,10 +21,10 @@ from pathlib import Path
 from python_calamine import CalamineWorkbook
 
 from bva_excel.store.folder import create_assessment
-from bva_excel.demo import fill_return
-from bva_excel.reviewer_workbook import generate
-from bva_excel import screening
-from bva_excel.screening import screen
+from bva_excel.app.demo import fill_return
+from bva_excel.app.issue import generate
+from bva_excel.excel.read import screening
+from bva_excel.excel.read.screening import screen
 
 
 def add_reviewers(workbook_path: Path, count: int) -> None:

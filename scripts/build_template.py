@@ -9,7 +9,7 @@ import csv
 from pathlib import Path
 
 from bva_excel.excel.read.framework import CHARACTERISTIC_HEADERS, REVIEWER_HEADERS, SCALE_HEADERS, SERVICE_AREA_HEADERS
-from bva_excel.template import write_framework_workbook
+from bva_excel.excel.write.template import write_framework_workbook
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT / "templates" / "source"

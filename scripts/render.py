@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's bva_excel, installed or not
 
-from bva_excel.office import OfficeError, convert_to_pdf, find_soffice  # noqa: E402
+from bva_excel.render.office import OfficeError, convert_to_pdf, find_soffice  # noqa: E402
 
 
 def only_sheet(source: Path, target: Path, sheet: str) -> None:

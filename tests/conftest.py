@@ -16,7 +16,7 @@ import openpyxl
 import pytest
 
 from bva_excel.store.folder import create_assessment, open_assessment
-from bva_excel.template import write_framework_workbook
+from bva_excel.excel.write.template import write_framework_workbook
 
 SCALE = [["Dark green", "#00703C", 5, "Strong"], ["Light green", "#92D050", 4, "Broad alignment"],
          ["Yellow", "#FFD966", 3, "Work to do"], ["Amber", "#F4A300", 2, "Significant gaps"],
@@ -62,7 +62,7 @@ def shared(scope: str):
 def _made_once(tmp_path_factory):
     """An assessment as created, and one with its workbooks generated: made once per test session
     (by the code under test) and copied for each test, which is much quicker than making them again."""
-    from bva_excel.reviewer_workbook import generate
+    from bva_excel.app.issue import generate
 
     base = tmp_path_factory.mktemp("made-once")
     framework = make_framework(base / "framework.xlsx")

@@ -11,7 +11,7 @@ import openpyxl
 import pytest
 
 from bva_excel.store.folder import open_assessment
-from bva_excel.report import write_report
+from bva_excel.app.report import write_report
 from conftest import FOLDER, answer, set_saved_time, shared
 
 PLAN_HEADERS = ["Action ID", "Ref", "Theme", "Characteristic", "Score", "Gap identified", "Action", "Owner",
@@ -92,8 +92,8 @@ FLAGGED = {"CI001": ("Amber", "Weak.", "None identified."), "G001": ("Red", "Poo
 def _flagged_once(tmp_path_factory, _made_once):
     """An assessment whose returns are in and reported, CI001 Amber and G001 Red on the action plan, the rest
     Light green with no gaps: made once per session and copied for each test."""
-    from bva_excel.inbox import ingest
-    from bva_excel.report import write_report
+    from bva_excel.app.ingest import ingest
+    from bva_excel.app.report import write_report
 
     base, generation = _made_once
     target = tmp_path_factory.mktemp("flagged") / FOLDER

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from openpyxl.utils import get_column_letter
 
 from bva_excel.cli import cli
-from bva_excel.report import write_report
+from bva_excel.app.report import write_report
 from progress_helpers import list_service_areas, type_plan
 from progress_helpers import _flagged_once, flagged  # noqa: F401  (fixtures)
 
@@ -109,7 +109,7 @@ def test_service_areas_are_written_as_listed_and_a_misspelt_one_is_counted(plann
     with open(target, encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.reader(handle))[1:]
     assert [(row[0], row[7]) for row in rows] == [("ACT-CI001", "Finance"), ("ACT-CI001-2", "Finance")]
-    from bva_excel.follow_up import write_follow_up
+    from bva_excel.app.follow_up import write_follow_up
 
     followed = write_follow_up(assessment, tmp_path / "f.xlsx")
     sheet = openpyxl.load_workbook(followed.path)["All actions"]
@@ -175,7 +175,7 @@ def test_a_date_typed_into_a_text_field_is_exported_as_the_reader_saw_it(flagged
 
 def test_the_workbook_export_is_set_up_to_read_and_filter_and_keeps_text_that_looks_like_a_date_as_text(flagged,
                                                                                                         tmp_path):
-    from bva_excel.styles import HEADER_COLOUR
+    from bva_excel.excel.write.styles import HEADER_COLOUR
 
     assessment, report = flagged
     type_plan(report, {"ACT-G001": {"Action": "Scrutiny training", "Service area": "Finance",

@@ -9,8 +9,8 @@ import datetime as dt
 import openpyxl
 import pytest
 
-from bva_excel.inbox import ingest
-from bva_excel.report import write_report
+from bva_excel.app.ingest import ingest
+from bva_excel.app.report import write_report
 from conftest import answer
 from spreadsheet import Spreadsheet
 

@@ -9,7 +9,7 @@ import openpyxl
 from click.testing import CliRunner
 
 from bva_excel.cli import cli
-from bva_excel.report import write_report
+from bva_excel.app.report import write_report
 from progress_helpers import _flagged_once, flagged, list_service_areas, plan, type_plan  # noqa: F401
 
 
@@ -36,7 +36,7 @@ def test_an_action_typed_above_the_first_row_is_kept_under_no_characteristic_and
     assert [w.code for w in again.warnings if w.code == "ACTION_NO_CHARACTERISTIC"] == ["ACTION_NO_CHARACTERISTIC"]
     checked = CliRunner().invoke(cli, ["check", str(assessment.folder)])
     assert "is under no characteristic" in checked.output
-    from bva_excel.signoff import sign_off
+    from bva_excel.app.signoff import sign_off
 
     sign_off(assessment, "Jane Smith, Assistant Chief Executive", accept_open=True)
     signed = CliRunner().invoke(cli, ["check", str(assessment.folder)])

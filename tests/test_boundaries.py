@@ -17,7 +17,7 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from bva_excel import screening
+from bva_excel.excel.read import screening
 from bva_excel.store.folder import create_assessment, open_assessment
 from bva_excel.cli import cli
 from bva_excel.model.consistency import check
@@ -25,8 +25,8 @@ from bva_excel.model.consolidation import Consolidation, ReviewerProgress
 from bva_excel.excel.read.framework import load_framework
 from bva_excel.model.decisions import PreviousEdits, decide
 from bva_excel.model.recorded import IssueRecord, Response
-from bva_excel.returns import read_return
-from bva_excel.reviewer_workbook import generate
+from bva_excel.excel.read.returns import read_return
+from bva_excel.app.issue import generate
 from conftest import SCALE, answer, make_framework, shared
 
 NONE = "None identified."

@@ -6,28 +6,28 @@ import datetime as dt
 
 import pytest
 
-import bva_excel.action_export
-import bva_excel.follow_up
-import bva_excel.picture
-import bva_excel.progress
-import bva_excel.report
-import bva_excel.signoff
+import bva_excel.app.export
+import bva_excel.app.follow_up
+import bva_excel.render.picture
+import bva_excel.app.progress
+import bva_excel.app.report
+import bva_excel.app.signoff
 from bva_excel.store.folder import open_assessment
 from bva_excel.errors import AssessmentError
-from bva_excel.report import write_report
+from bva_excel.app.report import write_report
 from progress_helpers import _flagged_once, flagged, planned  # noqa: F401  (fixtures)
 
 
 @pytest.mark.parametrize("command, run", [
-    ("signoff", lambda a: bva_excel.signoff.sign_off(a, "Jane Smith, ACE", accept_open=True)),
-    ("picture", lambda a: bva_excel.picture.write_pictures(a)),
-    ("generate --progress", lambda a: bva_excel.progress.generate_progress(a)),
-    ("follow-up", lambda a: bva_excel.follow_up.write_follow_up(a)),
-    ("actions", lambda a: bva_excel.action_export.export_actions(a, a.folder / "actions.csv"))])
+    ("signoff", lambda a: bva_excel.app.signoff.sign_off(a, "Jane Smith, ACE", accept_open=True)),
+    ("picture", lambda a: bva_excel.render.picture.write_pictures(a)),
+    ("generate --progress", lambda a: bva_excel.app.progress.generate_progress(a)),
+    ("follow-up", lambda a: bva_excel.app.follow_up.write_follow_up(a)),
+    ("actions", lambda a: bva_excel.app.export.export_actions(a, a.folder / "actions.csv"))])
 def test_a_report_run_while_a_command_works_is_refused_naming_that_command(planned, monkeypatch, command, run):  # noqa: F811
     assessment, _ = planned
     refused = []
-    gather = bva_excel.report.gather
+    gather = bva_excel.app.report.gather
 
     def report_meanwhile(*args, **kwargs):  # someone runs bva report while the command works
         try:
@@ -36,7 +36,7 @@ def test_a_report_run_while_a_command_works_is_refused_naming_that_command(plann
             refused.append(str(error))
         return gather(*args, **kwargs)
 
-    for module in (bva_excel.report, bva_excel.signoff, bva_excel.picture):
+    for module in (bva_excel.app.report, bva_excel.app.signoff, bva_excel.render.picture):
         monkeypatch.setattr(module, "gather", report_meanwhile)
     run(assessment)
     [said] = refused

@@ -23,9 +23,9 @@ from click.testing import CliRunner
 from bva_excel.store.folder import open_assessment
 from bva_excel.cli import cli
 from bva_excel.errors import BvaError
-from bva_excel.inbox import ingest
-from bva_excel.report import write_report
-from bva_excel.reviewer_workbook import generate
+from bva_excel.app.ingest import ingest
+from bva_excel.app.report import write_report
+from bva_excel.app.issue import generate
 from conftest import answer, current
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -15,9 +15,9 @@ import pytest
 from click.testing import CliRunner
 
 from bva_excel.cli import cli
-from bva_excel.detail import NO_ACTIONS, NO_GAPS
-from bva_excel.inbox import ingest
-from bva_excel.report import write_report
+from bva_excel.app.detail import NO_ACTIONS, NO_GAPS
+from bva_excel.app.ingest import ingest
+from bva_excel.app.report import write_report
 from conftest import answer, return_all
 from progress_helpers import _flagged_once, flagged, planned  # noqa: F401  (fixtures)
 
@@ -29,7 +29,7 @@ def run(*args):
 @pytest.fixture(scope="module")
 def demo_once(tmp_path_factory):
     """The demo, run once for the module (the tests only read it, or copy it first)."""
-    from bva_excel.demo import run_demo
+    from bva_excel.app.demo import run_demo
 
     result = run_demo(tmp_path_factory.mktemp("detail") / "demo")
     result.assessment.records.close()
@@ -315,7 +315,7 @@ def pdf_pages(path: Path) -> int:
 
 @pytest.mark.libreoffice
 def test_pdf_through_libreoffice_has_a_page_per_characteristic(demo):
-    from bva_excel.office import find_soffice
+    from bva_excel.render.office import find_soffice
 
     if not find_soffice() and not os.environ.get("BVA_REQUIRE_LIBREOFFICE"):
         pytest.skip("soffice is not installed (apt-get install libreoffice-calc-nogui)")
@@ -329,7 +329,7 @@ def test_pdf_through_libreoffice_has_a_page_per_characteristic(demo):
 
 @pytest.mark.skipif(sys.platform == "win32", reason="the stand-in soffice is a shell script")
 def test_libreoffice_is_found_in_its_install_folder_when_not_on_the_path(tmp_path, monkeypatch):
-    from bva_excel.office import find_soffice
+    from bva_excel.render.office import find_soffice
 
     monkeypatch.setenv("PATH", str(tmp_path / "nothing here"))
     monkeypatch.setattr(Path, "home", lambda: tmp_path)

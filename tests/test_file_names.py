@@ -11,9 +11,9 @@ from click.testing import CliRunner
 from bva_excel.store.folder import FOLDER_ROOM, create_assessment
 from bva_excel.cli import cli
 from bva_excel.errors import BvaError
-from bva_excel.inbox import ingest
-from bva_excel.report import write_report
-from bva_excel.reviewer_workbook import generate
+from bva_excel.app.ingest import ingest
+from bva_excel.app.report import write_report
+from bva_excel.app.issue import generate
 from bva_excel.store.files import NAME_LIMIT, PATH_LIMIT, replacing, safe_file_name, windows_length
 from conftest import answer
 from test_progress import planned  # noqa: F401  (fixture)

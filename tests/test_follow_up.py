@@ -9,10 +9,10 @@ import openpyxl
 from click.testing import CliRunner
 
 from bva_excel.cli import cli
-from bva_excel.follow_up import write_follow_up
-from bva_excel.inbox import ingest
-from bva_excel.progress import generate_progress
-from bva_excel.report import write_report
+from bva_excel.app.follow_up import write_follow_up
+from bva_excel.app.ingest import ingest
+from bva_excel.app.progress import generate_progress
+from bva_excel.app.report import write_report
 from progress_helpers import fill_progress, type_plan
 from progress_helpers import _flagged_once, flagged, planned  # noqa: F401  (fixtures)
 
@@ -106,8 +106,8 @@ def test_a_characteristic_whose_actions_are_all_complete_is_listed(planned, tmp_
 
 
 def test_what_counts_as_completed_slipped_and_new():
-    from bva_excel.action_plan import ActionRow
-    from bva_excel.follow_up import changes_since
+    from bva_excel.model.action_plan import ActionRow
+    from bva_excel.app.follow_up import changes_since
     from bva_excel.model.recorded import FollowUp
 
     def row(action_id, status="", target=None):
@@ -189,7 +189,7 @@ def test_a_return_on_an_earlier_workbook_of_this_round_counts_as_returned(planne
 def test_a_round_begins_with_the_first_workbook_issued_since_the_last_follow_up():
     from types import SimpleNamespace
 
-    from bva_excel.follow_up import not_returned
+    from bva_excel.app.follow_up import not_returned
     from bva_excel.model.recorded import FollowUp, IssueRecord
 
     issues = [IssueRecord("a1", "Legal", "2027-01-05T09:00:00", "BV progress Legal.xlsx", kind="progress"),

@@ -12,8 +12,8 @@ from __future__ import annotations
 import openpyxl
 import pytest
 
-from bva_excel.inbox import ingest
-from bva_excel.report import write_report
+from bva_excel.app.ingest import ingest
+from bva_excel.app.report import write_report
 from conftest import answer
 from spreadsheet import Spreadsheet
 
@@ -258,7 +258,7 @@ def test_before_any_return_each_note_says_nobody_has_scored_it_and_a_long_name_i
 
 def test_a_rating_whose_name_holds_quotes_still_colours_its_tiles(tmp_path):
     from bva_excel.store.folder import create_assessment
-    from bva_excel.reviewer_workbook import generate
+    from bva_excel.app.issue import generate
     from conftest import make_framework
 
     scale = [["Met", "#00703C", 3, "In place"], ['Nearly "there"', "#FFD966", 2, "Close"],

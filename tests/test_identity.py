@@ -16,8 +16,8 @@ from click.testing import CliRunner
 from bva_excel.store.folder import create_assessment
 from bva_excel.cli import cli
 from bva_excel.model.identity import FORMAT, IDENTITY_SHEET, IssueIdentity
-from bva_excel.returns import read_return
-from bva_excel.reviewer_workbook import generate
+from bva_excel.excel.read.returns import read_return
+from bva_excel.app.issue import generate
 from conftest import answer, make_framework, shared
 
 TAMPERED = ("r.xlsx, sheet 'bva_identity': the workbook's identity does not match what was issued ({reason}). "

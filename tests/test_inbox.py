@@ -3,7 +3,7 @@
 import os
 import shutil
 
-from bva_excel.inbox import ingest
+from bva_excel.app.ingest import ingest
 from bva_excel.store.files import sha256_of
 from conftest import answer, current
 
@@ -81,7 +81,7 @@ def test_lock_files_and_other_attachments_are_skipped_with_a_note(generated):
 
 
 def test_deleting_the_inbox_loses_nothing(generated):
-    from bva_excel.report import write_report
+    from bva_excel.app.report import write_report
 
     assessment, generation = generated
     fill(generation, "R02", assessment.inbox / "r.xlsx", rating="Red")

@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 
 from bva_excel.store.folder import open_assessment
-from bva_excel.inbox import ingest
+from bva_excel.app.ingest import ingest
 from conftest import answer, refs_of
 from terminal import on_terminal
 

@@ -22,9 +22,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from bva_excel.inbox import ingest
-from bva_excel.report import write_report
-from bva_excel.reviewer_workbook import REVIEW_HEADERS
+from bva_excel.app.ingest import ingest
+from bva_excel.app.report import write_report
+from bva_excel.app.issue import REVIEW_HEADERS
 from conftest import answer, current
 
 pytestmark = pytest.mark.libreoffice
@@ -301,7 +301,7 @@ def test_every_workbook_the_tool_writes_opens_clean_and_recalculates_to_its_cach
 
 
 def test_the_demo_report_recalculates_to_its_cached_values(office, tmp_path):
-    from bva_excel.demo import run_demo
+    from bva_excel.app.demo import run_demo
 
     result = run_demo(tmp_path / "demo")
     seen = assert_opens_clean(office, result.report.path)
@@ -327,7 +327,7 @@ def test_the_open_clean_check_catches_a_stale_cached_value(office, tmp_path):
 
 
 def test_render_script_draws_the_heat_map_and_action_plan(office, tmp_path):
-    from bva_excel.demo import run_demo
+    from bva_excel.app.demo import run_demo
 
     result = run_demo(tmp_path / "demo")
     done = subprocess.run([sys.executable, str(ROOT / "scripts" / "render.py"), str(result.report.path),
@@ -423,7 +423,7 @@ def test_each_tile_shows_the_colour_of_its_final_score_after_moderation_in_the_r
 def test_a_regenerate_keeps_what_a_reviewer_returned_from_libreoffice(office, generated):
     """Issue, fill in LibreOffice, add a characteristic, generate again, fill the new workbook: all counts."""
     from bva_excel.store.folder import open_assessment
-    from bva_excel.reviewer_workbook import generate
+    from bva_excel.app.issue import generate
 
     assessment, generation = generated
     refs = refs_of(generation, "R02")

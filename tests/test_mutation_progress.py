@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import openpyxl
 
-from bva_excel.inbox import ingest
-from bva_excel.progress import generate_progress
+from bva_excel.app.ingest import ingest
+from bva_excel.app.progress import generate_progress
 from progress_helpers import fill_progress
 from progress_helpers import _flagged_once, flagged  # noqa: F401  (fixtures)
 from test_hostile_returns import rezip
@@ -68,7 +68,7 @@ def test_a_formula_in_a_progress_return_with_macros_is_kept_as_text_and_named(pl
 
 def test_a_formula_in_a_progress_return_is_read_from_the_bytes_hashed_even_if_the_file_is_emptied(planned,  # noqa: F811
                                                                                                    tmp_path):
-    from bva_excel.returns import read_return
+    from bva_excel.excel.read.returns import read_return
 
     assessment, _ = planned
 

@@ -595,7 +595,7 @@ def test_a_real_gap_raises_an_action_and_a_top_score_with_it_a_finding(generated
 def test_any_next_command_finishes_a_round_stopped_half_way_and_says_so(generated, monkeypatch, command):
     """A generate stopped after its workbooks were written and recorded, before they reached the outbox:
     whatever the officer runs next moves them in, and says so."""
-    import bva_excel.reviewer_workbook as issuing
+    import bva_excel.app.issue as issuing
 
     assessment, _ = generated
     run("report", assessment.folder)

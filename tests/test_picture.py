@@ -19,9 +19,9 @@ from PIL import Image
 
 from bva_excel.store.folder import create_assessment, open_assessment
 from bva_excel.cli import cli
-from bva_excel.inbox import ingest
-from bva_excel.picture import DPI, NO_COLOUR, draw_heat_map, draw_ratings_by_theme, lay_out_heat_map, subtitle
-from bva_excel.report import gather, write_report
+from bva_excel.app.ingest import ingest
+from bva_excel.render.picture import DPI, NO_COLOUR, draw_heat_map, draw_ratings_by_theme, lay_out_heat_map, subtitle
+from bva_excel.app.report import gather, write_report
 from conftest import make_framework, return_all
 from test_signoff import scored, type_into_scores  # noqa: F401  (a fixture)
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 import bva_excel.store.folder as assessment_module
-import bva_excel.inbox as inbox_module
-from bva_excel.inbox import ingest
+import bva_excel.app.ingest as inbox_module
+from bva_excel.app.ingest import ingest
 from conftest import answer
 
 PACKAGE = Path(__file__).resolve().parents[1] / "bva_excel"

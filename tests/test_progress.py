@@ -12,9 +12,9 @@ from click.testing import CliRunner
 
 from bva_excel.cli import cli
 from bva_excel.errors import BvaError
-from bva_excel.inbox import ingest
-from bva_excel.progress import generate_progress
-from bva_excel.report import write_report
+from bva_excel.app.ingest import ingest
+from bva_excel.app.progress import generate_progress
+from bva_excel.app.report import write_report
 from progress_helpers import fill_progress, list_service_areas, plan, type_plan
 from progress_helpers import _flagged_once, flagged  # noqa: F401  (fixtures)
 
@@ -159,7 +159,7 @@ def test_an_action_for_a_service_area_not_listed_is_refused_with_did_you_mean(pl
 
 
 def test_after_sign_off_check_lists_open_actions_with_no_owner_service_area_or_date(planned):
-    from bva_excel.signoff import sign_off
+    from bva_excel.app.signoff import sign_off
 
     assessment, report = planned
     type_plan(report, {"ACT-CI001": {"Owner": None}, "ACT-G001": {"Target date": None, "Service area": None}},
@@ -253,7 +253,7 @@ def test_an_unfilled_return_a_wrong_date_and_nothing_to_ask_are_said(planned):
 
 
 def test_after_sign_off_an_action_nobody_has_filled_in_is_listed_with_all_three_missing(flagged):
-    from bva_excel.signoff import sign_off
+    from bva_excel.app.signoff import sign_off
 
     assessment, report = flagged  # the plan as the report wrote it: nothing typed on it yet
     sign_off(assessment, "Jane Smith, Assistant Chief Executive", accept_open=True)

@@ -10,12 +10,12 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-import bva_excel.inbox
+import bva_excel.app.ingest
 from bva_excel.cli import cli
-from bva_excel.follow_up import write_follow_up
-from bva_excel.inbox import ingest
-from bva_excel.progress import generate_progress
-from bva_excel.report import write_report
+from bva_excel.app.follow_up import write_follow_up
+from bva_excel.app.ingest import ingest
+from bva_excel.app.progress import generate_progress
+from bva_excel.app.report import write_report
 from progress_helpers import clock_at, fill_progress, plan
 from progress_helpers import _flagged_once, flagged, planned  # noqa: F401  (fixtures)
 
@@ -39,7 +39,7 @@ def two_rounds(planned, monkeypatch):  # noqa: F811
     fill_progress(round_2.files["Finance"], assessment.inbox / "RE Finance 2.xlsx",
                   {"ACT-CI001": ("In progress", "Draft to Cabinet", None)})
     with monkeypatch.context() as later:
-        later.setattr(bva_excel.inbox, "dt", clock_at(second_round))
+        later.setattr(bva_excel.app.ingest, "dt", clock_at(second_round))
         ingest(assessment)
     received = {r.name: r.received for r in assessment.records.returns()}
     assert received["RE Finance 1.xlsx"][:10] == today.isoformat()

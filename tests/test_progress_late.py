@@ -12,9 +12,9 @@ from click.testing import CliRunner
 
 from bva_excel.cli import cli
 
-from bva_excel.inbox import ingest
-from bva_excel.progress import generate_progress
-from bva_excel.report import write_report
+from bva_excel.app.ingest import ingest
+from bva_excel.app.progress import generate_progress
+from bva_excel.app.report import write_report
 from progress_helpers import fill_progress, plan, type_plan
 from progress_helpers import _flagged_once, flagged  # noqa: F401  (fixtures)
 from test_progress import planned  # noqa: F401  (fixture)
@@ -127,7 +127,7 @@ def test_wording_for_service_areas_and_in_help(planned):  # noqa: F811
 
     from bva_excel.cli import cli
     from bva_excel.errors import problem
-    from bva_excel.follow_up import FollowUpReport, _summary_lines
+    from bva_excel.app.follow_up import FollowUpReport, _summary_lines
 
     assert problem("RETURN_FORMULA", "a.xlsx", formula="=1", kept="it").fix.endswith("ask the reviewer to type plain "
                                                                                       "text next time.")

@@ -10,10 +10,10 @@ import shutil
 import openpyxl
 import pytest
 
-import bva_excel.progress
-from bva_excel.inbox import ingest
-from bva_excel.progress import generate_progress
-from bva_excel.report import write_report
+import bva_excel.app.progress
+from bva_excel.app.ingest import ingest
+from bva_excel.app.progress import generate_progress
+from bva_excel.app.report import write_report
 from progress_helpers import clock_at, fill_progress, plan, type_plan
 from progress_helpers import _flagged_once, flagged  # noqa: F401  (fixtures)
 from test_progress import planned  # noqa: F401  (fixture)
@@ -31,7 +31,7 @@ def test_a_late_return_names_the_newer_workbook_that_replaced_it_by_the_day_it_w
     kept = None
     for number, day in enumerate(days, start=1):
         with monkeypatch.context() as then:
-            then.setattr(bva_excel.progress, "dt", clock_at(day))
+            then.setattr(bva_excel.app.progress, "dt", clock_at(day))
             issued = generate_progress(assessment)
         if number == 2:
             kept = shutil.copy(issued.files["Finance"], tmp_path / "second round Finance.xlsx")
@@ -130,7 +130,7 @@ def history(planned, tmp_path):  # noqa: F811
 
 
 def test_action_history_is_set_up_to_read_filter_and_print(history):
-    from bva_excel.styles import HEADER_COLOUR
+    from bva_excel.excel.write.styles import HEADER_COLOUR
 
     assessment, report = history
     sheet = openpyxl.load_workbook(report)["Action history"]

@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import bva_excel.inbox as inbox_module
+import bva_excel.app.ingest as inbox_module
 from bva_excel.store.folder import open_assessment
 from bva_excel.cli import cli
-from bva_excel.inbox import ingest
+from bva_excel.app.ingest import ingest
 from bva_excel.store.records import SCHEMA_VERSION
 from bva_excel.store.files import sha256_of
 from conftest import answer, current

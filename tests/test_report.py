@@ -7,8 +7,8 @@ import openpyxl
 import pytest
 
 from bva_excel.errors import BvaError
-from bva_excel.inbox import ingest
-from bva_excel.report import write_report
+from bva_excel.app.ingest import ingest
+from bva_excel.app.report import write_report
 from conftest import answer, return_all
 
 TRICKY = ["=SUM(A1:A3)", "+44 20 7946 0000", "-not a formula", "@risk", "=1/0", "Ünïcode ✓ 🙂\nline two",
@@ -229,7 +229,7 @@ def test_a_moderation_typed_into_the_report_resolves_its_findings_on_the_next_ru
 def test_a_moderation_note_with_excel_escapes_survives_repeated_runs(returned):
     from python_calamine import CalamineWorkbook
 
-    from bva_excel.demo import excel_escape
+    from bva_excel.app.demo import excel_escape
 
     assessment, _ = returned
     path = write_report(assessment).path
@@ -248,7 +248,7 @@ def test_a_moderation_note_with_excel_escapes_survives_repeated_runs(returned):
 
 
 def test_a_failure_half_way_leaves_the_last_good_report_and_no_lock(returned, monkeypatch):
-    import bva_excel.report as report_module
+    import bva_excel.app.report as report_module
 
     assessment, _ = returned
     path = write_report(assessment).path
@@ -280,7 +280,7 @@ def test_an_answer_for_a_characteristic_removed_since_is_reported_not_dropped_si
 
 def test_reviewers_appear_in_the_order_of_the_reviewers_sheet_not_of_their_ids(tmp_path):
     from bva_excel.store.folder import create_assessment
-    from bva_excel.reviewer_workbook import generate
+    from bva_excel.app.issue import generate
     from conftest import REVIEWERS, make_framework
 
     reviewers = [REVIEWERS[2], REVIEWERS[0], REVIEWERS[1]]  # R03, R01, R02

@@ -15,8 +15,8 @@ from openpyxl.comments import Comment
 from openpyxl.drawing.image import Image
 
 from bva_excel.cli import cli
-from bva_excel.inbox import ingest
-from bva_excel.report import write_report
+from bva_excel.app.ingest import ingest
+from bva_excel.app.report import write_report
 from conftest import return_all
 
 
@@ -361,7 +361,7 @@ def test_a_column_with_values_but_no_header_is_kept_and_named_by_its_letter(retu
     scores.cell(rows["G001"], last, "check with audit")
     workbook.save(path)
     result = run("report", assessment.folder)
-    from bva_excel.excel.read.sheets import column_letter
+    from bva_excel.model.text import column_letter
 
     assert f"Kept your column 'Column {column_letter(last - 1)} (no header)' on 'Scores'" in result.output
     kept = openpyxl.load_workbook(path)["Scores"]

@@ -5,8 +5,8 @@ import pytest
 
 from bva_excel.store.folder import create_assessment
 from bva_excel.model.identity import IDENTITY_SHEET
-from bva_excel.returns import parse_rating, read_return
-from bva_excel.reviewer_workbook import generate
+from bva_excel.excel.read.returns import parse_rating, read_return
+from bva_excel.app.issue import generate
 from conftest import answer
 
 

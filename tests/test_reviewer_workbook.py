@@ -3,7 +3,7 @@
 import openpyxl
 
 from bva_excel.model.identity import IDENTITY_SHEET, IssueIdentity
-from bva_excel.reviewer_workbook import REVIEW_HEADERS
+from bva_excel.app.issue import REVIEW_HEADERS
 
 
 def test_one_workbook_per_reviewer_with_only_their_items(generated):
@@ -60,7 +60,7 @@ def test_identity_is_hidden_signed_and_not_the_secret(generated):
 def test_guide_names_the_reviewer_and_the_deadline(assessment):
     import datetime as dt
 
-    from bva_excel.reviewer_workbook import generate
+    from bva_excel.app.issue import generate
 
     generation = generate(assessment, deadline=dt.date(2026, 12, 18), pmo="bv@example.gov.uk")
     guide = openpyxl.load_workbook(generation.files["R03"])["Guide"]

@@ -10,9 +10,9 @@ from python_calamine import CalamineWorkbook
 
 from bva_excel.store.folder import create_assessment
 from bva_excel.model.consolidation import lists_gaps
-from bva_excel.inbox import ingest
-from bva_excel.report import write_report
-from bva_excel.reviewer_workbook import generate
+from bva_excel.app.ingest import ingest
+from bva_excel.app.report import write_report
+from bva_excel.app.issue import generate
 from conftest import answer
 
 # What a person can put in a cell: any character but most control characters (which XML cannot

@@ -11,9 +11,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from bva_excel import screening
-from bva_excel.returns import read_return
-from bva_excel.screening import screen
+from bva_excel.excel.read import screening
+from bva_excel.excel.read.returns import read_return
+from bva_excel.excel.read.screening import screen
 from conftest import answer
 
 REVIEW_PART = "xl/worksheets/sheet2.xml"  # XlsxWriter writes the sheets in order: Guide, Review, Scale, identity
@@ -224,7 +224,7 @@ def test_a_return_without_formulas_is_not_opened_again_for_them(generated, plain
     def refuse(*_):
         raise AssertionError("input_formulas read a return that screening found free of formulas")
 
-    monkeypatch.setattr("bva_excel.returns.input_formulas", refuse)
+    monkeypatch.setattr("bva_excel.excel.read.returns.input_formulas", refuse)
     reading = read_return(plain, assessment.framework(), assessment.assessment_id, assessment.secret(),
                           {i.issue_id: i for i in assessment.records.issues()})
     assert reading.accepted and reading.problems == []

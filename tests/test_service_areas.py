@@ -15,8 +15,8 @@ from bva_excel.store.folder import create_assessment
 from bva_excel.cli import cli
 from bva_excel.errors import BvaError, FrameworkError
 from bva_excel.excel.read.framework import load_framework
-from bva_excel.service_areas import ensure_service_areas
-from bva_excel.template import write_framework_workbook
+from bva_excel.excel.write.service_areas import ensure_service_areas
+from bva_excel.excel.write.template import write_framework_workbook
 from conftest import CHARACTERISTICS, REVIEWERS, SCALE, make_framework
 from progress_helpers import _flagged_once, flagged  # noqa: F401  (fixtures)
 

@@ -8,7 +8,7 @@ import datetime as dt
 import openpyxl
 import pytest
 
-from bva_excel.report import write_report
+from bva_excel.app.report import write_report
 from progress_helpers import _flagged_once, flagged  # noqa: F401  (fixtures)
 from spreadsheet import Spreadsheet
 

@@ -16,8 +16,8 @@ import openpyxl
 import pytest
 from openpyxl.utils import column_index_from_string
 
-from bva_excel.inbox import ingest
-from bva_excel.report import write_report
+from bva_excel.app.ingest import ingest
+from bva_excel.app.report import write_report
 from conftest import return_all
 from spreadsheet import Spreadsheet
 

@@ -12,8 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 from bva_excel.cli import cli
-from bva_excel.inbox import ingest
-from bva_excel.report import write_report
+from bva_excel.app.ingest import ingest
+from bva_excel.app.report import write_report
 from conftest import answer, refs_of
 
 ROOT = Path(__file__).resolve().parents[1]

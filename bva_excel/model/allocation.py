@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
-from bva_excel.store.folder import ASSESSMENT_FILE
+from bva_excel.layout import ASSESSMENT_FILE
 from bva_excel.errors import AllocationError, Problem, problem
 from bva_excel.model.framework import Framework
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import asdict, dataclass
 
+from bva_excel.model.decisions import Moderation
 from bva_excel.model.recorded import SeenValue
 from bva_excel.model.text import cell_text
 
@@ -115,8 +116,6 @@ def restore_missing(edits, seen: list[SeenValue]) -> tuple[list[str], list[str]]
     moderation return, which the records still hold), a Final score typed over the formula, and an
     action's inputs. Returns the refs and the action IDs put back.
     """
-    from bva_excel.model.decisions import Moderation
-
     last: dict[tuple, SeenValue] = {}
     for value in seen:
         last[(value.kind, value.key, value.field)] = value

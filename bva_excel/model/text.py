@@ -61,3 +61,18 @@ def cell_text(value) -> str:
     return str(value)
 
 
+def column_letter(index: int) -> str:
+    """0-based column index -> Excel letters (0 -> A, 27 -> AB)."""
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def a1(row: int, col: int) -> str:
+    """0-based row and column -> A1 reference."""
+    return f"{column_letter(col)}{row + 1}"
+
+

@@ -15,7 +15,6 @@ import json
 import os
 import secrets
 import site
-import socket
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,12 +22,11 @@ from pathlib import Path
 from bva_excel import __version__
 from bva_excel.errors import AssessmentError, LockUnavailable, Problem, problem
 from bva_excel.excel.read.framework import load_framework
+from bva_excel.layout import ASSESSMENT_FILE, REPORT_FILE
 from bva_excel.model.framework import Framework
-from bva_excel.store.records import DATABASE, AssessmentMeta, Records
 from bva_excel.store.files import NAME_LIMIT, PATH_LIMIT, check_path_length, holding_lock, replacing, write_bytes
+from bva_excel.store.records import DATABASE, AssessmentMeta, Records
 
-ASSESSMENT_FILE = "assessment.xlsx"
-REPORT_FILE = "report.xlsx"
 RECORDS = ".bva"
 ABOUT_SHEET = "Assessment"
 TEMPLATE_NAME = "assessment_template.xlsx"
@@ -229,3 +227,15 @@ def open_assessment(folder: Path) -> Assessment:
     records = Records.open(database)
     meta = records.meta()
     return Assessment(folder, meta.assessment_id, meta.title, meta.created, records, meta.demo, notes)
+
+
+def needs_report(assessment, command: str) -> None:
+    """Refuse, saying what to do, when no report was ever written: the action plan lives in it. (A report
+    written and since gone missing is not refused: what was typed in it is kept in the records.)"""
+    from bva_excel.errors import BvaError, problem
+
+    if not assessment.report.exists() and not assessment.records.setting("report_written"):
+        raise BvaError(problem("ACTION_PLAN_NO_REPORT", assessment.report.name, command=command,
+                               folder=assessment.folder.name))
+
+

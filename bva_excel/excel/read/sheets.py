@@ -11,22 +11,7 @@ from dataclasses import dataclass
 from python_calamine import CalamineWorkbook
 
 from bva_excel.errors import Problem, problem
-from bva_excel.model.text import cell_text, normalise_label, suggest
-
-
-def column_letter(index: int) -> str:
-    """0-based column index -> Excel letters (0 -> A, 27 -> AB)."""
-    letters = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
-
-
-def a1(row: int, col: int) -> str:
-    """0-based row and column -> A1 reference."""
-    return f"{column_letter(col)}{row + 1}"
+from bva_excel.model.text import a1, cell_text, normalise_label, suggest
 
 
 @dataclass

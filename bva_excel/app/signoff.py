@@ -13,8 +13,8 @@ from bva_excel.store.folder import Assessment
 from bva_excel.model.consistency import HIGH
 from bva_excel.errors import BvaError, problem
 from bva_excel.model.recorded import SignOff
-from bva_excel.report import GATHER_STEPS, gather
-from bva_excel.tracking import QUIET, Tracker
+from bva_excel.app.report import GATHER_STEPS, gather
+from bva_excel.app.tracking import QUIET, Tracker
 
 
 @dataclass

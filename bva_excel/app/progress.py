@@ -18,9 +18,9 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bva_excel.tracking import QUIET, Tracker
-from bva_excel.action_plan import (DONE, STATUSES, ActionRow, action_problems, as_date, needs_report, plan_of,
-                                   plan_warnings)
+from bva_excel.app.tracking import QUIET, Tracker
+from bva_excel.model.action_plan import DONE, STATUSES, ActionRow, action_problems, as_date, plan_of, plan_warnings
+from bva_excel.store.folder import needs_report
 from bva_excel.store.folder import Assessment
 from bva_excel.errors import ERROR, BvaError, Problem, problem
 from bva_excel.model.framework import ServiceArea, area_key
@@ -30,8 +30,8 @@ from bva_excel.excel.read.sheets import Table
 from bva_excel.model.text import cell_text
 from bva_excel.model.text import suggest
 from bva_excel.store.files import replacing, safe_file_name
-from bva_excel.styles import fit_row, new_workbook, print_landscape
-from bva_excel.template import write_guide
+from bva_excel.excel.write.styles import fit_row, new_workbook, print_landscape
+from bva_excel.excel.write.template import write_guide
 
 PROGRESS_SHEET = "Progress"
 HEADERS = ["Action ID", "Ref", "Characteristic", "Gap identified", "Action", "Owner", "Target date",
@@ -138,7 +138,7 @@ def apply_progress(rows: list[ActionRow], updates: list[ProgressUpdate],
 
 def read_progress_rows(table: Table, identity: IssueIdentity, issue: IssueRecord, reading) -> None:
     """Every issued action's row, matched by Action ID: its update and any problem, into `reading`."""
-    from bva_excel.returns import _compare_locked_text
+    from bva_excel.excel.read.returns import _compare_locked_text
 
     file, sheet = table.file, table.sheet
     issued = set(identity.refs)
@@ -259,7 +259,7 @@ def guide_lines(title: str, area: ServiceArea, count: int, deadline: dt.date | N
 def write_progress_workbook(path: Path, area: ServiceArea, rows: list[ActionRow], identity: IssueIdentity,
                             secret: bytes, title: str, deadline: dt.date | None, pmo: str, password: str) -> None:
     """Write one service area's progress workbook to `path` (atomically)."""
-    from bva_excel.reviewer_workbook import cell_formats, write_identity_sheet
+    from bva_excel.app.issue import cell_formats, write_identity_sheet
 
     with replacing(path) as temp:
         workbook = new_workbook(temp, f"{title}: progress by {area.name}", issued=True)
@@ -308,9 +308,9 @@ def generate_progress(assessment: Assessment, deadline: dt.date | None = None, p
                       tracker: Tracker = QUIET) -> ProgressRound:
     """One progress workbook per service area with open actions. Refused, with nothing written, while an open
     action's service area is not on the 'Service areas' sheet."""
-    from bva_excel.report import GATHER_STEPS, gather
-    from bva_excel.reviewer_workbook import finish_interrupted_generation, issue_workbooks, named_apart
-    from bva_excel.service_areas import ensure_service_areas
+    from bva_excel.app.report import GATHER_STEPS, gather
+    from bva_excel.app.issue import finish_interrupted_generation, issue_workbooks, named_apart
+    from bva_excel.excel.write.service_areas import ensure_service_areas
 
     needs_report(assessment, "generate --progress")
     with assessment.locked("generate --progress"):

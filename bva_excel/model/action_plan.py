@@ -11,23 +11,17 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from bva_excel.layout import ACTION_HEADERS, ACTION_SHEET
 from bva_excel.model.consolidation import lists_gaps
-from bva_excel.model.framework import Framework, Rating, Scale, area_key
 from bva_excel.model.decisions import ref_of_action
-from bva_excel.layout import ACTION_INPUT_HEADERS, ACTION_SHEET
-from bva_excel.returns import Response
-from bva_excel.excel.read.sheets import column_letter
-from bva_excel.styles import add_rating_colours, fit_row, print_landscape
+from bva_excel.model.framework import Framework, Rating, area_key
+from bva_excel.model.recorded import Response
 
-ACTION_HEADERS = (["Action ID", "Ref", "Theme", "Characteristic", "Score", "Gap identified"] + ACTION_INPUT_HEADERS
-                  + ["Last updated", "Update from"])
-ACTION_WIDTHS = [12, 7, 13, 28, 11, 38, 28, 14, 16, 11, 11, 28, 12, 30]
 STATUSES = ["Not started", "In progress", "Complete", "Closed"]
 DONE = ("Complete", "Closed")  # an action in either status is finished
 NOT_FLAGGED = "No longer flagged by the scores; kept because actions were recorded against it."
 NO_CHARACTERISTIC = ("Under no characteristic (typed above the first one); type its characteristic's Ref in "
                      "'Ref' so that it belongs to one.")
-OVERDUE_FILL = "#F8CBAD"
 
 
 @dataclass
@@ -126,57 +120,6 @@ def plan_actions(framework: Framework, final: dict[str, str], responses: dict[st
     return rows
 
 
-def write_action_plan(workbook, rows: list[ActionRow], formats: dict, scale: Scale) -> None:
-    """The 'Action plan' sheet, scores coloured by rating, input columns ready for the PMO, an overdue
-    action (target date passed, not complete) shaded as the workbook is opened."""
-    sheet = workbook.add_worksheet(ACTION_SHEET)
-    for col, (title, width) in enumerate(zip(ACTION_HEADERS, ACTION_WIDTHS)):
-        sheet.write_string(0, col, title, formats["header"])
-        sheet.set_column(col, col, width, formats["wrap"])
-    for row_index, row in enumerate(rows, start=1):
-        fixed = [row.action_id, row.ref, row.theme, row.characteristic, row.score, row.gap]
-        for col, text in enumerate(fixed):
-            sheet.write_string(row_index, col, text, formats["wrap"])
-        for col, header in enumerate(ACTION_INPUT_HEADERS, start=len(fixed)):
-            value = row.inputs.get(header)
-            if isinstance(value, (dt.datetime, dt.date)):
-                sheet.write_datetime(row_index, col, value, formats["date"])
-            elif isinstance(value, float) and value.is_integer():
-                sheet.write_number(row_index, col, int(value), formats["wrap"])
-            elif value is None:
-                sheet.write_blank(row_index, col, None, formats["date"] if header == "Target date" else formats["wrap"])
-            elif isinstance(value, (int, float)):
-                sheet.write_number(row_index, col, value, formats["wrap"])
-            else:
-                sheet.write_string(row_index, col, str(value), formats["wrap"])
-        updated_col = ACTION_HEADERS.index("Last updated")
-        if row.updated:
-            sheet.write_datetime(row_index, updated_col, dt.datetime.fromisoformat(row.updated[:10]), formats["date"])
-        sheet.write_string(row_index, updated_col + 1, row.source, formats["wrap"])
-        texts = fixed + [row.text(h) for h in ACTION_INPUT_HEADERS] + ["", row.source]
-        fit_row(sheet, row_index, texts, ACTION_WIDTHS)
-    last = max(len(rows), 1)
-    status_col = ACTION_HEADERS.index("Status")
-    target_col = ACTION_HEADERS.index("Target date")
-    sheet.data_validation(1, status_col, last + 200, status_col,
-                          {"validate": "list", "source": STATUSES, "error_type": "warning"})
-    sheet.data_validation(1, target_col, last + 200, target_col,
-                          {"validate": "date", "criteria": ">", "value": dt.date(2000, 1, 1),
-                           "error_type": "warning", "error_message": "Type a date such as 31/03/2027."})
-    score_col = ACTION_HEADERS.index("Score")
-    add_rating_colours(workbook, sheet, 1, score_col, last, score_col, scale)
-    # Overdue: worked out by the spreadsheet when it is opened, so the plan is right on the day it is read.
-    # Added after the scores' colours, so that a score keeps its rating's colour on an overdue row.
-    target, status = column_letter(target_col), column_letter(status_col)
-    done = ",".join(f'${status}2="{s}"' for s in DONE)
-    sheet.conditional_format(1, 0, last + 200, len(ACTION_HEADERS) - 1, {
-        "type": "formula", "criteria": f"=AND(ISNUMBER(${target}2),${target}2<TODAY(),NOT(OR({done})))",
-        "format": workbook.add_format({"bg_color": OVERDUE_FILL})})
-    sheet.freeze_panes(1, 2)
-    sheet.autofilter(0, 0, last, len(ACTION_HEADERS) - 1)
-    print_landscape(sheet)
-
-
 def plan_of(gathered) -> list[ActionRow]:
     """The action plan as the report would write it now, from what `report.gather` read."""
     framework = gathered.framework
@@ -191,8 +134,7 @@ def plan_warnings(framework: Framework, rows: list[ActionRow], edits, file: str 
     characteristic, a status that is none of the plan's, an ID typed on a second row (given a new one), a
     service area not on the sheet."""
     from bva_excel.errors import problem
-    from bva_excel.excel.read.sheets import a1
-    from bva_excel.model.text import suggest
+    from bva_excel.model.text import a1, suggest
 
     found = []
     for row in rows:
@@ -230,16 +172,6 @@ def as_listed(framework: Framework, rows: list[ActionRow]) -> list[str]:
     return unlisted
 
 
-def needs_report(assessment, command: str) -> None:
-    """Refuse, saying what to do, when no report was ever written: the action plan lives in it. (A report
-    written and since gone missing is not refused: what was typed in it is kept in the records.)"""
-    from bva_excel.errors import BvaError, problem
-
-    if not assessment.report.exists() and not assessment.records.setting("report_written"):
-        raise BvaError(problem("ACTION_PLAN_NO_REPORT", assessment.report.name, command=command,
-                               folder=assessment.folder.name))
-
-
 def missing_details(rows: list[ActionRow]) -> list[tuple[ActionRow, list[str]]]:
     """Actions still to be finished that lack an owner, a service area or a target date, and which."""
     found = []
@@ -259,8 +191,7 @@ def action_problems(framework: Framework, rows: list[ActionRow], typed_rows: dic
     a service area not on the 'Service areas' sheet (with "did you mean"); after sign-off, an action still to
     be finished with no owner, service area or target date."""
     from bva_excel.errors import problem
-    from bva_excel.excel.read.sheets import a1
-    from bva_excel.model.text import suggest
+    from bva_excel.model.text import a1, suggest
 
     found = []
     areas = [a.name for a in framework.service_areas or ()]

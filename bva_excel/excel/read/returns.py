@@ -14,9 +14,10 @@ from bva_excel.errors import ERROR, Problem, problem
 from bva_excel.model.framework import Framework, Scale
 from bva_excel.model.identity import IDENTITY_SHEET, IssueIdentity
 from bva_excel.model.recorded import IssueRecord, ProgressUpdate, Response
-from bva_excel.reviewer_workbook import REVIEW_SHEET
-from bva_excel.screening import screen
-from bva_excel.excel.read.sheets import Table, a1, open_workbook, read_table, sheet_rows
+from bva_excel.app.issue import REVIEW_SHEET
+from bva_excel.excel.read.screening import screen
+from bva_excel.excel.read.sheets import Table, open_workbook, read_table, sheet_rows
+from bva_excel.model.text import a1
 from bva_excel.model.text import cell_text
 from bva_excel.model.text import normalise_label, normalise_ref, suggest
 
@@ -243,7 +244,7 @@ def read_return(path: Path, framework: Framework, assessment_id: str, secret: by
 def _read_progress(workbook, file: str, screening, source, identity: IssueIdentity, issue: IssueRecord,
                    reading: ReturnReading) -> ReturnReading:
     """A service area's progress workbook: its updates by action ID."""
-    from bva_excel.progress import INPUTS, PROGRESS_SHEET, read_progress_rows
+    from bva_excel.app.progress import INPUTS, PROGRESS_SHEET, read_progress_rows
 
     table = read_table(workbook, file, PROGRESS_SHEET, ["Action ID", *INPUTS], reading.problems,
                        blank_headers_allowed=True)

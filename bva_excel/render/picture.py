@@ -12,13 +12,13 @@ import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
-from bva_excel.tracking import QUIET, Tracker
+from bva_excel.app.tracking import QUIET, Tracker
 from bva_excel.store.folder import Assessment
-from bva_excel.heatmap import DISAGREEMENT, MODERATED
-from bva_excel.report import (GATHER_STEPS, NOT_ANSWERED, NOT_ANSWERED_COLOUR, Gathered, _tiles, gather, signed_off,
+from bva_excel.excel.write.heat_map import DISAGREEMENT, MODERATED
+from bva_excel.app.report import (GATHER_STEPS, NOT_ANSWERED, NOT_ANSWERED_COLOUR, Gathered, _tiles, gather, signed_off,
                               theme_counts)
 from bva_excel.store.files import FilesPlaced, replacing, writing
-from bva_excel.styles import text_colour_on
+from bva_excel.excel.write.styles import text_colour_on
 
 PICTURES = "pictures"  # the default folder, inside the assessment's
 DPI = 200

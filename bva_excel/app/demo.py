@@ -20,11 +20,11 @@ from pathlib import Path
 
 from bva_excel.store.folder import Assessment, create_assessment, is_demo
 from bva_excel.errors import BvaError
-from bva_excel.inbox import IngestReport, ingest
-from bva_excel.moderation_round import ModerationRound, generate_moderation
-from bva_excel.report import ReportResult, write_report
-from bva_excel.reviewer_workbook import REVIEW_SHEET, generate
-from bva_excel.signoff import SignOffResult, sign_off
+from bva_excel.app.ingest import IngestReport, ingest
+from bva_excel.app.moderation_round import ModerationRound, generate_moderation
+from bva_excel.app.report import ReportResult, write_report
+from bva_excel.app.issue import REVIEW_SHEET, generate
+from bva_excel.app.signoff import SignOffResult, sign_off
 from bva_excel.store.files import move_over, replacing
 
 REVIEWERS = [
@@ -286,7 +286,7 @@ def fill_action_plan(path: Path, rng: random.Random) -> None:
     already overdue and one still without a target date (which `bva check` points out)."""
     import openpyxl
 
-    from bva_excel.action_plan import ACTION_HEADERS
+    from bva_excel.layout import ACTION_HEADERS
 
     workbook = openpyxl.load_workbook(path)
     sheet = workbook["Action plan"]

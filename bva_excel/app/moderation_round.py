@@ -14,19 +14,20 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bva_excel.tracking import QUIET, Tracker
-from bva_excel.store.folder import ASSESSMENT_FILE, Assessment
+from bva_excel.app.tracking import QUIET, Tracker
+from bva_excel.store.folder import Assessment
+from bva_excel.layout import ASSESSMENT_FILE
 from bva_excel.errors import AllocationError, BvaError, Problem, problem
 from bva_excel.model.framework import Framework
 from bva_excel.model.identity import IssueIdentity
 from bva_excel.model.recorded import IssueRecord
-from bva_excel.returns import MODERATION_SHEET
-from bva_excel.reviewer_workbook import (cell_formats, finish_interrupted_generation, issue_workbooks, issued_texts,
+from bva_excel.excel.read.returns import MODERATION_SHEET
+from bva_excel.app.issue import (cell_formats, finish_interrupted_generation, issue_workbooks, issued_texts,
                                          named_apart, score_validation, write_identity_sheet, write_scale_sheet)
 from bva_excel.model.text import suggest
 from bva_excel.store.files import replacing, safe_file_name
-from bva_excel.styles import add_rating_colours, fit_row, new_workbook, print_landscape
-from bva_excel.template import write_guide
+from bva_excel.excel.write.styles import add_rating_colours, fit_row, new_workbook, print_landscape
+from bva_excel.excel.write.template import write_guide
 
 HEADERS = ["Ref", "Theme", "Characteristic", "Position statement", "Reviewers' scores", "Consolidated score",
            "Findings", "Moderated score", "Moderation note"]
@@ -179,7 +180,7 @@ def generate_moderation(assessment: Assessment, moderators: list[str], every: bo
                         deadline: dt.date | None = None, pmo: str = "the PMO",
                         tracker: Tracker = QUIET) -> ModerationRound:
     """Share out what needs moderation among `moderators` and issue one workbook each."""
-    from bva_excel.report import GATHER_STEPS, gather
+    from bva_excel.app.report import GATHER_STEPS, gather
 
     with assessment.locked("generate --moderation"):
         recovered = finish_interrupted_generation(assessment)

@@ -13,7 +13,7 @@ import shutil
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from bva_excel.tracking import QUIET, Tracker
+from bva_excel.app.tracking import QUIET, Tracker
 from bva_excel.model.allocation import Change, allocate, by_reviewer, changes
 from bva_excel.store.folder import Assessment
 from bva_excel.errors import BvaError, Problem, problem
@@ -21,9 +21,9 @@ from bva_excel.model.framework import Characteristic, Framework, Reviewer, Scale
 from bva_excel.model.identity import IDENTITY_SHEET, IssueIdentity
 from bva_excel.model.recorded import IssueRecord
 from bva_excel.store.files import file_name_keeping_its_end, move_over, numbered_file_name, replacing, safe_file_name
-from bva_excel.styles import (INPUT_FILL, add_rating_colours, fit_row, header_format, new_workbook, print_landscape,
+from bva_excel.excel.write.styles import (INPUT_FILL, add_rating_colours, fit_row, header_format, new_workbook, print_landscape,
                               text_colour_on)
-from bva_excel.template import write_guide
+from bva_excel.excel.write.template import write_guide
 
 REVIEW_SHEET = "Review"
 REVIEW_HEADERS = ["Ref", "Theme", "Characteristic", "Position statement", "Evidence", "Score",

@@ -21,7 +21,8 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 from bva_excel.errors import BvaError, Problem, problem
-from bva_excel.excel.read.sheets import column_letter, sheet_rows
+from bva_excel.excel.read.sheets import sheet_rows
+from bva_excel.model.text import column_letter
 from bva_excel.model.text import cell_text
 from bva_excel.model.text import normalise_label, normalise_ref
 

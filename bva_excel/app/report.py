@@ -17,27 +17,29 @@ from xml.etree import ElementTree
 
 import xlsxwriter
 
-from bva_excel.action_plan import ACTION_HEADERS, write_action_plan
+from bva_excel.excel.write.action_plan import write_action_plan
+from bva_excel.layout import ACTION_HEADERS
 from bva_excel.store.folder import Assessment
-from bva_excel.carried import (Carried, drawn_by_people, read_cell_notes, read_extra_columns, read_extra_sheets,
+from bva_excel.excel.read.carried import (Carried, drawn_by_people, read_cell_notes, read_extra_columns, read_extra_sheets,
                                report_sheets, unplaced, write_cell_notes, write_extra_columns, write_extra_sheets)
 from bva_excel.model.changes import ACTION, Change, changes, current_values, new_values, restore_missing
 from bva_excel.model.consistency import ConsistencyReport, check
 from bva_excel.model.consolidation import Consolidation, consolidate
 from bva_excel.errors import BvaError, Problem, problem
-from bva_excel.heatmap import DISAGREEMENT, HEAT_MAP_SHEET, MODERATED, Tile, tile_note, write_heat_map
+from bva_excel.excel.write.heat_map import DISAGREEMENT, HEAT_MAP_SHEET, MODERATED, Tile, tile_note, write_heat_map
 from bva_excel.model.framework import Framework
 from bva_excel.model.recorded import IssueRecord, SignOff
-from bva_excel.progress import current_actions, write_action_history
+from bva_excel.app.progress import current_actions, write_action_history
 from bva_excel.excel.read.previous_report import read_previous_edits
 from bva_excel.model.decisions import PreviousEdits, ScoreDecision, decide
 from bva_excel.layout import ACTION_INPUT_HEADERS, ACTION_SHEET, SCORES_SHEET
-from bva_excel.reviewer_workbook import score_validation
-from bva_excel.excel.read.sheets import column_letter, open_workbook
+from bva_excel.app.issue import score_validation
+from bva_excel.excel.read.sheets import open_workbook
+from bva_excel.model.text import column_letter
 from bva_excel.model.text import normalise_label, suggest
 from bva_excel.store.files import FilesPlaced, check_path_length, replacing, sha256_of
-from bva_excel.tracking import QUIET, Tracker
-from bva_excel.styles import (add_rating_colours, countifs_criterion, fit_row, header_format, new_workbook,
+from bva_excel.app.tracking import QUIET, Tracker
+from bva_excel.excel.write.styles import (add_rating_colours, countifs_criterion, fit_row, header_format, new_workbook,
                               print_landscape, text_colour_on)
 
 SCORES_FIXED = ["Ref", "Theme", "Characteristic", "Consolidated score", "Moderated score",

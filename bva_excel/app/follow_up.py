@@ -13,12 +13,13 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-from bva_excel.tracking import QUIET, Tracker
-from bva_excel.action_plan import STATUSES, ActionRow, as_listed, needs_report
+from bva_excel.app.tracking import QUIET, Tracker
+from bva_excel.model.action_plan import STATUSES, ActionRow, as_listed
+from bva_excel.store.folder import needs_report
 from bva_excel.model.framework import area_key
 from bva_excel.model.recorded import FollowUp
 from bva_excel.store.files import FilesPlaced, replacing
-from bva_excel.styles import fit_row, header_format, new_workbook, print_landscape
+from bva_excel.excel.write.styles import fit_row, header_format, new_workbook, print_landscape
 
 NO_STATUS = "No status given"
 NO_AREA = "No service area given"
@@ -169,8 +170,8 @@ def write_follow_up(assessment, path: Path | None = None, today: dt.date | None 
                     tracker: Tracker = QUIET) -> FollowUpReport:
     """Write the follow-up report (default DIR/follow-up YYYY-MM-DD.xlsx) and keep a note of it in the records;
     `tracker` counts the steps."""
-    from bva_excel.progress import current_actions
-    from bva_excel.report import GATHER_STEPS, gather, keep_history
+    from bva_excel.app.progress import current_actions
+    from bva_excel.app.report import GATHER_STEPS, gather, keep_history
 
     today = today or dt.date.today()
     needs_report(assessment, "follow-up")
@@ -194,7 +195,7 @@ def write_follow_up(assessment, path: Path | None = None, today: dt.date | None 
 
 def _kept_copy(path: Path) -> Path | None:
     """The copy in history/ identical to `path`, already kept by an earlier run."""
-    from bva_excel.report import HISTORY_FOLDER
+    from bva_excel.app.report import HISTORY_FOLDER
     from bva_excel.store.files import sha256_of
 
     digest = sha256_of(path)
