@@ -65,7 +65,9 @@ def main() -> None:
     signal.signal(signal.SIGINT, _stop)
     sys.unraisablehook = _unraisable
     try:
-        from bva_excel.cli import run  # loaded once Ctrl-C is answered: loading it takes a moment
+        from bva_excel.cli import (
+            run,  # loaded once Ctrl-C is answered: loading it takes a moment
+        )
 
         try:
             code = run()

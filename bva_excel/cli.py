@@ -121,10 +121,11 @@ def new(folder, template, title):
 
     Example: bva new "BV 2026" --title "Best Value self-assessment 2026"
     """
-    from bva_excel.store.folder import create_assessment
+    from bva_excel.app.new import create_assessment
+    from bva_excel.excel.read.framework import load_framework
 
     assessment = create_assessment(folder, template, title)
-    framework = assessment.framework()
+    framework = load_framework(assessment.workbook)
     click.echo(f"Created assessment {assessment.assessment_id} in {folder}")
     click.echo(f"  {len(framework.characteristics)} characteristics in {len(framework.themes)} themes, "
                f"{len(framework.scale.ratings)} ratings, {len(framework.reviewers)} reviewers")
@@ -467,7 +468,7 @@ def picture(folder, out):
     More examples:
       bva picture "BV 2026" -o "BV 2026/committee"
     """
-    from bva_excel.render.picture import write_pictures
+    from bva_excel.app.picture import write_pictures
 
     if out is not None:
         _not_over_the_tools_own(folder, out, "-o", folder / "pictures")
@@ -502,7 +503,7 @@ def changes(folder, as_json):
 
     Example: bva changes "BV 2026"
     """
-    from bva_excel.app.report import change_trail, saved_since_written
+    from bva_excel.app.state import change_trail, saved_since_written
 
     assessment = _open(folder)
     trail = change_trail(assessment)
@@ -543,20 +544,20 @@ def check(folder, as_json, action_threshold, spread):
     More examples:
       bva check "BV 2026" --json
     """
+    from bva_excel.app.progress import current_actions
+    from bva_excel.app.state import STATE_STEPS, load_state
     from bva_excel.model.action_plan import action_problems
     from bva_excel.model.consistency import SEVERITIES
-    from bva_excel.app.progress import current_actions
-    from bva_excel.app.report import GATHER_STEPS, gather
 
     assessment = _open(folder)
     _service_areas_needed(assessment, "check")
     with _Bar("Checking", enabled=not as_json) as bar:
-        bar.start(GATHER_STEPS, "steps")
+        bar.start(STATE_STEPS, "steps")
         if action_threshold is not None or spread is not None:  # kept for the assessment: written under the lock
             with assessment.locked("check"):
-                gathered = gather(assessment, action_threshold, spread, bar)
+                gathered = load_state(assessment, action_threshold, spread, bar)
         else:
-            gathered = gather(assessment, action_threshold, spread, bar)
+            gathered = load_state(assessment, action_threshold, spread, bar)
     result = gathered.consistency
     on_plan = action_problems(gathered.framework, current_actions(assessment, gathered), gathered.edits.action_rows,
                               gathered.signoff is not None, assessment.report.name)
@@ -897,8 +898,10 @@ def _still_to_return(assessment) -> list[str]:
     kinds = {issue.issue_id: issue.kind for issue in issues}
     sent = {issue.reviewer_id for issue in issues if issue.kind == "review"}
     returned = {r.reviewer_id for r in records.returns() if r.status == "accepted" and kinds.get(r.issue_id) == "review"}
+    from bva_excel.excel.read.framework import load_framework
+
     try:
-        framework = assessment.framework()
+        framework = load_framework(assessment.workbook)
     except BvaError:
         framework = None
     names = {r.reviewer_id: r.label for r in framework.reviewers} if framework else {}

@@ -15,3 +15,44 @@ ACTION_INPUT_HEADERS = ["Action", "Owner", "Service area", "Target date", "Statu
 SCORES_INPUT_HEADERS = ["Moderated score", "Moderation note", "Final score"]
 ACTION_HEADERS = (["Action ID", "Ref", "Theme", "Characteristic", "Score", "Gap identified"] + ACTION_INPUT_HEADERS
                   + ["Last updated", "Update from"])  # the columns of 'Action plan', in order
+
+
+REVIEW_SHEET = "Review"
+
+
+REVIEW_HEADERS = ["Ref", "Theme", "Characteristic", "Position statement", "Evidence", "Score",
+                  "Commentary", "Gaps and areas to address"]
+
+
+PROGRESS_SHEET = "Progress"
+
+
+HISTORY_SHEET = "Action history"
+
+
+HEAT_MAP_SHEET = "Heat map"
+
+
+SCORES_FIXED = ["Ref", "Theme", "Characteristic", "Consolidated score", "Moderated score",
+                "Moderation note", "Final score", "Signed-off score"]
+
+
+REVIEWER_COLUMNS = ["Reviewer {k}", "Score {k}", "Commentary {k}", "Gaps {k}"]
+
+
+CHANGES_SHEET = "Changes"
+
+
+# The sheets bva writes; any other sheet in report.xlsx was added by a person, and is carried. The two added
+# since the first reports are known by the words in A1 too (None: by name alone), so that a sheet a person
+# had given one of those names before is carried, not taken for the tool's.
+TOOL_SHEETS = {"Summary": None, SCORES_SHEET: None, HEAT_MAP_SHEET: None, ACTION_SHEET: None, "Consistency": None,
+               CHANGES_SHEET: "Seen", "Responses": None, "Returns": None, "Action history": "Received", "Scale": None}
+
+
+HISTORY_FOLDER = "history"
+
+
+ASSESSMENT_PROPERTY = "bva assessment"  # a custom document property: which assessment a report belongs to
+
+

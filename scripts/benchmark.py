@@ -31,6 +31,8 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+from bva_excel.excel.read.framework import load_framework
+
 CHARACTERISTICS_PER_RETURN = 20
 RATINGS = ["Dark green", "Light green", "Light green", "Light green", "Yellow", "Amber", "Grey"]
 STEP = r"""
@@ -49,7 +51,7 @@ elif step == "report":
     result = write_report(assessment)
     detail = {"actions": result.actions}
 else:
-    from bva_excel.app.report import gather
+    from bva_excel.app.state import gather
     result = gather(assessment)
     detail = {"findings": len(result.consistency.findings)}
 seconds = time.perf_counter() - started
@@ -69,8 +71,8 @@ def make_exercise(folder: Path, returns: int, seed: int = 1) -> tuple[Path, list
     """An assessment with `returns` reviewers, each returning a filled workbook; the returns are in its inbox."""
     import openpyxl
 
-    from bva_excel.store.folder import create_assessment
     from bva_excel.app.issue import generate
+    from bva_excel.app.new import create_assessment
 
     assessment = create_assessment(folder, title=f"Benchmark, {returns} returns")
     workbook = openpyxl.load_workbook(assessment.workbook)
@@ -78,7 +80,7 @@ def make_exercise(folder: Path, returns: int, seed: int = 1) -> tuple[Path, list
     for number in range(1, returns + 1):
         sheet.append([f"R{number:04d}", f"Reviewer {number}", f"r{number}@example.gov.uk", "Service"])
     workbook.save(assessment.workbook)
-    characteristics = len(assessment.framework().characteristics)
+    characteristics = len(load_framework(assessment.workbook).characteristics)
     per_characteristic = max(1, round(returns * CHARACTERISTICS_PER_RETURN / characteristics))
     generation = generate(assessment, per_characteristic)
     rng = random.Random(seed)

@@ -20,9 +20,9 @@ from pathlib import Path
 
 from python_calamine import CalamineWorkbook
 
-from bva_excel.store.folder import create_assessment
 from bva_excel.app.demo import fill_return
 from bva_excel.app.issue import generate
+from bva_excel.app.new import create_assessment
 from bva_excel.excel.read import screening
 from bva_excel.excel.read.screening import screen
 

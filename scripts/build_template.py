@@ -8,7 +8,12 @@ import argparse
 import csv
 from pathlib import Path
 
-from bva_excel.excel.read.framework import CHARACTERISTIC_HEADERS, REVIEWER_HEADERS, SCALE_HEADERS, SERVICE_AREA_HEADERS
+from bva_excel.excel.read.framework import (
+    CHARACTERISTIC_HEADERS,
+    REVIEWER_HEADERS,
+    SCALE_HEADERS,
+    SERVICE_AREA_HEADERS,
+)
 from bva_excel.excel.write.template import write_framework_workbook
 
 ROOT = Path(__file__).resolve().parents[1]

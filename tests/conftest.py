@@ -15,8 +15,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from bva_excel.store.folder import create_assessment, open_assessment
+from bva_excel.app.new import create_assessment
 from bva_excel.excel.write.template import write_framework_workbook
+from bva_excel.store.folder import open_assessment
 
 SCALE = [["Dark green", "#00703C", 5, "Strong"], ["Light green", "#92D050", 4, "Broad alignment"],
          ["Yellow", "#FFD966", 3, "Work to do"], ["Amber", "#F4A300", 2, "Significant gaps"],

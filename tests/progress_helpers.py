@@ -9,10 +9,10 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-
-from bva_excel.store.folder import open_assessment
-from bva_excel.app.report import write_report
 from conftest import FOLDER, answer, set_saved_time, shared
+
+from bva_excel.app.report import write_report
+from bva_excel.store.folder import open_assessment
 
 PLAN_HEADERS = ["Action ID", "Ref", "Theme", "Characteristic", "Score", "Gap identified", "Action", "Owner",
                 "Service area", "Target date", "Status", "Progress update", "Last updated", "Update from"]

@@ -10,6 +10,7 @@ import re
 
 from openpyxl.utils import column_index_from_string
 
+
 class NotAvailable(Exception):
     """Excel's #N/A: a lookup that found nothing."""
 

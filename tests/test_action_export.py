@@ -11,11 +11,10 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 from openpyxl.utils import get_column_letter
+from progress_helpers import _flagged_once, flagged, list_service_areas, type_plan  # noqa: F401  (fixtures)
 
-from bva_excel.cli import cli
 from bva_excel.app.report import write_report
-from progress_helpers import list_service_areas, type_plan
-from progress_helpers import _flagged_once, flagged  # noqa: F401  (fixtures)
+from bva_excel.cli import cli
 
 HEADERS = ["Action ID", "Ref", "Theme", "Characteristic", "Gap", "Action", "Owner", "Service area", "Target date",
            "Status", "Progress update", "Last updated"]

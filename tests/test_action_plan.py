@@ -8,11 +8,12 @@ import datetime as dt
 
 import openpyxl
 import pytest
+from conftest import answer
+from spreadsheet import Spreadsheet
 
 from bva_excel.app.ingest import ingest
 from bva_excel.app.report import write_report
-from conftest import answer
-from spreadsheet import Spreadsheet
+from bva_excel.excel.read.framework import load_framework
 
 STATUSES = ["Not started", "In progress", "Complete", "Closed"]
 HEADERS = ["Action ID", "Ref", "Theme", "Characteristic", "Score", "Gap identified", "Action", "Owner",
@@ -127,7 +128,7 @@ def test_a_status_that_is_none_of_the_plan_s_is_kept_and_said_by_cell(planned):
 
 def test_each_score_on_the_plan_is_shown_in_its_rating_s_colour(planned):
     assessment, path = planned
-    colour = {r.name: r.colour.lstrip("#").upper() for r in assessment.framework().scale.ratings}
+    colour = {r.name: r.colour.lstrip("#").upper() for r in load_framework(assessment.workbook).scale.ratings}
     workbook = openpyxl.load_workbook(path)
     spreadsheet = Spreadsheet(workbook)
     shown = {workbook["Action plan"].cell(row, 2).value: spreadsheet.seen_colour("Action plan", row, 5)

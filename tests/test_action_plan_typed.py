@@ -7,10 +7,10 @@ import json
 
 import openpyxl
 from click.testing import CliRunner
-
-from bva_excel.cli import cli
-from bva_excel.app.report import write_report
 from progress_helpers import _flagged_once, flagged, list_service_areas, plan, type_plan  # noqa: F401
+
+from bva_excel.app.report import write_report
+from bva_excel.cli import cli
 
 
 def test_an_action_typed_above_the_first_row_is_kept_under_no_characteristic_and_said(flagged):  # noqa: F811

@@ -1,11 +1,11 @@
 """Allocation: balanced, and never to the officer who drafted the statement."""
 
 import pytest
+from conftest import CHARACTERISTICS, make_framework
 
-from bva_excel.model.allocation import allocate, by_reviewer
 from bva_excel.errors import AllocationError
 from bva_excel.excel.read.framework import load_framework
-from conftest import CHARACTERISTICS, make_framework
+from bva_excel.model.allocation import allocate, by_reviewer
 
 
 def test_listed_reviewers_are_kept_and_the_rest_balanced(framework_file):

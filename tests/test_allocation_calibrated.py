@@ -7,7 +7,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bva_excel.model.allocation import allocate, by_reviewer, colleagues, groups
-from bva_excel.model.framework import THEMES, Characteristic, Framework, Rating, Reviewer, Scale
+from bva_excel.model.framework import (
+    THEMES,
+    Characteristic,
+    Framework,
+    Rating,
+    Reviewer,
+    Scale,
+)
 
 SCALE = Scale((Rating("Green", "#00FF00", 2), Rating("Red", "#FF0000", 1)))
 
@@ -107,10 +114,10 @@ def test_groups_that_never_meet_are_named():
 
 def test_generate_shows_each_reviewers_load_themes_and_colleagues_and_groups_that_never_meet(tmp_path):
     from click.testing import CliRunner
-
-    from bva_excel.store.folder import create_assessment
-    from bva_excel.cli import cli
     from conftest import make_framework
+
+    from bva_excel.app.new import create_assessment
+    from bva_excel.cli import cli
 
     reviewers = [[f"R0{n}", f"Reviewer {n}", "", ""] for n in range(1, 5)]
     characteristics = [["CI001", "Continuous improvement", "a", "s", "e", "", "R01, R02"],

@@ -16,18 +16,19 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import CliRunner
+from conftest import SCALE, answer, make_framework, shared
 
-from bva_excel.excel.read import screening
-from bva_excel.store.folder import create_assessment, open_assessment
+from bva_excel.app.issue import generate
+from bva_excel.app.new import create_assessment
 from bva_excel.cli import cli
+from bva_excel.excel.read import screening
+from bva_excel.excel.read.framework import load_framework
+from bva_excel.excel.read.returns import read_return
 from bva_excel.model.consistency import check
 from bva_excel.model.consolidation import Consolidation, ReviewerProgress
-from bva_excel.excel.read.framework import load_framework
 from bva_excel.model.decisions import PreviousEdits, decide
 from bva_excel.model.recorded import IssueRecord, Response
-from bva_excel.excel.read.returns import read_return
-from bva_excel.app.issue import generate
-from conftest import SCALE, answer, make_framework, shared
+from bva_excel.store.folder import open_assessment
 
 NONE = "None identified."
 REVIEWERS = [[f"R0{n}", name, f"r{n}@example.gov.uk", "Service"]
@@ -322,7 +323,7 @@ def issued(exercise, tmp_path_factory):
 
 
 def read(assessment, path):
-    return read_return(path, assessment.framework(), assessment.assessment_id, assessment.secret(),
+    return read_return(path, load_framework(assessment.workbook), assessment.assessment_id, assessment.secret(),
                        {i.issue_id: i for i in assessment.records.issues()})
 
 

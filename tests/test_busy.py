@@ -5,39 +5,41 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from progress_helpers import _flagged_once, flagged, planned  # noqa: F401  (fixtures)
 
 import bva_excel.app.export
 import bva_excel.app.follow_up
-import bva_excel.render.picture
+import bva_excel.app.picture
 import bva_excel.app.progress
 import bva_excel.app.report
 import bva_excel.app.signoff
-from bva_excel.store.folder import open_assessment
-from bva_excel.errors import AssessmentError
+import bva_excel.app.state
 from bva_excel.app.report import write_report
-from progress_helpers import _flagged_once, flagged, planned  # noqa: F401  (fixtures)
+from bva_excel.errors import AssessmentError
+from bva_excel.store.folder import open_assessment
 
 
 @pytest.mark.parametrize("command, run", [
     ("signoff", lambda a: bva_excel.app.signoff.sign_off(a, "Jane Smith, ACE", accept_open=True)),
-    ("picture", lambda a: bva_excel.render.picture.write_pictures(a)),
+    ("picture", lambda a: bva_excel.app.picture.write_pictures(a)),
     ("generate --progress", lambda a: bva_excel.app.progress.generate_progress(a)),
     ("follow-up", lambda a: bva_excel.app.follow_up.write_follow_up(a)),
     ("actions", lambda a: bva_excel.app.export.export_actions(a, a.folder / "actions.csv"))])
 def test_a_report_run_while_a_command_works_is_refused_naming_that_command(planned, monkeypatch, command, run):  # noqa: F811
     assessment, _ = planned
     refused = []
-    gather = bva_excel.app.report.gather
+    load_state = bva_excel.app.state.load_state
 
     def report_meanwhile(*args, **kwargs):  # someone runs bva report while the command works
         try:
             write_report(open_assessment(assessment.folder))
         except AssessmentError as error:
             refused.append(str(error))
-        return gather(*args, **kwargs)
+        return load_state(*args, **kwargs)
 
-    for module in (bva_excel.app.report, bva_excel.app.signoff, bva_excel.render.picture):
-        monkeypatch.setattr(module, "gather", report_meanwhile)
+    for module in (bva_excel.app.state, bva_excel.app.report, bva_excel.app.signoff, bva_excel.app.picture):
+        if hasattr(module, "load_state"):  # wherever the command looks it up
+            monkeypatch.setattr(module, "load_state", report_meanwhile)
     run(assessment)
     [said] = refused
     assert said.startswith(f"{assessment.folder}: another bva command is working on this assessment (bva {command}, "

@@ -5,10 +5,10 @@ import json
 import openpyxl
 import pytest
 from click.testing import CliRunner
+from conftest import answer, refs_of
 
 from bva_excel import __version__
 from bva_excel.cli import cli
-from conftest import answer, refs_of
 
 
 def run(*args):

@@ -2,10 +2,10 @@
 
 import pytest
 
+from bva_excel.excel.read.framework import load_framework
 from bva_excel.model.consistency import check, lists_gaps
 from bva_excel.model.consolidation import Consolidation, ReviewerProgress
-from bva_excel.excel.read.framework import load_framework
-from bva_excel.model.decisions import PreviousEdits, Moderation, decide
+from bva_excel.model.decisions import Moderation, PreviousEdits, decide
 from bva_excel.model.recorded import IssueRecord, Response
 
 FULL = ("Good evidence seen.", "Embed the new plan.")
@@ -158,7 +158,7 @@ def test_a_harsh_reviewer_is_found_on_shared_characteristics(framework):
 
 
 def test_a_lenient_reviewer_is_found_on_themes_when_nothing_is_shared(tmp_path):
-    from conftest import SCALE, REVIEWERS, make_framework
+    from conftest import REVIEWERS, SCALE, make_framework
 
     rows = [[f"CI{i:03d}", "Continuous improvement", f"Item {i}", "", "", "", ""] for i in range(1, 13)]
     framework = load_framework(make_framework(tmp_path / "f.xlsx", SCALE, rows, REVIEWERS))

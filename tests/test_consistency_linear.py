@@ -10,14 +10,24 @@ from statistics import mean
 
 import pytest
 
+from bva_excel.excel.read.framework import load_framework
 from bva_excel.model import consistency
 from bva_excel.model.agreement import Alpha, ordinal_alpha
-from bva_excel.model.consistency import (MEDIUM, MIN_SHARED, MIN_THEME_ITEMS, OFFSET_STEPS, Finding, _agreement,
-                                   _reviewer_offsets, _shared_offsets, _steps, _theme_differences, check)
+from bva_excel.model.consistency import (
+    MEDIUM,
+    MIN_SHARED,
+    MIN_THEME_ITEMS,
+    OFFSET_STEPS,
+    Finding,
+    _agreement,
+    _shared_offsets,
+    _steps,
+    _theme_differences,
+    check,
+)
 from bva_excel.model.consolidation import Consolidation, ReviewerProgress
-from bva_excel.excel.read.framework import load_framework
-from bva_excel.model.framework import THEMES, Characteristic, Framework, Reviewer
 from bva_excel.model.decisions import PreviousEdits, decide
+from bva_excel.model.framework import THEMES, Characteristic, Framework, Reviewer
 from bva_excel.model.recorded import IssueRecord, Response
 
 FULL = ("Good evidence seen.", "Embed the new plan.")

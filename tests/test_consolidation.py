@@ -4,12 +4,12 @@ import datetime as dt
 
 import pytest
 from click.testing import CliRunner
-
-from bva_excel.store.folder import open_assessment
-from bva_excel.cli import cli
-from bva_excel.model.consolidation import consolidated_rating
-from bva_excel.excel.read.framework import load_framework
 from conftest import answer, current
+
+from bva_excel.cli import cli
+from bva_excel.excel.read.framework import load_framework
+from bva_excel.model.consolidation import consolidated_rating
+from bva_excel.store.folder import open_assessment
 
 
 def run(*args):
@@ -69,7 +69,6 @@ def test_a_preferred_return_settles_the_order_of_returns_saved_at_the_same_momen
 def test_a_reviewer_removed_from_the_list_is_counted_after_those_still_listed(generated):
     """Answers of a reviewer no longer on 'Reviewers' still count, shown after the listed reviewers'."""
     import openpyxl
-
     from test_heatmap import notes
 
     assessment, generation = generated
@@ -137,10 +136,10 @@ def test_the_summary_counts_each_reviewer_s_rejected_files(generated):
 def test_answers_of_several_reviewers_removed_from_the_list_are_shown_in_the_order_of_their_ids(tmp_path):
     """Reviewers no longer on 'Reviewers' come after those listed, in ID order, whichever returned first."""
     import openpyxl
-
-    from bva_excel.store.folder import create_assessment
     from conftest import make_framework
     from test_heatmap import notes
+
+    from bva_excel.app.new import create_assessment
 
     characteristics = [["L001", "Leadership", "Clear vision", "We have one.", "Plan C", "R01", "R02, R03"],
                        ["G001", "Governance", "Robust scrutiny", "It is robust.", "Minutes", "", "R01"]]

@@ -19,14 +19,14 @@ import openpyxl
 import pytest
 import xlsxwriter.workbook
 from click.testing import CliRunner
+from conftest import answer, current
 
-from bva_excel.store.folder import open_assessment
+from bva_excel.app.ingest import ingest
+from bva_excel.app.issue import generate
+from bva_excel.app.report import write_report
 from bva_excel.cli import cli
 from bva_excel.errors import BvaError
-from bva_excel.app.ingest import ingest
-from bva_excel.app.report import write_report
-from bva_excel.app.issue import generate
-from conftest import answer, current
+from bva_excel.store.folder import open_assessment
 
 ROOT = Path(__file__).resolve().parents[1]
 SHEETS = ["Summary", "Scores", "Heat map", "Action plan", "Consistency", "Changes", "Responses", "Returns", "Scale"]
@@ -245,7 +245,7 @@ def test_a_failure_inside_a_return_s_transaction_records_nothing_of_it(generated
     assessment, generation = generated
     first = answer(generation.files["R01"], assessment.inbox / "R01.xlsx",
                    {ref: ("Yellow", "Seen.", "Gap.") for ref in refs_of(generation, "R01")})
-    second = answer(generation.files["R02"], assessment.inbox / "R02.xlsx",
+    answer(generation.files["R02"], assessment.inbox / "R02.xlsx",
                     {ref: ("Red", "Seen.", "Gap.") for ref in refs_of(generation, "R02")})
     os.utime(first, (1_700_000_000, 1_700_000_000))  # read first
     records = assessment.records

@@ -10,11 +10,11 @@ import time
 
 import pytest
 from click.testing import CliRunner
+from conftest import answer, refs_of
 
 from bva_excel.cli import cli
-from bva_excel.store.records import MIGRATIONS, SCHEMA_VERSION
 from bva_excel.store.files import holding_lock
-from conftest import answer, refs_of
+from bva_excel.store.records import MIGRATIONS, SCHEMA_VERSION
 
 WRITING = [["ingest"], ["report"], ["generate"], ["signoff", "--by", "Jane Smith, Chief Executive", "--accept-open"],
            ["check", "--spread", "3"]]

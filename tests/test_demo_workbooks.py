@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
-from bva_excel.cli import cli
 from sheet_setup import workbook_setup
 from workbook_cells import alike, folder_cells
+
+from bva_excel.cli import cli
 
 EXPECTED = Path(__file__).parent / "data" / "demo-workbooks.json.gz"
 EXPECTED_SETUP = Path(__file__).parent / "data" / "demo-sheet-setup.json"

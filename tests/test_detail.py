@@ -13,13 +13,13 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import CliRunner
+from conftest import answer
+from progress_helpers import _flagged_once, flagged, planned  # noqa: F401  (fixtures)
 
-from bva_excel.cli import cli
 from bva_excel.app.detail import NO_ACTIONS, NO_GAPS
 from bva_excel.app.ingest import ingest
 from bva_excel.app.report import write_report
-from conftest import answer, return_all
-from progress_helpers import _flagged_once, flagged, planned  # noqa: F401  (fixtures)
+from bva_excel.cli import cli
 
 
 def run(*args):

@@ -7,17 +7,24 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import CliRunner
+from conftest import answer
+from progress_helpers import _flagged_once, flagged  # noqa: F401  (fixtures)
+from test_progress import planned  # noqa: F401  (fixture)
 
-from bva_excel.store.folder import FOLDER_ROOM, create_assessment
+from bva_excel.app.ingest import ingest
+from bva_excel.app.issue import generate
+from bva_excel.app.new import create_assessment
+from bva_excel.app.report import write_report
 from bva_excel.cli import cli
 from bva_excel.errors import BvaError
-from bva_excel.app.ingest import ingest
-from bva_excel.app.report import write_report
-from bva_excel.app.issue import generate
-from bva_excel.store.files import NAME_LIMIT, PATH_LIMIT, replacing, safe_file_name, windows_length
-from conftest import answer
-from test_progress import planned  # noqa: F401  (fixture)
-from progress_helpers import _flagged_once, flagged  # noqa: F401  (fixtures)
+from bva_excel.store.files import (
+    NAME_LIMIT,
+    PATH_LIMIT,
+    replacing,
+    safe_file_name,
+    windows_length,
+)
+from bva_excel.store.folder import FOLDER_ROOM
 
 DEVICES = ["CON", "PRN", "AUX", "NUL", "COM1", "COM9", "LPT1", "LPT9", "COM\u00b9", "LPT\u00b3", "CONIN$", "CONOUT$"]
 

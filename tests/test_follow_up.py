@@ -7,14 +7,13 @@ import zipfile
 
 import openpyxl
 from click.testing import CliRunner
+from progress_helpers import _flagged_once, fill_progress, flagged, planned, type_plan  # noqa: F401  (fixtures)
 
-from bva_excel.cli import cli
 from bva_excel.app.follow_up import write_follow_up
 from bva_excel.app.ingest import ingest
 from bva_excel.app.progress import generate_progress
 from bva_excel.app.report import write_report
-from progress_helpers import fill_progress, type_plan
-from progress_helpers import _flagged_once, flagged, planned  # noqa: F401  (fixtures)
+from bva_excel.cli import cli
 
 TODAY = dt.date(2027, 1, 20)
 
@@ -106,8 +105,8 @@ def test_a_characteristic_whose_actions_are_all_complete_is_listed(planned, tmp_
 
 
 def test_what_counts_as_completed_slipped_and_new():
-    from bva_excel.model.action_plan import ActionRow
     from bva_excel.app.follow_up import changes_since
+    from bva_excel.model.action_plan import ActionRow
     from bva_excel.model.recorded import FollowUp
 
     def row(action_id, status="", target=None):

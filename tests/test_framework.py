@@ -1,10 +1,10 @@
 """Loading and checking the framework: every broken rule reported at once, with sheet and cell."""
 
 import pytest
+from conftest import CHARACTERISTICS, REVIEWERS, SCALE, make_framework
 
 from bva_excel.errors import FrameworkError
 from bva_excel.excel.read.framework import load_framework
-from conftest import CHARACTERISTICS, REVIEWERS, SCALE, make_framework
 
 
 def codes_and_cells(error: FrameworkError) -> set[tuple[str, str, str]]:

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import openpyxl
 import pytest
+from conftest import answer
+from spreadsheet import Spreadsheet
 
 from bva_excel.app.ingest import ingest
 from bva_excel.app.report import write_report
-from conftest import answer
-from spreadsheet import Spreadsheet
+from bva_excel.excel.read.framework import load_framework
 
 NO_COLOUR = "F2F2F2"  # the tile's own background: not answered yet
 
@@ -73,7 +74,7 @@ def type_into_scores(path, typed: dict[str, dict[str, str]]) -> None:
 
 
 def scale_colours(assessment) -> dict[str, str]:
-    return {r.name: r.colour.lstrip("#").upper() for r in assessment.framework().scale.ratings}
+    return {r.name: r.colour.lstrip("#").upper() for r in load_framework(assessment.workbook).scale.ratings}
 
 
 def shown_final_scores(workbook) -> dict[str, object]:
@@ -135,7 +136,7 @@ def test_the_key_shows_every_rating_in_its_colour_and_the_blank_tile(report):
     for row in range(key + 1, key + 8):
         cell = sheet.cell(row, 1)
         swatches[cell.value] = (cell.fill.fgColor.rgb[-6:].upper(), sheet.cell(row, 2).value)
-    ratings = assessment.framework().scale.ratings
+    ratings = load_framework(assessment.workbook).scale.ratings
     assert swatches == {**{r.name if r.scored else f"{r.name} (not scored)": (r.colour.lstrip("#").upper(), r.meaning)
                            for r in ratings}, "No colour": (NO_COLOUR, "Not answered yet.")}
     summary = [sheet.cell(r, 1).value for r in range(key, sheet.max_row + 1) if sheet.cell(r, 1).value]
@@ -245,8 +246,9 @@ def test_a_tile_s_note_says_who_scored_what_and_how_the_final_score_came_about(r
 
 
 def test_before_any_return_each_note_says_nobody_has_scored_it_and_a_long_name_is_cut(tmp_path):
-    from bva_excel.store.folder import create_assessment
     from conftest import CHARACTERISTICS, make_framework
+
+    from bva_excel.app.new import create_assessment
 
     long_text = "Services improve " + "and keep improving " * 20
     rows = [[*CHARACTERISTICS[0][:2], long_text, *CHARACTERISTICS[0][3:]], *CHARACTERISTICS[1:]]
@@ -257,9 +259,10 @@ def test_before_any_return_each_note_says_nobody_has_scored_it_and_a_long_name_i
 
 
 def test_a_rating_whose_name_holds_quotes_still_colours_its_tiles(tmp_path):
-    from bva_excel.store.folder import create_assessment
-    from bva_excel.app.issue import generate
     from conftest import make_framework
+
+    from bva_excel.app.issue import generate
+    from bva_excel.app.new import create_assessment
 
     scale = [["Met", "#00703C", 3, "In place"], ['Nearly "there"', "#FFD966", 2, "Close"],
              ["Not met", "#C00000", 1, "Not in place"], ["N/A", "#BFBFBF", "", "Not scored"]]

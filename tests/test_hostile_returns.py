@@ -10,13 +10,13 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from conftest import answer, current
 
-from bva_excel.store.folder import create_assessment
-from bva_excel.errors import ERROR, AssessmentError
-from bva_excel.model.identity import IDENTITY_SHEET
 from bva_excel.app.ingest import ingest
 from bva_excel.app.issue import generate
-from conftest import answer, current
+from bva_excel.app.new import create_assessment
+from bva_excel.errors import ERROR, AssessmentError
+from bva_excel.model.identity import IDENTITY_SHEET
 
 OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 

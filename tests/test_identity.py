@@ -12,13 +12,14 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import CliRunner
-
-from bva_excel.store.folder import create_assessment
-from bva_excel.cli import cli
-from bva_excel.model.identity import FORMAT, IDENTITY_SHEET, IssueIdentity
-from bva_excel.excel.read.returns import read_return
-from bva_excel.app.issue import generate
 from conftest import answer, make_framework, shared
+
+from bva_excel.app.issue import generate
+from bva_excel.app.new import create_assessment
+from bva_excel.cli import cli
+from bva_excel.excel.read.framework import load_framework
+from bva_excel.excel.read.returns import read_return
+from bva_excel.model.identity import FORMAT, IDENTITY_SHEET, IssueIdentity
 
 TAMPERED = ("r.xlsx, sheet 'bva_identity': the workbook's identity does not match what was issued ({reason}). "
             "Do not accept it: ask the reviewer to fill in the workbook they were sent.")
@@ -57,7 +58,7 @@ def with_identity(filled: bytes, target: Path, change) -> Path:
 
 
 def read(assessment, path):
-    return read_return(path, assessment.framework(), assessment.assessment_id, assessment.secret(),
+    return read_return(path, load_framework(assessment.workbook), assessment.assessment_id, assessment.secret(),
                        {i.issue_id: i for i in assessment.records.issues()})
 
 

@@ -3,9 +3,10 @@
 import os
 import shutil
 
+from conftest import answer, current
+
 from bva_excel.app.ingest import ingest
 from bva_excel.store.files import sha256_of
-from conftest import answer, current
 
 
 def fill(generation, reviewer_id, target, rating="Light green"):

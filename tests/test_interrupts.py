@@ -8,11 +8,11 @@ import sqlite3
 
 import openpyxl
 import pytest
-
-from bva_excel.store.folder import open_assessment
-from bva_excel.app.ingest import ingest
 from conftest import answer, refs_of
 from terminal import on_terminal
+
+from bva_excel.app.ingest import ingest
+from bva_excel.store.folder import open_assessment
 
 pytestmark = pytest.mark.subprocess
 

@@ -21,11 +21,12 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from conftest import answer, current
 
 from bva_excel.app.ingest import ingest
 from bva_excel.app.report import write_report
-from bva_excel.app.issue import REVIEW_HEADERS
-from conftest import answer, current
+from bva_excel.excel.read.framework import load_framework
+from bva_excel.layout import REVIEW_HEADERS
 
 pytestmark = pytest.mark.libreoffice
 
@@ -413,7 +414,7 @@ def test_each_tile_shows_the_colour_of_its_final_score_after_moderation_in_the_r
     scores.cell(rows["SD001"], headers.index("Moderated score") + 1, "grey")  # any case, as typed
     workbook.save(path)
     seen = seen_colours(path, "Heat map", tmp_path)
-    colour = {r.name: r.colour.upper() for r in assessment.framework().scale.ratings}
+    colour = {r.name: r.colour.upper() for r in load_framework(assessment.workbook).scale.ratings}
     no_colour = "#F2F2F2"
     expected = {"CI001": colour["Amber"], "CI002": colour["Red"], "L001!": colour["Amber"],
                 "G001": colour["Grey"], "R001": no_colour, "SD001": colour["Grey"]}
@@ -422,8 +423,8 @@ def test_each_tile_shows_the_colour_of_its_final_score_after_moderation_in_the_r
 
 def test_a_regenerate_keeps_what_a_reviewer_returned_from_libreoffice(office, generated):
     """Issue, fill in LibreOffice, add a characteristic, generate again, fill the new workbook: all counts."""
-    from bva_excel.store.folder import open_assessment
     from bva_excel.app.issue import generate
+    from bva_excel.store.folder import open_assessment
 
     assessment, generation = generated
     refs = refs_of(generation, "R02")
@@ -449,11 +450,11 @@ def test_a_regenerate_keeps_what_a_reviewer_returned_from_libreoffice(office, ge
 
 def test_a_moderation_workbook_filled_in_libreoffice_is_ingested_and_counts(office, tmp_path):
     from click.testing import CliRunner
-
-    from bva_excel.store.folder import create_assessment
-    from bva_excel.cli import cli
     from conftest import make_framework
     from test_moderation_round import CHARACTERISTICS, REVIEWERS
+
+    from bva_excel.app.new import create_assessment
+    from bva_excel.cli import cli
 
     def run(*args):
         return CliRunner().invoke(cli, [str(a) for a in args])
@@ -483,9 +484,9 @@ def test_a_moderation_workbook_filled_in_libreoffice_is_ingested_and_counts(offi
 def test_edits_made_in_libreoffice_between_two_report_runs_are_traced_and_kept(office, generated):
     """A moderator works in LibreOffice: moderates, adds a column and a sheet of their own; then again."""
     from click.testing import CliRunner
+    from test_report_kept import changes_on_sheet
 
     from bva_excel.cli import cli
-    from test_report_kept import changes_on_sheet
 
     assessment, generation = generated
     for reviewer_id in generation.files:

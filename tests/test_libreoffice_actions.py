@@ -9,14 +9,13 @@ import shutil
 
 import openpyxl
 import pytest
+from progress_helpers import _flagged_once, flagged, plan, planned  # noqa: F401  (fixtures)
+from test_libreoffice import office  # noqa: F401  (the one LibreOffice of the session)
 
 from bva_excel.app.follow_up import write_follow_up
 from bva_excel.app.ingest import ingest
 from bva_excel.app.progress import generate_progress
 from bva_excel.app.report import write_report
-from progress_helpers import plan
-from progress_helpers import _flagged_once, flagged, planned  # noqa: F401  (fixtures)
-from test_libreoffice import office  # noqa: F401  (the one LibreOffice of the session)
 
 pytestmark = pytest.mark.libreoffice
 

@@ -10,11 +10,12 @@ import os
 import openpyxl
 import pytest
 from click.testing import CliRunner
+from conftest import answer, make_framework, set_saved_time
 
-from bva_excel.store.folder import create_assessment, open_assessment
+from bva_excel.app.new import create_assessment
 from bva_excel.cli import cli
 from bva_excel.model.identity import IDENTITY_SHEET
-from conftest import answer, make_framework, set_saved_time
+from bva_excel.store.folder import open_assessment
 
 REVIEWERS = [[f"R0{n}", name, "", ""] for n, name in enumerate(
     ["Ann Lee", "Bob Stone", "Cai Wyn", "Dee Okafor", "Eve Marsh"], start=1)]

@@ -7,7 +7,6 @@ import datetime as dt
 import os
 
 import openpyxl
-
 from test_moderation_round import moderate, run, scored  # noqa: F401 (scored is a fixture)
 from test_returns import with_formulas
 

@@ -4,13 +4,13 @@
 from __future__ import annotations
 
 import openpyxl
+from progress_helpers import _flagged_once, fill_progress, flagged  # noqa: F401  (fixtures)
+from test_hostile_returns import rezip
+from test_progress import planned  # noqa: F401  (fixture)
 
 from bva_excel.app.ingest import ingest
 from bva_excel.app.progress import generate_progress
-from progress_helpers import fill_progress
-from progress_helpers import _flagged_once, flagged  # noqa: F401  (fixtures)
-from test_hostile_returns import rezip
-from test_progress import planned  # noqa: F401  (fixture)
+from bva_excel.excel.read.framework import load_framework
 
 
 def _progress_workbook(assessment, tmp_path, change=None, name="finance.xlsx"):
@@ -80,7 +80,7 @@ def test_a_formula_in_a_progress_return_is_read_from_the_bytes_hashed_even_if_th
     path = _progress_workbook(assessment, tmp_path, formula)
     content = path.read_bytes()
     path.write_bytes(b"")  # saved over while ingest reads it: what was hashed is what counts
-    reading = read_return(path, assessment.framework(), assessment.assessment_id, assessment.secret(),
+    reading = read_return(path, load_framework(assessment.workbook), assessment.assessment_id, assessment.secret(),
                           {i.issue_id: i for i in assessment.records.issues()}, path.name, content)
     assert [p.code for p in reading.problems] == ["RETURN_FORMULA"]
     assert [u.progress for u in reading.updates] == ['=CONCAT("Drafted ","for comment")']

@@ -14,11 +14,12 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import CliRunner
+from conftest import REVIEWERS, answer, current, make_framework
 
-from bva_excel.store.folder import create_assessment, open_assessment
+from bva_excel.app.new import create_assessment
 from bva_excel.cli import cli
 from bva_excel.model.identity import IDENTITY_SHEET
-from conftest import REVIEWERS, answer, current, make_framework
+from bva_excel.store.folder import open_assessment
 
 
 def run(*args):

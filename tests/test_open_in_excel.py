@@ -13,9 +13,10 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from bva_excel.store.folder import create_assessment, open_assessment
+from bva_excel.app.new import create_assessment
 from bva_excel.cli import cli
 from bva_excel.model.identity import IDENTITY_SHEET
+from bva_excel.store.folder import open_assessment
 
 BUSY = "The process cannot access the file because it is being used by another process"
 STILL_OPEN = "it is open in Excel or another program, or you may not change it"

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import openpyxl
 from click.testing import CliRunner
-
-from bva_excel.store.folder import open_assessment
-from bva_excel.cli import cli
 from conftest import answer, make_framework
+
+from bva_excel.cli import cli
+from bva_excel.store.folder import open_assessment
 
 ROOT = Path(__file__).resolve().parents[1]
 REVIEWERS = [["R01", "王 Wei", "wei@example.gov.uk", "财务"],

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 from click.testing import CliRunner
+from progress_helpers import _flagged_once, flagged  # noqa: F401  (fixtures)
 
 from bva_excel.cli import cli
-from progress_helpers import _flagged_once, flagged  # noqa: F401  (fixtures)
 
 KEPT = [".bva/records.sqlite", ".bva/secret", ".bva/new.csv", "assessment.xlsx", "report.xlsx", "REPORT.xlsx",
         "inbox/R01.xlsx", "outbox/anything.xlsx", "history/a.xlsx", "inbox/../.bva/records.sqlite"]

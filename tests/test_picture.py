@@ -13,17 +13,27 @@ from xml.etree import ElementTree
 import openpyxl
 import pytest
 from click.testing import CliRunner
+from conftest import make_framework, return_all
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.text import Text
 from PIL import Image
-
-from bva_excel.store.folder import create_assessment, open_assessment
-from bva_excel.cli import cli
-from bva_excel.app.ingest import ingest
-from bva_excel.render.picture import DPI, NO_COLOUR, draw_heat_map, draw_ratings_by_theme, lay_out_heat_map, subtitle
-from bva_excel.app.report import gather, write_report
-from conftest import make_framework, return_all
 from test_signoff import scored, type_into_scores  # noqa: F401  (a fixture)
+
+from bva_excel.app.ingest import ingest
+from bva_excel.app.new import create_assessment
+from bva_excel.app.picture import subtitle
+from bva_excel.app.report import write_report
+from bva_excel.app.state import load_state
+from bva_excel.cli import cli
+from bva_excel.excel.read.framework import load_framework
+from bva_excel.render.picture import (
+    DPI,
+    NO_COLOUR,
+    draw_heat_map,
+    draw_ratings_by_theme,
+    lay_out_heat_map,
+)
+from bva_excel.store.folder import open_assessment
 
 A4_WIDTH = 8.27  # inches
 GIVEN = {"CI001": ("Amber", "Weak", "No plan"), "CI002": ("Yellow", "Partly", "Embed it"),
@@ -66,8 +76,8 @@ def test_each_tile_has_the_colour_of_its_final_score_including_one_typed_into_th
     folder = assessment.folder / "pictures"
     written = [folder / f"{name}.{kind}" for name in ("heat map", "ratings by theme") for kind in ("png", "svg")]
     assert done.output.splitlines()[1:5] == [f"  {path}" for path in written]
-    colour = {r.name: r.colour.upper() for r in assessment.framework().scale.ratings}
-    gathered = gather(open_assessment(assessment.folder))
+    colour = {r.name: r.colour.upper() for r in load_framework(assessment.workbook).scale.ratings}
+    gathered = load_state(open_assessment(assessment.folder))
     layout = lay_out_heat_map(gathered, assessment.title, subtitle("Heat map of final scores", gathered, date.today()))
     tiles = {tile.ref: tile for tile in layout.tiles}
     assert {ref: tiles[ref].label for ref in tiles} == {"CI001": "CI001*", "CI002": "CI002", "L001": "L001!",
@@ -91,7 +101,7 @@ def test_with_no_report_yet_tiles_have_no_colour_and_the_svg_is_xml_with_the_tit
     done = run("picture", assessment.folder, "-o", assessment.folder / "committee")
     assert done.exit_code == 0, done.output
     assert not assessment.report.exists() and not (assessment.folder / "pictures").exists()
-    gathered = gather(open_assessment(assessment.folder))
+    gathered = load_state(open_assessment(assessment.folder))
     layout = lay_out_heat_map(gathered, assessment.title, subtitle("Heat map of final scores", gathered, date.today()))
     with Image.open(assessment.folder / "committee" / "heat map.png") as png:
         assert {seen_at(png, (t.x + 0.04, t.y + 0.04)) for t in layout.tiles} == {NO_COLOUR}
@@ -120,7 +130,7 @@ def test_fifteen_characteristics_to_a_theme_fit_legibly(tmp_path):
     ten = [r for r in rows if int(r[0].lstrip("CILGRSDPE")) <= 10]  # ten to a line would be too narrow
     for name, characteristics in [("many", rows), ("ten", ten), ("few", [r for r in rows if r[0].endswith("001")])]:
         framework = make_framework(tmp_path / f"{name}.xlsx", characteristics=characteristics)
-        gathered = gather(create_assessment(tmp_path / name, framework, "A title long enough " * 3))
+        gathered = load_state(create_assessment(tmp_path / name, framework, "A title long enough " * 3))
         long_title = "Best Value self-assessment 2026: the council's own view, for the Standards and Audit Committee"
         long_subtitle = subtitle("Heat map of final scores", gathered, date(2026, 12, 31)) + ", and more words" * 6
         figure, layout = draw_heat_map(gathered, long_title, long_subtitle)

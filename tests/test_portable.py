@@ -10,11 +10,11 @@ import sys
 from pathlib import Path
 
 import pytest
-
-import bva_excel.store.folder as assessment_module
-import bva_excel.app.ingest as inbox_module
-from bva_excel.app.ingest import ingest
 from conftest import answer
+
+import bva_excel.app.ingest as inbox_module
+import bva_excel.app.new as assessment_module
+from bva_excel.app.ingest import ingest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "bva_excel"
 # Modules that exist only on POSIX systems, or whose calls mean something else on Windows.
@@ -105,7 +105,7 @@ def test_the_template_is_found_after_a_per_user_install(tmp_path, monkeypatch):
     installed = tmp_path / "user" / "share" / "bva-excel" / "templates" / shipped.name
     installed.parent.mkdir(parents=True)
     shutil.copyfile(shipped, installed)
-    monkeypatch.setattr(assessment_module, "__file__", str(tmp_path / "site-packages" / "bva_excel" / "assessment.py"))
+    monkeypatch.setattr(assessment_module, "__file__", str(tmp_path / "site-packages" / "bva_excel" / "app" / "new.py"))
     monkeypatch.setattr(sys, "prefix", str(tmp_path / "python"))
     monkeypatch.setattr(site, "getuserbase", lambda: str(tmp_path / "user"))
     assert assessment_module.builtin_template() == installed

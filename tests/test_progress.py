@@ -9,14 +9,20 @@ import datetime as dt
 import openpyxl
 import pytest
 from click.testing import CliRunner
+from progress_helpers import (  # noqa: F401  (fixtures)
+    _flagged_once,
+    fill_progress,
+    flagged,
+    list_service_areas,
+    plan,
+    type_plan,
+)
 
-from bva_excel.cli import cli
-from bva_excel.errors import BvaError
 from bva_excel.app.ingest import ingest
 from bva_excel.app.progress import generate_progress
 from bva_excel.app.report import write_report
-from progress_helpers import fill_progress, list_service_areas, plan, type_plan
-from progress_helpers import _flagged_once, flagged  # noqa: F401  (fixtures)
+from bva_excel.cli import cli
+from bva_excel.errors import BvaError
 
 AREAS = [("Finance", "Fay Green", "fay@example.gov.uk"), ("Legal services", "Lee Hunt", "lee@example.gov.uk")]
 

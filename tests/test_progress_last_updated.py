@@ -9,15 +9,21 @@ import datetime as dt
 import openpyxl
 import pytest
 from click.testing import CliRunner
+from progress_helpers import (  # noqa: F401  (fixtures)
+    _flagged_once,
+    clock_at,
+    fill_progress,
+    flagged,
+    plan,
+    planned,
+)
 
 import bva_excel.app.ingest
-from bva_excel.cli import cli
 from bva_excel.app.follow_up import write_follow_up
 from bva_excel.app.ingest import ingest
 from bva_excel.app.progress import generate_progress
 from bva_excel.app.report import write_report
-from progress_helpers import clock_at, fill_progress, plan
-from progress_helpers import _flagged_once, flagged, planned  # noqa: F401  (fixtures)
+from bva_excel.cli import cli
 
 LATER = dt.timedelta(days=9)  # the second round is received this long after the first
 

@@ -9,15 +9,13 @@ import shutil
 import openpyxl
 import pytest
 from click.testing import CliRunner
-
-from bva_excel.cli import cli
+from progress_helpers import _flagged_once, fill_progress, flagged, plan, type_plan  # noqa: F401  (fixtures)
+from test_progress import planned  # noqa: F401  (fixture)
 
 from bva_excel.app.ingest import ingest
 from bva_excel.app.progress import generate_progress
 from bva_excel.app.report import write_report
-from progress_helpers import fill_progress, plan, type_plan
-from progress_helpers import _flagged_once, flagged  # noqa: F401  (fixtures)
-from test_progress import planned  # noqa: F401  (fixture)
+from bva_excel.cli import cli
 
 
 @pytest.fixture
@@ -125,9 +123,9 @@ def test_a_doctored_return_is_said_without_contradiction(planned):  # noqa: F811
 def test_wording_for_service_areas_and_in_help(planned):  # noqa: F811
     from click.testing import CliRunner
 
+    from bva_excel.app.follow_up import FollowUpReport, _summary_lines
     from bva_excel.cli import cli
     from bva_excel.errors import problem
-    from bva_excel.app.follow_up import FollowUpReport, _summary_lines
 
     assert problem("RETURN_FORMULA", "a.xlsx", formula="=1", kept="it").fix.endswith("ask the reviewer to type plain "
                                                                                       "text next time.")

@@ -9,14 +9,20 @@ import shutil
 
 import openpyxl
 import pytest
+from progress_helpers import (  # noqa: F401  (fixtures)
+    _flagged_once,
+    clock_at,
+    fill_progress,
+    flagged,
+    plan,
+    type_plan,
+)
+from test_progress import planned  # noqa: F401  (fixture)
 
 import bva_excel.app.progress
 from bva_excel.app.ingest import ingest
 from bva_excel.app.progress import generate_progress
 from bva_excel.app.report import write_report
-from progress_helpers import clock_at, fill_progress, plan, type_plan
-from progress_helpers import _flagged_once, flagged  # noqa: F401  (fixtures)
-from test_progress import planned  # noqa: F401  (fixture)
 
 
 def accepted(assessment, name: str):

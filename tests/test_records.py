@@ -14,14 +14,14 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import answer, current
 
 import bva_excel.app.ingest as inbox_module
-from bva_excel.store.folder import open_assessment
-from bva_excel.cli import cli
 from bva_excel.app.ingest import ingest
-from bva_excel.store.records import SCHEMA_VERSION
+from bva_excel.cli import cli
 from bva_excel.store.files import sha256_of
-from conftest import answer, current
+from bva_excel.store.folder import open_assessment
+from bva_excel.store.records import SCHEMA_VERSION
 
 LEGACY = Path(__file__).parent / "data" / "legacy-0.1"
 
@@ -292,7 +292,8 @@ def test_records_of_an_earlier_schema_are_brought_up_to_date_once(generated):
 
 
 def test_a_practice_folder_is_known_from_its_records_and_a_real_assessment_is_not(tmp_path):
-    from bva_excel.store.folder import create_assessment, is_demo
+    from bva_excel.app.new import create_assessment
+    from bva_excel.store.folder import is_demo
 
     practice = create_assessment(tmp_path / "practice", demo=True)
     real = create_assessment(tmp_path / "BV 2026")
@@ -302,8 +303,8 @@ def test_a_practice_folder_is_known_from_its_records_and_a_real_assessment_is_no
 
 
 def test_the_answers_of_more_than_five_hundred_returns_are_each_read_once(tmp_path):
-    from bva_excel.store.records import AssessmentMeta, Records
     from bva_excel.model.recorded import Response, ReturnRecord
+    from bva_excel.store.records import AssessmentMeta, Records
 
     records = Records.create(tmp_path / "records.sqlite", AssessmentMeta("BV-1", "Many returns", "2026-11-29", "1"))
     with records.batch():
@@ -318,7 +319,7 @@ def test_the_answers_of_more_than_five_hundred_returns_are_each_read_once(tmp_pa
 
 def test_new_records_are_made_beside_where_they_go_and_renamed_in(tmp_path, monkeypatch):
     """The rename that puts them in place is within one folder: on a network drive it cannot be half done."""
-    from bva_excel.store.folder import create_assessment
+    from bva_excel.app.new import create_assessment
 
     renames = []
     real_replace = os.replace

@@ -5,11 +5,11 @@ import zipfile
 
 import openpyxl
 import pytest
+from conftest import answer, return_all
 
-from bva_excel.errors import BvaError
 from bva_excel.app.ingest import ingest
 from bva_excel.app.report import write_report
-from conftest import answer, return_all
+from bva_excel.errors import BvaError
 
 TRICKY = ["=SUM(A1:A3)", "+44 20 7946 0000", "-not a formula", "@risk", "=1/0", "Ünïcode ✓ 🙂\nline two",
           "http://example.gov.uk/evidence", "0012", "مراجعة الأداء: جيد", "שלום ‏(RTL)‏ text", "  spaced  "]
@@ -248,7 +248,7 @@ def test_a_moderation_note_with_excel_escapes_survives_repeated_runs(returned):
 
 
 def test_a_failure_half_way_leaves_the_last_good_report_and_no_lock(returned, monkeypatch):
-    import bva_excel.app.report as report_module
+    import bva_excel.excel.write.report as report_module
 
     assessment, _ = returned
     path = write_report(assessment).path
@@ -279,9 +279,10 @@ def test_an_answer_for_a_characteristic_removed_since_is_reported_not_dropped_si
 
 
 def test_reviewers_appear_in_the_order_of_the_reviewers_sheet_not_of_their_ids(tmp_path):
-    from bva_excel.store.folder import create_assessment
-    from bva_excel.app.issue import generate
     from conftest import REVIEWERS, make_framework
+
+    from bva_excel.app.issue import generate
+    from bva_excel.app.new import create_assessment
 
     reviewers = [REVIEWERS[2], REVIEWERS[0], REVIEWERS[1]]  # R03, R01, R02
     assessment = create_assessment(tmp_path / "a", make_framework(tmp_path / "f.xlsx", reviewers=reviewers))

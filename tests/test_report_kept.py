@@ -11,13 +11,13 @@ import shutil
 import openpyxl
 import pytest
 from click.testing import CliRunner
+from conftest import return_all
 from openpyxl.comments import Comment
 from openpyxl.drawing.image import Image
 
-from bva_excel.cli import cli
 from bva_excel.app.ingest import ingest
 from bva_excel.app.report import write_report
-from conftest import return_all
+from bva_excel.cli import cli
 
 
 @pytest.fixture
@@ -338,8 +338,9 @@ def test_a_damaged_report_is_never_replaced(returned):
 def test_a_report_of_another_assessment_is_never_replaced(returned, tmp_path):
     assessment, _ = returned
     write_report(assessment)
-    from bva_excel.store.folder import create_assessment
     from conftest import make_framework
+
+    from bva_excel.app.new import create_assessment
 
     other = create_assessment(tmp_path / "other", make_framework(tmp_path / "f.xlsx"), "Another")
     shutil.copyfile(assessment.report, other.report)

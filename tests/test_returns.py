@@ -2,16 +2,17 @@
 
 import openpyxl
 import pytest
-
-from bva_excel.store.folder import create_assessment
-from bva_excel.model.identity import IDENTITY_SHEET
-from bva_excel.excel.read.returns import parse_rating, read_return
-from bva_excel.app.issue import generate
 from conftest import answer
+
+from bva_excel.app.issue import generate
+from bva_excel.app.new import create_assessment
+from bva_excel.excel.read.framework import load_framework
+from bva_excel.excel.read.returns import parse_rating, read_return
+from bva_excel.model.identity import IDENTITY_SHEET
 
 
 def read(assessment, path):
-    return read_return(path, assessment.framework(), assessment.assessment_id, assessment.secret(),
+    return read_return(path, load_framework(assessment.workbook), assessment.assessment_id, assessment.secret(),
                        {i.issue_id: i for i in assessment.records.issues()})
 
 
@@ -258,7 +259,7 @@ def test_a_workbook_issued_before_its_text_was_kept_is_read_without_comparing_it
     refs = refs_of(generation, "R01")
     path = answer(generation.files["R01"], tmp_path / "r.xlsx", {ref: ("Yellow", "Seen.", "Gap.") for ref in refs})
     issues = {i.issue_id: dataclasses.replace(i, texts={}) for i in assessment.records.issues()}
-    reading = read_return(path, assessment.framework(), assessment.assessment_id, assessment.secret(), issues)
+    reading = read_return(path, load_framework(assessment.workbook), assessment.assessment_id, assessment.secret(), issues)
     assert reading.accepted and reading.problems == []
     assert [r.rating for r in reading.responses] == ["Yellow"] * len(refs)
 
@@ -272,7 +273,7 @@ def test_a_return_is_judged_by_the_bytes_read_and_hashed_even_if_the_file_is_emp
     workbook.save(path)
     content = path.read_bytes()
     path.write_bytes(b"")  # saved over by the reviewer while ingest reads it: what was hashed is what counts
-    reading = read_return(path, assessment.framework(), assessment.assessment_id, assessment.secret(),
+    reading = read_return(path, load_framework(assessment.workbook), assessment.assessment_id, assessment.secret(),
                           {i.issue_id: i for i in assessment.records.issues()}, "r01.xlsx", content)
     assert reading.accepted and [(p.code, p.cell) for p in reading.problems] == [("RETURN_FORMULA", "G2")]
     assert [(r.ref, r.rating, r.commentary) for r in reading.responses if r.rating] == [

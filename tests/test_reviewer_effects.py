@@ -8,8 +8,15 @@ import random
 from bva_excel.model.allocation import allocate
 from bva_excel.model.consistency import _fitted_offsets, _steps, check
 from bva_excel.model.consolidation import Consolidation
-from bva_excel.model.framework import THEMES, Characteristic, Framework, Rating, Reviewer, Scale
 from bva_excel.model.decisions import PreviousEdits, decide
+from bva_excel.model.framework import (
+    THEMES,
+    Characteristic,
+    Framework,
+    Rating,
+    Reviewer,
+    Scale,
+)
 from bva_excel.model.recorded import Response
 
 SCALE = Scale((Rating("Dark green", "#00703C", 5), Rating("Light green", "#92D050", 4),

@@ -2,8 +2,8 @@
 
 import openpyxl
 
+from bva_excel.layout import REVIEW_HEADERS
 from bva_excel.model.identity import IDENTITY_SHEET, IssueIdentity
-from bva_excel.app.issue import REVIEW_HEADERS
 
 
 def test_one_workbook_per_reviewer_with_only_their_items(generated):

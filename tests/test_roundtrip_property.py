@@ -4,16 +4,16 @@ import tempfile
 from pathlib import Path
 
 import openpyxl
+from conftest import answer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from python_calamine import CalamineWorkbook
 
-from bva_excel.store.folder import create_assessment
-from bva_excel.model.consolidation import lists_gaps
 from bva_excel.app.ingest import ingest
-from bva_excel.app.report import write_report
 from bva_excel.app.issue import generate
-from conftest import answer
+from bva_excel.app.new import create_assessment
+from bva_excel.app.report import write_report
+from bva_excel.model.consolidation import lists_gaps
 
 # What a person can put in a cell: any character but most control characters (which XML cannot
 # hold) and surrogates; with the escapes Excel itself writes ("_xHHHH_", "\r") in the mix.

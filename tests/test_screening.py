@@ -10,11 +10,12 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from conftest import answer
 
 from bva_excel.excel.read import screening
+from bva_excel.excel.read.framework import load_framework
 from bva_excel.excel.read.returns import read_return
 from bva_excel.excel.read.screening import screen
-from conftest import answer
 
 REVIEW_PART = "xl/worksheets/sheet2.xml"  # XlsxWriter writes the sheets in order: Guide, Review, Scale, identity
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -225,7 +226,7 @@ def test_a_return_without_formulas_is_not_opened_again_for_them(generated, plain
         raise AssertionError("input_formulas read a return that screening found free of formulas")
 
     monkeypatch.setattr("bva_excel.excel.read.returns.input_formulas", refuse)
-    reading = read_return(plain, assessment.framework(), assessment.assessment_id, assessment.secret(),
+    reading = read_return(plain, load_framework(assessment.workbook), assessment.assessment_id, assessment.secret(),
                           {i.issue_id: i for i in assessment.records.issues()})
     assert reading.accepted and reading.problems == []
 

@@ -9,16 +9,16 @@ import zipfile
 import openpyxl
 import pytest
 from click.testing import CliRunner
+from conftest import CHARACTERISTICS, REVIEWERS, SCALE, make_framework
 from openpyxl.comments import Comment
+from progress_helpers import _flagged_once, flagged  # noqa: F401  (fixtures)
 
-from bva_excel.store.folder import create_assessment
+from bva_excel.app.new import create_assessment
 from bva_excel.cli import cli
 from bva_excel.errors import BvaError, FrameworkError
 from bva_excel.excel.read.framework import load_framework
 from bva_excel.excel.write.service_areas import ensure_service_areas
 from bva_excel.excel.write.template import write_framework_workbook
-from conftest import CHARACTERISTICS, REVIEWERS, SCALE, make_framework
-from progress_helpers import _flagged_once, flagged  # noqa: F401  (fixtures)
 
 
 def parts(path) -> dict[str, bytes]:
@@ -117,7 +117,7 @@ def test_generate_progress_on_an_older_assessment_says_the_sheet_was_added_and_e
         "error: report.xlsx, sheet 'Action plan', cells I2, I3, I4: 3 actions (ACT-CI001, ACT-CI001-2 and ACT-G001) "
         "are for service area 'Human Resources', which is not on the 'Service areas' sheet of assessment.xlsx. "
         f"Correct it on the Action plan, or add 'Human Resources' to 'Service areas' (listed now: "
-        f"{', '.join(a.name for a in assessment.framework().service_areas)})."]
+        f"{', '.join(a.name for a in load_framework(assessment.workbook).service_areas)})."]
 
 
 def test_two_reviewers_in_one_service_area_give_it_one_row_and_later_commands_still_run(tmp_path):
@@ -178,11 +178,10 @@ def test_a_workbook_this_cannot_edit_safely_is_left_alone_and_the_sheet_is_asked
 
 def test_a_workbook_replaced_while_the_sheet_is_added_by_something_that_is_no_workbook_is_left_alone(older):
     """A synced folder can swap the file between the moment it is read and the moment it is edited."""
-    framework = older.framework()
+    framework = load_framework(older.workbook)
     older.workbook.write_bytes(b"not a workbook any more")
-    older.framework = lambda: framework  # as read a moment before
     with pytest.raises(BvaError) as refused:
-        ensure_service_areas(older)
+        ensure_service_areas(older, framework=framework)  # as read a moment before
     assert str(refused.value) == (
         "assessment.xlsx: a 'Service areas' sheet could not be added to it safely: it cannot be opened as a zip "
         "(File is not a zip file). Add a sheet called 'Service areas' by hand, with the headers 'Service area', "

@@ -7,10 +7,11 @@ import datetime as dt
 
 import openpyxl
 import pytest
-
-from bva_excel.app.report import write_report
 from progress_helpers import _flagged_once, flagged  # noqa: F401  (fixtures)
 from spreadsheet import Spreadsheet
+
+from bva_excel.app.report import write_report
+from bva_excel.excel.read.framework import load_framework
 
 HEADERS = ["Action ID", "Ref", "Theme", "Characteristic", "Score", "Gap identified", "Action", "Owner",
            "Service area", "Target date", "Status", "Progress update", "Last updated", "Update from"]
@@ -97,10 +98,10 @@ def test_an_action_past_its_target_date_and_not_complete_is_shaded(planned):
     shade = {action: spreadsheet.seen_colour("Action plan", row, HEADERS.index("Action") + 1)
              for row, action in enumerate(ids, start=2)}
     assert shade == {"ACT-CI001": "FFFFFF", "ACT-CI001-2": OVERDUE, "ACT-G001": OVERDUE, "ACT-G001-2": "FFFFFF"}
-    red = next(r.colour for r in assessment.framework().scale.ratings if r.name == "Red").lstrip("#").upper()
+    red = next(r.colour for r in load_framework(assessment.workbook).scale.ratings if r.name == "Red").lstrip("#").upper()
     assert spreadsheet.seen_colour("Action plan", 4, HEADERS.index("Score") + 1) == red  # the score keeps its colour
     across = [spreadsheet.seen_colour("Action plan", 3, col) for col in range(1, len(HEADERS) + 2)]
-    amber = next(r.colour for r in assessment.framework().scale.ratings if r.name == "Amber").lstrip("#").upper()
+    amber = next(r.colour for r in load_framework(assessment.workbook).scale.ratings if r.name == "Amber").lstrip("#").upper()
     expected = [amber if h == "Score" else OVERDUE for h in HEADERS] + ["FFFFFF"]
     assert across == expected  # the whole row, from its ID to Update from (its score in its colour), and no further
     below = 2 + len(ids) + 150  # a row typed into well below the plan is shaded when it falls overdue

@@ -8,10 +8,11 @@ import json
 import openpyxl
 import pytest
 from click.testing import CliRunner
-
-from bva_excel.store.folder import open_assessment
-from bva_excel.cli import cli
 from conftest import answer
+
+from bva_excel.cli import cli
+from bva_excel.excel.read.framework import load_framework
+from bva_excel.store.folder import open_assessment
 
 
 def run(*args):
@@ -151,7 +152,7 @@ def test_a_score_first_given_after_sign_off_is_shown_as_changed_from_blank(gener
     run("ingest", assessment.folder)
     changed = [f for f in json.loads(run("check", assessment.folder, "--json").stdout)["findings"]
                if f["kind"].startswith("CHANGED_SINCE_SIGNOFF")]
-    framework = assessment.framework()
+    framework = load_framework(assessment.workbook)
     assert changed == [{"kind": "CHANGED_SINCE_SIGNOFF_NO_NOTE", "severity": "medium", "ref": ref,
                         "theme": framework.characteristic(ref).theme.name,
                         "finding": "Final score changed since sign-off without a note: blank to Amber",

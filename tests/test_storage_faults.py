@@ -15,15 +15,15 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
-from bva_excel.store.folder import open_assessment
-from bva_excel.cli import cli
-from bva_excel.app.ingest import ingest
-from bva_excel.app.report import write_report
 from conftest import FOLDER, answer, refs_of
 from faults import FailingWrites
 from progress_helpers import list_service_areas, type_plan
 from terminal import through_a_pipe
+
+from bva_excel.app.ingest import ingest
+from bva_excel.app.report import write_report
+from bva_excel.cli import cli
+from bva_excel.store.folder import open_assessment
 
 COMMANDS = [
     ["ingest"], ["report"], ["check", "--spread", "3"], ["signoff", "--by", "Jane Smith, Chief Executive", "--accept-open"],

@@ -14,12 +14,13 @@ from xml.etree import ElementTree
 
 import openpyxl
 import pytest
+from conftest import return_all
 from openpyxl.utils import column_index_from_string
+from spreadsheet import Spreadsheet
 
 from bva_excel.app.ingest import ingest
 from bva_excel.app.report import write_report
-from conftest import return_all
-from spreadsheet import Spreadsheet
+from bva_excel.excel.read.framework import load_framework
 
 GIVEN = {"CI001": ("Amber", "Weak", "No plan"), "CI002": ("Yellow", "Partly", "Embed it"),
          "G001": ("Grey", "Outside our control", ""), "R001": ("", "Cannot judge", ""),
@@ -41,7 +42,7 @@ def reported(generated):
 
 def expected_counts(assessment, finals: dict[str, str]) -> dict[str, dict[str, int]]:
     """What the Summary should say, counted here from the final scores: theme -> column -> count."""
-    framework = assessment.framework()
+    framework = load_framework(assessment.workbook)
     columns = framework.scale.names + [NOT_ANSWERED]
     counts = {t.name: dict.fromkeys(columns + ["Total"], 0) for t in framework.themes}
     for characteristic in framework.characteristics:
@@ -143,9 +144,9 @@ def cells(workbook, reference: str) -> list:
 
 def test_the_chart_draws_each_ratings_counts_per_theme_in_the_scales_colours(reported):
     assessment, result = reported
-    scale = assessment.framework().scale
+    scale = load_framework(assessment.workbook).scale
     expected = expected_counts(assessment, {ref: d.final for ref, d in result.decisions.items()})
-    themes = [t.name for t in assessment.framework().themes]
+    themes = [t.name for t in load_framework(assessment.workbook).themes]
     workbook = openpyxl.load_workbook(result.path, data_only=True)
     series = chart_series(result.path)
     assert [cells(workbook, s["name"])[0] for s in series] == scale.names + [NOT_ANSWERED]
@@ -163,8 +164,7 @@ def test_the_chart_draws_each_ratings_counts_per_theme_in_the_scales_colours(rep
 @pytest.mark.libreoffice
 def test_libreoffice_recounts_and_the_chart_still_draws_the_counts_after_a_moderated_score_is_typed(
         reported, tmp_path):
-    from test_libreoffice import missing_parts
-    from test_libreoffice import Office
+    from test_libreoffice import Office, missing_parts
 
     reason = missing_parts()
     if reason:
@@ -195,4 +195,4 @@ def test_libreoffice_recounts_and_the_chart_still_draws_the_counts_after_a_moder
     for drawn in series:
         name = cells(workbook, drawn["name"])[0]
         assert [int(v) for v in cells(workbook, drawn["values"])] == [
-            seen[t][name] for t in (t.name for t in assessment.framework().themes)], name
+            seen[t][name] for t in (t.name for t in load_framework(assessment.workbook).themes)], name

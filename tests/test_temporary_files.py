@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import answer, refs_of
 
-from bva_excel.cli import cli
 from bva_excel.app.ingest import ingest
 from bva_excel.app.report import write_report
-from conftest import answer, refs_of
+from bva_excel.cli import cli
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -11,12 +11,12 @@ import shutil
 
 import pytest
 from click.testing import CliRunner
-
-from bva_excel.store.folder import create_assessment
-from bva_excel.cli import cli
 from conftest import answer, make_framework
 from progress_helpers import list_service_areas, type_plan
 from terminal import BAR, on_terminal
+
+from bva_excel.app.new import create_assessment
+from bva_excel.cli import cli
 
 pytestmark = pytest.mark.subprocess
 

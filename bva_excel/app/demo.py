@@ -18,14 +18,16 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from bva_excel.store.folder import Assessment, create_assessment, is_demo
-from bva_excel.errors import BvaError
 from bva_excel.app.ingest import IngestReport, ingest
+from bva_excel.app.issue import generate
 from bva_excel.app.moderation_round import ModerationRound, generate_moderation
+from bva_excel.app.new import create_assessment
 from bva_excel.app.report import ReportResult, write_report
-from bva_excel.app.issue import REVIEW_SHEET, generate
 from bva_excel.app.signoff import SignOffResult, sign_off
+from bva_excel.errors import BvaError
+from bva_excel.layout import REVIEW_SHEET
 from bva_excel.store.files import move_over, replacing
+from bva_excel.store.folder import Assessment, is_demo
 
 REVIEWERS = [
     ("R01", "Aisha Khan", "aisha.khan@example.gov.uk", "Finance"),

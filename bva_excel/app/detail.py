@@ -1,6 +1,6 @@
 """The background on a characteristic, for committee: one printable A4 page (or more) per ref.
 
-Everything on it comes from what the report is made of (`report.gather`) and the records: the
+Everything on it comes from what the report is made of (`report.load_state`) and the records: the
 statement and who drafted it, every reviewer's answer with the return it came from (earlier answers a
 later return replaced too), the consistency findings and how they were settled, how the final score was
 reached, the sign-off and the actions. It only reads the assessment.
@@ -12,20 +12,26 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bva_excel.model.action_plan import ActionRow, plan_actions
-from bva_excel.store.folder import Assessment
-from bva_excel.model.consistency import INFO, Finding
-from bva_excel.model.consolidation import current_answers, in_order, latest_issues, lists_gaps
+from bva_excel.app.state import STATE_STEPS, load_state
 from bva_excel.errors import BvaError, problem
-from bva_excel.model.framework import THEMES, Characteristic, Framework, find_theme
-from bva_excel.model.decisions import ScoreDecision
-from bva_excel.layout import ACTION_INPUT_HEADERS
-from bva_excel.model.recorded import Response, ReturnRecord, SignOff
-from bva_excel.app.report import GATHER_STEPS, Gathered, gather
 from bva_excel.excel.read.sheets import open_workbook, read_table
+from bva_excel.layout import ACTION_INPUT_HEADERS
+from bva_excel.model.action_plan import ActionRow, plan_actions
+from bva_excel.model.consistency import INFO, Finding
+from bva_excel.model.consolidation import (
+    current_answers,
+    in_order,
+    latest_issues,
+    lists_gaps,
+)
+from bva_excel.model.decisions import ScoreDecision
+from bva_excel.model.framework import THEMES, Characteristic, Framework, find_theme
+from bva_excel.model.recorded import Response, ReturnRecord, SignOff
+from bva_excel.model.state import AssessmentState
 from bva_excel.model.text import normalise_ref, suggest
 from bva_excel.store.files import replacing, safe_file_name
-from bva_excel.app.tracking import QUIET, Tracker
+from bva_excel.store.folder import Assessment
+from bva_excel.tracking import QUIET, Tracker
 
 NO_GAPS = "No gaps identified by the reviewers"
 NO_ACTIONS = "No actions recorded"
@@ -145,7 +151,7 @@ def _drafted_as_written(assessment: Assessment) -> dict[str, str]:
     return {normalise_ref(table.text(values, "Ref")): table.text(values, "Drafted by") for _, values in table.rows}
 
 
-def _history(assessment: Assessment, gathered: Gathered):
+def _history(assessment: Assessment, gathered: AssessmentState):
     """The reviewers' accepted returns in the order they count, every answer in them, and the answer that
     counts for each (reviewer, ref), as consolidation decides it."""
     records = assessment.records
@@ -177,7 +183,7 @@ def _consolidated_how(framework: Framework, answers: list[Answer], consolidated:
     return f"{consolidated}: not scored ({', '.join(a.reviewer for a in unscored)}); it is never averaged."
 
 
-def _moderated_how(gathered: Gathered, ref: str, decision: ScoreDecision, report_name: str, report_saved: str) -> str:
+def _moderated_how(gathered: AssessmentState, ref: str, decision: ScoreDecision, report_name: str, report_saved: str) -> str:
     scale = gathered.framework.scale
     if decision.moderated_by and ref in gathered.consolidation.moderations:
         response, record = gathered.consolidation.moderations[ref]
@@ -229,7 +235,7 @@ def _signed_off(signoffs: list[SignOff], ref: str, final: str) -> tuple[str, str
     return score, how
 
 
-def build_details(assessment: Assessment, gathered: Gathered, refs: list[str], tracker: Tracker = QUIET) -> list[Detail]:
+def build_details(assessment: Assessment, gathered: AssessmentState, refs: list[str], tracker: Tracker = QUIET) -> list[Detail]:
     """What the committee is told about each of `refs`, from what the report is made of; `tracker` is told of each."""
     framework = gathered.framework
     ordered, responses, current = _history(assessment, gathered)
@@ -304,10 +310,10 @@ def write_detail(assessment: Assessment, wanted: list[str], output: Path | None 
     """Write the detail workbook for the refs `wanted` (see `resolve_refs`); nothing is written if any is
     unknown. Default: FOLDER/detail/detail <refs>.xlsx. `tracker` counts the steps of gathering, each ref
     gathered and written, and the save."""
-    tracker.start(GATHER_STEPS, "steps")
-    gathered = gather(assessment, tracker=tracker)
+    tracker.start(STATE_STEPS, "steps")
+    gathered = load_state(assessment, tracker=tracker)
     refs = resolve_refs(gathered.framework, wanted, assessment.workbook.name)
-    tracker.start(GATHER_STEPS + 2 * len(refs) + 1, "steps", done=GATHER_STEPS)
+    tracker.start(STATE_STEPS + 2 * len(refs) + 1, "steps", done=STATE_STEPS)
     details = build_details(assessment, gathered, refs, tracker)
     if output is None:
         folder = assessment.folder / "detail"

@@ -13,14 +13,14 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-from bva_excel.app.tracking import QUIET, Tracker
-from bva_excel.model.action_plan import ActionRow, as_listed
-from bva_excel.store.folder import needs_report
 from bva_excel.errors import BvaError, problem
+from bva_excel.excel.write.styles import header_format, new_workbook
+from bva_excel.model.action_plan import ActionRow, as_listed
 from bva_excel.model.framework import Framework, area_key
 from bva_excel.model.text import suggest
 from bva_excel.store.files import replacing
-from bva_excel.excel.write.styles import header_format, new_workbook
+from bva_excel.store.folder import needs_report
+from bva_excel.tracking import QUIET, Tracker
 
 EXPORT_HEADERS = ["Action ID", "Ref", "Theme", "Characteristic", "Gap", "Action", "Owner", "Service area",
                   "Target date", "Status", "Progress update", "Last updated"]
@@ -106,12 +106,12 @@ def export_actions(assessment, path: Path, as_xlsx: bool = False, service_area: 
                    tracker: Tracker = QUIET) -> Export:
     """Write the current action plan (what is typed in report.xlsx, with the progress returned since) to `path`."""
     from bva_excel.app.progress import current_actions
-    from bva_excel.app.report import GATHER_STEPS, gather
+    from bva_excel.app.state import STATE_STEPS, load_state
 
     needs_report(assessment, "actions")
     with assessment.reading("actions"):
-        tracker.start(GATHER_STEPS, "steps")
-        gathered = gather(assessment, tracker=tracker)
+        tracker.start(STATE_STEPS, "steps")
+        gathered = load_state(assessment, tracker=tracker)
         every = current_actions(assessment, gathered)
         unlisted = as_listed(gathered.framework, every)
         rows, area = select(gathered.framework, every, service_area)

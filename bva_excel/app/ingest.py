@@ -19,17 +19,18 @@ from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bva_excel.store.folder import Assessment
-from bva_excel.model.consolidation import current_answers, in_order, unclear_order
-from bva_excel.errors import ERROR, BvaError, Problem, problem
-from bva_excel.model.framework import Framework
-from bva_excel.store.records import InboxFile
-from bva_excel.model.recorded import IssueRecord, Response, ReturnRecord
-from bva_excel.excel.read.returns import ReturnReading, read_return
 from bva_excel.app.issue import finish_interrupted_generation
+from bva_excel.errors import ERROR, BvaError, Problem, problem
+from bva_excel.excel.read.framework import load_framework
+from bva_excel.excel.read.returns import ReturnReading, read_return
 from bva_excel.excel.read.screening import MAX_FILE_BYTES
+from bva_excel.model.consolidation import current_answers, in_order, unclear_order
+from bva_excel.model.framework import Framework
+from bva_excel.model.recorded import IssueRecord, Response, ReturnRecord
 from bva_excel.store.files import replacing, sha256_of
-from bva_excel.app.tracking import QUIET, Tracker
+from bva_excel.store.folder import Assessment
+from bva_excel.store.records import InboxFile
+from bva_excel.tracking import QUIET, Tracker
 
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods", ".csv"}
 PARALLEL_FROM = 24  # new files from which reading is shared among processes (starting them costs)
@@ -294,7 +295,7 @@ class _Answers:
 
 
 def _ingest(assessment: Assessment, paths: list[Path] | None, tracker: Tracker, prefer: Path | None) -> IngestReport:
-    framework = assessment.framework()
+    framework = load_framework(assessment.workbook)
     records = assessment.records
     issues = {issue.issue_id: issue for issue in records.issues()}
     returns = records.returns()
@@ -364,7 +365,7 @@ def _record(assessment: Assessment, read: _Read, by_hash: dict[str, ReturnRecord
     reading = read.reading
     identity = reading.identity
     if reading.accepted and identity.kind == "progress":
-        from bva_excel.app.progress import replaced_workbook
+        from bva_excel.model.progress import replaced_workbook
 
         reading.problems += replaced_workbook(path.name, identity, records.issues())
     archive = read.copy.relative_to(assessment.folder).as_posix() if reading.accepted else ""

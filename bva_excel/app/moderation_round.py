@@ -14,20 +14,35 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bva_excel.app.tracking import QUIET, Tracker
-from bva_excel.store.folder import Assessment
-from bva_excel.layout import ASSESSMENT_FILE
+from bva_excel.app.issue import (
+    finish_interrupted_generation,
+    issue_workbooks,
+    named_apart,
+)
 from bva_excel.errors import AllocationError, BvaError, Problem, problem
+from bva_excel.excel.read.returns import MODERATION_SHEET
+from bva_excel.excel.write.review import (
+    cell_formats,
+    issued_texts,
+    score_validation,
+    write_identity_sheet,
+    write_scale_sheet,
+)
+from bva_excel.excel.write.styles import (
+    add_rating_colours,
+    fit_row,
+    new_workbook,
+    print_landscape,
+)
+from bva_excel.excel.write.template import write_guide
+from bva_excel.layout import ASSESSMENT_FILE
 from bva_excel.model.framework import Framework
 from bva_excel.model.identity import IssueIdentity
 from bva_excel.model.recorded import IssueRecord
-from bva_excel.excel.read.returns import MODERATION_SHEET
-from bva_excel.app.issue import (cell_formats, finish_interrupted_generation, issue_workbooks, issued_texts,
-                                         named_apart, score_validation, write_identity_sheet, write_scale_sheet)
 from bva_excel.model.text import suggest
 from bva_excel.store.files import replacing, safe_file_name
-from bva_excel.excel.write.styles import add_rating_colours, fit_row, new_workbook, print_landscape
-from bva_excel.excel.write.template import write_guide
+from bva_excel.store.folder import Assessment
+from bva_excel.tracking import QUIET, Tracker
 
 HEADERS = ["Ref", "Theme", "Characteristic", "Position statement", "Reviewers' scores", "Consolidated score",
            "Findings", "Moderated score", "Moderation note"]
@@ -180,12 +195,12 @@ def generate_moderation(assessment: Assessment, moderators: list[str], every: bo
                         deadline: dt.date | None = None, pmo: str = "the PMO",
                         tracker: Tracker = QUIET) -> ModerationRound:
     """Share out what needs moderation among `moderators` and issue one workbook each."""
-    from bva_excel.app.report import GATHER_STEPS, gather
+    from bva_excel.app.state import STATE_STEPS, load_state
 
     with assessment.locked("generate --moderation"):
         recovered = finish_interrupted_generation(assessment)
-        tracker.start(GATHER_STEPS, "steps")
-        gathered = gather(assessment, tracker=tracker)
+        tracker.start(STATE_STEPS, "steps")
+        gathered = load_state(assessment, tracker=tracker)
         framework = gathered.framework
         refs = needing_moderation(gathered, every)
         if not refs:

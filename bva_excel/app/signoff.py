@@ -9,12 +9,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from bva_excel.store.folder import Assessment
-from bva_excel.model.consistency import HIGH
+from bva_excel.app.state import STATE_STEPS, load_state
 from bva_excel.errors import BvaError, problem
+from bva_excel.model.consistency import HIGH
 from bva_excel.model.recorded import SignOff
-from bva_excel.app.report import GATHER_STEPS, gather
-from bva_excel.app.tracking import QUIET, Tracker
+from bva_excel.store.folder import Assessment
+from bva_excel.tracking import QUIET, Tracker
 
 
 @dataclass
@@ -33,8 +33,8 @@ def sign_off(assessment: Assessment, by: str, accept_open: bool = False, thresho
     if not by:
         raise BvaError(problem("SIGNOFF_NOBODY"))
     with assessment.locked("signoff"):
-        tracker.start(GATHER_STEPS, "steps")
-        gathered = gather(assessment, threshold_name, spread, tracker)
+        tracker.start(STATE_STEPS, "steps")
+        gathered = load_state(assessment, threshold_name, spread, tracker)
         open_high = [f for f in gathered.consistency.must_look if f.severity == HIGH]
         if open_high and not accept_open:
             raise BvaError(problem("SIGNOFF_OPEN_FINDINGS", count=len(open_high),

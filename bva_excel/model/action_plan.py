@@ -121,7 +121,7 @@ def plan_actions(framework: Framework, final: dict[str, str], responses: dict[st
 
 
 def plan_of(gathered) -> list[ActionRow]:
-    """The action plan as the report would write it now, from what `report.gather` read."""
+    """The action plan as the report would write it now, from what `report.load_state` read."""
     framework = gathered.framework
     final = {ref: decision.final for ref, decision in gathered.decisions.items()}
     return plan_actions(framework, final, gathered.consolidation.responses,

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-
 FEW_UNITS = 5  # below this many characteristics scored twice, alpha says little either way
 
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
-from bva_excel.layout import ASSESSMENT_FILE
 from bva_excel.errors import AllocationError, Problem, problem
+from bva_excel.layout import ASSESSMENT_FILE
 from bva_excel.model.framework import Framework
 
 

@@ -15,8 +15,8 @@ import numpy as np
 
 from bva_excel.model.agreement import Alpha, ordinal_alpha
 from bva_excel.model.consolidation import Consolidation, latest_issues, lists_gaps
-from bva_excel.model.framework import Scale
 from bva_excel.model.decisions import ScoreDecision
+from bva_excel.model.framework import Scale
 from bva_excel.model.recorded import IssueRecord, Response, SignOff
 
 HIGH, MEDIUM, LOW, INFO = "high", "medium", "low", "info"
@@ -413,3 +413,8 @@ def check(consolidation: Consolidation, decisions: dict[str, ScoreDecision], iss
     order = {c.ref: i for i, c in enumerate(consolidation.framework.characteristics)}
     findings.sort(key=lambda f: (bool(f.resolved), SEVERITIES.index(f.severity), order.get(f.ref, -1)))
     return ConsistencyReport(findings, overall, by_theme)
+
+
+DEFAULT_SPREAD = 2  # reviewers this many scale steps apart disagree, unless the PMO chose otherwise
+
+

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 
 from bva_excel.errors import problem
-from bva_excel.layout import SCORES_SHEET
-from bva_excel.model.text import normalise_ref, suggest
+from bva_excel.layout import (
+    SCORES_SHEET,
+)
+from bva_excel.model.recorded import SignOff
+from bva_excel.model.text import normalise_ref, short_list, suggest
 
 
 @dataclass(frozen=True)
@@ -100,5 +104,19 @@ def decide(scale, consolidated: dict[str, str], edits: PreviousEdits, file: str 
         decisions[ref] = ScoreDecision(base, valid.name if valid else moderation.moderated, moderation.note,
                                        final, moderation.final_override, source, overruled)
     return decisions, warnings
+
+
+def signed_off(signoff: SignOff | None, finals: dict[str, str] | None = None) -> str:
+    """The words for the title: who signed off and when, or that nobody has yet; with `finals` (ref -> final
+    score now), how many final scores differ from those signed off, so a changed map is never shown as signed."""
+    if signoff is None:
+        return "not signed off yet"
+    when = dt.datetime.fromisoformat(signoff.signed_at).strftime("%d %B %Y %H:%M")
+    accepted = (f" with {signoff.open_high} high-severity finding{'s' * (signoff.open_high != 1)} still open"
+                if signoff.open_high else "")
+    changed = sorted(ref for ref, final in (finals or {}).items() if signoff.finals.get(ref, "") != final)
+    since = (f"; {len(changed)} final score{'s' * (len(changed) != 1)} changed since ({short_list(changed, 5)}), "
+             "not signed off" if changed else "")
+    return f"signed off by {signoff.signed_by} on {when}{accepted}{since}"
 
 

@@ -7,8 +7,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from bva_excel.errors import Problem
-from bva_excel.model.text import cell_text
-from bva_excel.model.text import normalise_label
+from bva_excel.model.text import cell_text, normalise_label
 
 
 @dataclass(frozen=True)

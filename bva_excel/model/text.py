@@ -75,4 +75,6 @@ def a1(row: int, col: int) -> str:
     """0-based row and column -> A1 reference."""
     return f"{column_letter(col)}{row + 1}"
 
-
+def short_list(keys: list[str], most: int = 8) -> str:
+    shown = ", ".join(keys[:most])
+    return shown + (f" and {len(keys) - most} more" if len(keys) > most else "")

@@ -1,26 +1,21 @@
 """Pictures for a committee report in Word: the heat map and the ratings by theme, as PNG and SVG.
 
-Drawn with matplotlib from what `bva report` decides (`report.gather`: the records and what people typed
+Drawn with matplotlib from what `bva report` decides (`report.load_state`: the records and what people typed
 into report.xlsx), in the heat map sheet's layout, colours and key, so the pictures show the same final
 scores as the report. Each fits an A4 page's text width at 200 dpi, so it pastes into Word unscaled.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import textwrap
 from dataclasses import dataclass
-from pathlib import Path
 
-from bva_excel.app.tracking import QUIET, Tracker
-from bva_excel.store.folder import Assessment
 from bva_excel.excel.write.heat_map import DISAGREEMENT, MODERATED
-from bva_excel.app.report import (GATHER_STEPS, NOT_ANSWERED, NOT_ANSWERED_COLOUR, Gathered, _tiles, gather, signed_off,
-                              theme_counts)
-from bva_excel.store.files import FilesPlaced, replacing, writing
-from bva_excel.excel.write.styles import text_colour_on
+from bva_excel.excel.write.report import _tiles
+from bva_excel.excel.write.styles import NOT_ANSWERED_COLOUR, text_colour_on
+from bva_excel.model.state import AssessmentState
+from bva_excel.model.summary import NOT_ANSWERED, theme_counts
 
-PICTURES = "pictures"  # the default folder, inside the assessment's
 DPI = 200
 WIDTH = 6.3  # inches: an A4 page (8.27 in) less Word's default margins of 1 in each side, and a little
 NO_COLOUR, NO_COLOUR_TEXT = "#F2F2F2", "#404040"  # a tile with no score, as on the 'Heat map' sheet
@@ -66,13 +61,7 @@ class HeatMapLayout:
     key_top: float
 
 
-@dataclass
-class PictureResult:
-    paths: list[Path]
-    layout: HeatMapLayout
-
-
-def lay_out_heat_map(gathered: Gathered, title: str = "", subtitle: str = "") -> HeatMapLayout:
+def lay_out_heat_map(gathered: AssessmentState, title: str = "", subtitle: str = "") -> HeatMapLayout:
     """Where every tile goes: a band per theme, as many tiles to a line as fit legibly (the same for every
     theme, so the columns line up), more lines where a theme has more characteristics."""
     framework = gathered.framework
@@ -128,7 +117,7 @@ def _write_heading(figure, height: float, title: str, subtitle: str) -> None:
                 style="italic", linespacing=1.15)
 
 
-def draw_heat_map(gathered: Gathered, title: str, subtitle: str):
+def draw_heat_map(gathered: AssessmentState, title: str, subtitle: str):
     """The heat map as a matplotlib figure, laid out by `lay_out_heat_map`, with its key."""
     from matplotlib.figure import Figure
     from matplotlib.patches import Rectangle
@@ -153,7 +142,7 @@ def draw_heat_map(gathered: Gathered, title: str, subtitle: str):
     return figure, layout
 
 
-def _key_entries(gathered: Gathered) -> list[tuple[str, str, str, str]]:
+def _key_entries(gathered: AssessmentState) -> list[tuple[str, str, str, str]]:
     """The sheet's key: each rating and its meaning, no colour, and what the markers mean (name, colour,
     text colour, meaning)."""
     framework = gathered.framework
@@ -171,7 +160,7 @@ def _key_entry_height(meaning: str) -> float:
     return KEY_LINE + KEY_TEXT_LINE * textwrap.fill(meaning, MEANING_WRAP).count("\n")
 
 
-def _key(canvas, gathered: Gathered, layout: HeatMapLayout) -> None:
+def _key(canvas, gathered: AssessmentState, layout: HeatMapLayout) -> None:
     from matplotlib.patches import Rectangle
 
     canvas.text(MARGIN, layout.key_top, "Key", fontsize=TEXT_FONT, fontweight="bold", va="top")
@@ -187,7 +176,7 @@ def _key(canvas, gathered: Gathered, layout: HeatMapLayout) -> None:
         top += _key_entry_height(meaning)
 
 
-def draw_ratings_by_theme(gathered: Gathered, title: str, subtitle: str):
+def draw_ratings_by_theme(gathered: AssessmentState, title: str, subtitle: str):
     """A stacked horizontal bar per theme, a segment per rating in the scale's colours, with a legend."""
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
@@ -234,45 +223,3 @@ def draw_ratings_by_theme(gathered: Gathered, title: str, subtitle: str):
     return figure
 
 
-def subtitle(what: str, gathered: Gathered, day: dt.date) -> str:
-    """What the picture shows, on what day, and whether the scores are signed off."""
-    return f"{what}, {day:%d %B %Y}; {signed_off(gathered.signoff, {ref: d.final for ref, d in gathered.decisions.items()})}"
-
-
-def write_pictures(assessment: Assessment, folder: Path | None = None, tracker: Tracker = QUIET) -> PictureResult:
-    """Write the heat map and the ratings by theme as PNG (200 dpi) and SVG to `folder`
-    (default DIR/pictures), each through a temporary file, all four put in place together (none, if one cannot
-    be written); return the paths written and the heat map's layout."""
-    import logging
-
-    import matplotlib
-
-    matplotlib.use("Agg")  # files only: no window, whatever the machine has
-    # matplotlib's own word on its font cache (which it cannot save on a full disk) would come before ours.
-    logging.getLogger("matplotlib").setLevel(logging.ERROR)
-    from matplotlib import rc_context
-
-    folder = Path(folder) if folder else assessment.folder / PICTURES
-    with assessment.reading("picture"):
-        tracker.start(GATHER_STEPS + 4, "steps")
-        gathered = gather(assessment, tracker=tracker)
-        title = assessment.title
-        today = dt.date.today()
-        heat_map, layout = draw_heat_map(gathered, title, subtitle("Heat map of final scores", gathered, today))
-        ratings = draw_ratings_by_theme(gathered, title, subtitle("Final scores by theme", gathered, today))
-        with writing(folder):
-            folder.mkdir(parents=True, exist_ok=True)
-        paths, placed = [], FilesPlaced()
-        # Text as outlines, so that the SVG looks the same without our fonts; ids fixed, as the date above.
-        with rc_context({"svg.hashsalt": "bva", "svg.fonttype": "path"}), placed.together():
-            for name, figure in [(HEAT_MAP, heat_map), (RATINGS_BY_THEME, ratings)]:
-                for kind in ("png", "svg"):
-                    path = folder / f"{name}.{kind}"
-                    metadata = {"Title": f"{title}: {name}"}
-                    if kind == "svg":
-                        metadata["Date"] = None  # the same scores make the same file
-                    with replacing(path, placed) as temp:
-                        figure.savefig(temp, format=kind, dpi=DPI, facecolor="white", metadata=metadata)
-                    paths.append(path)
-                    tracker.advance(f"drew {path.name}")
-    return PictureResult(paths, layout)

@@ -19,6 +19,9 @@ import tempfile
 from pathlib import Path
 
 from bva_excel.errors import AssessmentBusy, BvaError, LockUnavailable, Problem, problem
+from bva_excel.layout import (
+    HISTORY_FOLDER,
+)
 
 FORBIDDEN = re.compile(r'[<>:"/\\|?*\x00-\x1f]')  # what Windows refuses in a file name
 # Device names Windows reserves, alone or with any extension ("NUL.xlsx"), in any case.
@@ -331,3 +334,30 @@ def scratch_space(records_dir: Path):
     finally:
         lock.release()
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def keep_history(path: Path, placed: FilesPlaced | None = None) -> Path | None:
+    """Copy the report at `path` into history/ as 'report YYYY-MM-DD HHMMSS.xlsx' (when it was last saved; a
+    name that ends in that date already gets only the time), never over another copy; None when an identical
+    copy is already there. With `placed`, the copy is undone with the rest of the change if it fails."""
+    saved = dt.datetime.fromtimestamp(path.stat().st_mtime)
+    folder = path.parent / HISTORY_FOLDER
+    folder.mkdir(exist_ok=True)
+    day = f"{saved:%Y-%m-%d}"
+    stem = f"{path.stem} {saved:%H%M%S}" if path.stem.endswith(day) else f"{path.stem} {day} {saved:%H%M%S}"
+    digest = None
+    for number in range(1, 1000):
+        target = folder / (f"{stem}{path.suffix}" if number == 1 else f"{stem} ({number}){path.suffix}")
+        if not target.exists():
+            break
+        digest = digest or sha256_of(path)
+        if sha256_of(target) == digest:
+            return None
+    check_path_length(target)
+    with replacing(target, placed) as temp:
+        shutil.copyfile(path, temp)
+        stat = path.stat()
+        os.utime(temp, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    return target
+
+

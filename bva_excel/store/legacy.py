@@ -12,8 +12,8 @@ import sqlite3
 from pathlib import Path
 
 from bva_excel.errors import AssessmentError, Problem, problem
-from bva_excel.store.records import AssessmentMeta, Records
 from bva_excel.model.recorded import IssueRecord, Response, ReturnRecord
+from bva_excel.store.records import AssessmentMeta, Records
 
 LEGACY_META = "assessment.json"
 LEGACY_FILES = (LEGACY_META, "issued.json", "returns.json")

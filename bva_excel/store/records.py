@@ -30,8 +30,21 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bva_excel.errors import AssessmentBusy, AssessmentError, BvaError, Problem, problem
-from bva_excel.model.recorded import FollowUp, IssueRecord, ProgressUpdate, Response, ReturnRecord, SeenValue, SignOff
-from bva_excel.store.files import FilesPlaced, holding_lock, new_file_mode, write_problem
+from bva_excel.model.recorded import (
+    FollowUp,
+    IssueRecord,
+    ProgressUpdate,
+    Response,
+    ReturnRecord,
+    SeenValue,
+    SignOff,
+)
+from bva_excel.store.files import (
+    FilesPlaced,
+    holding_lock,
+    new_file_mode,
+    write_problem,
+)
 
 DATABASE = "records.sqlite"
 UPGRADE_WAIT = 60  # seconds to wait for another command holding the lock while records need upgrading

@@ -22,9 +22,12 @@ from xml.etree import ElementTree
 
 from bva_excel.errors import BvaError, Problem, problem
 from bva_excel.excel.read.sheets import sheet_rows
-from bva_excel.model.text import column_letter
-from bva_excel.model.text import cell_text
-from bva_excel.model.text import normalise_label, normalise_ref
+from bva_excel.model.text import (
+    cell_text,
+    column_letter,
+    normalise_label,
+    normalise_ref,
+)
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"

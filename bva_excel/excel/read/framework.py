@@ -11,8 +11,6 @@ from pathlib import Path
 
 from bva_excel.errors import ERROR, FrameworkError, Problem, problem
 from bva_excel.excel.read.sheets import Table, open_workbook, read_table
-from bva_excel.model.text import cell_text
-from bva_excel.model.text import normalise_label, normalise_ref, suggest
 from bva_excel.model.framework import (
     THEMES,
     Characteristic,
@@ -26,6 +24,7 @@ from bva_excel.model.framework import (
     theme_of_ref,
 )
 from bva_excel.model.people import CLOSE, closeness, person_key, split_people
+from bva_excel.model.text import cell_text, normalise_label, normalise_ref, suggest
 
 SCALE_HEADERS = ["Rating", "Colour", "Value", "Meaning"]
 CHARACTERISTIC_HEADERS = ["Ref", "Theme", "Characteristic", "Position statement", "Evidence",

@@ -6,13 +6,40 @@ and service areas fill in the `Action plan`. All of it is read back, keyed by re
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+import zipfile
 from pathlib import Path
+from xml.etree import ElementTree
 
-from bva_excel.errors import BvaError, problem
+from bva_excel.errors import BvaError, Problem, problem
+from bva_excel.excel.read.carried import (
+    Carried,
+    drawn_by_people,
+    read_cell_notes,
+    read_extra_columns,
+    read_extra_sheets,
+    report_sheets,
+)
 from bva_excel.excel.read.sheets import open_workbook, read_table
-from bva_excel.layout import ACTION_INPUT_HEADERS, ACTION_SHEET, SCORES_INPUT_HEADERS, SCORES_SHEET
-from bva_excel.model.decisions import Moderation, PreviousEdits, _unplaced, ref_of_action
-from bva_excel.model.text import cell_text, normalise_label, normalise_ref
+from bva_excel.layout import (
+    ACTION_HEADERS,
+    ACTION_INPUT_HEADERS,
+    ACTION_SHEET,
+    ASSESSMENT_PROPERTY,
+    SCORES_FIXED,
+    SCORES_INPUT_HEADERS,
+    SCORES_SHEET,
+    TOOL_SHEETS,
+)
+from bva_excel.model.decisions import (
+    Moderation,
+    PreviousEdits,
+    _unplaced,
+    ref_of_action,
+)
+from bva_excel.model.framework import Framework
+from bva_excel.model.text import cell_text, normalise_label, normalise_ref, short_list
 
 
 def _typed_final_scores(path: Path, column: int) -> set[int]:
@@ -109,5 +136,120 @@ def _read_actions(plan, edits: PreviousEdits) -> None:
         edits.action_rows[given] = row
         if source:
             edits.action_sources[given] = source
+
+
+_REVIEWER_COLUMN = re.compile(r"^(reviewer|score|commentary|gaps) \d+$")
+
+
+def lock_holder(lock: Path) -> str:
+    """Who an Excel or LibreOffice lock file says has the file open ('' if it does not say)."""
+    try:
+        data = lock.read_bytes()[:512]
+    except OSError:
+        return ""
+    if lock.name.startswith(".~lock."):  # LibreOffice: ",user,machine,date,profile;"
+        fields = data.decode("utf-8", "replace").split(",")
+        user, host, when = (fields + ["", "", "", ""])[1:4]
+        return " ".join(part for part in [user.strip(), f"on {host.strip()}" if host.strip() else "",
+                                          f"since {when.strip()}" if when.strip() else ""] if part)
+    if data:  # Excel: a length byte, then the user's name
+        return data[1:1 + data[0]].decode("cp1252", "replace").strip()
+    return ""
+
+
+def check_not_open(path: Path) -> None:
+    """Refuse to replace a report that Excel or LibreOffice has open (they leave lock files)."""
+    for lock, program in [(path.with_name(f"~${path.name}"), "Excel"),
+                          (path.with_name(f".~lock.{path.name}#"), "LibreOffice")]:
+        if lock.exists():
+            holder = lock_holder(lock)
+            raise BvaError(problem("REPORT_OPEN", path, program=program,
+                                   holder=f" by {holder}" if holder else "", lock=lock.name))
+
+
+def _package_part(path: Path, name: str) -> bytes:
+    with zipfile.ZipFile(path) as archive:
+        try:
+            return archive.read(name)
+        except KeyError:
+            return b""
+
+
+def check_is_report(path: Path, assessment_id: str) -> None:
+    """Refuse a report.xlsx that bva did not write for this assessment: it is never replaced.
+
+    A report is known by its sheets (an Excel or LibreOffice save keeps them) and, since this version, by
+    a document property naming its assessment. A file that cannot be read at all is REPORT_UNREADABLE.
+    """
+    if not path.exists():
+        return
+    try:
+        sheets = report_sheets(path)
+        custom = _package_part(path, "docProps/custom.xml")
+    except (zipfile.BadZipFile, KeyError, ElementTree.ParseError, OSError) as exc:
+        reason = "it is not a workbook, or it is damaged" if not isinstance(exc, OSError) else (exc.strerror or str(exc))
+        raise BvaError(problem("REPORT_UNREADABLE", path, reason=reason)) from None
+    if not {SCORES_SHEET, ACTION_SHEET} <= set(sheets):
+        raise BvaError(problem("REPORT_FOREIGN", path, sheets=", ".join(f"'{s}'" for s in sheets) or "none"))
+    if custom:
+        try:
+            root = ElementTree.fromstring(custom)
+        except ElementTree.ParseError:
+            return
+        for prop in root:
+            if prop.get("name") == ASSESSMENT_PROPERTY:
+                other = "".join(prop.itertext()).strip()
+                if other and other != assessment_id:
+                    raise BvaError(problem("REPORT_OTHER_ASSESSMENT", path, other=other, assessment=assessment_id))
+
+
+def saved_by(path: Path) -> tuple[str, str]:
+    """When the report at `path` was last saved (local time, to the minute) and by whom, if a person."""
+    when = dt.datetime.fromtimestamp(path.stat().st_mtime).strftime("%d %b %Y %H:%M")
+    who = ""
+    try:
+        core = ElementTree.fromstring(_package_part(path, "docProps/core.xml") or b"<x/>")
+        who = next(("".join(e.itertext()).strip() for e in core if e.tag.endswith("}lastModifiedBy")), "")
+    except (zipfile.BadZipFile, ElementTree.ParseError, OSError):
+        pass
+    return when, ("" if who == "bva-excel" else who)
+
+
+def read_carried(path: Path) -> Carried:
+    """What people added to the report at `path`: sheets of their own and columns inserted on Scores and
+    Action plan (stops, changing nothing, on a sheet that cannot be carried)."""
+    carried = Carried()
+    if not path.exists():
+        return carried
+    workbook = open_workbook(path)
+    carried.sheets = read_extra_sheets(path, workbook, TOOL_SHEETS)
+    fixed = {normalise_label(h) for h in SCORES_FIXED}
+    scores, warnings = read_extra_columns(
+        path, workbook, SCORES_SHEET, "Ref",
+        lambda h: normalise_label(h) in fixed or bool(_REVIEWER_COLUMN.match(normalise_label(h))))
+    plan_headers = {normalise_label(h) for h in ACTION_HEADERS}
+    plan, more = read_extra_columns(path, workbook, ACTION_SHEET, "Action ID",
+                                    lambda h: normalise_label(h) in plan_headers)
+    carried.columns, carried.warnings = scores + plan, warnings + more
+    carried.notes = (read_cell_notes(path, workbook, SCORES_SHEET, "Ref")
+                     + read_cell_notes(path, workbook, ACTION_SHEET, "Action ID"))
+    carried.warnings += [problem("REPORT_DRAWING_NOT_KEPT", path, name) for name in drawn_by_people(path, TOOL_SHEETS)]
+    return carried
+
+
+def _wording_edited(path: Path, framework: Framework) -> list[Problem]:
+    """A warning when a characteristic's words were typed over on Scores: they come from assessment.xlsx."""
+    if not path.exists():
+        return []
+    from bva_excel.excel.read.sheets import read_table
+    from bva_excel.model.text import normalise_ref
+
+    table = read_table(open_workbook(path), path.name, SCORES_SHEET, ["Ref", "Characteristic"], [],
+                       blank_headers_allowed=True)
+    texts = {c.ref: " ".join(c.text.split()) for c in framework.characteristics}
+    edited = [ref for _, values in (table.rows if table else [])
+              if (ref := normalise_ref(table.get(values, "Ref"))) in texts
+              and " ".join(table.text(values, "Characteristic").split()) != texts[ref]]
+    return [problem("REPORT_WORDING_EDITED", path, SCORES_SHEET, refs=short_list(edited))] if edited else []
 
 

@@ -11,15 +11,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bva_excel.errors import ERROR, Problem, problem
+from bva_excel.excel.read.progress import INPUTS, read_progress_rows
+from bva_excel.excel.read.screening import screen
+from bva_excel.excel.read.sheets import (
+    Table,
+    compare_locked_text,
+    open_workbook,
+    read_table,
+    sheet_rows,
+)
+from bva_excel.layout import PROGRESS_SHEET, REVIEW_SHEET
 from bva_excel.model.framework import Framework, Scale
 from bva_excel.model.identity import IDENTITY_SHEET, IssueIdentity
 from bva_excel.model.recorded import IssueRecord, ProgressUpdate, Response
-from bva_excel.app.issue import REVIEW_SHEET
-from bva_excel.excel.read.screening import screen
-from bva_excel.excel.read.sheets import Table, open_workbook, read_table, sheet_rows
-from bva_excel.model.text import a1
-from bva_excel.model.text import cell_text
-from bva_excel.model.text import normalise_label, normalise_ref, suggest
+from bva_excel.model.text import a1, cell_text, normalise_label, normalise_ref, suggest
 
 MODERATION_SHEET = "Moderation"
 
@@ -132,7 +137,7 @@ def _read_rows(table: Table, framework: Framework, identity: IssueIdentity, issu
                                             table.cell(row, "Ref"), ref=ref, other=seen[ref] + 1))
             continue
         seen[ref] = row
-        _compare_locked_text(table, row, values, ref, issue, reading.problems)
+        compare_locked_text(table, row, values, ref, issue, reading.problems)
         words = [(header, cell_text(table.get(values, header))) for header in layout.words]
         too_long = [(h, t) for h, t in words if len(t) > MAX_CELL_TEXT]
         for header, text in too_long:
@@ -152,16 +157,6 @@ def _read_rows(table: Table, framework: Framework, identity: IssueIdentity, issu
     for ref in identity.refs:
         if ref not in seen:
             reading.problems.append(problem("RETURN_REF_MISSING", file, sheet, ref=ref))
-
-
-def _compare_locked_text(table: Table, row: int, values: list, ref: str, issue: IssueRecord,
-                         problems: list[Problem]) -> None:
-    """Warn where the locked text was changed after the sheet was unprotected (scores are kept)."""
-    issued = issue.texts.get(ref, {})
-    for header, text in issued.items():
-        if normalise_label(header) in table.columns and table.text(values, header) != text.strip():
-            problems.append(problem("RETURN_CONTENT_CHANGED", table.file, table.sheet, table.cell(row, header),
-                                    column=header.lower(), ref=ref))
 
 
 def _read_identity(workbook, file: str, assessment_id: str, secret: bytes,
@@ -244,7 +239,6 @@ def read_return(path: Path, framework: Framework, assessment_id: str, secret: by
 def _read_progress(workbook, file: str, screening, source, identity: IssueIdentity, issue: IssueRecord,
                    reading: ReturnReading) -> ReturnReading:
     """A service area's progress workbook: its updates by action ID."""
-    from bva_excel.app.progress import INPUTS, PROGRESS_SHEET, read_progress_rows
 
     table = read_table(workbook, file, PROGRESS_SHEET, ["Action ID", *INPUTS], reading.problems,
                        blank_headers_allowed=True)

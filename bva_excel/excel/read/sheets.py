@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from python_calamine import CalamineWorkbook
 
 from bva_excel.errors import Problem, problem
+from bva_excel.model.recorded import IssueRecord
 from bva_excel.model.text import a1, cell_text, normalise_label, suggest
 
 
@@ -96,5 +97,15 @@ def read_table(workbook: CalamineWorkbook, file: str, sheet: str, required: list
         return None
     data = [(i, row) for i, row in enumerate(rows) if i > 0 and any(cell_text(v).strip() for v in row)]
     return Table(file, sheet, columns, data)
+
+
+def compare_locked_text(table: Table, row: int, values: list, ref: str, issue: IssueRecord,
+                         problems: list[Problem]) -> None:
+    """Warn where the locked text was changed after the sheet was unprotected (scores are kept)."""
+    issued = issue.texts.get(ref, {})
+    for header, text in issued.items():
+        if normalise_label(header) in table.columns and table.text(values, header) != text.strip():
+            problems.append(problem("RETURN_CONTENT_CHANGED", table.file, table.sheet, table.cell(row, header),
+                                    column=header.lower(), ref=ref))
 
 

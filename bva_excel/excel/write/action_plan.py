@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+from bva_excel.excel.write.styles import add_rating_colours, fit_row, print_landscape
 from bva_excel.layout import ACTION_HEADERS, ACTION_INPUT_HEADERS, ACTION_SHEET
 from bva_excel.model.action_plan import DONE, STATUSES, ActionRow
 from bva_excel.model.framework import Scale
 from bva_excel.model.text import column_letter
-from bva_excel.excel.write.styles import add_rating_colours, fit_row, print_landscape
 
 ACTION_WIDTHS = [12, 7, 13, 28, 11, 38, 28, 14, 16, 11, 11, 28, 12, 30]
 

@@ -8,10 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bva_excel.excel.write.styles import (
+    countifs_criterion,
+    print_landscape,
+    text_colour_on,
+)
+from bva_excel.layout import HEAT_MAP_SHEET
 from bva_excel.model.framework import Framework
-from bva_excel.excel.write.styles import countifs_criterion, print_landscape, text_colour_on
 
-HEAT_MAP_SHEET = "Heat map"
 FIRST_TILE_ROW = 4
 
 

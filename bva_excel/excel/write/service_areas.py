@@ -18,8 +18,12 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from bva_excel.errors import BvaError, problem
-from bva_excel.excel.read.framework import SERVICE_AREA_HEADERS, SERVICE_AREAS_SHEET
-from bva_excel.model.framework import area_key
+from bva_excel.excel.read.framework import (
+    SERVICE_AREA_HEADERS,
+    SERVICE_AREAS_SHEET,
+    load_framework,
+)
+from bva_excel.model.framework import Framework, area_key
 from bva_excel.store.files import check_path_length, replacing
 
 WORKBOOK_PART = "xl/workbook.xml"
@@ -39,13 +43,15 @@ class AddedSheet:
     areas: list[str]  # service areas written in, from the reviewers' own
 
 
-def ensure_service_areas(assessment, today: dt.datetime | None = None) -> AddedSheet | None:
+def ensure_service_areas(assessment, today: dt.datetime | None = None,
+                         framework: Framework | None = None) -> AddedSheet | None:
     """Add the 'Service areas' sheet to the assessment's workbook if it has none (the caller holds the lock).
 
     It is filled with the service areas named on 'Reviewers', for the PMO to complete. Refused, with
     the workbook unchanged, while the workbook is open or when its layout is not one this can edit.
+    `framework` is the workbook as the caller last read it, if it has.
     """
-    framework = assessment.framework()
+    framework = framework or load_framework(assessment.workbook)
     if framework.service_areas is not None:
         return None
     path = assessment.workbook

@@ -81,3 +81,6 @@ def print_landscape(sheet, pages_high: int = 0, header_row: bool = True) -> None
         sheet.repeat_rows(0)
     sheet.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
     sheet.set_footer("&L&A&RPage &P of &N")
+
+
+NOT_ANSWERED_COLOUR = "#E7E6E6"  # a light neutral, apart from every rating's colour (Grey included)

@@ -9,9 +9,20 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from bva_excel.excel.read.framework import CHARACTERISTIC_HEADERS, REVIEWER_HEADERS, SCALE_HEADERS, SERVICE_AREA_HEADERS, SERVICE_AREAS_SHEET
+from bva_excel.excel.read.framework import (
+    CHARACTERISTIC_HEADERS,
+    REVIEWER_HEADERS,
+    SCALE_HEADERS,
+    SERVICE_AREA_HEADERS,
+    SERVICE_AREAS_SHEET,
+)
+from bva_excel.excel.write.styles import (
+    HEADER_COLOUR,
+    fit_row,
+    header_format,
+    new_workbook,
+)
 from bva_excel.model.framework import THEMES
-from bva_excel.excel.write.styles import HEADER_COLOUR, fit_row, header_format, new_workbook
 
 # A fixed creation date makes two builds byte-for-byte identical.
 BUILD_DATE = dt.datetime(2024, 5, 1)

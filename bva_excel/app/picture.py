@@ -1,0 +1,76 @@
+"""app.picture"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+from bva_excel.app.state import STATE_STEPS, load_state
+from bva_excel.model.decisions import signed_off
+from bva_excel.model.state import AssessmentState
+from bva_excel.render.picture import (
+    DPI,
+    HEAT_MAP,
+    RATINGS_BY_THEME,
+    HeatMapLayout,
+    draw_heat_map,
+    draw_ratings_by_theme,
+)
+from bva_excel.store.files import FilesPlaced, replacing, writing
+from bva_excel.store.folder import Assessment
+from bva_excel.tracking import QUIET, Tracker
+
+PICTURES = "pictures"  # the default folder, inside the assessment's
+
+
+@dataclass
+class PictureResult:
+    paths: list[Path]
+    layout: HeatMapLayout
+
+
+def subtitle(what: str, gathered: AssessmentState, day: dt.date) -> str:
+    """What the picture shows, on what day, and whether the scores are signed off."""
+    return f"{what}, {day:%d %B %Y}; {signed_off(gathered.signoff, {ref: d.final for ref, d in gathered.decisions.items()})}"
+
+
+def write_pictures(assessment: Assessment, folder: Path | None = None, tracker: Tracker = QUIET) -> PictureResult:
+    """Write the heat map and the ratings by theme as PNG (200 dpi) and SVG to `folder`
+    (default DIR/pictures), each through a temporary file, all four put in place together (none, if one cannot
+    be written); return the paths written and the heat map's layout."""
+    import logging
+
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only: no window, whatever the machine has
+    # matplotlib's own word on its font cache (which it cannot save on a full disk) would come before ours.
+    logging.getLogger("matplotlib").setLevel(logging.ERROR)
+    from matplotlib import rc_context
+
+    folder = Path(folder) if folder else assessment.folder / PICTURES
+    with assessment.reading("picture"):
+        tracker.start(STATE_STEPS + 4, "steps")
+        gathered = load_state(assessment, tracker=tracker)
+        title = assessment.title
+        today = dt.date.today()
+        heat_map, layout = draw_heat_map(gathered, title, subtitle("Heat map of final scores", gathered, today))
+        ratings = draw_ratings_by_theme(gathered, title, subtitle("Final scores by theme", gathered, today))
+        with writing(folder):
+            folder.mkdir(parents=True, exist_ok=True)
+        paths, placed = [], FilesPlaced()
+        # Text as outlines, so that the SVG looks the same without our fonts; ids fixed, as the date above.
+        with rc_context({"svg.hashsalt": "bva", "svg.fonttype": "path"}), placed.together():
+            for name, figure in [(HEAT_MAP, heat_map), (RATINGS_BY_THEME, ratings)]:
+                for kind in ("png", "svg"):
+                    path = folder / f"{name}.{kind}"
+                    metadata = {"Title": f"{title}: {name}"}
+                    if kind == "svg":
+                        metadata["Date"] = None  # the same scores make the same file
+                    with replacing(path, placed) as temp:
+                        figure.savefig(temp, format=kind, dpi=DPI, facecolor="white", metadata=metadata)
+                    paths.append(path)
+                    tracker.advance(f"drew {path.name}")
+    return PictureResult(paths, layout)
+
+

@@ -1,0 +1,31 @@
+"""The assessment as it stands: everything the report, the checks and the other commands are made from, read
+once from the folder by `app.state.load_state` and never written back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bva_excel.errors import Problem
+from bva_excel.model.consistency import DEFAULT_SPREAD, ConsistencyReport
+from bva_excel.model.consolidation import Consolidation
+from bva_excel.model.decisions import PreviousEdits, ScoreDecision
+from bva_excel.model.framework import Framework
+from bva_excel.model.recorded import IssueRecord, SignOff
+
+
+@dataclass
+class AssessmentState:
+    """Everything the report and the checks are made from, read once."""
+
+    framework: Framework
+    consolidation: Consolidation
+    decisions: dict[str, ScoreDecision]
+    warnings: list[Problem]
+    edits: PreviousEdits
+    issues: list[IssueRecord]
+    consistency: ConsistencyReport
+    signoff: SignOff | None = None  # the latest sign-off, if any
+    threshold: str | None = None  # the action threshold judged by (None: the scale's middle)
+    spread: int = DEFAULT_SPREAD  # the disagreement judged by
+
+
