@@ -252,3 +252,24 @@ def test_a_target_date_typed_as_iso_text_that_has_passed_is_overdue(flagged, tmp
     type_plan(report, {"ACT-CI001": {"Target date": "2027-01-19"}, "ACT-G001": {"Target date": "2027-01-20"}})
     result = write_follow_up(assessment, tmp_path / "f.xlsx", TODAY)
     assert [row[0] for row in sheet_rows(result.path, "Overdue")] == ["ACT-CI001"]  # the 20th is not yet past
+
+
+def test_a_follow_up_run_again_after_a_failed_try_names_the_copy_kept_the_first_time(planned, monkeypatch):
+    """The failed try kept the earlier follow-up in history/ before it stopped; the next names that copy."""
+    import bva_excel.follow_up
+
+    assessment, _ = planned
+    target = assessment.folder / "follow-up for committee.xlsx"
+    assert CliRunner().invoke(cli, ["follow-up", str(assessment.folder), "-o", str(target)]).exit_code == 0
+    sent = target.read_bytes()
+    with monkeypatch.context() as failing:
+        def full_disk(report, title):
+            raise OSError(28, "No space left on device")
+        failing.setattr(bva_excel.follow_up, "_write", full_disk)
+        assert CliRunner().invoke(cli, ["follow-up", str(assessment.folder), "-o", str(target)]).exit_code != 0
+    [copy] = (assessment.folder / "history").glob("follow-up for committee *.xlsx")
+    assert copy.read_bytes() == sent == target.read_bytes()
+    again = CliRunner().invoke(cli, ["follow-up", str(assessment.folder), "-o", str(target)])
+    assert again.exit_code == 0, again.output
+    assert f"The previous follow-up is kept as history/{copy.name}.\n" in again.output
+    assert list((assessment.folder / "history").glob("follow-up for committee *.xlsx")) == [copy]  # not twice
