@@ -145,3 +145,34 @@ def test_action_history_is_set_up_to_read_filter_and_print(history):
     assert widths[6] >= 50 and min(widths[n] for n in range(1, 11)) >= 7  # the update itself widest
     assert all(d.alignment.wrap_text for d in sheet.column_dimensions.values())
     assert all(c.alignment.wrap_text for row in sheet.iter_rows(min_row=2) for c in row)
+
+
+def test_the_guide_of_a_progress_workbook_says_who_it_is_for_what_to_do_and_by_when(planned):  # noqa: F811
+    from progress_helpers import list_service_areas
+
+    assessment, _ = planned
+    issued = generate_progress(assessment, dt.date(2027, 1, 15), "the Policy team")
+    guide = [row[0] for row in openpyxl.load_workbook(issued.files["Finance"])["Guide"].iter_rows(values_only=True)]
+    assert guide == [
+        "Test assessment: progress on the action plan",
+        "This workbook is for Finance (Fay Green). It holds the 2 actions on the Best Value action plan that your "
+        "service area delivers and that are not yet complete.",
+        "Please return it by Friday 15 January 2027.",
+        "How to fill it in",
+        "1. Go to the 'Progress' sheet. Each row is one action, with the characteristic and gap it answers, its owner "
+        "and target date, and its status and update as the plan shows them now.",
+        "2. In 'Status', choose where the action stands now.",
+        "3. In 'Progress update', say in a sentence or two what has been done since the last update.",
+        "4. If the target date has to move, type the new date in 'Revised target date' (such as 31/03/2027), and say "
+        "why in the update.",
+        "Leave a row blank to leave that action as it is. Only the shaded cells can be changed.",
+        "How to return it",
+        "Save the workbook (any file name will do) and email it back to the Policy team."]
+    list_service_areas(assessment, [("Finance", "Fay Green", ""), ("Legal services", "", "")])  # no head named
+    issued = generate_progress(assessment)
+    guide = [row[0] for row in openpyxl.load_workbook(issued.files["Legal services"])["Guide"].iter_rows(values_only=True)]
+    assert guide[1:3] == [
+        "This workbook is for Legal services. It holds the 1 action on the Best Value action plan that your service "
+        "area delivers and that are not yet complete.",
+        "Please return it by the date in the covering email."]
+    assert guide[-1] == "Save the workbook (any file name will do) and email it back to the PMO."
