@@ -87,14 +87,27 @@ def test_an_action_id_changed_to_one_not_sent_is_refused_by_name_and_the_rows_be
 def test_an_action_s_row_copied_in_a_return_is_refused_naming_both_rows(planned, tmp_path):  # noqa: F811
     assessment, _ = planned
 
-    def copied(sheet):
+    def copied(sheet):  # ACT-CI001's row copied below itself, above ACT-G001's
+        sheet.insert_rows(3)
         for col in range(1, sheet.max_column + 1):
-            sheet.cell(4, col, sheet.cell(3, col).value)
+            sheet.cell(3, col, sheet.cell(2, col).value)
 
     name = progress_return(assessment, tmp_path, copied)
     assert [str(p) for p in accepted(assessment, name).problems] == [
-        "RE Finance.xlsx, sheet 'Progress', cell A4: ref ACT-G001 appears twice (also at row 3). Ask the service area "
-        "to keep one row per characteristic."]
+        "RE Finance.xlsx, sheet 'Progress', cell A3: ref ACT-CI001 appears twice (also at row 2). Ask the service "
+        "area to keep one row per characteristic."]
+
+
+def test_an_action_s_words_changed_in_a_return_are_said_by_cell_and_the_update_is_kept(planned, tmp_path):  # noqa: F811
+    assessment, report = planned
+    name = progress_return(assessment, tmp_path, lambda sheet: setattr(sheet["E3"], "value", "Training (done)"))
+    record = accepted(assessment, name)
+    assert record.status == "accepted"
+    assert [str(p) for p in record.problems] == [  # (worded for a reviewer's return: the catalogue has no other)
+        "RE Finance.xlsx, sheet 'Progress', cell E3: the action of ACT-G001 differs from the text issued; the scores "
+        "are kept. Read it as the reviewer's suggested wording; assessment.xlsx is unchanged."]
+    write_report(assessment)
+    assert plan(report)["ACT-G001"]["Progress update"] == "Booked"
 
 
 def test_a_report_written_by_the_version_before_still_counts_the_update_it_showed(planned):  # noqa: F811
@@ -176,3 +189,17 @@ def test_the_guide_of_a_progress_workbook_says_who_it_is_for_what_to_do_and_by_w
         "area delivers and that are not yet complete.",
         "Please return it by the date in the covering email."]
     assert guide[-1] == "Save the workbook (any file name will do) and email it back to the PMO."
+
+
+def test_a_date_that_is_no_date_and_a_misspelt_status_are_each_said_with_the_rows_below_still_read(planned,  # noqa: F811
+                                                                                                    tmp_path):
+    assessment, _ = planned
+    source = generate_progress(assessment).files["Finance"]
+    fill_progress(source, assessment.inbox / "RE Finance.xlsx", {"ACT-CI001": ("In progress", "Late", "next spring"),
+                                                                 "ACT-G001": ("Compelte", "Trained", None)})
+    ingest(assessment)
+    assert [str(p) for p in accepted(assessment, "RE Finance.xlsx").problems] == [
+        "RE Finance.xlsx, sheet 'Progress', cell L2: 'next spring' is not a date. Type the revised target date as a "
+        "date, such as 31/03/2027.",
+        "RE Finance.xlsx, sheet 'Progress', cell J3: 'Compelte' is not a status (did you mean 'Complete'?). Choose "
+        "one of: Not started, In progress, Complete, Closed."]
