@@ -11,6 +11,7 @@ import openpyxl
 import pytest
 
 import bva_excel.progress
+from bva_excel.errors import BvaError
 from bva_excel.inbox import ingest
 from bva_excel.progress import generate_progress
 from bva_excel.report import write_report
@@ -203,3 +204,14 @@ def test_a_date_that_is_no_date_and_a_misspelt_status_are_each_said_with_the_row
         "date, such as 31/03/2027.",
         "RE Finance.xlsx, sheet 'Progress', cell J3: 'Compelte' is not a status (did you mean 'Complete'?). Choose "
         "one of: Not started, In progress, Complete, Closed."]
+
+
+def test_an_action_id_typed_with_a_comma_stops_the_round_before_anything_is_issued(planned):  # noqa: F811
+    assessment, report = planned
+    type_plan(report, {}, [("ACT-G001", {"Action ID": "ACT-G001,2", "Action": "Refresher", "Service area": "Finance"})])
+    with pytest.raises(BvaError) as refused:
+        generate_progress(assessment)
+    assert [str(p) for p in refused.value.problems] == [
+        "report.xlsx, sheet 'Action plan': action ID 'ACT-G001,2' holds a comma, which a progress workbook cannot "
+        "carry. Type the ID without the comma (or clear it: the next free ID is given)."]
+    assert not list(assessment.outbox.glob("BV progress*"))
