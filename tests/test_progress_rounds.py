@@ -101,10 +101,15 @@ def test_an_action_s_row_copied_in_a_return_is_refused_naming_both_rows(planned,
 
 def test_an_action_s_words_changed_in_a_return_are_said_by_cell_and_the_update_is_kept(planned, tmp_path):  # noqa: F811
     assessment, report = planned
-    name = progress_return(assessment, tmp_path, lambda sheet: setattr(sheet["E3"], "value", "Training (done)"))
+    def reworded(sheet):
+        sheet["C3"], sheet["E3"] = "Scrutiny is robust", "Training (done)"
+
+    name = progress_return(assessment, tmp_path, reworded)
     record = accepted(assessment, name)
     assert record.status == "accepted"
     assert [str(p) for p in record.problems] == [  # (worded for a reviewer's return: the catalogue has no other)
+        "RE Finance.xlsx, sheet 'Progress', cell C3: the characteristic of ACT-G001 differs from the text issued; the "
+        "scores are kept. Read it as the reviewer's suggested wording; assessment.xlsx is unchanged.",
         "RE Finance.xlsx, sheet 'Progress', cell E3: the action of ACT-G001 differs from the text issued; the scores "
         "are kept. Read it as the reviewer's suggested wording; assessment.xlsx is unchanged."]
     write_report(assessment)
@@ -215,3 +220,57 @@ def test_an_action_id_typed_with_a_comma_stops_the_round_before_anything_is_issu
         "report.xlsx, sheet 'Action plan': action ID 'ACT-G001,2' holds a comma, which a progress workbook cannot "
         "carry. Type the ID without the comma (or clear it: the next free ID is given)."]
     assert not list(assessment.outbox.glob("BV progress*"))
+
+
+def test_generate_progress_says_what_it_did_not_send_what_it_replaces_and_what_waits(planned, monkeypatch):  # noqa: F811
+    """ACT-CI001 is complete and Legal services' action is closed: only Finance is asked, twice; the second time its
+    workbook in the outbox is open in Excel (simulated: Windows refuses to replace it)."""
+    import errno
+    import os
+
+    from click.testing import CliRunner
+
+    from bva_excel.cli import cli
+
+    assessment, report = planned
+    type_plan(report, {"ACT-CI001": {"Status": "Complete"}, "ACT-CI001-2": {"Status": "Closed"}})
+    first = CliRunner().invoke(cli, ["generate", str(assessment.folder), "--progress"])
+    assert first.exit_code == 0, first.output
+    assert first.output.splitlines()[:3] == [
+        f"Wrote 1 progress workbooks to {assessment.outbox}:", "  BV progress Finance.xlsx  (1 action: ACT-G001)",
+        "  2 complete or closed actions are not sent."]
+    again = CliRunner().invoke(cli, ["generate", str(assessment.folder), "--progress"])
+    assert again.output.splitlines()[2] == (
+        "  note: 1 of these replaces the workbook of the same name from an earlier round (BV progress Finance.xlsx); "
+        "a return of the earlier one is still read, but if it comes after this one was issued it does not change "
+        "the plan.")
+    replace = os.replace
+
+    def excel_has_it_open(source, target, *args, **kwargs):
+        if os.fspath(target) == os.fspath(assessment.outbox / "BV progress Finance.xlsx"):
+            raise PermissionError(errno.EACCES, "The process cannot access the file", str(target))
+        return replace(source, target, *args, **kwargs)
+
+    monkeypatch.setattr(os, "replace", excel_has_it_open)
+    waiting = CliRunner().invoke(cli, ["generate", str(assessment.folder), "--progress"])
+    assert waiting.exit_code == 1
+    assert (f"error: {assessment.outbox / 'BV progress Finance.xlsx'}: the new workbook cannot be put in the outbox: "
+            "the file there is open in Excel or another program") in waiting.output
+
+
+def test_generate_progress_on_an_older_assessment_adds_the_service_areas_and_says_so(flagged):  # noqa: F811
+    from click.testing import CliRunner
+
+    from bva_excel.cli import cli
+
+    assessment, report = flagged
+    workbook = openpyxl.load_workbook(assessment.workbook)
+    del workbook["Service areas"]  # as made before the sheet existed
+    workbook.save(assessment.workbook)
+    type_plan(report, {"ACT-CI001": {"Action": "Plan", "Service area": "Finance"}})  # R01's service area
+    result = CliRunner().invoke(cli, ["generate", str(assessment.folder), "--progress"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(
+        "note: assessment.xlsx: this assessment was made before service areas were kept, so a 'Service areas' sheet "
+        "was added with the 3 service areas named on 'Reviewers' (Finance, Legal, Housing); ")
+    assert f"Wrote 1 progress workbooks to {assessment.outbox}:" in result.output
