@@ -274,3 +274,59 @@ def test_generate_progress_on_an_older_assessment_adds_the_service_areas_and_say
         "note: assessment.xlsx: this assessment was made before service areas were kept, so a 'Service areas' sheet "
         "was added with the 3 service areas named on 'Reviewers' (Finance, Legal, Housing); ")
     assert f"Wrote 1 progress workbooks to {assessment.outbox}:" in result.output
+
+
+def test_a_corrected_return_of_the_latest_workbook_may_reopen_what_it_completed_after_a_report_showed_it(planned,  # noqa: F811
+                                                                                                        tmp_path):
+    """Finance reports ACT-G001 in progress (round 1), then complete (round 2), each shown by a report; then it
+    corrects its round 2 return: not complete after all. The correction comes from the workbook that completed it."""
+    assessment, report = planned
+    for number, status in [(1, "In progress"), (2, "Complete")]:
+        round_ = generate_progress(assessment)
+        fill_progress(round_.files["Finance"], tmp_path / f"round {number}.xlsx", {"ACT-G001": (status, status, None)})
+        shutil.copy(tmp_path / f"round {number}.xlsx", assessment.inbox / f"RE round {number}.xlsx")
+        ingest(assessment)
+        write_report(assessment)
+    assert plan(report)["ACT-G001"]["Status"] == "Complete"
+    fill_progress(round_.files["Finance"], assessment.inbox / "RE round 2 corrected.xlsx",
+                  {"ACT-G001": ("In progress", "Half the members trained", None)})
+    ingest(assessment)
+    result = write_report(assessment)
+    assert (plan(report)["ACT-G001"]["Status"], plan(report)["ACT-G001"]["Progress update"]) == (
+        "In progress", "Half the members trained")
+    assert not [w for w in result.warnings if w.code == "ACTION_NOT_REOPENED"]
+
+
+def test_update_from_names_the_return_until_what_it_gave_is_typed_over(planned):  # noqa: F811
+    assessment, report = planned
+    round_ = generate_progress(assessment)
+    fill_progress(round_.files["Finance"], assessment.inbox / "RE Finance.xlsx",
+                  {"ACT-G001": ("In progress", "Booked", None)})
+    ingest(assessment)
+    write_report(assessment)
+    shown = plan(report)["ACT-G001"]["Update from"]
+    assert shown.startswith("the progress return from Finance, RE Finance.xlsx, cells J3, K3 (received ")
+    write_report(assessment)  # nothing typed: still the return's
+    assert plan(report)["ACT-G001"]["Update from"] == shown
+    type_plan(report, {"ACT-G001": {"Progress update": "Booked for March"}})  # the status left as the return gave it
+    write_report(assessment)
+    assert plan(report)["ACT-G001"]["Update from"] == f"Typed in the report since {shown}"
+
+
+def test_an_action_moved_to_another_service_area_is_not_reopened_by_the_old_area_s_late_return(planned,  # noqa: F811
+                                                                                              tmp_path):
+    """ACT-CI001-2 was Legal services'; it moved to Finance, which completed it; Legal's first workbook comes back late."""
+    assessment, report = planned
+    first = generate_progress(assessment)
+    legal = shutil.copy(first.files["Legal services"], tmp_path / "Legal's copy.xlsx")
+    type_plan(report, {"ACT-CI001-2": {"Service area": "Finance"}})
+    second = generate_progress(assessment)
+    assert second.actions == {"Finance": ["ACT-CI001", "ACT-CI001-2", "ACT-G001"]}  # nothing newer for Legal services
+    fill_progress(second.files["Finance"], assessment.inbox / "RE Finance.xlsx",
+                  {"ACT-CI001-2": ("Complete", "Peer review held", None)})
+    ingest(assessment)
+    fill_progress(legal, assessment.inbox / "RE Legal late.xlsx", {"ACT-CI001-2": ("In progress", "Booking", None)})
+    ingest(assessment)
+    result = write_report(assessment)
+    assert plan(report)["ACT-CI001-2"]["Status"] == "Complete"
+    assert [w.code for w in result.warnings if w.fields.get("action") == "ACT-CI001-2"] == ["ACTION_NOT_REOPENED"]
