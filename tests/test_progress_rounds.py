@@ -330,3 +330,15 @@ def test_an_action_moved_to_another_service_area_is_not_reopened_by_the_old_area
     result = write_report(assessment)
     assert plan(report)["ACT-CI001-2"]["Status"] == "Complete"
     assert [w.code for w in result.warnings if w.fields.get("action") == "ACT-CI001-2"] == ["ACTION_NOT_REOPENED"]
+
+
+def test_a_progress_workbook_is_titled_for_its_service_area_says_what_issued_it_and_shows_its_dates(planned):  # noqa: F811
+    from bva_excel import __version__
+
+    assessment, _ = planned
+    workbook = openpyxl.load_workbook(generate_progress(assessment).files["Finance"])
+    assert workbook.properties.title == "Test assessment: progress by Finance"
+    assert workbook.properties.description == f"Issued by bva-excel {__version__}"
+    target = workbook["Progress"]["G2"]  # ACT-CI001's target date
+    assert (target.value, target.number_format, target.alignment.vertical) == (
+        dt.datetime(2027, 3, 31), "dd/mm/yyyy", "top")
