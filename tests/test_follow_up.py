@@ -13,7 +13,7 @@ from bva_excel.follow_up import write_follow_up
 from bva_excel.inbox import ingest
 from bva_excel.progress import generate_progress
 from bva_excel.report import write_report
-from progress_helpers import fill_progress, type_plan
+from progress_helpers import fill_progress, list_service_areas, type_plan
 from progress_helpers import _flagged_once, flagged, planned  # noqa: F401  (fixtures)
 
 TODAY = dt.date(2027, 1, 20)
@@ -273,3 +273,64 @@ def test_a_follow_up_run_again_after_a_failed_try_names_the_copy_kept_the_first_
     assert again.exit_code == 0, again.output
     assert f"The previous follow-up is kept as history/{copy.name}.\n" in again.output
     assert list((assessment.folder / "history").glob("follow-up for committee *.xlsx")) == [copy]  # not twice
+
+
+def test_every_action_is_listed_as_typed_and_counted_under_its_service_area_as_listed(planned, tmp_path):
+    """Two actions for Finance (one typed 'finance ', one closed), one for Legal services, three for an area not listed
+    (one complete) and one with none, due today; G001's only action is closed. Legal services is listed first; no
+    progress was asked for. Ten days later: one action added, one closed, and the one due today has passed."""
+    assessment, report = planned
+    today = dt.date.today()
+    list_service_areas(assessment, [("Legal services", "Lee Hunt", ""), ("Finance", "Fay Green", "")])
+    type_plan(report, {"ACT-CI001": {"Progress update": "Draft out for comment"},
+                       "ACT-G001": {"Service area": "finance ", "Status": "Closed", "Target date": "end of March"}},
+              [("ACT-CI001-2", {"Action ID": "ACT-CI001-5", "Action": "Benchmark",
+                                "Target date": dt.datetime.combine(today, dt.time())}),
+               ("ACT-CI001-2", {"Action ID": "ACT-CI001-4", "Action": "Audit the plan", "Service area": "Audit",
+                                "Status": "Complete"}),
+               ("ACT-CI001-2", {"Action ID": "ACT-CI001-3", "Action": "Audit the data", "Service area": "Audit"}),
+               ("ACT-CI001-5", {"Action ID": "ACT-CI001-7", "Action": "Audit the audit", "Service area": "Audit"})])
+    path = write_follow_up(assessment, tmp_path / "follow-up.xlsx", today).path
+    # Those listed first, in the order listed; then those typed; none given last.
+    assert list(summary_table(path, "Actions by service area").items()) == [
+        ("Legal services", [0, 0, 0, 0, 1, 1]), ("Finance", [0, 1, 0, 1, 0, 2]), ("Audit", [0, 0, 1, 0, 2, 3]),
+        ("No service area given", [0, 0, 0, 0, 1, 1])]
+    summary = openpyxl.load_workbook(path)["Summary"]
+    assert summary["A6"].value == "No progress has been asked of the service areas yet."
+    assert sheet_rows(path, "All actions") == [  # (a cell left blank in the plan is an empty text)
+        ["ACT-CI001", "CI001", "Services improve", "Write the plan", "Jo", "Finance", dt.datetime(2027, 3, 31),
+         "In progress", "Draft out for comment", None],
+        ["ACT-CI001-2", "CI001", "Services improve", "Peer review", "Kim", "Legal services", dt.datetime(2027, 6, 30),
+         "No status given", "", None],
+        ["ACT-CI001-3", "CI001", "Services improve", "Audit the data", "", "Audit", "", "No status given", "", None],
+        ["ACT-CI001-4", "CI001", "Services improve", "Audit the plan", "", "Audit", "", "Complete", "", None],
+        ["ACT-CI001-5", "CI001", "Services improve", "Benchmark", "", "", dt.datetime.combine(today, dt.time()),
+         "No status given", "", None],
+        ["ACT-CI001-7", "CI001", "Services improve", "Audit the audit", "", "Audit", "", "No status given", "", None],
+        ["ACT-G001", "G001", "Robust scrutiny", "Scrutiny training", "Al", "Finance", "end of March", "Closed", "",
+         None]]
+    assert sheet_rows(path, "Complete characteristics") == [["G001", "Robust scrutiny", 1]]
+    type_plan(report, {"ACT-CI001-2": {"Status": "Closed"}},
+              [("ACT-CI001", {"Action ID": "ACT-CI001-6", "Action": "Consult staff"})])
+    later = write_follow_up(assessment, tmp_path / "later.xlsx", today + dt.timedelta(days=10)).path
+    assert [row[:3] for row in sheet_rows(later, "Changes")] == [
+        ["Completed", "no status given then, Closed now", "ACT-CI001-2"],
+        ["Slipped", f"target date {today:%d/%m/%Y} passed since the last follow-up", "ACT-CI001-5"],
+        ["New", "added since the last follow-up", "ACT-CI001-6"]]
+
+
+def test_a_service_area_renamed_or_taken_off_the_list_since_it_was_asked_is_still_named_as_not_returned(planned,
+                                                                                                       tmp_path):
+    """Asked: Finance and Legal services. Since then Finance is listed as 'FINANCE' and Legal services not at all."""
+    assessment, _ = planned
+    round_ = generate_progress(assessment, dt.date(2027, 1, 15))
+    list_service_areas(assessment, [("FINANCE", "Fay Green", "fay@example.gov.uk"), ("", "", "")])
+    rows = sheet_rows(write_follow_up(assessment, tmp_path / "f.xlsx", TODAY).path, "Not returned")
+    sent = {path.name: next(i.issued_at for i in assessment.records.issues() if i.file == path.name)
+            for path in round_.files.values()}
+    assert rows == [
+        ["FINANCE", "Fay Green", "fay@example.gov.uk",
+         dt.datetime.fromisoformat(sent["BV progress Finance.xlsx"][:10]), "BV progress Finance.xlsx",
+         dt.datetime(2027, 1, 15), None],
+        ["Legal services", "", "", dt.datetime.fromisoformat(sent["BV progress Legal services.xlsx"][:10]),
+         "BV progress Legal services.xlsx", dt.datetime(2027, 1, 15), None]]
