@@ -7,7 +7,14 @@ import zipfile
 
 import openpyxl
 from click.testing import CliRunner
-from progress_helpers import _flagged_once, fill_progress, flagged, planned, type_plan  # noqa: F401  (fixtures)
+from progress_helpers import (  # noqa: F401  (fixtures)
+    _flagged_once,
+    fill_progress,
+    flagged,
+    list_service_areas,
+    planned,
+    type_plan,
+)
 
 from bva_excel.app.follow_up import write_follow_up
 from bva_excel.app.ingest import ingest
@@ -251,3 +258,87 @@ def test_a_target_date_typed_as_iso_text_that_has_passed_is_overdue(flagged, tmp
     type_plan(report, {"ACT-CI001": {"Target date": "2027-01-19"}, "ACT-G001": {"Target date": "2027-01-20"}})
     result = write_follow_up(assessment, tmp_path / "f.xlsx", TODAY)
     assert [row[0] for row in sheet_rows(result.path, "Overdue")] == ["ACT-CI001"]  # the 20th is not yet past
+
+
+def test_a_follow_up_that_failed_half_way_leaves_the_earlier_one_as_it_was_and_the_next_keeps_its_copy_once(
+        planned, monkeypatch):
+    """The failed try puts back what it had done (no copy left in history/); the next keeps the earlier one once."""
+    import bva_excel.app.follow_up
+
+    assessment, _ = planned
+    target = assessment.folder / "follow-up for committee.xlsx"
+    assert CliRunner().invoke(cli, ["follow-up", str(assessment.folder), "-o", str(target)]).exit_code == 0
+    sent = target.read_bytes()
+    with monkeypatch.context() as failing:
+        def full_disk(report, title, placed=None):
+            raise OSError(28, "No space left on device")
+        failing.setattr(bva_excel.app.follow_up, "_write", full_disk)
+        assert CliRunner().invoke(cli, ["follow-up", str(assessment.folder), "-o", str(target)]).exit_code != 0
+    assert target.read_bytes() == sent
+    assert list((assessment.folder / "history").glob("follow-up for committee *.xlsx")) == []
+    again = CliRunner().invoke(cli, ["follow-up", str(assessment.folder), "-o", str(target)])
+    assert again.exit_code == 0, again.output
+    [copy] = (assessment.folder / "history").glob("follow-up for committee *.xlsx")
+    assert copy.read_bytes() == sent
+    assert f"The previous follow-up is kept as history/{copy.name}.\n" in again.output
+
+
+def test_every_action_is_listed_as_typed_and_counted_under_its_service_area_as_listed(planned, tmp_path):
+    """Two actions for Finance (one typed 'finance ', one closed), one for Legal services, three for an area not listed
+    (one complete) and one with none, due today; G001's only action is closed. Legal services is listed first; no
+    progress was asked for. Ten days later: one action added, one closed, and the one due today has passed."""
+    assessment, report = planned
+    today = dt.date.today()
+    list_service_areas(assessment, [("Legal services", "Lee Hunt", ""), ("Finance", "Fay Green", "")])
+    type_plan(report, {"ACT-CI001": {"Progress update": "Draft out for comment"},
+                       "ACT-G001": {"Service area": "finance ", "Status": "Closed", "Target date": "end of March"}},
+              [("ACT-CI001-2", {"Action ID": "ACT-CI001-5", "Action": "Benchmark",
+                                "Target date": dt.datetime.combine(today, dt.time())}),
+               ("ACT-CI001-2", {"Action ID": "ACT-CI001-4", "Action": "Audit the plan", "Service area": "Audit",
+                                "Status": "Complete"}),
+               ("ACT-CI001-2", {"Action ID": "ACT-CI001-3", "Action": "Audit the data", "Service area": "Audit"}),
+               ("ACT-CI001-5", {"Action ID": "ACT-CI001-7", "Action": "Audit the audit", "Service area": "Audit"})])
+    path = write_follow_up(assessment, tmp_path / "follow-up.xlsx", today).path
+    # Those listed first, in the order listed; then those typed; none given last.
+    assert list(summary_table(path, "Actions by service area").items()) == [
+        ("Legal services", [0, 0, 0, 0, 1, 1]), ("Finance", [0, 1, 0, 1, 0, 2]), ("Audit", [0, 0, 1, 0, 2, 3]),
+        ("No service area given", [0, 0, 0, 0, 1, 1])]
+    summary = openpyxl.load_workbook(path)["Summary"]
+    assert summary["A6"].value == "No progress has been asked of the service areas yet."
+    assert sheet_rows(path, "All actions") == [  # (a cell left blank in the plan is an empty text)
+        ["ACT-CI001", "CI001", "Services improve", "Write the plan", "Jo", "Finance", dt.datetime(2027, 3, 31),
+         "In progress", "Draft out for comment", None],
+        ["ACT-CI001-2", "CI001", "Services improve", "Peer review", "Kim", "Legal services", dt.datetime(2027, 6, 30),
+         "No status given", "", None],
+        ["ACT-CI001-3", "CI001", "Services improve", "Audit the data", "", "Audit", "", "No status given", "", None],
+        ["ACT-CI001-4", "CI001", "Services improve", "Audit the plan", "", "Audit", "", "Complete", "", None],
+        ["ACT-CI001-5", "CI001", "Services improve", "Benchmark", "", "", dt.datetime.combine(today, dt.time()),
+         "No status given", "", None],
+        ["ACT-CI001-7", "CI001", "Services improve", "Audit the audit", "", "Audit", "", "No status given", "", None],
+        ["ACT-G001", "G001", "Robust scrutiny", "Scrutiny training", "Al", "Finance", "end of March", "Closed", "",
+         None]]
+    assert sheet_rows(path, "Complete characteristics") == [["G001", "Robust scrutiny", 1]]
+    type_plan(report, {"ACT-CI001-2": {"Status": "Closed"}},
+              [("ACT-CI001", {"Action ID": "ACT-CI001-6", "Action": "Consult staff"})])
+    later = write_follow_up(assessment, tmp_path / "later.xlsx", today + dt.timedelta(days=10)).path
+    assert [row[:3] for row in sheet_rows(later, "Changes")] == [
+        ["Completed", "no status given then, Closed now", "ACT-CI001-2"],
+        ["Slipped", f"target date {today:%d/%m/%Y} passed since the last follow-up", "ACT-CI001-5"],
+        ["New", "added since the last follow-up", "ACT-CI001-6"]]
+
+
+def test_a_service_area_renamed_or_taken_off_the_list_since_it_was_asked_is_still_named_as_not_returned(planned,
+                                                                                                       tmp_path):
+    """Asked: Finance and Legal services. Since then Finance is listed as 'FINANCE' and Legal services not at all."""
+    assessment, _ = planned
+    round_ = generate_progress(assessment, dt.date(2027, 1, 15))
+    list_service_areas(assessment, [("FINANCE", "Fay Green", "fay@example.gov.uk"), ("", "", "")])
+    rows = sheet_rows(write_follow_up(assessment, tmp_path / "f.xlsx", TODAY).path, "Not returned")
+    sent = {path.name: next(i.issued_at for i in assessment.records.issues() if i.file == path.name)
+            for path in round_.files.values()}
+    assert rows == [
+        ["FINANCE", "Fay Green", "fay@example.gov.uk",
+         dt.datetime.fromisoformat(sent["BV progress Finance.xlsx"][:10]), "BV progress Finance.xlsx",
+         dt.datetime(2027, 1, 15), None],
+        ["Legal services", "", "", dt.datetime.fromisoformat(sent["BV progress Legal services.xlsx"][:10]),
+         "BV progress Legal services.xlsx", dt.datetime(2027, 1, 15), None]]

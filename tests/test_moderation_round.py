@@ -66,6 +66,15 @@ def scored_assessment(tmp_path, characteristics):
     return assessment
 
 
+def moderated_how(assessment, ref: str) -> tuple[str, str]:
+    """What `bva detail` says of the moderated score of `ref`: the rating shown, and how it was set."""
+    from test_detail import after
+
+    assert run("detail", assessment.folder, ref).exit_code == 0
+    sheet = openpyxl.load_workbook(assessment.folder / "detail" / f"detail {ref}.xlsx")[ref]
+    return after(sheet, "Moderated score").value, after(sheet, "Moderated score", column=2).value
+
+
 def test_moderation_workbooks_share_out_open_findings_to_moderators_who_had_no_part(scored):
     result = run("generate", scored.folder, "--moderation", "--moderators", "R04,R05")
     assert result.exit_code == 0, result.output
@@ -171,6 +180,12 @@ def test_the_later_of_a_typed_and_a_returned_moderation_counts_and_check_says_wh
     checked = run("check", scored.folder).output
     assert ("Red typed in report.xlsx was overruled by Yellow from R05's moderation return moderation R05.xlsx, "
             "received later") in checked
+    received = next(r.received for r in open_assessment(scored.folder).records.returns()
+                    if r.name == "moderation R05.xlsx")
+    assert moderated_how(scored, "CI001") == (
+        "Yellow", f"Set by R05 Eve Marsh in the moderation round: return moderation R05.xlsx, cell H2, received "
+                  f"{dt.datetime.fromisoformat(received):%d %b %Y %H:%M}. Earlier: Red typed in report.xlsx was "
+                  "overruled by Yellow from R05's moderation return moderation R05.xlsx, received later.")
     found = [f for f in json.loads(run("check", scored.folder, "--json").stdout)["findings"]
              if f["kind"] == "MODERATION_OVERRULED"]  # one finding, saying which of the two counts
     assert [(f["severity"], f["ref"], f["theme"], f["finding"], f["reviewers"]) for f in found] == [
@@ -186,6 +201,11 @@ def test_the_later_of_a_typed_and_a_returned_moderation_counts_and_check_says_wh
     checked = run("check", scored.folder).output
     assert ("Yellow from R05's moderation return moderation R05.xlsx was overruled by Light green typed in "
             "report.xlsx later") in checked
+    rating, words = moderated_how(scored, "CI001")
+    assert (rating, words.split("; the report was last saved ")[0]) == (
+        "Light green", "Typed into report.xlsx ('Scores', Moderated score)")
+    assert words.endswith(". Who typed it is not recorded. Earlier: Yellow from R05's moderation return moderation "
+                          "R05.xlsx was overruled by Light green typed in report.xlsx later.")
     run("report", scored.folder)
     assert openpyxl.load_workbook(scored.report)["Scores"]["E2"].value == "Light green"
     trail = json.loads(run("changes", scored.folder, "--json").stdout)["changes"]

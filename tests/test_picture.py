@@ -184,3 +184,12 @@ def test_the_subtitle_says_signed_off_until_a_final_score_changes_and_then_names
     for name, what in [("heat map", "Heat map of final scores"), ("ratings by theme", "Final scores by theme")]:
         assert (f"{what}, {date.today():%d %B %Y}; {signed} with 1 high-severity finding still open; 1 final score "
                 "changed since (CI001), not signed off") in drawn_text(folder / f"{name}.svg")
+
+
+def test_pictures_go_to_a_folder_made_as_deep_as_asked_and_the_same_scores_draw_the_same_svg(moderated):
+    target = moderated.folder / "committee papers" / "March"
+    first = run("picture", moderated.folder, "-o", target)
+    assert first.exit_code == 0, first.output
+    drawn = {name: (target / f"{name}.svg").read_bytes() for name in ("heat map", "ratings by theme")}
+    assert run("picture", moderated.folder, "-o", target).exit_code == 0
+    assert {name: (target / f"{name}.svg").read_bytes() for name in drawn} == drawn  # no change to send again

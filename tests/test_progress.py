@@ -255,7 +255,10 @@ def test_an_unfilled_return_a_wrong_date_and_nothing_to_ask_are_said(planned):
     type_plan(report, {action: {"Service area": None} for action in ("ACT-CI001", "ACT-CI001-2", "ACT-G001")})
     with pytest.raises(BvaError) as refused:
         generate_progress(assessment)
-    assert [p.code for p in refused.value.problems] == ["NO_PROGRESS_TO_ASK"]
+    assert [str(p) for p in refused.value.problems] == [
+        "report.xlsx, sheet 'Action plan': no open action has a service area, so there is no progress to ask for. "
+        "Type each action's 'Service area' (one of the 'Service areas' sheet of assessment.xlsx) on the Action plan, "
+        "then run the command again."]
 
 
 def test_after_sign_off_an_action_nobody_has_filled_in_is_listed_with_all_three_missing(flagged):
