@@ -184,3 +184,22 @@ def pytest_collection_modifyitems(config, items):
     stats = Path("mutmut-stats.json")  # mutmut runs the tests in mutants/, beside its notes
     durations = json.loads(stats.read_text(encoding="utf-8")).get("duration_by_test", {}) if stats.exists() else {}
     items.sort(key=lambda item: (module not in item.path.name, durations.get(item.nodeid, 1.0)))
+
+
+def issued_alike(folder: Path, issue_args: list[str], generate_args: list[str], monkeypatch) -> tuple:
+    """Run `bva issue ...` on `folder` and `bva generate ...` on a copy of it, both named alike from their parent
+    folder: (what each printed and its exit code, the names of the workbooks each put in the outbox)."""
+    import shutil
+
+    from click.testing import CliRunner
+
+    from bva_excel.cli import cli
+
+    other = folder.parent / "copy" / folder.name
+    shutil.copytree(folder, other)
+    results = []
+    for place, args in ((folder, issue_args), (other, generate_args)):
+        monkeypatch.chdir(place.parent)
+        result = CliRunner().invoke(cli, [place.name if a == "FOLDER" else a for a in args])
+        results.append((result.exit_code, result.output, sorted(p.name for p in (place / "outbox").iterdir())))
+    return results

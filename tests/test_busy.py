@@ -37,7 +37,8 @@ def test_a_report_run_while_a_command_works_is_refused_naming_that_command(plann
             refused.append(str(error))
         return load_state(*args, **kwargs)
 
-    for module in (bva_excel.app.state, bva_excel.app.report, bva_excel.app.signoff, bva_excel.app.picture):
+    for module in (bva_excel.app.state, bva_excel.app.report, bva_excel.app.signoff, bva_excel.app.picture,
+                   bva_excel.app.progress, bva_excel.app.follow_up, bva_excel.app.export):
         if hasattr(module, "load_state"):  # wherever the command looks it up
             monkeypatch.setattr(module, "load_state", report_meanwhile)
     run(assessment)

@@ -9,6 +9,7 @@ from conftest import answer, refs_of
 
 from bva_excel import __version__
 from bva_excel.cli import cli
+from bva_excel.cli.base import COMMANDS
 
 
 def run(*args):
@@ -20,12 +21,32 @@ def test_version():
     assert (result.exit_code, result.output) == (0, f"bva, version {__version__}\n")
 
 
-@pytest.mark.parametrize("command", sorted(cli.commands))
+EVERY_COMMAND = [[name] for name in COMMANDS if name != "issue"] + [["issue", kind] for kind in
+                                                                     ("review", "moderation", "progress")]
+
+
+@pytest.mark.parametrize("command", EVERY_COMMAND, ids=" ".join)
 def test_every_command_has_help_with_an_example(command):
-    result = run(command, "--help")
+    result = run(*command, "--help")
     assert result.exit_code == 0
-    assert cli.commands[command].help
-    assert "Example: bva " in result.output
+    assert "Example: bva " + " ".join(command) in result.output
+
+
+def test_help_lists_every_command_once_on_one_line_in_the_order_of_the_exercise():
+    listed = run("--help").output.split("Commands:\n")[1].splitlines()
+    assert [line.split()[0] for line in listed] == list(COMMANDS)
+    assert all(len(line) <= 79 for line in listed)
+    assert [line.split(None, 1)[1] for line in listed] == [short for _, short in COMMANDS.values()]
+
+
+def test_issue_review_writes_what_generate_writes(tmp_path, framework_file, monkeypatch):
+    from conftest import issued_alike
+
+    assert run("new", tmp_path / "BV", "--template", framework_file).exit_code == 0
+    by_issue, by_generate = issued_alike(tmp_path / "BV", ["issue", "review", "FOLDER", "--per-characteristic", "2"],
+                                         ["generate", "FOLDER", "--per-characteristic", "2"], monkeypatch)
+    assert by_issue == by_generate
+    assert by_issue[0] == 0 and "Wrote 3 reviewer workbooks" in by_issue[1]
 
 
 def test_the_whole_loop_through_the_cli(tmp_path, framework_file):
@@ -221,11 +242,11 @@ def test_help_loads_none_of_the_heavy_libraries():
     import subprocess
     import sys
 
-    code = ("import sys; from bva_excel.cli import cli; "
-            "print(sorted(m for m in ('pandas', 'numpy', 'openpyxl', 'xlsxwriter', 'python_calamine', 'sqlite3') "
-            "if m in sys.modules))")
+    code = ("import sys; from bva_excel.cli import cli; cli.main(['--help'], standalone_mode=False); "
+            "print(sorted(m for m in ('pandas', 'numpy', 'openpyxl', 'xlsxwriter', 'python_calamine', 'sqlite3', "
+            "'bva_excel.cli.issuing', 'bva_excel.app.report') if m in sys.modules))")
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert loaded.strip() == "[]"
+    assert loaded.strip().splitlines()[-1] == "[]"
 
 
 def test_ingest_names_the_reviewers_still_to_return_until_all_have(generated):

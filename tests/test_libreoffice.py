@@ -96,7 +96,7 @@ class Office:
         self._start()
         self.restarts += 1
         warnings.warn(LibreOfficeRestarted(f"LibreOffice {why}; started it again in "
-                                           f"{time.monotonic() - started:.1f} s and ran the job again"))
+                                           f"{time.monotonic() - started:.1f} s and ran the job again"), stacklevel=2)
 
     def _job(self, job: dict) -> dict:
         with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False, encoding="utf-8") as handle:

@@ -277,3 +277,12 @@ def test_the_report_counts_each_answer_of_a_moderation_return(tmp_path):
                                                                                               values_only=True)}
     assert returns["moderation R05.xlsx"][4:6] == ("accepted", 2)
     assert returns["R01.xlsx"][4:6] == ("accepted", 2) and returns["R02.xlsx"][4:6] == ("accepted", 2)
+
+
+def test_issue_moderation_writes_what_generate_moderation_writes(scored, monkeypatch):
+    from conftest import issued_alike
+
+    by_issue, by_generate = issued_alike(scored.folder, ["issue", "moderation", "FOLDER", "--moderators", "R04,R05"],
+                                         ["generate", "FOLDER", "--moderation", "--moderators", "R04,R05"], monkeypatch)
+    assert by_issue == by_generate
+    assert by_issue[0] == 0 and [name for name in by_issue[2] if name.startswith("BV moderation")]

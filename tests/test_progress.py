@@ -271,3 +271,13 @@ def test_after_sign_off_an_action_nobody_has_filled_in_is_listed_with_all_three_
     assert listed[1] == ("  warning: report.xlsx, sheet 'Action plan': action ACT-CI001 (CI001) has no owner, service "
                          "area or target date, and the scores are signed off. Fill in what is missing on the Action "
                          "plan, so that someone is answerable for the action by a date.")
+
+
+def test_issue_progress_writes_what_generate_progress_writes(planned, monkeypatch):
+    from conftest import issued_alike
+
+    assessment, _ = planned
+    by_issue, by_generate = issued_alike(assessment.folder, ["issue", "progress", "FOLDER", "--deadline", "2027-01-15"],
+                                         ["generate", "FOLDER", "--progress", "--deadline", "2027-01-15"], monkeypatch)
+    assert by_issue == by_generate
+    assert by_issue[0] == 0 and [name for name in by_issue[2] if name.startswith("BV progress")]

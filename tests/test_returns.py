@@ -194,7 +194,7 @@ def with_formulas(path, formulas: dict[str, tuple[str, str]], sheet: str = "Revi
             for cell, (_, shown) in formulas.items():
                 if shown:
                     data = re.sub(rb'(<c r="' + cell.encode() + rb'"[^>]*?)( t="[^"]*")?>(<f>.*?</f>)<v ?/>',
-                                  lambda m: m.group(1) + b' t="str">' + m.group(3) + b"<v>"
+                                  lambda m, shown=shown: m.group(1) + b' t="str">' + m.group(3) + b"<v>"
                                   + escape(shown).encode() + b"</v>", data)
             target.writestr(item, data)
     return path

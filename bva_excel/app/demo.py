@@ -15,6 +15,7 @@ import random
 import re
 import secrets
 import shutil
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +26,7 @@ from bva_excel.app.new import create_assessment
 from bva_excel.app.report import ReportResult, write_report
 from bva_excel.app.signoff import SignOffResult, sign_off
 from bva_excel.errors import BvaError
-from bva_excel.layout import REVIEW_SHEET
+from bva_excel.layout import ACTION_HEADERS, REVIEW_SHEET
 from bva_excel.store.files import move_over, replacing
 from bva_excel.store.folder import Assessment, is_demo
 
@@ -89,7 +90,7 @@ class DemoResult:
 
 def fill_sample_framework(assessment: Assessment, rng: random.Random) -> None:
     """Type sample reviewers, statements and evidence into assessment.xlsx, as the PMO would."""
-    import openpyxl
+    import openpyxl  # heavy: loaded only when needed
 
     workbook = openpyxl.load_workbook(assessment.workbook)
     reviewers = workbook["Reviewers"]
@@ -152,7 +153,7 @@ def fill_return(source: Path, target: Path, answers: dict[str, tuple[str, str, s
     """Fill a reviewer workbook's Review sheet as a reviewer would and save it under another name.
 
     `saved` (local time) is when the workbook will say it was saved, as Excel records it."""
-    import openpyxl
+    import openpyxl  # heavy: loaded only when needed
 
     workbook = openpyxl.load_workbook(source)
     sheet = workbook[REVIEW_SHEET]
@@ -171,8 +172,6 @@ def fill_return(source: Path, target: Path, answers: dict[str, tuple[str, str, s
 
 def _set_saved(path: Path, saved: dt.datetime) -> None:
     """Rewrite the saved time in docProps/core.xml (openpyxl always writes the moment it saves)."""
-    import zipfile
-
     stamp = saved.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ").encode()
     with zipfile.ZipFile(path) as source:
         parts = [(info, source.read(info)) for info in source.infolist()]
@@ -262,7 +261,7 @@ def run_demo(folder: Path, seed: int = 2024) -> DemoResult:
 def fill_moderation(source: Path, target: Path, saved: dt.datetime) -> None:
     """A moderator's return: SD006 moderated to Yellow (learning from complaints is partly in place), every
     other row confirmed at its consolidated score, each with a note."""
-    import openpyxl
+    import openpyxl  # heavy: loaded only when needed
 
     workbook = openpyxl.load_workbook(source)
     sheet = workbook["Moderation"]
@@ -286,9 +285,7 @@ def fill_action_plan(path: Path, rng: random.Random) -> None:
     """Type actions into the report's Action plan as the PMO would after committee: an action, owner, service
     area, target date and status for each, a second action added under the first characteristic, one action
     already overdue and one still without a target date (which `bva check` points out)."""
-    import openpyxl
-
-    from bva_excel.layout import ACTION_HEADERS
+    import openpyxl  # heavy: loaded only when needed
 
     workbook = openpyxl.load_workbook(path)
     sheet = workbook["Action plan"]

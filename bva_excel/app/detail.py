@@ -15,6 +15,13 @@ from pathlib import Path
 from bva_excel.app.state import STATE_STEPS, load_state
 from bva_excel.errors import BvaError, problem
 from bva_excel.excel.read.sheets import open_workbook, read_table
+from bva_excel.excel.write.styles import (
+    HEADER_COLOUR,
+    LINE_HEIGHT,
+    lines_needed,
+    new_workbook,
+    text_colour_on,
+)
 from bva_excel.layout import ACTION_INPUT_HEADERS
 from bva_excel.model.action_plan import ActionRow, plan_actions
 from bva_excel.model.consistency import INFO, Finding
@@ -29,6 +36,7 @@ from bva_excel.model.framework import THEMES, Characteristic, Framework, find_th
 from bva_excel.model.recorded import Response, ReturnRecord, SignOff
 from bva_excel.model.state import AssessmentState
 from bva_excel.model.text import normalise_ref, suggest
+from bva_excel.render.office import OfficeError, convert_to_pdf, find_soffice
 from bva_excel.store.files import replacing, safe_file_name
 from bva_excel.store.folder import Assessment
 from bva_excel.tracking import QUIET, Tracker
@@ -328,8 +336,6 @@ def write_detail(assessment: Assessment, wanted: list[str], output: Path | None 
 def add_pdf(result: DetailResult) -> DetailResult:
     """Make the PDF beside the workbook through LibreOffice; where it is not installed, a warning says how
     else to get one. A failure of LibreOffice itself stops with an error (the workbook is already written)."""
-    from bva_excel.render.office import OfficeError, convert_to_pdf, find_soffice
-
     soffice = find_soffice()
     pdf = result.path.with_suffix(".pdf")
     if soffice is None:
@@ -385,8 +391,6 @@ class _Page:
     def _height(self, texts: list[str], widths: list[float], scale: float = 1.0, line: float = 0) -> None:
         """Set the row tall enough for its wrapped text (`scale`: how much of a column's width a larger
         font gets; `line`: the height of its line); applications do not do it on load."""
-        from bva_excel.excel.write.styles import LINE_HEIGHT, lines_needed
-
         lines = max([1] + [lines_needed(t, w * scale) for t, w in zip(texts, widths) if t])
         self.sheet.set_row(self.row, (line or LINE_HEIGHT) * min(lines, MOST_LINES + 2) + 3)
 
@@ -445,8 +449,6 @@ class _Page:
 
 
 def _formats(workbook, scale) -> dict:
-    from bva_excel.excel.write.styles import HEADER_COLOUR, text_colour_on
-
     base = {"text_wrap": True, "valign": "top", "font_size": 11}
     formats = {
         "title": workbook.add_format({**base, "bold": True, "font_size": 15, "font_color": HEADER_COLOUR}),
@@ -605,9 +607,7 @@ def write_sheets(path: Path, details: list[Detail], scale, title: str, assessmen
                  tracker: Tracker = QUIET) -> None:
     """The workbook itself: one sheet per characteristic, in the order asked; `tracker` is told of each, and of the
     workbook saved."""
-    import xlsxwriter
-
-    from bva_excel.excel.write.styles import new_workbook
+    import xlsxwriter  # heavy: loaded only when needed
 
     workbook = new_workbook(path, f"{title}: background detail", comments=f"Assessment {assessment_id}")
     formats = _formats(workbook, scale)

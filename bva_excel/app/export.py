@@ -13,6 +13,8 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
+from bva_excel.app.progress import current_actions
+from bva_excel.app.state import STATE_STEPS, load_state
 from bva_excel.errors import BvaError, problem
 from bva_excel.excel.write.styles import header_format, new_workbook
 from bva_excel.model.action_plan import ActionRow, as_listed
@@ -105,9 +107,6 @@ def _iso_date(text: str) -> dt.datetime | None:
 def export_actions(assessment, path: Path, as_xlsx: bool = False, service_area: str | None = None,
                    tracker: Tracker = QUIET) -> Export:
     """Write the current action plan (what is typed in report.xlsx, with the progress returned since) to `path`."""
-    from bva_excel.app.progress import current_actions
-    from bva_excel.app.state import STATE_STEPS, load_state
-
     needs_report(assessment, "actions")
     with assessment.reading("actions"):
         tracker.start(STATE_STEPS, "steps")

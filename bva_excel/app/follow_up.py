@@ -13,16 +13,19 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
+from bva_excel.app.progress import current_actions
+from bva_excel.app.state import STATE_STEPS, load_state
 from bva_excel.excel.write.styles import (
     fit_row,
     header_format,
     new_workbook,
     print_landscape,
 )
+from bva_excel.layout import HISTORY_FOLDER
 from bva_excel.model.action_plan import STATUSES, ActionRow, as_listed
 from bva_excel.model.framework import area_key
 from bva_excel.model.recorded import FollowUp
-from bva_excel.store.files import FilesPlaced, replacing
+from bva_excel.store.files import FilesPlaced, keep_history, replacing, sha256_of
 from bva_excel.store.folder import needs_report
 from bva_excel.tracking import QUIET, Tracker
 
@@ -175,10 +178,6 @@ def write_follow_up(assessment, path: Path | None = None, today: dt.date | None 
                     tracker: Tracker = QUIET) -> FollowUpReport:
     """Write the follow-up report (default DIR/follow-up YYYY-MM-DD.xlsx) and keep a note of it in the records;
     `tracker` counts the steps."""
-    from bva_excel.app.progress import current_actions
-    from bva_excel.app.state import STATE_STEPS, load_state
-    from bva_excel.store.files import keep_history
-
     today = today or dt.date.today()
     needs_report(assessment, "follow-up")
     with assessment.locked("follow-up"):
@@ -201,9 +200,6 @@ def write_follow_up(assessment, path: Path | None = None, today: dt.date | None 
 
 def _kept_copy(path: Path) -> Path | None:
     """The copy in history/ identical to `path`, already kept by an earlier run."""
-    from bva_excel.layout import HISTORY_FOLDER
-    from bva_excel.store.files import sha256_of
-
     digest = sha256_of(path)
     return next((copy for copy in sorted((path.parent / HISTORY_FOLDER).glob(f"{path.stem} *{path.suffix}"))
                  if sha256_of(copy) == digest), None)

@@ -210,7 +210,7 @@ def _read_all(items: list[tuple[Path, int, int, str]], context: _Context):
         _start_reader(context)
         yield from map(_read_one, items)
         return
-    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import ProcessPoolExecutor  # heavy: loaded only when needed
 
     chunks = [items[start:start + CHUNK_FILES] for start in range(0, len(items), CHUNK_FILES)]
     pool = ProcessPoolExecutor(workers, initializer=_start_reader, initargs=(context,))

@@ -19,6 +19,7 @@ from bva_excel.app.issue import (
     issue_workbooks,
     named_apart,
 )
+from bva_excel.app.state import STATE_STEPS, load_state
 from bva_excel.errors import AllocationError, BvaError, Problem, problem
 from bva_excel.excel.read.returns import MODERATION_SHEET
 from bva_excel.excel.write.review import (
@@ -195,8 +196,6 @@ def generate_moderation(assessment: Assessment, moderators: list[str], every: bo
                         deadline: dt.date | None = None, pmo: str = "the PMO",
                         tracker: Tracker = QUIET) -> ModerationRound:
     """Share out what needs moderation among `moderators` and issue one workbook each."""
-    from bva_excel.app.state import STATE_STEPS, load_state
-
     with assessment.locked("generate --moderation"):
         recovered = finish_interrupted_generation(assessment)
         tracker.start(STATE_STEPS, "steps")

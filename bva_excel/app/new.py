@@ -41,7 +41,7 @@ def new_assessment_id(today: dt.date) -> str:
 def create_assessment(folder: Path, template: Path | None = None, title: str = "",
                       demo: bool = False) -> Assessment:
     """Create an assessment folder from a template; never touches an existing assessment."""
-    import openpyxl
+    import openpyxl  # heavy: loaded only when needed
 
     folder = Path(folder)
     if (folder / ASSESSMENT_FILE).exists() or (folder / RECORDS).exists():

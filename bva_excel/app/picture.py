@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,14 +40,13 @@ def write_pictures(assessment: Assessment, folder: Path | None = None, tracker: 
     """Write the heat map and the ratings by theme as PNG (200 dpi) and SVG to `folder`
     (default DIR/pictures), each through a temporary file, all four put in place together (none, if one cannot
     be written); return the paths written and the heat map's layout."""
-    import logging
 
-    import matplotlib
+    import matplotlib  # heavy: loaded only when needed
 
     matplotlib.use("Agg")  # files only: no window, whatever the machine has
     # matplotlib's own word on its font cache (which it cannot save on a full disk) would come before ours.
     logging.getLogger("matplotlib").setLevel(logging.ERROR)
-    from matplotlib import rc_context
+    from matplotlib import rc_context  # heavy: loaded only when needed
 
     folder = Path(folder) if folder else assessment.folder / PICTURES
     with assessment.reading("picture"):

@@ -18,8 +18,15 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bva_excel.app.issue import (
+    finish_interrupted_generation,
+    issue_workbooks,
+    named_apart,
+)
+from bva_excel.app.state import STATE_STEPS, load_state
 from bva_excel.errors import BvaError, Problem, problem
 from bva_excel.excel.write.progress import write_progress_workbook
+from bva_excel.excel.write.service_areas import ensure_service_areas
 from bva_excel.model.action_plan import (
     ActionRow,
     action_problems,
@@ -66,14 +73,6 @@ def generate_progress(assessment: Assessment, deadline: dt.date | None = None, p
                       tracker: Tracker = QUIET) -> ProgressRound:
     """One progress workbook per service area with open actions. Refused, with nothing written, while an open
     action's service area is not on the 'Service areas' sheet."""
-    from bva_excel.app.issue import (
-        finish_interrupted_generation,
-        issue_workbooks,
-        named_apart,
-    )
-    from bva_excel.app.state import STATE_STEPS, load_state
-    from bva_excel.excel.write.service_areas import ensure_service_areas
-
     needs_report(assessment, "generate --progress")
     with assessment.locked("generate --progress"):
         recovered = finish_interrupted_generation(assessment)

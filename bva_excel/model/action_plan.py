@@ -11,11 +11,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from bva_excel.errors import problem
 from bva_excel.layout import ACTION_HEADERS, ACTION_SHEET
 from bva_excel.model.consolidation import lists_gaps
 from bva_excel.model.decisions import ref_of_action
 from bva_excel.model.framework import Framework, Rating, area_key
 from bva_excel.model.recorded import Response
+from bva_excel.model.text import a1, suggest
 
 STATUSES = ["Not started", "In progress", "Complete", "Closed"]
 DONE = ("Complete", "Closed")  # an action in either status is finished
@@ -133,9 +135,6 @@ def plan_warnings(framework: Framework, rows: list[ActionRow], edits, file: str 
     """What the report and bva check say about the plan as typed, each at its row: an action under no
     characteristic, a status that is none of the plan's, an ID typed on a second row (given a new one), a
     service area not on the sheet."""
-    from bva_excel.errors import problem
-    from bva_excel.model.text import a1, suggest
-
     found = []
     for row in rows:
         excel_row = edits.action_rows.get(row.action_id)
@@ -190,9 +189,6 @@ def action_problems(framework: Framework, rows: list[ActionRow], typed_rows: dic
     """What is wrong with the plan, each at its cell on 'Action plan' (`typed_rows`: action ID -> Excel row):
     a service area not on the 'Service areas' sheet (with "did you mean"); after sign-off, an action still to
     be finished with no owner, service area or target date."""
-    from bva_excel.errors import problem
-    from bva_excel.model.text import a1, suggest
-
     found = []
     areas = [a.name for a in framework.service_areas or ()]
     area_col = ACTION_HEADERS.index("Service area")

@@ -174,7 +174,7 @@ def consolidate(framework: Framework, returns: list[ReturnRecord], responses: di
             by_ref.setdefault(response.ref, []).append(response)
         elif response.rating or response.commentary or response.gaps:
             orphans.append(response)
-    for response, record in moderations.values():
+    for _response, record in moderations.values():
         counted[record.return_id] = counted.get(record.return_id, 0) + 1
     for record in returns:
         if record.issue_id in progress and record.status == "accepted":

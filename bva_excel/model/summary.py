@@ -13,7 +13,7 @@ def theme_counts(framework: Framework, final: dict[str, str]):
     "Not answered" is the theme's characteristics less those with a rating on the scale, as the
     sheet's formulas count it (so a final score typed that is not on the scale is not answered).
     """
-    import pandas as pd
+    import pandas as pd  # heavy: loaded only when needed
 
     scale = framework.scale
 

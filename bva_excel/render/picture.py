@@ -119,8 +119,8 @@ def _write_heading(figure, height: float, title: str, subtitle: str) -> None:
 
 def draw_heat_map(gathered: AssessmentState, title: str, subtitle: str):
     """The heat map as a matplotlib figure, laid out by `lay_out_heat_map`, with its key."""
-    from matplotlib.figure import Figure
-    from matplotlib.patches import Rectangle
+    from matplotlib.figure import Figure  # heavy: loaded only when needed
+    from matplotlib.patches import Rectangle  # heavy: loaded only when needed
 
     layout = lay_out_heat_map(gathered, title, subtitle)
     figure = Figure(figsize=(layout.width, layout.height), dpi=DPI)
@@ -161,7 +161,7 @@ def _key_entry_height(meaning: str) -> float:
 
 
 def _key(canvas, gathered: AssessmentState, layout: HeatMapLayout) -> None:
-    from matplotlib.patches import Rectangle
+    from matplotlib.patches import Rectangle  # heavy: loaded only when needed
 
     canvas.text(MARGIN, layout.key_top, "Key", fontsize=TEXT_FONT, fontweight="bold", va="top")
     swatch = 1.25
@@ -178,8 +178,8 @@ def _key(canvas, gathered: AssessmentState, layout: HeatMapLayout) -> None:
 
 def draw_ratings_by_theme(gathered: AssessmentState, title: str, subtitle: str):
     """A stacked horizontal bar per theme, a segment per rating in the scale's colours, with a legend."""
-    from matplotlib.figure import Figure
-    from matplotlib.ticker import MaxNLocator
+    from matplotlib.figure import Figure  # heavy: loaded only when needed
+    from matplotlib.ticker import MaxNLocator  # heavy: loaded only when needed
 
     framework = gathered.framework
     counts = theme_counts(framework, {ref: d.final for ref, d in gathered.decisions.items()})

@@ -18,6 +18,8 @@ import socket
 import tempfile
 from pathlib import Path
 
+from filelock import FileLock, Timeout
+
 from bva_excel.errors import AssessmentBusy, BvaError, LockUnavailable, Problem, problem
 from bva_excel.layout import (
     HISTORY_FOLDER,
@@ -110,7 +112,7 @@ def write_problem(error: OSError, file: str | Path) -> Problem:
 def writing(file: Path):
     """Say a failure to write (a full disk, no permission) as a problem naming `file`, the file the person knows:
     never the temporary file, or the part of a workbook, that was being written for it."""
-    import xlsxwriter.exceptions
+    import xlsxwriter.exceptions  # heavy: loaded only when needed
 
     try:
         yield
@@ -243,8 +245,6 @@ def holding_lock(records_dir: Path, command: str, folder: Path, wait: float = 0)
 
     Who holds it is written beside the lock, so that the refusal can say so.
     """
-    from filelock import FileLock, Timeout
-
     lock = FileLock(str(records_dir / LOCK_FILE), timeout=wait)
     holder = records_dir / LOCK_HOLDER
     try:
@@ -295,8 +295,6 @@ def clear_abandoned_scratch(records_dir: Path) -> None:
     A run holds an OS lock on its folder's `.in-use` file for as long as it lives, so a folder whose lock can
     be taken is abandoned. A folder not yet marked `.ready` is being made by a run starting now, and is left.
     """
-    from filelock import FileLock, Timeout
-
     root = records_dir / SCRATCH
     if not root.is_dir():
         return
@@ -319,8 +317,6 @@ def scratch_space(records_dir: Path):
     """A folder of this run's own inside the assessment's records for temporary files (XlsxWriter's parts of a
     workbook being written, a LibreOffice profile), yielded as a Path; deleted when the run ends, and by the next
     run if this one is killed. Nothing is left in the system's temporary folder."""
-    from filelock import FileLock
-
     records_dir = Path(os.path.abspath(records_dir))  # the same folder, whatever the current folder becomes
     clear_abandoned_scratch(records_dir)
     root = records_dir / SCRATCH

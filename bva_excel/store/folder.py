@@ -15,7 +15,13 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bva_excel.errors import AssessmentError, LockUnavailable, Problem, problem
+from bva_excel.errors import (
+    AssessmentError,
+    BvaError,
+    LockUnavailable,
+    Problem,
+    problem,
+)
 from bva_excel.layout import ASSESSMENT_FILE, REPORT_FILE
 from bva_excel.store.files import (
     NAME_LIMIT,
@@ -23,6 +29,7 @@ from bva_excel.store.files import (
     check_path_length,
     holding_lock,
 )
+from bva_excel.store.legacy import LEGACY_META, migrate_json_records
 from bva_excel.store.records import DATABASE, Records
 
 RECORDS = ".bva"
@@ -145,8 +152,6 @@ def open_assessment(folder: Path) -> Assessment:
 
     Records kept as JSON files by an earlier version are moved into the database first, once.
     """
-    from bva_excel.store.legacy import LEGACY_META, migrate_json_records
-
     folder = Path(folder)
     records_dir = folder / RECORDS
     database = records_dir / DATABASE
@@ -168,8 +173,6 @@ def open_assessment(folder: Path) -> Assessment:
 def needs_report(assessment, command: str) -> None:
     """Refuse, saying what to do, when no report was ever written: the action plan lives in it. (A report
     written and since gone missing is not refused: what was typed in it is kept in the records.)"""
-    from bva_excel.errors import BvaError, problem
-
     if not assessment.report.exists() and not assessment.records.setting("report_written"):
         raise BvaError(problem("ACTION_PLAN_NO_REPORT", assessment.report.name, command=command,
                                folder=assessment.folder.name))

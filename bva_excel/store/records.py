@@ -23,12 +23,14 @@ import errno
 import json
 import os
 import re
+import secrets
 import sqlite3
 import tempfile
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from bva_excel import __version__
 from bva_excel.errors import AssessmentBusy, AssessmentError, BvaError, Problem, problem
 from bva_excel.model.recorded import (
     FollowUp,
@@ -342,8 +344,6 @@ class Records:
             raise _damaged(self.path, ValueError(f"SQLite's check finds it damaged: {verdict[0][0]}"))
 
     def _migrate(self, version: int) -> None:
-        from bva_excel import __version__
-
         for number in range(version + 1, SCHEMA_VERSION + 1):
             with self._transaction():
                 for statement in _statements(MIGRATIONS[number - 1]):
@@ -480,7 +480,6 @@ class Records:
             row = self._db.execute("SELECT value FROM setting WHERE key = 'sheet_password'").fetchone()
         if row:
             return row[0]
-        import secrets
 
         password = secrets.token_urlsafe(9)
         with self._transaction():

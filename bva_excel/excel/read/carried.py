@@ -197,7 +197,9 @@ def read_cell_notes(path: Path, calamine_workbook, sheet: str, key_header: str) 
         match = re.fullmatch(r"([A-Z]+)(\d+)", ref)
         if not match or key_col is None:
             continue
-        from openpyxl.utils import column_index_from_string
+        from openpyxl.utils import (
+            column_index_from_string,  # heavy: loaded only when needed
+        )
 
         row, col = int(match.group(2)) - 1, column_index_from_string(match.group(1)) - 1
         if row == 0 or row >= len(rows) or col >= len(header):
@@ -239,8 +241,12 @@ def _colour(fill) -> str:
 
 
 def _read_sheet(sheet, cached: list[list]) -> CarriedSheet:
-    from openpyxl.utils import column_index_from_string
-    from openpyxl.worksheet.formula import ArrayFormula
+    from openpyxl.utils import (
+        column_index_from_string,  # heavy: loaded only when needed
+    )
+    from openpyxl.worksheet.formula import (
+        ArrayFormula,  # heavy: loaded only when needed
+    )
 
     carried = CarriedSheet(sheet.title, hidden=sheet.sheet_state != "visible")
     for row in sheet.iter_rows():
@@ -300,7 +306,7 @@ def read_extra_sheets(path: Path, calamine_workbook, tool_sheets: dict[str, str 
         raise BvaError(refused)
     if not extra:
         return []
-    import openpyxl
+    import openpyxl  # heavy: loaded only when needed
 
     workbook = openpyxl.load_workbook(path, rich_text=False)
     try:
@@ -352,7 +358,7 @@ def read_extra_columns(path: Path, calamine_workbook, sheet: str, key_header: st
 
 
 def _mark_formulas(path: Path, sheet: str, columns: list[ExtraColumn], cols: list[int]) -> None:
-    import openpyxl
+    import openpyxl  # heavy: loaded only when needed
 
     workbook = openpyxl.load_workbook(path, read_only=True)
     try:

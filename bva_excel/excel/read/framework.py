@@ -200,7 +200,8 @@ def load_framework(path: Path) -> Framework:
     try:
         workbook = open_workbook(path)
     except Exception as exc:  # calamine raises several unrelated types for unreadable files
-        raise FrameworkError(problem("FRAMEWORK_UNREADABLE", path, reason=str(exc) or type(exc).__name__))
+        raise FrameworkError(problem("FRAMEWORK_UNREADABLE", path,
+                                       reason=str(exc) or type(exc).__name__)) from exc
     file = path.name
     scale_table = read_table(workbook, file, "Scale", SCALE_HEADERS, problems)
     reviewer_table = read_table(workbook, file, "Reviewers", REVIEWER_HEADERS, problems)

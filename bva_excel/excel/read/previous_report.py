@@ -44,7 +44,7 @@ from bva_excel.model.text import cell_text, normalise_label, normalise_ref, shor
 
 def _typed_final_scores(path: Path, column: int) -> set[int]:
     """0-based rows of 'Scores' whose Final score is a typed value rather than the formula we wrote."""
-    import openpyxl
+    import openpyxl  # heavy: loaded only when needed
 
     workbook = openpyxl.load_workbook(path, read_only=True)
     try:
@@ -74,7 +74,7 @@ def read_previous_edits(path: Path) -> PreviousEdits:
         plan = read_table(workbook, path.name, ACTION_SHEET, ["Action ID", *ACTION_INPUT_HEADERS], missing,
                           blank_headers_allowed=True)
     except Exception as exc:  # any reader failure: refuse rather than overwrite what people typed
-        raise BvaError(problem("REPORT_UNREADABLE", path, reason=str(exc) or type(exc).__name__))
+        raise BvaError(problem("REPORT_UNREADABLE", path, reason=str(exc) or type(exc).__name__)) from exc
     if missing:
         raise BvaError([problem("REPORT_INPUT_LOST", p.file, p.sheet, p.cell, what=p.what) for p in missing])
     try:
@@ -94,7 +94,7 @@ def read_previous_edits(path: Path) -> PreviousEdits:
         if plan:
             _read_actions(plan, edits)
     except Exception as exc:  # any reader failure: refuse rather than overwrite what people typed
-        raise BvaError(problem("REPORT_UNREADABLE", path, reason=str(exc) or type(exc).__name__))
+        raise BvaError(problem("REPORT_UNREADABLE", path, reason=str(exc) or type(exc).__name__)) from exc
     return edits
 
 
@@ -241,8 +241,6 @@ def _wording_edited(path: Path, framework: Framework) -> list[Problem]:
     """A warning when a characteristic's words were typed over on Scores: they come from assessment.xlsx."""
     if not path.exists():
         return []
-    from bva_excel.excel.read.sheets import read_table
-    from bva_excel.model.text import normalise_ref
 
     table = read_table(open_workbook(path), path.name, SCORES_SHEET, ["Ref", "Characteristic"], [],
                        blank_headers_allowed=True)

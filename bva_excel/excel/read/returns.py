@@ -86,7 +86,7 @@ def input_formulas(path: Path, columns: list[int], sheet: str = REVIEW_SHEET) ->
     formula lets us keep what the person typed, as text, and say so. This opens the workbook again with
     a slower reader: call it only when screening found that a worksheet may hold a formula.
     """
-    import openpyxl
+    import openpyxl  # heavy: loaded only when needed
 
     workbook = openpyxl.load_workbook(path, read_only=True, data_only=False)
     try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from bva_excel.excel.write.review import cell_formats, write_identity_sheet
 from bva_excel.excel.write.styles import fit_row, new_workbook, print_landscape
 from bva_excel.excel.write.template import write_guide
 from bva_excel.layout import HISTORY_SHEET, PROGRESS_SHEET
@@ -74,8 +75,6 @@ def guide_lines(title: str, area: ServiceArea, count: int, deadline: dt.date | N
 def write_progress_workbook(path: Path, area: ServiceArea, rows: list[ActionRow], identity: IssueIdentity,
                             secret: bytes, title: str, deadline: dt.date | None, pmo: str, password: str) -> None:
     """Write one service area's progress workbook to `path` (atomically)."""
-    from bva_excel.excel.write.review import cell_formats, write_identity_sheet
-
     with replacing(path) as temp:
         workbook = new_workbook(temp, f"{title}: progress by {area.name}", issued=True)
         write_guide(workbook, guide_lines(title, area, len(rows), deadline, pmo), password=password)

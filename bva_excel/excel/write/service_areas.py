@@ -10,6 +10,7 @@ it was is kept in `.bva/backups/` first.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 import shutil
 import zipfile
@@ -76,12 +77,10 @@ def ensure_service_areas(assessment, today: dt.datetime | None = None,
 
 def _with_sheet(path: Path, areas: list[str]) -> bytes:
     """The workbook's bytes with a 'Service areas' sheet added at the end; every other part as it was."""
-    import io
-
     try:
         source = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
-        raise BvaError(problem("SERVICE_AREAS_BY_HAND", path, reason=f"it cannot be opened as a zip ({exc})"))
+        raise BvaError(problem("SERVICE_AREAS_BY_HAND", path, reason=f"it cannot be opened as a zip ({exc})")) from exc
     with source:
         names = source.namelist()
         missing = [part for part in (WORKBOOK_PART, RELS_PART, TYPES_PART) if part not in names]

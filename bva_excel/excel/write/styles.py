@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import math
 
+from bva_excel import __version__
+
 HEADER_COLOUR = "#1F3864"
 INPUT_FILL = "#FFF8DC"
 LINE_HEIGHT = 15  # points per line of 11pt text
@@ -20,9 +22,7 @@ def workbook_options() -> dict:
 def new_workbook(path, title: str, issued: bool = False, **properties):
     """An XlsxWriter workbook to be written at `path`, with the tool's options and its title as a document
     property; one `issued` to a person says which version issued it. `properties` adds others (created)."""
-    import xlsxwriter
-
-    from bva_excel import __version__
+    import xlsxwriter  # heavy: loaded only when needed
 
     workbook = xlsxwriter.Workbook(str(path), workbook_options())
     workbook.set_properties({"title": title, "author": "bva-excel",
