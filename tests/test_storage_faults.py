@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import FOLDER, answer, refs_of
+from conftest import FOLDER, answer, refs_of, shared
 from faults import FailingWrites
 from progress_helpers import list_service_areas, type_plan
 from terminal import through_a_pipe
@@ -40,7 +40,7 @@ FINISHED_BY = {"generate": ["ingest"]}
 ONE_CHANGE = {"report", "check", "signoff", "follow-up", "detail", "actions", "picture"}
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope=shared("module"))
 def base(tmp_path_factory, _made_once):
     """Returns ingested, a report with an action for Finance typed in, and two new returns waiting in the inbox."""
     made, generation = _made_once
@@ -89,7 +89,7 @@ def run(folder: Path, command: list[str], faults: FailingWrites | None, monkeypa
         return CliRunner().invoke(cli, arguments)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope=shared("module"))
 def shared_sites(base, tmp_path_factory):
     """The write points every command has (the lock, a run's temporary folder): tried once, with report."""
     folder = tmp_path_factory.mktemp("shared") / FOLDER
