@@ -172,15 +172,23 @@ def return_all(assessment, generation, given: dict, default: tuple | None = None
         answer(path, assessment.inbox / f"{reviewer_id}.xlsx", answers)
 
 
+# The test files that take longest (a terminal, LibreOffice, processes stopped at every moment), run first, so
+# that the workers finish together rather than one waiting for the last slow test to end.
+SLOW_FIRST = ("test_terminal.py", "test_libreoffice.py", "test_storage_faults.py", "test_interrupts.py",
+              "test_output_encoding.py", "test_roundtrip_property.py", "test_nothing_lost.py")
+
+
 def pytest_collection_modifyitems(config, items):
-    """Under mutation testing only (scripts/mutation.py; mutmut names the mutant in MUTANT_UNDER_TEST): run first
-    the tests of the mutated module's own test files, then the others quickest first. mutmut stops at the first
-    failure, so a mutant is killed in seconds instead of after every slower test that cannot see it; which tests
-    run, and what counts as killed, is unchanged. A normal run keeps pytest's order."""
+    """The slowest test files first (each file's tests kept together and in order). Under mutation testing
+    (scripts/mutation.py; mutmut names the mutant in MUTANT_UNDER_TEST): run first the tests of the mutated
+    module's own test files, then the others quickest first. mutmut stops at the first failure, so a mutant is
+    killed in seconds instead of after every slower test that cannot see it; which tests run, and what counts as
+    killed, is unchanged."""
     mutant = os.environ.get("MUTANT_UNDER_TEST", "")
     if "__mutmut_" not in mutant:
+        items.sort(key=lambda item: item.path.name not in SLOW_FIRST)
         return
-    module = mutant.split(".")[1]  # bva_excel.<module>.<function>__mutmut_<n>
+    module = mutant.split("__mutmut_")[0].rsplit(".", 1)[0].split(".")[-1]  # bva_excel.<layer>.<module>.<function>
     stats = Path("mutmut-stats.json")  # mutmut runs the tests in mutants/, beside its notes
     durations = json.loads(stats.read_text(encoding="utf-8")).get("duration_by_test", {}) if stats.exists() else {}
     items.sort(key=lambda item: (module not in item.path.name, durations.get(item.nodeid, 1.0)))
