@@ -187,7 +187,7 @@ def consolidate(framework: Framework, returns: list[ReturnRecord], responses: di
         statuses.append(ReturnStatus(record.name, record.sha256, record.reviewer_id, record.received, status,
                                      [str(p) for p in record.problems], counted.get(record.return_id, 0)))
     issued = latest_issues(issues)
-    progress = []
+    by_reviewer = []
     listed = {r.reviewer_id: r for r in framework.reviewers}
     for reviewer_id in [*listed, *sorted(set(latest) - set(listed))]:
         issue = issued.get(reviewer_id)
@@ -196,9 +196,9 @@ def consolidate(framework: Framework, returns: list[ReturnRecord], responses: di
         record = latest.get(reviewer_id)
         refs = issue.refs if reviewer_id in listed else tuple(ref for rid, ref in current if rid == reviewer_id)
         answered = sum(1 for ref in refs if (reviewer_id, ref) in current and current[reviewer_id, ref][0].rating)
-        progress.append(ReviewerProgress(reviewer_id, listed[reviewer_id].name if reviewer_id in listed else "",
+        by_reviewer.append(ReviewerProgress(reviewer_id, listed[reviewer_id].name if reviewer_id in listed else "",
                                          len(refs), answered, record.received if record else "",
                                          ", ".join(sources.get(reviewer_id, [])), reviewer_id in listed,
                                          sum(1 for r in returns if r.reviewer_id == reviewer_id
                                              and r.status == "rejected")))
-    return Consolidation(framework, by_ref, statuses, progress, orphans, moderations)
+    return Consolidation(framework, by_ref, statuses, by_reviewer, orphans, moderations)
