@@ -196,12 +196,25 @@ def pytest_collection_modifyitems(config, items):
 
 def issued_alike(folder: Path, issue_args: list[str], generate_args: list[str], monkeypatch) -> tuple:
     """Run `bva issue ...` on `folder` and `bva generate ...` on a copy of it, both named alike from their parent
-    folder: (what each printed and its exit code, the names of the workbooks each put in the outbox)."""
-    import shutil
-
+    folder ("FOLDER" in the arguments): for each, the exit code, what it printed, and each workbook it put in the
+    outbox with every cell's value (only the IDs, signatures and times of issue made alike: a deadline, a guide
+    line or a row that differs shows)."""
     from click.testing import CliRunner
+    from workbook_cells import VOLATILE
 
     from bva_excel.cli import cli
+
+    def held(path: Path) -> dict:
+        workbook = openpyxl.load_workbook(path)
+        values = {}
+        for sheet in workbook.worksheets:
+            for row in sheet.iter_rows():
+                for cell in row:
+                    value = cell.value
+                    for pattern, replacement in VOLATILE[:4]:  # IDs, signatures, times of issue; not dates
+                        value = pattern.sub(replacement, value) if isinstance(value, str) else value
+                    values[sheet.title, cell.coordinate] = value
+        return values
 
     other = folder.parent / "copy" / folder.name
     shutil.copytree(folder, other)
@@ -209,5 +222,6 @@ def issued_alike(folder: Path, issue_args: list[str], generate_args: list[str], 
     for place, args in ((folder, issue_args), (other, generate_args)):
         monkeypatch.chdir(place.parent)
         result = CliRunner().invoke(cli, [place.name if a == "FOLDER" else a for a in args])
-        results.append((result.exit_code, result.output, sorted(p.name for p in (place / "outbox").iterdir())))
+        results.append((result.exit_code, result.output,
+                        {p.name: held(p) for p in sorted((place / "outbox").iterdir()) if p.suffix == ".xlsx"}))
     return results

@@ -132,3 +132,15 @@ def planned(flagged):
                         "Target date": dt.datetime(2027, 6, 30)})])
     write_report(assessment)
     return assessment, report
+
+
+def progress_returned(assessment, updates: dict[str, tuple], area: str = "Finance", name: str = "RE Finance.xlsx"):
+    """Issue a progress round, return `area`'s workbook filled with `updates` (as `fill_progress`) as `name`, and
+    ingest it: the round issued."""
+    from bva_excel.app.ingest import ingest
+    from bva_excel.app.progress import generate_progress
+
+    round_ = generate_progress(assessment)
+    fill_progress(round_.files[area], assessment.inbox / name, updates)
+    ingest(assessment)
+    return round_

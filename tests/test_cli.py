@@ -47,6 +47,7 @@ def test_issue_review_writes_what_generate_writes(tmp_path, framework_file, monk
                                          ["generate", "FOLDER", "--per-characteristic", "2"], monkeypatch)
     assert by_issue == by_generate
     assert by_issue[0] == 0 and "Wrote 3 reviewer workbooks" in by_issue[1]
+    assert "  CI001   R02, R03  (allocated)" in by_issue[1]  # two reviewers each, as asked
 
 
 def test_the_whole_loop_through_the_cli(tmp_path, framework_file):
@@ -234,6 +235,22 @@ def test_check_lists_findings_by_severity_and_exits_1_while_any_is_open(generate
     assert refused.output == ("error: 'yelow' is not a scored rating on the scale (did you mean 'Yellow'?). "
                               "Choose one of: Dark green, Light green, Yellow, Amber, Red.\n")
     assert "'Grey' is not a scored rating" in run("report", assessment.folder, "--action-threshold", "Grey").output
+
+
+@pytest.mark.subprocess
+def test_each_command_s_help_loads_none_of_the_heavy_libraries():
+    """`bva report --help` loads that command, but not the libraries its work needs (numpy, pandas, the workbook
+    libraries, matplotlib): they load when the work starts."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from bva_excel.cli import cli; from bva_excel.cli.base import COMMANDS\n"
+            "for name in COMMANDS:\n"
+            "    try: cli.main([name, '--help'], standalone_mode=False)\n"
+            "    except SystemExit: pass\n"
+            "print(sorted(m for m in ('pandas', 'numpy', 'openpyxl', 'xlsxwriter', 'matplotlib') if m in sys.modules))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip().splitlines()[-1] == "[]"
 
 
 @pytest.mark.subprocess

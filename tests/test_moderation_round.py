@@ -282,7 +282,18 @@ def test_the_report_counts_each_answer_of_a_moderation_return(tmp_path):
 def test_issue_moderation_writes_what_generate_moderation_writes(scored, monkeypatch):
     from conftest import issued_alike
 
-    by_issue, by_generate = issued_alike(scored.folder, ["issue", "moderation", "FOLDER", "--moderators", "R04,R05"],
-                                         ["generate", "FOLDER", "--moderation", "--moderators", "R04,R05"], monkeypatch)
+    options = ["--moderators", "R04,R05", "--all", "--deadline", "2027-01-08"]
+    by_issue, by_generate = issued_alike(scored.folder, ["issue", "moderation", "FOLDER", *options],
+                                         ["generate", "FOLDER", "--moderation", *options], monkeypatch)
     assert by_issue == by_generate
-    assert by_issue[0] == 0 and [name for name in by_issue[2] if name.startswith("BV moderation")]
+    assert by_issue[0] == 0, by_issue[1]
+    shown = [value for name, held in by_issue[2].items() if name.startswith("BV moderation") for value in held.values()]
+    assert "Please return it by Friday 08 January 2027." in shown
+    assert {"CI001", "L001", "G001"} <= set(shown)  # --all: the agreed G001 too
+
+
+def test_issue_moderation_with_no_moderator_named_is_a_usage_error_and_writes_nothing(scored):
+    result = run("issue", "moderation", scored.folder, "--moderators", " , ")
+    assert result.exit_code == 2
+    assert '--moderators needs at least one reviewer ID, e.g. --moderators "R05,R06".' in result.output
+    assert not [p for p in (scored.folder / "outbox").iterdir() if p.name.startswith("BV moderation")]

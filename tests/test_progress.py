@@ -15,6 +15,7 @@ from progress_helpers import (  # noqa: F401  (fixtures)
     flagged,
     list_service_areas,
     plan,
+    progress_returned,
     type_plan,
 )
 
@@ -113,10 +114,7 @@ def test_a_round_returned_shows_on_the_report_and_in_the_history_and_leaves_the_
 
 def test_what_is_typed_into_the_report_after_a_return_stands(planned):
     assessment, report = planned
-    result = generate_progress(assessment)
-    fill_progress(result.files["Finance"], assessment.inbox / "RE Finance.xlsx",
-                  {"ACT-G001": ("In progress", "Booked", None)})
-    ingest(assessment)
+    progress_returned(assessment, {"ACT-G001": ("In progress", "Booked", None)})
     write_report(assessment)
     type_plan(report, {"ACT-G001": {"Status": "Closed", "Progress update": "Superseded by the new plan"}})
     for _ in range(2):  # and again: the return, already shown, is not applied over what was typed
@@ -281,3 +279,5 @@ def test_issue_progress_writes_what_generate_progress_writes(planned, monkeypatc
                                          ["generate", "FOLDER", "--progress", "--deadline", "2027-01-15"], monkeypatch)
     assert by_issue == by_generate
     assert by_issue[0] == 0 and [name for name in by_issue[2] if name.startswith("BV progress")]
+    assert any(value == "Please return it by Friday 15 January 2027." for held in by_issue[2].values()
+               for value in held.values())

@@ -9,7 +9,7 @@ import shutil
 import openpyxl
 import pytest
 from click.testing import CliRunner
-from progress_helpers import _flagged_once, fill_progress, flagged, plan, type_plan  # noqa: F401  (fixtures)
+from progress_helpers import _flagged_once, fill_progress, flagged, plan, progress_returned, type_plan  # noqa: F401  (fixtures)
 from test_progress import planned  # noqa: F401  (fixture)
 
 from bva_excel.app.ingest import ingest
@@ -89,10 +89,7 @@ def test_an_update_does_not_reopen_an_action_typed_complete_since_its_workbook_w
 
 def test_a_corrected_return_of_the_same_workbook_may_reopen_what_it_completed(planned):  # noqa: F811
     assessment, report = planned
-    round_ = generate_progress(assessment)
-    fill_progress(round_.files["Finance"], assessment.inbox / "RE Finance.xlsx",
-                  {"ACT-G001": ("Complete", "Trained", None)})
-    ingest(assessment)
+    round_ = progress_returned(assessment, {"ACT-G001": ("Complete", "Trained", None)})
     fill_progress(round_.files["Finance"], assessment.inbox / "RE Finance corrected.xlsx",
                   {"ACT-G001": ("In progress", "Half trained", None)})
     ingest(assessment)
@@ -150,10 +147,7 @@ def test_wording_for_service_areas_and_in_help(planned):  # noqa: F811
 
 def test_update_from_and_history_name_the_cells_filled_in(planned):  # noqa: F811
     assessment, report = planned
-    round_ = generate_progress(assessment)
-    fill_progress(round_.files["Finance"], assessment.inbox / "RE Finance.xlsx",
-                  {"ACT-G001": (None, "Room booked", None)})
-    ingest(assessment)
+    progress_returned(assessment, {"ACT-G001": (None, "Room booked", None)})
     write_report(assessment)
     assert plan(report)["ACT-G001"]["Update from"].startswith(
         "the progress return from Finance, RE Finance.xlsx, cell K3 (received ")

@@ -15,6 +15,7 @@ from progress_helpers import (  # noqa: F401  (fixtures)
     fill_progress,
     flagged,
     plan,
+    progress_returned,
     type_plan,
 )
 from test_progress import planned  # noqa: F401  (fixture)
@@ -125,10 +126,7 @@ def test_an_action_s_words_changed_in_a_return_are_said_by_cell_and_the_update_i
 def test_a_report_written_by_the_version_before_still_counts_the_update_it_showed(planned):  # noqa: F811
     """That version said where an update came from in other words; what was typed over the update since stands."""
     assessment, report = planned
-    round_ = generate_progress(assessment)
-    fill_progress(round_.files["Finance"], assessment.inbox / "RE Finance.xlsx",
-                  {"ACT-G001": ("In progress", "Booked", None)})
-    ingest(assessment)
+    progress_returned(assessment, {"ACT-G001": ("In progress", "Booked", None)})
     write_report(assessment)
     [update] = assessment.records.progress_updates()
     received = update.received[:16].replace("T", " ")
@@ -146,10 +144,7 @@ def test_a_report_written_by_the_version_before_still_counts_the_update_it_showe
 def history(planned, tmp_path):  # noqa: F811
     """Finance has returned one update; the report is written."""
     assessment, report = planned
-    round_ = generate_progress(assessment)
-    fill_progress(round_.files["Finance"], assessment.inbox / "RE Finance.xlsx",
-                  {"ACT-G001": ("In progress", "Booked", dt.datetime(2027, 9, 30))})
-    ingest(assessment)
+    progress_returned(assessment, {"ACT-G001": ("In progress", "Booked", dt.datetime(2027, 9, 30))})
     write_report(assessment)
     return assessment, report
 
@@ -305,10 +300,7 @@ def test_a_corrected_return_of_the_latest_workbook_may_reopen_what_it_completed_
 
 def test_update_from_names_the_return_until_what_it_gave_is_typed_over(planned):  # noqa: F811
     assessment, report = planned
-    round_ = generate_progress(assessment)
-    fill_progress(round_.files["Finance"], assessment.inbox / "RE Finance.xlsx",
-                  {"ACT-G001": ("In progress", "Booked", None)})
-    ingest(assessment)
+    progress_returned(assessment, {"ACT-G001": ("In progress", "Booked", None)})
     write_report(assessment)
     shown = plan(report)["ACT-G001"]["Update from"]
     assert shown.startswith("the progress return from Finance, RE Finance.xlsx, cells J3, K3 (received ")

@@ -10,6 +10,7 @@ import datetime as dt
 import json
 import secrets
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -146,23 +147,24 @@ def _generate(assessment: Assessment, per_characteristic: int, deadline: dt.date
                              deadline.isoformat() if deadline else "", tuple(refs),
                              {c.ref: issued_texts(c) for c in characteristics})
         planned.append((reviewer, characteristics, identity, record))
-    named = distinct_file_names(assessment.records.issues(), [record for *_, record in planned],
-                                {record.issue_id: f"BV review {reviewer.reviewer_id} {reviewer.name}"
-                                 for reviewer, _, _, record in planned})
-    planned = [(*plan[:3], record) for plan, record in zip(planned, named)]
-    staging = stage_and_record(assessment, [
+    wanted = {record.issue_id: f"BV review {reviewer.reviewer_id} {reviewer.name}"
+              for reviewer, _, _, record in planned}
+    named = named_apart(assessment, [
         (record, lambda path, r=reviewer, c=characteristics, i=identity: write_reviewer_workbook(
             path, framework, r, c, i, secret, assessment.title, deadline, pmo, password))
-        for reviewer, characteristics, identity, record in planned], tracker)
-    new_files = {record.reviewer_id: record.file for *_, record in planned}
-    moved = [_withdraw(assessment, old) for reviewer_id, old in {i.reviewer_id: i.file for i in issues}.items()
-             if reviewer_id in changed and new_files.get(reviewer_id) != old]  # removed, or renamed
-    refused = [m for m in moved if isinstance(m, Problem)]
-    refused += _into_outbox(assessment, staging, list(new_files.values()))
-    files = {reviewer_id: assessment.outbox / name for reviewer_id, name in new_files.items()
-             if not (staging / name).exists()}  # those refused wait in staging
-    return Generation(allocation, files, framework, changed, not issues, reallocate,
-                      [m for m in moved if isinstance(m, Path)], refused=refused)
+        for reviewer, characteristics, identity, record in planned], wanted)
+    new_files = {record.reviewer_id: record.file for record, _ in named}
+    withdrawn: list[Path] = []
+
+    def withdraw_replaced() -> list[Problem]:  # removed, or renamed: out of the outbox before the new ones go in
+        moved = [_withdraw(assessment, old) for reviewer_id, old in {i.reviewer_id: i.file for i in issues}.items()
+                 if reviewer_id in changed and new_files.get(reviewer_id) != old]
+        withdrawn.extend(m for m in moved if isinstance(m, Path))
+        return [m for m in moved if isinstance(m, Problem)]
+
+    placed, refused = issue_workbooks(assessment, named, tracker, before_placing=withdraw_replaced)
+    files = {record.reviewer_id: placed[record.issue_id] for record, _ in named if record.issue_id in placed}
+    return Generation(allocation, files, framework, changed, not issues, reallocate, withdrawn, refused=refused)
 
 
 def distinct_file_names(earlier: list[IssueRecord], planned: list[IssueRecord],
@@ -222,12 +224,14 @@ def stage_and_record(assessment: Assessment, planned: list, tracker: Tracker = Q
     return staging
 
 
-def issue_workbooks(assessment: Assessment, planned: list,
-                    tracker: Tracker = QUIET) -> tuple[dict[str, Path], list[Problem]]:
+def issue_workbooks(assessment: Assessment, planned: list, tracker: Tracker = QUIET,
+                    before_placing: Callable[[], list[Problem]] | None = None) -> tuple[dict[str, Path], list[Problem]]:
     """Stage, record and move workbooks into the outbox: (issue ID -> path in the outbox, the problems of
-    those left waiting because the outbox's file of that name is open in Excel)."""
+    those left waiting because the outbox's file of that name is open in Excel). `before_placing`, run once they
+    are recorded and before any is moved, clears the outbox of what they replace and returns its own problems."""
     staging = stage_and_record(assessment, planned, tracker)
-    refused = _into_outbox(assessment, staging, [record.file for record, _ in planned])
+    refused = before_placing() if before_placing else []
+    refused += _into_outbox(assessment, staging, [record.file for record, _ in planned])
     placed = {record.issue_id: assessment.outbox / record.file for record, _ in planned
               if not (staging / record.file).exists()}
     return placed, refused

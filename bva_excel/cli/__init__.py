@@ -15,7 +15,6 @@ import click
 from bva_excel import __version__
 from bva_excel.cli.base import COMMANDS, WRITE_ERRORS, BvaCommand, show
 from bva_excel.errors import BvaError
-from bva_excel.store.files import write_problem
 
 
 class BvaGroup(click.Group):
@@ -55,6 +54,8 @@ class BvaGroup(click.Group):
             if ctx.params.get("debug"):
                 raise
             if error.filename and error.errno in WRITE_ERRORS:  # a full disk, a file or folder one may not change
+                from bva_excel.store.files import write_problem  # only after a failed write: help stays quick
+
                 show(write_problem(error, error.filename), indent="", err=True)
             else:
                 name = f"{error.filename}: " if error.filename else ""

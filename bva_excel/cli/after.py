@@ -10,16 +10,15 @@ import click
 from bva_excel.app.export import export_actions
 from bva_excel.app.follow_up import write_follow_up
 from bva_excel.app.signoff import sign_off
+from bva_excel.cli.base import command, show
 from bva_excel.cli.common import (
     EXISTING_FOLDER,
     SPREAD,
     THRESHOLD,
     Bar,
-    command,
     not_over_the_tools_own,
     open_folder,
     quote,
-    show,
 )
 
 

@@ -11,8 +11,9 @@ import click
 
 from bva_excel.errors import Problem
 
-# Each command: the module under bva_excel.cli that defines it, and the line `bva --help` shows for it (the
-# command's own help starts with the same line; a test holds them alike). In the order of the exercise.
+# Each command: the module under bva_excel.cli that defines it, and the line `bva --help` shows for it (kept
+# here, so that listing the commands loads none of them; a test holds each to one line). In the order of the
+# exercise.
 COMMANDS: dict[str, tuple[str, str]] = {
     "new": ("start", "Create an assessment folder: assessment.xlsx, inbox/ and outbox/."),
     "generate": ("issuing", "Write a protected workbook for each reviewer to FOLDER/outbox."),

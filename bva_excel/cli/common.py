@@ -15,15 +15,13 @@ from pathlib import Path
 import click
 
 from bva_excel.app.issue import STAGING_PREFIX, finish_interrupted_generation
-from bva_excel.cli.base import WRITE_ERRORS, BvaCommand, command, group, show  # noqa: F401  (for the commands)
+from bva_excel.cli.base import show
 from bva_excel.errors import BvaError, problem
 from bva_excel.excel.write.service_areas import ensure_service_areas
 from bva_excel.store.files import scratch_space
 from bva_excel.store.folder import kept_by_the_tool, open_assessment
 
 FOLDER = click.Path(file_okay=False, path_type=Path)
-
-
 EXISTING_FOLDER = click.Path(file_okay=False, exists=True, path_type=Path)
 
 
@@ -32,8 +30,6 @@ THRESHOLD = click.option(
     help="A score at or below this rating needs an action and a justification (default: as last chosen "
          "for this assessment, else the middle of the scale, Yellow on the default scale). Kept for report, "
          "check and signoff alike.")
-
-
 SPREAD = click.option("--spread", type=click.IntRange(min=1), default=None,
                       help="Flag reviewers this many scale steps apart on one characteristic (default: as last "
                            "chosen for this assessment, else 2). Kept for report, check and signoff alike.")

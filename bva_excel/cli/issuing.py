@@ -11,16 +11,14 @@ import click
 from bva_excel.app.issue import generate as generate_workbooks
 from bva_excel.app.moderation_round import generate_moderation
 from bva_excel.app.progress import generate_progress
+from bva_excel.cli.base import command, group, show
 from bva_excel.cli.common import (
     EXISTING_FOLDER,
     Bar,
-    command,
     counted,
-    group,
     open_folder,
     quote,
     say_service_areas_added,
-    show,
 )
 from bva_excel.errors import BvaError
 from bva_excel.model.allocation import by_reviewer, colleagues, groups
@@ -90,7 +88,7 @@ def generate(folder, per_characteristic, deadline, return_to, reallocate, show_p
     if moderation:
         if not moderators.strip():
             raise click.UsageError('--moderation needs --moderators, e.g. --moderators "R05,R06".')
-        _generate_moderation(open_folder(folder), folder, [m.strip() for m in moderators.split(",") if m.strip()], every,
+        _generate_moderation(open_folder(folder), folder, _moderator_ids(moderators), every,
                              deadline.date() if deadline else None, return_to)
         return
     _issue_reviews(folder, per_characteristic, deadline, return_to, reallocate, show_password)
@@ -141,7 +139,7 @@ def issue_moderation(folder, moderators, every, deadline, return_to):
 
     Example: bva issue moderation "BV 2026" --moderators "R05,R06" --deadline 2027-01-08
     """
-    names = [m.strip() for m in moderators.split(",") if m.strip()]
+    names = _moderator_ids(moderators)
     if not names:
         raise click.UsageError('--moderators needs at least one reviewer ID, e.g. --moderators "R05,R06".')
     _generate_moderation(open_folder(folder), folder, names, every, deadline.date() if deadline else None, return_to)
@@ -226,6 +224,11 @@ def _issue_reviews(folder: Path, per_characteristic: int, deadline, return_to: s
     click.echo(f"Next: email each reviewer their workbook; save the returns in {assessment.inbox} "
                f"and run: bva ingest {quote(folder)}")
 
+
+
+def _moderator_ids(typed: str) -> list[str]:
+    """The reviewer IDs typed after --moderators ("R05, R06"), in order, blanks left out."""
+    return [m.strip() for m in typed.split(",") if m.strip()]
 
 
 def _generate_moderation(assessment, folder: Path, moderators: list[str], every: bool, deadline, return_to) -> None:

@@ -19,20 +19,19 @@ from bva_excel.app.state import (
     load_state,
     saved_since_written,
 )
+from bva_excel.cli.base import command, show
 from bva_excel.cli.common import (
     EXISTING_FOLDER,
     FOLDER,
     SPREAD,
     THRESHOLD,
     Bar,
-    command,
     early_step,
     echo_json,
     not_over_the_tools_own,
     open_folder,
     quote,
     service_areas_needed,
-    show,
 )
 from bva_excel.errors import ERROR
 from bva_excel.model.action_plan import action_problems

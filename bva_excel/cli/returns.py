@@ -8,14 +8,13 @@ from pathlib import Path
 import click
 
 from bva_excel.app.ingest import ingest as ingest_returns
+from bva_excel.cli.base import command, show
 from bva_excel.cli.common import (
     EXISTING_FOLDER,
     Bar,
-    command,
     echo_json,
     open_folder,
     quote,
-    show,
 )
 from bva_excel.errors import BvaError
 from bva_excel.excel.read.framework import load_framework

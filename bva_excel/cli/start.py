@@ -8,11 +8,10 @@ import click
 
 from bva_excel.app.demo import run_demo
 from bva_excel.app.new import create_assessment
+from bva_excel.cli.base import command, show
 from bva_excel.cli.common import (
     FOLDER,
-    command,
     quote,
-    show,
 )
 from bva_excel.errors import ERROR
 from bva_excel.excel.read.framework import load_framework

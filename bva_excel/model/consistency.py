@@ -11,8 +11,6 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from statistics import mean
 
-import numpy as np
-
 from bva_excel.model.agreement import Alpha, ordinal_alpha
 from bva_excel.model.consolidation import Consolidation, latest_issues, lists_gaps
 from bva_excel.model.decisions import ScoreDecision
@@ -186,6 +184,8 @@ def _fit(items: list[list[Response]], steps: dict[str, int]) -> dict[str, Offset
     """Fit score = characteristic level + reviewer offset over one group (alternating means, offsets centred
     on zero, repeated until no offset moves), so that a colleague of a harsh reviewer does not look lenient
     merely by sharing items; each round is two sums over the scores."""
+    import numpy as np  # heavy: loaded only when the consistency rules run, not by every command
+
     reviewers = sorted({r.reviewer_id for scored in items for r in scored})
     position = {reviewer: i for i, reviewer in enumerate(reviewers)}
     item = np.repeat(np.arange(len(items)), [len(scored) for scored in items])
@@ -269,6 +269,8 @@ def _reviewer_offsets(consolidation: Consolidation, steps: dict[str, int]) -> li
     """Each reviewer's offset from colleagues, in scale steps, with its uncertainty; those clearly beyond the
     threshold flagged, those beyond it but uncertain said as such; a pair that only meets itself reported
     as a pair. A systematic difference is never silent."""
+    import numpy as np  # heavy: loaded only when the consistency rules run, not by every command
+
     findings = []
     reviewers = sorted({r.reviewer_id for rs in consolidation.responses.values() for r in rs if r.rating in steps})
     offsets, pairs = _fitted_offsets(consolidation, steps)

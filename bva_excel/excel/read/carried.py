@@ -189,6 +189,8 @@ def read_cell_notes(path: Path, calamine_workbook, sheet: str, key_header: str) 
                 found.append((comment.get("ref", ""), text, authors[author_id] if author_id < len(authors) else ""))
     if not found:
         return []
+    from openpyxl.utils import column_index_from_string  # heavy: loaded only when a note is found
+
     rows = sheet_rows(calamine_workbook, sheet)
     header = [cell_text(v).strip() for v in rows[0]] if rows else []
     key_col = next((i for i, h in enumerate(header) if normalise_label(h) == normalise_label(key_header)), None)
@@ -197,10 +199,6 @@ def read_cell_notes(path: Path, calamine_workbook, sheet: str, key_header: str) 
         match = re.fullmatch(r"([A-Z]+)(\d+)", ref)
         if not match or key_col is None:
             continue
-        from openpyxl.utils import (
-            column_index_from_string,  # heavy: loaded only when needed
-        )
-
         row, col = int(match.group(2)) - 1, column_index_from_string(match.group(1)) - 1
         if row == 0 or row >= len(rows) or col >= len(header):
             continue
@@ -241,12 +239,8 @@ def _colour(fill) -> str:
 
 
 def _read_sheet(sheet, cached: list[list]) -> CarriedSheet:
-    from openpyxl.utils import (
-        column_index_from_string,  # heavy: loaded only when needed
-    )
-    from openpyxl.worksheet.formula import (
-        ArrayFormula,  # heavy: loaded only when needed
-    )
+    from openpyxl.utils import column_index_from_string  # heavy: loaded only when needed
+    from openpyxl.worksheet.formula import ArrayFormula
 
     carried = CarriedSheet(sheet.title, hidden=sheet.sheet_state != "visible")
     for row in sheet.iter_rows():

@@ -10,13 +10,13 @@ it was is kept in `.bva/backups/` first.
 from __future__ import annotations
 
 import datetime as dt
+import html
 import io
 import re
 import shutil
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from xml.sax.saxutils import escape
 
 from bva_excel.errors import BvaError, problem
 from bva_excel.excel.read.framework import (
@@ -137,7 +137,7 @@ def _before_last(text: str, closing: str, insert: str, path: Path) -> str:
 def _sheet_xml(areas: list[str]) -> str:
     """The new sheet: its headers in row 1, one service area a row below, columns wide enough to read."""
     def cell(ref: str, text: str) -> str:
-        return f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{escape(text)}</t></is></c>'
+        return f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{html.escape(text, quote=False)}</t></is></c>'
 
     rows = [f'<row r="1">{"".join(cell(f"{col}1", h) for col, h in zip("ABC", SERVICE_AREA_HEADERS))}</row>']
     rows += [f'<row r="{n}">{cell(f"A{n}", name)}</row>' for n, name in enumerate(areas, start=2)]
