@@ -302,6 +302,10 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
                        "read nor replaced",
                        "Move it out of the assessment folder or rename it (it may be a workbook saved over the report "
                        "by mistake), then run the command again; copies of earlier reports are in history/."),
+    "REPORT_SHEET_RENAMED": (ERROR, "the report's {missing} sheet{are} missing{guess}; bva reads what people "
+                             "typed there, so the report was neither read nor replaced (nothing was changed)",
+                             "Rename the sheet back to {back} (right-click its tab, Rename), save, and run the "
+                             "command again. Keep the report in the folder: it holds what people typed."),
     "REPORT_OTHER_ASSESSMENT": (ERROR, "this report belongs to another assessment ({other}, not {assessment}), so "
                                 "it was neither read nor replaced",
                                 "Move it out of this folder (it was copied from another assessment's folder), then "

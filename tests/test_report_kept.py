@@ -324,6 +324,42 @@ def test_a_workbook_saved_over_the_report_is_never_replaced(returned):
     assert run("check", assessment.folder).exit_code == 1  # nothing reads it as a report
 
 
+def test_a_renamed_sheet_is_named_and_renaming_it_back_keeps_what_was_typed(returned):
+    assessment, _ = returned
+    path = write_report(assessment).path
+    type_into(path, "Action plan", "ACT-SD001", {"Action": "Start a complaints log"}, "Action ID")
+    workbook = openpyxl.load_workbook(path)
+    workbook["Action plan"].title = "Action plan 2027"
+    workbook.save(path)
+    before = path.read_bytes()
+    result = run("report", assessment.folder)
+    assert result.exit_code == 1
+    assert ("report.xlsx: the report's 'Action plan' sheet is missing (it looks renamed: 'Action plan 2027')"
+            in result.output)
+    assert "Rename the sheet back to 'Action plan'" in result.output
+    assert "not a report written by bva" not in result.output and "Move it out" not in result.output
+    assert path.read_bytes() == before
+    workbook = openpyxl.load_workbook(path)  # the advice, followed
+    workbook["Action plan 2027"].title = "Action plan"
+    workbook.save(path)
+    assert run("report", assessment.folder).exit_code == 0
+    plan = rows_of(path, "Action plan")
+    assert any("Start a complaints log" in row for row in plan)
+
+
+def test_both_sheets_bva_reads_missing_are_both_named(returned):
+    assessment, _ = returned
+    path = write_report(assessment).path
+    workbook = openpyxl.load_workbook(path)
+    del workbook["Action plan"]
+    workbook["Scores"].title = "Scores (old)"
+    workbook.save(path)
+    result = run("report", assessment.folder)
+    assert result.exit_code == 1
+    assert ("the report's 'Scores' and 'Action plan' sheets are missing (it looks renamed: 'Scores (old)')"
+            in result.output)
+
+
 def test_a_damaged_report_is_never_replaced(returned):
     assessment, _ = returned
     write_report(assessment)

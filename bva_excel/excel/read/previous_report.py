@@ -7,6 +7,7 @@ and service areas fill in the `Action plan`. All of it is read back, keyed by re
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
 import zipfile
 from pathlib import Path
@@ -189,18 +190,38 @@ def check_is_report(path: Path, assessment_id: str) -> None:
     except (zipfile.BadZipFile, KeyError, ElementTree.ParseError, OSError) as exc:
         reason = "it is not a workbook, or it is damaged" if not isinstance(exc, OSError) else (exc.strerror or str(exc))
         raise BvaError(problem("REPORT_UNREADABLE", path, reason=reason)) from None
-    if not {SCORES_SHEET, ACTION_SHEET} <= set(sheets):
-        raise BvaError(problem("REPORT_FOREIGN", path, sheets=", ".join(f"'{s}'" for s in sheets) or "none"))
-    if custom:
-        try:
-            root = ElementTree.fromstring(custom)
-        except ElementTree.ParseError:
-            return
-        for prop in root:
-            if prop.get("name") == ASSESSMENT_PROPERTY:
-                other = "".join(prop.itertext()).strip()
-                if other and other != assessment_id:
-                    raise BvaError(problem("REPORT_OTHER_ASSESSMENT", path, other=other, assessment=assessment_id))
+    belongs_to = _assessment_of(custom)
+    if belongs_to and belongs_to != assessment_id:
+        raise BvaError(problem("REPORT_OTHER_ASSESSMENT", path, other=belongs_to, assessment=assessment_id))
+    missing = [name for name in (SCORES_SHEET, ACTION_SHEET) if name not in sheets]
+    if not missing:
+        return
+    if belongs_to or len(set(sheets) & set(TOOL_SHEETS)) >= 2:  # bva's report, with a sheet renamed or deleted
+        ours = [name for name in sheets if name not in TOOL_SHEETS]
+        raise BvaError(problem("REPORT_SHEET_RENAMED", path, missing=" and ".join(f"'{m}'" for m in missing),
+                               are="s are" if len(missing) > 1 else " is",
+                               guess=_renamed_as(missing, ours), back=" and ".join(f"'{m}'" for m in missing)))
+    raise BvaError(problem("REPORT_FOREIGN", path, sheets=", ".join(f"'{s}'" for s in sheets) or "none"))
+
+
+def _assessment_of(custom: bytes) -> str:
+    """The assessment a report names in its document properties ('' if none, or unreadable)."""
+    try:
+        root = ElementTree.fromstring(custom) if custom else None
+    except ElementTree.ParseError:
+        return ""
+    for prop in root if root is not None else ():
+        if prop.get("name") == ASSESSMENT_PROPERTY:
+            return "".join(prop.itertext()).strip()
+    return ""
+
+
+def _renamed_as(missing: list[str], others: list[str]) -> str:
+    """' (perhaps renamed 'Action plan 2027')': the sheets whose names look like those missing."""
+    guesses = [other for name in missing for other in others
+               if name.casefold() in other.casefold()
+               or difflib.get_close_matches(name.casefold(), [other.casefold()], n=1, cutoff=0.6)]
+    return f" (it looks renamed: {', '.join(repr(g) for g in dict.fromkeys(guesses))})" if guesses else ""
 
 
 def saved_by(path: Path) -> tuple[str, str]:
