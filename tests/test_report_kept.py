@@ -7,11 +7,13 @@ import datetime as dt
 import json
 import os
 import shutil
+import zipfile
 
 import openpyxl
 import pytest
 from click.testing import CliRunner
 from conftest import return_all
+from openpyxl.chart import BarChart, Reference
 from openpyxl.comments import Comment
 from openpyxl.drawing.image import Image
 
@@ -216,15 +218,52 @@ def test_a_sheet_a_person_added_is_carried_with_its_values_formulas_and_notes(re
     assert openpyxl.load_workbook(path)["Panel notes"]["A1"].value == "Panel meeting"
 
 
-def test_a_sheet_with_a_picture_stops_the_report_and_says_how_to_keep_it(returned, tmp_path):
+def _logo(path, colour: str, size=(40, 20)):
+    from PIL import Image as Picture  # openpyxl needs pillow for pictures
+
+    Picture.new("RGB", size, colour).save(path)
+    return path
+
+
+def _pictures_shown(path, sheet: str) -> list[tuple[str, int, int, bytes]]:
+    """(top-left cell, width and height in pixels as shown, the picture's bytes) of each picture on `sheet`."""
+    from bva_excel.excel.read.carried import _sheet_parts, pictures_on
+
+    with zipfile.ZipFile(path) as archive:
+        found = pictures_on(archive, _sheet_parts(archive)[sheet]) or []
+    return [(f"{openpyxl.utils.get_column_letter(p.col + 1)}{p.row + 1}", p.width, p.height, p.data) for p in found]
+
+
+def test_a_picture_on_a_sheet_of_a_person_s_own_is_kept_where_it_was_at_its_size(returned, tmp_path):
     assessment, _ = returned
     path = write_report(assessment).path
     workbook = openpyxl.load_workbook(path)
-    logo = tmp_path / "logo.png"
-    from PIL import Image as Picture  # openpyxl needs pillow for pictures
+    logo = Image(str(_logo(tmp_path / "logo.png", "red")))
+    logo.width, logo.height = 120, 60  # shown at three times its size
+    briefing = workbook.create_sheet("Briefing")
+    briefing["A1"] = "Council logo below"
+    briefing.add_image(logo, "B3")
+    workbook.save(path)
+    data = (tmp_path / "logo.png").read_bytes()
+    result = run("report", assessment.folder)
+    assert result.exit_code == 0, result.output
+    assert "warning" not in result.output and "cannot carry" not in result.output
+    assert _pictures_shown(path, "Briefing") == [("B3", 120, 60, data)]
+    assert openpyxl.load_workbook(path)["Briefing"]["A1"].value == "Council logo below"
+    assert run("report", assessment.folder).exit_code == 0  # and again, through a second report
+    assert _pictures_shown(path, "Briefing") == [("B3", 120, 60, data)]
 
-    Picture.new("RGB", (20, 20), "red").save(logo)
-    workbook.create_sheet("Briefing").add_image(Image(str(logo)), "B2")
+
+def test_a_sheet_with_a_chart_stops_the_report_and_says_how_to_keep_it(returned):
+    assessment, _ = returned
+    path = write_report(assessment).path
+    workbook = openpyxl.load_workbook(path)
+    briefing = workbook.create_sheet("Briefing")
+    briefing.append(["Theme", "Count"])
+    briefing.append(["Culture", 3])
+    chart = BarChart()
+    chart.add_data(Reference(briefing, min_col=2, min_row=1, max_row=2), titles_from_data=True)
+    briefing.add_chart(chart, "D2")
     workbook.save(path)
     before = path.read_bytes()
     result = run("report", assessment.folder)
@@ -508,22 +547,26 @@ def test_notes_people_put_on_cells_of_scores_and_the_action_plan_stay_on_their_c
         assert len(others) == 1  # no other cell gained a note
 
 
-def test_a_picture_put_on_one_of_bva_s_sheets_is_said_not_to_be_kept(returned, tmp_path):
+def test_a_picture_put_on_one_of_bva_s_sheets_is_said_not_to_be_kept_and_the_advice_keeps_it(returned, tmp_path):
     assessment, _ = returned
     path = write_report(assessment).path
     assert "warning" not in run("report", assessment.folder).output  # bva's own chart on Summary is no picture
     workbook = openpyxl.load_workbook(path)
-    logo = tmp_path / "logo.png"
-    from PIL import Image as Picture
-
-    Picture.new("RGB", (20, 20), "blue").save(logo)
-    workbook["Summary"].add_image(Image(str(logo)), "J2")
+    workbook["Summary"].add_image(Image(str(_logo(tmp_path / "logo.png", "blue"))), "J2")
     workbook.save(path)
     result = run("report", assessment.folder)
     assert result.exit_code == 0
     assert ("warning: report.xlsx, sheet 'Summary': a picture or shape was added to this sheet, which bva writes "
             "anew each time, so it is not in the new report. It is kept in the copy of the previous report in "
             "history/") in result.output
+    assert "put pictures on a sheet of your own, which bva keeps" in result.output
+    assert _pictures_shown(path, "Summary") == []
+    workbook = openpyxl.load_workbook(path)  # the advice, followed
+    workbook.create_sheet("Cover").add_image(Image(str(tmp_path / "logo.png")), "A1")
+    workbook.save(path)
+    result = run("report", assessment.folder)
+    assert result.exit_code == 0 and "warning" not in result.output
+    assert [cell for cell, *_ in _pictures_shown(path, "Cover")] == ["A1"]
 
 
 def test_a_characteristic_s_words_typed_over_on_scores_are_said_to_belong_in_assessment_xlsx(returned):

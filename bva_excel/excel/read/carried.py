@@ -4,8 +4,8 @@
 does, this module reads:
 - every sheet that is not one of the tool's (a "Panel notes" sheet, say): its values and formulas,
   column widths, row heights, merged cells, notes and number formats, written back into the new
-  report after the tool's sheets. A sheet holding what cannot be carried cell by cell (a picture, a
-  chart, a pivot table, an Excel table, a control) stops the run, with how to keep it;
+  report after the tool's sheets, with its pictures (a logo, a photograph). A sheet holding what cannot
+  be carried (a chart, a shape, a pivot table, an Excel table, a control) stops the run, with how to keep it;
 - every column a person inserted on `Scores` or `Action plan` (a "Panel comment" column): its values
   by row key (ref or action ID), written back after the tool's columns.
 The previous report is also kept whole in `history/`, so even formatting this cannot carry is kept.
@@ -14,6 +14,7 @@ The previous report is also kept whole in `history/`, so even formatting this ca
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 import zipfile
 from dataclasses import dataclass, field
@@ -54,6 +55,20 @@ class CarriedCell:
 
 
 @dataclass
+class CarriedPicture:
+    """A picture a person put on a sheet of their own: where it sits (cell, and pixels into it) and its shown size."""
+
+    row: int
+    col: int
+    x_offset: int
+    y_offset: int
+    width: int  # pixels as shown
+    height: int
+    data: bytes
+    description: str = ""
+
+
+@dataclass
 class CarriedSheet:
     name: str
     cells: list[CarriedCell] = field(default_factory=list)
@@ -61,6 +76,7 @@ class CarriedSheet:
     heights: dict[int, float] = field(default_factory=dict)
     merged: list[tuple[int, int, int, int]] = field(default_factory=list)
     hidden: bool = False
+    pictures: list[CarriedPicture] = field(default_factory=list)
 
 
 @dataclass
@@ -134,6 +150,8 @@ def _not_carriable(archive: zipfile.ZipFile, part: str) -> list[str]:
     kinds = {r.get("Type", "").rsplit("/", 1)[-1] for r in rels.iter(f"{_PACKAGE_REL}Relationship")}
     if "vmlDrawing" in kinds and "comments" not in kinds:  # VML without notes: legacy controls or shapes
         kinds.add("ctrlProp")
+    if "drawing" in kinds and pictures_on(archive, part) is not None:  # only pictures: carried as they are
+        kinds.discard("drawing")
     return sorted({_WHAT.get(kind, f"a part of kind '{kind}'") for kind in kinds - _CARRIABLE})
 
 
@@ -149,6 +167,58 @@ def _related(archive: zipfile.ZipFile, part: str, kind: str) -> list[str]:
 
 
 _DRAWING = "{http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing}"
+_DRAWING_MAIN = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
+_EMU_PER_PIXEL = 9525
+_NOT_A_PICTURE = {f"{_DRAWING}{kind}" for kind in ("sp", "cxnSp", "grpSp", "graphicFrame", "contentPart")}
+
+
+def pictures_on(archive: zipfile.ZipFile, part: str) -> list[CarriedPicture] | None:
+    """The pictures on the sheet at `part`, or None if its drawings hold anything else (a chart, a shape, a
+    group) or a picture that cannot be read back (a linked one, or a format the image library does not know)."""
+    from PIL import Image, UnidentifiedImageError  # heavy: loaded only when needed
+
+    pictures = []
+    for drawing in _related(archive, part, "drawing"):
+        try:
+            root = ElementTree.fromstring(archive.read(drawing))
+        except (KeyError, ElementTree.ParseError):
+            return None
+        media = {r.get("Id"): _part_path(drawing.rpartition("/")[0], r.get("Target", ""))
+                 for r in _relationships(archive, drawing) if r.get("TargetMode") != "External"}
+        for anchor in root:
+            picture = anchor.find(f"{_DRAWING}pic")
+            if picture is None or any(child.tag in _NOT_A_PICTURE for child in anchor):
+                return None
+            blip = picture.find(f".//{_DRAWING_MAIN}blip")
+            extent = picture.find(f"{_DRAWING}spPr/{_DRAWING_MAIN}xfrm/{_DRAWING_MAIN}ext")
+            if extent is None:
+                extent = anchor.find(f"{_DRAWING}ext")
+            start = anchor.find(f"{_DRAWING}from")
+            name = media.get(blip.get(f"{_REL}embed", "") if blip is not None else "")
+            if extent is None or name is None:
+                return None
+            try:
+                data = archive.read(name)
+                Image.open(io.BytesIO(data)).close()
+            except (KeyError, UnidentifiedImageError, OSError):
+                return None
+            place = [int(start.findtext(f"{_DRAWING}{tag}") or 0) for tag in ("row", "rowOff", "col", "colOff")] \
+                if start is not None else [0, 0, 0, 0]
+            about = picture.find(f"{_DRAWING}nvPicPr/{_DRAWING}cNvPr")
+            pictures.append(CarriedPicture(
+                place[0], place[2], place[3] // _EMU_PER_PIXEL, place[1] // _EMU_PER_PIXEL,
+                round(int(extent.get("cx", 0)) / _EMU_PER_PIXEL), round(int(extent.get("cy", 0)) / _EMU_PER_PIXEL),
+                data, about.get("descr", "") if about is not None else ""))
+    return pictures
+
+
+def _relationships(archive: zipfile.ZipFile, part: str) -> list:
+    folder, _, name = part.rpartition("/")
+    try:
+        return list(ElementTree.fromstring(archive.read(f"{folder}/_rels/{name}.rels")).iter(
+            f"{_PACKAGE_REL}Relationship"))
+    except (KeyError, ElementTree.ParseError):
+        return []
 
 
 def drawn_by_people(path: Path, sheets: set[str]) -> list[str]:
@@ -304,9 +374,13 @@ def read_extra_sheets(path: Path, calamine_workbook, tool_sheets: dict[str, str 
 
     workbook = openpyxl.load_workbook(path, rich_text=False)
     try:
-        return [_read_sheet(workbook[name], sheet_rows(calamine_workbook, name)) for name in extra]
+        sheets = [_read_sheet(workbook[name], sheet_rows(calamine_workbook, name)) for name in extra]
     finally:
         workbook.close()
+    with zipfile.ZipFile(path) as archive:
+        for sheet in sheets:
+            sheet.pictures = pictures_on(archive, parts[sheet.name]) or []
+    return sheets
 
 
 def read_extra_columns(path: Path, calamine_workbook, sheet: str, key_header: str, ours) -> tuple[list[ExtraColumn], list[Problem]]:
@@ -407,8 +481,27 @@ def write_extra_sheets(workbook, sheets: list[CarriedSheet]) -> None:
         for r1, c1, r2, c2 in carried.merged:
             if not any(c.row == r1 and c.col == c1 for c in carried.cells):
                 sheet.merge_range(r1, c1, r2, c2, None)
+        for picture in carried.pictures:
+            _insert_picture(sheet, picture)
         if carried.hidden:
             sheet.hide()
+
+
+def _insert_picture(sheet, picture: CarriedPicture) -> None:
+    """Place a carried picture where it was, at the size it was shown (XlsxWriter sizes a picture by its pixels and
+    resolution: scaled to what the person had)."""
+    from PIL import Image  # heavy: loaded only when needed
+
+    with Image.open(io.BytesIO(picture.data)) as image:
+        (width, height), (x_dpi, y_dpi) = image.size, image.info.get("dpi", (96, 96))
+    natural = (width * 96 / (x_dpi or 96), height * 96 / (y_dpi or 96))
+    options = {"image_data": io.BytesIO(picture.data), "x_offset": picture.x_offset, "y_offset": picture.y_offset,
+               "x_scale": picture.width / natural[0] if picture.width and natural[0] else 1,
+               "y_scale": picture.height / natural[1] if picture.height and natural[1] else 1,
+               "object_position": 1}
+    if picture.description:
+        options["description"] = picture.description
+    sheet.insert_image(picture.row, picture.col, "picture", options)
 
 
 def _write_cell(sheet, cell: CarriedCell, style) -> None:
