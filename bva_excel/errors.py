@@ -406,7 +406,19 @@ class Problem:
 
     def __str__(self) -> str:
         where = f"{self.where}: " if self.where else ""
-        return f"{where}{self.what}. {self.fix}"
+        what = self.what
+        return f"{where}{what}{'' if what.endswith(('?', '.', '!')) else '.'} {self.fix}"
+
+    @property
+    def key(self) -> str:
+        """What this problem is about among problems alike (a ref or an action ID; else its cell)."""
+        return next((str(self.fields[name]) for name in _KEY_FIELDS if self.fields.get(name)), self.cell)
+
+    def alike(self) -> tuple:
+        """Problems with the same alike() say the same thing about different refs or actions."""
+        masked = {**self.fields, **{name: "…" for name in _KEY_FIELDS if name in self.fields}}
+        return (self.code, self.file, self.sheet, CATALOGUE[self.code][1].format(**masked),
+                CATALOGUE[self.code][2].format(**{"sender": "the reviewer", **masked}))
 
     def as_dict(self) -> dict:
         return {"code": self.code, "severity": self.severity, "file": self.file,
@@ -419,6 +431,43 @@ def problem(code: str, file: str | Path = "", sheet: str = "", cell: str = "", *
         raise KeyError(f"unknown problem code {code}")
     name = Path(file).name if isinstance(file, Path) else file
     return Problem(code, name, sheet, cell, fields)
+
+
+_KEY_FIELDS = ("action", "ref", "row")  # what problems alike differ by
+REPEATS = 3  # this many problems alike or more are said on one line (all of them with --verbose)
+
+
+def grouped(problems, verbose: bool = False) -> list[list[Problem]]:
+    """The problems in order, those saying the same thing about different refs or actions together (each its own
+    group with `verbose`, or when fewer than REPEATS are alike)."""
+    if verbose:
+        return [[p] for p in problems]
+    groups: dict[tuple, list[Problem]] = {}
+    for found in problems:
+        groups.setdefault(found.alike(), []).append(found)
+    shown, done = [], set()
+    for found in problems:
+        group = groups[found.alike()]
+        if len(group) < REPEATS:
+            shown.append([found])
+        elif id(group) not in done:
+            done.add(id(group))
+            shown.append(group)
+    return shown
+
+
+def said_once(group: list[Problem]) -> str:
+    """A group of problems alike in one line: the first in full, then which others say the same."""
+    first = group[0]
+    if len(group) == 1:
+        return str(first)
+    where = f"{first.where}: " if first.where else ""
+    what = first.what.rstrip(".")
+    others = [p.key for p in group[1:]]
+    named = ", ".join(others[:8]) + (f" and {len(others) - 8} more" if len(others) > 8 else "")
+    same = " The same for" if what.endswith(("?", "!")) else "; the same for"
+    return (f"{where}{what}{same} {len(others)} more ({named}). {first.fix} "
+            "(--verbose lists each on its own line.)")
 
 
 def errors_in(problems) -> list[Problem]:

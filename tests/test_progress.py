@@ -146,20 +146,35 @@ def test_a_return_with_a_wrong_status_or_a_missing_row_says_so(planned):
     assert plan(report)["ACT-CI001"]["Status"] == "Complete" and plan(report)["ACT-G001"]["Status"] is None
 
 
-def test_an_action_for_a_service_area_not_listed_is_refused_with_did_you_mean(planned):
+def test_an_action_for_a_service_area_not_listed_is_held_back_with_did_you_mean_and_the_others_sent(planned):
     assessment, report = planned
     type_plan(report, {"ACT-CI001-2": {"Service area": "Legal servics"}})
-    with pytest.raises(BvaError) as refused:
-        generate_progress(assessment)
-    assert [str(p) for p in refused.value.problems] == [
+    result = generate_progress(assessment)
+    assert [str(p) for p in result.held] == [
         "report.xlsx, sheet 'Action plan', cell I3: action ACT-CI001-2 is for service area 'Legal servics', which "
         "is not on the 'Service areas' sheet of assessment.xlsx (did you mean 'Legal services'?). Correct it on the "
         "Action plan, or add 'Legal servics' to 'Service areas' (listed now: Finance, Legal services)."]
-    assert not list(assessment.outbox.glob("BV progress*"))
+    assert result.held_actions == ["ACT-CI001-2"]
+    assert sorted(p.name for p in assessment.outbox.glob("BV progress*")) == ["BV progress Finance.xlsx"]
+    assert "ACT-CI001-2" not in [a for actions in result.actions.values() for a in actions]
+    said = CliRunner().invoke(cli, ["generate", str(assessment.folder), "--progress"])
+    assert said.exit_code == 1
+    assert "BV progress Finance.xlsx" in said.output
+    assert ("Not sent: 1 action (ACT-CI001-2) for a service area not on the 'Service areas' sheet" in said.output)
+    assert "(did you mean 'Legal services'?)" in said.output
     result = CliRunner().invoke(cli, ["check", str(assessment.folder)])
     assert ("error: report.xlsx, sheet 'Action plan', cell I3: action ACT-CI001-2 is for service area "
             "'Legal servics', which is not on the 'Service areas' sheet of assessment.xlsx (did you mean "
             "'Legal services'?)") in result.output
+
+
+def test_a_round_whose_every_open_action_is_for_an_unlisted_area_writes_nothing(planned):
+    assessment, report = planned
+    type_plan(report, {name: {"Service area": "Nowhere"} for name in ("ACT-CI001", "ACT-CI001-2", "ACT-G001")})
+    with pytest.raises(BvaError) as refused:
+        generate_progress(assessment)
+    assert "service area 'Nowhere', which is not on the 'Service areas' sheet" in str(refused.value)
+    assert not list(assessment.outbox.glob("BV progress*"))
 
 
 def test_after_sign_off_check_lists_open_actions_with_no_owner_service_area_or_date(planned):

@@ -67,12 +67,15 @@ class ProgressRound:
     recovered: list[str] = field(default_factory=list)
     refused: list[Problem] = field(default_factory=list)
     replaced: list[str] = field(default_factory=list)  # workbooks of an earlier round in the outbox, written over
+    held: list[Problem] = field(default_factory=list)  # actions for a service area not listed: not sent, and why
+    held_actions: list[str] = field(default_factory=list)
 
 
 def generate_progress(assessment: Assessment, deadline: dt.date | None = None, pmo: str = "the PMO",
                       tracker: Tracker = QUIET) -> ProgressRound:
-    """One progress workbook per service area with open actions. Refused, with nothing written, while an open
-    action's service area is not on the 'Service areas' sheet."""
+    """One progress workbook per service area with open actions. An open action whose service area is not on the
+    'Service areas' sheet is held back, and said (`held`); the other service areas get their workbooks. Refused,
+    with nothing written, while an action ID holds a comma, or when every open action is held back."""
     needs_report(assessment, "generate --progress")
     with assessment.locked("generate --progress"):
         recovered = finish_interrupted_generation(assessment)
@@ -82,17 +85,18 @@ def generate_progress(assessment: Assessment, deadline: dt.date | None = None, p
         framework = gathered.framework
         rows = current_actions(assessment, gathered)
         open_rows = [r for r in rows if not r.done]
-        problems = action_problems(framework, open_rows, gathered.edits.action_rows, False, assessment.report.name)
-        problems += [problem("ACTION_ID_COMMA", assessment.report.name, "Action plan", action=r.action_id)
-                     for r in open_rows if "," in r.action_id]
-        if problems:
-            refused = BvaError(problems)
-            refused.added = added  # said all the same: the workbook was changed
-            raise refused
+        held = action_problems(framework, open_rows, gathered.edits.action_rows, False, assessment.report.name)
+        commas = [problem("ACTION_ID_COMMA", assessment.report.name, "Action plan", action=r.action_id)
+                  for r in open_rows if "," in r.action_id]
         by_area: dict[str, list[ActionRow]] = {}
         for row in open_rows:
-            if row.text("Service area"):
-                by_area.setdefault(framework.service_area(row.text("Service area")).name, []).append(row)
+            area = framework.service_area(row.text("Service area")) if row.text("Service area") else None
+            if area is not None:
+                by_area.setdefault(area.name, []).append(row)
+        if commas or (held and not by_area):
+            refused = BvaError(commas + held)
+            refused.added = added  # said all the same: the workbook was changed
+            raise refused
         if not by_area:
             raise BvaError(problem("NO_PROGRESS_TO_ASK", assessment.report.name, "Action plan"))
         secret, password = assessment.secret(), assessment.records.sheet_password()
@@ -116,9 +120,11 @@ def generate_progress(assessment: Assessment, deadline: dt.date | None = None, p
                                                     for record, _ in planned})
         earlier = [record.file for record, _ in planned if (assessment.outbox / record.file).exists()]
         placed, refused = issue_workbooks(assessment, planned, tracker)
+        sent = {r.action_id for mine in by_area.values() for r in mine}
         files = {record.reviewer_id: placed[record.issue_id] for record, _ in planned if record.issue_id in placed}
         return ProgressRound(files, {a.name: [r.action_id for r in by_area[a.name]] for a in areas},
                              [r.action_id for r in open_rows if not r.text("Service area")],
                              len(rows) - len(open_rows), added, recovered, refused,
-                             [name for name in earlier if any(path.name == name for path in files.values())])
+                             [name for name in earlier if any(path.name == name for path in files.values())], held,
+                             [r.action_id for r in open_rows if r.text("Service area") and r.action_id not in sent])
 

@@ -13,7 +13,7 @@ import sys
 import click
 
 from bva_excel import __version__
-from bva_excel.cli.base import COMMANDS, WRITE_ERRORS, BvaCommand, show
+from bva_excel.cli.base import COMMANDS, WRITE_ERRORS, BvaCommand, show, show_all
 from bva_excel.errors import BvaError
 
 
@@ -43,8 +43,7 @@ class BvaGroup(click.Group):
         except BvaError as error:
             if ctx.params.get("debug"):
                 raise
-            for problem in error.problems:
-                show(problem, indent="", err=True)
+            show_all(error.problems, indent="", err=True)
             ctx.exit(1)
         except BrokenPipeError:
             # Output piped into a command that stopped reading (e.g. head): not an error of the input.

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from bva_excel.errors import Problem
+from bva_excel.errors import Problem, grouped, said_once
 
 # Each command: the module under bva_excel.cli that defines it, and the line `bva --help` shows for it (kept
 # here, so that listing the commands loads none of them; a test holds each to one line). In the order of the
@@ -37,8 +37,28 @@ def show(problem: Problem, indent: str = "  ", err: bool = False) -> None:
     click.echo(f"{indent}{problem.severity}: {problem}", err=err)
 
 
+def show_all(problems, indent: str = "  ", err: bool = False) -> None:
+    """Print problems, those saying the same about many refs or actions on one line, unless --verbose was given."""
+    context = click.get_current_context(silent=True)
+    verbose = bool(context and context.find_root().meta.get("bva.verbose"))
+    for group in grouped(problems, verbose):
+        click.echo(f"{indent}{group[0].severity}: {said_once(group)}", err=err)
+
+
+def _verbose(ctx, _param, value) -> None:
+    if value:
+        ctx.find_root().meta["bva.verbose"] = True
+
+
 class BvaCommand(click.Command):
-    """A command that spots a folder name with spaces typed without quotes, and says how to quote it."""
+    """A command that spots a folder name with spaces typed without quotes, and says how to quote it, and that
+    takes --verbose (every message in full, none said once for many refs)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.params.append(click.Option(["--verbose"], is_flag=True, expose_value=False, callback=_verbose,
+                                        is_eager=True, help="Print every message on its own line (messages alike "
+                                                            "for many refs or actions are otherwise said once)."))
 
     def parse_args(self, ctx, args):
         try:

@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from bva_excel.app.issue import STAGING_PREFIX, finish_interrupted_generation
-from bva_excel.cli.base import show
+from bva_excel.cli.base import show, show_all
 from bva_excel.errors import BvaError, problem
 from bva_excel.excel.write.service_areas import ensure_service_areas
 from bva_excel.store.files import scratch_space
@@ -87,8 +87,7 @@ def open_folder(folder: Path):
     """Open the assessment in `folder`; anything said on opening (a one-off migration) goes to stderr,
     so that --json output stays clean."""
     assessment = open_assessment(folder)
-    for note in assessment.notes:
-        show(note, indent="", err=True)
+    show_all(assessment.notes, indent="", err=True)
     click.get_current_context().with_resource(temporary_files_in(assessment.records_dir))
     finish_an_interrupted_round(assessment)
     return assessment
@@ -103,8 +102,7 @@ def finish_an_interrupted_round(assessment) -> None:
         with assessment.locked("finish an interrupted generate"):
             said = finish_interrupted_generation(assessment)
     except BvaError as busy:  # another command holds the lock, or the outbox's file is open: the next one will
-        for found in busy.problems:
-            show(found, indent="", err=True)
+        show_all(busy.problems, indent="", err=True)
         return
     for line in said:
         click.echo(f"note: {line}", err=True)

@@ -11,7 +11,7 @@ import click
 from bva_excel.app.issue import generate as generate_workbooks
 from bva_excel.app.moderation_round import generate_moderation
 from bva_excel.app.progress import generate_progress
-from bva_excel.cli.base import command, group, show
+from bva_excel.cli.base import command, group, show_all
 from bva_excel.cli.common import (
     EXISTING_FOLDER,
     Bar,
@@ -171,8 +171,7 @@ def _issue_reviews(folder: Path, per_characteristic: int, deadline, return_to: s
     framework = result.framework
     for line in result.recovered:
         click.echo(f"  note: {line}")
-    for note in framework.notes:
-        show(note)
+    show_all(framework.notes)
     if result.first:
         click.echo("Allocation:")
         for characteristic in framework.characteristics:
@@ -218,8 +217,7 @@ def _issue_reviews(folder: Path, per_characteristic: int, deadline, return_to: s
         click.echo("  Earlier workbooks stay valid: a reviewer's answers count per characteristic, whichever "
                    "workbook they fill in.")
     if result.refused:  # the rest is done and recorded; these files wait for Excel to let go of them
-        for problem in result.refused:
-            show(problem, indent="", err=True)
+        show_all(result.refused, indent="", err=True)
         sys.exit(1)
     click.echo(f"Next: email each reviewer their workbook; save the returns in {assessment.inbox} "
                f"and run: bva ingest {quote(folder)}")
@@ -241,8 +239,7 @@ def _generate_moderation(assessment, folder: Path, moderators: list[str], every:
         refs = result.shares[moderator_id]
         click.echo(f"  {path.name}  ({counted(len(refs), 'characteristic')}: {', '.join(refs)})")
     if result.refused:  # recorded; these wait for Excel to let go of the outbox's copy
-        for problem in result.refused:
-            show(problem, indent="", err=True)
+        show_all(result.refused, indent="", err=True)
         sys.exit(1)
     click.echo(f"Next: email each moderator their workbook; save the returns in {assessment.inbox} and run: "
                f"bva ingest {quote(folder)}")
@@ -273,9 +270,15 @@ def _generate_progress(assessment, folder: Path, deadline, return_to) -> None:
         click.echo(f"  warning: {len(result.unassigned)} open action{'s have' if len(result.unassigned) != 1 else ' has'} "
                    f"no service area, so nobody was asked about {'them' if len(result.unassigned) != 1 else 'it'}: "
                    f"{', '.join(result.unassigned)}. Type a 'Service area' on the Action plan and generate again.")
+    if result.held:
+        click.echo(f"  Not sent: {counted(len(result.held_actions), 'action')} ({', '.join(result.held_actions)}) for "
+                   "a service area not on the 'Service areas' sheet. Correct it on the Action plan, or add the area "
+                   "to 'Service areas', then run this command again before sending the workbooks (it writes every "
+                   "service area's workbook again):", err=True)
+        show_all(result.held, indent="", err=True)
     if result.refused:
-        for problem in result.refused:
-            show(problem, indent="", err=True)
+        show_all(result.refused, indent="", err=True)
+    if result.refused or result.held:
         sys.exit(1)
     click.echo(f"Next: email each Head of Service their workbook; save the returns in {assessment.inbox} and run: "
                f"bva ingest {quote(folder)}, then bva report {quote(folder)} and bva follow-up {quote(folder)}")

@@ -19,7 +19,7 @@ from bva_excel.app.state import (
     load_state,
     saved_since_written,
 )
-from bva_excel.cli.base import command, show
+from bva_excel.cli.base import command, show_all
 from bva_excel.cli.common import (
     EXISTING_FOLDER,
     FOLDER,
@@ -57,8 +57,7 @@ def report(folder, action_threshold, spread):
     assessment = open_folder(folder)
     with Bar("Writing the report") as bar:
         result = write_report(assessment, action_threshold, spread, bar)
-    for warning in result.warnings:
-        show(warning)
+    show_all(result.warnings)
     answered = sum(1 for d in result.decisions.values() if d.final)
     click.echo(f"Wrote {result.path}: {answered} of {len(result.decisions)} characteristics scored, "
                f"{result.actions} action{'s' * (result.actions != 1)} on the action plan.")
@@ -121,16 +120,14 @@ def detail(folder, refs, output, pdf):
     assessment = open_folder(folder)
     with Bar("Writing the detail") as bar:
         result = write_detail(assessment, list(refs), output, bar)
-    for warning in result.warnings:
-        show(warning)
+    show_all(result.warnings)
     click.echo(f"Wrote {result.path}: {result.pages} characteristic{'s' * (result.pages != 1)} "
                f"({', '.join(result.refs) if len(result.refs) <= 10 else f'{result.refs[0]} to {result.refs[-1]}'}), "
                "one A4 page or more each.")
     if pdf:
         pdf_warnings = len(result.warnings)
         add_pdf(result)
-        for warning in result.warnings[pdf_warnings:]:
-            show(warning)
+        show_all(result.warnings[pdf_warnings:])
         if result.pdf:
             click.echo(f"Wrote {result.pdf}")
     elif result.path.with_suffix(".pdf").exists():
@@ -250,8 +247,7 @@ def check(folder, as_json, action_threshold, spread):
                     "warnings": [w.as_dict() for w in gathered.warnings],
                     "action_plan": [p.as_dict() for p in on_plan]})
         sys.exit(1 if failed else 0)
-    for warning in gathered.warnings:
-        show(warning, indent="")
+    show_all(gathered.warnings, indent="")
     groups = [(severity.capitalize(), [f for f in result.findings if f.severity == severity and not f.resolved])
               for severity in SEVERITIES] + [("Resolved by moderation", [f for f in result.findings if f.resolved])]
     for title, findings in groups:
@@ -273,8 +269,7 @@ def check(folder, as_json, action_threshold, spread):
                f"{sum(1 for f in result.findings if f.resolved)} resolved by moderation.")
     if on_plan:
         click.echo(f"Action plan ({len(on_plan)})")
-        for found in on_plan:
-            show(found)
+        show_all(on_plan)
     early = early_step(gathered, folder)
     if early:
         click.echo(early)

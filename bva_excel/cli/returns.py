@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from bva_excel.app.ingest import ingest as ingest_returns
-from bva_excel.cli.base import command, show
+from bva_excel.cli.base import command, show, show_all
 from bva_excel.cli.common import (
     EXISTING_FOLDER,
     Bar,
@@ -70,8 +70,7 @@ def ingest(folder, paths, as_json, prefer):
             detail = f"{who}, answered {outcome.answered}/{outcome.issued}" if outcome.reviewer_id else ""
         state = "rejected" if outcome.has_errors else outcome.status
         click.echo(f"{state:<10} {outcome.name}" + (f"  ({detail})" if detail else ""))
-        for problem in outcome.problems:
-            show(problem)
+        show_all(outcome.problems)
     if report.preferred:
         show(report.preferred, indent="")
     unchanged = [o for o in report.outcomes if o.status == "unchanged"]
