@@ -191,3 +191,37 @@ def test_a_spread_and_threshold_given_to_sign_off_decide_it_and_are_kept_for_the
     run("report", scored.folder)
     plan = [r[1] for r in openpyxl.load_workbook(scored.report)["Action plan"].iter_rows(min_row=2, values_only=True)]
     assert "G001" in plan  # Light green is on the plan: the threshold is kept
+
+
+@pytest.fixture
+def one_silent(generated):
+    """Every reviewer but R03 (Cai Wyn) has returned, Light green throughout; L001 was issued to R01 and R03."""
+    assessment, generation = generated
+    for reviewer_id, path in generation.files.items():
+        if reviewer_id != "R03":
+            refs = [ref for ref, ids in generation.allocation.items() if reviewer_id in ids]
+            answer(path, assessment.inbox / f"{reviewer_id}.xlsx", {ref: ("Light green", "Fine.", "None") for ref in refs})
+    assert run("ingest", assessment.folder).exit_code == 0
+    assert run("report", assessment.folder).exit_code == 0
+    return assessment, generation
+
+
+def test_sign_off_names_a_reviewer_who_returned_nothing_and_what_fewer_scored_and_records_it(one_silent):
+    assessment, generation = one_silent
+    silent = sorted(ref for ref, ids in generation.allocation.items() if "R03" in ids)
+    result = run("signoff", assessment.folder, "--by", "Jane Smith, Assistant Chief Executive", "--accept-open")
+    assert result.exit_code == 0, result.output
+    assert f"warning: 1 reviewer returned nothing: R03 Cai Wyn (none of {len(silent)})" in result.output
+    short = {ref: (1 if ref == "L001" else 0, 2 if ref == "L001" else 1) for ref in silent}
+    assert f"{len(silent)} characteristics scored by fewer reviewers than they were issued to" in result.output
+    assert "L001 (1 of 2)" in result.output
+    [signoff] = open_assessment(assessment.folder).records.signoffs()
+    assert signoff.not_returned == (f"R03 Cai Wyn (none of {len(silent)})",)
+    assert signoff.short == short
+
+
+def test_sign_off_with_every_return_in_says_nothing_is_missing(scored):
+    result = run("signoff", scored.folder, "--by", "Jane Smith, Assistant Chief Executive", "--accept-open")
+    assert "returned nothing" not in result.output and "fewer reviewers" not in result.output
+    [signoff] = open_assessment(scored.folder).records.signoffs()
+    assert (signoff.not_returned, signoff.short) == ((), {})

@@ -40,8 +40,12 @@ def sign_off(assessment: Assessment, by: str, accept_open: bool = False, thresho
             raise BvaError(problem("SIGNOFF_OPEN_FINDINGS", count=len(open_high),
                                    first=f"{open_high[0].ref} {open_high[0].finding}".strip(),
                                    folder=str(assessment.folder)))
+        consolidation = gathered.consolidation
+        missing = tuple(f"{p.reviewer_id} {p.name}".strip() + f" (none of {p.issued})"
+                        for p in consolidation.not_returned)
         signoff = SignOff(by, dt.datetime.now().replace(microsecond=0).isoformat(), len(open_high),
-                          {ref: decision.final for ref, decision in gathered.decisions.items()})
+                          {ref: decision.final for ref, decision in gathered.decisions.items()},
+                          missing, consolidation.short_of_reviewers)
         earlier = len(assessment.records.signoffs())
         assessment.records.record_signoff(signoff)
         return SignOffResult(signoff, earlier)

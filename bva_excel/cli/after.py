@@ -16,6 +16,7 @@ from bva_excel.cli.common import (
     SPREAD,
     THRESHOLD,
     Bar,
+    counted,
     not_over_the_tools_own,
     open_folder,
     quote,
@@ -46,6 +47,17 @@ def signoff(folder, by, accept_open, action_threshold, spread):
     scored = sum(1 for final in finals.values() if final)
     click.echo(f"Signed off the final scores of {len(finals)} characteristics ({scored} scored) for "
                f"{result.signoff.signed_by} on {result.signoff.signed_at.replace('T', ' ')[:16]}.")
+    if result.signoff.not_returned:
+        missing = result.signoff.not_returned
+        click.echo(f"  warning: {counted(len(missing), 'reviewer')} returned nothing: {', '.join(missing)}; "
+                   "recorded with the sign-off.")
+    if result.signoff.short:
+        short = result.signoff.short
+        listed = ", ".join(f"{ref} ({scored} of {issued})" for ref, (scored, issued) in list(short.items())[:12])
+        more = f" and {len(short) - 12} more" if len(short) > 12 else ""
+        click.echo(f"  warning: {counted(len(short), 'characteristic')} scored by fewer reviewers than "
+                   f"{'it was' if len(short) == 1 else 'they were'} issued to: {listed}{more}; recorded with the "
+                   "sign-off.")
     if result.signoff.open_high:
         click.echo(f"  note: {result.signoff.open_high} high-severity findings were open and accepted; that is "
                    "recorded with the sign-off.")

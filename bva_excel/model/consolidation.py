@@ -73,6 +73,22 @@ class Consolidation:
     orphans: list[Response] = field(default_factory=list)  # answers for refs no longer in the framework
     # ref -> the moderation-round answer that counts (a moderated score and note), and its return
     moderations: dict[str, tuple[Response, ReturnRecord]] = field(default_factory=dict)
+    issued_to: dict[str, tuple[str, ...]] = field(default_factory=dict)  # ref -> reviewers its review was issued to
+
+    @property
+    def not_returned(self) -> list[ReviewerProgress]:
+        """Reviewers still listed who were issued characteristics and have answered none of them."""
+        return [p for p in self.progress if p.listed and p.issued and not p.answered]
+
+    @property
+    def short_of_reviewers(self) -> dict[str, tuple[int, int]]:
+        """ref -> (reviewers who scored it, reviewers it was issued to), where fewer scored than were issued it."""
+        short = {}
+        for ref, reviewers in self.issued_to.items():
+            scored = {r.reviewer_id for r in self.responses.get(ref, []) if r.rating}
+            if len(scored & set(reviewers)) < len(reviewers):
+                short[ref] = (len(scored & set(reviewers)), len(reviewers))
+        return short
 
     def consolidated(self, ref: str) -> str:
         return consolidated_rating(self.framework.scale, [r.rating for r in self.responses.get(ref, [])])
@@ -201,4 +217,10 @@ def consolidate(framework: Framework, returns: list[ReturnRecord], responses: di
                                          ", ".join(sources.get(reviewer_id, [])), reviewer_id in listed,
                                          sum(1 for r in returns if r.reviewer_id == reviewer_id
                                              and r.status == "rejected")))
-    return Consolidation(framework, by_ref, statuses, by_reviewer, orphans, moderations)
+    issued_to: dict[str, list[str]] = {}
+    for reviewer_id in listed:
+        for ref in issued[reviewer_id].refs if reviewer_id in issued else ():
+            if framework.characteristic(ref):
+                issued_to.setdefault(ref, []).append(reviewer_id)
+    return Consolidation(framework, by_ref, statuses, by_reviewer, orphans, moderations,
+                         {ref: tuple(ids) for ref, ids in issued_to.items()})

@@ -91,6 +91,10 @@ class SignOff:
     signed_at: str
     open_high: int  # high-severity findings still open, accepted with --accept-open
     finals: dict = field(default_factory=dict, compare=False)  # ref -> final score signed off ('' if none)
+    # What was missing when it was signed off: reviewers who returned nothing ("R08 Jane Doe (none of 19)"), and
+    # characteristics scored by fewer reviewers than were issued them (ref -> (scored by, issued to)).
+    not_returned: tuple[str, ...] = ()
+    short: dict = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)

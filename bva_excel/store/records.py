@@ -200,6 +200,11 @@ MIGRATIONS: list[str] = [
         actions TEXT NOT NULL
     );
     """ + _kept_as_written("follow_up"),
+    # 8: what was missing when the scores were signed off: reviewers who returned nothing, characteristics scored
+    # by fewer reviewers than were issued them (JSON).
+    """
+    ALTER TABLE signoff ADD COLUMN missing TEXT NOT NULL DEFAULT '{}';
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -629,20 +634,28 @@ class Records:
     def record_signoff(self, signoff: SignOff) -> None:
         """Record a sign-off; earlier ones are kept."""
         with self._transaction():
-            cursor = self._db.execute("INSERT INTO signoff (signed_by, signed_at, open_high) VALUES (?, ?, ?)",
-                                      (signoff.signed_by, signoff.signed_at, signoff.open_high))
+            missing = json.dumps({"not_returned": list(signoff.not_returned),
+                                  "short": {ref: list(counts) for ref, counts in signoff.short.items()}})
+            cursor = self._db.execute("INSERT INTO signoff (signed_by, signed_at, open_high, missing) "
+                                      "VALUES (?, ?, ?, ?)",
+                                      (signoff.signed_by, signoff.signed_at, signoff.open_high, missing))
             self._db.executemany("INSERT INTO signoff_score VALUES (?, ?, ?)",
                                  [(cursor.lastrowid, ref, final) for ref, final in signoff.finals.items()])
 
     def signoffs(self) -> list[SignOff]:
         """Every sign-off, oldest first."""
         with self._reading():
-            rows = self._db.execute("SELECT signoff_id, signed_by, signed_at, open_high FROM signoff "
+            rows = self._db.execute("SELECT signoff_id, signed_by, signed_at, open_high, missing FROM signoff "
                                     "ORDER BY signoff_id").fetchall()
             finals: dict[int, dict[str, str]] = {}
             for signoff_id, ref, final in self._db.execute("SELECT signoff_id, ref, final FROM signoff_score"):
                 finals.setdefault(signoff_id, {})[ref] = final
-        return [SignOff(by, at, open_high, finals.get(signoff_id, {})) for signoff_id, by, at, open_high in rows]
+        signoffs = []
+        for signoff_id, by, at, open_high, missing in rows:
+            gaps = json.loads(missing or "{}")
+            signoffs.append(SignOff(by, at, open_high, finals.get(signoff_id, {}), tuple(gaps.get("not_returned", ())),
+                                    {ref: tuple(counts) for ref, counts in gaps.get("short", {}).items()}))
+        return signoffs
 
     # The change trail.
 
