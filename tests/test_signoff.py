@@ -225,3 +225,33 @@ def test_sign_off_with_every_return_in_says_nothing_is_missing(scored):
     assert "returned nothing" not in result.output and "fewer reviewers" not in result.output
     [signoff] = open_assessment(scored.folder).records.signoffs()
     assert (signoff.not_returned, signoff.short) == ((), {})
+
+
+def test_a_return_after_sign_off_says_which_signed_off_scores_it_changes_and_so_does_the_report(one_silent):
+    assessment, generation = one_silent
+    assert run("signoff", assessment.folder, "--by", "Jane Smith, Chief Executive", "--accept-open").exit_code == 0
+    silent = sorted(ref for ref, ids in generation.allocation.items() if "R03" in ids)
+    late = {ref: ("Amber", "Late.", "Gaps") for ref in silent}
+    answer(generation.files["R03"], assessment.inbox / "R03 late.xlsx", late)
+    result = run("ingest", assessment.folder)
+    assert result.exit_code == 0, result.output
+    today = dt.date.today().isoformat()
+    changes = [f"{ref} {'Light green' if ref == 'L001' else 'blank'} to Amber" for ref in silent]
+    assert (f"warning: the new answers change {len(silent)} final scores signed off on {today}: "
+            f"{', '.join(changes)}.") in result.output
+    again = run("ingest", assessment.folder)  # nothing new: nothing said
+    assert "signed off" not in again.output
+    reported = run("report", assessment.folder)
+    assert (f"warning: {len(silent)} final scores differ from the sign-off of {today}: {', '.join(changes)}; "
+            "marked as changed since sign-off") in reported.output
+
+
+def test_a_return_after_sign_off_that_changes_no_final_score_says_nothing_of_sign_off(scored):
+    assert run("signoff", scored.folder, "--by", "Jane Smith, Chief Executive", "--accept-open").exit_code == 0
+    assessment = open_assessment(scored.folder)
+    [issue] = [i for i in assessment.records.issues() if i.reviewer_id == "R02"]
+    source = assessment.outbox / issue.file
+    answer(source, assessment.inbox / "R02 again.xlsx", {ref: ("Light green", "Still fine.", "None") for ref in issue.refs})
+    result = run("ingest", scored.folder)
+    assert "accepted" in result.output and "signed off" not in result.output
+    assert "differ from the sign-off" not in run("report", scored.folder).output

@@ -49,3 +49,11 @@ def sign_off(assessment: Assessment, by: str, accept_open: bool = False, thresho
         earlier = len(assessment.records.signoffs())
         assessment.records.record_signoff(signoff)
         return SignOffResult(signoff, earlier)
+
+
+def finals_now(assessment: Assessment) -> dict[str, str] | None:
+    """ref -> the final score as the report would show it now (None if the state cannot be read: said elsewhere)."""
+    try:
+        return {ref: decision.final for ref, decision in load_state(assessment).decisions.items()}
+    except (BvaError, OSError):
+        return None

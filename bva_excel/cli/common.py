@@ -215,3 +215,8 @@ def quote(path: Path) -> str:
     text = str(path)
     return f'"{text}"' if any(c in text for c in " '()&") else text
 
+
+def said_changed(changed: list[tuple[str, str, str]], most: int = 10) -> str:
+    """'CI001 Light green to Yellow, L002 blank to Amber and 3 more'."""
+    words = [f"{ref} {signed or 'blank'} to {now or 'blank'}" for ref, signed, now in changed[:most]]
+    return ", ".join(words) + (f" and {len(changed) - most} more" if len(changed) > most else "")

@@ -26,16 +26,19 @@ from bva_excel.cli.common import (
     SPREAD,
     THRESHOLD,
     Bar,
+    counted,
     early_step,
     echo_json,
     not_over_the_tools_own,
     open_folder,
     quote,
+    said_changed,
     service_areas_needed,
 )
 from bva_excel.errors import ERROR
 from bva_excel.model.action_plan import action_problems
 from bva_excel.model.consistency import SEVERITIES
+from bva_excel.model.decisions import changed_since
 
 
 @command("report")
@@ -70,6 +73,11 @@ def report(folder, action_threshold, spread):
         formulas = " (its formulas were kept as their values; history/ has the formulas)" if column.formulas else ""
         click.echo(f"Kept your column '{column.header}' on '{column.sheet}', now after the report's own "
                    f"columns{formulas}.")
+    since = changed_since(result.gathered.signoff, {ref: d.final for ref, d in result.decisions.items()})
+    if since:
+        click.echo(f"  warning: {counted(len(since), 'final score')} differ{'s' * (len(since) == 1)} from the "
+                   f"sign-off of {result.gathered.signoff.signed_at[:10]}: {said_changed(since)}; marked as changed "
+                   "since sign-off on the heat map. Sign off again once they are agreed.")
     if result.new_changes:
         click.echo(f"{len(result.new_changes)} change{'s' * (len(result.new_changes) != 1)} since the last report: "
                    f"see the 'Changes' sheet, or run bva changes {quote(folder)}")

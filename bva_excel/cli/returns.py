@@ -8,16 +8,20 @@ from pathlib import Path
 import click
 
 from bva_excel.app.ingest import ingest as ingest_returns
+from bva_excel.app.signoff import finals_now
 from bva_excel.cli.base import command, show, show_all
 from bva_excel.cli.common import (
     EXISTING_FOLDER,
     Bar,
+    counted,
     echo_json,
     open_folder,
     quote,
+    said_changed,
 )
 from bva_excel.errors import BvaError
 from bva_excel.excel.read.framework import load_framework
+from bva_excel.model.decisions import changed_since
 
 
 @command("ingest")
@@ -44,8 +48,13 @@ def ingest(folder, paths, as_json, prefer):
       bva ingest "BV 2026" --prefer "BV 2026/inbox/RE_ BV return (3).xlsx"
     """
     assessment = open_folder(folder)
+    signoffs = assessment.records.signoffs()
+    before = finals_now(assessment) if signoffs else None  # to say which signed-off scores the new answers change
     with Bar("Reading returns", enabled=not as_json) as bar:
         report = ingest_returns(assessment, list(paths) if paths else None, bar, prefer)
+    after = finals_now(assessment) if before is not None and report.count("accepted") else None
+    moved = [(ref, signed, now) for ref, signed, now in changed_since(signoffs[-1] if signoffs else None, after or {})
+             if before is not None and before.get(ref, "") != now]
     if as_json:
         echo_json({"valid": report.valid, "counts": {
             "accepted": report.count("accepted"), "rejected": sum(o.has_errors for o in report.outcomes
@@ -87,6 +96,11 @@ def ingest(folder, paths, as_json, prefer):
                    f"them out of the inbox): {', '.join(moot)}")
     click.echo(f"{report.count('accepted')} accepted, {rejected} rejected, {len(unchanged)} already ingested, "
                f"{report.count('skipped')} skipped.")
+    if moved:
+        click.echo(f"  warning: the new answers change {counted(len(moved), 'final score')} signed off on "
+                   f"{signoffs[-1].signed_at[:10]}: {said_changed(moved)}. The report and heat map will show "
+                   f"{'them' if len(moved) != 1 else 'it'} as changed since sign-off; moderate on 'Scores' or sign "
+                   "off again.")
     waiting = _still_to_return(assessment)
     if waiting:
         click.echo(f"Still to return their review: {', '.join(waiting[:8])}"

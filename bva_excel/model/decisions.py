@@ -106,6 +106,14 @@ def decide(scale, consolidated: dict[str, str], edits: PreviousEdits, file: str 
     return decisions, warnings
 
 
+def changed_since(signoff: SignOff | None, finals: dict[str, str]) -> list[tuple[str, str, str]]:
+    """(ref, final score signed off, final score now) of each final score that differs from the sign-off, by ref."""
+    if signoff is None:
+        return []
+    return sorted((ref, signoff.finals.get(ref, ""), final) for ref, final in finals.items()
+                  if signoff.finals.get(ref, "") != final)
+
+
 def signed_off(signoff: SignOff | None, finals: dict[str, str] | None = None) -> str:
     """The words for the title: who signed off and when, or that nobody has yet; with `finals` (ref -> final
     score now), how many final scores differ from those signed off, so a changed map is never shown as signed."""
@@ -114,7 +122,7 @@ def signed_off(signoff: SignOff | None, finals: dict[str, str] | None = None) ->
     when = dt.datetime.fromisoformat(signoff.signed_at).strftime("%d %B %Y %H:%M")
     accepted = (f" with {signoff.open_high} high-severity finding{'s' * (signoff.open_high != 1)} still open"
                 if signoff.open_high else "")
-    changed = sorted(ref for ref, final in (finals or {}).items() if signoff.finals.get(ref, "") != final)
+    changed = [ref for ref, _, _ in changed_since(signoff, finals or {})]
     since = (f"; {len(changed)} final score{'s' * (len(changed) != 1)} changed since ({short_list(changed, 5)}), "
              "not signed off" if changed else "")
     return f"signed off by {signoff.signed_by} on {when}{accepted}{since}"
