@@ -589,7 +589,8 @@ class Records:
         return found
 
     def progress_updates(self) -> list[ProgressUpdate]:
-        """Every progress update from an accepted return, oldest return first, with when it was received."""
+        """Every progress update from an accepted return, the return saved first first (a preferred one last), with
+        when it was received."""
         with self._reading():
             rows = self._db.execute(
                 "SELECT p.action_id, p.service_area, p.status, p.progress, p.revised_target, p.file, p.sheet, p.cell, "
@@ -605,7 +606,11 @@ class Records:
                 "AND lower(trim(x.reviewer_id)) = lower(trim(o.reviewer_id)) "
                 "AND (x.issued_at, x.rowid) > (o.issued_at, o.rowid) AND x.issued_at < r.received "
                 "ORDER BY x.issued_at, x.rowid LIMIT 1) "
-                "WHERE r.status = 'accepted' ORDER BY r.return_id, p.rowid").fetchall()
+                # In the order the returns were saved (the time inside the workbook), as answers are: an older copy
+                # ingested later does not undo a newer one; one the PMO preferred comes last.
+                "WHERE r.status = 'accepted' ORDER BY "
+                "coalesce((SELECT max(chosen_at) FROM preference f WHERE f.return_id = r.return_id), ''), "
+                "coalesce(nullif(r.saved, ''), r.received), r.received, r.return_id, p.rowid").fetchall()
         return [ProgressUpdate(*row) for row in rows]
 
     def record_follow_up(self, follow_up: FollowUp) -> None:

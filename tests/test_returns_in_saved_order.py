@@ -1,0 +1,55 @@
+"""Progress returns count in the order they were saved (the time inside the workbook), as review answers do: an
+older copy that arrives later (a synced folder's conflict copy, an email sent twice) does not undo a newer one."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from click.testing import CliRunner
+from progress_helpers import _flagged_once, fill_progress, flagged, plan  # noqa: F401  (fixtures)
+from test_progress import planned  # noqa: F401  (fixture)
+
+from bva_excel.app.ingest import ingest
+from bva_excel.app.progress import generate_progress
+from bva_excel.app.report import write_report
+from bva_excel.cli import cli
+
+NEWER = dt.datetime(2027, 1, 5, 18, 38, 7)
+OLDER = dt.datetime(2027, 1, 5, 18, 38, 0)
+
+
+def _two_copies(assessment, first_ingested: str):
+    """Finance's workbook returned twice: Complete saved at 18:38:07, In progress saved at 18:38:00; the one named
+    by `first_ingested` ('newer' or 'older') is ingested first, the other after it."""
+    issued = generate_progress(assessment).files["Finance"]
+    copies = {"newer": ("BV progress Finance.xlsx", ("Complete", "Done", None), NEWER),
+              "older": ("BV progress Finance-DESKTOP-4F2.xlsx", ("In progress", "Started", None), OLDER)}
+    for which in (first_ingested, "older" if first_ingested == "newer" else "newer"):
+        name, update, saved = copies[which]
+        fill_progress(issued, assessment.inbox / name, {"ACT-G001": update}, saved)
+        ingest(assessment)
+
+
+def test_an_older_progress_return_ingested_later_does_not_undo_a_newer_one(planned):  # noqa: F811
+    assessment, report = planned
+    _two_copies(assessment, first_ingested="newer")
+    write_report(assessment)
+    assert plan(report)["ACT-G001"]["Status"] == "Complete"
+    assert plan(report)["ACT-G001"]["Progress update"] == "Done"
+
+
+def test_a_newer_progress_return_ingested_later_still_counts(planned):  # noqa: F811
+    assessment, report = planned
+    _two_copies(assessment, first_ingested="older")
+    write_report(assessment)
+    assert plan(report)["ACT-G001"]["Status"] == "Complete"
+
+
+def test_the_pmo_may_prefer_the_older_progress_return(planned):  # noqa: F811
+    assessment, report = planned
+    _two_copies(assessment, first_ingested="older")
+    chosen = CliRunner().invoke(cli, ["ingest", str(assessment.folder), "--prefer",
+                                      "BV progress Finance-DESKTOP-4F2.xlsx"])
+    assert chosen.exit_code == 0, chosen.output
+    write_report(assessment)
+    assert plan(report)["ACT-G001"]["Status"] == "In progress"
