@@ -53,3 +53,26 @@ def test_the_pmo_may_prefer_the_older_progress_return(planned):  # noqa: F811
     assert chosen.exit_code == 0, chosen.output
     write_report(assessment)
     assert plan(report)["ACT-G001"]["Status"] == "In progress"
+
+
+def test_an_older_moderation_return_ingested_later_does_not_undo_a_newer_one(tmp_path):
+    from test_moderation_round import CHARACTERISTICS as MODERATED
+    from test_moderation_round import moderate, scored_assessment
+
+    assessment = scored_assessment(tmp_path, MODERATED)
+    run = CliRunner().invoke
+    assert run(cli, ["generate", str(assessment.folder), "--moderation", "--moderators", "R04,R05"]).exit_code == 0
+    issued = assessment.outbox / "BV moderation R05 Eve Marsh.xlsx"  # CI001
+    moderate(issued, assessment.inbox / "Eve.xlsx", {"CI001": ("Yellow", "Agreed at panel.")},
+             dt.datetime(2026, 12, 10, 18, 38, 7))
+    assert run(cli, ["ingest", str(assessment.folder)]).exit_code == 0
+    moderate(issued, assessment.inbox / "Eve (1).xlsx", {"CI001": ("Red", "First thoughts.")},
+             dt.datetime(2026, 12, 10, 18, 38, 0))
+    assert run(cli, ["ingest", str(assessment.folder)]).exit_code == 0
+    write_report(assessment)
+    import openpyxl
+
+    scores = openpyxl.load_workbook(assessment.report)["Scores"]
+    headers = [c.value for c in scores[1]]
+    row = next(r for r in scores.iter_rows(min_row=2, values_only=True) if r[0] == "CI001")
+    assert row[headers.index("Moderated score")] == "Yellow"
