@@ -14,6 +14,7 @@ from pathlib import Path
 
 import click
 
+from bva_excel.app.archive import check_archive
 from bva_excel.app.issue import STAGING_PREFIX, finish_interrupted_generation
 from bva_excel.cli.base import show, show_all
 from bva_excel.errors import BvaError, problem
@@ -90,7 +91,26 @@ def open_folder(folder: Path):
     show_all(assessment.notes, indent="", err=True)
     click.get_current_context().with_resource(temporary_files_in(assessment.records_dir))
     finish_an_interrupted_round(assessment)
+    say_archive(check_archive(assessment))
     return assessment
+
+
+def say_archive(checked) -> None:
+    """What was put back in the archive of returns, and what could not be (said by every command until it is)."""
+    if checked.restored:
+        click.echo(f"  note: {counted(len(checked.restored), 'returned file')} missing from .bva/archive/ "
+                   f"{'were' if len(checked.restored) != 1 else 'was'} put back from the inbox: "
+                   f"{short_names(checked.restored)}.", err=True)
+    if checked.missing:
+        click.echo(f"  warning: {counted(len(checked.missing), 'accepted return')} "
+                   f"{'have' if len(checked.missing) != 1 else 'has'} no copy in .bva/archive/ and none in the "
+                   f"inbox: {short_names(checked.missing)}. Their answers are in the records and still count; "
+                   "put the files back in the inbox (under any name) and the next command restores the archive. "
+                   "If the folder is still being copied or synced, wait until it has finished.", err=True)
+
+
+def short_names(names: list[str], most: int = 8) -> str:
+    return ", ".join(names[:most]) + (f" and {len(names) - most} more" if len(names) > most else "")
 
 
 def finish_an_interrupted_round(assessment) -> None:

@@ -559,6 +559,12 @@ class Records:
         with self._reading():
             return {row[0]: InboxFile(*row) for row in self._db.execute("SELECT * FROM inbox_file")}
 
+    def archived(self) -> list[tuple[str, str, str]]:
+        """(name, sha256, archive path in the folder) of every accepted return, in the order they were ingested."""
+        with self._reading():
+            return self._db.execute("SELECT name, sha256, archive FROM return_file WHERE status = 'accepted' "
+                                    "AND archive != '' ORDER BY return_id").fetchall()
+
     def returns(self) -> list[ReturnRecord]:
         """Every file ever seen, in the order it was ingested."""
         with self._reading():
