@@ -306,6 +306,10 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
                              "typed there, so the report was neither read nor replaced (nothing was changed)",
                              "Rename the sheet back to {back} (right-click its tab, Rename), save, and run the "
                              "command again. Keep the report in the folder: it holds what people typed."),
+    "RECORDS_OTHER_ASSESSMENT": (ERROR, "these records belong to another assessment ({other}, not {assessment}), "
+                                 "so nothing was taken from them",
+                                 "Move the file out of this assessment's .bva folder (it was copied from another "
+                                 "assessment's folder)."),
     "REPORT_OTHER_ASSESSMENT": (ERROR, "this report belongs to another assessment ({other}, not {assessment}), so "
                                 "it was neither read nor replaced",
                                 "Move it out of this folder (it was copied from another assessment's folder), then "

@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "signoff": ("after", "Record the senior officers' sign-off of every final score."),
     "actions": ("after", "Export the action plan for the business planning tool."),
     "follow-up": ("after", "Write the follow-up report on the action plan for committee."),
+    "merge": ("merging", "Bring another copy's records into this assessment's."),
     "demo": ("start", "Run the whole exercise on the built-in template with sample data."),
 }
 

@@ -16,6 +16,7 @@ import click
 
 from bva_excel.app.archive import check_archive
 from bva_excel.app.issue import STAGING_PREFIX, finish_interrupted_generation
+from bva_excel.app.merge import merge_conflict_copies
 from bva_excel.cli.base import show, show_all
 from bva_excel.errors import BvaError, problem
 from bva_excel.excel.write.service_areas import ensure_service_areas
@@ -91,8 +92,29 @@ def open_folder(folder: Path):
     show_all(assessment.notes, indent="", err=True)
     click.get_current_context().with_resource(temporary_files_in(assessment.records_dir))
     finish_an_interrupted_round(assessment)
+    merge_copies(assessment)
     say_archive(check_archive(assessment))
     return assessment
+
+
+def merge_copies(assessment) -> None:
+    """Merge the conflict copies of the records a sync client left, saying what each brought in (on stderr)."""
+    try:
+        merged = merge_conflict_copies(assessment)
+    except BvaError as busy:  # another command holds the lock, or the folder may only be read: merged next time
+        show_all(busy.problems, indent="", err=True)
+        return
+    say_merged(merged)
+
+
+def say_merged(merged) -> None:
+    for one in merged:
+        if one.problems:
+            show_all(one.problems, indent="", err=True)
+            click.echo(f"  note: {one.name} was not merged and is left where it is.", err=True)
+        else:
+            where = f"; moved to .bva/merged/{one.moved_to.name}" if one.moved_to else ""
+            click.echo(f"  note: merged {one.name}: {one.said()}{where}.", err=True)
 
 
 def say_archive(checked) -> None:

@@ -459,6 +459,78 @@ class Records:
         except sqlite3.DatabaseError as exc:
             raise _damaged(self.path, exc) from exc
 
+    # Merging another copy of the records (a synced folder's conflict copy).
+
+    # How each table's rows are told apart across copies, for a merge by union: its rows are all kept as written,
+    # so a row is in both copies or in one. A table keyed by return_id is matched through its return's SHA-256;
+    # one not named here is refused by a test, so that a new table is never left out of a merge.
+    MERGED = {"issue": "issue_id", "issued_ref": "issue_id", "return_file": "sha256", "signoff": "signed_by, signed_at",
+              "signoff_score": "signoff", "seen_value": "every column", "follow_up": "written_at, file",
+              "setting": "key (a value already here stays)", "assessment": "the same assessment, or refused",
+              "inbox_file": "not merged (what this machine's inbox held, to skip reading it again)"}
+
+    def merge(self, other: Path) -> dict[str, int]:
+        """Bring in, in one transaction, every row the records at `other` (of this schema and assessment) hold
+        and these do not; say how many of each kind. Merging the same copy again brings in nothing."""
+        self._db.execute("ATTACH DATABASE ? AS other", (str(other),))
+        try:
+            mine = self._db.execute("SELECT assessment_id FROM main.assessment").fetchone()
+            theirs = self._db.execute("SELECT assessment_id FROM other.assessment").fetchone()
+            if mine != theirs:
+                raise AssessmentError(problem("RECORDS_OTHER_ASSESSMENT", other, other=theirs[0] if theirs else "none",
+                                              assessment=mine[0]))
+            with self._transaction():
+                return self._merge_rows()
+        finally:
+            self._db.execute("DETACH DATABASE other")
+
+    def _merge_rows(self) -> dict[str, int]:
+        run = self._db.execute
+        counts = {}
+
+        def columns(table: str, without: tuple[str, ...] = ()) -> list[str]:
+            return [row[1] for row in run(f"PRAGMA main.table_info({table})") if row[1] not in without]
+
+        def same(table: str, alias: str, values: dict[str, str]) -> str:
+            return " AND ".join(f"{alias}.{c} IS {values.get(c, f'o.{c}')}" for c in columns(table))
+
+        counts["issue"] = run("INSERT INTO main.issue SELECT * FROM other.issue "
+                              "WHERE issue_id NOT IN (SELECT issue_id FROM main.issue)").rowcount
+        run("INSERT INTO main.issued_ref SELECT o.* FROM other.issued_ref o "
+            "WHERE NOT EXISTS (SELECT 1 FROM main.issued_ref m WHERE m.issue_id = o.issue_id AND m.position = o.position)")
+        kept = ", ".join(columns("return_file", ("return_id",)))
+        counts["return_file"] = run(f"INSERT INTO main.return_file ({kept}) SELECT {kept} FROM other.return_file "
+                                    "WHERE sha256 NOT IN (SELECT sha256 FROM main.return_file) ORDER BY return_id").rowcount
+        mapped = "(SELECT m.return_id FROM main.return_file m JOIN other.return_file r ON r.sha256 = m.sha256 " \
+                 "WHERE r.return_id = o.return_id)"
+        tables = [row[0] for row in run("SELECT name FROM main.sqlite_master WHERE type = 'table'")]
+        for table in tables:
+            names = columns(table)
+            if table == "return_file" or "return_id" not in names:
+                continue
+            listed = ", ".join(names)
+            chosen = ", ".join(mapped if c == "return_id" else f"o.{c}" for c in names)
+            counts[table] = run(f"INSERT INTO main.{table} ({listed}) SELECT {chosen} FROM other.{table} o "
+                                f"WHERE NOT EXISTS (SELECT 1 FROM main.{table} m WHERE "
+                                f"{same(table, 'm', {'return_id': mapped})})").rowcount
+        counts["signoff"] = run("INSERT INTO main.signoff (signed_by, signed_at, open_high, missing) "
+                                "SELECT signed_by, signed_at, open_high, missing FROM other.signoff o WHERE NOT EXISTS "
+                                "(SELECT 1 FROM main.signoff m WHERE m.signed_by = o.signed_by "
+                                "AND m.signed_at = o.signed_at) ORDER BY signoff_id").rowcount
+        run("INSERT INTO main.signoff_score SELECT (SELECT m.signoff_id FROM main.signoff m JOIN other.signoff t "
+            "ON t.signed_by = m.signed_by AND t.signed_at = m.signed_at WHERE t.signoff_id = o.signoff_id), o.ref, "
+            "o.final FROM other.signoff_score o WHERE NOT EXISTS (SELECT 1 FROM main.signoff_score m JOIN main.signoff "
+            "a ON a.signoff_id = m.signoff_id JOIN other.signoff t ON t.signed_by = a.signed_by AND t.signed_at = "
+            "a.signed_at WHERE t.signoff_id = o.signoff_id AND m.ref = o.ref)")
+        counts["seen_value"] = run("INSERT INTO main.seen_value SELECT o.* FROM other.seen_value o WHERE NOT EXISTS "
+                                   f"(SELECT 1 FROM main.seen_value m WHERE {same('seen_value', 'm', {})})").rowcount
+        counts["follow_up"] = run("INSERT INTO main.follow_up (written_at, file, actions) SELECT written_at, file, "
+                                  "actions FROM other.follow_up o WHERE NOT EXISTS (SELECT 1 FROM main.follow_up m "
+                                  "WHERE m.written_at = o.written_at AND m.file = o.file) "
+                                  "ORDER BY follow_up_id").rowcount
+        counts["setting"] = run("INSERT OR IGNORE INTO main.setting SELECT * FROM other.setting").rowcount
+        return {table: count for table, count in counts.items() if count > 0}
+
     # The assessment.
 
     def meta(self) -> AssessmentMeta:

@@ -1,0 +1,93 @@
+"""Two officers, one synced folder: conflict copies of the records merged, so that nothing either did is lost.
+
+A sync client (OneDrive, SharePoint, Dropbox, Google Drive, Nextcloud) that meets a file changed on two laptops keeps
+both, renaming one: `records-LAPTOP-12.sqlite`, `records (1).sqlite`, `records (Jane Smith's conflicted copy
+2026-12-07).sqlite`, `Copy of records.sqlite`. Every command looks for such copies in `.bva/` first and merges each
+into the records by union (every record is kept as written, so a row is in both copies or in one), in one
+transaction, then moves the copy to `.bva/merged/`; `bva merge` does the same for a file named by hand.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bva_excel.errors import BvaError, Problem
+from bva_excel.store.folder import Assessment
+from bva_excel.store.records import DATABASE, Records
+
+MERGED_FOLDER = "merged"
+# What each kind of record is called when a merge says what it brought in.
+_SAID = {"return_file": ("return", "returns"), "issue": ("workbook issued", "workbooks issued"),
+         "signoff": ("sign-off", "sign-offs"), "seen_value": ("change typed in report.xlsx",
+                                                            "changes typed in report.xlsx"),
+         "progress_update": ("progress update", "progress updates"), "follow_up": ("follow-up", "follow-ups"),
+         "preference": ("choice of return (--prefer)", "choices of return (--prefer)"),
+         "setting": ("setting", "settings")}
+
+
+@dataclass
+class Merged:
+    name: str
+    counts: dict[str, int] = field(default_factory=dict)
+    moved_to: Path | None = None
+    problems: list[Problem] = field(default_factory=list)  # why it was not merged (it is left where it was)
+
+    def said(self) -> str:
+        parts = [f"{count} {_SAID[kind][count != 1]}" for kind, count in self.counts.items() if kind in _SAID]
+        return ", ".join(parts) or "nothing new"
+
+
+def conflict_copies(records_dir: Path) -> list[Path]:
+    """The copies of the records a sync client made beside them, oldest first."""
+    if not records_dir.is_dir():
+        return []
+    found = [path for path in records_dir.iterdir()
+             if path.is_file() and path.suffix.casefold() == ".sqlite" and path.name != DATABASE
+             and not path.name.startswith(".") and "records" in path.stem.casefold()]
+    return sorted(found, key=lambda path: (path.stat().st_mtime, path.name))
+
+
+def merge_conflict_copies(assessment: Assessment) -> list[Merged]:
+    """Merge every conflict copy of the records into them, moving each to .bva/merged/ once merged."""
+    copies = conflict_copies(assessment.records_dir)
+    if not copies:
+        return []
+    with assessment.locked("merge conflict copies of the records"):
+        return [merge_records(assessment, copy, move=True) for copy in copies]
+
+
+def merge_records(assessment: Assessment, other: Path, move: bool = False) -> Merged:
+    """Merge the records at `other` into the assessment's, in one transaction (`move`: then move `other` to
+    .bva/merged/). Records that are damaged, newer or of another assessment are left as they are, with why."""
+    merged = Merged(other.name)
+    with tempfile.TemporaryDirectory(prefix=".merge-", dir=assessment.records_dir) as scratch:
+        copy = Path(scratch) / DATABASE  # a copy, brought up to this version if older; the file is only read
+        shutil.copyfile(other, copy)
+        try:
+            theirs = Records.open(copy)
+        except BvaError as refused:
+            merged.problems = refused.problems
+            return merged
+        theirs.close()
+        try:
+            merged.counts = assessment.records.merge(copy)
+        except BvaError as refused:
+            merged.problems = refused.problems
+            return merged
+    if move:
+        merged.moved_to = _move_aside(other, assessment.records_dir / MERGED_FOLDER)
+    return merged
+
+
+def _move_aside(path: Path, folder: Path) -> Path:
+    folder.mkdir(exist_ok=True)
+    target = folder / path.name
+    if target.exists():
+        target = folder / f"{path.stem} (merged {dt.datetime.now():%Y-%m-%d %H%M%S}){path.suffix}"
+    os.replace(path, target)
+    return target

@@ -1,0 +1,144 @@
+"""Two officers work on two synced copies of one folder; the sync client keeps both records files, renaming one.
+Every command merges the conflict copy: nothing either officer did is lost, each merge is said, and merging twice
+changes nothing."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+from conftest import answer, return_all
+
+from bva_excel.app.merge import conflict_copies
+from bva_excel.cli import cli
+from bva_excel.store.folder import open_assessment
+
+
+def run(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+def said(result) -> str:
+    return result.output  # stdout and stderr, as a person sees them
+
+
+@pytest.fixture
+def apart(generated, tmp_path):
+    """One folder with every return in and a report, copied to two laptops; on A the scores are signed off and a
+    late corrected return is ingested; on B a moderated score and note are typed into report.xlsx and reported."""
+    assessment, generation = generated
+    return_all(assessment, generation, {}, ("Light green", "Seen.", ""))
+    assert run("ingest", assessment.folder).exit_code == 0
+    assert run("report", assessment.folder).exit_code == 0
+    assessment.records.close()
+    a = shutil.copytree(assessment.folder, tmp_path / "laptop A" / assessment.folder.name)
+    b = shutil.copytree(assessment.folder, tmp_path / "laptop B" / assessment.folder.name)
+    assert run("signoff", a, "--by", "Alex Morgan, Chief Executive", "--accept-open").exit_code == 0
+    answer(b / "outbox" / generation.files["R02"].name, a / "inbox" / "R02 corrected.xlsx",
+           {ref: ("Yellow", "On reflection.", "A gap") for ref, ids in generation.allocation.items() if "R02" in ids})
+    assert run("ingest", a).exit_code == 0
+    workbook = openpyxl.load_workbook(b / "report.xlsx")
+    scores = workbook["Scores"]
+    headers = [c.value for c in scores[1]]
+    row = next(r for r in range(2, scores.max_row + 1) if scores.cell(r, 1).value == "G001")
+    scores.cell(row, headers.index("Moderated score") + 1, "Amber")
+    scores.cell(row, headers.index("Moderation note") + 1, "Panel agreed")
+    workbook.save(b / "report.xlsx")
+    assert run("report", b).exit_code == 0
+    return a, b, generation
+
+
+def sync(a, b, name: str) -> None:
+    """What the sync client does on B: A's records arrive beside B's under `name`, A's new archived returns too."""
+    shutil.copyfile(a / ".bva" / "records.sqlite", b / ".bva" / name)
+    for path in (a / ".bva" / "archive").iterdir():
+        if not (b / ".bva" / "archive" / path.name).exists():
+            shutil.copyfile(path, b / ".bva" / "archive" / path.name)
+
+
+@pytest.mark.parametrize("name", ["records-LAPTOP-12.sqlite", "records (1).sqlite", "records(1).sqlite",
+                                  "records (Jane Smith's conflicted copy 2026-12-07).sqlite",
+                                  "records (conflicted copy 2026-12-07 183807).sqlite", "Copy of records.sqlite"])
+def test_a_conflict_copy_of_the_records_is_merged_by_the_next_command_and_nothing_is_lost(apart, name):
+    a, b, generation = apart
+    sync(a, b, name)
+    result = run("report", b)
+    assert result.exit_code == 0, said(result)
+    assert f"note: merged {name}: 1 return, 1 sign-off" in said(result)
+    assert not (b / ".bva" / name).exists() and (b / ".bva" / "merged" / name).exists()
+    summary = openpyxl.load_workbook(b / "report.xlsx")["Summary"]["A2"].value
+    assert "signed off by Alex Morgan, Chief Executive" in summary  # A's sign-off
+    scores = {row[0]: row for row in openpyxl.load_workbook(b / "report.xlsx")["Scores"].iter_rows(values_only=True)}
+    headers = scores["Ref"]
+    r02 = [ref for ref, ids in generation.allocation.items() if ids == ["R02"] or ids == ("R02",)]
+    assert r02 and all(scores[ref][headers.index("Consolidated score")] == "Yellow" for ref in r02)  # A's return
+    assert scores["G001"][headers.index("Moderated score")] == "Amber"  # B's typing stays
+    again = run("check", b)
+    assert "merged" not in said(again)
+
+
+def test_merging_the_same_copy_again_changes_nothing_and_either_way_round_gives_the_same(apart, tmp_path):
+    a, b, _ = apart
+    first = run("merge", b, a)
+    assert first.exit_code == 0, said(first)
+    assert "merged records.sqlite: 1 return, 1 sign-off" in said(first)
+    second = run("merge", b, a)
+    assert "merged records.sqlite: nothing new" in said(second)
+    assert run("merge", a, b).exit_code == 0
+    assert _contents(a) == _contents(b)
+
+
+def _contents(folder) -> dict[str, list]:
+    """Every table's rows as written, without the numbers each copy gives its rows, in order."""
+    with sqlite3.connect(folder / ".bva" / "records.sqlite") as db:
+        db.row_factory = sqlite3.Row
+        found = {}
+        for (table,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'"):
+            if table in ("inbox_file", "setting"):
+                continue
+            rows = db.execute(f"SELECT * FROM {table}").fetchall()
+            if table in ("return_file", "signoff", "follow_up"):
+                key = {"return_file": "return_id", "signoff": "signoff_id", "follow_up": "follow_up_id"}[table]
+                rows = [{k: r[k] for k in r.keys() if k != key} for r in rows]
+            elif "return_id" in rows[0].keys() if rows else False:
+                sha = dict(db.execute("SELECT return_id, sha256 FROM return_file"))
+                rows = [{**dict(r), "return_id": sha[r["return_id"]]} for r in rows]
+            elif table == "signoff_score":
+                by = {i: (s, t) for i, s, t in db.execute("SELECT signoff_id, signed_by, signed_at FROM signoff")}
+                rows = [{**dict(r), "signoff_id": by[r["signoff_id"]]} for r in rows]
+            else:
+                rows = [dict(r) for r in rows]
+            found[table] = sorted(repr(sorted(r.items())) for r in rows)
+    return found
+
+
+def test_records_of_another_assessment_are_not_merged_and_left_where_they_are(apart, tmp_path, framework_file):
+    from bva_excel.app.new import create_assessment
+
+    _, b, _ = apart
+    other = create_assessment(tmp_path / "other", framework_file, "Another")
+    other.records.close()
+    shutil.copyfile(other.records_dir / "records.sqlite", b / ".bva" / "records-LAPTOP-12.sqlite")
+    result = run("check", b)
+    assert "these records belong to another assessment" in said(result)
+    assert "records-LAPTOP-12.sqlite was not merged and is left where it is" in said(result)
+    assert (b / ".bva" / "records-LAPTOP-12.sqlite").exists()
+
+
+def test_every_table_of_the_records_is_merged_or_said_not_to_be(apart):
+    _, b, _ = apart
+    records = open_assessment(b).records
+    with sqlite3.connect(b / ".bva" / "records.sqlite") as db:
+        tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        keyed_by_return = {t for t in tables if "return_id" in {c[1] for c in db.execute(f"PRAGMA table_info({t})")}}
+    assert tables - keyed_by_return - set(records.MERGED) == set()
+
+
+def test_only_the_sync_clients_copies_are_taken_for_conflict_copies(tmp_path):
+    for name in ["records.sqlite", ".records-abc.sqlite.tmp", "records.sqlite-journal", "secret", "other.sqlite",
+                 "records-LAPTOP-12.sqlite", "Copy of records.sqlite"]:
+        (tmp_path / name).write_bytes(b"x")
+    assert sorted(p.name for p in conflict_copies(tmp_path)) == ["Copy of records.sqlite", "records-LAPTOP-12.sqlite"]
