@@ -310,6 +310,11 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
                                  "so nothing was taken from them",
                                  "Move the file out of this assessment's .bva folder (it was copied from another "
                                  "assessment's folder)."),
+    "ASSESSMENT_CONFLICT_COPY": (ERROR, "a second copy of {workbook} (a sync client keeps both when the workbook was "
+                                 "changed on two computers), which differs from it: {cells}; nothing was done, so "
+                                 "that neither officer's changes are lost",
+                                 "Open both, bring into {workbook} what should be kept from this copy, then move "
+                                 "the copy out of the assessment folder (or delete it) and run the command again."),
     "REPORT_OTHER_ASSESSMENT": (ERROR, "this report belongs to another assessment ({other}, not {assessment}), so "
                                 "it was neither read nor replaced",
                                 "Move it out of this folder (it was copied from another assessment's folder), then "

@@ -142,3 +142,31 @@ def test_only_the_sync_clients_copies_are_taken_for_conflict_copies(tmp_path):
                  "records-LAPTOP-12.sqlite", "Copy of records.sqlite"]:
         (tmp_path / name).write_bytes(b"x")
     assert sorted(p.name for p in conflict_copies(tmp_path)) == ["Copy of records.sqlite", "records-LAPTOP-12.sqlite"]
+
+
+def test_a_conflict_copy_of_assessment_xlsx_that_differs_stops_every_command_naming_the_cells(assessment):
+    copy = assessment.folder / "assessment-DESKTOP-4F2.xlsx"
+    shutil.copyfile(assessment.workbook, copy)
+    workbook = openpyxl.load_workbook(copy)
+    reviewers = workbook["Reviewers"]
+    reviewers.append(["R04", "Kim Poole", "kim@example.gov.uk", "Finance"])
+    workbook.save(copy)
+    for command in ("generate", "check"):
+        result = run(command, assessment.folder)
+        assert result.exit_code == 1, command
+        assert ("error: assessment-DESKTOP-4F2.xlsx: a second copy of assessment.xlsx (a sync client keeps both when "
+                "the workbook was changed on two computers), which differs from it: sheet 'Reviewers' A5 ('' / 'R04'); "
+                "sheet 'Reviewers' B5 ('' / 'Kim Poole')") in result.output
+        assert "then move the copy out of the assessment folder" in result.output
+    assert not list(assessment.outbox.glob("*.xlsx"))
+    shutil.move(copy, assessment.folder.parent / copy.name)  # the advice, followed
+    assert run("generate", assessment.folder).exit_code == 0
+
+
+def test_a_conflict_copy_of_assessment_xlsx_holding_the_same_is_moved_aside_with_a_note(assessment):
+    copy = assessment.folder / "assessment (1).xlsx"
+    shutil.copyfile(assessment.workbook, copy)
+    result = run("generate", assessment.folder)
+    assert result.exit_code == 0, result.output
+    assert "note: assessment (1).xlsx held the same as assessment.xlsx; moved to .bva/merged/" in result.output
+    assert not copy.exists() and (assessment.records_dir / "merged" / copy.name).exists()

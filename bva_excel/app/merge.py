@@ -80,11 +80,11 @@ def merge_records(assessment: Assessment, other: Path, move: bool = False) -> Me
             merged.problems = refused.problems
             return merged
     if move:
-        merged.moved_to = _move_aside(other, assessment.records_dir / MERGED_FOLDER)
+        merged.moved_to = move_aside(other, assessment.records_dir / MERGED_FOLDER)
     return merged
 
 
-def _move_aside(path: Path, folder: Path) -> Path:
+def move_aside(path: Path, folder: Path) -> Path:
     folder.mkdir(exist_ok=True)
     target = folder / path.name
     if target.exists():

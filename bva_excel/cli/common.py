@@ -16,9 +16,10 @@ import click
 
 from bva_excel.app.archive import check_archive
 from bva_excel.app.issue import STAGING_PREFIX, finish_interrupted_generation
-from bva_excel.app.merge import merge_conflict_copies
+from bva_excel.app.merge import MERGED_FOLDER, merge_conflict_copies, move_aside
 from bva_excel.cli.base import show, show_all
 from bva_excel.errors import BvaError, problem
+from bva_excel.excel.read.copies import copies_of, differences
 from bva_excel.excel.write.service_areas import ensure_service_areas
 from bva_excel.store.files import scratch_space
 from bva_excel.store.folder import kept_by_the_tool, open_assessment
@@ -92,9 +93,31 @@ def open_folder(folder: Path):
     show_all(assessment.notes, indent="", err=True)
     click.get_current_context().with_resource(temporary_files_in(assessment.records_dir))
     finish_an_interrupted_round(assessment)
+    refuse_two_frameworks(assessment)
     merge_copies(assessment)
     say_archive(check_archive(assessment))
     return assessment
+
+
+def refuse_two_frameworks(assessment) -> None:
+    """Stop while a conflict copy of assessment.xlsx differs from it (naming the cells); one that holds the same is
+    moved to .bva/merged/, saying so."""
+    refused = []
+    for copy in copies_of(assessment.workbook):
+        try:
+            differ = differences(assessment.workbook, copy)
+        except Exception:  # noqa: BLE001 - a copy that cannot be read as a workbook is said as such, below
+            differ = ["it cannot be read as a workbook"]
+        if differ:
+            refused.append(problem("ASSESSMENT_CONFLICT_COPY", copy, workbook=assessment.workbook.name,
+                                   cells="; ".join(differ)))
+            continue
+        with assessment.locked("move aside a copy of assessment.xlsx"):
+            moved = move_aside(copy, assessment.records_dir / MERGED_FOLDER)
+        click.echo(f"  note: {copy.name} held the same as {assessment.workbook.name}; moved to "
+                   f".bva/{MERGED_FOLDER}/{moved.name}.", err=True)
+    if refused:
+        raise BvaError(refused)
 
 
 def merge_copies(assessment) -> None:
