@@ -315,6 +315,17 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
                                  "that neither officer's changes are lost",
                                  "Open both, bring into {workbook} what should be kept from this copy, then move "
                                  "the copy out of the assessment folder (or delete it) and run the command again."),
+    "REPORT_COPY_FOLDED": (WARNING, "a second copy of the report (a sync client keeps both when it was changed on "
+                           "two computers), saved {saved}; what was typed only there counts: {taken}",
+                           "bva report writes it into report.xlsx and moves the copy to history/; sheets or columns "
+                           "added only in the copy stay in that history copy."),
+    "REPORT_COPY_CLASH": (WARNING, "{key} '{field}' was typed differently here ({theirs}, saved {saved}) and in "
+                          "report.xlsx ({mine}, saved {report_saved}); {counts} counts, being saved later",
+                          "If the other is right, type it on report.xlsx and run the command again."),
+    "REPORT_COPY_UNREAD": (WARNING, "a second copy of the report that cannot be read as one ({reason}), so nothing "
+                           "typed in it counts",
+                           "Open it and bring what should be kept into report.xlsx by hand, then move it out of the "
+                           "assessment folder."),
     "REPORT_OTHER_ASSESSMENT": (ERROR, "this report belongs to another assessment ({other}, not {assessment}), so "
                                 "it was neither read nor replaced",
                                 "Move it out of this folder (it was copied from another assessment's folder), then "

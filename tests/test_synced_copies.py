@@ -170,3 +170,74 @@ def test_a_conflict_copy_of_assessment_xlsx_holding_the_same_is_moved_aside_with
     assert result.exit_code == 0, result.output
     assert "note: assessment (1).xlsx held the same as assessment.xlsx; moved to .bva/merged/" in result.output
     assert not copy.exists() and (assessment.records_dir / "merged" / copy.name).exists()
+
+
+def _type_scores(path, typed: dict[str, dict]) -> None:
+    workbook = openpyxl.load_workbook(path)
+    scores = workbook["Scores"]
+    headers = [c.value for c in scores[1]]
+    rows = {scores.cell(r, 1).value: r for r in range(2, scores.max_row + 1)}
+    for ref, cells in typed.items():
+        for header, value in cells.items():
+            scores.cell(rows[ref], headers.index(header) + 1, value)
+    workbook.save(path)
+
+
+def _scores(path) -> dict[str, dict]:
+    rows = list(openpyxl.load_workbook(path)["Scores"].iter_rows(values_only=True))
+    return {row[0]: dict(zip(rows[0], row)) for row in rows[1:]}
+
+
+def test_what_was_typed_in_a_conflict_copy_of_the_report_counts_and_a_clash_is_said_with_both_values(generated):
+    import os
+
+    assessment, generation = generated
+    return_all(assessment, generation, {}, ("Light green", "Seen.", ""))
+    assert run("ingest", assessment.folder).exit_code == 0
+    assert run("report", assessment.folder).exit_code == 0
+    report, copy = assessment.report, assessment.folder / "report-DESKTOP-4F2.xlsx"
+    shutil.copyfile(report, copy)
+    _type_scores(report, {"G001": {"Moderation note": "Typed on laptop A"},
+                          "L001": {"Moderated score": "Yellow", "Moderation note": "A thinks Yellow"}})
+    _type_scores(copy, {"CI001": {"Moderated score": "Amber", "Moderation note": "Typed on laptop B"},
+                        "L001": {"Moderated score": "Red", "Moderation note": "A thinks Yellow"}})
+    stat = report.stat()
+    os.utime(copy, (stat.st_atime + 60, stat.st_mtime + 60))  # B saved a minute after A
+    result = run("report", assessment.folder)
+    assert result.exit_code == 0, result.output
+    assert "report-DESKTOP-4F2.xlsx: a second copy of the report" in result.output
+    assert "what was typed only there counts: CI001 Moderated score, CI001 Moderation note" in result.output
+    assert ("report-DESKTOP-4F2.xlsx: L001 'Moderated score' was typed differently here ('Red', saved "
+            in result.output)
+    assert "and in report.xlsx ('Yellow', saved " in result.output
+    assert "this copy's counts, being saved later" in result.output
+    now = _scores(report)
+    assert (now["CI001"]["Moderated score"], now["CI001"]["Moderation note"]) == ("Amber", "Typed on laptop B")
+    assert now["G001"]["Moderation note"] == "Typed on laptop A"
+    assert now["L001"]["Moderated score"] == "Red"
+    assert not copy.exists()
+    assert [p.name for p in (assessment.folder / "history").iterdir() if p.name.startswith("report-DESKTOP-4F2")]
+    again = run("report", assessment.folder)
+    assert "second copy" not in again.output
+    assert _scores(report)["L001"]["Moderated score"] == "Red"
+
+
+def test_a_conflict_copy_of_the_report_saved_earlier_loses_a_clash_but_gives_what_only_it_holds(generated):
+    import os
+
+    assessment, generation = generated
+    return_all(assessment, generation, {}, ("Light green", "Seen.", ""))
+    assert run("ingest", assessment.folder).exit_code == 0
+    assert run("report", assessment.folder).exit_code == 0
+    report, copy = assessment.report, assessment.folder / "report (1).xlsx"
+    shutil.copyfile(report, copy)
+    _type_scores(copy, {"CI001": {"Moderation note": "From the copy"}, "L001": {"Moderated score": "Red"}})
+    _type_scores(report, {"L001": {"Moderated score": "Yellow"}})
+    stat = copy.stat()
+    os.utime(report, (stat.st_atime + 60, stat.st_mtime + 60))
+    result = run("check", assessment.folder)  # a command that only reads: counts it, moves nothing
+    assert "report.xlsx's counts, being saved later" in result.output
+    assert copy.exists()
+    assert run("report", assessment.folder).exit_code == 0
+    now = _scores(report)
+    assert now["L001"]["Moderated score"] == "Yellow" and now["CI001"]["Moderation note"] == "From the copy"

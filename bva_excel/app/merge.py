@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bva_excel.errors import BvaError, Problem
+from bva_excel.excel.read.copies import made_by_a_sync_client
 from bva_excel.store.folder import Assessment
 from bva_excel.store.records import DATABASE, Records
 
@@ -46,9 +47,10 @@ def conflict_copies(records_dir: Path) -> list[Path]:
     """The copies of the records a sync client made beside them, oldest first."""
     if not records_dir.is_dir():
         return []
+    database = Path(DATABASE)
     found = [path for path in records_dir.iterdir()
-             if path.is_file() and path.suffix.casefold() == ".sqlite" and path.name != DATABASE
-             and not path.name.startswith(".") and "records" in path.stem.casefold()]
+             if path.is_file() and path.suffix.casefold() == database.suffix and path.name != DATABASE
+             and made_by_a_sync_client(path.stem, database.stem)]
     return sorted(found, key=lambda path: (path.stat().st_mtime, path.name))
 
 

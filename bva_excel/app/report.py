@@ -94,8 +94,15 @@ def _write_report(assessment: Assessment, threshold_name: str | None, spread: in
         if found:
             records.record_seen_values(found)
         history = keep_history(path, placed) if path.exists() else None
+        for copy in gathered.report_copies:  # folded into this report: kept whole in history/, then moved away
+            keep_history(copy, placed)
         tracker.advance("kept the change trail")
         lost = _write_workbook(assessment, gathered, carried, actions, updates, trail, now, tracker, placed)
+    for copy in gathered.report_copies:
+        try:
+            copy.unlink()
+        except OSError:  # open in Excel on Windows: folded in again (alike) next time, and moved then
+            pass
     tracker.advance(f"saved {path.name}")
     warnings = list(gathered.warnings) + carried.warnings
     plan_columns = carried.columns_of(ACTION_SHEET)

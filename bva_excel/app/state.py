@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 from bva_excel.errors import BvaError, Problem, problem
+from bva_excel.excel.read.copies import copies_of
 from bva_excel.excel.read.framework import load_framework
 from bva_excel.excel.read.previous_report import (
     check_is_report,
     read_previous_edits,
+    saved_by,
 )
 from bva_excel.layout import (
     ACTION_SHEET,
@@ -18,6 +21,7 @@ from bva_excel.layout import (
 from bva_excel.model.changes import Change, changes, restore_missing
 from bva_excel.model.consistency import DEFAULT_SPREAD, check
 from bva_excel.model.consolidation import consolidate
+from bva_excel.model.copies import fold_in
 from bva_excel.model.decisions import PreviousEdits, decide
 from bva_excel.model.framework import Framework
 from bva_excel.model.state import AssessmentState
@@ -59,8 +63,10 @@ def load_state(assessment: Assessment, threshold_name: str | None = None, spread
     edits = read_previous_edits(assessment.report)
     tracker.advance(f"read {assessment.report.name}")
     records = assessment.records
+    seen = records.seen_values()
+    copies, folded = _fold_in_copies(assessment, edits, seen)
     restored = _restore_missing(assessment, edits)
-    _not_typed_by_a_person(edits, records.seen_values())
+    _not_typed_by_a_person(edits, seen)
     issues = records.issues()
     returns = records.returns()
     responses = records.responses_by_return(r.return_id for r in returns if r.status == "accepted")
@@ -72,7 +78,7 @@ def load_state(assessment: Assessment, threshold_name: str | None = None, spread
     decisions, warnings = decide(framework.scale, consolidated, edits, assessment.report.name,
                                  consolidation.moderations, report_saved)
     warnings += _final_scores_not_on_scale(framework, decisions, assessment.report.name)
-    warnings += restored + [problem("RESPONSE_ORPHANED", r.file, r.sheet, r.cell, ref=r.ref, reviewer=r.reviewer_id)
+    warnings += folded + restored + [problem("RESPONSE_ORPHANED", r.file, r.sheet, r.cell, ref=r.ref, reviewer=r.reviewer_id)
                             for r in consolidation.orphans]
     tracker.advance("consolidated the answers")
     signoffs = records.signoffs()
@@ -81,7 +87,36 @@ def load_state(assessment: Assessment, threshold_name: str | None = None, spread
                         signoff)
     tracker.advance("checked consistency")
     return AssessmentState(framework, consolidation, decisions, warnings, edits, issues, consistency, signoff,
-                    threshold_name, spread)
+                           threshold_name, spread, copies)
+
+
+def _fold_in_copies(assessment: Assessment, edits: PreviousEdits, seen) -> tuple[list[Path], list[Problem]]:
+    """Fold into `edits` what was typed in each conflict copy of the report (see model/copies.py); the copies
+    folded in, and what is said of each."""
+    report = assessment.report
+    if not report.exists():
+        return [], []
+    folded, said = [], []
+    report_saved, _ = saved_by(report)
+    for copy in copies_of(report):
+        try:
+            check_is_report(copy, assessment.assessment_id)
+            theirs = read_previous_edits(copy)
+        except BvaError as unread:
+            said.append(problem("REPORT_COPY_UNREAD", copy, reason=unread.problems[0].what))
+            continue
+        saved, who = saved_by(copy)
+        later = copy.stat().st_mtime > report.stat().st_mtime
+        taken, clashes = fold_in(edits, theirs, seen, later)
+        listed = ", ".join(f"{key} {field}" for _, key, field in taken[:8]) + (
+            f" and {len(taken) - 8} more" if len(taken) > 8 else "")
+        said.append(problem("REPORT_COPY_FOLDED", copy, saved=f"{saved}{f' by {who}' if who else ''}",
+                            taken=listed or "nothing"))
+        said += [problem("REPORT_COPY_CLASH", copy, key=clash.key, field=clash.field, theirs=repr(clash.in_copy),
+                         mine=repr(clash.in_report), saved=saved, report_saved=report_saved,
+                         counts="this copy's" if clash.copy_counts else "report.xlsx's") for clash in clashes]
+        folded.append(copy)
+    return folded, said
 
 
 def _not_typed_by_a_person(edits: PreviousEdits, seen) -> None:

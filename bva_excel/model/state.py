@@ -3,7 +3,7 @@ once from the folder by `app.state.load_state` and never written back."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bva_excel.errors import Problem
 from bva_excel.model.consistency import DEFAULT_SPREAD, ConsistencyReport
@@ -27,5 +27,6 @@ class AssessmentState:
     signoff: SignOff | None = None  # the latest sign-off, if any
     threshold: str | None = None  # the action threshold judged by (None: the scale's middle)
     spread: int = DEFAULT_SPREAD  # the disagreement judged by
+    report_copies: list = field(default_factory=list)  # conflict copies of the report folded into `edits` (paths)
 
 

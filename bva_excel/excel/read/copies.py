@@ -13,14 +13,26 @@ from bva_excel.model.text import a1, cell_text
 
 def copies_of(workbook: Path) -> list[Path]:
     """The conflict copies of `workbook` in its folder (not the workbook itself, nor Office's lock files)."""
-    stem, suffix = workbook.stem.casefold(), workbook.suffix.casefold()
-    pattern = re.compile(rf"(copy of )?{re.escape(stem)}(-.+| ?\(.+\))?", re.IGNORECASE)
+    stem, suffix = workbook.stem, workbook.suffix.casefold()
     if not workbook.parent.is_dir():
         return []
     return sorted(path for path in workbook.parent.iterdir()
                   if path.is_file() and path.suffix.casefold() == suffix and path.name != workbook.name
-                  and not path.name.startswith(("~$", ".~lock")) and pattern.fullmatch(path.stem)
-                  and path.stem.casefold() != stem)
+                  and made_by_a_sync_client(path.stem, stem))
+
+
+def made_by_a_sync_client(name: str, stem: str) -> bool:
+    """Whether `name` is how a sync client renames a copy of `stem`: 'stem-COMPUTER' (OneDrive, SharePoint: the
+    computer's name, in capitals), 'stem (1)' or 'stem(1)' (Google Drive, OneDrive), 'stem (... conflicted copy
+    ...)' (Dropbox, Nextcloud), 'Copy of stem'. A name a person chose ('report-final', 'report (draft)') is not."""
+    if name.casefold().startswith("copy of ") and name[8:].casefold() == stem.casefold():
+        return True
+    if not name.casefold().startswith(stem.casefold()) or len(name) == len(stem):
+        return False
+    rest = name[len(stem):]
+    return bool(re.fullmatch(r"-[A-Z0-9][A-Z0-9-]{0,14}", rest)
+                or re.fullmatch(r" ?\(\d{1,3}\)", rest)
+                or re.fullmatch(r" ?\([^()]*conflict[^()]*\)", rest, re.IGNORECASE))
 
 
 def differences(first: Path, second: Path, most: int = 12) -> list[str]:
