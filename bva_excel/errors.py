@@ -214,11 +214,15 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
                               "score)",
                         "Nothing to do; the earlier files are kept in the archive."),
     "RETURN_EARLIER_ANSWERS_STAND": (NOTE, "it leaves blank the score of {refs} ({count} in all), which {files} "
-                                     "answered: those earlier answers still count",
+                                     "answered: those answers still count",
                                      "Nothing to do, unless the reviewer meant to withdraw them: then ask them."),
-    "RETURN_OLDER": (NOTE, "it was saved ({saved}) before {files}, so for {refs} the answers of {files} still count",
+    "RETURN_OLDER": (NOTE, "it was {this}, before {other}, {that}, so for {refs} the answers of {other} still count",
                      "Nothing to do if that is right; to make this file count, run bva ingest with --prefer and "
                      "this file."),
+    "RETURN_OTHER_PREFERRED": (NOTE, "{other} was chosen with --prefer, so for {refs} its answers still count over "
+                               "this file's",
+                               "Nothing to do if that is right; to make this file count, run bva ingest with "
+                               "--prefer and this file."),
     "RETURN_ORDER_UNCLEAR": (WARNING, "it was saved at the same moment as {other} ({saved}), so which is the later "
                              "return is unclear; {later} is taken as the later one",
                              "If that is wrong, choose: bva ingest FOLDER --prefer \"{name}\" (or the other file)."),

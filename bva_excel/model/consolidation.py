@@ -95,6 +95,14 @@ def in_order(returns: list[ReturnRecord], preferred: dict[int, str] | None = Non
                                            r.return_id))
 
 
+def placed_by(record: ReturnRecord) -> str:
+    """The time `in_order` places a return by, in words: when the workbook says it was saved, else when it was
+    received (with that said), so that a note comparing two returns names the very times it compared."""
+    if record.saved:
+        return f"saved at {record.saved.replace('T', ' ')}"
+    return f"received at {record.received.replace('T', ' ')} (it does not say when it was saved)"
+
+
 def unclear_order(ordered: list[ReturnRecord], preferred: dict[int, str] | None = None) -> list[tuple]:
     """Pairs of returns from one reviewer saved at the same moment (so which is later is a guess)."""
     preferred = preferred or {}
