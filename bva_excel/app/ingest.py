@@ -385,9 +385,11 @@ def _record(assessment: Assessment, read: _Read, by_hash: dict[str, ReturnRecord
         dt.datetime.fromtimestamp(read.mtime_ns / 1e9).replace(microsecond=0).isoformat(),
         "accepted" if reading.accepted else "rejected",
         identity.reviewer_id if identity else "", identity.issue_id if identity else "",
-        len(identity.refs) if identity else 0, reading.answered, archive, tuple(reading.problems), read.saved)
+        len(identity.refs) if identity else 0, reading.answered, archive, tuple(reading.problems), read.saved,
+        saved_by=reading.saved_by)
+    # What was typed where bva reads nothing is kept even from a rejected return: it is in no other record.
     stored = records.record_return(record, reading.responses if reading.accepted else [], inbox,
-                                   reading.updates if reading.accepted else [])
+                                   reading.updates if reading.accepted else [], reading.notes)
     by_hash[stored.sha256] = stored
     outcome = FileOutcome(path.name, stored.status, stored.sha256, stored.reviewer_id, stored.answered,
                           stored.issued, list(reading.problems), identity.kind if identity else "")

@@ -81,7 +81,7 @@ def load_state(assessment: Assessment, threshold_name: str | None = None, spread
                         signoff)
     tracker.advance("checked consistency")
     return AssessmentState(framework, consolidation, decisions, warnings, edits, issues, consistency, signoff,
-                    threshold_name, spread)
+                           threshold_name, spread, records.return_notes())
 
 
 def _not_typed_by_a_person(edits: PreviousEdits, seen) -> None:

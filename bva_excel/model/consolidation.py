@@ -50,6 +50,7 @@ class ReturnStatus:
     status: str  # accepted (some of its answers count), superseded (none do), rejected
     problems: list[str]
     counted: int = 0  # answers of this file that count now
+    saved_by: str = ""  # who the workbook says last saved it
 
 
 @dataclass
@@ -193,7 +194,8 @@ def consolidate(framework: Framework, returns: list[ReturnRecord], responses: di
         if status == "accepted" and not counted.get(record.return_id):
             status = "superseded"
         statuses.append(ReturnStatus(record.name, record.sha256, record.reviewer_id, record.received, status,
-                                     [str(p) for p in record.problems], counted.get(record.return_id, 0)))
+                                     [str(p) for p in record.problems], counted.get(record.return_id, 0),
+                                     record.saved_by))
     issued = latest_issues(issues)
     by_reviewer = []
     listed = {r.reviewer_id: r for r in framework.reviewers}

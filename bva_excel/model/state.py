@@ -3,14 +3,14 @@ once from the folder by `app.state.load_state` and never written back."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bva_excel.errors import Problem
 from bva_excel.model.consistency import DEFAULT_SPREAD, ConsistencyReport
 from bva_excel.model.consolidation import Consolidation
 from bva_excel.model.decisions import PreviousEdits, ScoreDecision
 from bva_excel.model.framework import Framework
-from bva_excel.model.recorded import IssueRecord, SignOff
+from bva_excel.model.recorded import IssueRecord, ReturnNote, SignOff
 
 
 @dataclass
@@ -27,5 +27,6 @@ class AssessmentState:
     signoff: SignOff | None = None  # the latest sign-off, if any
     threshold: str | None = None  # the action threshold judged by (None: the scale's middle)
     spread: int = DEFAULT_SPREAD  # the disagreement judged by
+    notes: list[ReturnNote] = field(default_factory=list)  # typed in returns where bva reads nothing
 
 
