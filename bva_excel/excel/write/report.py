@@ -79,7 +79,7 @@ RETURN_HEADERS = ["File", "SHA-256", "Reviewer", "Received", "Status", "Answers 
 NOTE_HEADERS = ["Who", "File", "Received", "Sheet", "Cell", "What", "Text"]
 
 
-NOTE_WIDTHS = [22, 30, 18, 12, 8, 26, 70]
+NOTE_WIDTHS = [22, 30, 18, 12, 8, 32, 70]
 
 
 CONSISTENCY_HEADERS = ["Ref", "Theme", "Finding", "Severity", "Reviewers", "Evidence", "Status"]
