@@ -7,9 +7,9 @@ opened (comments are looked for only when the workbook has a comments part).
 
 from __future__ import annotations
 
-import posixpath
 import re
 import zipfile
+from pathlib import PurePosixPath
 from xml.etree import ElementTree
 
 from bva_excel.errors import Problem, problem
@@ -98,8 +98,8 @@ def _position(cell: str) -> tuple[int, int]:
 def _targets(archive: zipfile.ZipFile, part: str, kind: str = "") -> dict[str, str]:
     """A part's relationships (of a type ending in `kind`, if given): ID -> the part it points to (a full name
     inside the zip)."""
-    folder, name = posixpath.split(part)
-    rels = posixpath.join(folder, "_rels", f"{name}.rels")
+    folder, name = str(PurePosixPath(part).parent), PurePosixPath(part).name
+    rels = f"{folder}/_rels/{name}.rels"
     try:
         root = ElementTree.fromstring(archive.read(rels))
     except KeyError:
@@ -109,9 +109,19 @@ def _targets(archive: zipfile.ZipFile, part: str, kind: str = "") -> dict[str, s
         if kind and not relationship.get("Type", "").endswith(kind):
             continue
         target = relationship.get("Target", "")
-        found[relationship.get("Id", "")] = (target.lstrip("/") if target.startswith("/")
-                                             else posixpath.normpath(posixpath.join(folder, target)))
+        found[relationship.get("Id", "")] = target.lstrip("/") if target.startswith("/") else _inside(folder, target)
     return found
+
+
+def _inside(folder: str, target: str) -> str:
+    """A relationship's target relative to `folder`, as a name inside the zip ('..' taken up a folder)."""
+    parts: list[str] = folder.split("/") if folder not in ("", ".") else []
+    for piece in target.split("/"):
+        if piece == "..":
+            parts = parts[:-1]
+        elif piece not in ("", "."):
+            parts.append(piece)
+    return "/".join(parts)
 
 
 def cell_comments(archive: zipfile.ZipFile, file: str, problems: list[Problem]) -> list[ReturnNote]:
