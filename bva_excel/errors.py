@@ -214,14 +214,39 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
                               "score)",
                         "Nothing to do; the earlier files are kept in the archive."),
     "RETURN_EARLIER_ANSWERS_STAND": (NOTE, "it leaves blank the score of {refs} ({count} in all), which {files} "
-                                     "answered: those earlier answers still count",
+                                     "answered: those answers still count",
                                      "Nothing to do, unless the reviewer meant to withdraw them: then ask them."),
-    "RETURN_OLDER": (NOTE, "it was saved ({saved}) before {files}, so for {refs} the answers of {files} still count",
+    "RETURN_OLDER": (NOTE, "it was {this}, before {other}, {that}, so for {refs} the answers of {other} still count",
                      "Nothing to do if that is right; to make this file count, run bva ingest with --prefer and "
                      "this file."),
+    "RETURN_OTHER_PREFERRED": (NOTE, "{other} was chosen with --prefer, so for {refs} its answers still count over "
+                               "this file's",
+                               "Nothing to do if that is right; to make this file count, run bva ingest with "
+                               "--prefer and this file."),
     "RETURN_ORDER_UNCLEAR": (WARNING, "it was saved at the same moment as {other} ({saved}), so which is the later "
                              "return is unclear; {later} is taken as the later one",
                              "If that is wrong, choose: bva ingest FOLDER --prefer \"{name}\" (or the other file)."),
+    "RETURN_ROW_NOT_READ": (NOTE, "this row has no {key}, so what is typed in it is not read: {texts}; it is kept "
+                            "on the report's 'Notes from returns' sheet",
+                            "Nothing to do if it is a note; if it answers one of the rows, {sender} should type it "
+                            "in that row and send the workbook again."),
+    "RETURN_SCORE_IN_ROW_WITHOUT_KEY": (WARNING, "the {score} '{value}' is typed in a row with no {key}, so it is "
+                                        "not counted; what is typed in the row ({texts}) is kept on the report's "
+                                        "'Notes from returns' sheet",
+                                        "Ask {sender} to type it in the {score} cell of its own row (the row with "
+                                        "the {key} it is about) and send the workbook again."),
+    "RETURN_COLUMN_NOT_READ": (NOTE, "column {column}{header} is not one the workbook was issued with, so bva does "
+                               "not read it: {texts}; it is kept on the report's 'Notes from returns' sheet",
+                               "Nothing to do if these are notes; an answer belongs in the workbook's own columns."),
+    "RETURN_COMMENT_NOT_READ": (NOTE, "a comment on this cell says '{text}'; bva does not read comments, so it is "
+                                "kept on the report's 'Notes from returns' sheet",
+                                "Nothing to do if it is a note; an answer belongs in the workbook's own cells."),
+    "RETURN_COMMENTS_UNREADABLE": (WARNING, "it holds comments on cells that cannot be read, so they are not kept",
+                                   "Open it in Excel to read them (the file is kept in the archive)."),
+    "RETURN_SAVED_BY_OTHER": (WARNING, "this workbook was issued to {issued}, but its {how} names {other}; its "
+                              "answers are credited to {issued}",
+                              "If {other} filled it in for {issued}, nothing to do; if not, ask {issued} whether "
+                              "these are their answers (and {other} to fill in the workbook issued to them)."),
     "RETURN_PREFERRED": (NOTE, "its answers now count over {reviewer}'s other returns",
                          "Nothing to do; choose again with --prefer to change it."),
     "PREFER_NOT_ACCEPTED": (ERROR, "this file {state}, so it cannot be preferred",

@@ -27,6 +27,20 @@ REVIEW_HEADERS = ["Ref", "Theme", "Characteristic", "Position statement", "Evide
 PROGRESS_SHEET = "Progress"
 
 
+PROGRESS_HEADERS = ["Action ID", "Ref", "Characteristic", "Gap identified", "Action", "Owner", "Target date",
+                    "Current status", "Last update", "Status", "Progress update", "Revised target date"]
+
+
+MODERATION_SHEET = "Moderation"
+
+
+MODERATION_HEADERS = ["Ref", "Theme", "Characteristic", "Position statement", "Reviewers' scores",
+                      "Consolidated score", "Findings", "Moderated score", "Moderation note"]
+
+
+NOTES_SHEET = "Notes from returns"  # what people typed in a return where bva reads nothing, kept
+
+
 HISTORY_SHEET = "Action history"
 
 
@@ -47,12 +61,16 @@ CHANGES_SHEET = "Changes"
 # since the first reports are known by the words in A1 too (None: by name alone), so that a sheet a person
 # had given one of those names before is carried, not taken for the tool's.
 TOOL_SHEETS = {"Summary": None, SCORES_SHEET: None, HEAT_MAP_SHEET: None, ACTION_SHEET: None, "Consistency": None,
-               CHANGES_SHEET: "Seen", "Responses": None, "Returns": None, "Action history": "Received", "Scale": None}
+               CHANGES_SHEET: "Seen", "Responses": None, "Returns": None, "Action history": "Received", "Scale": None,
+               NOTES_SHEET: "Who"}
 
 
 HISTORY_FOLDER = "history"
 
 
 ASSESSMENT_PROPERTY = "bva assessment"  # a custom document property: which assessment a report belongs to
+
+
+TOOL_AUTHOR = "bva-excel"  # the author (and so the 'last saved by') of every workbook bva writes
 
 

@@ -176,7 +176,7 @@ def test_a_partial_resend_replaces_only_what_it_answers_and_says_which_answers_s
     assert "R01 resend.xlsx: its answers replace 1 earlier answer(s) from R01.xlsx (1 with another score)." in \
         result.output
     assert (f"R01 resend.xlsx: it leaves blank the score of {', '.join(refs['R01'][1:])} ({len(refs['R01']) - 1} in "
-            "all), which R01.xlsx answered: those earlier answers still count.") in result.output
+            "all), which R01.xlsx answered: those answers still count.") in result.output
     answers = {r.ref: r.rating for r in current(open_assessment(assessment.folder))["R01"][1]}
     assert answers == {ref: "Amber" if ref == refs["R01"][0] else "Yellow" for ref in refs["R01"]}
     run("report", assessment.folder)
@@ -212,8 +212,8 @@ def test_an_older_save_ingested_later_does_not_replace_the_newer(first_returns):
            {ref: ("Red", "Draft.", "Gap.") for ref in refs["R01"]}, saved=dt.datetime(2026, 12, 4, 9, 0))
     result = run("ingest", assessment.folder)
     assert result.exit_code == 0, result.output
-    assert (f"draft found later.xlsx: it was saved (2026-12-04 09:00:00) before final.xlsx, so for "
-            f"{', '.join(refs['R01'])} the answers of final.xlsx still count") in result.output
+    assert (f"draft found later.xlsx: it was saved at 2026-12-04 09:00:00, before final.xlsx, saved at "
+            f"2026-12-05 16:00:00, so for {', '.join(refs['R01'])} the answers of final.xlsx still count") in result.output
     assert {r.rating for r in current(open_assessment(assessment.folder))["R01"][1]} == {"Light green"}
 
 

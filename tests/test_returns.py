@@ -145,7 +145,8 @@ def test_a_note_typed_between_the_rows_is_not_a_characteristic_and_the_rows_afte
     workbook["Review"]["G3"] = "Note to the PMO: the next two were hard to judge."
     workbook.save(path)
     reading = read(assessment, path)
-    assert reading.accepted and reading.problems == []
+    assert reading.accepted and [(p.code, p.cell) for p in reading.problems] == [("RETURN_ROW_NOT_READ", "G3")]
+    assert [(n.cell, n.text) for n in reading.notes] == [("G3", "Note to the PMO: the next two were hard to judge.")]
     assert [(r.ref, r.rating, r.cell) for r in reading.responses] == [
         (refs[0], "Yellow", "F2"), (refs[1], "Yellow", "F4"), (refs[2], "Yellow", "F5")]
 
@@ -208,9 +209,12 @@ def test_a_formula_is_kept_as_what_the_reviewer_saw_and_said_where(generated, tm
     with_formulas(path, {"G2": ('=CONCAT("Strong ","evidence")', "Strong evidence"),  # shown: that is kept
                          "H2": (long_formula, "A very long formula that goes on and on, past sixty characters"),
                          "F3": ('=IF(TRUE,"Amber")', ""),  # nothing shown (a program wrote it): the formula is kept
-                         "I2": ("=1+1", "2")})  # outside the table: not read at all
+                         "I2": ("=1+1", "2")})  # outside the table: not read, but named and kept as shown
     reading = read(assessment, path)
     assert [str(p) for p in reading.problems] == [
+        "r.xlsx, sheet 'Review', cell I2: column I is not one the workbook was issued with, so bva does not read it: "
+        "I2 '2'; it is kept on the report's 'Notes from returns' sheet. Nothing to do if these are notes; an answer "
+        "belongs in the workbook's own columns.",
         "r.xlsx, sheet 'Review', cell G2: the cell holds a formula (=CONCAT(\"Strong \",\"evidence\")); it was not "
         "run, and its shown value 'Strong evidence' was kept as text. Check the text in the report; ask the "
         "reviewer to type plain text next time.",

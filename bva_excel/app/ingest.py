@@ -24,7 +24,7 @@ from bva_excel.errors import ERROR, BvaError, Problem, problem
 from bva_excel.excel.read.framework import load_framework
 from bva_excel.excel.read.returns import ReturnReading, read_return
 from bva_excel.excel.read.screening import MAX_FILE_BYTES
-from bva_excel.model.consolidation import current_answers, in_order, unclear_order
+from bva_excel.model.consolidation import current_answers, in_order, placed_by, unclear_order
 from bva_excel.model.framework import Framework
 from bva_excel.model.recorded import IssueRecord, Response, ReturnRecord
 from bva_excel.store.files import replacing, sha256_of
@@ -267,25 +267,36 @@ class _Answers:
         self.responses[record.return_id] = responses
         after = self.current(who)
         file = record.name
-        replaced = sorted({other.name for key, (_, other) in before.items()
-                           if other.return_id != record.return_id and after[key][1].return_id == record.return_id})
-        standing = [(r.ref, before[r.reviewer_id, r.ref][1].name) for r in responses
-                    if after[r.reviewer_id, r.ref][1].return_id != record.return_id
-                    and (r.reviewer_id, r.ref) in before and before[r.reviewer_id, r.ref][0].rating]
+        # Replaced: an answer given before (a blank one replaced is an answer added, not one replaced).
+        replaced_keys = [key for key, (answer, other) in before.items() if answer.rating
+                         and other.return_id != record.return_id and after[key][1].return_id == record.return_id]
+        replaced = sorted({before[key][1].name for key in replaced_keys})
+        # An answer of this file that does not count: left blank here (an earlier answer stands), or given here
+        # but overruled by a return placed after this one (the one that counts now names it).
+        blank, overruled = [], {}
+        for response in responses:
+            key = (response.reviewer_id, response.ref)
+            counting = after[key][1]
+            if counting.return_id == record.return_id or key not in before or not before[key][0].rating:
+                continue
+            if response.rating:
+                overruled.setdefault(counting.return_id, (counting, []))[1].append(response.ref)
+            else:
+                blank.append((response.ref, counting.name))
         notes = []
         if replaced:
-            keys = [key for key, (_, other) in after.items() if other.return_id == record.return_id and key in before]
-            notes.append(problem("RETURN_REPLACES", file, count=len(keys), files=", ".join(replaced),
-                                 changed=sum(after[key][0].rating != before[key][0].rating for key in keys)))
-        later = [o for o in in_order(self.returns[who], self.preferred)
-                 if o.return_id != record.return_id]
-        if standing:
-            sources = sorted({name for _, name in standing})
-            refs = ", ".join(ref for ref, _ in standing)
-            newer = [o for o in later if o.name in sources and (o.saved or o.received) > (record.saved or record.received)]
-            code = "RETURN_OLDER" if newer else "RETURN_EARLIER_ANSWERS_STAND"
-            notes.append(problem(code, file, refs=refs, files=", ".join(sources), count=len(standing),
-                                 saved=record.saved.replace("T", " ") or "no time"))
+            notes.append(problem("RETURN_REPLACES", file, count=len(replaced_keys), files=", ".join(replaced),
+                                 changed=sum(after[key][0].rating != before[key][0].rating for key in replaced_keys)))
+        if blank:
+            notes.append(problem("RETURN_EARLIER_ANSWERS_STAND", file, refs=", ".join(ref for ref, _ in blank),
+                                 files=", ".join(sorted({name for _, name in blank})), count=len(blank)))
+        for other, refs in overruled.values():
+            if self.preferred.get(other.return_id):
+                notes.append(problem("RETURN_OTHER_PREFERRED", file, refs=", ".join(refs), other=other.name))
+            elif (other.saved or other.received) != (record.saved or record.received):
+                notes.append(problem("RETURN_OLDER", file, refs=", ".join(refs), other=other.name,
+                                     this=placed_by(record), that=placed_by(other)))
+            # else saved at the same moment: RETURN_ORDER_UNCLEAR below says which is taken as the later
         for first, second in unclear_order(in_order(self.returns[who], self.preferred), self.preferred):
             if record.return_id in (first.return_id, second.return_id):
                 other = first if second.return_id == record.return_id else second
@@ -374,9 +385,11 @@ def _record(assessment: Assessment, read: _Read, by_hash: dict[str, ReturnRecord
         dt.datetime.fromtimestamp(read.mtime_ns / 1e9).replace(microsecond=0).isoformat(),
         "accepted" if reading.accepted else "rejected",
         identity.reviewer_id if identity else "", identity.issue_id if identity else "",
-        len(identity.refs) if identity else 0, reading.answered, archive, tuple(reading.problems), read.saved)
+        len(identity.refs) if identity else 0, reading.answered, archive, tuple(reading.problems), read.saved,
+        saved_by=reading.saved_by)
+    # What was typed where bva reads nothing is kept even from a rejected return: it is in no other record.
     stored = records.record_return(record, reading.responses if reading.accepted else [], inbox,
-                                   reading.updates if reading.accepted else [])
+                                   reading.updates if reading.accepted else [], reading.notes)
     by_hash[stored.sha256] = stored
     outcome = FileOutcome(path.name, stored.status, stored.sha256, stored.reviewer_id, stored.answered,
                           stored.issued, list(reading.problems), identity.kind if identity else "")

@@ -21,7 +21,6 @@ from bva_excel.app.issue import (
 )
 from bva_excel.app.state import STATE_STEPS, load_state
 from bva_excel.errors import AllocationError, BvaError, Problem, problem
-from bva_excel.excel.read.returns import MODERATION_SHEET
 from bva_excel.excel.write.review import (
     cell_formats,
     issued_texts,
@@ -36,7 +35,7 @@ from bva_excel.excel.write.styles import (
     print_landscape,
 )
 from bva_excel.excel.write.template import write_guide
-from bva_excel.layout import ASSESSMENT_FILE
+from bva_excel.layout import ASSESSMENT_FILE, MODERATION_HEADERS, MODERATION_SHEET
 from bva_excel.model.framework import Framework
 from bva_excel.model.identity import IssueIdentity
 from bva_excel.model.recorded import IssueRecord
@@ -45,8 +44,7 @@ from bva_excel.store.files import replacing, safe_file_name
 from bva_excel.store.folder import Assessment
 from bva_excel.tracking import QUIET, Tracker
 
-HEADERS = ["Ref", "Theme", "Characteristic", "Position statement", "Reviewers' scores", "Consolidated score",
-           "Findings", "Moderated score", "Moderation note"]
+HEADERS = MODERATION_HEADERS
 WIDTHS = [8, 15, 26, 48, 48, 13, 40, 14, 40]
 INPUTS = ("Moderated score", "Moderation note")
 

@@ -87,7 +87,7 @@ def load_state(assessment: Assessment, threshold_name: str | None = None, spread
                         signoff)
     tracker.advance("checked consistency")
     return AssessmentState(framework, consolidation, decisions, warnings, edits, issues, consistency, signoff,
-                           threshold_name, spread, copies)
+                           threshold_name, spread, records.return_notes(), copies)
 
 
 def _fold_in_copies(assessment: Assessment, edits: PreviousEdits, seen) -> tuple[list[Path], list[Problem]]:

@@ -50,6 +50,7 @@ class ReturnStatus:
     status: str  # accepted (some of its answers count), superseded (none do), rejected
     problems: list[str]
     counted: int = 0  # answers of this file that count now
+    saved_by: str = ""  # who the workbook says last saved it
 
 
 @dataclass
@@ -109,6 +110,14 @@ def in_order(returns: list[ReturnRecord], preferred: dict[int, str] | None = Non
     accepted = [r for r in returns if r.status == "accepted"]
     return sorted(accepted, key=lambda r: (preferred.get(r.return_id, ""), r.saved or r.received, r.received,
                                            r.return_id))
+
+
+def placed_by(record: ReturnRecord) -> str:
+    """The time `in_order` places a return by, in words: when the workbook says it was saved, else when it was
+    received (with that said), so that a note comparing two returns names the very times it compared."""
+    if record.saved:
+        return f"saved at {record.saved.replace('T', ' ')}"
+    return f"received at {record.received.replace('T', ' ')} (it does not say when it was saved)"
 
 
 def unclear_order(ordered: list[ReturnRecord], preferred: dict[int, str] | None = None) -> list[tuple]:
@@ -201,7 +210,8 @@ def consolidate(framework: Framework, returns: list[ReturnRecord], responses: di
         if status == "accepted" and not counted.get(record.return_id):
             status = "superseded"
         statuses.append(ReturnStatus(record.name, record.sha256, record.reviewer_id, record.received, status,
-                                     [str(p) for p in record.problems], counted.get(record.return_id, 0)))
+                                     [str(p) for p in record.problems], counted.get(record.return_id, 0),
+                                     record.saved_by))
     issued = latest_issues(issues)
     by_reviewer = []
     listed = {r.reviewer_id: r for r in framework.reviewers}

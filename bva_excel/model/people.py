@@ -58,3 +58,36 @@ def closeness(typed: str, name: str) -> float:
             any(n.startswith(i) and n not in rest for n in name_words) for i in initials):
         return CLOSE  # "Ł. Wójcik" for Łukasz Wójcik: the same surname and initial, close but not certain
     return difflib.SequenceMatcher(None, a, b).ratio()
+
+
+def _words(text: str) -> set[str]:
+    """The words of a file name or a property, as `person_key` reduces them, brackets kept (a sync client's
+    "(Ann Lee's conflicted copy)" names who saved it)."""
+    text = unicodedata.normalize("NFKD", str(text).translate(_UNDECOMPOSED))
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return set(re.sub(r"[^\w\s@.-]|_", " ", text.casefold()).replace(".", " ").split())
+
+
+def others_named(sources: list[tuple[str, str]], people, issued_to: str) -> list[tuple[str, object]]:
+    """Who else than `issued_to` (an ID) `sources` name among `people` (each with reviewer_id, name, email):
+    [(how it is named, the person)], one per person. `sources` are (how, text): a workbook's 'last saved by' or
+    author names a person by the whole name (in any order, case or accents) or email; a file name by every word
+    of a name of two words or more appearing in it. A name of nobody listed names nobody."""
+    found: dict[str, tuple[str, object]] = {}
+    own = {word for person in people if person.reviewer_id == issued_to for word in person_key(person.name)}
+    for how, text in sources:
+        if not text.strip():
+            continue
+        key, words = person_key(text), _words(text)
+        for person in people:
+            if person.reviewer_id == issued_to or person.reviewer_id in found:
+                continue
+            name = person_key(person.name)
+            if how == "file name":
+                # ("Ann Lee" is not named by "Ann Lee Smith return.xlsx" from Ann Lee Smith herself)
+                named = len(name) >= 2 and set(name) <= words and not set(name) <= own
+            else:
+                named = key == name or bool(person.email) and text.strip().casefold() == person.email.casefold()
+            if named:
+                found[person.reviewer_id] = (how, person)
+    return list(found.values())

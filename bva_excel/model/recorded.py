@@ -81,6 +81,25 @@ class ReturnRecord:
     problems: tuple[Problem, ...] = ()
     saved: str = ""  # when the workbook says it was last saved, '' if it does not say
     return_id: int = 0  # given by the records
+    saved_by: str = ""  # who the workbook says last saved it (its 'last saved by'), '' if it does not say
+
+
+NOTE_KINDS = {"row": "Typed in a row with no ref", "column": "Typed in a column bva does not read",
+              "score": "A score typed in a row with no ref (not counted)", "comment": "A comment on a cell"}
+
+
+@dataclass(frozen=True)
+class ReturnNote:
+    """Something a person typed in a return where bva reads nothing (a row they inserted, a column beside the
+    table, a cell comment): kept, and shown on the report, so that it is never lost."""
+
+    sheet: str
+    cell: str
+    kind: str  # a key of NOTE_KINDS
+    text: str
+    file: str = ""  # the return's, filled in when read back
+    reviewer_id: str = ""  # who sent the return (a reviewer, a moderator or a service area)
+    received: str = ""  # when its return was ingested
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from bva_excel.model.consistency import DEFAULT_SPREAD, ConsistencyReport
 from bva_excel.model.consolidation import Consolidation
 from bva_excel.model.decisions import PreviousEdits, ScoreDecision
 from bva_excel.model.framework import Framework
-from bva_excel.model.recorded import IssueRecord, SignOff
+from bva_excel.model.recorded import IssueRecord, ReturnNote, SignOff
 
 
 @dataclass
@@ -27,6 +27,7 @@ class AssessmentState:
     signoff: SignOff | None = None  # the latest sign-off, if any
     threshold: str | None = None  # the action threshold judged by (None: the scale's middle)
     spread: int = DEFAULT_SPREAD  # the disagreement judged by
+    notes: list[ReturnNote] = field(default_factory=list)  # typed in returns where bva reads nothing
     report_copies: list = field(default_factory=list)  # conflict copies of the report folded into `edits` (paths)
 
 

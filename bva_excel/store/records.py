@@ -37,6 +37,7 @@ from bva_excel.model.recorded import (
     IssueRecord,
     ProgressUpdate,
     Response,
+    ReturnNote,
     ReturnRecord,
     SeenValue,
     SignOff,
@@ -200,7 +201,21 @@ MIGRATIONS: list[str] = [
         actions TEXT NOT NULL
     );
     """ + _kept_as_written("follow_up"),
-    # 8: what was missing when the scores were signed off: reviewers who returned nothing, characteristics scored
+    # 8: who a return says last saved it; what people typed in a return where bva reads nothing (rows they
+    # inserted, columns they added, comments on cells), kept so that it is never lost.
+    """
+    ALTER TABLE return_file ADD COLUMN saved_by TEXT NOT NULL DEFAULT '';
+    CREATE TABLE return_note (
+        return_id INTEGER NOT NULL REFERENCES return_file(return_id),
+        position INTEGER NOT NULL,
+        sheet TEXT NOT NULL,
+        cell TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        text TEXT NOT NULL,
+        PRIMARY KEY (return_id, position)
+    );
+    """ + _kept_as_written("return_note"),
+    # 9: what was missing when the scores were signed off: reviewers who returned nothing, characteristics scored
     # by fewer reviewers than were issued them (JSON).
     """
     ALTER TABLE signoff ADD COLUMN missing TEXT NOT NULL DEFAULT '{}';
@@ -593,16 +608,17 @@ class Records:
     # Returns.
 
     def record_return(self, record: ReturnRecord, responses: list[Response],
-                      inbox: InboxFile | None = None, updates: list[ProgressUpdate] = ()) -> ReturnRecord:
-        """Record one file seen, its problems, responses and progress updates, in one transaction; returns it
-        with its ID."""
+                      inbox: InboxFile | None = None, updates: list[ProgressUpdate] = (),
+                      notes: list[ReturnNote] = ()) -> ReturnRecord:
+        """Record one file seen, its problems, responses, progress updates and what was typed in it where bva
+        reads nothing, in one transaction; returns it with its ID."""
         with self._transaction():
             cursor = self._db.execute(
                 "INSERT INTO return_file (sha256, name, source, received, modified, saved, status, reviewer_id, "
-                "issue_id, issued, answered, archive) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "issue_id, issued, answered, archive, saved_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (record.sha256, record.name, record.source, record.received, record.modified, record.saved,
                  record.status, record.reviewer_id, record.issue_id or None, record.issued, record.answered,
-                 record.archive))
+                 record.archive, record.saved_by))
             return_id = cursor.lastrowid
             self._db.executemany("INSERT INTO return_problem VALUES (?, ?, ?, ?, ?, ?, ?)",
                                  [(return_id, position, p.code, p.file, p.sheet, p.cell,
@@ -614,6 +630,9 @@ class Records:
             self._db.executemany("INSERT INTO progress_update VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                                  [(return_id, u.action_id, u.service_area, u.status, u.progress, u.revised_target,
                                    u.file, u.sheet, u.cell) for u in updates])
+            self._db.executemany("INSERT INTO return_note VALUES (?, ?, ?, ?, ?, ?)",
+                                 [(return_id, position, n.sheet, n.cell, n.kind, n.text)
+                                  for position, n in enumerate(notes)])
             if inbox:
                 self._remember(inbox)
         return replace(record, return_id=return_id)
@@ -647,11 +666,19 @@ class Records:
                 problems.setdefault(return_id, []).append(Problem(code, file, sheet, cell, json.loads(fields)))
             rows = self._db.execute(
                 "SELECT return_id, sha256, name, source, received, modified, saved, status, reviewer_id, "
-                "issue_id, issued, answered, archive FROM return_file ORDER BY return_id").fetchall()
+                "issue_id, issued, answered, archive, saved_by FROM return_file ORDER BY return_id").fetchall()
         return [ReturnRecord(sha, name, source, received, modified, status, reviewer_id, issue_id or "", issued,
-                             answered, archive, tuple(problems.get(return_id, ())), saved, return_id)
+                             answered, archive, tuple(problems.get(return_id, ())), saved, return_id, saved_by)
                 for (return_id, sha, name, source, received, modified, saved, status, reviewer_id, issue_id,
-                     issued, answered, archive) in rows]
+                     issued, answered, archive, saved_by) in rows]
+
+    def return_notes(self) -> list[ReturnNote]:
+        """What people typed in returns where bva reads nothing, oldest return first, in sheet and cell order."""
+        with self._reading():
+            rows = self._db.execute(
+                "SELECT n.sheet, n.cell, n.kind, n.text, r.name, r.reviewer_id, r.received FROM return_note n "
+                "JOIN return_file r ON r.return_id = n.return_id ORDER BY n.return_id, n.position").fetchall()
+        return [ReturnNote(*row) for row in rows]
 
     def responses_by_return(self, return_ids) -> dict[int, list[Response]]:
         """return ID -> the responses read from it, in row order."""

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bva_excel.errors import ERROR, Problem, problem
+from bva_excel.excel.read.notes import in_reading_order, typed_outside
 from bva_excel.excel.read.progress import INPUTS, read_progress_rows
 from bva_excel.excel.read.screening import screen
 from bva_excel.excel.read.sheets import (
@@ -20,13 +21,20 @@ from bva_excel.excel.read.sheets import (
     read_table,
     sheet_rows,
 )
-from bva_excel.layout import PROGRESS_SHEET, REVIEW_SHEET
+from bva_excel.layout import (
+    MODERATION_HEADERS,
+    MODERATION_SHEET,
+    PROGRESS_HEADERS,
+    PROGRESS_SHEET,
+    REVIEW_HEADERS,
+    REVIEW_SHEET,
+    TOOL_AUTHOR,
+)
 from bva_excel.model.framework import Framework, Scale
 from bva_excel.model.identity import IDENTITY_SHEET, IssueIdentity
-from bva_excel.model.recorded import IssueRecord, ProgressUpdate, Response
+from bva_excel.model.people import others_named
+from bva_excel.model.recorded import IssueRecord, ProgressUpdate, Response, ReturnNote
 from bva_excel.model.text import a1, cell_text, normalise_label, normalise_ref, suggest
-
-MODERATION_SHEET = "Moderation"
 
 
 @dataclass(frozen=True)
@@ -36,14 +44,16 @@ class Layout:
     sheet: str
     score: str
     words: tuple[str, ...]  # read into a response's commentary, then its gaps
+    headers: tuple[str, ...] = ()  # every column the workbook is issued with
 
     @property
     def inputs(self) -> tuple[str, ...]:
         return (self.score, *self.words)
 
 
-LAYOUTS = {"review": Layout(REVIEW_SHEET, "Score", ("Commentary", "Gaps and areas to address")),
-           "moderation": Layout(MODERATION_SHEET, "Moderated score", ("Moderation note",))}
+LAYOUTS = {"review": Layout(REVIEW_SHEET, "Score", ("Commentary", "Gaps and areas to address"), tuple(REVIEW_HEADERS)),
+           "moderation": Layout(MODERATION_SHEET, "Moderated score", ("Moderation note",),
+                                tuple(MODERATION_HEADERS))}
 MAX_CELL_TEXT = 32767  # what one Excel cell can hold
 
 
@@ -54,6 +64,8 @@ class ReturnReading:
     problems: list[Problem] = field(default_factory=list)
     saved: str = ""  # when the workbook says it was last saved
     updates: list[ProgressUpdate] = field(default_factory=list)  # a progress workbook's, by action
+    saved_by: str = ""  # who the workbook says last saved it
+    notes: list[ReturnNote] = field(default_factory=list)  # what was typed where bva reads nothing
 
     @property
     def accepted(self) -> bool:
@@ -199,7 +211,8 @@ def read_return(path: Path, framework: Framework, assessment_id: str, secret: by
     reading = ReturnReading()
     screening = screen(path, file, content)
     reading.problems.extend(screening.problems)
-    reading.saved = screening.saved
+    # A workbook bva wrote says bva saved it until a person's program saves it under their name.
+    reading.saved, reading.saved_by = screening.saved, "" if screening.saved_by == TOOL_AUTHOR else screening.saved_by
     if not screening.kind:
         return reading
     source = io.BytesIO(content) if content is not None else path
@@ -217,6 +230,7 @@ def read_return(path: Path, framework: Framework, assessment_id: str, secret: by
         return reading
     reading.identity = identity
     if identity.kind == "progress":
+        reading.notes = in_reading_order(screening.comments, PROGRESS_SHEET)
         _read_progress(workbook, file, screening, io.BytesIO(content) if content is not None else path,
                        identity, issues[identity.issue_id], reading)
         for found in reading.problems:  # a service area sent it, not a reviewer
@@ -224,16 +238,30 @@ def read_return(path: Path, framework: Framework, assessment_id: str, secret: by
         return reading
     if framework.reviewer(identity.reviewer_id) is None:
         reading.problems.append(problem("RETURN_REVIEWER_REMOVED", file, reviewer=identity.reviewer_id))
+    else:
+        reading.problems += _saved_by_someone_else(file, screening, framework, identity.reviewer_id)
     layout = LAYOUTS[identity.kind]
     table = read_table(workbook, file, layout.sheet, ["Ref", *layout.inputs], reading.problems,
                        blank_headers_allowed=True)
     if table is None:
+        reading.notes += screening.comments
         return reading
+    reading.notes = in_reading_order(typed_outside(table, "Ref", layout.score, list(layout.headers),
+                                                   lambda value: normalise_ref(value) is not None, reading.problems)
+                                     + screening.comments, layout.sheet)
     # openpyxl cannot read .ods; calamine gives no formulas; most returns have none, and screening knows
     if screening.kind in ("xlsx", "xlsm") and screening.has_formulas:
         _keep_formulas_as_text(io.BytesIO(content) if content is not None else path, table, reading.problems, layout)
     _read_rows(table, framework, identity, issues[identity.issue_id], reading, layout)
     return reading
+
+
+def _saved_by_someone_else(file: str, screening, framework: Framework, reviewer_id: str) -> list[Problem]:
+    """A warning for each other reviewer the workbook's 'last saved by', author or file name names."""
+    issued = framework.reviewer(reviewer_id)
+    sources = [("'last saved by'", screening.saved_by), ("author", screening.author), ("file name", Path(file).stem)]
+    return [problem("RETURN_SAVED_BY_OTHER", file, issued=issued.label, how=how, other=other.label)
+            for how, other in others_named(sources, framework.reviewers, reviewer_id)]
 
 
 def _read_progress(workbook, file: str, screening, source, identity: IssueIdentity, issue: IssueRecord,
@@ -244,6 +272,9 @@ def _read_progress(workbook, file: str, screening, source, identity: IssueIdenti
                        blank_headers_allowed=True)
     if table is None:
         return reading
+    reading.notes = in_reading_order(typed_outside(table, "Action ID", "Status", PROGRESS_HEADERS,
+                                                   lambda value: bool(cell_text(value).strip()), reading.problems)
+                                     + reading.notes, PROGRESS_SHEET)
     if screening.kind in ("xlsx", "xlsm") and screening.has_formulas:
         _keep_formulas_as_text(source, table, reading.problems,
                                Layout(PROGRESS_SHEET, "Status", INPUTS[1:]))

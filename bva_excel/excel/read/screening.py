@@ -13,15 +13,19 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import html
 import io
 import re
 import zipfile
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from xml.etree import ElementTree
 from xml.parsers import expat
 
 from bva_excel.errors import Problem, problem
+from bva_excel.excel.read.notes import COMMENTS_PART, cell_comments
+from bva_excel.model.recorded import ReturnNote
 
 OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 MAX_FILE_BYTES = 50 * 1024 * 1024  # a return is a few hundred KB; 50 MB is far beyond any real one
@@ -63,6 +67,9 @@ class Screening:
     # False only when no worksheet part can hold a cell formula, so the formulas need not be read.
     has_formulas: bool = False
     saved: str = ""  # when the workbook says it was last saved (docProps/core.xml), as local time
+    saved_by: str = ""  # who it says last saved it (cp:lastModifiedBy)
+    author: str = ""  # who it says made it (dc:creator)
+    comments: list[ReturnNote] = field(default_factory=list)  # comments people put on cells
 
 
 def _megabytes(size: int) -> str:
@@ -210,6 +217,12 @@ def saved_time(core_xml: bytes) -> str:
     return stamp.replace(microsecond=0).isoformat()
 
 
+def core_property(core_xml: bytes, name: str) -> str:
+    """One text property of a workbook's core properties ('lastModifiedBy', 'creator'), '' if absent."""
+    found = re.search(rb"<(?:\w+:)?" + name.encode() + rb">([^<]{0,400})</", core_xml)
+    return html.unescape(found.group(1).decode("utf-8", "replace")).strip() if found else ""
+
+
 def screen(path: Path, name: str = "", content: bytes | None = None) -> Screening:
     """Decide whether `path` may be parsed as a workbook; the problems say why not (naming `name`).
 
@@ -287,5 +300,12 @@ def screen(path: Path, name: str = "", content: bytes | None = None) -> Screenin
                 return Screening("", [problem("RETURN_UNSAFE_XML", file, part=member.filename, reason=why)])
             if why:
                 return Screening("", [problem("RETURN_TRUNCATED", file)])
-        saved = saved_time(archive.read("docProps/core.xml")) if "docProps/core.xml" in names else ""
-    return Screening(kind, notes, has_formulas, saved)
+        core = archive.read("docProps/core.xml") if "docProps/core.xml" in names else b""
+        comments = []
+        if any(COMMENTS_PART.fullmatch(name) for name in names):  # rare: looked into only when there
+            try:
+                comments = cell_comments(archive, file, notes)
+            except (ElementTree.ParseError, KeyError, ValueError):
+                notes.append(problem("RETURN_COMMENTS_UNREADABLE", file))
+    return Screening(kind, notes, has_formulas, saved_time(core), core_property(core, "lastModifiedBy"),
+                     core_property(core, "creator"), comments)

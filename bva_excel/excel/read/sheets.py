@@ -6,7 +6,7 @@ the person saw). Blank rows are kept so that a row number here is the row number
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from python_calamine import CalamineWorkbook
 
@@ -23,6 +23,7 @@ class Table:
     sheet: str
     columns: dict[str, int]  # normalised header -> 0-based column
     rows: list[tuple[int, list]]
+    header: list = field(default_factory=list)  # row 1 as read, every cell
 
     def column(self, header: str) -> int | None:
         """The 0-based column of `header` (as a person would match it), None if absent."""
@@ -96,7 +97,7 @@ def read_table(workbook: CalamineWorkbook, file: str, sheet: str, required: list
     if not ok:
         return None
     data = [(i, row) for i, row in enumerate(rows) if i > 0 and any(cell_text(v).strip() for v in row)]
-    return Table(file, sheet, columns, data)
+    return Table(file, sheet, columns, data, list(header))
 
 
 def compare_locked_text(table: Table, row: int, values: list, ref: str, issue: IssueRecord,

@@ -8,7 +8,7 @@ from pathlib import Path
 from bva_excel.excel.write.review import cell_formats, write_identity_sheet
 from bva_excel.excel.write.styles import fit_row, new_workbook, print_landscape
 from bva_excel.excel.write.template import write_guide
-from bva_excel.layout import HISTORY_SHEET, PROGRESS_SHEET
+from bva_excel.layout import HISTORY_SHEET, PROGRESS_HEADERS, PROGRESS_SHEET
 from bva_excel.model.action_plan import STATUSES, ActionRow
 from bva_excel.model.framework import ServiceArea
 from bva_excel.model.identity import IssueIdentity
@@ -16,8 +16,7 @@ from bva_excel.model.progress import replaced_note
 from bva_excel.model.recorded import ProgressUpdate
 from bva_excel.store.files import replacing
 
-HEADERS = ["Action ID", "Ref", "Characteristic", "Gap identified", "Action", "Owner", "Target date",
-           "Current status", "Last update", "Status", "Progress update", "Revised target date"]
+HEADERS = PROGRESS_HEADERS
 
 
 WIDTHS = [12, 7, 24, 34, 34, 14, 12, 12, 30, 13, 40, 12]

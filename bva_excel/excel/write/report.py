@@ -38,6 +38,7 @@ from bva_excel.layout import (
     ASSESSMENT_PROPERTY,
     CHANGES_SHEET,
     HEAT_MAP_SHEET,
+    NOTES_SHEET,
     REVIEWER_COLUMNS,
     SCORES_FIXED,
     SCORES_SHEET,
@@ -47,7 +48,7 @@ from bva_excel.model.consistency import ConsistencyReport
 from bva_excel.model.consolidation import Consolidation
 from bva_excel.model.decisions import ScoreDecision, signed_off
 from bva_excel.model.framework import Framework
-from bva_excel.model.recorded import SignOff
+from bva_excel.model.recorded import NOTE_KINDS, ReturnNote, SignOff
 from bva_excel.model.state import AssessmentState
 from bva_excel.model.summary import NOT_ANSWERED, theme_counts
 from bva_excel.model.text import column_letter
@@ -68,10 +69,17 @@ RESPONSE_HEADERS = ["Ref", "Reviewer ID", "Reviewer", "Score", "Commentary", "Ga
 RESPONSE_WIDTHS = [8, 11, 22, 13, 45, 45, 30, 11, 7, 11, 20]
 
 
-RETURN_WIDTHS = [34, 26, 22, 20, 12, 18, 80]
+RETURN_WIDTHS = [34, 26, 22, 20, 12, 18, 80, 22]
 
 
-RETURN_HEADERS = ["File", "SHA-256", "Reviewer", "Received", "Status", "Answers that count", "Problems"]
+# 'Saved by' last: the columns people and tests know by position stay where they were.
+RETURN_HEADERS = ["File", "SHA-256", "Reviewer", "Received", "Status", "Answers that count", "Problems", "Saved by"]
+
+
+NOTE_HEADERS = ["Who", "File", "Received", "Sheet", "Cell", "What", "Text"]
+
+
+NOTE_WIDTHS = [22, 30, 18, 12, 8, 32, 70]
 
 
 CONSISTENCY_HEADERS = ["Ref", "Theme", "Finding", "Severity", "Reviewers", "Evidence", "Status"]
@@ -356,7 +364,7 @@ def _write_returns(workbook, formats, consolidation: Consolidation) -> None:
     for row, entry in enumerate(consolidation.returns, start=1):
         reviewer = consolidation.framework.reviewer(entry.reviewer_id)
         values = [entry.name, entry.sha256, reviewer.label if reviewer else entry.reviewer_id, entry.received,
-                  entry.status, entry.counted, "\n".join(entry.problems)]
+                  entry.status, entry.counted, "\n".join(entry.problems), entry.saved_by]
         for col, value in enumerate(values):
             if col == RETURN_HEADERS.index("Received"):
                 _write_when(sheet, row, col, value, formats["when"])
@@ -367,6 +375,25 @@ def _write_returns(workbook, formats, consolidation: Consolidation) -> None:
         fit_row(sheet, row, [str(v) for v in values], RETURN_WIDTHS)
     sheet.freeze_panes(1, 1)
     sheet.autofilter(0, 0, max(len(consolidation.returns), 1), len(RETURN_HEADERS) - 1)
+    print_landscape(sheet)
+
+
+def _write_notes(workbook, formats, notes: list[ReturnNote], framework: Framework) -> None:
+    """What people typed in their returns where bva reads nothing, one row a cell, so that none of it is lost."""
+    sheet = workbook.add_worksheet(NOTES_SHEET)
+    _headers(sheet, NOTE_HEADERS, NOTE_WIDTHS, formats["header"])
+    for row, note in enumerate(notes, start=1):
+        reviewer = framework.reviewer(note.reviewer_id)
+        values = [reviewer.label if reviewer else note.reviewer_id, note.file, note.received, note.sheet, note.cell,
+                  NOTE_KINDS.get(note.kind, note.kind), note.text]
+        for col, value in enumerate(values):
+            if col == NOTE_HEADERS.index("Received"):
+                _write_when(sheet, row, col, value, formats["when"])
+            else:
+                sheet.write_string(row, col, value, formats["wrap"])
+        fit_row(sheet, row, values, NOTE_WIDTHS)
+    sheet.freeze_panes(1, 0)
+    sheet.autofilter(0, 0, max(len(notes), 1), len(NOTE_HEADERS) - 1)
     print_landscape(sheet)
 
 
@@ -478,7 +505,9 @@ def _write_workbook(assessment: Assessment, gathered: AssessmentState, carried: 
             _write_responses(workbook, formats, consolidation)
             tracker.advance("wrote Responses")
             _write_returns(workbook, formats, consolidation)
-            tracker.advance("wrote Returns")
+            if gathered.notes:  # from the first return with something typed where bva reads nothing
+                _write_notes(workbook, formats, gathered.notes, framework)
+            tracker.advance("wrote Returns" + (f" and {NOTES_SHEET}" if gathered.notes else ""))
             if updates:  # from the first progress round on
                 write_action_history(workbook, updates, actions, formats)
             tracker.advance("wrote Action history" if updates else "")

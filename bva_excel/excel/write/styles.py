@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 
 from bva_excel import __version__
+from bva_excel.layout import TOOL_AUTHOR
 
 HEADER_COLOUR = "#1F3864"
 INPUT_FILL = "#FFF8DC"
@@ -25,7 +26,7 @@ def new_workbook(path, title: str, issued: bool = False, **properties):
     import xlsxwriter  # heavy: loaded only when needed
 
     workbook = xlsxwriter.Workbook(str(path), workbook_options())
-    workbook.set_properties({"title": title, "author": "bva-excel",
+    workbook.set_properties({"title": title, "author": TOOL_AUTHOR,
                              **({"comments": f"Issued by bva-excel {__version__}"} if issued else {}), **properties})
     return workbook
 
