@@ -241,3 +241,26 @@ def test_a_conflict_copy_of_the_report_saved_earlier_loses_a_clash_but_gives_wha
     assert run("report", assessment.folder).exit_code == 0
     now = _scores(report)
     assert now["L001"]["Moderated score"] == "Yellow" and now["CI001"]["Moderation note"] == "From the copy"
+
+
+def test_two_sign_offs_made_apart_are_both_kept_the_later_stands_and_check_names_the_other(apart, monkeypatch):
+    import bva_excel.store.records as records_module
+
+    import time
+
+    a, b, _ = apart  # A signed off as the fixture made it, on this computer; B signs off later on another
+    time.sleep(1.1)  # sign-offs are recorded to the second
+    monkeypatch.setattr(records_module, "WRITER", "jane on DESKTOP-4F2")
+    assert run("signoff", b, "--by", "Jane Smith, Deputy Chief Executive", "--accept-open").exit_code == 0
+    monkeypatch.setattr(records_module, "WRITER", "alex on LAPTOP-12")
+    sync(a, b, "records-LAPTOP-12.sqlite")
+    result = run("check", b)
+    assert "note: merged records-LAPTOP-12.sqlite: 1 return, 1 sign-off" in result.output
+    assert "note: 2 sign-offs were recorded on different computers: Alex Morgan, Chief Executive on " in result.output
+    assert "Jane Smith, Deputy Chief Executive on " in result.output and "(jane on DESKTOP-4F2)" in result.output
+    assert "The later stands" in result.output
+    signoffs = open_assessment(b).records.signoffs()
+    assert [s.signed_by for s in signoffs] == ["Alex Morgan, Chief Executive", "Jane Smith, Deputy Chief Executive"]
+    assert run("report", b).exit_code == 0
+    summary = openpyxl.load_workbook(b / "report.xlsx")["Summary"]["A2"].value
+    assert "signed off by Jane Smith, Deputy Chief Executive" in summary

@@ -38,6 +38,7 @@ from bva_excel.cli.common import (
 from bva_excel.errors import ERROR
 from bva_excel.model.action_plan import action_problems
 from bva_excel.model.consistency import SEVERITIES
+from bva_excel.model.copies import made_apart
 from bva_excel.model.decisions import changed_since
 
 
@@ -249,13 +250,16 @@ def check(folder, as_json, action_threshold, spread):
     failed = bool(result.must_look) or any(p.severity == ERROR for p in on_plan)
     # The plan's service areas are said under 'Action plan' (as errors, since no progress can be asked for them).
     gathered.warnings[:] = [w for w in gathered.warnings if w.code != "ACTION_SERVICE_AREA_NOT_LISTED"]
+    apart = made_apart(gathered.issues, assessment.records.signoffs())
     if as_json:  # only JSON on stdout: warnings go inside it
-        echo_json({"must_look": len(result.must_look), "alpha": result.alpha.value,
+        echo_json({"made_apart": apart, "must_look": len(result.must_look), "alpha": result.alpha.value,
                     "alpha_reason": result.alpha.reason, "findings": [f.as_dict() for f in result.findings],
                     "warnings": [w.as_dict() for w in gathered.warnings],
                     "action_plan": [p.as_dict() for p in on_plan]})
         sys.exit(1 if failed else 0)
     show_all(gathered.warnings, indent="")
+    for line in apart:
+        click.echo(f"note: {line}")
     groups = [(severity.capitalize(), [f for f in result.findings if f.severity == severity and not f.resolved])
               for severity in SEVERITIES] + [("Resolved by moderation", [f for f in result.findings if f.resolved])]
     for title, findings in groups:

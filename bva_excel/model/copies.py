@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 
 from bva_excel.model.changes import ACTION, CHARACTERISTIC, value_text
 from bva_excel.model.decisions import Moderation, PreviousEdits
-from bva_excel.model.recorded import SeenValue
+from bva_excel.model.recorded import IssueRecord, SeenValue, SignOff
 
 _COMPUTED = ("the moderated score", "the reviewers' scores (consolidated)")  # a final score nobody typed
 _FIELDS = {"Moderated score": "moderated", "Moderation note": "note", "Final score": "final_override"}
@@ -78,3 +78,24 @@ def _last_seen(seen: list[SeenValue]) -> dict[tuple, str]:
         typed = not (value.field == "Final score" and value.source in _COMPUTED)
         last[(value.kind, value.key, value.field)] = value.value if typed else ""
     return last
+
+
+def made_apart(issues: list[IssueRecord], signoffs: list[SignOff]) -> list[str]:
+    """What was done twice on two computers (copies of the folder worked on apart, then merged) where only one can
+    stand: the later does; these lines name the other, so that nobody's is unseen."""
+    said = []
+    if len({s.written_by for s in signoffs if s.written_by}) > 1:
+        listed = "; ".join(f"{s.signed_by} on {s.signed_at.replace('T', ' ')[:16]} ({s.written_by})"
+                           for s in signoffs)
+        said.append(f"{len(signoffs)} sign-offs were recorded on different computers: {listed}. The later stands; "
+                    "sign off again if the earlier was meant.")
+    by_reviewer: dict[tuple[str, str], list[IssueRecord]] = {}
+    for issue in issues:
+        by_reviewer.setdefault((issue.kind, issue.reviewer_id), []).append(issue)
+    for (kind, reviewer_id), theirs in by_reviewer.items():
+        if len({i.written_by for i in theirs if i.written_by}) > 1:
+            listed = "; ".join(f"{i.file} issued {i.issued_at.replace('T', ' ')[:16]} ({i.written_by})"
+                               for i in theirs)
+            said.append(f"{reviewer_id} was sent {kind} workbooks from different computers: {listed}. The later "
+                        "stands; a return of either is read.")
+    return said

@@ -61,6 +61,7 @@ class IssueRecord:
     refs: tuple[str, ...] = ()
     texts: dict = field(default_factory=dict, compare=False)  # ref -> header -> text shown
     kind: str = "review"  # or "moderation"
+    written_by: str = field(default="", compare=False)  # who recorded it, on which computer
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,7 @@ class SignOff:
     # characteristics scored by fewer reviewers than were issued them (ref -> (scored by, issued to)).
     not_returned: tuple[str, ...] = ()
     short: dict = field(default_factory=dict, compare=False)
+    written_by: str = field(default="", compare=False)  # who recorded it, on which computer
 
 
 @dataclass(frozen=True)

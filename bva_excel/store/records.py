@@ -20,10 +20,12 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import getpass
 import json
 import os
 import re
 import secrets
+import socket
 import sqlite3
 import tempfile
 import time
@@ -220,8 +222,31 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE signoff ADD COLUMN missing TEXT NOT NULL DEFAULT '{}';
     """,
+    # 10: who recorded each issue, return, choice of return, sign-off, value seen and follow-up, on which computer
+    # ("jane on LAPTOP-12"), so that copies of the records merged from two computers still say whose each was.
+    """
+    ALTER TABLE issue ADD COLUMN written_by TEXT NOT NULL DEFAULT '';
+    ALTER TABLE return_file ADD COLUMN written_by TEXT NOT NULL DEFAULT '';
+    ALTER TABLE preference ADD COLUMN written_by TEXT NOT NULL DEFAULT '';
+    ALTER TABLE signoff ADD COLUMN written_by TEXT NOT NULL DEFAULT '';
+    ALTER TABLE seen_value ADD COLUMN written_by TEXT NOT NULL DEFAULT '';
+    ALTER TABLE follow_up ADD COLUMN written_by TEXT NOT NULL DEFAULT '';
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def _writer() -> str:
+    """Who records, on which computer ('jane on LAPTOP-12'): kept with each record, for merged copies."""
+    try:
+        user = getpass.getuser()
+    except Exception:  # no user name on this system: the computer still names it
+        user = ""
+    host = socket.gethostname()
+    return f"{user} on {host}" if user else host
+
+
+WRITER = _writer()
 
 
 @dataclass(frozen=True)
@@ -528,8 +553,9 @@ class Records:
             counts[table] = run(f"INSERT INTO main.{table} ({listed}) SELECT {chosen} FROM other.{table} o "
                                 f"WHERE NOT EXISTS (SELECT 1 FROM main.{table} m WHERE "
                                 f"{same(table, 'm', {'return_id': mapped})})").rowcount
-        counts["signoff"] = run("INSERT INTO main.signoff (signed_by, signed_at, open_high, missing) "
-                                "SELECT signed_by, signed_at, open_high, missing FROM other.signoff o WHERE NOT EXISTS "
+        counts["signoff"] = run("INSERT INTO main.signoff (signed_by, signed_at, open_high, missing, written_by) "
+                                "SELECT signed_by, signed_at, open_high, missing, written_by FROM other.signoff o "
+                                "WHERE NOT EXISTS "
                                 "(SELECT 1 FROM main.signoff m WHERE m.signed_by = o.signed_by "
                                 "AND m.signed_at = o.signed_at) ORDER BY signoff_id").rowcount
         run("INSERT INTO main.signoff_score SELECT (SELECT m.signoff_id FROM main.signoff m JOIN other.signoff t "
@@ -539,8 +565,9 @@ class Records:
             "a.signed_at WHERE t.signoff_id = o.signoff_id AND m.ref = o.ref)")
         counts["seen_value"] = run("INSERT INTO main.seen_value SELECT o.* FROM other.seen_value o WHERE NOT EXISTS "
                                    f"(SELECT 1 FROM main.seen_value m WHERE {same('seen_value', 'm', {})})").rowcount
-        counts["follow_up"] = run("INSERT INTO main.follow_up (written_at, file, actions) SELECT written_at, file, "
-                                  "actions FROM other.follow_up o WHERE NOT EXISTS (SELECT 1 FROM main.follow_up m "
+        counts["follow_up"] = run("INSERT INTO main.follow_up (written_at, file, actions, written_by) SELECT "
+                                  "written_at, file, actions, written_by FROM other.follow_up o WHERE NOT EXISTS "
+                                  "(SELECT 1 FROM main.follow_up m "
                                   "WHERE m.written_at = o.written_at AND m.file = o.file) "
                                   "ORDER BY follow_up_id").rowcount
         counts["setting"] = run("INSERT OR IGNORE INTO main.setting SELECT * FROM other.setting").rowcount
@@ -584,9 +611,10 @@ class Records:
         """Record workbooks about to be issued, all or none (before any is written)."""
         with self._transaction():
             for issue in issues:
-                self._db.execute("INSERT INTO issue (issue_id, reviewer_id, issued_at, file, deadline, kind) "
-                                 "VALUES (?, ?, ?, ?, ?, ?)", (issue.issue_id, issue.reviewer_id, issue.issued_at,
-                                                               issue.file, issue.deadline, issue.kind))
+                self._db.execute("INSERT INTO issue (issue_id, reviewer_id, issued_at, file, deadline, kind, "
+                                 "written_by) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                 (issue.issue_id, issue.reviewer_id, issue.issued_at, issue.file, issue.deadline,
+                                  issue.kind, WRITER))
                 self._db.executemany("INSERT INTO issued_ref VALUES (?, ?, ?, ?)",
                                      [(issue.issue_id, position, ref,
                                        json.dumps(issue.texts.get(ref, {}), ensure_ascii=False))
@@ -595,14 +623,15 @@ class Records:
     def issues(self) -> list[IssueRecord]:
         """Every workbook ever issued, oldest first."""
         with self._reading():
-            rows = self._db.execute("SELECT issue_id, reviewer_id, issued_at, file, deadline, kind FROM issue "
-                                    "ORDER BY issued_at, rowid").fetchall()
+            rows = self._db.execute("SELECT issue_id, reviewer_id, issued_at, file, deadline, kind, written_by "
+                                    "FROM issue ORDER BY issued_at, rowid").fetchall()
             refs: dict[str, list] = {}
             for issue_id, ref, texts in self._db.execute(
                     "SELECT issue_id, ref, texts FROM issued_ref ORDER BY issue_id, position"):
                 refs.setdefault(issue_id, []).append((ref, texts))
         return [IssueRecord(*row[:5], refs=tuple(ref for ref, _ in refs.get(row[0], [])),
-                            texts={ref: json.loads(texts) for ref, texts in refs.get(row[0], [])}, kind=row[5])
+                            texts={ref: json.loads(texts) for ref, texts in refs.get(row[0], [])}, kind=row[5],
+                            written_by=row[6])
                 for row in rows]
 
     # Returns.
@@ -615,10 +644,11 @@ class Records:
         with self._transaction():
             cursor = self._db.execute(
                 "INSERT INTO return_file (sha256, name, source, received, modified, saved, status, reviewer_id, "
-                "issue_id, issued, answered, archive, saved_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "issue_id, issued, answered, archive, saved_by, written_by) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (record.sha256, record.name, record.source, record.received, record.modified, record.saved,
                  record.status, record.reviewer_id, record.issue_id or None, record.issued, record.answered,
-                 record.archive, record.saved_by))
+                 record.archive, record.saved_by, WRITER))
             return_id = cursor.lastrowid
             self._db.executemany("INSERT INTO return_problem VALUES (?, ?, ?, ?, ?, ?, ?)",
                                  [(return_id, position, p.code, p.file, p.sheet, p.cell,
@@ -721,20 +751,22 @@ class Records:
     def record_follow_up(self, follow_up: FollowUp) -> None:
         """Record a follow-up report written; earlier ones are kept."""
         with self._transaction():
-            self._db.execute("INSERT INTO follow_up (written_at, file, actions) VALUES (?, ?, ?)",
+            self._db.execute("INSERT INTO follow_up (written_at, file, actions, written_by) VALUES (?, ?, ?, ?)",
                              (follow_up.written_at, follow_up.file,
-                              json.dumps(follow_up.actions, ensure_ascii=False, default=str)))
+                              json.dumps(follow_up.actions, ensure_ascii=False, default=str), WRITER))
 
     def follow_ups(self) -> list[FollowUp]:
         """Every follow-up report written, oldest first."""
         with self._reading():
-            rows = self._db.execute("SELECT written_at, file, actions FROM follow_up ORDER BY follow_up_id").fetchall()
+            rows = self._db.execute("SELECT written_at, file, actions FROM follow_up "
+                                    "ORDER BY written_at, follow_up_id").fetchall()
         return [FollowUp(written_at, file, json.loads(actions)) for written_at, file, actions in rows]
 
     def prefer(self, return_id: int, chosen_at: str) -> None:
         """Record that the PMO chose this return's answers to count over its reviewer's others."""
         with self._transaction():
-            self._db.execute("INSERT INTO preference VALUES (?, ?)", (return_id, chosen_at))
+            self._db.execute("INSERT INTO preference (return_id, chosen_at, written_by) VALUES (?, ?, ?)",
+                             (return_id, chosen_at, WRITER))
 
     def preferences(self) -> dict[int, str]:
         """return ID -> when it was last preferred."""
@@ -746,25 +778,25 @@ class Records:
         with self._transaction():
             missing = json.dumps({"not_returned": list(signoff.not_returned),
                                   "short": {ref: list(counts) for ref, counts in signoff.short.items()}})
-            cursor = self._db.execute("INSERT INTO signoff (signed_by, signed_at, open_high, missing) "
-                                      "VALUES (?, ?, ?, ?)",
-                                      (signoff.signed_by, signoff.signed_at, signoff.open_high, missing))
+            cursor = self._db.execute("INSERT INTO signoff (signed_by, signed_at, open_high, missing, written_by) "
+                                      "VALUES (?, ?, ?, ?, ?)",
+                                      (signoff.signed_by, signoff.signed_at, signoff.open_high, missing, WRITER))
             self._db.executemany("INSERT INTO signoff_score VALUES (?, ?, ?)",
                                  [(cursor.lastrowid, ref, final) for ref, final in signoff.finals.items()])
 
     def signoffs(self) -> list[SignOff]:
         """Every sign-off, oldest first."""
         with self._reading():
-            rows = self._db.execute("SELECT signoff_id, signed_by, signed_at, open_high, missing FROM signoff "
-                                    "ORDER BY signoff_id").fetchall()
+            rows = self._db.execute("SELECT signoff_id, signed_by, signed_at, open_high, missing, written_by "
+                                    "FROM signoff ORDER BY signed_at, signoff_id").fetchall()
             finals: dict[int, dict[str, str]] = {}
             for signoff_id, ref, final in self._db.execute("SELECT signoff_id, ref, final FROM signoff_score"):
                 finals.setdefault(signoff_id, {})[ref] = final
         signoffs = []
-        for signoff_id, by, at, open_high, missing in rows:
+        for signoff_id, by, at, open_high, missing, writer in rows:
             gaps = json.loads(missing or "{}")
             signoffs.append(SignOff(by, at, open_high, finals.get(signoff_id, {}), tuple(gaps.get("not_returned", ())),
-                                    {ref: tuple(counts) for ref, counts in gaps.get("short", {}).items()}))
+                                    {ref: tuple(counts) for ref, counts in gaps.get("short", {}).items()}, writer))
         return signoffs
 
     # The change trail.
@@ -772,14 +804,15 @@ class Records:
     def record_seen_values(self, values: list[SeenValue]) -> None:
         """Record values a report run found that differ from those seen before (all or none)."""
         with self._transaction():
-            self._db.executemany("INSERT INTO seen_value VALUES (?, ?, ?, ?, ?, ?)",
-                                 [(v.seen_at, v.kind, v.key, v.field, v.value, v.source) for v in values])
+            self._db.executemany("INSERT INTO seen_value (seen_at, kind, key, field, value, source, written_by) "
+                                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                 [(v.seen_at, v.kind, v.key, v.field, v.value, v.source, WRITER) for v in values])
 
     def seen_values(self) -> list[SeenValue]:
         """Every value recorded by report runs, oldest first."""
         with self._reading():
             rows = self._db.execute("SELECT seen_at, kind, key, field, value, source FROM seen_value "
-                                    "ORDER BY rowid").fetchall()
+                                    "ORDER BY seen_at, rowid").fetchall()
         return [SeenValue(*row) for row in rows]
 
     def integrity(self) -> str:
