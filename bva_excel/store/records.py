@@ -532,7 +532,11 @@ class Records:
             return [row[1] for row in run(f"PRAGMA main.table_info({table})") if row[1] not in without]
 
         def same(table: str, alias: str, values: dict[str, str]) -> str:
-            return " AND ".join(f"{alias}.{c} IS {values.get(c, f'o.{c}')}" for c in columns(table))
+            """Rows alike: by the table's key where it has one (the same file ingested under two names on two
+            computers gives the same answers, read from cells of another file name), else by every column."""
+            info = list(run(f"PRAGMA main.table_info({table})"))
+            key = [row[1] for row in info if row[5]] or [row[1] for row in info]
+            return " AND ".join(f"{alias}.{c} IS {values.get(c, f'o.{c}')}" for c in key)
 
         counts["issue"] = run("INSERT INTO main.issue SELECT * FROM other.issue "
                               "WHERE issue_id NOT IN (SELECT issue_id FROM main.issue)").rowcount
