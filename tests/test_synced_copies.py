@@ -244,9 +244,9 @@ def test_a_conflict_copy_of_the_report_saved_earlier_loses_a_clash_but_gives_wha
 
 
 def test_two_sign_offs_made_apart_are_both_kept_the_later_stands_and_check_names_the_other(apart, monkeypatch):
-    import bva_excel.store.records as records_module
-
     import time
+
+    import bva_excel.store.records as records_module
 
     a, b, _ = apart  # A signed off as the fixture made it, on this computer; B signs off later on another
     time.sleep(1.1)  # sign-offs are recorded to the second
