@@ -16,6 +16,7 @@ from pathlib import Path
 from bva_excel.app.progress import current_actions
 from bva_excel.app.state import STATE_STEPS, load_state
 from bva_excel.excel.write.styles import (
+    finish_printing,
     fit_row,
     header_format,
     new_workbook,
@@ -225,6 +226,7 @@ def _write(report: FollowUpReport, title: str, placed: FilesPlaced | None = None
         _write_complete(workbook, formats, report)
         _write_not_returned(workbook, formats, report)
         _write_actions(workbook, formats, "All actions", report.rows, "There are no actions yet.")
+        finish_printing(workbook, title)
         workbook.close()
 
 

@@ -31,6 +31,7 @@ from bva_excel.excel.write.review import (
 )
 from bva_excel.excel.write.styles import (
     add_rating_colours,
+    finish_printing,
     fit_row,
     new_workbook,
     print_landscape,
@@ -189,6 +190,7 @@ def write_moderation_workbook(path: Path, framework: Framework, moderator, rows:
         sheet.activate()
         write_scale_sheet(workbook, framework.scale, password)
         write_identity_sheet(workbook, identity, secret, password)
+        finish_printing(workbook, title)
         workbook.close()
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 from bva_excel.excel.write.review import cell_formats, write_identity_sheet
-from bva_excel.excel.write.styles import fit_row, new_workbook, print_landscape
+from bva_excel.excel.write.styles import finish_printing, fit_row, new_workbook, print_landscape
 from bva_excel.excel.write.template import write_guide
 from bva_excel.layout import HISTORY_SHEET, PROGRESS_SHEET
 from bva_excel.model.action_plan import STATUSES, ActionRow
@@ -115,6 +115,7 @@ def write_progress_workbook(path: Path, area: ServiceArea, rows: list[ActionRow]
         sheet.protect(password, {"format_columns": True, "format_rows": True})
         sheet.activate()
         write_identity_sheet(workbook, identity, secret, password)
+        finish_printing(workbook, title)
         workbook.close()
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from bva_excel.excel.write.styles import (
     INPUT_FILL,
     add_rating_colours,
+    finish_printing,
     fit_row,
     header_format,
     new_workbook,
@@ -101,6 +102,9 @@ def write_scale_sheet(workbook, scale: Scale, password: str) -> None:
                                       "bold": True, "valign": "top"})
         sheet.write_string(row, 0, rating.name, swatch)
         sheet.write_string(row, 1, rating.meaning, wrap)
+        fit_row(sheet, row, [rating.meaning], [90])
+    sheet.freeze_panes(1, 0)
+    print_landscape(sheet)
     sheet.protect(password)
 
 
@@ -139,6 +143,7 @@ def write_reviewer_workbook(path: Path, framework: Framework, reviewer: Reviewer
         _write_review_sheet(workbook, framework, characteristics, password)
         write_scale_sheet(workbook, framework.scale, password)
         write_identity_sheet(workbook, identity, secret, password)
+        finish_printing(workbook, title)
         workbook.close()
 
 
