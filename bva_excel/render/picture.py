@@ -7,8 +7,10 @@ scores as the report. Each fits an A4 page's text width at 200 dpi, so it pastes
 
 from __future__ import annotations
 
+import re
 import textwrap
 from dataclasses import dataclass
+from xml.sax.saxutils import escape
 
 from bva_excel.excel.write.heat_map import MARKER_MEANINGS, NO_RATING, key_name, tile_text
 from bva_excel.excel.write.report import _tiles
@@ -223,3 +225,53 @@ def draw_ratings_by_theme(gathered: AssessmentState, title: str, subtitle: str):
     return figure
 
 
+
+
+def describe_heat_map(gathered: AssessmentState, title: str, subtitle: str) -> str:
+    """The heat map in words, for a reader who cannot see it (its text alternative): per theme, each rating with
+    the refs that have it, in the scale's order, and what the markers mean."""
+    framework = gathered.framework
+    markers = _tiles(gathered)
+    final = {ref: d.final for ref, d in gathered.decisions.items()}
+    counts = theme_counts(framework, final)
+    lines = [f"{title}: heat map", subtitle, _counted(counts.sum(), len(framework.characteristics)), ""]
+    for theme in framework.themes:
+        characteristics = [c for c in framework.characteristics if c.theme == theme]
+        groups: dict[str, list[str]] = {}
+        for characteristic in characteristics:
+            rating = framework.scale.find(final.get(characteristic.ref, ""))
+            groups.setdefault(rating.name if rating else NOT_ANSWERED, []).append(
+                characteristic.ref + markers[characteristic.ref].marker)
+        said = [f"{name} {len(groups[name])} ({', '.join(groups[name])})"
+                for name in framework.scale.names + [NOT_ANSWERED] if name in groups]
+        lines.append(f"{theme.name} ({len(characteristics)}): {'; '.join(said) or 'no characteristics'}.")
+    lines += ["", "Markers after a ref: " + "; ".join(f"{marker} {meaning}" for marker, meaning in MARKER_MEANINGS.items())
+              + "."]
+    return "\n".join(lines) + "\n"
+
+
+def describe_ratings_by_theme(gathered: AssessmentState, title: str, subtitle: str) -> str:
+    """The chart of ratings by theme in words: each theme's counts, in the scale's order."""
+    framework = gathered.framework
+    counts = theme_counts(framework, {ref: d.final for ref, d in gathered.decisions.items()})
+    lines = [f"{title}: ratings by theme", subtitle, _counted(counts.sum(), len(framework.characteristics)), ""]
+    for theme, row in counts.iterrows():
+        lines.append(f"{theme}: {_counted(row, int(row.sum()))}")
+    return "\n".join(lines) + "\n"
+
+
+def _counted(counts, total: int) -> str:
+    """'73 characteristics: 9 dark green, 29 light green, 3 not answered.' (ratings with none left out)."""
+    said = ", ".join(f"{int(number)} {name.lower()}" for name, number in counts.items() if number)
+    return f"{total} characteristic{'s' * (total != 1)}: {said or 'none'}."
+
+
+def with_text_alternative(svg: str, title: str, description: str) -> str:
+    """`svg` with a <title> and a <desc> as the first things in it, which screen readers announce for a picture
+    (and role="img" on the root, so that the picture is read as one image, not its hundreds of shapes)."""
+    opening = re.search(r"<svg\b[^>]*>", svg)
+    root = opening.group(0)
+    if "role=" not in root:
+        root = root[:-1] + ' role="img">'
+    alternative = f"\n <title>{escape(title)}</title>\n <desc>{escape(description.strip())}</desc>"
+    return svg[:opening.start()] + root + alternative + svg[opening.end():]
