@@ -111,8 +111,9 @@ def write_progress_workbook(path: Path, area: ServiceArea, rows: list[ActionRow]
             "validate": "date", "criteria": ">", "value": dt.date(2000, 1, 1),
             "error_title": "Revised target date", "error_message": "Type a date such as 31/03/2027."})
         sheet.freeze_panes(1, 1)
+        sheet.autofilter(0, 0, last_row, len(HEADERS) - 1)
         print_landscape(sheet)
-        sheet.protect(password, {"format_columns": True, "format_rows": True})
+        sheet.protect(password, {"format_columns": True, "format_rows": True, "autofilter": True})
         sheet.activate()
         write_identity_sheet(workbook, identity, secret, password)
         finish_printing(workbook, title)

@@ -170,7 +170,7 @@ def _write_summary(workbook, formats, consolidation: Consolidation, final: dict[
         received = dt.datetime.fromisoformat(progress.received).strftime("%d %b %Y %H:%M") if progress.received else ""
         sheet.write_string(row, 4, received)
         sheet.write_string(row, 5, progress.file)
-    print_landscape(sheet, header_row=False)
+    print_landscape(sheet, pages_high=1, header_row=False)
 
 
 SUMMARY_COLUMN_WIDTH = 12  # each rating's count, and the status of a reviewer's returns under them
