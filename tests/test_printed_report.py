@@ -156,8 +156,9 @@ def test_summary_s_status_of_each_reviewer_s_returns_is_printed_whole(year, prin
     assert {"Received", "(1", "file", "rejected)"} <= words(summary)
 
 
-def test_the_report_s_pdf_is_tagged_for_screen_readers(printed):
+def test_the_report_s_pdf_is_tagged_for_screen_readers_and_no_note_covers_a_tile(printed):
     assert re.search(r"^Tagged:\s+yes$", pdf_info(printed), re.M)
+    assert b"/Annots" not in printed.read_bytes()  # the heat map's notes are for Excel, not icons on the page
 
 
 def _is_table(sheet) -> bool:

@@ -18,8 +18,10 @@ from bva_excel.store.files import replacing
 
 TIMEOUT = 300  # seconds: a first start with a fresh profile is slow on a shared machine
 # Calc's PDF export, tagged: the structure a screen reader follows, which public bodies' published PDFs need
-# (filter options in LibreOffice's JSON form, read from 7.4 on).
-TAGGED_PDF = 'pdf:calc_pdf_Export:{"UseTaggedPDF":{"type":"boolean","value":"true"}}'
+# (filter options in LibreOffice's JSON form, read from 7.4 on). Given options, the export takes its own defaults
+# for the rest, which would put every cell's note on the page as an icon over the cell: notes are left out.
+TAGGED_PDF = ('pdf:calc_pdf_Export:{"UseTaggedPDF":{"type":"boolean","value":"true"},'
+              '"ExportNotes":{"type":"boolean","value":"false"}}')
 
 
 class OfficeError(Exception):
