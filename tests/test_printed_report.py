@@ -4,7 +4,7 @@ on every page, landscape where it is wide. The report of a full-sized exercise (
 reviewers, two to a characteristic), printed through LibreOffice as a person printing it would, fits in 30 A4
 pages, and every page of a table shows all its columns under their headers, Ref among them.
 
-The year's workbooks are made once for the module, and the report converted to PDF once.
+The year's workbooks are made once, and the report converted to PDF once, for every test worker.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 from conftest import answer
+from filelock import FileLock
 
 from bva_excel.app import demo as demo_module
 from bva_excel.cli import cli
@@ -35,11 +36,9 @@ def run(*args) -> None:
     assert result.exit_code in (0, 1), result.output
 
 
-@pytest.fixture(scope="module")
-def year(tmp_path_factory) -> Path:
+def make_year(folder: Path) -> None:
     """The demo under a title holding '&', a late return of R01's with a typo in a score (so R01 has a received
     return and a rejected file), then the rest of the year: progress round, follow-up, export and detail."""
-    folder = tmp_path_factory.mktemp("printed") / "demo"
     made = demo_module.create_assessment
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(demo_module, "create_assessment",
@@ -53,16 +52,36 @@ def year(tmp_path_factory) -> Path:
                     ["follow-up", folder], ["actions", folder, "--xlsx", folder / "actions.xlsx"],
                     ["detail", folder, "SD006"]):
         run(*command)
-    return folder
 
 
 @pytest.fixture(scope="module")
-def printed(year, tmp_path_factory) -> Path:
-    """report.xlsx as LibreOffice prints it to PDF (through the tool's own conversion)."""
+def made(tmp_path_factory, worker_id) -> Path:
+    """The year's workbooks, and report.xlsx as LibreOffice prints it to PDF (through the tool's own conversion):
+    made once however many test workers run this module's tests (the first makes them, the others wait), so that
+    LibreOffice converts once. Tests only read them."""
     soffice = find_soffice()
     if not soffice or not shutil.which("pdftotext"):
         pytest.fail("LibreOffice and poppler-utils are needed (apt-get install libreoffice-calc-nogui poppler-utils)")
-    return convert_to_pdf(year / "report.xlsx", tmp_path_factory.mktemp("pdf") / "report.pdf", soffice)
+    root = tmp_path_factory.getbasetemp()
+    root = root if worker_id == "master" else root.parent  # the folder the workers share
+    place = root / "printed-report"
+    with FileLock(str(root / "printed-report.lock")):
+        if not (place / "done").is_file():
+            shutil.rmtree(place, ignore_errors=True)
+            make_year(place / "demo")
+            convert_to_pdf(place / "demo" / "report.xlsx", place / "report.pdf", soffice)
+            (place / "done").touch()
+    return place
+
+
+@pytest.fixture(scope="module")
+def year(made) -> Path:
+    return made / "demo"
+
+
+@pytest.fixture(scope="module")
+def printed(made) -> Path:
+    return made / "report.pdf"
 
 
 def pdf_info(pdf: Path) -> str:
