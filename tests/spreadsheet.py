@@ -195,6 +195,11 @@ class Spreadsheet:
                              if all(self._text(v).casefold() == c for v, c in zip(values, criteria))))
         if name == "ROWS":
             return float(len(args[0]))  # the ranges written are one column wide
+        if name == "CHAR":
+            return chr(int(args[0]))
+        if name == "FIND":  # case-sensitive; text not found is #VALUE!, an error IFERROR catches
+            at = self._text(args[1]).find(self._text(args[0]))
+            return float(at + 1) if at >= 0 else NotAvailable()
         if name == "LEN":
             return float(len(self._text(args[0])))
         if name == "LEFT":

@@ -229,8 +229,8 @@ def test_a_typed_final_score_beats_a_moderated_one_which_beats_the_consolidated(
     plan = by_ref(folder / "report.xlsx", "Action plan")
     assert "CI004" not in plan  # Light green with no gaps, whatever the reviewers said
     assert (plan["CI003"]["Score"], plan["L001"]["Score"]) == ("Yellow", "Amber")
-    tiles = {row[0]: row[1:] for row in sheet_rows(folder / "report.xlsx", "Heat map")}
-    assert tiles["Continuous improvement"][:4] == ("CI001", "CI002!", "CI003*", "CI004*")
+    tiles = {row[0]: row[1:] for row in sheet_rows(folder / "report.xlsx", "Heat map", data_only=True)}
+    assert tiles["Continuous improvement"][:4] == ("CI001\nLG", "CI002!\nY", "CI003*\nY", "CI004*\nLG")
     heat_map = openpyxl.load_workbook(folder / "report.xlsx")["Heat map"]
     assert "Final score: Light green (set by a senior officer)" in heat_map.cell(5, 5).comment.text
     assert "Final score: Yellow (moderated from Amber: Plan seen at panel.)" in heat_map.cell(5, 4).comment.text

@@ -325,6 +325,9 @@ def test_pdf_through_libreoffice_has_a_page_per_characteristic(demo):
     assert f"Wrote {pdf}\n" in result.output
     assert pdf.read_bytes()[:5] == b"%PDF-"
     assert pdf_pages(pdf) == 2  # each characteristic fits on one A4 page
+    if shutil.which("pdfinfo"):  # tagged, as a PDF a council publishes must be
+        info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+        assert re.search(r"^Tagged:\s+yes$", info, re.M)
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="the stand-in soffice is a shell script")

@@ -26,8 +26,10 @@ def refs_of(generation, reviewer_id):
 
 
 def tiles(workbook) -> dict[str, tuple[int, int]]:
-    """Each tile's text -> its (row, column), found as a reader would: the cells right of a theme name."""
+    """Each tile's first line (its ref and markers) -> its (row, column), found as a reader would: the cells right
+    of a theme name."""
     sheet = workbook["Heat map"]
+    spreadsheet = Spreadsheet(workbook)
     found = {}
     for row in range(1, sheet.max_row + 1):
         if sheet.cell(row, 1).value == "Key":
@@ -36,7 +38,7 @@ def tiles(workbook) -> dict[str, tuple[int, int]]:
             continue
         for col in range(2, sheet.max_column + 1):
             if sheet.cell(row, col).value:
-                found[sheet.cell(row, col).value] = (row, col)
+                found[spreadsheet.value("Heat map", row, col).split("\n")[0]] = (row, col)
     return found
 
 
@@ -137,8 +139,10 @@ def test_the_key_shows_every_rating_in_its_colour_and_the_blank_tile(report):
         cell = sheet.cell(row, 1)
         swatches[cell.value] = (cell.fill.fgColor.rgb[-6:].upper(), sheet.cell(row, 2).value)
     ratings = load_framework(assessment.workbook).scale.ratings
-    assert swatches == {**{r.name if r.scored else f"{r.name} (not scored)": (r.colour.lstrip("#").upper(), r.meaning)
-                           for r in ratings}, "No colour": (NO_COLOUR, "Not answered yet.")}
+    labels = {"Dark green": "DG", "Light green": "LG", "Yellow": "Y", "Amber": "A", "Red": "R", "Grey": "G"}
+    assert swatches == {**{f"{labels[r.name]}  {r.name if r.scored else f'{r.name} (not scored)'}":
+                           (r.colour.lstrip("#").upper(), r.meaning) for r in ratings},
+                        "–  No colour": (NO_COLOUR, "Not answered yet.")}
     summary = [sheet.cell(r, 1).value for r in range(key, sheet.max_row + 1) if sheet.cell(r, 1).value]
     assert Spreadsheet(workbook).evaluate(summary[-1], "Heat map") == (
         "6 characteristics: 1 light green, 1 yellow, 2 amber, 1 grey, 1 not answered.")
@@ -166,30 +170,31 @@ def test_the_sheet_reads_as_a_committee_paper(report):
     shown = openpyxl.load_workbook(path, data_only=True)["Heat map"]  # formulas as their cached values
     rows = {number: [v for v in row if v is not None]
             for number, row in enumerate(shown.iter_rows(values_only=True), start=1)}
-    assert [number for number, row in rows.items() if not row] == [3, 10, 22]  # blank rows set the parts apart
+    assert [number for number, row in rows.items() if not row] == [3, 10, 23]  # blank rows set the parts apart
     text = [row for row in rows.values() if row]
     assert text[0] == ["Test assessment: heat map"]
     assert text[1][0].startswith(f"Assessment {assessment.assessment_id}, report of ")
-    assert text[2] == ["Theme", "Characteristics (ref), coloured by final score"]
-    assert text[3:8] == [["Continuous improvement", "CI001", "CI002"], ["Leadership", "L001!"], ["Governance", "G001"],
-                         ["Use of resources", "R001"], ["Service delivery", "SD001"]]
+    assert text[2] == ["Theme", "Characteristics (ref), coloured and labelled by final score"]
+    assert text[3:8] == [["Continuous improvement", "CI001\nA", "CI002\nY"], ["Leadership", "L001!\nA"],
+                         ["Governance", "G001\nG"], ["Use of resources", "R001\n–"], ["Service delivery", "SD001\nLG"]]
     assert text[8:] == [
-        ["Key"], ["Dark green", "Strong"], ["Light green", "Broad alignment"], ["Yellow", "Work to do"],
-        ["Amber", "Significant gaps"], ["Red", "Not in place"], ["Grey (not scored)", "Not scored"],
-        ["No colour", "Not answered yet."],
+        ["Key"], ["DG  Dark green", "Strong"], ["LG  Light green", "Broad alignment"], ["Y  Yellow", "Work to do"],
+        ["A  Amber", "Significant gaps"], ["R  Red", "Not in place"], ["G  Grey (not scored)", "Not scored"],
+        ["–  No colour", "Not answered yet."],
         ["CI001*", "score moderated, or set by a senior officer (as when this report was written)"],
         ["CI001!", "reviewers disagree and nobody has moderated it yet"],
+        ["CI001Δ", "final score changed since sign-off (as when this report was written)"],
         ["Notes", "point at a tile (or its red corner) for the characteristic, each reviewer's score and why"],
         ["6 characteristics: 1 light green, 1 yellow, 2 amber, 1 grey, 1 not answered."]]
     assert (sheet["A1"].font.b, sheet["A1"].font.sz, sheet["A2"].font.i) == (True, 16, True)
     assert [sheet[cell].font.b for cell in ("A4", "B4", "A11")] == [True, True, True]  # headings: Theme, Key
     assert (sheet["A5"].font.b, sheet["A5"].alignment.wrap_text, sheet["A5"].border.bottom.style) == (True, True, "thin")
     assert sheet["C4"].value is None  # the heading of the tiles starts over the first tile
-    for example in ("A19", "A20", "A21"):  # the examples in the key look like tiles
+    for example in ("A19", "A20", "A21", "A22"):  # the examples in the key look like tiles
         assert (sheet[example].fill.fgColor.rgb[-6:], sheet[example].font.b) == ("F2F2F2", True)
     # Dark text on light colours, white on dark ones, so every tile's ref can be read.
     rules = [rule for formatting in sheet.conditional_formatting for rule in formatting.rules]
-    legible = {rule.formula[0].split('="')[-1].split('"')[0]: rule.dxf.font.color.rgb[-6:] for rule in rules}
+    legible = {rule.formula[0].split(')="')[-1].split('"')[0]: rule.dxf.font.color.rgb[-6:] for rule in rules}
     assert legible == {"Dark green": "FFFFFF", "Light green": "000000", "Yellow": "000000", "Amber": "000000",
                        "Red": "FFFFFF", "Grey": "000000"}
     tile = sheet["B5"]
@@ -217,9 +222,10 @@ def test_the_tiles_and_notes_are_sized_to_be_read(report):
     assert {row: sheet.row_dimensions[row].ht for row in range(5, 10)} == dict.fromkeys(range(5, 10), 32.25)
     assert sheet["A5"].alignment.vertical == "center"  # a theme's name level with its tiles
     swatch = sheet["A12"]  # the key's Dark green, drawn like a tile
-    assert (swatch.value, swatch.alignment.horizontal, swatch.alignment.vertical) == ("Dark green", "center", "center")
+    assert (swatch.value, swatch.alignment.horizontal, swatch.alignment.vertical) == ("DG  Dark green", "center",
+                                                                                      "center")
     assert (swatch.border.left.style, swatch.border.left.color.rgb[-6:]) == ("medium", "FFFFFF")
-    key = {sheet.cell(row, 1).value: sheet.cell(row, 2).value for row in range(12, 22)}
+    key = {sheet.cell(row, 1).value: sheet.cell(row, 2).value for row in range(12, 23)}
     assert key["CI001*"].startswith("score moderated") and key["Notes"].startswith("point at a tile")
     with zipfile.ZipFile(path) as book:
         shapes = b"".join(book.read(n) for n in book.namelist() if n.endswith(".vml"))
@@ -229,9 +235,10 @@ def test_the_tiles_and_notes_are_sized_to_be_read(report):
 
 
 def notes(path) -> dict[str, list[str]]:
+    """Each tile's note by the tile's first line."""
     sheet = openpyxl.load_workbook(path)["Heat map"]
-    return {sheet.cell(row, col).value: sheet.cell(row, col).comment.text.splitlines()
-            for row, col in tiles(openpyxl.load_workbook(path)).values() if sheet.cell(row, col).comment}
+    return {text: sheet.cell(row, col).comment.text.splitlines()
+            for text, (row, col) in tiles(openpyxl.load_workbook(path)).items() if sheet.cell(row, col).comment}
 
 
 def test_a_tile_s_note_says_who_scored_what_and_how_the_final_score_came_about(report, generated):

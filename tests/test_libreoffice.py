@@ -364,6 +364,8 @@ class _Cells(HTMLParser):
             self.cell = [self.sheet, "", (dict(attrs).get("bgcolor") or "").upper()]
         elif tag == "comment" and self.cell is not None:
             self.cell.append("comment")
+        elif tag == "br" and self.cell is not None and self.cell[-1] != "comment":
+            self.cell[1] += "\n"  # a line break in the cell
 
     def handle_endtag(self, tag):
         if tag == "h1":
@@ -413,12 +415,15 @@ def test_each_tile_shows_the_colour_of_its_final_score_after_moderation_in_the_r
     scores.cell(rows["CI002"], headers.index("Moderation note") + 1, "No evidence at all")
     scores.cell(rows["SD001"], headers.index("Moderated score") + 1, "grey")  # any case, as typed
     workbook.save(path)
-    seen = seen_colours(path, "Heat map", tmp_path)
+    tiles = seen_colours(path, "Heat map", tmp_path)
+    seen = {text.split("\n")[0]: colour for text, colour in tiles.items()}
     colour = {r.name: r.colour.upper() for r in load_framework(assessment.workbook).scale.ratings}
     no_colour = "#F2F2F2"
     expected = {"CI001": colour["Amber"], "CI002": colour["Red"], "L001!": colour["Amber"],
                 "G001": colour["Grey"], "R001": no_colour, "SD001": colour["Grey"]}
     assert {ref: seen.get(ref) for ref in expected} == expected
+    # Each tile's label follows the score typed, as its colour does.
+    assert {"CI001\nA", "CI002\nR", "L001!\nA", "G001\nG", "R001\n–", "SD001\nG"} <= set(tiles)
 
 
 def test_a_regenerate_keeps_what_a_reviewer_returned_from_libreoffice(office, generated):

@@ -80,8 +80,8 @@ def test_each_tile_has_the_colour_of_its_final_score_including_one_typed_into_th
     gathered = load_state(open_assessment(assessment.folder))
     layout = lay_out_heat_map(gathered, assessment.title, subtitle("Heat map of final scores", gathered, date.today()))
     tiles = {tile.ref: tile for tile in layout.tiles}
-    assert {ref: tiles[ref].label for ref in tiles} == {"CI001": "CI001*", "CI002": "CI002", "L001": "L001!",
-                                                        "G001": "G001", "R001": "R001", "SD001": "SD001"}
+    assert {ref: tiles[ref].label for ref in tiles} == {"CI001": "CI001*\nR", "CI002": "CI002\nY", "L001": "L001!\nA",
+                                                        "G001": "G001\nG", "R001": "R001\n–", "SD001": "SD001\nLG"}
     with Image.open(folder / "heat map.png") as png:
         assert png.size == (round(layout.width * DPI), round(layout.height * DPI))
         # Just inside the tile's corner: its middle carries the ref, in black or white.
@@ -178,7 +178,7 @@ def test_the_subtitle_says_signed_off_until_a_final_score_changes_and_then_names
     for name, what in [("heat map", "Heat map of final scores"), ("ratings by theme", "Final scores by theme")]:
         text = drawn_text(folder / f"{name}.svg")
         assert f"{what}, {date.today():%d %B %Y}; {signed} with 1 high-severity finding still open" in text
-        assert "changed since" not in text
+        assert "not signed off" not in text
     type_into_scores(scored, "CI001", final_score="Dark green", moderation_note="New complaints process seen.")
     assert run("picture", scored.folder).exit_code == 0
     for name, what in [("heat map", "Heat map of final scores"), ("ratings by theme", "Final scores by theme")]:

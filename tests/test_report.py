@@ -88,12 +88,14 @@ def test_final_score_is_a_live_formula_with_the_right_cached_value(returned):
 
 def test_heat_map_tiles_are_grouped_by_theme_and_conditionally_coloured(returned):
     assessment, _ = returned
-    sheet = openpyxl.load_workbook(write_report(assessment).path)["Heat map"]
-    rows = {row[0]: [v for v in row[1:] if v] for row in sheet.iter_rows(min_row=5, max_row=9, values_only=True)}
-    assert rows["Continuous improvement"] == ["CI001", "CI002"]
-    assert rows["Service delivery"] == ["SD001"]
+    path = write_report(assessment).path
+    sheet = openpyxl.load_workbook(path)["Heat map"]
+    shown = openpyxl.load_workbook(path, data_only=True)["Heat map"]  # the tiles' formulas as their cached values
+    rows = {row[0]: [v for v in row[1:] if v] for row in shown.iter_rows(min_row=5, max_row=9, values_only=True)}
+    assert rows["Continuous improvement"] == ["CI001\nLG", "CI002\nLG"]
+    assert rows["Service delivery"] == ["SD001\nLG"]
     leadership = sheet.cell(6, 2)
-    assert (sheet.cell(6, 1).value, leadership.value) == ("Leadership", "L001!")  # 2 steps apart, not moderated
+    assert (sheet.cell(6, 1).value, shown.cell(6, 2).value) == ("Leadership", "L001!\nA")  # 2 steps apart, not moderated
     assert leadership.comment.text.splitlines() == [
         "L001 Clear vision", "", "R01 Ann Lee: Dark green", "R03 Cai Wyn: Amber", "",
         "Final score: Amber (consolidated from the reviewers' scores)",
@@ -111,9 +113,10 @@ def test_a_moderated_tile_is_marked_and_its_note_says_why(returned):
     scores.cell(row, headers.index("Moderation note") + 1, "Plan exists; not yet embedded.")
     workbook.save(path)
     sheet = openpyxl.load_workbook(write_report(assessment).path)["Heat map"]
-    assert sheet.cell(6, 2).value == "L001*"
+    shown = openpyxl.load_workbook(path, data_only=True)["Heat map"]
+    assert shown.cell(6, 2).value == "L001*\nY"
     assert "Final score: Yellow (moderated from Amber: Plan exists; not yet embedded.)" in sheet.cell(6, 2).comment.text
-    assert sheet.cell(5, 2).value == "CI001" and "Final score: Light green" in sheet.cell(5, 2).comment.text
+    assert shown.cell(5, 2).value == "CI001\nLG" and "Final score: Light green" in sheet.cell(5, 2).comment.text
 
 
 def test_action_plan_lists_low_scores_and_listed_gaps(returned):
@@ -324,8 +327,8 @@ def test_running_the_report_again_with_nothing_typed_keeps_every_final_score_liv
     assert all(not d.final_typed for d in again.decisions.values())
     sheet = openpyxl.load_workbook(again.path)["Scores"]
     assert {sheet.cell(row, 7).data_type for row in range(2, sheet.max_row + 1)} == {"f"}
-    tiles = [v for row in openpyxl.load_workbook(again.path)["Heat map"].iter_rows(min_row=5, max_row=9,
-                                                                                   values_only=True) for v in row[1:] if v]
+    shown = openpyxl.load_workbook(again.path, data_only=True)["Heat map"]
+    tiles = [v.split("\n")[0] for row in shown.iter_rows(min_row=5, max_row=9, values_only=True) for v in row[1:] if v]
     assert tiles == ["CI001", "CI002", "L001!", "G001", "R001", "SD001"]  # nothing marked as moderated
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from bva_excel.app.progress import current_actions
 from bva_excel.app.state import STATE_STEPS, load_state
 from bva_excel.errors import BvaError, problem
-from bva_excel.excel.write.styles import header_format, new_workbook
+from bva_excel.excel.write.styles import finish_printing, header_format, new_workbook, print_landscape
 from bva_excel.model.action_plan import ActionRow, as_listed
 from bva_excel.model.framework import Framework, area_key
 from bva_excel.model.text import suggest
@@ -94,6 +94,8 @@ def write_xlsx(path: Path, rows: list[ActionRow], title: str) -> None:
                     sheet.write_string(number, col, value, wrap)
         sheet.freeze_panes(1, 1)
         sheet.autofilter(0, 0, max(len(rows), 1), len(EXPORT_HEADERS) - 1)
+        print_landscape(sheet)
+        finish_printing(workbook, title)
         workbook.close()
 
 

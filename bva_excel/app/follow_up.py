@@ -16,6 +16,7 @@ from pathlib import Path
 from bva_excel.app.progress import current_actions
 from bva_excel.app.state import STATE_STEPS, load_state
 from bva_excel.excel.write.styles import (
+    finish_printing,
     fit_row,
     header_format,
     new_workbook,
@@ -37,6 +38,19 @@ ACTION_WIDTHS = [12, 7, 26, 36, 16, 16, 11, 15, 40, 12]
 STATUS_COLOURS = {"Not started": "#A5A5A5", "In progress": "#FFD966", "Complete": "#70AD47", "Closed": "#2F5597",
                   NO_STATUS: "#FFFFFF"}  # white with the outline every bar has: nothing said
 OUTLINE = {"color": "#595959", "width": 0.75}
+# Each status's part of a bar also has its own hatching, so that the chart of service areas reads in black and
+# white and without telling colours apart (its legend shows the same); Complete stays solid.
+STATUS_HATCHING = {"Not started": "wide_upward_diagonal", "In progress": "dark_vertical", "Closed": "dark_horizontal",
+                   NO_STATUS: None, "Complete": None}
+
+
+def status_fill(status: str) -> dict:
+    """A chart series' fill for `status`: its colour, hatched unless it is Complete or no status was given."""
+    colour = STATUS_COLOURS.get(status, "#BDD7EE")
+    hatching = STATUS_HATCHING.get(status, "percent_50")
+    if hatching is None:
+        return {"fill": {"color": colour}}
+    return {"pattern": {"pattern": hatching, "fg_color": colour, "bg_color": "#FFFFFF"}}
 
 
 @dataclass
@@ -225,6 +239,7 @@ def _write(report: FollowUpReport, title: str, placed: FilesPlaced | None = None
         _write_complete(workbook, formats, report)
         _write_not_returned(workbook, formats, report)
         _write_actions(workbook, formats, "All actions", report.rows, "There are no actions yet.")
+        finish_printing(workbook, title)
         workbook.close()
 
 
@@ -297,7 +312,7 @@ def _write_summary(workbook, formats, report: FollowUpReport, title: str) -> Non
             stacked.add_series({"name": ["Summary", area_top + 1, col],
                                 "categories": ["Summary", area_top + 2, 0, area_end, 0],
                                 "values": ["Summary", area_top + 2, col, area_end, col],
-                                "fill": {"color": STATUS_COLOURS.get(status, "#BDD7EE")}, "border": OUTLINE})
+                                **status_fill(status), "border": OUTLINE})
         stacked.set_title({"name": "Actions by service area and status", "name_font": {"size": 12}})
         stacked.set_y_axis({"reverse": True})
         stacked.set_x_axis({"min": 0, "major_unit": 1 if len(report.rows) <= 10 else None})

@@ -30,6 +30,7 @@ from bva_excel.excel.write.review import (
 )
 from bva_excel.excel.write.styles import (
     add_rating_colours,
+    finish_printing,
     fit_row,
     new_workbook,
     print_landscape,
@@ -182,11 +183,13 @@ def write_moderation_workbook(path: Path, framework: Framework, moderator, rows:
         sheet.data_validation(1, score, last, score, score_validation(framework.scale))
         add_rating_colours(workbook, sheet, 1, HEADERS.index("Consolidated score"), last, score, framework.scale)
         sheet.freeze_panes(1, 1)
+        sheet.autofilter(0, 0, max(last, 1), len(HEADERS) - 1)
         print_landscape(sheet)
-        sheet.protect(password, {"format_columns": True, "format_rows": True})
+        sheet.protect(password, {"format_columns": True, "format_rows": True, "autofilter": True})
         sheet.activate()
         write_scale_sheet(workbook, framework.scale, password)
         write_identity_sheet(workbook, identity, secret, password)
+        finish_printing(workbook, title)
         workbook.close()
 
 

@@ -15,8 +15,11 @@ from bva_excel.render.picture import (
     HEAT_MAP,
     RATINGS_BY_THEME,
     HeatMapLayout,
+    describe_heat_map,
+    describe_ratings_by_theme,
     draw_heat_map,
     draw_ratings_by_theme,
+    with_text_alternative,
 )
 from bva_excel.store.files import FilesPlaced, replacing, writing
 from bva_excel.store.folder import Assessment
@@ -38,8 +41,9 @@ def subtitle(what: str, gathered: AssessmentState, day: dt.date) -> str:
 
 def write_pictures(assessment: Assessment, folder: Path | None = None, tracker: Tracker = QUIET) -> PictureResult:
     """Write the heat map and the ratings by theme as PNG (200 dpi) and SVG to `folder`
-    (default DIR/pictures), each through a temporary file, all four put in place together (none, if one cannot
-    be written); return the paths written and the heat map's layout."""
+    (default DIR/pictures), with each picture's text alternative: in the SVG (its title and description) and as
+    a .txt file beside the PNG. Each file goes through a temporary file, all six put in place together (none, if
+    one cannot be written); return the paths written and the heat map's layout."""
 
     import matplotlib  # heavy: loaded only when needed
 
@@ -54,8 +58,12 @@ def write_pictures(assessment: Assessment, folder: Path | None = None, tracker: 
         gathered = load_state(assessment, tracker=tracker)
         title = assessment.title
         today = dt.date.today()
-        heat_map, layout = draw_heat_map(gathered, title, subtitle("Heat map of final scores", gathered, today))
-        ratings = draw_ratings_by_theme(gathered, title, subtitle("Final scores by theme", gathered, today))
+        heat_map_subtitle = subtitle("Heat map of final scores", gathered, today)
+        ratings_subtitle = subtitle("Final scores by theme", gathered, today)
+        heat_map, layout = draw_heat_map(gathered, title, heat_map_subtitle)
+        ratings = draw_ratings_by_theme(gathered, title, ratings_subtitle)
+        described = {HEAT_MAP: describe_heat_map(gathered, title, heat_map_subtitle),
+                     RATINGS_BY_THEME: describe_ratings_by_theme(gathered, title, ratings_subtitle)}
         with writing(folder):
             folder.mkdir(parents=True, exist_ok=True)
         paths, placed = [], FilesPlaced()
@@ -69,8 +77,17 @@ def write_pictures(assessment: Assessment, folder: Path | None = None, tracker: 
                         metadata["Date"] = None  # the same scores make the same file
                     with replacing(path, placed) as temp:
                         figure.savefig(temp, format=kind, dpi=DPI, facecolor="white", metadata=metadata)
+                        if kind == "svg":
+                            drawn = Path(temp).read_text(encoding="utf-8")
+                            Path(temp).write_text(with_text_alternative(drawn, metadata["Title"], described[name]),
+                                                  encoding="utf-8")
                     paths.append(path)
                     tracker.advance(f"drew {path.name}")
+            for name, text in described.items():  # beside the PNG, for the document it is pasted into
+                path = folder / f"{name}.txt"
+                with replacing(path, placed) as temp:
+                    Path(temp).write_text(text, encoding="utf-8")
+                paths.append(path)
     return PictureResult(paths, layout)
 
 

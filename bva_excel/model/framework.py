@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -78,6 +79,11 @@ class Scale:
             object.__setattr__(self, "_by_label", by_label)
         return by_label.get(normalise_label(cell_text(text)))
 
+    @cached_property
+    def labels(self) -> dict[str, str]:
+        """Each rating's short label, by its name, for a heat-map tile: see `short_labels`."""
+        return short_labels(self.names)
+
     def by_value(self, value: int) -> Rating:
         return next(r for r in self.ratings if r.value == value)
 
@@ -88,6 +94,19 @@ class Scale:
             return self.find(name)
         scored = self.scored
         return scored[len(scored) // 2]
+
+
+def short_labels(names: list[str]) -> dict[str, str]:
+    """A short label for each rating, for a heat-map tile to say its rating in a few letters as well as by its
+    colour: the initials of the name's words, a number kept whole ('Dark green' DG, 'Amber' A, 'Level 10' L10,
+    '3' 3); the whole name where two ratings would share a label (told apart without regard to case)."""
+    def initials(name: str) -> str:
+        words = re.findall(r"[^\W_]+", name)
+        return "".join(w if w.isdigit() else w[0].upper() for w in words) or name.strip()
+
+    labels = {name: initials(name) for name in names}
+    shared = Counter(label.casefold() for label in labels.values())
+    return {name: label if shared[label.casefold()] == 1 else name.strip() for name, label in labels.items()}
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,11 @@ from pathlib import Path
 from bva_excel.store.files import replacing
 
 TIMEOUT = 300  # seconds: a first start with a fresh profile is slow on a shared machine
+# Calc's PDF export, tagged: the structure a screen reader follows, which public bodies' published PDFs need
+# (filter options in LibreOffice's JSON form, read from 7.4 on). Given options, the export takes its own defaults
+# for the rest, which would put every cell's note on the page as an icon over the cell: notes are left out.
+TAGGED_PDF = ('pdf:calc_pdf_Export:{"UseTaggedPDF":{"type":"boolean","value":"true"},'
+              '"ExportNotes":{"type":"boolean","value":"false"}}')
 
 
 class OfficeError(Exception):
@@ -52,7 +57,7 @@ def find_soffice() -> str | None:
 
 
 def convert_to_pdf(source: Path, target: Path, soffice: str, timeout: int = TIMEOUT) -> Path:
-    """Write `source` (a workbook) as the PDF `target`, through LibreOffice headless; `target` is replaced
+    """Write `source` (a workbook) as the tagged PDF `target`, through LibreOffice headless; `target` is replaced
     whole or not at all. Raises OfficeError when LibreOffice fails."""
     source, target = Path(source), Path(target)
     # A LibreOffice that outlived a timeout may still hold its profile: leave that for the system to clear.
@@ -60,7 +65,7 @@ def convert_to_pdf(source: Path, target: Path, soffice: str, timeout: int = TIME
         temp = Path(temp)
         out = temp / "out"
         command = [soffice, f"-env:UserInstallation={(temp / 'profile').as_uri()}", "--headless", "--norestore",
-                   "--nologo", "--convert-to", "pdf", "--outdir", str(out), str(source)]
+                   "--nologo", "--convert-to", TAGGED_PDF, "--outdir", str(out), str(source)]
         try:
             done = subprocess.run(command, capture_output=True, stdin=subprocess.DEVNULL, timeout=timeout)
         except subprocess.TimeoutExpired:

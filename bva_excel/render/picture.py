@@ -7,10 +7,12 @@ scores as the report. Each fits an A4 page's text width at 200 dpi, so it pastes
 
 from __future__ import annotations
 
+import re
 import textwrap
 from dataclasses import dataclass
+from xml.sax.saxutils import escape
 
-from bva_excel.excel.write.heat_map import DISAGREEMENT, MODERATED
+from bva_excel.excel.write.heat_map import MARKER_MEANINGS, NO_RATING, key_name, tile_text
 from bva_excel.excel.write.report import _tiles
 from bva_excel.excel.write.styles import NOT_ANSWERED_COLOUR, text_colour_on
 from bva_excel.model.state import AssessmentState
@@ -26,7 +28,7 @@ MARGIN = 0.12
 THEME_WIDTH = 1.6  # the column of theme names
 THEME_WRAP = 21  # characters to a line of a theme name: bold 7.5 pt in THEME_WIDTH
 TILE_MIN, TILE_MAX = 0.52, 0.8  # a tile's width: room for "PCE007*" in 7.5 pt bold; not absurdly wide
-TILE_HEIGHT, TILE_GAP, THEME_GAP = 0.3, 0.035, 0.1
+TILE_HEIGHT, TILE_GAP, THEME_GAP = 0.36, 0.035, 0.1  # two lines: the ref and markers, the rating's label
 KEY_LINE, KEY_TEXT_LINE = 0.24, 0.125  # a key entry; each further line of its meaning
 TILE_FONT, TEXT_FONT, SMALL_FONT, TITLE_FONT = 7.5, 7.5, 7, 11  # points at print size: nothing under 7
 # Characters to a line, for text wrapped to the picture's width (DejaVu Sans, with room to spare).
@@ -38,7 +40,7 @@ class TileBox:
     """A tile of the heat-map picture: its characteristic, what it says, its colours and where it is."""
 
     ref: str
-    label: str  # the ref and its marker, as on the sheet
+    label: str  # the ref and its markers, then the rating's short label, as on the sheet
     final: str
     colour: str
     text_colour: str
@@ -85,8 +87,9 @@ def lay_out_heat_map(gathered: AssessmentState, title: str = "", subtitle: str =
             final = gathered.decisions[characteristic.ref].final
             rating = scale.find(final) if final else None
             colour = rating.colour if rating else NO_COLOUR
-            tiles.append(TileBox(characteristic.ref, characteristic.ref + markers[characteristic.ref].marker,
-                                 rating.name if rating else "", colour,
+            label = tile_text(characteristic.ref, markers[characteristic.ref].marker,
+                              scale.labels[rating.name] if rating else "")
+            tiles.append(TileBox(characteristic.ref, label, rating.name if rating else "", colour,
                                  text_colour_on(colour) if rating else NO_COLOUR_TEXT,
                                  MARGIN + THEME_WIDTH + col * (tile_width + TILE_GAP),
                                  y + row * (TILE_HEIGHT + TILE_GAP), tile_width, TILE_HEIGHT))
@@ -137,7 +140,7 @@ def draw_heat_map(gathered: AssessmentState, title: str, subtitle: str):
         canvas.add_patch(Rectangle((tile.x, tile.y), tile.width, tile.height, facecolor=tile.colour,
                                    edgecolor="none"))
         canvas.text(*tile.centre, tile.label, fontsize=TILE_FONT, fontweight="bold", color=tile.text_colour,
-                    ha="center", va="center")
+                    ha="center", va="center", linespacing=1.15)
     _key(canvas, gathered, layout)
     return figure, layout
 
@@ -147,13 +150,12 @@ def _key_entries(gathered: AssessmentState) -> list[tuple[str, str, str, str]]:
     text colour, meaning)."""
     framework = gathered.framework
     example = framework.characteristics[0].ref if framework.characteristics else "CI001"
-    entries = [(r.name if r.scored else f"{r.name} (not scored)", r.colour, text_colour_on(r.colour), r.meaning)
+    labels = framework.scale.labels
+    entries = [(key_name(r, labels[r.name]), r.colour, text_colour_on(r.colour), r.meaning)
                for r in framework.scale.ratings]
-    return entries + [("No colour", NO_COLOUR, NO_COLOUR_TEXT, "Not answered yet."),
-                      (f"{example}{MODERATED}", NO_COLOUR, NO_COLOUR_TEXT,
-                       "Score moderated, or set by a senior officer."),
-                      (f"{example}{DISAGREEMENT}", NO_COLOUR, NO_COLOUR_TEXT,
-                       "Reviewers disagree and nobody has moderated it yet.")]
+    return entries + [(f"{NO_RATING}  No colour", NO_COLOUR, NO_COLOUR_TEXT, "Not answered yet.")] + [
+        (f"{example}{marker}", NO_COLOUR, NO_COLOUR_TEXT, meaning[:1].upper() + meaning[1:] + ".")
+        for marker, meaning in MARKER_MEANINGS.items()]
 
 
 def _key_entry_height(meaning: str) -> float:
@@ -223,3 +225,53 @@ def draw_ratings_by_theme(gathered: AssessmentState, title: str, subtitle: str):
     return figure
 
 
+
+
+def describe_heat_map(gathered: AssessmentState, title: str, subtitle: str) -> str:
+    """The heat map in words, for a reader who cannot see it (its text alternative): per theme, each rating with
+    the refs that have it, in the scale's order, and what the markers mean."""
+    framework = gathered.framework
+    markers = _tiles(gathered)
+    final = {ref: d.final for ref, d in gathered.decisions.items()}
+    counts = theme_counts(framework, final)
+    lines = [f"{title}: heat map", subtitle, _counted(counts.sum(), len(framework.characteristics)), ""]
+    for theme in framework.themes:
+        characteristics = [c for c in framework.characteristics if c.theme == theme]
+        groups: dict[str, list[str]] = {}
+        for characteristic in characteristics:
+            rating = framework.scale.find(final.get(characteristic.ref, ""))
+            groups.setdefault(rating.name if rating else NOT_ANSWERED, []).append(
+                characteristic.ref + markers[characteristic.ref].marker)
+        said = [f"{name} {len(groups[name])} ({', '.join(groups[name])})"
+                for name in framework.scale.names + [NOT_ANSWERED] if name in groups]
+        lines.append(f"{theme.name} ({len(characteristics)}): {'; '.join(said) or 'no characteristics'}.")
+    lines += ["", "Markers after a ref: " + "; ".join(f"{marker} {meaning}" for marker, meaning in MARKER_MEANINGS.items())
+              + "."]
+    return "\n".join(lines) + "\n"
+
+
+def describe_ratings_by_theme(gathered: AssessmentState, title: str, subtitle: str) -> str:
+    """The chart of ratings by theme in words: each theme's counts, in the scale's order."""
+    framework = gathered.framework
+    counts = theme_counts(framework, {ref: d.final for ref, d in gathered.decisions.items()})
+    lines = [f"{title}: ratings by theme", subtitle, _counted(counts.sum(), len(framework.characteristics)), ""]
+    for theme, row in counts.iterrows():
+        lines.append(f"{theme}: {_counted(row, int(row.sum()))}")
+    return "\n".join(lines) + "\n"
+
+
+def _counted(counts, total: int) -> str:
+    """'73 characteristics: 9 dark green, 29 light green, 3 not answered.' (ratings with none left out)."""
+    said = ", ".join(f"{int(number)} {name.lower()}" for name, number in counts.items() if number)
+    return f"{total} characteristic{'s' * (total != 1)}: {said or 'none'}."
+
+
+def with_text_alternative(svg: str, title: str, description: str) -> str:
+    """`svg` with a <title> and a <desc> as the first things in it, which screen readers announce for a picture
+    (and role="img" on the root, so that the picture is read as one image, not its hundreds of shapes)."""
+    opening = re.search(r"<svg\b[^>]*>", svg)
+    root = opening.group(0)
+    if "role=" not in root:
+        root = root[:-1] + ' role="img">'
+    alternative = f"\n <title>{escape(title)}</title>\n <desc>{escape(description.strip())}</desc>"
+    return svg[:opening.start()] + root + alternative + svg[opening.end():]

@@ -6,7 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 from bva_excel.excel.write.review import cell_formats, write_identity_sheet
-from bva_excel.excel.write.styles import fit_row, new_workbook, print_landscape
+from bva_excel.excel.write.styles import finish_printing, fit_row, new_workbook, print_landscape
 from bva_excel.excel.write.template import write_guide
 from bva_excel.layout import HISTORY_SHEET, PROGRESS_HEADERS, PROGRESS_SHEET
 from bva_excel.model.action_plan import STATUSES, ActionRow
@@ -110,10 +110,12 @@ def write_progress_workbook(path: Path, area: ServiceArea, rows: list[ActionRow]
             "validate": "date", "criteria": ">", "value": dt.date(2000, 1, 1),
             "error_title": "Revised target date", "error_message": "Type a date such as 31/03/2027."})
         sheet.freeze_panes(1, 1)
+        sheet.autofilter(0, 0, last_row, len(HEADERS) - 1)
         print_landscape(sheet)
-        sheet.protect(password, {"format_columns": True, "format_rows": True})
+        sheet.protect(password, {"format_columns": True, "format_rows": True, "autofilter": True})
         sheet.activate()
         write_identity_sheet(workbook, identity, secret, password)
+        finish_printing(workbook, title)
         workbook.close()
 
 

@@ -14,6 +14,7 @@ from bva_excel.excel.read.carried import (
 )
 from bva_excel.excel.write.action_plan import write_action_plan
 from bva_excel.excel.write.heat_map import (
+    CHANGED,
     DISAGREEMENT,
     MODERATED,
     Tile,
@@ -26,6 +27,7 @@ from bva_excel.excel.write.styles import (
     NOT_ANSWERED_COLOUR,
     add_rating_colours,
     countifs_criterion,
+    finish_printing,
     fit_row,
     header_format,
     new_workbook,
@@ -151,7 +153,7 @@ def _write_summary(workbook, formats, consolidation: Consolidation, final: dict[
     counts = theme_counts(framework, final)
     columns = list(counts.columns)
     sheet.set_column(0, 0, 34)
-    sheet.set_column(1, len(columns) + 1, 12)
+    sheet.set_column(1, len(columns) + 1, SUMMARY_COLUMN_WIDTH)
     sheet.set_column(4, 4, 17)
     total_row = _write_theme_counts(workbook, sheet, formats, framework, counts, SUMMARY_FIRST_ROW)
     chart_row = total_row + 2
@@ -169,11 +171,17 @@ def _write_summary(workbook, formats, consolidation: Consolidation, final: dict[
         sheet.write_number(row, 1, progress.issued, centre)
         sheet.write_number(row, 2, progress.answered, centre)
         refused = f" ({progress.rejected} file{'s' * (progress.rejected != 1)} rejected)" if progress.rejected else ""
-        sheet.write_string(row, 3, ("Received" if progress.received else "Outstanding") + refused)
+        status = ("Received" if progress.received else "Outstanding") + refused
+        # Wrapped within its column: the date beside it would otherwise hide the end of it.
+        sheet.write_string(row, 3, status, formats["wrap"])
+        fit_row(sheet, row, [status], [SUMMARY_COLUMN_WIDTH])
         received = dt.datetime.fromisoformat(progress.received).strftime("%d %b %Y %H:%M") if progress.received else ""
         sheet.write_string(row, 4, received)
         sheet.write_string(row, 5, progress.file)
-    print_landscape(sheet, header_row=False)
+    print_landscape(sheet, pages_high=1, header_row=False)
+
+
+SUMMARY_COLUMN_WIDTH = 12  # each rating's count, and the status of a reviewer's returns under them
 
 
 SUMMARY_FIRST_ROW = 4  # the header row of "Final scores by theme" on Summary (0-based)
@@ -397,15 +405,30 @@ def _write_notes(workbook, formats, notes: list[ReturnNote], framework: Framewor
     print_landscape(sheet)
 
 
+SCALE_HEADERS = ["Rating", "Value", "Meaning", "On the heat map"]
+
+
+def scale_ranges(scale) -> tuple[str, str]:
+    """The ratings' names and their tiles' labels on 'Scale', as absolute ranges."""
+    last = len(scale.ratings) + 1
+    label = column_letter(SCALE_HEADERS.index("On the heat map"))
+    return f"Scale!$A$2:$A${last}", f"Scale!${label}$2:${label}${last}"
+
+
 def _write_scale(workbook, formats, scale) -> None:
     sheet = workbook.add_worksheet("Scale")
-    _headers(sheet, ["Rating", "Value", "Meaning"], [16, 8, 80], formats["header"])
+    _headers(sheet, SCALE_HEADERS, [16, 8, 80, 12], formats["header"])
     for row, rating in enumerate(scale.ratings, start=1):
         sheet.write_string(row, 0, rating.name, workbook.add_format(
             {"bg_color": rating.colour, "font_color": text_colour_on(rating.colour), "bold": True}))
         if rating.scored:
             sheet.write_number(row, 1, rating.value)
         sheet.write_string(row, 2, rating.meaning, formats["wrap"])
+        sheet.write_string(row, 3, scale.labels[rating.name], formats["count"])
+        fit_row(sheet, row, [rating.meaning], [80])
+    sheet.freeze_panes(1, 0)
+    sheet.autofilter(0, 0, len(scale.ratings), len(SCALE_HEADERS) - 1)
+    print_landscape(sheet)
 
 
 def _write_consistency(workbook, formats, consistency: ConsistencyReport) -> None:
@@ -449,6 +472,9 @@ def _tiles(gathered: AssessmentState) -> dict[str, Tile]:
             reviewer = framework.reviewer(response.reviewer_id)
             scores.append((reviewer.label if reviewer else response.reviewer_id, response.rating))
         marker = MODERATED if moderated else (DISAGREEMENT if characteristic.ref in disputed else "")
+        signoff = gathered.signoff
+        if signoff and signoff.finals.get(characteristic.ref, "") != decision.final:
+            marker += CHANGED
         tiles[characteristic.ref] = Tile(marker, tile_note(characteristic, scores, decision.final, how,
                                                           disputed.get(characteristic.ref, [])))
     return tiles
@@ -487,7 +513,7 @@ def _write_workbook(assessment: Assessment, gathered: AssessmentState, carried: 
             final_col = column_letter(SCORES_FIXED.index("Final score"))
             write_heat_map(workbook, framework, final, f"{title}: heat map", subtitle,
                            f"{SCORES_SHEET}!$A$2:$A${last}", f"{SCORES_SHEET}!${final_col}$2:${final_col}${last}",
-                           _tiles(gathered))
+                           _tiles(gathered), scale_ranges(framework.scale))
             tracker.advance(f"wrote {HEAT_MAP_SHEET}")
             write_action_plan(workbook, actions, formats, framework.scale)
             plan = workbook.get_worksheet_by_name(ACTION_SHEET)
@@ -515,6 +541,7 @@ def _write_workbook(assessment: Assessment, gathered: AssessmentState, carried: 
             write_extra_sheets(workbook, carried.sheets)
             tracker.advance("wrote Scale" + (" and your own sheets" if carried.sheets else ""))
             workbook.worksheets()[2].activate()
+            finish_printing(workbook, title)
             workbook.close()
     except PermissionError as exc:  # the folder itself may not be written to; replacing() says a refused replace
         raise BvaError(problem("FILE_BUSY", str(path), reason=exc.strerror or str(exc))) from None

@@ -8,6 +8,7 @@ from pathlib import Path
 from bva_excel.excel.write.styles import (
     INPUT_FILL,
     add_rating_colours,
+    finish_printing,
     fit_row,
     header_format,
     new_workbook,
@@ -84,8 +85,9 @@ def _write_review_sheet(workbook, framework: Framework, characteristics: list[Ch
     sheet.data_validation(1, score_col, last, score_col, score_validation(framework.scale))
     add_rating_colours(workbook, sheet, 1, score_col, last, score_col, framework.scale)
     sheet.freeze_panes(1, 1)
+    sheet.autofilter(0, 0, max(last, 1), len(REVIEW_HEADERS) - 1)
     print_landscape(sheet)
-    sheet.protect(password, {"format_columns": True, "format_rows": True})
+    sheet.protect(password, {"format_columns": True, "format_rows": True, "autofilter": True})
     sheet.activate()
 
 
@@ -101,7 +103,11 @@ def write_scale_sheet(workbook, scale: Scale, password: str) -> None:
                                       "bold": True, "valign": "top"})
         sheet.write_string(row, 0, rating.name, swatch)
         sheet.write_string(row, 1, rating.meaning, wrap)
-    sheet.protect(password)
+        fit_row(sheet, row, [rating.meaning], [90])
+    sheet.freeze_panes(1, 0)
+    sheet.autofilter(0, 0, len(scale.ratings), 1)
+    print_landscape(sheet)
+    sheet.protect(password, {"autofilter": True})
 
 
 def guide_lines(title: str, reviewer: Reviewer, count: int, deadline: dt.date | None, pmo: str) -> list[str]:
@@ -139,6 +145,7 @@ def write_reviewer_workbook(path: Path, framework: Framework, reviewer: Reviewer
         _write_review_sheet(workbook, framework, characteristics, password)
         write_scale_sheet(workbook, framework.scale, password)
         write_identity_sheet(workbook, identity, secret, password)
+        finish_printing(workbook, title)
         workbook.close()
 
 

@@ -36,10 +36,26 @@ def header_format(workbook):
                                 "text_wrap": True, "valign": "top", "border": 1})
 
 
+def relative_luminance(colour: str) -> float:
+    """WCAG 2's relative luminance of '#RRGGBB': 0 for black, 1 for white."""
+    def linear(channel: int) -> float:
+        value = channel / 255
+        return value / 12.92 if value <= 0.04045 else ((value + 0.055) / 1.055) ** 2.4
+    red, green, blue = (linear(int(colour[i:i + 2], 16)) for i in (1, 3, 5))
+    return 0.2126 * red + 0.7152 * green + 0.0722 * blue
+
+
+def contrast_ratio(first: str, second: str) -> float:
+    """WCAG 2's contrast ratio of two colours, from 1 (the same) to 21 (black on white)."""
+    lighter, darker = sorted((relative_luminance(first), relative_luminance(second)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
 def text_colour_on(background: str) -> str:
-    """Black or white text, whichever reads better on `background` ('#RRGGBB')."""
-    red, green, blue = (int(background[i:i + 2], 16) for i in (1, 3, 5))
-    return "#000000" if (0.299 * red + 0.587 * green + 0.114 * blue) > 140 else "#FFFFFF"
+    """Black or white text, whichever contrasts more with `background` ('#RRGGBB'): one of them always
+    reaches WCAG's 4.5:1 for normal text, whatever colour a scale gives a rating."""
+    black, white = contrast_ratio(background, "#000000"), contrast_ratio(background, "#FFFFFF")
+    return "#000000" if black >= white else "#FFFFFF"
 
 
 def add_rating_colours(workbook, sheet, first_row, first_col, last_row, last_col, scale) -> None:
@@ -74,14 +90,42 @@ def fit_row(sheet, row: int, texts: list[str], widths: list[float], most: int = 
 
 
 def print_landscape(sheet, pages_high: int = 0, header_row: bool = True) -> None:
-    """Print on A4 landscape, one page wide (and `pages_high` tall, 0 for as many as needed)."""
+    """Print on A4 landscape, one page wide (and `pages_high` tall, 0 for as many as needed), the header row
+    on every page; the footer is `finish_printing`'s."""
     sheet.set_landscape()
+    _print_a4(sheet, pages_high, header_row)
+
+
+def print_portrait(sheet, header_row: bool = True) -> None:
+    """Print a narrow sheet on A4 portrait, one page wide, the header row on every page."""
+    sheet.set_portrait()
+    _print_a4(sheet, 0, header_row)
+
+
+def _print_a4(sheet, pages_high: int, header_row: bool) -> None:
     sheet.set_paper(9)
     sheet.fit_to_pages(1, pages_high)
     if header_row:
         sheet.repeat_rows(0)
-    sheet.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
-    sheet.set_footer("&L&A&RPage &P of &N")
+    sheet.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
+
+
+FOOTER_TITLE_MOST = 120  # characters of the assessment's title in a footer (Excel allows 255 in all)
+
+
+def footer(title: str) -> str:
+    """A printed page's footer: the assessment's title on the left, the sheet's name in the middle, "Page x of y"
+    on the right ('&' doubled in the title, so that Excel prints it and does not read a code)."""
+    shown = title if len(title) <= FOOTER_TITLE_MOST else title[:FOOTER_TITLE_MOST - 1] + "…"
+    return f"&L&8{shown.replace('&', '&&')}&C&8&A&R&8Page &P of &N"
+
+
+def finish_printing(workbook, title: str) -> None:
+    """Give every sheet of `workbook` that has no footer of its own the footer naming `title`, the sheet and the
+    page: called last, so that no sheet (a person's own, carried into a report, included) prints without it."""
+    for sheet in workbook.worksheets():
+        if not sheet.footer:  # XlsxWriter's record of set_footer()
+            sheet.set_footer(footer(title))
 
 
 NOT_ANSWERED_COLOUR = "#E7E6E6"  # a light neutral, apart from every rating's colour (Grey included)
