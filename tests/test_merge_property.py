@@ -8,7 +8,8 @@ import sqlite3
 import tempfile
 from pathlib import Path
 
-from hypothesis import given, settings
+import pytest
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bva_excel.model.recorded import FollowUp, IssueRecord, Response, ReturnRecord, SeenValue, SignOff
@@ -108,13 +109,19 @@ def _contents(path: Path) -> dict:
     return found
 
 
-@settings(max_examples=60, deadline=None)
-@given(operations)
-def test_merging_two_copies_keeps_all_either_did_and_is_the_same_either_way(steps):
+@pytest.fixture(scope="module")
+def base(tmp_path_factory) -> Path:
+    """New records, made once (making them runs every migration) and copied for each example."""
+    path = tmp_path_factory.mktemp("merge") / "base.sqlite"
+    Records.create(path, AssessmentMeta("BV-2026-TEST", "Test", "2026-12-01T09:00:00", "test")).close()
+    return path
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=operations)
+def test_merging_two_copies_keeps_all_either_did_and_is_the_same_either_way(base, steps):
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
-        base = folder / "base.sqlite"
-        Records.create(base, AssessmentMeta("BV-2026-TEST", "Test", "2026-12-01T09:00:00", "test")).close()
         copies = {who: folder / who / "records.sqlite" for who in WHO}
         for path in copies.values():
             path.parent.mkdir()
