@@ -175,7 +175,8 @@ def return_all(assessment, generation, given: dict, default: tuple | None = None
 # The test files that take longest (a terminal, LibreOffice, processes stopped at every moment), run first, so
 # that the workers finish together rather than one waiting for the last slow test to end.
 SLOW_FIRST = ("test_terminal.py", "test_libreoffice.py", "test_storage_faults.py", "test_interrupts.py",
-              "test_output_encoding.py", "test_roundtrip_property.py", "test_nothing_lost.py")
+              "test_output_encoding.py", "test_roundtrip_property.py", "test_nothing_lost.py", "test_printed_report.py",
+              "test_synced_copies.py")
 
 
 def pytest_collection_modifyitems(config, items):

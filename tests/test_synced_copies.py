@@ -59,9 +59,9 @@ def sync(a, b, name: str) -> None:
             shutil.copyfile(path, b / ".bva" / "archive" / path.name)
 
 
-@pytest.mark.parametrize("name", ["records-LAPTOP-12.sqlite", "records (1).sqlite", "records(1).sqlite",
-                                  "records (Jane Smith's conflicted copy 2026-12-07).sqlite",
-                                  "records (conflicted copy 2026-12-07 183807).sqlite", "Copy of records.sqlite"])
+# Every client's naming is told apart by test_only_the_sync_clients_copies_are_taken_for_conflict_copies; here, end
+# to end, OneDrive's (the computer's name) and Dropbox's (whose conflicted copy).
+@pytest.mark.parametrize("name", ["records-LAPTOP-12.sqlite", "records (Jane Smith's conflicted copy 2026-12-07).sqlite"])
 def test_a_conflict_copy_of_the_records_is_merged_by_the_next_command_and_nothing_is_lost(apart, name):
     a, b, generation = apart
     sync(a, b, name)
@@ -138,10 +138,13 @@ def test_every_table_of_the_records_is_merged_or_said_not_to_be(apart):
 
 
 def test_only_the_sync_clients_copies_are_taken_for_conflict_copies(tmp_path):
+    copies = ["records-LAPTOP-12.sqlite", "records (1).sqlite", "records(1).sqlite",
+              "records (Jane Smith's conflicted copy 2026-12-07).sqlite",
+              "records (conflicted copy 2026-12-07 183807).sqlite", "Copy of records.sqlite"]
     for name in ["records.sqlite", ".records-abc.sqlite.tmp", "records.sqlite-journal", "secret", "other.sqlite",
-                 "records-LAPTOP-12.sqlite", "Copy of records.sqlite"]:
+                 "records-old.sqlite", "records (spare).sqlite", *copies]:
         (tmp_path / name).write_bytes(b"x")
-    assert sorted(p.name for p in conflict_copies(tmp_path)) == ["Copy of records.sqlite", "records-LAPTOP-12.sqlite"]
+    assert sorted(p.name for p in conflict_copies(tmp_path)) == sorted(copies)
 
 
 def test_a_conflict_copy_of_assessment_xlsx_that_differs_stops_every_command_naming_the_cells(assessment):
