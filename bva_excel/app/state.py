@@ -48,7 +48,7 @@ STATE_STEPS = 5  # what `load_state` tells its tracker: the steps a command's pr
 
 
 def load_state(assessment: Assessment, threshold_name: str | None = None, spread: int | None = None,
-           tracker: Tracker = QUIET) -> AssessmentState:
+               tracker: Tracker = QUIET, leaving_out: frozenset[str] = frozenset()) -> AssessmentState:
     """Read the framework, every current return and what was typed into the last report; check them.
 
     `threshold_name` and `spread` given are kept for the assessment, so that report, check and sign-off
@@ -68,7 +68,7 @@ def load_state(assessment: Assessment, threshold_name: str | None = None, spread
     restored = _restore_missing(assessment, edits)
     _not_typed_by_a_person(edits, seen)
     issues = records.issues()
-    returns = records.returns()
+    returns = [r for r in records.returns() if r.sha256 not in leaving_out]  # (the state before those came in)
     responses = records.responses_by_return(r.return_id for r in returns if r.status == "accepted")
     tracker.advance("read the records")
     consolidation = consolidate(framework, returns, responses, issues, records.preferences())

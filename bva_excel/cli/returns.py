@@ -48,13 +48,9 @@ def ingest(folder, paths, as_json, prefer):
       bva ingest "BV 2026" --prefer "BV 2026/inbox/RE_ BV return (3).xlsx"
     """
     assessment = open_folder(folder)
-    signoffs = assessment.records.signoffs()
-    before = finals_now(assessment) if signoffs else None  # to say which signed-off scores the new answers change
     with Bar("Reading returns", enabled=not as_json) as bar:
         report = ingest_returns(assessment, list(paths) if paths else None, bar, prefer)
-    after = finals_now(assessment) if before is not None and report.count("accepted") else None
-    moved = [(ref, signed, now) for ref, signed, now in changed_since(signoffs[-1] if signoffs else None, after or {})
-             if before is not None and before.get(ref, "") != now]
+    moved = _signed_off_scores_moved(assessment, report)
     if as_json:
         echo_json({"valid": report.valid, "counts": {
             "accepted": report.count("accepted"), "rejected": sum(o.has_errors for o in report.outcomes
@@ -98,7 +94,7 @@ def ingest(folder, paths, as_json, prefer):
                f"{report.count('skipped')} skipped.")
     if moved:
         click.echo(f"  warning: the new answers change {counted(len(moved), 'final score')} signed off on "
-                   f"{signoffs[-1].signed_at[:10]}: {said_changed(moved)}. The report and heat map will show "
+                   f"{assessment.records.signoffs()[-1].signed_at[:10]}: {said_changed(moved)}. The report and heat map will show "
                    f"{'them' if len(moved) != 1 else 'it'} as changed since sign-off; moderate on 'Scores' or sign "
                    "off again.")
     waiting = _still_to_return(assessment)
@@ -111,6 +107,19 @@ def ingest(folder, paths, as_json, prefer):
     else:
         click.echo(f"Next: run: bva report {quote(folder)}")
     sys.exit(0 if report.valid else 1)
+
+
+def _signed_off_scores_moved(assessment, report) -> list[tuple[str, str, str]]:
+    """(ref, signed off, now) of each signed-off final score the returns accepted in this run changed."""
+    signoffs = assessment.records.signoffs()
+    new = frozenset(o.sha256 for o in report.outcomes if o.status == "accepted")
+    if not signoffs or not new:
+        return []
+    before, after = finals_now(assessment, leaving_out=new), finals_now(assessment)
+    if before is None or after is None:
+        return []
+    return [(ref, signed, now) for ref, signed, now in changed_since(signoffs[-1], after)
+            if before.get(ref, "") != now]
 
 
 def _still_to_return(assessment) -> list[str]:
