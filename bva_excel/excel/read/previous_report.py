@@ -16,6 +16,7 @@ from xml.etree import ElementTree
 from bva_excel.errors import BvaError, Problem, problem
 from bva_excel.excel.read.carried import (
     Carried,
+    _sheet_parts,
     drawn_by_people,
     read_cell_notes,
     read_extra_columns,
@@ -40,20 +41,31 @@ from bva_excel.model.decisions import (
     ref_of_action,
 )
 from bva_excel.model.framework import Framework
-from bva_excel.model.text import cell_text, normalise_label, normalise_ref, short_list
+from bva_excel.model.text import cell_text, column_letter, normalise_label, normalise_ref, short_list
 
 
 def _typed_final_scores(path: Path, column: int) -> set[int]:
-    """0-based rows of 'Scores' whose Final score is a typed value rather than the formula we wrote."""
-    import openpyxl  # heavy: loaded only when needed
+    """0-based rows of 'Scores' whose Final score is a typed value rather than the formula we wrote: a cell of
+    that column with a value and no formula, read from the sheet's XML as it streams (openpyxl would parse every
+    style of the workbook first, several times slower, on every command)."""
+    letters = column_letter(column)
+    cell_tag, formula_tag = f"{_MAIN}c", f"{_MAIN}f"
+    typed = set()
+    with zipfile.ZipFile(path) as archive, archive.open(_sheet_parts(archive)[SCORES_SHEET]) as sheet:
+        for _, element in ElementTree.iterparse(sheet):
+            if element.tag != cell_tag:
+                continue
+            where = _CELL.match(element.get("r", ""))
+            if where and where.group(1) == letters and int(where.group(2)) > 1:
+                has_value = any(child.tag != formula_tag and "".join(child.itertext()) for child in element)
+                if has_value and element.find(formula_tag) is None:
+                    typed.add(int(where.group(2)) - 1)
+            element.clear()
+    return typed
 
-    workbook = openpyxl.load_workbook(path, read_only=True)
-    try:
-        return {index for index, row in enumerate(workbook[SCORES_SHEET].iter_rows(min_row=1))
-                if index > 0 and column < len(row) and getattr(row[column], "data_type", "f") != "f"
-                and row[column].value not in (None, "")}
-    finally:
-        workbook.close()
+
+_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_CELL = re.compile(r"([A-Z]+)(\d+)$")
 
 
 def read_previous_edits(path: Path) -> PreviousEdits:
@@ -187,6 +199,9 @@ def check_is_report(path: Path, assessment_id: str) -> None:
     try:
         sheets = report_sheets(path)
         custom = _package_part(path, "docProps/custom.xml")
+        core = _package_part(path, "docProps/core.xml")
+        if core:  # cut short by a failed copy: Excel would offer to repair it; what else was cut is not known
+            ElementTree.fromstring(core)
     except (zipfile.BadZipFile, KeyError, ElementTree.ParseError, OSError) as exc:
         reason = "it is not a workbook, or it is damaged" if not isinstance(exc, OSError) else (exc.strerror or str(exc))
         raise BvaError(problem("REPORT_UNREADABLE", path, reason=reason)) from None
