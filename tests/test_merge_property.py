@@ -27,7 +27,7 @@ operations = st.lists(st.tuples(
 
 def _apply(records: Records, who: str, kind: str, which: int, value: str, step: int) -> tuple:
     """Do one thing to `records`; what it leaves there, to look for after the merge."""
-    at = f"2026-12-0{1 + which % 7}T10:00:0{step % 10}"
+    at = f"2026-12-0{1 + which % 7}T10:{step:02}:00"  # each step at its own time, as one person's steps are
     if kind == "issue":
         issue_id = f"{who}{step:02}"  # an issue's ID is a random token: never the same on two computers
         records.record_issues([IssueRecord(issue_id, f"R0{which}", at, f"BV review R0{which}.xlsx", "",

@@ -504,7 +504,7 @@ class Records:
     # How each table's rows are told apart across copies, for a merge by union: its rows are all kept as written,
     # so a row is in both copies or in one. A table keyed by return_id is matched through its return's SHA-256;
     # one not named here is refused by a test, so that a new table is never left out of a merge.
-    MERGED = {"issue": "issue_id", "issued_ref": "issue_id", "return_file": "sha256", "signoff": "signed_by, signed_at",
+    MERGED = {"issue": "issue_id", "issued_ref": "issue_id", "return_file": "sha256", "signoff": "signed_by, signed_at, written_by",
               "signoff_score": "signoff", "seen_value": "every column", "follow_up": "written_at, file",
               "setting": "key (a value already here stays)", "assessment": "the same assessment, or refused",
               "inbox_file": "not merged (what this machine's inbox held, to skip reading it again)"}
@@ -561,12 +561,14 @@ class Records:
                                 "SELECT signed_by, signed_at, open_high, missing, written_by FROM other.signoff o "
                                 "WHERE NOT EXISTS "
                                 "(SELECT 1 FROM main.signoff m WHERE m.signed_by = o.signed_by "
-                                "AND m.signed_at = o.signed_at) ORDER BY signoff_id").rowcount
+                                "AND m.signed_at = o.signed_at AND m.written_by = o.written_by) "
+                                "ORDER BY signoff_id").rowcount
+        same_signoff = "t.signed_by = {0}.signed_by AND t.signed_at = {0}.signed_at AND t.written_by = {0}.written_by"
         run("INSERT INTO main.signoff_score SELECT (SELECT m.signoff_id FROM main.signoff m JOIN other.signoff t "
-            "ON t.signed_by = m.signed_by AND t.signed_at = m.signed_at WHERE t.signoff_id = o.signoff_id), o.ref, "
+            f"ON {same_signoff.format('m')} WHERE t.signoff_id = o.signoff_id), o.ref, "
             "o.final FROM other.signoff_score o WHERE NOT EXISTS (SELECT 1 FROM main.signoff_score m JOIN main.signoff "
-            "a ON a.signoff_id = m.signoff_id JOIN other.signoff t ON t.signed_by = a.signed_by AND t.signed_at = "
-            "a.signed_at WHERE t.signoff_id = o.signoff_id AND m.ref = o.ref)")
+            f"a ON a.signoff_id = m.signoff_id JOIN other.signoff t ON {same_signoff.format('a')} "
+            "WHERE t.signoff_id = o.signoff_id AND m.ref = o.ref)")
         counts["seen_value"] = run("INSERT INTO main.seen_value SELECT o.* FROM other.seen_value o WHERE NOT EXISTS "
                                    f"(SELECT 1 FROM main.seen_value m WHERE {same('seen_value', 'm', {})})").rowcount
         counts["follow_up"] = run("INSERT INTO main.follow_up (written_at, file, actions, written_by) SELECT "
