@@ -331,6 +331,12 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
                              "typed there, so the report was neither read nor replaced (nothing was changed)",
                              "Rename the sheet back to {back} (right-click its tab, Rename), save, and run the "
                              "command again. Keep the report in the folder: it holds what people typed."),
+    "RECORDS_JOURNAL_SET_ASIDE": (WARNING, "a journal of unfinished changes to the records, left by {holder} (a sync "
+                                  "client copies it without the records it belongs to), was moved to {target} "
+                                  "unused, so that it cannot roll these records back",
+                                  "Nothing to do: the records are as this computer last wrote them, and what the "
+                                  "other computer finished comes with its copy of the records, merged when it "
+                                  "arrives."),
     "RECORDS_OTHER_ASSESSMENT": (ERROR, "these records belong to another assessment ({other}, not {assessment}), "
                                  "so nothing was taken from them",
                                  "Move the file out of this assessment's .bva folder (it was copied from another "

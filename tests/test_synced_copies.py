@@ -267,3 +267,49 @@ def test_two_sign_offs_made_apart_are_both_kept_the_later_stands_and_check_names
     assert run("report", b).exit_code == 0
     summary = openpyxl.load_workbook(b / "report.xlsx")["Summary"]["A2"].value
     assert "signed off by Jane Smith, Deputy Chief Executive" in summary
+
+
+def _journal_of_unfinished_changes(database) -> bytes:
+    """The rollback journal SQLite keeps while it writes `database`, copied mid-write (as a sync client copies
+    it), the writing then abandoned: a journal of pages that belong to that database as it was."""
+    copy = database.with_name("writing.sqlite")
+    shutil.copyfile(database, copy)
+    db = sqlite3.connect(copy, isolation_level=None)
+    db.execute("PRAGMA journal_mode = DELETE")
+    db.execute("PRAGMA cache_size = 1")  # so that changed pages reach the file before the end, as a big write's do
+    db.execute("BEGIN IMMEDIATE")
+    for number in range(300):
+        db.execute("INSERT INTO setting VALUES (?, ?)", (f"filler {number}", "x" * 500))
+    data = copy.with_name("writing.sqlite-journal").read_bytes()
+    db.execute("ROLLBACK")
+    db.close()
+    copy.unlink()
+    return data
+
+
+def test_a_journal_from_another_computer_is_set_aside_and_never_rolls_these_records_back(apart):
+    a, b, _ = apart
+    journal = _journal_of_unfinished_changes(a / ".bva" / "records.sqlite")  # A's, mid-write, synced alone
+    returns_before = len(open_assessment(b).records.returns())
+    (b / ".bva" / "records.sqlite-journal").write_bytes(journal)
+    result = run("check", b)
+    assert "a journal of unfinished changes to the records, left by another computer" in result.output
+    assert "was moved to .bva/merged/records.sqlite-journal from another computer" in result.output
+    assert not (b / ".bva" / "records.sqlite-journal").exists()
+    records = open_assessment(b).records
+    assert records.integrity() == "ok" and len(records.returns()) == returns_before
+    assert "journal of unfinished changes" not in run("check", b).output  # said once
+
+
+def test_this_computer_s_own_journal_after_a_crash_is_left_for_sqlite_to_roll_back(apart):
+    import json
+    import socket
+
+    _, b, _ = apart
+    journal = _journal_of_unfinished_changes(b / ".bva" / "records.sqlite")
+    (b / ".bva" / "records.sqlite-journal").write_bytes(journal)
+    (b / ".bva" / "lock-holder.json").write_text(json.dumps({"command": "bva ingest", "host": socket.gethostname()}))
+    result = run("check", b)
+    assert "journal of unfinished changes" not in result.output
+    assert not list((b / ".bva").glob("merged/*journal*"))
+    assert open_assessment(b).records.integrity() == "ok"

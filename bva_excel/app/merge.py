@@ -18,10 +18,9 @@ from pathlib import Path
 
 from bva_excel.errors import BvaError, Problem
 from bva_excel.excel.read.copies import made_by_a_sync_client
-from bva_excel.store.folder import Assessment
+from bva_excel.store.folder import MERGED_FOLDER, Assessment
 from bva_excel.store.records import DATABASE, Records
 
-MERGED_FOLDER = "merged"
 # What each kind of record is called when a merge says what it brought in.
 _SAID = {"return_file": ("return", "returns"), "issue": ("workbook issued", "workbooks issued"),
          "signoff": ("sign-off", "sign-offs"), "seen_value": ("change typed in report.xlsx",

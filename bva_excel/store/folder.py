@@ -10,12 +10,15 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import os
+import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from bva_excel.errors import (
+    AssessmentBusy,
     AssessmentError,
     BvaError,
     LockUnavailable,
@@ -24,6 +27,7 @@ from bva_excel.errors import (
 )
 from bva_excel.layout import ASSESSMENT_FILE, REPORT_FILE
 from bva_excel.store.files import (
+    LOCK_HOLDER,
     NAME_LIMIT,
     PATH_LIMIT,
     check_path_length,
@@ -165,9 +169,47 @@ def open_assessment(folder: Path) -> Assessment:
         with holding_lock(records_dir, "migrate the records", folder):
             if not database.exists():  # another command may have done it while we waited
                 notes.append(migrate_json_records(records_dir, database))
+    notes += set_aside_a_journal_from_elsewhere(records_dir, folder)
     records = Records.open(database)
     meta = records.meta()
     return Assessment(folder, meta.assessment_id, meta.title, meta.created, records, meta.demo, notes)
+
+
+MERGED_FOLDER = "merged"  # in the records folder: copies from a sync client, once merged or set aside
+
+
+def set_aside_a_journal_from_elsewhere(records_dir: Path, folder: Path) -> list[Problem]:
+    """Move aside a rollback journal beside the records that no command of this computer left, before SQLite
+    rolls the records back with it.
+
+    SQLite keeps `records.sqlite-journal` while it writes, and deletes it at the end; one left behind is "hot":
+    the next open rolls the database back with its pages, which is right after a crash on this computer. A sync
+    client copies files one at a time, so a journal can arrive from another computer without the database it
+    belongs to, and rolling this database back with it would damage it. A command that dies here leaves the
+    lock's holder file naming this computer; a journal with no such file, or one naming another computer, is
+    not this computer's, and is moved to .bva/merged/ unused (and said).
+    """
+    journal = records_dir / f"{DATABASE}-journal"
+    try:
+        if not journal.is_file() or journal.stat().st_size == 0:
+            return []
+        try:  # read before taking the lock, which writes this command's own name there
+            holder = json.loads((records_dir / LOCK_HOLDER).read_text(encoding="utf-8")).get("host", "")
+        except (OSError, ValueError, AttributeError):
+            holder = ""
+        with holding_lock(records_dir, "check the records' journal", folder):  # no command is writing now
+            if not journal.is_file():
+                return []
+            if holder == socket.gethostname():
+                return []  # this computer's own, left by a command that died: SQLite rolls back with it
+            aside = records_dir / MERGED_FOLDER
+            aside.mkdir(exist_ok=True)
+            target = aside / f"{journal.name} from {holder or 'another computer'} {dt.datetime.now():%Y-%m-%d %H%M%S}"
+            os.replace(journal, target)
+            return [problem("RECORDS_JOURNAL_SET_ASIDE", journal, holder=holder or "another computer",
+                            target=f"{RECORDS}/{MERGED_FOLDER}/{target.name}")]
+    except (AssessmentBusy, LockUnavailable, OSError):
+        return []  # a command is writing (its journal is its own), or the folder may only be read
 
 
 def needs_report(assessment, command: str) -> None:
