@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bva_excel.app.progress import current_actions
-from bva_excel.app.state import STATE_STEPS, load_state
+from bva_excel.app.state import STATE_STEPS, keep_choices, load_state
 from bva_excel.errors import Problem, problem
 from bva_excel.excel.read.carried import (
     Carried,
@@ -68,7 +68,8 @@ def _write_report(assessment: Assessment, threshold_name: str | None, spread: in
     check_not_open(path)
     for stale in path.parent.glob(f".{path.stem}-*{path.suffix}.tmp"):  # half-written by a report killed before
         stale.unlink(missing_ok=True)
-    gathered = load_state(assessment, threshold_name, spread, tracker)  # refuses a report bva did not write
+    keep_choices(assessment, threshold_name, spread)
+    gathered = load_state(assessment, tracker)  # refuses a report bva did not write
     carried = read_carried(path)  # refuses, before anything changes, a sheet it cannot carry
     tracker.advance("read what people added to the report")
     framework, decisions = gathered.framework, gathered.decisions

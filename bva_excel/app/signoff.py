@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from bva_excel.app.state import STATE_STEPS, load_state
+from bva_excel.app.state import STATE_STEPS, keep_choices, load_state
 from bva_excel.errors import BvaError, problem
 from bva_excel.model.consistency import HIGH
 from bva_excel.model.recorded import SignOff
@@ -34,7 +34,8 @@ def sign_off(assessment: Assessment, by: str, accept_open: bool = False, thresho
         raise BvaError(problem("SIGNOFF_NOBODY"))
     with assessment.locked("signoff"):
         tracker.start(STATE_STEPS, "steps")
-        gathered = load_state(assessment, threshold_name, spread, tracker)
+        keep_choices(assessment, threshold_name, spread)
+        gathered = load_state(assessment, tracker)
         open_high = [f for f in gathered.consistency.must_look if f.severity == HIGH]
         if open_high and not accept_open:
             raise BvaError(problem("SIGNOFF_OPEN_FINDINGS", count=len(open_high),

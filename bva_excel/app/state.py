@@ -47,19 +47,16 @@ def _final_scores_not_on_scale(framework: Framework, decisions: dict, file: str)
 STATE_STEPS = 5  # what `load_state` tells its tracker: the steps a command's progress bar counts for it
 
 
-def load_state(assessment: Assessment, threshold_name: str | None = None, spread: int | None = None,
-               tracker: Tracker = QUIET, leaving_out: frozenset[str] = frozenset()) -> AssessmentState:
-    """Read the framework, every current return and what was typed into the last report; check them.
-
-    `threshold_name` and `spread` given are kept for the assessment, so that report, check and sign-off
-    judge alike; not given, the last ones kept (or the defaults) are used. `tracker` is told of each of
-    STATE_STEPS steps as it is done.
+def load_state(assessment: Assessment, tracker: Tracker = QUIET,
+               leaving_out: frozenset[str] = frozenset()) -> AssessmentState:
+    """Read the framework, every current return and what was typed into the last report; check them, with the
+    action threshold and spread kept for the assessment (`keep_choices`). Writes nothing. `tracker` is told of
+    each of STATE_STEPS steps as it is done; `leaving_out`: SHA-256s of returns to read the state without.
     """
     framework = load_framework(assessment.workbook)
     tracker.advance(f"read {assessment.workbook.name}")
-    check_threshold(framework, threshold_name)
     check_is_report(assessment.report, assessment.assessment_id)
-    threshold_name, spread = _kept_choices(assessment, framework, threshold_name, spread)
+    threshold_name, spread = _kept_choices(assessment, framework)
     edits = read_previous_edits(assessment.report)
     tracker.advance(f"read {assessment.report.name}")
     records = assessment.records
@@ -157,13 +154,24 @@ def _restore_missing(assessment: Assessment, edits: PreviousEdits) -> list[Probl
     return warnings
 
 
-def _kept_choices(assessment: Assessment, framework: Framework, threshold_name: str | None, spread: int | None):
-    """The action threshold and spread to judge by: those given (and kept), else those kept, else defaults."""
-    records = assessment.records
+def keep_choices(assessment: Assessment, threshold_name: str | None, spread: int | None) -> None:
+    """Keep the action threshold and spread given (if any) for the assessment, so that report, check and
+    sign-off judge alike from now on; an unknown threshold is refused before anything is kept. Call it holding
+    the assessment's lock."""
+    if threshold_name is None and spread is None:
+        return
+    framework = load_framework(assessment.workbook)
+    check_threshold(framework, threshold_name)
+    check_is_report(assessment.report, assessment.assessment_id)  # a report refused changes nothing, settings too
     if threshold_name is not None:
-        records.keep_setting("action_threshold", framework.scale.find(threshold_name).name)
+        assessment.records.keep_setting("action_threshold", framework.scale.find(threshold_name).name)
     if spread is not None:
-        records.keep_setting("spread", str(spread))
+        assessment.records.keep_setting("spread", str(spread))
+
+
+def _kept_choices(assessment: Assessment, framework: Framework) -> tuple[str | None, int]:
+    """The action threshold and spread to judge by: those kept, else the defaults."""
+    records = assessment.records
     kept = records.setting("action_threshold")
     rating = framework.scale.find(kept) if kept else None
     return (rating.name if rating and rating.scored else None), int(records.setting("spread") or DEFAULT_SPREAD)

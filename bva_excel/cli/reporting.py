@@ -16,6 +16,7 @@ from bva_excel.app.report import write_report
 from bva_excel.app.state import (
     STATE_STEPS,
     change_trail,
+    keep_choices,
     load_state,
     saved_since_written,
 )
@@ -241,9 +242,8 @@ def check(folder, as_json, action_threshold, spread):
         bar.start(STATE_STEPS, "steps")
         if action_threshold is not None or spread is not None:  # kept for the assessment: written under the lock
             with assessment.locked("check"):
-                gathered = load_state(assessment, action_threshold, spread, bar)
-        else:
-            gathered = load_state(assessment, action_threshold, spread, bar)
+                keep_choices(assessment, action_threshold, spread)
+        gathered = load_state(assessment, bar)
     result = gathered.consistency
     on_plan = action_problems(gathered.framework, current_actions(assessment, gathered), gathered.edits.action_rows,
                               gathered.signoff is not None, assessment.report.name)
