@@ -13,7 +13,6 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-from bva_excel.app.progress import current_actions
 from bva_excel.app.state import STATE_STEPS, load_state
 from bva_excel.errors import BvaError, problem
 from bva_excel.excel.write.styles import finish_printing, header_format, new_workbook, print_landscape
@@ -113,7 +112,7 @@ def export_actions(assessment, path: Path, as_xlsx: bool = False, service_area: 
     with assessment.reading("actions"):
         tracker.start(STATE_STEPS, "steps")
         gathered = load_state(assessment, tracker=tracker)
-        every = current_actions(assessment, gathered)
+        every = gathered.actions
         unlisted = as_listed(gathered.framework, every)
         rows, area = select(gathered.framework, every, service_area)
         if as_xlsx:

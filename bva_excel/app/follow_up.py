@@ -13,7 +13,6 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-from bva_excel.app.progress import current_actions
 from bva_excel.app.state import STATE_STEPS, load_state
 from bva_excel.excel.write.styles import (
     finish_printing,
@@ -197,7 +196,7 @@ def write_follow_up(assessment, path: Path | None = None, today: dt.date | None 
     with assessment.locked("follow-up"):
         tracker.start(STATE_STEPS + 2, "steps")
         gathered = load_state(assessment, tracker=tracker)
-        rows = current_actions(assessment, gathered)
+        rows = gathered.actions
         as_listed(gathered.framework, rows)
         report = build(assessment, rows, gathered.framework, today)
         tracker.advance("compared with the last follow-up")

@@ -30,30 +30,12 @@ from bva_excel.excel.write.service_areas import ensure_service_areas
 from bva_excel.model.action_plan import (
     ActionRow,
     action_problems,
-    plan_of,
-    plan_warnings,
 )
 from bva_excel.model.identity import IssueIdentity
-from bva_excel.model.progress import apply_progress, source_of
 from bva_excel.model.recorded import IssueRecord
 from bva_excel.store.files import safe_file_name
 from bva_excel.store.folder import Assessment, needs_report
 from bva_excel.tracking import QUIET, Tracker
-
-# Reading progress and putting it on the plan.
-
-def current_actions(assessment: Assessment, gathered) -> list[ActionRow]:
-    """The action plan as the report would write it now: what was typed, with the progress returned since."""
-    rows = plan_of(gathered)
-    kept = apply_progress(rows, assessment.records.progress_updates(), gathered.edits.action_sources)
-    # Said with the report's other warnings (and bva check's), once each, however often this is called.
-    said = [problem("ACTION_NOT_REOPENED", assessment.report.name, "Action plan", action=row.action_id,
-                    status=row.status, update=update.status, source=source_of(update)) for row, update in kept]
-    said += plan_warnings(gathered.framework, rows, gathered.edits, assessment.report.name)
-    known = {str(w) for w in gathered.warnings}
-    gathered.warnings.extend(p for p in said if str(p) not in known)
-    return rows
-
 
 # Issuing the progress workbooks.
 
@@ -83,7 +65,7 @@ def generate_progress(assessment: Assessment, deadline: dt.date | None = None, p
         tracker.start(STATE_STEPS, "steps")
         gathered = load_state(assessment, tracker=tracker)
         framework = gathered.framework
-        rows = current_actions(assessment, gathered)
+        rows = gathered.actions
         open_rows = [r for r in rows if not r.done]
         held = action_problems(framework, open_rows, gathered.edits.action_rows, False, assessment.report.name)
         commas = [problem("ACTION_ID_COMMA", assessment.report.name, "Action plan", action=r.action_id)

@@ -10,7 +10,6 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bva_excel.app.progress import current_actions
 from bva_excel.app.state import STATE_STEPS, keep_choices, load_state
 from bva_excel.errors import Problem, problem
 from bva_excel.excel.read.carried import (
@@ -74,7 +73,7 @@ def _write_report(assessment: Assessment, threshold_name: str | None, spread: in
     tracker.advance("read what people added to the report")
     framework, decisions = gathered.framework, gathered.decisions
     carried.warnings += _wording_edited(path, framework)
-    actions = current_actions(assessment, gathered)
+    actions = gathered.actions
     updates = assessment.records.progress_updates()
     now = dt.datetime.now().replace(microsecond=0)
 

@@ -18,12 +18,14 @@ from bva_excel.layout import (
     SCORES_FIXED,
     SCORES_SHEET,
 )
+from bva_excel.model.action_plan import ActionRow, plan_of, plan_warnings
 from bva_excel.model.changes import Change, changes, restore_missing
 from bva_excel.model.consistency import DEFAULT_SPREAD, check
 from bva_excel.model.consolidation import consolidate
 from bva_excel.model.copies import fold_in
 from bva_excel.model.decisions import PreviousEdits, decide
 from bva_excel.model.framework import Framework
+from bva_excel.model.progress import apply_progress, source_of
 from bva_excel.model.state import AssessmentState
 from bva_excel.model.text import column_letter, short_list, suggest
 from bva_excel.store.folder import Assessment
@@ -83,8 +85,21 @@ def load_state(assessment: Assessment, tracker: Tracker = QUIET,
     consistency = check(consolidation, decisions, [i for i in issues if i.kind == "review"], spread, threshold_name,
                         signoff)
     tracker.advance("checked consistency")
-    return AssessmentState(framework, consolidation, decisions, warnings, edits, issues, consistency, signoff,
-                           threshold_name, spread, records.return_notes(), copies)
+    state = AssessmentState(framework, consolidation, decisions, warnings, edits, issues, consistency, signoff,
+                            threshold_name, spread, records.return_notes(), copies)
+    state.actions, said = _the_action_plan(assessment, state)
+    state.warnings += said
+    return state
+
+
+def _the_action_plan(assessment: Assessment, state: AssessmentState) -> tuple[list[ActionRow], list[Problem]]:
+    """The action plan as the report would write it now: what was typed, with the progress returned since; and
+    what is said of it (an update that would reopen an action done, an action under no characteristic, ...)."""
+    rows = plan_of(state)
+    kept = apply_progress(rows, assessment.records.progress_updates(), state.edits.action_sources)
+    said = [problem("ACTION_NOT_REOPENED", assessment.report.name, "Action plan", action=row.action_id,
+                    status=row.status, update=update.status, source=source_of(update)) for row, update in kept]
+    return rows, said + plan_warnings(state.framework, rows, state.edits, assessment.report.name)
 
 
 def _fold_in_copies(assessment: Assessment, edits: PreviousEdits, seen) -> tuple[list[Path], list[Problem]]:

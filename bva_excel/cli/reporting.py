@@ -11,7 +11,6 @@ import click
 
 from bva_excel.app.detail import add_pdf, write_detail
 from bva_excel.app.picture import write_pictures
-from bva_excel.app.progress import current_actions
 from bva_excel.app.report import write_report
 from bva_excel.app.state import (
     STATE_STEPS,
@@ -245,7 +244,7 @@ def check(folder, as_json, action_threshold, spread):
                 keep_choices(assessment, action_threshold, spread)
         gathered = load_state(assessment, bar)
     result = gathered.consistency
-    on_plan = action_problems(gathered.framework, current_actions(assessment, gathered), gathered.edits.action_rows,
+    on_plan = action_problems(gathered.framework, gathered.actions, gathered.edits.action_rows,
                               gathered.signoff is not None, assessment.report.name)
     failed = bool(result.must_look) or any(p.severity == ERROR for p in on_plan)
     # The plan's service areas are said under 'Action plan' (as errors, since no progress can be asked for them).

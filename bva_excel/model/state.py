@@ -29,5 +29,6 @@ class AssessmentState:
     spread: int = DEFAULT_SPREAD  # the disagreement judged by
     notes: list[ReturnNote] = field(default_factory=list)  # typed in returns where bva reads nothing
     report_copies: list = field(default_factory=list)  # conflict copies of the report folded into `edits` (paths)
+    actions: list = field(default_factory=list)  # the action plan as the report would write it now (ActionRow)
 
 
