@@ -347,12 +347,16 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
                                  "Open both, bring into {workbook} what should be kept from this copy, then move "
                                  "the copy out of the assessment folder (or delete it) and run the command again."),
     "REPORT_COPY_FOLDED": (WARNING, "a second copy of the report (a sync client keeps both when it was changed on "
-                           "two computers), saved {saved}; what was typed only there counts: {taken}",
-                           "bva report writes it into report.xlsx and moves the copy to history/; sheets or columns "
-                           "added only in the copy stay in that history copy."),
-    "REPORT_COPY_CLASH": (WARNING, "{key} '{field}' was typed differently here ({theirs}, saved {saved}) and in "
-                          "report.xlsx ({mine}, saved {report_saved}); {counts} counts, being saved later",
-                          "If the other is right, type it on report.xlsx and run the command again."),
+                           "two computers), saved {saved}: what was typed in it counts as said below, and it is "
+                           "kept whole",
+                           "bva report writes what counts into report.xlsx and moves the copy to history/; sheets "
+                           "or columns added only in the copy stay in that history copy."),
+    "REPORT_TYPED_ELSEWHERE": (WARNING, "typed {there} and not changed in report.xlsx, so it counts: {taken}",
+                               "Nothing to do, unless it should not count: then type the value on report.xlsx."),
+    "REPORT_TYPED_TWICE": (WARNING, "{key} '{field}' was typed differently {there} ({theirs}, saved {saved}) "
+                           "and in report.xlsx ({mine}, saved {report_saved}); {counts}",
+                           "If the other is right, type it on report.xlsx and run the command again; both are in "
+                           "the change trail or in history/."),
     "REPORT_COPY_UNREAD": (WARNING, "a second copy of the report that cannot be read as one ({reason}), so nothing "
                            "typed in it counts",
                            "Open it and bring what should be kept into report.xlsx by hand, then move it out of the "

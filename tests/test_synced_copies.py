@@ -85,6 +85,8 @@ def test_merging_the_same_copy_again_changes_nothing_and_either_way_round_gives_
     first = run("merge", b, a)
     assert first.exit_code == 0, said(first)
     assert "merged records.sqlite: 1 return, 1 sign-off" in said(first)
+    assert "1 returned file into the archive" in said(first)
+    assert ".bva/archive/" not in said(run("check", b))  # A's archived return came with it
     second = run("merge", b, a)
     assert "merged records.sqlite: nothing new" in said(second)
     assert run("merge", a, b).exit_code == 0
@@ -209,11 +211,12 @@ def test_what_was_typed_in_a_conflict_copy_of_the_report_counts_and_a_clash_is_s
     result = run("report", assessment.folder)
     assert result.exit_code == 0, result.output
     assert "report-DESKTOP-4F2.xlsx: a second copy of the report" in result.output
-    assert "what was typed only there counts: CI001 Moderated score, CI001 Moderation note" in result.output
-    assert ("report-DESKTOP-4F2.xlsx: L001 'Moderated score' was typed differently here ('Red', saved "
+    assert ("typed in this copy and not changed in report.xlsx, so it counts: CI001 Moderated score, CI001 "
+            "Moderation note") in result.output
+    assert ("report-DESKTOP-4F2.xlsx: L001 'Moderated score' was typed differently in this copy ('Red', saved "
             in result.output)
     assert "and in report.xlsx ('Yellow', saved " in result.output
-    assert "this copy's counts, being saved later" in result.output
+    assert "the value typed in this copy counts, being saved later" in result.output
     now = _scores(report)
     assert (now["CI001"]["Moderated score"], now["CI001"]["Moderation note"]) == ("Amber", "Typed on laptop B")
     assert now["G001"]["Moderation note"] == "Typed on laptop A"
@@ -239,7 +242,7 @@ def test_a_conflict_copy_of_the_report_saved_earlier_loses_a_clash_but_gives_wha
     stat = copy.stat()
     os.utime(report, (stat.st_atime + 60, stat.st_mtime + 60))
     result = run("check", assessment.folder)  # a command that only reads: counts it, moves nothing
-    assert "report.xlsx's counts, being saved later" in result.output
+    assert "the value in report.xlsx counts, being saved later" in result.output
     assert copy.exists()
     assert run("report", assessment.folder).exit_code == 0
     now = _scores(report)
@@ -313,3 +316,89 @@ def test_this_computer_s_own_journal_after_a_crash_is_left_for_sqlite_to_roll_ba
     assert "journal of unfinished changes" not in result.output
     assert not list((b / ".bva").glob("merged/*journal*"))
     assert open_assessment(b).records.integrity() == "ok"
+
+
+@pytest.fixture
+def typed_apart(generated, tmp_path, monkeypatch):
+    """One folder after ingest and report, copied to two laptops; on A (its own computer) CI001 is moderated to
+    Amber with a note and reported; on B (this computer) G001 is moderated to Red and reported."""
+    import bva_excel.store.records as records_module
+
+    assessment, generation = generated
+    return_all(assessment, generation, {}, ("Light green", "Seen.", ""))
+    assert run("ingest", assessment.folder).exit_code == 0
+    assert run("report", assessment.folder).exit_code == 0
+    assessment.records.close()
+    a = shutil.copytree(assessment.folder, tmp_path / "laptop A" / assessment.folder.name)
+    b = shutil.copytree(assessment.folder, tmp_path / "laptop B" / assessment.folder.name)
+    here = records_module.WRITER
+    monkeypatch.setattr(records_module, "WRITER", "alex on LAPTOP-12")
+    _type_scores(a / "report.xlsx", {"CI001": {"Moderated score": "Amber", "Moderation note": "A: panel said Amber"}})
+    assert run("report", a).exit_code == 0
+    monkeypatch.setattr(records_module, "WRITER", here)
+    _type_scores(b / "report.xlsx", {"G001": {"Moderated score": "Red", "Moderation note": "B: no scrutiny"}})
+    assert run("report", b).exit_code == 0
+    return a, b
+
+
+def _moderated(folder) -> dict[str, tuple]:
+    return {ref: (row["Moderated score"], row["Moderation note"]) for ref, row in _scores(folder / "report.xlsx").items()
+            if row["Moderated score"] or row["Moderation note"]}
+
+
+def test_what_each_officer_typed_is_kept_when_only_the_records_are_synced(typed_apart):
+    a, b = typed_apart
+    shutil.copyfile(a / ".bva" / "records.sqlite", b / ".bva" / "records-LAPTOP-12.sqlite")
+    result = run("report", b)
+    assert result.exit_code == 0, result.output
+    assert "typed on another computer (alex on LAPTOP-12) and not changed in report.xlsx, so it counts: CI001 " \
+           "Moderated score, CI001 Moderation note" in result.output
+    assert _moderated(b) == {"CI001": ("Amber", "A: panel said Amber"), "G001": ("Red", "B: no scrutiny")}
+    trail = run("changes", b).output
+    assert "(blank)" not in trail.split("CI001")[-1].split("\n")[0]  # CI001 was never cleared
+    again = run("report", b)
+    assert "another computer" not in again.output
+    assert _moderated(b) == {"CI001": ("Amber", "A: panel said Amber"), "G001": ("Red", "B: no scrutiny")}
+
+
+def test_what_each_officer_typed_is_kept_when_the_records_and_the_report_come_as_copies(typed_apart):
+    a, b = typed_apart
+    shutil.copyfile(a / ".bva" / "records.sqlite", b / ".bva" / "records-LAPTOP-12.sqlite")
+    shutil.copyfile(a / "report.xlsx", b / "report-LAPTOP-12.xlsx")
+    result = run("report", b)
+    assert result.exit_code == 0, result.output
+    assert _moderated(b) == {"CI001": ("Amber", "A: panel said Amber"), "G001": ("Red", "B: no scrutiny")}
+    assert "G001" not in "\n".join(line for line in result.output.splitlines() if "in this copy" in line)
+
+
+def test_what_each_officer_typed_is_kept_after_bva_merge_of_a_colleague_s_folder(typed_apart):
+    a, b = typed_apart
+    assert run("merge", b, a).exit_code == 0
+    assert run("report", b).exit_code == 0
+    assert _moderated(b) == {"CI001": ("Amber", "A: panel said Amber"), "G001": ("Red", "B: no scrutiny")}
+    assert run("merge", a, b).exit_code == 0  # and the other way round, on A's own computer
+    import bva_excel.store.records as records_module
+
+    here = records_module.WRITER
+    try:
+        records_module.WRITER = "alex on LAPTOP-12"
+        assert run("report", a).exit_code == 0
+    finally:
+        records_module.WRITER = here
+    assert _moderated(a) == _moderated(b)
+
+
+def test_a_value_typed_on_both_computers_is_said_with_both_and_never_replaced_by_a_blank(typed_apart, monkeypatch):
+    import os
+
+    a, b = typed_apart
+    _type_scores(b / "report.xlsx", {"CI001": {"Moderated score": "Yellow"}})  # B, after A's Amber, unaware of it
+    stat = (a / "report.xlsx").stat()
+    os.utime(b / "report.xlsx", (stat.st_atime + 120, stat.st_mtime + 120))
+    shutil.copyfile(a / ".bva" / "records.sqlite", b / ".bva" / "records-LAPTOP-12.sqlite")
+    result = run("report", b)
+    assert ("CI001 'Moderated score' was typed differently on another computer (alex on LAPTOP-12) ('Amber'"
+            in result.output)
+    assert "and in report.xlsx ('Yellow', saved " in result.output
+    assert "the value in report.xlsx counts, being saved later" in result.output
+    assert _moderated(b)["CI001"] == ("Yellow", "A: panel said Amber")  # B's later score; A's note, B typed none

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from bva_excel.errors import BvaError, Problem
 from bva_excel.excel.read.copies import made_by_a_sync_client
+from bva_excel.store.files import replacing
 from bva_excel.store.folder import MERGED_FOLDER, Assessment
 from bva_excel.store.records import DATABASE, Records
 
@@ -36,9 +37,12 @@ class Merged:
     counts: dict[str, int] = field(default_factory=dict)
     moved_to: Path | None = None
     problems: list[Problem] = field(default_factory=list)  # why it was not merged (it is left where it was)
+    archived: int = 0  # returned files copied into the archive from the other copy's
 
     def said(self) -> str:
         parts = [f"{count} {_SAID[kind][count != 1]}" for kind, count in self.counts.items() if kind in _SAID]
+        if self.archived:
+            parts.append(f"{self.archived} returned file{'s' * (self.archived != 1)} into the archive")
         return ", ".join(parts) or "nothing new"
 
 
@@ -62,9 +66,10 @@ def merge_conflict_copies(assessment: Assessment) -> list[Merged]:
         return [merge_records(assessment, copy, move=True) for copy in copies]
 
 
-def merge_records(assessment: Assessment, other: Path, move: bool = False) -> Merged:
+def merge_records(assessment: Assessment, other: Path, move: bool = False, archive: Path | None = None) -> Merged:
     """Merge the records at `other` into the assessment's, in one transaction (`move`: then move `other` to
-    .bva/merged/). Records that are damaged, newer or of another assessment are left as they are, with why."""
+    .bva/merged/; `archive`: the other copy's archive of returns, whose files this one lacks are copied in first).
+    Records that are damaged, newer or of another assessment are left as they are, with why."""
     merged = Merged(other.name)
     with tempfile.TemporaryDirectory(prefix=".merge-", dir=assessment.records_dir) as scratch:
         copy = Path(scratch) / DATABASE  # a copy, brought up to this version if older; the file is only read
@@ -80,9 +85,24 @@ def merge_records(assessment: Assessment, other: Path, move: bool = False) -> Me
         except BvaError as refused:
             merged.problems = refused.problems
             return merged
+    if archive is not None and archive.is_dir():
+        merged.archived = _copy_archive(archive, assessment.archive)
     if move:
         merged.moved_to = move_aside(other, assessment.records_dir / MERGED_FOLDER)
     return merged
+
+
+def _copy_archive(source: Path, target: Path) -> int:
+    """Copy each archived return of another copy that this archive lacks (files are named by their SHA-256, so a
+    file of the same name is the same file); how many."""
+    target.mkdir(parents=True, exist_ok=True)
+    copied = 0
+    for path in source.iterdir():
+        if path.is_file() and not path.name.startswith(".") and not (target / path.name).exists():
+            with replacing(target / path.name) as temp:
+                shutil.copyfile(path, temp)
+            copied += 1
+    return copied
 
 
 def move_aside(path: Path, folder: Path) -> Path:

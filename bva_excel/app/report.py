@@ -93,6 +93,7 @@ def _write_report(assessment: Assessment, threshold_name: str | None, spread: in
     with records.together() as placed:
         if found:
             records.record_seen_values(found)
+        records.keep_setting("seen_upto", str(records.last_seen_number()))  # what this computer has now seen
         history = keep_history(path, placed) if path.exists() else None
         for copy in gathered.report_copies:  # folded into this report: kept whole in history/, then moved away
             keep_history(copy, placed)

@@ -1,4 +1,6 @@
-"""app.state"""
+"""The assessment as it stands, read once per command (`load_state`): the framework, the records, what people
+typed into the report (and into its copies on other computers), decided and checked. Reading writes nothing;
+the choices a command keeps for the assessment are kept by `keep_choices`."""
 
 from __future__ import annotations
 
@@ -22,12 +24,13 @@ from bva_excel.model.action_plan import ActionRow, plan_of, plan_warnings
 from bva_excel.model.changes import Change, changes, restore_missing
 from bva_excel.model.consistency import DEFAULT_SPREAD, check
 from bva_excel.model.consolidation import consolidate
-from bva_excel.model.copies import fold_in
+from bva_excel.model.copies import Folded, fold_in, fold_in_elsewhere
 from bva_excel.model.decisions import PreviousEdits, decide
 from bva_excel.model.framework import Framework
 from bva_excel.model.progress import apply_progress, source_of
 from bva_excel.model.state import AssessmentState
 from bva_excel.model.text import column_letter, short_list, suggest
+from bva_excel.store import records as stored  # stored.WRITER: who records here, read when used
 from bva_excel.store.folder import Assessment
 from bva_excel.tracking import QUIET, Tracker
 
@@ -63,7 +66,9 @@ def load_state(assessment: Assessment, tracker: Tracker = QUIET,
     tracker.advance(f"read {assessment.report.name}")
     records = assessment.records
     seen = records.seen_values()
-    copies, folded = _fold_in_copies(assessment, edits, seen)
+    folded = _fold_in_elsewhere(assessment, edits, seen)
+    copies, from_copies = _fold_in_copies(assessment, edits, seen)
+    folded += from_copies
     restored = _restore_missing(assessment, edits)
     _not_typed_by_a_person(edits, seen)
     issues = records.issues()
@@ -102,6 +107,44 @@ def _the_action_plan(assessment: Assessment, state: AssessmentState) -> tuple[li
     return rows, said + plan_warnings(state.framework, rows, state.edits, assessment.report.name)
 
 
+def _saved_at(path: Path) -> str:
+    """When a file was last saved, to the second (ISO)."""
+    return dt.datetime.fromtimestamp(path.stat().st_mtime).replace(microsecond=0).isoformat(sep=" ")
+
+
+def _said(folded: Folded, file: Path, saved: str, report_saved: str, there: str) -> list[Problem]:
+    """What is said of the values typed elsewhere that count here, and of each clash."""
+    listed = ", ".join(f"{key} {field}" for _, key, field in folded.taken[:8]) + (
+        f" and {len(folded.taken) - 8} more" if len(folded.taken) > 8 else "")
+    said = [problem("REPORT_TYPED_ELSEWHERE", file, there=there, taken=listed)] if folded.taken else []
+    for clash in folded.clashes:
+        counts = (f"the value typed {there} counts, being {'saved later' if clash.here else 'the one not blank'}"
+                  if clash.there_counts else
+                  f"the value in report.xlsx counts, being {'saved later' if clash.there else 'the one not blank'}")
+        said.append(problem("REPORT_TYPED_TWICE", file, key=clash.key, field=clash.field, there=there,
+                            theirs=repr(clash.there), mine=repr(clash.here), saved=saved, report_saved=report_saved,
+                            counts=counts))
+    return said
+
+
+def _fold_in_elsewhere(assessment: Assessment, edits: PreviousEdits, seen) -> list[Problem]:
+    """Fold into `edits` what was typed on other computers, as their report runs saw it and merged records
+    brought it (see model/copies.py); what is said of it."""
+    report = assessment.report
+    report_saved = _saved_at(report) if report.exists() else ""
+    folded = fold_in_elsewhere(edits, seen, stored.WRITER, _seen_upto(assessment), report_saved.replace(" ", "T"))
+    writers = sorted({v.written_by for v in seen if v.written_by not in ("", stored.WRITER)})
+    return _said(folded, report, "when their report ran", report_saved, f"on another computer ({', '.join(writers)})")
+
+
+def _seen_upto(assessment: Assessment) -> int:
+    """The number of the last value this computer's report runs had seen when it last wrote the report."""
+    try:
+        return int(assessment.records.setting("seen_upto") or 0)
+    except ValueError:
+        return 0
+
+
 def _fold_in_copies(assessment: Assessment, edits: PreviousEdits, seen) -> tuple[list[Path], list[Problem]]:
     """Fold into `edits` what was typed in each conflict copy of the report (see model/copies.py); the copies
     folded in, and what is said of each."""
@@ -109,7 +152,7 @@ def _fold_in_copies(assessment: Assessment, edits: PreviousEdits, seen) -> tuple
     if not report.exists():
         return [], []
     folded, said = [], []
-    report_saved, _ = saved_by(report)
+    report_saved = _saved_at(report)
     for copy in copies_of(report):
         try:
             check_is_report(copy, assessment.assessment_id)
@@ -117,16 +160,11 @@ def _fold_in_copies(assessment: Assessment, edits: PreviousEdits, seen) -> tuple
         except BvaError as unread:
             said.append(problem("REPORT_COPY_UNREAD", copy, reason=unread.problems[0].what))
             continue
-        saved, who = saved_by(copy)
-        later = copy.stat().st_mtime > report.stat().st_mtime
-        taken, clashes = fold_in(edits, theirs, seen, later)
-        listed = ", ".join(f"{key} {field}" for _, key, field in taken[:8]) + (
-            f" and {len(taken) - 8} more" if len(taken) > 8 else "")
-        said.append(problem("REPORT_COPY_FOLDED", copy, saved=f"{saved}{f' by {who}' if who else ''}",
-                            taken=listed or "nothing"))
-        said += [problem("REPORT_COPY_CLASH", copy, key=clash.key, field=clash.field, theirs=repr(clash.in_copy),
-                         mine=repr(clash.in_report), saved=saved, report_saved=report_saved,
-                         counts="this copy's" if clash.copy_counts else "report.xlsx's") for clash in clashes]
+        saved, who = _saved_at(copy), saved_by(copy)[1]
+        result = fold_in(edits, theirs, seen, stored.WRITER, _seen_upto(assessment),
+                         copy.stat().st_mtime > report.stat().st_mtime)
+        said.append(problem("REPORT_COPY_FOLDED", copy, saved=f"{saved}{f' by {who}' if who else ''}"))
+        said += _said(result, copy, saved, report_saved, "in this copy")
         folded.append(copy)
     return folded, said
 

@@ -34,8 +34,9 @@ def merge(folder, other):
     if records.resolve() == assessment.records.path.resolve():
         raise click.BadParameter("these are FOLDER's own records.", param_hint="OTHER")
     with assessment.locked("merge"):
-        merged = merge_records(assessment, records)
+        merged = merge_records(assessment, records, archive=other / ".bva" / "archive" if other.is_dir() else None)
     say_merged([merged])
     if merged.problems:
         sys.exit(1)
-    click.echo(f"Next: run bva report \"{folder}\" to show what was merged.")
+    if merged.counts:
+        click.echo(f"Next: run bva report \"{folder}\" to show what was merged.")

@@ -1,17 +1,20 @@
-"""What was typed in a conflict copy of the report, folded into what was typed in the report itself.
+"""What was typed into the report on another computer, folded into what was typed into this one.
 
-Both were the same report once, written by bva; since, each officer typed into their own. A cell is compared three
-ways, with what bva last saw in it (the change trail) as the common starting point: typed in one only, that one
-counts; typed alike in both, nothing to choose; typed differently in both, the copy saved later counts, and the clash
-is listed with both values, so that nothing either officer typed is lost from view.
+Two officers with copies of one folder (a synced folder) each type into their own report.xlsx. What the other typed
+reaches this computer in two ways: as values their report runs saw, in their copy of the records, merged into these
+(`fold_in_elsewhere`); and as their report itself, kept by the sync client as a conflict copy (`fold_in`). A cell
+is judged by what this computer last saw in it: changed only elsewhere, the other value counts; changed only here,
+this one stays; changed in both to different values, a value is never replaced by a blank, and of two values the
+later counts; every clash is said with both values, so that nothing either officer typed is lost from view.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, replace
 
 from bva_excel.model.changes import ACTION, CHARACTERISTIC, value_text
-from bva_excel.model.decisions import Moderation, PreviousEdits
+from bva_excel.model.decisions import Moderation, PreviousEdits, ref_of_action
 from bva_excel.model.recorded import IssueRecord, SeenValue, SignOff
 
 _COMPUTED = ("the moderated score", "the reviewers' scores (consolidated)")  # a final score nobody typed
@@ -20,64 +23,112 @@ _FIELDS = {"Moderated score": "moderated", "Moderation note": "note", "Final sco
 
 @dataclass(frozen=True)
 class Clash:
-    """A cell typed differently in the report and in its conflict copy."""
+    """A cell typed differently here and elsewhere."""
 
     kind: str  # 'characteristic' or 'action'
     key: str  # the ref or the action ID
     field: str
-    in_report: str
-    in_copy: str
-    copy_counts: bool  # the copy was saved later, so its value counts
+    here: str
+    there: str
+    there_counts: bool  # the value typed elsewhere counts (the later, or the only one not blank)
 
 
-def fold_in(report: PreviousEdits, copy: PreviousEdits, seen: list[SeenValue],
-            copy_later: bool) -> tuple[list[tuple[str, str, str]], list[Clash]]:
-    """Fold into `report` (in place) what was typed in `copy`; return what was taken from the copy alone
-    ((kind, key, field) each) and the clashes."""
-    base = _last_seen(seen)
-    taken: list[tuple[str, str, str]] = []
-    clashes: list[Clash] = []
-
-    def choose(kind: str, key: str, field: str, mine: str, theirs: str) -> bool:
-        """Whether the copy's value counts for this cell."""
-        mine, theirs, was = mine.strip(), theirs.strip(), base.get((kind, key, field), "")
-        if mine == theirs or theirs == was:
-            return False
-        if mine == was:
-            taken.append((kind, key, field))
-            return True
-        clashes.append(Clash(kind, key, field, mine, theirs, copy_later))
-        return copy_later
-
-    for ref in sorted(set(report.moderation) | set(copy.moderation)):
-        mine, theirs = report.moderation.get(ref, Moderation()), copy.moderation.get(ref, Moderation())
-        chosen = {attribute: getattr(theirs, attribute) for field, attribute in _FIELDS.items()
-                  if choose(CHARACTERISTIC, ref, field, getattr(mine, attribute), getattr(theirs, attribute))}
-        if chosen:
-            report.moderation[ref] = replace(mine, **chosen)
-    for action_id, inputs in copy.actions.items():
-        if action_id not in report.actions:  # an action typed in the copy only
-            if inputs and any(value_text(v) for v in inputs.values()):
-                report.actions[action_id] = dict(inputs)
-                report.action_refs.setdefault(action_id, copy.action_refs.get(action_id, ""))
-                report.actions_present.add(action_id)
-                taken.append((ACTION, action_id, "the whole action"))
-            continue
-        mine = report.actions[action_id]
-        for field in dict.fromkeys([*mine, *inputs]):
-            if choose(ACTION, action_id, field, value_text(mine.get(field)), value_text(inputs.get(field))):
-                mine[field] = inputs.get(field)
-    return taken, clashes
+@dataclass
+class Folded:
+    taken: list[tuple[str, str, str]]  # (kind, key, field) of each value that counts from elsewhere
+    clashes: list[Clash]
 
 
-def _last_seen(seen: list[SeenValue]) -> dict[tuple, str]:
-    """(kind, key, field) -> what bva last saw in the cell (a final score it worked out itself counts as blank:
-    only a typed final score is in the cell)."""
-    last = {}
+def _typed(value: SeenValue) -> bool:
+    """Whether a value seen was typed by a person (not worked out by bva, nor brought by a return)."""
+    return value.source.startswith("typed in")
+
+
+def _seen_here(seen: list[SeenValue], me: str, upto: int) -> tuple[dict[tuple, str], dict[tuple, set[str]]]:
+    """(kind, key, field) -> what this computer last saw in the cell, and every value it ever saw there (a final
+    score bva worked out counts as blank: only a typed final score is in the cell)."""
+    last: dict[tuple, str] = {}
+    ever: dict[tuple, set[str]] = {}
     for value in seen:
-        typed = not (value.field == "Final score" and value.source in _COMPUTED)
-        last[(value.kind, value.key, value.field)] = value.value if typed else ""
-    return last
+        if value.written_by in ("", me) or value.number <= upto:
+            typed = not (value.field == "Final score" and value.source in _COMPUTED)
+            key = (value.kind, value.key, value.field)
+            last[key] = value.value.strip() if typed else ""
+            ever.setdefault(key, set()).add(last[key])
+    return last, ever
+
+
+def _current(edits: PreviousEdits, kind: str, key: str, field: str) -> str:
+    if kind == CHARACTERISTIC:
+        return getattr(edits.moderation.get(key, Moderation()), _FIELDS[field], "").strip()
+    return value_text(edits.actions.get(key, {}).get(field)).strip()
+
+
+def _put(edits: PreviousEdits, kind: str, key: str, field: str, value: str) -> None:
+    if kind == CHARACTERISTIC:
+        edits.moderation[key] = replace(edits.moderation.get(key, Moderation()), **{_FIELDS[field]: value})
+        return
+    if key not in edits.actions:  # an action typed elsewhere only
+        edits.actions[key] = {}
+        edits.action_refs.setdefault(key, ref_of_action(key) or "")
+        edits.actions_present.add(key)
+    typed: object = value
+    if field == "Target date" and value:
+        try:
+            typed = dt.datetime.fromisoformat(value)
+        except ValueError:
+            pass
+    edits.actions[key][field] = typed
+
+
+def _judge(folded: Folded, edits: PreviousEdits, key: tuple, here: str, there: str, base: str, stale: set[str],
+           there_later: bool) -> None:
+    """Fold one cell: `here` as typed in this report, `there` as typed elsewhere, `base` as last seen here;
+    `stale`: values `there` may hold without anyone having typed it there (what this computer saw before)."""
+    if here == there or there in stale:
+        return
+    if here == base:  # changed elsewhere only
+        _put(edits, *key, there)
+        folded.taken.append(key)
+        return
+    there_counts = bool(there) and (not here or there_later)  # never a value replaced by a blank
+    folded.clashes.append(Clash(*key, here, there, there_counts))
+    if there_counts:
+        _put(edits, *key, there)
+
+
+def fold_in_elsewhere(edits: PreviousEdits, seen: list[SeenValue], me: str, upto: int,
+                      report_saved: str) -> Folded:
+    """Fold into `edits` (in place) the values typed on other computers that their report runs saw and that were
+    merged into these records after this computer's last report run (`upto`: the number of the last value seen
+    then); `me`: who records here; `report_saved`: when this report was saved (ISO), to tell which is later.
+    A value seen there is a change made there (a report run records a value only when it changed), a blank too."""
+    base, _ = _seen_here(seen, me, upto)
+    latest: dict[tuple, SeenValue] = {}
+    for value in seen:
+        if value.written_by not in ("", me) and value.number > upto and _typed(value):
+            latest[(value.kind, value.key, value.field)] = value
+    folded = Folded([], [])
+    for key, value in latest.items():
+        _judge(folded, edits, key, _current(edits, *key), value.value.strip(), base.get(key, ""),
+               {base.get(key, "")}, value.seen_at > report_saved)
+    return folded
+
+
+def fold_in(report: PreviousEdits, copy: PreviousEdits, seen: list[SeenValue], me: str, upto: int,
+            copy_later: bool) -> Folded:
+    """Fold into `report` (in place) what was typed in `copy`, a conflict copy of it. What the copy holds that this
+    computer saw there before (or a blank) is taken for the copy's not having changed it, never as a change."""
+    base, ever = _seen_here(seen, me, upto)
+    folded = Folded([], [])
+    cells = [((CHARACTERISTIC, ref, field), getattr(copy.moderation.get(ref, Moderation()), attribute))
+             for ref in sorted(set(report.moderation) | set(copy.moderation)) for field, attribute in _FIELDS.items()]
+    cells += [((ACTION, action_id, field), value) for action_id, inputs in copy.actions.items()
+              for field, value in inputs.items()]
+    for key, value in cells:
+        _judge(folded, report, key, _current(report, *key), value_text(value).strip(), base.get(key, ""),
+               ever.get(key, set()) | {""}, copy_later)
+    return folded
 
 
 def made_apart(issues: list[IssueRecord], signoffs: list[SignOff]) -> list[str]:

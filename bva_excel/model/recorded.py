@@ -130,5 +130,7 @@ class SeenValue:
     field: str
     value: str
     source: str = ""
+    written_by: str = field(default="", compare=False)  # who recorded it, on which computer
+    number: int = field(default=0, compare=False)  # its place in the records (later merged in: higher)
 
 

@@ -814,11 +814,16 @@ class Records:
                                  "VALUES (?, ?, ?, ?, ?, ?, ?)",
                                  [(v.seen_at, v.kind, v.key, v.field, v.value, v.source, WRITER) for v in values])
 
+    def last_seen_number(self) -> int:
+        """The number of the last value recorded by a report run, here or merged in (0 if none)."""
+        with self._reading():
+            return self._db.execute("SELECT coalesce(max(rowid), 0) FROM seen_value").fetchone()[0]
+
     def seen_values(self) -> list[SeenValue]:
         """Every value recorded by report runs, oldest first."""
         with self._reading():
-            rows = self._db.execute("SELECT seen_at, kind, key, field, value, source FROM seen_value "
-                                    "ORDER BY seen_at, rowid").fetchall()
+            rows = self._db.execute("SELECT seen_at, kind, key, field, value, source, written_by, rowid "
+                                    "FROM seen_value ORDER BY seen_at, rowid").fetchall()
         return [SeenValue(*row) for row in rows]
 
     def integrity(self) -> str:
