@@ -519,7 +519,7 @@ def said_once(group: list[Problem]) -> str:
     where = f"{first.where}: " if first.where else ""
     what = first.what.rstrip(".")
     others = [p.key for p in group[1:]]
-    named = ", ".join(others[:8]) + (f" and {len(others) - 8} more" if len(others) > 8 else "")
+    named = ", ".join(others)  # every one named: the count alone would not say which
     same = " The same for" if what.endswith(("?", "!")) else "; the same for"
     return (f"{where}{what}{same} {len(others)} more ({named}). {first.fix} "
             "(--verbose lists each on its own line.)")

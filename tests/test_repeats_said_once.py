@@ -88,3 +88,30 @@ def test_actions_with_no_owner_after_sign_off_are_one_line_with_the_count(signed
         sorted(emptied)
     assert len(_lines(run("check", signed_off_demo, "--json").output, "has no owner")) == 5  # JSON lists each
 
+
+
+def test_a_reviewer_whose_only_return_was_rejected_is_not_said_to_have_sent_none(signed_off_demo):
+    checked = run("check", signed_off_demo)  # the demo's R06 sent one return, with a typo in a score
+    assert "No return accepted yet from R06 (1 rejected: see 'Returns')" in checked.output
+    assert "No return yet from R08" in checked.output  # R08 sent nothing at all
+
+
+def test_findings_alike_for_many_refs_are_one_entry_and_verbose_lists_each(signed_off_demo, tmp_path):
+    import shutil
+
+    folder = shutil.copytree(signed_off_demo, tmp_path / "demo")
+    workbook = openpyxl.load_workbook(folder / "report.xlsx")
+    scores = workbook["Scores"]
+    headers = [c.value for c in scores[1]]
+    refs = []
+    for row in range(2, 12):  # moderated to Red without a note, where no note was typed before
+        if scores.cell(row, headers.index("Moderation note") + 1).value is None and len(refs) < 4:
+            scores.cell(row, headers.index("Moderated score") + 1, "Red")
+            refs.append(scores.cell(row, 1).value)
+    workbook.save(folder / "report.xlsx")
+    grouped = run("check", folder).output
+    assert f"  {', '.join(refs)} (4): Moderated score without a note saying why" in grouped
+    assert "; ".join(f"{ref}: consolidated" for ref in refs[:1]) in grouped  # each one's evidence, by ref
+    each = run("check", folder, "--verbose").output
+    assert sorted(line.split()[0] for line in each.splitlines()
+                  if line.endswith("Moderated score without a note saying why")) == sorted(refs)

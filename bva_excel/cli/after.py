@@ -10,7 +10,7 @@ import click
 from bva_excel.app.export import export_actions
 from bva_excel.app.follow_up import write_follow_up
 from bva_excel.app.signoff import sign_off
-from bva_excel.cli.base import command, show
+from bva_excel.cli.base import command, listed, show
 from bva_excel.cli.common import (
     EXISTING_FOLDER,
     SPREAD,
@@ -53,10 +53,9 @@ def signoff(folder, by, accept_open, action_threshold, spread):
                    "recorded with the sign-off.")
     if result.signoff.short:
         short = result.signoff.short
-        listed = ", ".join(f"{ref} ({scored} of {issued})" for ref, (scored, issued) in list(short.items())[:12])
-        more = f" and {len(short) - 12} more" if len(short) > 12 else ""
+        refs = listed([f"{ref} ({scored} of {issued})" for ref, (scored, issued) in short.items()], 12)
         click.echo(f"  warning: {counted(len(short), 'characteristic')} scored by fewer reviewers than "
-                   f"{'it was' if len(short) == 1 else 'they were'} issued to: {listed}{more}; recorded with the "
+                   f"{'it was' if len(short) == 1 else 'they were'} issued to: {refs}; recorded with the "
                    "sign-off.")
     if result.signoff.open_high:
         click.echo(f"  note: {result.signoff.open_high} high-severity findings were open and accepted; that is "

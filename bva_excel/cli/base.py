@@ -38,11 +38,22 @@ def show(problem: Problem, indent: str = "  ", err: bool = False) -> None:
     click.echo(f"{indent}{problem.severity}: {problem}", err=err)
 
 
+def verbose() -> bool:
+    """Whether --verbose was given: every message on its own line, every list in full."""
+    context = click.get_current_context(silent=True)
+    return bool(context and context.find_root().meta.get("bva.verbose"))
+
+
+def listed(items: list[str], most: int = 10) -> str:
+    """'A, B, C and 7 more' (all of them with --verbose)."""
+    if verbose() or len(items) <= most:
+        return ", ".join(items)
+    return ", ".join(items[:most]) + f" and {len(items) - most} more (--verbose lists them all)"
+
+
 def show_all(problems, indent: str = "  ", err: bool = False) -> None:
     """Print problems, those saying the same about many refs or actions on one line, unless --verbose was given."""
-    context = click.get_current_context(silent=True)
-    verbose = bool(context and context.find_root().meta.get("bva.verbose"))
-    for group in grouped(problems, verbose):
+    for group in grouped(problems, verbose()):
         click.echo(f"{indent}{group[0].severity}: {said_once(group)}", err=err)
 
 

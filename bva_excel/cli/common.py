@@ -17,7 +17,7 @@ import click
 from bva_excel.app.archive import check_archive
 from bva_excel.app.issue import STAGING_PREFIX, finish_interrupted_generation
 from bva_excel.app.merge import MERGED_FOLDER, merge_conflict_copies, move_aside
-from bva_excel.cli.base import show, show_all
+from bva_excel.cli.base import listed, show, show_all
 from bva_excel.errors import BvaError, problem
 from bva_excel.excel.read.copies import copies_of, differences
 from bva_excel.excel.write.service_areas import ensure_service_areas
@@ -155,7 +155,7 @@ def say_archive(checked) -> None:
 
 
 def short_names(names: list[str], most: int = 8) -> str:
-    return ", ".join(names[:most]) + (f" and {len(names) - most} more" if len(names) > most else "")
+    return listed(names, most)
 
 
 def finish_an_interrupted_round(assessment) -> None:
@@ -282,6 +282,5 @@ def quote(path: Path) -> str:
 
 
 def said_changed(changed: list[tuple[str, str, str]], most: int = 10) -> str:
-    """'CI001 Light green to Yellow, L002 blank to Amber and 3 more'."""
-    words = [f"{ref} {signed or 'blank'} to {now or 'blank'}" for ref, signed, now in changed[:most]]
-    return ", ".join(words) + (f" and {len(changed) - most} more" if len(changed) > most else "")
+    """'CI001 Light green to Yellow, L002 blank to Amber and 3 more' (all with --verbose)."""
+    return listed([f"{ref} {signed or 'blank'} to {now or 'blank'}" for ref, signed, now in changed], most)

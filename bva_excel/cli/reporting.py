@@ -19,7 +19,7 @@ from bva_excel.app.state import (
     load_state,
     saved_since_written,
 )
-from bva_excel.cli.base import command, show_all
+from bva_excel.cli.base import command, listed, show_all, verbose
 from bva_excel.cli.common import (
     EXISTING_FOLDER,
     FOLDER,
@@ -35,7 +35,7 @@ from bva_excel.cli.common import (
     said_changed,
     service_areas_needed,
 )
-from bva_excel.errors import ERROR
+from bva_excel.errors import ERROR, REPEATS
 from bva_excel.model.action_plan import action_problems
 from bva_excel.model.consistency import SEVERITIES
 from bva_excel.model.copies import made_apart
@@ -213,6 +213,27 @@ def changes(folder, as_json):
         click.echo(report_newer)
 
 
+def _findings_alike(findings) -> list[list]:
+    """The findings in order, those the same but for their ref and evidence (the same words, reviewers and
+    resolution, three or more) together; each on its own with --verbose."""
+    if verbose():
+        return [[f] for f in findings]
+    groups: dict[tuple, list] = {}
+    for finding in findings:
+        key = (finding.finding, tuple(finding.reviewers), finding.resolved, bool(finding.ref))
+        groups.setdefault(key, []).append(finding)
+    shown, done = [], set()
+    for finding in findings:
+        key = (finding.finding, tuple(finding.reviewers), finding.resolved, bool(finding.ref))
+        group = groups[key]
+        if len(group) < REPEATS or not finding.ref:
+            shown.append([finding])
+        elif key not in done:
+            done.add(key)
+            shown.append(group)
+    return shown
+
+
 @command("check")
 @click.argument("folder", type=EXISTING_FOLDER)
 @click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
@@ -265,11 +286,17 @@ def check(folder, as_json, action_threshold, spread):
         if not findings:
             continue
         click.echo(f"{title} ({len(findings)})")
-        for finding in findings:
-            place = f"{finding.ref:<7} " if finding.ref else (f"{finding.theme}: " if finding.theme else "")
+        for alike in _findings_alike(findings):
+            finding = alike[0]
+            if len(alike) > 1:
+                place = f"{listed([f.ref for f in alike], len(alike))} ({len(alike)}): "
+            else:
+                place = f"{finding.ref:<7} " if finding.ref else (f"{finding.theme}: " if finding.theme else "")
             who = f" [{', '.join(finding.reviewers)}]" if finding.reviewers else ""
             click.echo(f"  {place}{finding.finding}{who}")
-            click.echo(f"      {finding.evidence}")
+            evidence = {f.evidence for f in alike}
+            click.echo(f"      {finding.evidence}" if len(evidence) == 1 else
+                       "      " + "; ".join(f"{f.ref}: {f.evidence}" for f in alike))
             if finding.resolved:
                 click.echo(f"      resolved: {finding.resolved}")
     def open_count(severity):

@@ -9,7 +9,7 @@ import click
 
 from bva_excel.app.ingest import ingest as ingest_returns
 from bva_excel.app.signoff import finals_now
-from bva_excel.cli.base import command, show, show_all
+from bva_excel.cli.base import command, listed, show, show_all
 from bva_excel.cli.common import (
     EXISTING_FOLDER,
     Bar,
@@ -99,8 +99,7 @@ def ingest(folder, paths, as_json, prefer):
                    "off again.")
     waiting = _still_to_return(assessment)
     if waiting:
-        click.echo(f"Still to return their review: {', '.join(waiting[:8])}"
-                   + (f" and {len(waiting) - 8} more" if len(waiting) > 8 else "") + ".")
+        click.echo(f"Still to return their review: {listed(waiting, 8)}.")
     if rejected or still_rejected:
         click.echo("Next: ask the senders of rejected files to correct and resend them; "
                    f"meanwhile run: bva report {quote(folder)}")

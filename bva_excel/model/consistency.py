@@ -134,7 +134,10 @@ def _incomplete(consolidation: Consolidation, issues: list[IssueRecord], decisio
                                         "restore them on 'Reviewers' to show their name, or moderate their scores"))
             continue
         if reviewer_id not in returned:
-            findings.append(Finding("RETURN_OUTSTANDING", MEDIUM, "", "", f"No return yet from {reviewer_id}",
+            rejected = next((p.rejected for p in consolidation.progress if p.reviewer_id == reviewer_id), 0)
+            words = (f"No return accepted yet from {reviewer_id} ({rejected} rejected: see 'Returns')" if rejected
+                     else f"No return yet from {reviewer_id}")
+            findings.append(Finding("RETURN_OUTSTANDING", MEDIUM, "", "", words,
                                     (reviewer_id,), f"{len(refs)} characteristics issued: {', '.join(refs)}"))
             continue
         for ref in refs:
