@@ -85,7 +85,7 @@ def test_text_in_an_inserted_row_beside_the_table_and_in_a_comment_is_named_and_
         ("R01 Ann Lee", "R01 return.xlsx", "Review", "G2", "A comment on a cell", "Ann Lee: Not sure about this one"),
         ("R01 Ann Lee", "R01 return.xlsx", "Review", "J2", "Typed in a column bva does not read",
          "Ask Finance for the 2025 figures"),
-        ("R01 Ann Lee", "R01 return.xlsx", "Review", "A3", "Typed in a row with no ref", NOTE)]
+        ("R01 Ann Lee", "R01 return.xlsx", "Review", "A3", "Typed in a row with no ref or action ID", NOTE)]
 
 
 def test_a_score_typed_in_an_inserted_row_is_said_not_to_count_and_how_to_fix_it(generated):
@@ -107,7 +107,9 @@ def test_a_score_typed_in_an_inserted_row_is_said_not_to_count_and_how_to_fix_it
     kept = notes_on_report(assessment)
     assert [(row[3], row[5]) for row in kept] == [("F3", "Amber"), ("G3", "Worse than it says"),
                                                   ("H3", "No plan at all")]
-    assert {row[4] for row in kept} == {"A score typed in a row with no ref (not counted)"}
+    assert [row[4] for row in kept] == ["A score or status typed in a row with no ref or action ID (not counted)",
+                                        "Typed in a row with no ref or action ID",
+                                        "Typed in a row with no ref or action ID"]  # only the score is a score
     scores = openpyxl.load_workbook(assessment.report)["Scores"]
     assert "Amber" not in {cell.value for row in scores.iter_rows(min_row=2) for cell in row[3:4]}
 
@@ -149,6 +151,6 @@ def test_a_row_inserted_in_a_progress_return_is_named_and_kept(planned):
     assert "Ask the service area to type it in the Status cell" in score["fix"]
     assert run("report", assessment.folder).exit_code == 0
     assert [row[3:] for row in notes_on_report(assessment)] == [
-        ("J3", "A score typed in a row with no ref (not counted)", "Complete"),
-        ("K3", "A score typed in a row with no ref (not counted)", "The training was done in November")]
+        ("J3", "A score or status typed in a row with no ref or action ID (not counted)", "Complete"),
+        ("K3", "Typed in a row with no ref or action ID", "The training was done in November")]
     assert plan(report)["ACT-G001"]["Status"] is None  # not counted for any action

@@ -85,8 +85,9 @@ class ReturnRecord:
     saved_by: str = ""  # who the workbook says last saved it (its 'last saved by'), '' if it does not say
 
 
-NOTE_KINDS = {"row": "Typed in a row with no ref", "column": "Typed in a column bva does not read",
-              "score": "A score typed in a row with no ref (not counted)", "comment": "A comment on a cell"}
+NOTE_KINDS = {"row": "Typed in a row with no ref or action ID", "column": "Typed in a column bva does not read",
+              "score": "A score or status typed in a row with no ref or action ID (not counted)",
+              "comment": "A comment on a cell"}
 
 
 @dataclass(frozen=True)

@@ -60,8 +60,8 @@ def typed_outside(table: Table, key: str, score: str, headers: list[str], is_key
                     by_column.setdefault(col, []).append(ReturnNote(table.sheet, a1(row, col), "column", text))
             continue
         typed_score = next((text for col, text in cells if col == score_col), "")
-        kind = "score" if typed_score else "row"
-        in_row = [ReturnNote(table.sheet, a1(row, col), kind, text) for col, text in cells]
+        in_row = [ReturnNote(table.sheet, a1(row, col), "score" if col == score_col else "row", text)
+                  for col, text in cells]  # only the score's own cell is called a score
         notes += in_row
         cell = ", ".join(note.cell for note in in_row)
         if typed_score:
