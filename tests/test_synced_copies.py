@@ -223,6 +223,10 @@ def test_what_was_typed_in_a_conflict_copy_of_the_report_counts_and_a_clash_is_s
     assert now["L001"]["Moderated score"] == "Red"
     assert not copy.exists()
     assert [p.name for p in (assessment.folder / "history").iterdir() if p.name.startswith("report-DESKTOP-4F2")]
+    trail = [line for line in run("changes", assessment.folder).output.splitlines() if line.lstrip().startswith(
+        ("CI001", "L001")) or "CI001" in line or "L001" in line]
+    assert any("CI001" in line and "typed in report-DESKTOP-4F2.xlsx (saved" in line for line in trail), trail
+    assert any("L001" in line and "typed in report-DESKTOP-4F2.xlsx (saved" in line for line in trail), trail
     again = run("report", assessment.folder)
     assert "second copy" not in again.output
     assert _scores(report)["L001"]["Moderated score"] == "Red"

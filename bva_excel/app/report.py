@@ -85,8 +85,11 @@ def _write_report(assessment: Assessment, threshold_name: str | None, spread: in
     shown = {row.action_id: {h: row.inputs[h] for h in ACTION_INPUT_HEADERS if row.inputs.get(h) is not None}
              for row in actions}
     returned = {row.action_id: row.source for row in actions if row.source and not row.source.startswith("Typed in")}
-    found = new_values(seen, current_values(decisions, shown, typed_source, returned),
-                       dt.datetime.now().isoformat(timespec="microseconds"))
+    current = current_values(decisions, shown, typed_source, returned)
+    for key, source in gathered.typed_where.items():  # typed on another computer, or in a copy of the report
+        if key in current:
+            current[key] = (current[key][0], source)
+    found = new_values(seen, current, dt.datetime.now().isoformat(timespec="microseconds"))
     trail = changes(seen + found)
     new_changes = trail[len(changes(seen)):] if found else []  # the changes this run saw first
     # The change trail, the copy of the previous report and the new report: recorded and put in place as one.

@@ -66,8 +66,9 @@ def load_state(assessment: Assessment, tracker: Tracker = QUIET,
     tracker.advance(f"read {assessment.report.name}")
     records = assessment.records
     seen = records.seen_values()
-    folded = _fold_in_elsewhere(assessment, edits, seen)
-    copies, from_copies = _fold_in_copies(assessment, edits, seen)
+    typed_where: dict[tuple, str] = {}  # (kind, key, field) -> where a value typed elsewhere that counts came from
+    folded = _fold_in_elsewhere(assessment, edits, seen, typed_where)
+    copies, from_copies = _fold_in_copies(assessment, edits, seen, typed_where)
     folded += from_copies
     restored = _restore_missing(assessment, edits)
     _not_typed_by_a_person(edits, seen)
@@ -91,7 +92,7 @@ def load_state(assessment: Assessment, tracker: Tracker = QUIET,
                         signoff)
     tracker.advance("checked consistency")
     state = AssessmentState(framework, consolidation, decisions, warnings, edits, issues, consistency, signoff,
-                            threshold_name, spread, records.return_notes(), copies)
+                            threshold_name, spread, records.return_notes(), copies, typed_where=typed_where)
     state.actions, said = _the_action_plan(assessment, state)
     state.warnings += said
     return state
@@ -127,13 +128,20 @@ def _said(folded: Folded, file: Path, saved: str, report_saved: str, there: str)
     return said
 
 
-def _fold_in_elsewhere(assessment: Assessment, edits: PreviousEdits, seen) -> list[Problem]:
+def _where(folded: Folded, typed_where: dict[tuple, str], source: str) -> None:
+    """Note where each value from elsewhere that counts was typed, for the change trail."""
+    for key in folded.taken + [(c.kind, c.key, c.field) for c in folded.clashes if c.there_counts]:
+        typed_where[key] = source
+
+
+def _fold_in_elsewhere(assessment: Assessment, edits: PreviousEdits, seen, typed_where: dict) -> list[Problem]:
     """Fold into `edits` what was typed on other computers, as their report runs saw it and merged records
     brought it (see model/copies.py); what is said of it."""
     report = assessment.report
     report_saved = _saved_at(report) if report.exists() else ""
     folded = fold_in_elsewhere(edits, seen, stored.WRITER, _seen_upto(assessment), report_saved.replace(" ", "T"))
     writers = sorted({v.written_by for v in seen if v.written_by not in ("", stored.WRITER)})
+    _where(folded, typed_where, f"typed on another computer ({', '.join(writers)})")
     return _said(folded, report, "when their report ran", report_saved, f"on another computer ({', '.join(writers)})")
 
 
@@ -145,7 +153,8 @@ def _seen_upto(assessment: Assessment) -> int:
         return 0
 
 
-def _fold_in_copies(assessment: Assessment, edits: PreviousEdits, seen) -> tuple[list[Path], list[Problem]]:
+def _fold_in_copies(assessment: Assessment, edits: PreviousEdits, seen,
+                    typed_where: dict) -> tuple[list[Path], list[Problem]]:
     """Fold into `edits` what was typed in each conflict copy of the report (see model/copies.py); the copies
     folded in, and what is said of each."""
     report = assessment.report
@@ -164,6 +173,7 @@ def _fold_in_copies(assessment: Assessment, edits: PreviousEdits, seen) -> tuple
         result = fold_in(edits, theirs, seen, stored.WRITER, _seen_upto(assessment),
                          copy.stat().st_mtime > report.stat().st_mtime)
         said.append(problem("REPORT_COPY_FOLDED", copy, saved=f"{saved}{f' by {who}' if who else ''}"))
+        _where(result, typed_where, f"typed in {copy.name} (saved {saved}{f' by {who}' if who else ''})")
         said += _said(result, copy, saved, report_saved, "in this copy")
         folded.append(copy)
     return folded, said

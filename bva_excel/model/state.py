@@ -30,5 +30,6 @@ class AssessmentState:
     notes: list[ReturnNote] = field(default_factory=list)  # typed in returns where bva reads nothing
     report_copies: list = field(default_factory=list)  # conflict copies of the report folded into `edits` (paths)
     actions: list = field(default_factory=list)  # the action plan as the report would write it now (ActionRow)
+    typed_where: dict = field(default_factory=dict)  # (kind, key, field) -> where a value typed elsewhere came from
 
 
