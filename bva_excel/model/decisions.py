@@ -107,11 +107,12 @@ def decide(scale, consolidated: dict[str, str], edits: PreviousEdits, file: str 
 
 
 def changed_since(signoff: SignOff | None, finals: dict[str, str]) -> list[tuple[str, str, str]]:
-    """(ref, final score signed off, final score now) of each final score that differs from the sign-off, by ref."""
+    """(ref, final score signed off, final score now) of each final score that differs from the sign-off, in the
+    order of `finals` (the framework's)."""
     if signoff is None:
         return []
-    return sorted((ref, signoff.finals.get(ref, ""), final) for ref, final in finals.items()
-                  if signoff.finals.get(ref, "") != final)
+    return [(ref, signoff.finals.get(ref, ""), final) for ref, final in finals.items()
+            if signoff.finals.get(ref, "") != final]
 
 
 def signed_off(signoff: SignOff | None, finals: dict[str, str] | None = None) -> str:
