@@ -347,8 +347,7 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
                                  "Open both, bring into {workbook} what should be kept from this copy, then move "
                                  "the copy out of the assessment folder (or delete it) and run the command again."),
     "REPORT_COPY_FOLDED": (WARNING, "a second copy of the report (a sync client keeps both when it was changed on "
-                           "two computers), saved {saved}: what was typed in it counts as said below, and it is "
-                           "kept whole",
+                           "two computers), saved {saved}: {outcome}, and it is kept whole",
                            "bva report writes what counts into report.xlsx and moves the copy to history/; sheets "
                            "or columns added only in the copy stay in that history copy."),
     "REPORT_TYPED_ELSEWHERE": (WARNING, "typed {there} and not changed in report.xlsx, so it counts: {taken}",

@@ -322,10 +322,11 @@ def test_this_computer_s_own_journal_after_a_crash_is_left_for_sqlite_to_roll_ba
     assert open_assessment(b).records.integrity() == "ok"
 
 
-@pytest.fixture
-def typed_apart(generated, tmp_path, monkeypatch):
-    """One folder after ingest and report, copied to two laptops; on A (its own computer) CI001 is moderated to
-    Amber with a note and reported; on B (this computer) G001 is moderated to Red and reported."""
+@pytest.fixture(params=["another computer", "this computer"])
+def typed_apart(generated, tmp_path, monkeypatch, request):
+    """One folder after ingest and report, copied twice; in copy A (on another computer, or on this one: a copy of
+    the folder kept elsewhere) CI001 is moderated to Amber with a note and reported; in copy B (this computer) G001
+    is moderated to Red and reported."""
     import bva_excel.store.records as records_module
 
     assessment, generation = generated
@@ -336,7 +337,8 @@ def typed_apart(generated, tmp_path, monkeypatch):
     a = shutil.copytree(assessment.folder, tmp_path / "laptop A" / assessment.folder.name)
     b = shutil.copytree(assessment.folder, tmp_path / "laptop B" / assessment.folder.name)
     here = records_module.WRITER
-    monkeypatch.setattr(records_module, "WRITER", "alex on LAPTOP-12")
+    if request.param == "another computer":
+        monkeypatch.setattr(records_module, "WRITER", "alex on LAPTOP-12")
     _type_scores(a / "report.xlsx", {"CI001": {"Moderated score": "Amber", "Moderation note": "A: panel said Amber"}})
     assert run("report", a).exit_code == 0
     monkeypatch.setattr(records_module, "WRITER", here)
@@ -355,13 +357,14 @@ def test_what_each_officer_typed_is_kept_when_only_the_records_are_synced(typed_
     shutil.copyfile(a / ".bva" / "records.sqlite", b / ".bva" / "records-LAPTOP-12.sqlite")
     result = run("report", b)
     assert result.exit_code == 0, result.output
-    assert "typed on another computer (alex on LAPTOP-12) and not changed in report.xlsx, so it counts: CI001 " \
-           "Moderated score, CI001 Moderation note" in result.output
+    assert "typed in another copy of the folder (" in result.output
+    assert ") and not changed in report.xlsx, so it counts: CI001 Moderated score, CI001 Moderation note" \
+        in result.output
     assert _moderated(b) == {"CI001": ("Amber", "A: panel said Amber"), "G001": ("Red", "B: no scrutiny")}
     trail = run("changes", b).output
     assert "(blank)" not in trail.split("CI001")[-1].split("\n")[0]  # CI001 was never cleared
     again = run("report", b)
-    assert "another computer" not in again.output
+    assert "another copy of the folder" not in again.output
     assert _moderated(b) == {"CI001": ("Amber", "A: panel said Amber"), "G001": ("Red", "B: no scrutiny")}
 
 
@@ -401,8 +404,8 @@ def test_a_value_typed_on_both_computers_is_said_with_both_and_never_replaced_by
     os.utime(b / "report.xlsx", (stat.st_atime + 120, stat.st_mtime + 120))
     shutil.copyfile(a / ".bva" / "records.sqlite", b / ".bva" / "records-LAPTOP-12.sqlite")
     result = run("report", b)
-    assert ("CI001 'Moderated score' was typed differently on another computer (alex on LAPTOP-12) ('Amber'"
-            in result.output)
+    assert "CI001 'Moderated score' was typed differently in another copy of the folder (" in result.output
+    assert "('Amber', saved when its report ran)" in result.output
     assert "and in report.xlsx ('Yellow', saved " in result.output
     assert "the value in report.xlsx counts, being saved later" in result.output
     assert _moderated(b)["CI001"] == ("Yellow", "A: panel said Amber")  # B's later score; A's note, B typed none

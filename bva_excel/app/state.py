@@ -139,18 +139,25 @@ def _fold_in_elsewhere(assessment: Assessment, edits: PreviousEdits, seen, typed
     brought it (see model/copies.py); what is said of it."""
     report = assessment.report
     report_saved = _saved_at(report) if report.exists() else ""
-    folded = fold_in_elsewhere(edits, seen, stored.WRITER, _seen_upto(assessment), report_saved.replace(" ", "T"))
-    writers = sorted({v.written_by for v in seen if v.written_by not in ("", stored.WRITER)})
-    _where(folded, typed_where, f"typed on another computer ({', '.join(writers)})")
-    return _said(folded, report, "when their report ran", report_saved, f"on another computer ({', '.join(writers)})")
+    upto = _seen_upto(assessment, seen)
+    folded = fold_in_elsewhere(edits, seen, upto, report_saved.replace(" ", "T"))
+    writers = sorted({v.written_by for v in seen if v.number > upto and v.written_by})
+    there = "in another copy of the folder" + (f" ({', '.join(writers)})" if writers else "")
+    _where(folded, typed_where, f"typed {there}")
+    return _said(folded, report, "when its report ran", report_saved, there)
 
 
-def _seen_upto(assessment: Assessment) -> int:
-    """The number of the last value this computer's report runs had seen when it last wrote the report."""
+def _seen_upto(assessment: Assessment, seen) -> int:
+    """The number of the last value this copy's report runs had seen when it last wrote the report (values merged
+    in from another copy since are numbered after it). Records from before this was kept: the last value this
+    computer recorded."""
     try:
-        return int(assessment.records.setting("seen_upto") or 0)
+        kept = assessment.records.setting("seen_upto")
+        if kept:
+            return int(kept)
     except ValueError:
-        return 0
+        pass
+    return max((v.number for v in seen if v.written_by in ("", stored.WRITER)), default=0)
 
 
 def _fold_in_copies(assessment: Assessment, edits: PreviousEdits, seen,
@@ -170,9 +177,11 @@ def _fold_in_copies(assessment: Assessment, edits: PreviousEdits, seen,
             said.append(problem("REPORT_COPY_UNREAD", copy, reason=unread.problems[0].what))
             continue
         saved, who = _saved_at(copy), saved_by(copy)[1]
-        result = fold_in(edits, theirs, seen, stored.WRITER, _seen_upto(assessment),
+        result = fold_in(edits, theirs, seen, _seen_upto(assessment, seen),
                          copy.stat().st_mtime > report.stat().st_mtime)
-        said.append(problem("REPORT_COPY_FOLDED", copy, saved=f"{saved}{f' by {who}' if who else ''}"))
+        said.append(problem("REPORT_COPY_FOLDED", copy, saved=f"{saved}{f' by {who}' if who else ''}",
+                            outcome="what was typed in it counts as said below" if result.taken or result.clashes
+                            else "everything typed in it is here already"))
         _where(result, typed_where, f"typed in {copy.name} (saved {saved}{f' by {who}' if who else ''})")
         said += _said(result, copy, saved, report_saved, "in this copy")
         folded.append(copy)

@@ -44,13 +44,14 @@ def _typed(value: SeenValue) -> bool:
     return value.source.startswith("typed in")
 
 
-def _seen_here(seen: list[SeenValue], me: str, upto: int) -> tuple[dict[tuple, str], dict[tuple, set[str]]]:
-    """(kind, key, field) -> what this computer last saw in the cell, and every value it ever saw there (a final
-    score bva worked out counts as blank: only a typed final score is in the cell)."""
+def _seen_here(seen: list[SeenValue], upto: int) -> tuple[dict[tuple, str], dict[tuple, set[str]]]:
+    """(kind, key, field) -> what this computer last saw in the cell, and every value it ever saw there: the values
+    numbered up to `upto` (those merged in from elsewhere since come after); a final score bva worked out counts
+    as blank, as only a typed final score is in the cell."""
     last: dict[tuple, str] = {}
     ever: dict[tuple, set[str]] = {}
     for value in seen:
-        if value.written_by in ("", me) or value.number <= upto:
+        if value.number <= upto:
             typed = not (value.field == "Final score" and value.source in _COMPUTED)
             key = (value.kind, value.key, value.field)
             last[key] = value.value.strip() if typed else ""
@@ -97,16 +98,16 @@ def _judge(folded: Folded, edits: PreviousEdits, key: tuple, here: str, there: s
         _put(edits, *key, there)
 
 
-def fold_in_elsewhere(edits: PreviousEdits, seen: list[SeenValue], me: str, upto: int,
-                      report_saved: str) -> Folded:
-    """Fold into `edits` (in place) the values typed on other computers that their report runs saw and that were
+def fold_in_elsewhere(edits: PreviousEdits, seen: list[SeenValue], upto: int, report_saved: str) -> Folded:
+    """Fold into `edits` (in place) the values typed elsewhere that another copy's report runs saw and that were
     merged into these records after this computer's last report run (`upto`: the number of the last value seen
-    then); `me`: who records here; `report_saved`: when this report was saved (ISO), to tell which is later.
-    A value seen there is a change made there (a report run records a value only when it changed), a blank too."""
-    base, _ = _seen_here(seen, me, upto)
+    then; merged values are numbered after it); `report_saved`: when this report was saved (ISO), to tell which
+    is later. A value seen there is a change made there (a report run records a value only when it changed), a
+    blank too."""
+    base, _ = _seen_here(seen, upto)
     latest: dict[tuple, SeenValue] = {}
     for value in seen:
-        if value.written_by not in ("", me) and value.number > upto and _typed(value):
+        if value.number > upto and _typed(value):
             latest[(value.kind, value.key, value.field)] = value
     folded = Folded([], [])
     for key, value in latest.items():
@@ -115,11 +116,11 @@ def fold_in_elsewhere(edits: PreviousEdits, seen: list[SeenValue], me: str, upto
     return folded
 
 
-def fold_in(report: PreviousEdits, copy: PreviousEdits, seen: list[SeenValue], me: str, upto: int,
+def fold_in(report: PreviousEdits, copy: PreviousEdits, seen: list[SeenValue], upto: int,
             copy_later: bool) -> Folded:
     """Fold into `report` (in place) what was typed in `copy`, a conflict copy of it. What the copy holds that this
     computer saw there before (or a blank) is taken for the copy's not having changed it, never as a change."""
-    base, ever = _seen_here(seen, me, upto)
+    base, ever = _seen_here(seen, upto)
     folded = Folded([], [])
     cells = [((CHARACTERISTIC, ref, field), getattr(copy.moderation.get(ref, Moderation()), attribute))
              for ref in sorted(set(report.moderation) | set(copy.moderation)) for field, attribute in _FIELDS.items()]
