@@ -219,6 +219,14 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "RETURN_OLDER": (NOTE, "it was {this}, before {other}, {that}, so for {refs} the answers of {other} still count",
                      "Nothing to do if that is right; to make this file count, run bva ingest with --prefer and "
                      "this file."),
+    "PROGRESS_RETURN_OLDER": (NOTE, "it was {this}, before {other}, {that}, so where both give an update on an "
+                              "action, the update in {other} counts",
+                              "Nothing to do if that is right; to make this file count, run bva ingest with --prefer "
+                              "and this file."),
+    "PROGRESS_OTHER_PREFERRED": (NOTE, "{other} was chosen with --prefer, so where both give an update on an action, "
+                                 "the update in {other} counts",
+                                 "Nothing to do if that is right; to make this file count, run bva ingest with "
+                                 "--prefer and this file."),
     "RETURN_OTHER_PREFERRED": (NOTE, "{other} was chosen with --prefer, so for {refs} its answers still count over "
                                "this file's",
                                "Nothing to do if that is right; to make this file count, run bva ingest with "

@@ -76,3 +76,28 @@ def test_an_older_moderation_return_ingested_later_does_not_undo_a_newer_one(tmp
     headers = [c.value for c in scores[1]]
     row = next(r for r in scores.iter_rows(min_row=2, values_only=True) if r[0] == "CI001")
     assert row[headers.index("Moderated score")] == "Yellow"
+
+
+def test_an_older_progress_return_ingested_later_is_said_to_be_older_with_both_times(planned):  # noqa: F811
+    assessment, _ = planned
+    issued = generate_progress(assessment).files["Finance"]
+    fill_progress(issued, assessment.inbox / "BV progress Finance.xlsx", {"ACT-G001": ("Complete", "Done", None)},
+                  NEWER)
+    assert CliRunner().invoke(cli, ["ingest", str(assessment.folder)]).exit_code == 0
+    fill_progress(issued, assessment.inbox / "BV progress Finance-DESKTOP-4F2.xlsx",
+                  {"ACT-G001": ("In progress", "Started", None)}, OLDER)
+    result = CliRunner().invoke(cli, ["ingest", str(assessment.folder)])
+    assert ("note: BV progress Finance-DESKTOP-4F2.xlsx: it was saved at 2027-01-05 18:38:00, before BV progress "
+            "Finance.xlsx, saved at 2027-01-05 18:38:07, so where both give an update on an action, the update in "
+            "BV progress Finance.xlsx counts") in result.output
+
+
+def test_a_newer_progress_return_ingested_later_is_accepted_without_that_note(planned):  # noqa: F811
+    assessment, _ = planned
+    issued = generate_progress(assessment).files["Finance"]
+    fill_progress(issued, assessment.inbox / "old.xlsx", {"ACT-G001": ("In progress", "Started", None)}, OLDER)
+    assert CliRunner().invoke(cli, ["ingest", str(assessment.folder)]).exit_code == 0
+    fill_progress(issued, assessment.inbox / "new.xlsx", {"ACT-G001": ("Complete", "Done", None)}, NEWER)
+    result = CliRunner().invoke(cli, ["ingest", str(assessment.folder)])
+    assert "accepted   new.xlsx" in result.output
+    assert "so where both give an update" not in result.output

@@ -305,6 +305,27 @@ class _Answers:
         return notes
 
 
+    def add_progress(self, record: ReturnRecord) -> list[Problem]:
+        """Add an accepted progress return; a note when another return of the same workbook is placed after it
+        (its updates count where both give one) or was saved at the same moment (which counts is a guess)."""
+        same = [r for r in self.returns.get(self.who(record), []) if r.issue_id == record.issue_id]
+        self.returns.setdefault(self.who(record), []).append(record)
+        ordered = in_order(same + [record], self.preferred)
+        notes = []
+        for other in ordered[ordered.index(record) + 1:]:
+            if self.preferred.get(other.return_id):
+                notes.append(problem("PROGRESS_OTHER_PREFERRED", record.name, other=other.name))
+            elif (other.saved or other.received) != (record.saved or record.received):
+                notes.append(problem("PROGRESS_RETURN_OLDER", record.name, other=other.name,
+                                     this=placed_by(record), that=placed_by(other)))
+        for first, second in unclear_order(ordered, self.preferred):
+            if record.return_id in (first.return_id, second.return_id):
+                other = first if second.return_id == record.return_id else second
+                notes.append(problem("RETURN_ORDER_UNCLEAR", record.name, other=other.name, later=second.name,
+                                     saved=record.saved.replace("T", " "), name=record.name))
+        return notes
+
+
 def _ingest(assessment: Assessment, paths: list[Path] | None, tracker: Tracker, prefer: Path | None) -> IngestReport:
     framework = load_framework(assessment.workbook)
     records = assessment.records
@@ -395,4 +416,6 @@ def _record(assessment: Assessment, read: _Read, by_hash: dict[str, ReturnRecord
                           stored.issued, list(reading.problems), identity.kind if identity else "")
     if reading.accepted and identity.kind != "progress":  # progress counts per update, whatever came before
         outcome.problems += answers.add(stored, reading.responses)
+    elif reading.accepted:
+        outcome.problems += answers.add_progress(stored)
     return outcome
