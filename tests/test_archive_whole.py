@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import random
 import shutil
+from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from conftest import return_all
 
@@ -65,3 +67,44 @@ def test_a_file_of_the_same_name_with_other_bytes_is_not_taken_for_the_lost_copy
     result = run("check", assessment.folder)
     assert f"1 accepted return has no copy in .bva/archive/ and none in the inbox: {record.name}" in result.output
     assert not archived[0].exists()
+
+
+@pytest.mark.subprocess
+@pytest.mark.parametrize("delay", [0.0, 0.05, 0.15])
+def test_a_folder_copied_file_by_file_while_ingest_runs_is_whole_or_says_what_is_missing(generated, tmp_path, delay):
+    """As a sync client copies a folder: one file at a time, in its own order, while ingest writes."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    assessment, generation = generated
+    for copy in range(3):  # more returns, so that ingest writes for a while
+        return_all(assessment, generation, {}, (["Amber", "Yellow", "Light green"][copy], "Seen.", ""))
+        for path in list(assessment.inbox.glob("R0?.xlsx")):
+            path.rename(path.with_name(f"{path.stem} take {copy}.xlsx"))
+    assessment.records.close()
+    ingest = subprocess.Popen([sys.executable, "-m", "bva_excel", "ingest", str(assessment.folder)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(delay)
+    target = tmp_path / "synced" / assessment.folder.name
+    files = [Path(root) / name for root, _, names in os.walk(assessment.folder) for name in names]
+    random.Random(delay).shuffle(files)
+    for path in files:
+        (target / path.relative_to(assessment.folder)).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            shutil.copyfile(path, target / path.relative_to(assessment.folder))
+        except FileNotFoundError:  # gone meanwhile (a temporary file): a sync client skips it too
+            pass
+    assert ingest.wait(timeout=120) in (0, 1)
+    result = run("check", target)
+    assert "Traceback" not in result.output
+    if result.exit_code == 1 and "records" in result.output.split("\n")[0]:
+        return  # the records arrived damaged or unfinished: said as such, nothing written into them
+    records = open_assessment(target).records
+    archived = records.archived()
+    missing = [name for name, _, archive in archived if not (target / archive).exists()]
+    assert not missing, (missing, result.output)  # put back from the inbox by the command, or it would be named
+    named = [line for line in result.output.splitlines() if ".bva/archive/" in line]
+    assert all("put back from the inbox" in line for line in named)
+
