@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 from bva_excel.errors import Problem
@@ -131,7 +132,8 @@ class SeenValue:
     field: str
     value: str
     source: str = ""
-    written_by: str = field(default="", compare=False)  # who recorded it, on which computer
-    number: int = field(default=0, compare=False)  # its place in the records (later merged in: higher)
+    # (`dataclasses.field` by its full name: this class has a field called `field`)
+    written_by: str = dataclasses.field(default="", compare=False)  # who recorded it, on which computer
+    number: int = dataclasses.field(default=0, compare=False)  # its place in the records (merged in later: higher)
 
 
