@@ -8,6 +8,7 @@ part is someone known (so "Roberts, Siân" stays one person).
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 import unicodedata
 
@@ -73,21 +74,40 @@ def others_named(sources: list[tuple[str, str]], people, issued_to: str) -> list
     [(how it is named, the person)], one per person. `sources` are (how, text): a workbook's 'last saved by' or
     author names a person by the whole name (in any order, case or accents) or email; a file name by every word
     of a name of two words or more appearing in it. A name of nobody listed names nobody."""
+    people = tuple(people)
+    by_key, by_email, by_word, position = _index(people)
     found: dict[str, tuple[str, object]] = {}
     own = {word for person in people if person.reviewer_id == issued_to for word in person_key(person.name)}
     for how, text in sources:
         if not text.strip():
             continue
-        key, words = person_key(text), _words(text)
-        for person in people:
+        if how == "file name":
+            words = _words(text)
+            candidates = {id(p): p for w in words for p in by_word.get(w, ())}.values()
+        else:
+            candidates = [*by_key.get(person_key(text), ()), *by_email.get(text.strip().casefold(), ())]
+        for person in sorted(candidates, key=lambda p: position[id(p)]):
             if person.reviewer_id == issued_to or person.reviewer_id in found:
                 continue
             name = person_key(person.name)
-            if how == "file name":
-                # ("Ann Lee" is not named by "Ann Lee Smith return.xlsx" from Ann Lee Smith herself)
-                named = len(name) >= 2 and set(name) <= words and not set(name) <= own
-            else:
-                named = key == name or bool(person.email) and text.strip().casefold() == person.email.casefold()
-            if named:
+            # ("Ann Lee" is not named by "Ann Lee Smith return.xlsx" from Ann Lee Smith herself)
+            if how != "file name" or (len(name) >= 2 and set(name) <= words and not set(name) <= own):
                 found[person.reviewer_id] = (how, person)
     return list(found.values())
+
+
+@functools.lru_cache(maxsize=4)
+def _index(people: tuple) -> tuple[dict, dict, dict, dict]:
+    """The people by the key of their name, by email and by each word of their name, and each one's place: made
+    once for a list of people (ingest asks for every return), so that each look-up costs what it finds."""
+    by_key: dict[tuple, list] = {}
+    by_email: dict[str, list] = {}
+    by_word: dict[str, list] = {}
+    for person in people:
+        key = person_key(person.name)
+        by_key.setdefault(key, []).append(person)
+        if person.email:
+            by_email.setdefault(person.email.strip().casefold(), []).append(person)
+        for word in set(key):
+            by_word.setdefault(word, []).append(person)
+    return by_key, by_email, by_word, {id(person): place for place, person in enumerate(people)}
