@@ -83,6 +83,10 @@ class ReturnRecord:
     saved: str = ""  # when the workbook says it was last saved, '' if it does not say
     return_id: int = 0  # given by the records
     saved_by: str = ""  # who the workbook says last saved it (its 'last saved by'), '' if it does not say
+    # The email it came attached to, if it came in a saved email: its sender, when it was sent, its subject.
+    email_from: str = ""
+    email_date: str = ""
+    email_subject: str = ""
 
 
 NOTE_KINDS = {"row": "Typed in a row with no ref or action ID", "column": "Typed in a column bva does not read",

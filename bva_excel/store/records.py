@@ -232,6 +232,12 @@ MIGRATIONS: list[str] = [
     ALTER TABLE seen_value ADD COLUMN written_by TEXT NOT NULL DEFAULT '';
     ALTER TABLE follow_up ADD COLUMN written_by TEXT NOT NULL DEFAULT '';
     """,
+    # 11: the email a return came attached to, when it was read from a saved email: its sender, date and subject.
+    """
+    ALTER TABLE return_file ADD COLUMN email_from TEXT NOT NULL DEFAULT '';
+    ALTER TABLE return_file ADD COLUMN email_date TEXT NOT NULL DEFAULT '';
+    ALTER TABLE return_file ADD COLUMN email_subject TEXT NOT NULL DEFAULT '';
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -650,11 +656,12 @@ class Records:
         with self._transaction():
             cursor = self._db.execute(
                 "INSERT INTO return_file (sha256, name, source, received, modified, saved, status, reviewer_id, "
-                "issue_id, issued, answered, archive, saved_by, written_by) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "issue_id, issued, answered, archive, saved_by, written_by, email_from, email_date, email_subject) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (record.sha256, record.name, record.source, record.received, record.modified, record.saved,
                  record.status, record.reviewer_id, record.issue_id or None, record.issued, record.answered,
-                 record.archive, record.saved_by, WRITER))
+                 record.archive, record.saved_by, WRITER, record.email_from, record.email_date,
+                 record.email_subject))
             return_id = cursor.lastrowid
             self._db.executemany("INSERT INTO return_problem VALUES (?, ?, ?, ?, ?, ?, ?)",
                                  [(return_id, position, p.code, p.file, p.sheet, p.cell,
@@ -702,11 +709,13 @@ class Records:
                 problems.setdefault(return_id, []).append(Problem(code, file, sheet, cell, json.loads(fields)))
             rows = self._db.execute(
                 "SELECT return_id, sha256, name, source, received, modified, saved, status, reviewer_id, "
-                "issue_id, issued, answered, archive, saved_by FROM return_file ORDER BY return_id").fetchall()
+                "issue_id, issued, answered, archive, saved_by, email_from, email_date, email_subject "
+                "FROM return_file ORDER BY return_id").fetchall()
         return [ReturnRecord(sha, name, source, received, modified, status, reviewer_id, issue_id or "", issued,
-                             answered, archive, tuple(problems.get(return_id, ())), saved, return_id, saved_by)
+                             answered, archive, tuple(problems.get(return_id, ())), saved, return_id, saved_by,
+                             *email)
                 for (return_id, sha, name, source, received, modified, saved, status, reviewer_id, issue_id,
-                     issued, answered, archive, saved_by) in rows]
+                     issued, answered, archive, saved_by, *email) in rows]
 
     def return_notes(self) -> list[ReturnNote]:
         """What people typed in returns where bva reads nothing, oldest return first, in sheet and cell order."""
