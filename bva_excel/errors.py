@@ -158,6 +158,8 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
                         "Check that it is not open in another program and that you may read it, then run the command again."),
     # Returns.
     "FILE_SKIPPED": (NOTE, "skipped: {reason}", "Nothing to do."),
+    "CHASE_NOTHING_ISSUED": (ERROR, "no {kind} workbook has been issued, so there is nobody to chase",
+                             "Issue them first (bva issue {kind} FOLDER), or choose another round with --kind."),
     # Saved emails in the inbox.
     "EMAIL_NO_WORKBOOK": (WARNING, "no workbook is attached to this email{holding}",
                           "If a return was meant to come with it, ask the sender to send the workbook attached; "

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import click
 
+from bva_excel.app.chase import KINDS
+from bva_excel.app.chase import chase as draft_reminders
 from bva_excel.app.issue import generate as generate_workbooks
 from bva_excel.app.moderation_round import generate_moderation
 from bva_excel.app.progress import generate_progress
@@ -165,6 +167,43 @@ def issue_progress(folder, deadline, return_to, emails):
     Example: bva issue progress "BV 2026" --deadline 2027-01-15
     """
     _generate_progress(open_folder(folder), folder, deadline.date() if deadline else None, return_to, emails)
+
+
+@command("chase")
+@click.argument("folder", type=EXISTING_FOLDER)
+@click.option("--kind", type=click.Choice(KINDS), default="review", show_default=True,
+              help="Which round's returns to chase.")
+@RETURN_TO
+def chase(folder, kind, return_to):
+    """Draft a reminder email to everyone whose return of the current round is missing or incomplete.
+
+    Each draft goes into FOLDER/outbox, ready to open and send: it names what is outstanding (no return yet,
+    or the characteristics or actions not answered) and the deadline, with their workbook attached again.
+    Reminders are recorded, so the next chase of the same person says "Second reminder". Moderators are
+    chased only for a missing return (a moderated score is given only where one is needed).
+
+    Example: bva chase "BV 2026"
+
+    \b
+    More examples:
+      bva chase "BV 2026" --kind progress --return-to bestvalue@council.gov.uk
+    """
+    assessment = open_folder(folder)
+    result = draft_reminders(assessment, kind, return_to)
+    if not result.chased:
+        click.echo(f"Nobody to chase: every {kind} workbook issued has come back complete.")
+        return
+    click.echo(f"Drafted {counted(len(result.chased), 'reminder')} in {assessment.outbox} (open each .eml, check it "
+               "and send it):")
+    for chased in result.chased:
+        nth = {1: "first", 2: "second", 3: "third"}.get(chased.number, f"reminder {chased.number}")
+        click.echo(f"  {chased.label}: {chased.outstanding} ({nth} reminder)  {chased.draft.name}")
+        if not chased.addressed:
+            click.echo("    warning: no email address is listed for them: type it in the draft.")
+        if not chased.attached:
+            click.echo("    note: their workbook is no longer in the outbox, so the draft has none attached.")
+    if result.complete:
+        click.echo(f"Not chased, complete: {', '.join(result.complete)}.")
 
 
 def _say_drafts(drafts, where: str) -> None:

@@ -50,6 +50,18 @@ class FollowUp:
 
 
 @dataclass(frozen=True)
+class Reminder:
+    """A reminder drafted for someone whose return was missing or incomplete (`bva chase`)."""
+
+    issue_id: str  # the workbook they were reminded of
+    recipient: str  # a reviewer ID, or a service area's name
+    kind: str  # review, moderation or progress
+    written_at: str
+    outstanding: str  # what was outstanding, as the reminder said it
+    file: str  # the draft email
+
+
+@dataclass(frozen=True)
 class IssueRecord:
     """One workbook issued to one reviewer: the refs in the order they were sent, and the locked text."""
 

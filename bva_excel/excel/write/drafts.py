@@ -67,10 +67,10 @@ def _by_when(deadline: str) -> str:
     return f"{day:%A} {day.day} {day:%B %Y}"
 
 
-def compose(recipient: Recipient, kind: str, title: str, deadline: str, pmo: str, workbook: Path,
+def compose(recipient: Recipient, kind: str, title: str, deadline: str, pmo: str, workbook: Path | None,
             reminder: int = 0, outstanding: str = "") -> EmailMessage:
     """The draft for one recipient: `reminder` 0 for the workbook as issued, else which reminder it is (1, 2, ...),
-    saying what is `outstanding`."""
+    saying what is `outstanding`. `workbook` is attached (a reminder may have none to attach)."""
     what, task = WHAT_TO_DO[kind]
     what = what.format(name=recipient.area or recipient.name)
     when = _by_when(deadline)
@@ -89,15 +89,19 @@ def compose(recipient: Recipient, kind: str, title: str, deadline: str, pmo: str
     name = _one_line(recipient.name) or "colleague"
     lines = [f"Dear {name},", ""]
     if reminder:
-        lines += [f"This is a {nth.lower()} about {what} for {title}: {outstanding}.",
-                  f"It was due by {when}." if when else "", "", task]
+        lines += [f"This is a {nth.lower()} about {what} for {title}: {outstanding}."
+                  + (f" It was due by {when}." if when else ""), "", task,
+                  "", "Please reply to this email with the workbook attached as soon as you can"
+                  + (" (it is attached again here, in case you need it)." if workbook else ".")]
     else:
-        lines += [f"Please find attached {what} for {title}.", "", task]
-    lines += ["", f"Please reply to this email with the workbook attached by {when}." if when else
-              "Please reply to this email with the workbook attached.",
-              "", CARE, "", f"If you have any questions, please ask {_one_line(pmo)}.", "", "Thank you."]
+        lines += [f"Please find attached {what} for {title}.", "", task,
+                  "", f"Please reply to this email with the workbook attached by {when}." if when else
+                  "Please reply to this email with the workbook attached."]
+    lines += ["", CARE, "", f"If you have any questions, please ask {_one_line(pmo)}.", "", "Thank you."]
     message.set_content("\n".join(line for i, line in enumerate(lines) if line or lines[i - 1]) + "\n")
-    message.add_attachment(workbook.read_bytes(), maintype=XLSX_TYPE[0], subtype=XLSX_TYPE[1], filename=workbook.name)
+    if workbook is not None:
+        message.add_attachment(workbook.read_bytes(), maintype=XLSX_TYPE[0], subtype=XLSX_TYPE[1],
+                               filename=workbook.name)
     return message
 
 
