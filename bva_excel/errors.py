@@ -158,6 +158,28 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
                         "Check that it is not open in another program and that you may read it, then run the command again."),
     # Returns.
     "FILE_SKIPPED": (NOTE, "skipped: {reason}", "Nothing to do."),
+    "CHASE_NOTHING_ISSUED": (ERROR, "no {kind} workbook has been issued, so there is nobody to chase",
+                             "Issue them first (bva issue {kind} FOLDER), or choose another round with --kind."),
+    # Saved emails in the inbox.
+    "EMAIL_NO_WORKBOOK": (WARNING, "no workbook is attached to this email{holding}",
+                          "If a return was meant to come with it, ask the sender to send the workbook attached; "
+                          "otherwise move the email out of the inbox."),
+    "EMAIL_TOO_LARGE": (ERROR, "refused unread: the email is {size}, larger than any email a server passes "
+                        "(limit {limit})",
+                        "Open it in your email program and save the workbook attached to it into the inbox."),
+    "EMAIL_TOO_MANY_ATTACHMENTS": (ERROR, "refused unread: the email holds more than {limit} attachments "
+                                   "(nested emails' included)",
+                                   "Open it in your email program and save the workbook attached to it into the "
+                                   "inbox."),
+    "EMAIL_TOO_DEEP": (ERROR, "refused unread: it nests emails in emails more than {limit} deep",
+                       "Open it in your email program and save the workbook attached to it into the inbox."),
+    "EMAIL_UNREADABLE": (ERROR, "cannot be read as a saved email ({reason})",
+                         "Open it in your email program; save the workbook attached to it into the inbox, or save "
+                         "the email again (as .msg or .eml)."),
+    "EMAIL_SENDER_NOT_ISSUED": (WARNING, "the email it came with was sent by {sender}, but the workbook was issued "
+                                "to {issued} ({address}); its answers are credited to {issued}",
+                                "If {sender} sent it for {issued} (forwarded it, or sent it from another address), "
+                                "nothing to do; if not, ask {issued} whether these are their answers."),
     "RETURN_UNREADABLE": (ERROR, "cannot be read as a workbook ({reason})",
                           "Ask {sender} to save it again as an Excel workbook (.xlsx) and resend it."),
     "RETURN_EMPTY": (ERROR, "the file is empty (0 bytes)",

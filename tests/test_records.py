@@ -279,7 +279,7 @@ def test_records_of_an_earlier_schema_are_brought_up_to_date_once(generated):
         connection.execute("PRAGMA user_version = 1")
     Records.open(database).close()
     with sqlite3.connect(database) as connection:
-        assert connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 10
+        assert connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 12
         assert connection.execute("SELECT value FROM setting WHERE key = 'tool_version'").fetchone()[0] != "0.2.0"
         triggers = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
         assert {"preference_kept_update", "preference_kept_delete", "response_kept_delete",

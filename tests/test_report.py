@@ -40,7 +40,8 @@ def test_report_has_the_contract_sheets(returned):
     assert action_headers == ["Action ID", "Ref", "Theme", "Characteristic", "Score", "Gap identified", "Action",
                               "Owner", "Service area", "Target date", "Status", "Progress update", "Last updated", "Update from"]
     returns = [c.value for c in workbook["Returns"][1]]
-    assert returns == ["File", "SHA-256", "Reviewer", "Received", "Status", "Answers that count", "Problems", "Saved by"]
+    assert returns == ["File", "SHA-256", "Reviewer", "Received", "Status", "Answers that count", "Problems", "Saved by",
+                       "From email"]
 
 
 

@@ -16,23 +16,24 @@ import os
 import signal
 import threading
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from bva_excel.app.issue import finish_interrupted_generation
 from bva_excel.errors import ERROR, BvaError, Problem, problem
+from bva_excel.excel.read.emails import SEPARATOR, Envelope, is_email, read_email, refused_by_size
 from bva_excel.excel.read.framework import load_framework
 from bva_excel.excel.read.returns import ReturnReading, read_return
-from bva_excel.excel.read.screening import MAX_FILE_BYTES
+from bva_excel.excel.read.screening import MAX_FILE_BYTES, WORKBOOK_SUFFIXES
 from bva_excel.model.consolidation import current_answers, in_order, placed_by, unclear_order
 from bva_excel.model.framework import Framework
+from bva_excel.model.identity import IssueIdentity
 from bva_excel.model.recorded import IssueRecord, Response, ReturnRecord
 from bva_excel.store.files import replacing, sha256_of
 from bva_excel.store.folder import Assessment
 from bva_excel.store.records import InboxFile
 from bva_excel.tracking import QUIET, Tracker
 
-WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods", ".csv"}
 PARALLEL_FROM = 24  # new files from which reading is shared among processes (starting them costs)
 CHUNK_FILES = 8  # files handed to a reading process at a time
 
@@ -75,7 +76,7 @@ def skip_reason(path: Path) -> str:
         return "an Excel or LibreOffice lock file, not a return"
     if path.name.startswith("."):
         return "a hidden file"
-    if path.suffix.lower() not in WORKBOOK_SUFFIXES:
+    if path.suffix.lower() not in WORKBOOK_SUFFIXES and not is_email(path):
         return f"not a workbook ({path.suffix or 'no extension'})"
     return ""
 
@@ -102,18 +103,18 @@ def ingest(assessment: Assessment, paths: list[Path] | None = None, tracker: Tra
         return _ingest(assessment, paths, tracker, prefer)
 
 
-def _unchanged(path: Path, seen: ReturnRecord, answers: "_Answers") -> FileOutcome:
+def _unchanged(name: str, seen: ReturnRecord, answers: "_Answers") -> FileOutcome:
     """A file whose content was ingested before: nothing changes; its earlier problems are repeated, unless
     it was rejected and its sender has since had a return of the same kind accepted (then it is moot)."""
-    notes = [problem("ALREADY_INGESTED", path, other=seen.name)]
+    notes = [problem("ALREADY_INGESTED", name, other=seen.name)]
     later = []
     if seen.status == "rejected" and seen.reviewer_id and seen.issue_id in answers.kinds:
         later = [r for r in answers.returns.get(answers.who(seen), []) if r.return_id > seen.return_id]
     if later:
-        notes.append(problem("REJECTED_SINCE_REPLACED", path, reviewer=seen.reviewer_id, later=later[-1].name))
+        notes.append(problem("REJECTED_SINCE_REPLACED", name, reviewer=seen.reviewer_id, later=later[-1].name))
     else:
         notes += seen.problems
-    return FileOutcome(path.name, "unchanged", seen.sha256, seen.reviewer_id, seen.answered, seen.issued, notes)
+    return FileOutcome(name, "unchanged", seen.sha256, seen.reviewer_id, seen.answered, seen.issued, notes)
 
 
 @dataclass
@@ -139,6 +140,13 @@ class _Read:
     reading: ReturnReading | None = None
     problems: list[Problem] = field(default_factory=list)  # the file could not even be copied
     saved: str = ""  # when the workbook says it was saved
+    name: str = ""  # what the return is known by: the file's name, or where it was in an email
+    source: str = ""  # where it was read from
+    envelope: Envelope | None = None  # of the email it came attached to
+
+    def __post_init__(self) -> None:
+        self.name = self.name or self.path.name
+        self.source = self.source or str(self.path)
 
 
 _context: _Context | None = None
@@ -178,16 +186,23 @@ def _read_one(item: tuple[Path, int, int, str]) -> _Read:
     except OSError as exc:
         result.problems.append(problem("FILE_UNREADABLE", path, reason=exc.strerror or str(exc)))
         return result
+    return _read_content(result, content)
+
+
+def _read_content(result: _Read, content: bytes) -> _Read:
+    """Hash and check a return's bytes (a file's, or an email attachment's: `result.path` then gives only its
+    extension) and copy an accepted one beside the archive."""
+    path = result.path
     result.sha256 = hashlib.sha256(content).hexdigest()
     if result.sha256 in _context.known:
         return result  # touched or renamed, but the same content: no need to read it
     result.reading = read_return(path, _context.framework, _context.assessment_id, _context.secret,
-                                 _context.issues, path.name, content)
+                                 _context.issues, result.name, content)
     result.saved = result.reading.saved
     reading = result.reading
     if (reading.accepted and reading.identity.kind != "progress"  # a progress return says so itself
             and not any(r.rating or r.commentary.strip() or r.gaps.strip() for r in reading.responses)):
-        reading.problems.append(problem("RETURN_NOTHING_ANSWERED", path.name, issued=len(reading.identity.refs)))
+        reading.problems.append(problem("RETURN_NOTHING_ANSWERED", result.name, issued=len(reading.identity.refs)))
     if reading.accepted:
         # In place, whole, before it is recorded: a recorded return always has its archive copy.
         result.copy = _context.archive / f"{result.sha256}{path.suffix.lower()}"
@@ -336,21 +351,25 @@ def _ingest(assessment: Assessment, paths: list[Path] | None, tracker: Tracker, 
     seen_before = records.inbox_files()
     candidates = [Path(p) for p in paths] if paths is not None else inbox_files(assessment)
     inbox_dir = assessment.inbox.resolve()
-    outcomes: dict[int, FileOutcome] = {}
-    to_read = []
+    # (the file's place among the candidates, the attachment's place in its email) -> what became of it
+    outcomes: dict[tuple[int, int], FileOutcome] = {}
+    to_read, emails = [], []
     for index, path in enumerate(candidates):
         if not path.is_file():
-            outcomes[index] = FileOutcome(path.name, "rejected", problems=[problem("FILE_NOT_FOUND", str(path))])
+            outcomes[index, 0] = FileOutcome(path.name, "rejected", problems=[problem("FILE_NOT_FOUND", str(path))])
             continue
         reason = skip_reason(path)
         if reason:
-            outcomes[index] = FileOutcome(path.name, "skipped", problems=[problem("FILE_SKIPPED", path, reason=reason)])
+            outcomes[index, 0] = FileOutcome(path.name, "skipped", problems=[problem("FILE_SKIPPED", path, reason=reason)])
+            continue
+        if is_email(path):  # opened every time: its attachments, known by their content, are not read twice
+            emails.append((index, path))
             continue
         stat = path.stat()
         key = path.name if paths is None else _inbox_key(inbox_dir, path)
         known = seen_before.get(key)
         if known and (known.size, known.mtime_ns) == (stat.st_size, stat.st_mtime_ns) and known.sha256 in by_hash:
-            outcomes[index] = _unchanged(path, by_hash[known.sha256], answers)  # same name, size and time: not read again
+            outcomes[index, 0] = _unchanged(path.name, by_hash[known.sha256], answers)  # same name, size and time
             continue
         to_read.append((index, path, stat.st_size, stat.st_mtime_ns, key))
     tracker.start(len(candidates), "files", done=len(outcomes))
@@ -359,11 +378,15 @@ def _ingest(assessment: Assessment, paths: list[Path] | None, tracker: Tracker, 
     reads = _read_all([item[1:] for item in to_read], context)
     with contextlib.closing(reads), records.batch():  # closed here, stopped or not: its readers end with it
         for (index, path, *_), read in zip(to_read, reads):
-            outcomes[index] = _record(assessment, read, by_hash, answers)
+            outcomes[index, 0] = _record(assessment, read, by_hash, answers)
             tracker.advance(path.name)
-    for index, outcome in outcomes.items():  # a rejected file seen before may be moot since a return read just now
+        for index, path in emails:
+            for place, outcome in enumerate(_ingest_email(assessment, path, context, by_hash, answers)):
+                outcomes[index, place] = outcome
+            tracker.advance(path.name)
+    for place, outcome in outcomes.items():  # a rejected file seen before may be moot since a return read just now
         if outcome.status == "unchanged" and outcome.has_errors and outcome.sha256 in by_hash:
-            outcomes[index] = _unchanged(candidates[index], by_hash[outcome.sha256], answers)
+            outcomes[place] = _unchanged(outcome.name, by_hash[outcome.sha256], answers)
     report = IngestReport([outcomes[i] for i in sorted(outcomes)], framework)
     if prefer is not None:
         report.preferred = _prefer(assessment, Path(prefer), by_hash)
@@ -384,35 +407,88 @@ def _prefer(assessment: Assessment, path: Path, by_hash: dict[str, ReturnRecord]
     return problem("RETURN_PREFERRED", path, reviewer=record.reviewer_id)
 
 
-def _record(assessment: Assessment, read: _Read, by_hash: dict[str, ReturnRecord], answers: _Answers) -> FileOutcome:
+def _ingest_email(assessment: Assessment, path: Path, context: _Context, by_hash: dict[str, ReturnRecord],
+                  answers: _Answers) -> list[FileOutcome]:
+    """Every workbook attached to a saved email, read and recorded as a return; a line for everything else in it."""
+    global _context
+    _context = context  # read here, in this process, whether or not the inbox's files were read by others
+    stat = path.stat()
+    refused = refused_by_size(path.name, stat.st_size)  # unread: its size alone says enough
+    if refused:
+        return [FileOutcome(path.name, "rejected", problems=[refused])]
+    try:
+        content = path.read_bytes()
+    except OSError as exc:
+        return [FileOutcome(path.name, "rejected", problems=[problem("FILE_UNREADABLE", path, reason=exc.strerror or str(exc))])]
+    reading = read_email(path, content)
+    outcomes = []
+    if reading.problems:
+        outcomes.append(FileOutcome(path.name, "rejected", problems=reading.problems))
+    elif not reading.workbooks:
+        held = [f"{where.split(SEPARATOR, 1)[1]} (an email, opened)" for where in reading.emails]
+        held += [f"{where.split(SEPARATOR, 1)[1]} ({what})" for where, what in reading.others]
+        outcomes.append(FileOutcome(path.name, "skipped", problems=[
+            problem("EMAIL_NO_WORKBOOK", path, holding="; attached: " + ", ".join(held) if held else ", nor anything else")]))
+    for attached in reading.workbooks:
+        read = _Read(Path(attached.filename), len(attached.content), stat.st_mtime_ns, "", name=attached.name,
+                     source=str(path) + attached.name[len(path.name):], envelope=attached.envelope)
+        outcomes.append(_record(assessment, _read_content(read, attached.content), by_hash, answers, context.framework))
+    for where, what in reading.others:
+        outcomes.append(FileOutcome(where, "skipped", problems=[problem("FILE_SKIPPED", where, reason=f"{what}, not a workbook")]))
+    return outcomes
+
+
+def _not_from(envelope: Envelope, identity: IssueIdentity, framework: Framework) -> list[Problem]:
+    """A warning when the email a return came with was sent by someone else than the person it was issued to
+    (as 'Reviewers' or 'Service areas' gives their address); nothing when there is no address to compare."""
+    person = (framework.service_area(identity.reviewer_id) if identity.kind == "progress"
+              else framework.reviewer(identity.reviewer_id))
+    if person is None or not person.email.strip():
+        return []
+    name = person.head or person.name if identity.kind == "progress" else person.name
+    if envelope.address:
+        if envelope.address == person.email.strip().lower():
+            return []
+    elif name and name.casefold() in envelope.sender.casefold():  # an Exchange sender gives a name, no address
+        return []
+    return [problem("EMAIL_SENDER_NOT_ISSUED", "", sender=envelope.sender or "an unnamed sender",
+                    issued=name or identity.reviewer_id, address=person.email.strip())]
+
+
+def _record(assessment: Assessment, read: _Read, by_hash: dict[str, ReturnRecord], answers: _Answers,
+            framework: Framework | None = None) -> FileOutcome:
     """Archive and record one file just read; one transaction, after the archive copy is in place."""
     records = assessment.records
-    path = read.path
     if not read.sha256:
-        return FileOutcome(path.name, "rejected", problems=read.problems)
-    inbox = InboxFile(read.key, read.size, read.mtime_ns, read.sha256)
+        return FileOutcome(read.name, "rejected", problems=read.problems)
+    inbox = InboxFile(read.key, read.size, read.mtime_ns, read.sha256) if read.key else None
     if read.sha256 in by_hash:  # the same content under another name, or a file touched but not changed
-        records.remember_inbox_file(inbox)
-        return _unchanged(path, by_hash[read.sha256], answers)
+        if inbox:
+            records.remember_inbox_file(inbox)
+        return _unchanged(read.name, by_hash[read.sha256], answers)
     reading = read.reading
     identity = reading.identity
     if reading.accepted and identity.kind == "progress":
         from bva_excel.model.progress import replaced_workbook
 
-        reading.problems += replaced_workbook(path.name, identity, records.issues())
+        reading.problems += replaced_workbook(read.name, identity, records.issues())
+    envelope = read.envelope or Envelope("", "", "", "")
+    if reading.accepted and read.envelope and framework is not None:
+        reading.problems += [replace(found, file=read.name) for found in _not_from(read.envelope, identity, framework)]
     archive = read.copy.relative_to(assessment.folder).as_posix() if reading.accepted else ""
     record = ReturnRecord(
-        read.sha256, path.name, str(path), dt.datetime.now().replace(microsecond=0).isoformat(),
+        read.sha256, read.name, read.source, dt.datetime.now().replace(microsecond=0).isoformat(),
         dt.datetime.fromtimestamp(read.mtime_ns / 1e9).replace(microsecond=0).isoformat(),
         "accepted" if reading.accepted else "rejected",
         identity.reviewer_id if identity else "", identity.issue_id if identity else "",
         len(identity.refs) if identity else 0, reading.answered, archive, tuple(reading.problems), read.saved,
-        saved_by=reading.saved_by)
+        saved_by=reading.saved_by, email_from=envelope.sender, email_date=envelope.date,
+        email_subject=envelope.subject)
     # What was typed where bva reads nothing is kept even from a rejected return: it is in no other record.
     stored = records.record_return(record, reading.responses if reading.accepted else [], inbox,
                                    reading.updates if reading.accepted else [], reading.notes)
     by_hash[stored.sha256] = stored
-    outcome = FileOutcome(path.name, stored.status, stored.sha256, stored.reviewer_id, stored.answered,
+    outcome = FileOutcome(read.name, stored.status, stored.sha256, stored.reviewer_id, stored.answered,
                           stored.issued, list(reading.problems), identity.kind if identity else "")
     if reading.accepted and identity.kind != "progress":  # progress counts per update, whatever came before
         outcome.problems += answers.add(stored, reading.responses)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from bva_excel.errors import BvaError, Problem, problem
 from bva_excel.excel.read.framework import load_framework
+from bva_excel.excel.write.drafts import Recipient, compose, write_draft
 from bva_excel.excel.write.review import issued_texts, write_reviewer_workbook
 from bva_excel.model.allocation import Change, allocate, by_reviewer, changes
 from bva_excel.model.framework import Framework
@@ -42,6 +43,48 @@ class Generation:
     withdrawn: list[Path] = field(default_factory=list)  # workbooks moved out of the outbox
     recovered: list[str] = field(default_factory=list)  # what an interrupted run left, and what became of it
     refused: list[Problem] = field(default_factory=list)  # files open in Excel, left as they were
+    drafts: Drafts | None = None  # the draft emails written, with --emails
+
+
+@dataclass
+class Drafts:
+    """A draft email for each workbook issued (`--emails`), and what became of them."""
+
+    framework: Framework  # where the recipients' addresses are
+    title: str
+    pmo: str  # whom to ask
+    written: list[Path] = field(default_factory=list)
+    unaddressed: list[str] = field(default_factory=list)  # recipients with no usable address: their draft has no To
+
+
+def recipient(framework: Framework, kind: str, recipient_id: str) -> tuple[Recipient, str]:
+    """Whom a workbook of `kind` issued to `recipient_id` (a reviewer ID, or a service area's name) goes to, and
+    how they are named in a list."""
+    if kind == "progress":
+        area = framework.service_area(recipient_id)
+        if area is None:
+            return Recipient("", "", recipient_id), recipient_id
+        return Recipient(area.head, area.email, area.name), area.name + (f" ({area.head})" if area.head else "")
+    reviewer = framework.reviewer(recipient_id)
+    if reviewer is None:
+        return Recipient("", ""), recipient_id
+    return Recipient(reviewer.name, reviewer.email), reviewer.label
+
+
+def draft_name(workbook: str) -> str:
+    """The draft email beside a workbook in the outbox: its name, with .eml."""
+    return f"{Path(workbook).stem}.eml"
+
+
+def _write_drafts(assessment: Assessment, records: list[IssueRecord], placed: dict[str, Path], drafts: Drafts) -> None:
+    for record in records:
+        if record.issue_id not in placed:
+            continue  # left waiting (the outbox's file is open): not issued yet, so no draft to send
+        person, label = recipient(drafts.framework, record.kind, record.reviewer_id)
+        message = compose(person, record.kind, drafts.title, record.deadline, drafts.pmo, placed[record.issue_id])
+        drafts.written.append(write_draft(assessment.outbox / draft_name(record.file), message))
+        if not person.usable_address:
+            drafts.unaddressed.append(label)
 
 
 def current_allocation(issues: list[IssueRecord]) -> dict[str, tuple[str, ...]]:
@@ -50,15 +93,17 @@ def current_allocation(issues: list[IssueRecord]) -> dict[str, tuple[str, ...]]:
 
 
 def generate(assessment: Assessment, per_characteristic: int = 1, deadline: dt.date | None = None,
-             pmo: str = "the PMO", reallocate: bool = False, tracker: Tracker = QUIET) -> Generation:
+             pmo: str = "the PMO", reallocate: bool = False, tracker: Tracker = QUIET,
+             emails: bool = False) -> Generation:
     """Allocate and write the workbooks of reviewers whose set is new or changed; record what was issued.
 
     An allocation once issued is kept, unless `reallocate`. The workbooks are written to a staging
-    folder, recorded, then moved into the outbox, so an interruption leaves all of them or none.
+    folder, recorded, then moved into the outbox, so an interruption leaves all of them or none. With `emails`, a
+    draft email to each reviewer sent a workbook is written beside it.
     """
     with assessment.locked("generate"):
         recovered = finish_interrupted_generation(assessment)
-        generation = _generate(assessment, per_characteristic, deadline, pmo, reallocate, tracker)
+        generation = _generate(assessment, per_characteristic, deadline, pmo, reallocate, tracker, emails)
         generation.recovered = recovered
         return generation
 
@@ -109,9 +154,14 @@ def _placed_in_outbox(source: Path, target: Path) -> Problem | None:
 
 
 def _withdraw(assessment: Assessment, name: str) -> Path | Problem | None:
-    """Move an outbox workbook that is no longer current out of the outbox (kept, never deleted): where it
-    went, the problem if it is open in Excel, or None if it is not there."""
+    """Move an outbox workbook that is no longer current out of the outbox (kept, never deleted), with the draft
+    email beside it: where it went, the problem if it is open in Excel, or None if it is not there."""
     source = assessment.outbox / name
+    draft = assessment.outbox / draft_name(name)
+    if draft.exists():  # a draft carrying a workbook no longer current must not be sent
+        target_dir = assessment.records_dir / "withdrawn"
+        target_dir.mkdir(exist_ok=True)
+        move_over(draft, target_dir / f"{draft.stem} (withdrawn {dt.datetime.now():%Y-%m-%d %H%M%S}).eml", "WITHDRAW_BUSY")
     if not source.exists():
         return None
     target_dir = assessment.records_dir / "withdrawn"
@@ -122,7 +172,7 @@ def _withdraw(assessment: Assessment, name: str) -> Path | Problem | None:
 
 
 def _generate(assessment: Assessment, per_characteristic: int, deadline: dt.date | None, pmo: str,
-              reallocate: bool, tracker: Tracker) -> Generation:
+              reallocate: bool, tracker: Tracker, emails: bool = False) -> Generation:
     framework = load_framework(assessment.workbook)
     issues = [issue for issue in assessment.records.issues() if issue.kind == "review"]
     issued = current_allocation(issues)
@@ -162,9 +212,11 @@ def _generate(assessment: Assessment, per_characteristic: int, deadline: dt.date
         withdrawn.extend(m for m in moved if isinstance(m, Path))
         return [m for m in moved if isinstance(m, Problem)]
 
-    placed, refused = issue_workbooks(assessment, named, tracker, before_placing=withdraw_replaced)
+    drafts = Drafts(framework, assessment.title, pmo) if emails else None
+    placed, refused = issue_workbooks(assessment, named, tracker, before_placing=withdraw_replaced, drafts=drafts)
     files = {record.reviewer_id: placed[record.issue_id] for record, _ in named if record.issue_id in placed}
-    return Generation(allocation, files, framework, changed, not issues, reallocate, withdrawn, refused=refused)
+    return Generation(allocation, files, framework, changed, not issues, reallocate, withdrawn, refused=refused,
+                      drafts=drafts)
 
 
 def distinct_file_names(earlier: list[IssueRecord], planned: list[IssueRecord],
@@ -225,13 +277,17 @@ def stage_and_record(assessment: Assessment, planned: list, tracker: Tracker = Q
 
 
 def issue_workbooks(assessment: Assessment, planned: list, tracker: Tracker = QUIET,
-                    before_placing: Callable[[], list[Problem]] | None = None) -> tuple[dict[str, Path], list[Problem]]:
+                    before_placing: Callable[[], list[Problem]] | None = None,
+                    drafts: Drafts | None = None) -> tuple[dict[str, Path], list[Problem]]:
     """Stage, record and move workbooks into the outbox: (issue ID -> path in the outbox, the problems of
     those left waiting because the outbox's file of that name is open in Excel). `before_placing`, run once they
-    are recorded and before any is moved, clears the outbox of what they replace and returns its own problems."""
+    are recorded and before any is moved, clears the outbox of what they replace and returns its own problems.
+    With `drafts`, a draft email for each workbook placed is written beside it (`drafts` says which)."""
     staging = stage_and_record(assessment, planned, tracker)
     refused = before_placing() if before_placing else []
     refused += _into_outbox(assessment, staging, [record.file for record, _ in planned])
     placed = {record.issue_id: assessment.outbox / record.file for record, _ in planned
               if not (staging / record.file).exists()}
+    if drafts is not None:
+        _write_drafts(assessment, [record for record, _ in planned], placed, drafts)
     return placed, refused

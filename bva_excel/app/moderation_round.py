@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bva_excel.app.issue import (
+    Drafts,
     finish_interrupted_generation,
     issue_workbooks,
     named_apart,
@@ -70,6 +71,7 @@ class ModerationRound:
     framework: Framework
     recovered: list[str]
     refused: list[Problem] = field(default_factory=list)  # workbooks left waiting: the outbox's copy is open
+    drafts: Drafts | None = None  # the draft emails written, with --emails
 
 
 NOTHING_SCORED = "NO_USABLE_SCORE"  # a characteristic nobody has scored yet waits for returns, not a moderator
@@ -195,7 +197,7 @@ def write_moderation_workbook(path: Path, framework: Framework, moderator, rows:
 
 def generate_moderation(assessment: Assessment, moderators: list[str], every: bool = False,
                         deadline: dt.date | None = None, pmo: str = "the PMO",
-                        tracker: Tracker = QUIET) -> ModerationRound:
+                        tracker: Tracker = QUIET, emails: bool = False) -> ModerationRound:
     """Share out what needs moderation among `moderators` and issue one workbook each."""
     with assessment.locked("generate --moderation"):
         recovered = finish_interrupted_generation(assessment)
@@ -236,6 +238,7 @@ def generate_moderation(assessment: Assessment, moderators: list[str], every: bo
                                           deadline, pmo, password)
             planned.append((record, write))
         planned = named_apart(assessment, planned, wanted)
-        placed, refused = issue_workbooks(assessment, planned, tracker)
+        drafts = Drafts(framework, assessment.title, pmo) if emails else None
+        placed, refused = issue_workbooks(assessment, planned, tracker, drafts=drafts)
         files = {record.reviewer_id: placed[record.issue_id] for record, _ in planned if record.issue_id in placed}
-        return ModerationRound(shares, files, framework, recovered, refused)
+        return ModerationRound(shares, files, framework, recovered, refused, drafts)

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bva_excel.app.issue import (
+    Drafts,
     finish_interrupted_generation,
     issue_workbooks,
     named_apart,
@@ -51,10 +52,11 @@ class ProgressRound:
     replaced: list[str] = field(default_factory=list)  # workbooks of an earlier round in the outbox, written over
     held: list[Problem] = field(default_factory=list)  # actions for a service area not listed: not sent, and why
     held_actions: list[str] = field(default_factory=list)
+    drafts: Drafts | None = None  # the draft emails written, with --emails
 
 
 def generate_progress(assessment: Assessment, deadline: dt.date | None = None, pmo: str = "the PMO",
-                      tracker: Tracker = QUIET) -> ProgressRound:
+                      tracker: Tracker = QUIET, emails: bool = False) -> ProgressRound:
     """One progress workbook per service area with open actions. An open action whose service area is not on the
     'Service areas' sheet is held back, and said (`held`); the other service areas get their workbooks. Refused,
     with nothing written, while an action ID holds a comma, or when every open action is held back."""
@@ -101,12 +103,14 @@ def generate_progress(assessment: Assessment, deadline: dt.date | None = None, p
         planned = named_apart(assessment, planned, {record.issue_id: f"BV progress {record.reviewer_id}"
                                                     for record, _ in planned})
         earlier = [record.file for record, _ in planned if (assessment.outbox / record.file).exists()]
-        placed, refused = issue_workbooks(assessment, planned, tracker)
+        drafts = Drafts(framework, assessment.title, pmo) if emails else None
+        placed, refused = issue_workbooks(assessment, planned, tracker, drafts=drafts)
         sent = {r.action_id for mine in by_area.values() for r in mine}
         files = {record.reviewer_id: placed[record.issue_id] for record, _ in planned if record.issue_id in placed}
         return ProgressRound(files, {a.name: [r.action_id for r in by_area[a.name]] for a in areas},
                              [r.action_id for r in open_rows if not r.text("Service area")],
                              len(rows) - len(open_rows), added, recovered, refused,
                              [name for name in earlier if any(path.name == name for path in files.values())], held,
-                             [r.action_id for r in open_rows if r.text("Service area") and r.action_id not in sent])
+                             [r.action_id for r in open_rows if r.text("Service area") and r.action_id not in sent],
+                             drafts)
 

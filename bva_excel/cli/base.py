@@ -18,6 +18,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "new": ("start", "Create an assessment folder: assessment.xlsx, inbox/ and outbox/."),
     "generate": ("issuing", "Write a protected workbook for each reviewer to FOLDER/outbox."),
     "issue": ("issuing", "Issue one round of workbooks: review, moderation or progress."),
+    "chase": ("issuing", "Draft reminders for returns missing or incomplete."),
     "ingest": ("returns", "Read the returned workbooks saved in FOLDER/inbox."),
     "report": ("reporting", "Write FOLDER/report.xlsx: the heat map, scores and action plan."),
     "detail": ("reporting", "Write the background on characteristics for committee."),

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import click
 
+from bva_excel.app.chase import KINDS
+from bva_excel.app.chase import chase as draft_reminders
 from bva_excel.app.issue import generate as generate_workbooks
 from bva_excel.app.moderation_round import generate_moderation
 from bva_excel.app.progress import generate_progress
@@ -31,6 +33,9 @@ PER_CHARACTERISTIC = click.option("--per-characteristic", "per_characteristic", 
                                   show_default=True, help="Reviewers for each characteristic that has none listed.")
 REALLOCATE = click.option("--reallocate", is_flag=True,
                           help="Start the allocation again, discarding who was given what before (says what changes).")
+EMAILS = click.option("--emails", is_flag=True,
+                      help="Also write a draft email to each person sent a workbook now (to the address on 'Reviewers' or "
+                           "'Service areas', the workbook attached) into the outbox, ready to open and send.")
 SHOW_PASSWORD = click.option("--show-password", is_flag=True,
                              help="Print the password that locks the workbooks' sheets (for the PMO), and write "
                                   "nothing.")
@@ -57,8 +62,9 @@ SHOW_PASSWORD = click.option("--show-password", is_flag=True,
 @click.option("--progress", is_flag=True,
               help="Write progress workbooks instead: one per service area, with its open actions from the action "
                    "plan, for its Head of Service to report status, progress and any revised target date.")
+@EMAILS
 def generate(folder, per_characteristic, deadline, return_to, reallocate, show_password, moderation, moderators,
-             every, progress):
+             every, progress, emails):
     """Write a protected workbook for each reviewer to FOLDER/outbox.
 
     Characteristics with no reviewers listed are shared out, balancing the load and never
@@ -74,6 +80,7 @@ def generate(folder, per_characteristic, deadline, return_to, reallocate, show_p
       bva generate "BV 2026" --reallocate
       bva generate "BV 2026" --moderation --moderators "R05,R06"
       bva generate "BV 2026" --progress --deadline 2027-01-15
+      bva generate "BV 2026" --deadline 2026-12-18 --emails
 
     \b
     The same rounds, one command each: bva issue review, bva issue moderation, bva issue progress.
@@ -83,15 +90,15 @@ def generate(folder, per_characteristic, deadline, return_to, reallocate, show_p
     if progress:
         if moderation:
             raise click.UsageError("--progress and --moderation are two different rounds: choose one.")
-        _generate_progress(open_folder(folder), folder, deadline.date() if deadline else None, return_to)
+        _generate_progress(open_folder(folder), folder, deadline.date() if deadline else None, return_to, emails)
         return
     if moderation:
         if not moderators.strip():
             raise click.UsageError('--moderation needs --moderators, e.g. --moderators "R05,R06".')
         _generate_moderation(open_folder(folder), folder, _moderator_ids(moderators), every,
-                             deadline.date() if deadline else None, return_to)
+                             deadline.date() if deadline else None, return_to, emails)
         return
-    _issue_reviews(folder, per_characteristic, deadline, return_to, reallocate, show_password)
+    _issue_reviews(folder, per_characteristic, deadline, return_to, reallocate, show_password, emails)
 
 @group("issue")
 def issue():
@@ -113,7 +120,8 @@ def issue():
 @RETURN_TO
 @REALLOCATE
 @SHOW_PASSWORD
-def issue_review(folder, per_characteristic, deadline, return_to, reallocate, show_password):
+@EMAILS
+def issue_review(folder, per_characteristic, deadline, return_to, reallocate, show_password, emails):
     """Write a protected workbook for each reviewer to FOLDER/outbox.
 
     Characteristics with no reviewers listed are shared out, balancing the load and never
@@ -121,9 +129,9 @@ def issue_review(folder, per_characteristic, deadline, return_to, reallocate, sh
     what was issued stays as it was; only new characteristics (or rows where you changed
     'Reviewers') are given out, and only reviewers whose set changed get a new workbook.
 
-    Example: bva issue review "BV 2026" --deadline 2026-12-18 --return-to bestvalue@council.gov.uk
+    Example: bva issue review "BV 2026" --deadline 2026-12-18 --return-to bestvalue@council.gov.uk --emails
     """
-    _issue_reviews(folder, per_characteristic, deadline, return_to, reallocate, show_password)
+    _issue_reviews(folder, per_characteristic, deadline, return_to, reallocate, show_password, emails)
 
 
 @issue.command("moderation", short_help="The open findings, shared out among moderators.")
@@ -132,7 +140,8 @@ def issue_review(folder, per_characteristic, deadline, return_to, reallocate, sh
 @click.option("--all", "every", is_flag=True, help="Every characteristic, not only those with open findings.")
 @DEADLINE
 @RETURN_TO
-def issue_moderation(folder, moderators, every, deadline, return_to):
+@EMAILS
+def issue_moderation(folder, moderators, every, deadline, return_to, emails):
     """Write moderation workbooks: the characteristics with open findings, shared out among the moderators.
 
     A moderator is never given a characteristic they scored or drafted.
@@ -142,24 +151,74 @@ def issue_moderation(folder, moderators, every, deadline, return_to):
     names = _moderator_ids(moderators)
     if not names:
         raise click.UsageError('--moderators needs at least one reviewer ID, e.g. --moderators "R05,R06".')
-    _generate_moderation(open_folder(folder), folder, names, every, deadline.date() if deadline else None, return_to)
+    _generate_moderation(open_folder(folder), folder, names, every, deadline.date() if deadline else None, return_to,
+                         emails)
 
 
 @issue.command("progress", short_help="A workbook for each service area's open actions.")
 @click.argument("folder", type=EXISTING_FOLDER)
 @DEADLINE
 @RETURN_TO
-def issue_progress(folder, deadline, return_to):
+@EMAILS
+def issue_progress(folder, deadline, return_to, emails):
     """Write progress workbooks: one per service area, with its open actions from the action plan, for its Head
     of Service to report status, progress and any revised target date.
 
     Example: bva issue progress "BV 2026" --deadline 2027-01-15
     """
-    _generate_progress(open_folder(folder), folder, deadline.date() if deadline else None, return_to)
+    _generate_progress(open_folder(folder), folder, deadline.date() if deadline else None, return_to, emails)
+
+
+@command("chase")
+@click.argument("folder", type=EXISTING_FOLDER)
+@click.option("--kind", type=click.Choice(KINDS), default="review", show_default=True,
+              help="Which round's returns to chase.")
+@RETURN_TO
+def chase(folder, kind, return_to):
+    """Draft a reminder email to everyone whose return of the current round is missing or incomplete.
+
+    Each draft goes into FOLDER/outbox, ready to open and send: it names what is outstanding (no return yet,
+    or the characteristics or actions not answered) and the deadline, with their workbook attached again.
+    Reminders are recorded, so the next chase of the same person says "Second reminder". Moderators are
+    chased only for a missing return (a moderated score is given only where one is needed).
+
+    Example: bva chase "BV 2026"
+
+    \b
+    More examples:
+      bva chase "BV 2026" --kind progress --return-to bestvalue@council.gov.uk
+    """
+    assessment = open_folder(folder)
+    result = draft_reminders(assessment, kind, return_to)
+    if not result.chased:
+        click.echo(f"Nobody to chase: every {kind} workbook issued has come back complete.")
+        return
+    click.echo(f"Drafted {counted(len(result.chased), 'reminder')} in {assessment.outbox} (open each .eml, check it "
+               "and send it):")
+    for chased in result.chased:
+        nth = {1: "first", 2: "second", 3: "third"}.get(chased.number, f"reminder {chased.number}")
+        click.echo(f"  {chased.label}: {chased.outstanding} ({nth} reminder)  {chased.draft.name}")
+        if not chased.addressed:
+            click.echo("    warning: no email address is listed for them: type it in the draft.")
+        if not chased.attached:
+            click.echo("    note: their workbook is no longer in the outbox, so the draft has none attached.")
+    if result.complete:
+        click.echo(f"Not chased, complete: {', '.join(result.complete)}.")
+
+
+def _say_drafts(drafts, where: str) -> None:
+    """The draft emails written (with --emails), and who has no address to send theirs to."""
+    if drafts is None:
+        return
+    click.echo(f"Wrote {counted(len(drafts.written), 'draft email')} beside the workbooks (open each .eml, check it "
+               "and send it).")
+    if drafts.unaddressed:
+        click.echo(f"  warning: no email address for {', '.join(drafts.unaddressed)}: their workbook is written and "
+                   f"their draft has no recipient. Type the address in the draft, and on {where} for next time.")
 
 
 def _issue_reviews(folder: Path, per_characteristic: int, deadline, return_to: str, reallocate: bool,
-                   show_password: bool) -> None:
+                   show_password: bool, emails: bool = False) -> None:
     assessment = open_folder(folder)
     if show_password:
         click.echo(f"The sheets of this assessment's workbooks are locked with: {assessment.records.sheet_password()}")
@@ -167,7 +226,7 @@ def _issue_reviews(folder: Path, per_characteristic: int, deadline, return_to: s
         return
     with Bar("Writing workbooks") as bar:
         result = generate_workbooks(assessment, per_characteristic, deadline.date() if deadline else None,
-                                    return_to, reallocate, bar)
+                                    return_to, reallocate, bar, emails)
     framework = result.framework
     for line in result.recovered:
         click.echo(f"  note: {line}")
@@ -216,6 +275,7 @@ def _issue_reviews(folder: Path, per_characteristic: int, deadline, return_to: s
     if not result.first:
         click.echo("  Earlier workbooks stay valid: a reviewer's answers count per characteristic, whichever "
                    "workbook they fill in.")
+    _say_drafts(result.drafts, "'Reviewers'")
     if result.refused:  # the rest is done and recorded; these files wait for Excel to let go of them
         show_all(result.refused, indent="", err=True)
         sys.exit(1)
@@ -229,15 +289,17 @@ def _moderator_ids(typed: str) -> list[str]:
     return [m.strip() for m in typed.split(",") if m.strip()]
 
 
-def _generate_moderation(assessment, folder: Path, moderators: list[str], every: bool, deadline, return_to) -> None:
+def _generate_moderation(assessment, folder: Path, moderators: list[str], every: bool, deadline, return_to,
+                         emails: bool = False) -> None:
     with Bar("Writing moderation workbooks") as bar:
-        result = generate_moderation(assessment, moderators, every, deadline, return_to, bar)
+        result = generate_moderation(assessment, moderators, every, deadline, return_to, bar, emails)
     for line in result.recovered:
         click.echo(f"  note: {line}")
     click.echo(f"Wrote {counted(len(result.files), 'moderation workbook')} to {assessment.outbox}:")
     for moderator_id, path in result.files.items():
         refs = result.shares[moderator_id]
         click.echo(f"  {path.name}  ({counted(len(refs), 'characteristic')}: {', '.join(refs)})")
+    _say_drafts(result.drafts, "'Reviewers'")
     if result.refused:  # recorded; these wait for Excel to let go of the outbox's copy
         show_all(result.refused, indent="", err=True)
         sys.exit(1)
@@ -245,10 +307,10 @@ def _generate_moderation(assessment, folder: Path, moderators: list[str], every:
                f"bva ingest {quote(folder)}")
 
 
-def _generate_progress(assessment, folder: Path, deadline, return_to) -> None:
+def _generate_progress(assessment, folder: Path, deadline, return_to, emails: bool = False) -> None:
     try:
         with Bar("Writing progress workbooks") as bar:
-            result = generate_progress(assessment, deadline, return_to, bar)
+            result = generate_progress(assessment, deadline, return_to, bar, emails)
     except BvaError as refused:
         say_service_areas_added(getattr(refused, "added", None))
         raise
@@ -264,6 +326,7 @@ def _generate_progress(assessment, folder: Path, deadline, return_to) -> None:
         click.echo(f"  note: {len(result.replaced)} of these {verb} the workbook of the same name from an earlier "
                    f"round ({', '.join(result.replaced)}); a return of the earlier one is still read, but if it comes "
                    "after this one was issued it does not change the plan.")
+    _say_drafts(result.drafts, "'Service areas'")
     if result.done:
         click.echo(f"  {result.done} complete or closed action{'s are' if result.done != 1 else ' is'} not sent.")
     if result.unassigned:

@@ -51,6 +51,7 @@ class ReturnStatus:
     problems: list[str]
     counted: int = 0  # answers of this file that count now
     saved_by: str = ""  # who the workbook says last saved it
+    email: str = ""  # the email it came attached to: sender, when sent, subject ('' if it came as a file)
 
 
 @dataclass
@@ -97,6 +98,18 @@ class Consolidation:
     @property
     def max_reviewers(self) -> int:
         return max((len(v) for v in self.responses.values()), default=0)
+
+
+def email_provenance(record: ReturnRecord) -> str:
+    """The email a return came with, on one line ('Ann Lee <ann@...>, sent 2026-12-07 10:02, "RE: ..."')."""
+    if not (record.email_from or record.email_date or record.email_subject):
+        return ""
+    parts = [record.email_from or "(no sender)"]
+    if record.email_date:
+        parts.append(f"sent {record.email_date.replace('T', ' ')}")
+    if record.email_subject:
+        parts.append(f'"{record.email_subject}"')
+    return ", ".join(parts)
 
 
 def in_order(returns: list[ReturnRecord], preferred: dict[int, str] | None = None) -> list[ReturnRecord]:
@@ -211,7 +224,7 @@ def consolidate(framework: Framework, returns: list[ReturnRecord], responses: di
             status = "superseded"
         statuses.append(ReturnStatus(record.name, record.sha256, record.reviewer_id, record.received, status,
                                      [str(p) for p in record.problems], counted.get(record.return_id, 0),
-                                     record.saved_by))
+                                     record.saved_by, email_provenance(record)))
     issued = latest_issues(issues)
     by_reviewer = []
     listed = {r.reviewer_id: r for r in framework.reviewers}

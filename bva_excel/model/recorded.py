@@ -51,6 +51,18 @@ class FollowUp:
 
 
 @dataclass(frozen=True)
+class Reminder:
+    """A reminder drafted for someone whose return was missing or incomplete (`bva chase`)."""
+
+    issue_id: str  # the workbook they were reminded of
+    recipient: str  # a reviewer ID, or a service area's name
+    kind: str  # review, moderation or progress
+    written_at: str
+    outstanding: str  # what was outstanding, as the reminder said it
+    file: str  # the draft email
+
+
+@dataclass(frozen=True)
 class IssueRecord:
     """One workbook issued to one reviewer: the refs in the order they were sent, and the locked text."""
 
@@ -84,6 +96,10 @@ class ReturnRecord:
     saved: str = ""  # when the workbook says it was last saved, '' if it does not say
     return_id: int = 0  # given by the records
     saved_by: str = ""  # who the workbook says last saved it (its 'last saved by'), '' if it does not say
+    # The email it came attached to, if it came in a saved email: its sender, when it was sent, its subject.
+    email_from: str = ""
+    email_date: str = ""
+    email_subject: str = ""
 
 
 NOTE_KINDS = {"row": "Typed in a row with no ref or action ID", "column": "Typed in a column bva does not read",

@@ -38,6 +38,7 @@ from bva_excel.model.recorded import (
     FollowUp,
     IssueRecord,
     ProgressUpdate,
+    Reminder,
     Response,
     ReturnNote,
     ReturnRecord,
@@ -232,6 +233,25 @@ MIGRATIONS: list[str] = [
     ALTER TABLE seen_value ADD COLUMN written_by TEXT NOT NULL DEFAULT '';
     ALTER TABLE follow_up ADD COLUMN written_by TEXT NOT NULL DEFAULT '';
     """,
+    # 11: the email a return came attached to, when it was read from a saved email: its sender, date and subject.
+    """
+    ALTER TABLE return_file ADD COLUMN email_from TEXT NOT NULL DEFAULT '';
+    ALTER TABLE return_file ADD COLUMN email_date TEXT NOT NULL DEFAULT '';
+    ALTER TABLE return_file ADD COLUMN email_subject TEXT NOT NULL DEFAULT '';
+    """,
+    # 12: each reminder drafted by `bva chase`, so that the next one says it is the second.
+    """
+    CREATE TABLE reminder (
+        reminder_id INTEGER PRIMARY KEY,
+        issue_id TEXT NOT NULL,
+        recipient TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        written_at TEXT NOT NULL,
+        outstanding TEXT NOT NULL,
+        file TEXT NOT NULL,
+        written_by TEXT NOT NULL DEFAULT ''
+    );
+    """ + _kept_as_written("reminder"),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -507,7 +527,8 @@ class Records:
     MERGED = {"issue": "issue_id", "issued_ref": "issue_id", "return_file": "sha256", "signoff": "signed_by, signed_at, written_by",
               "signoff_score": "signoff", "seen_value": "every column", "follow_up": "written_at, file",
               "setting": "key (a value already here stays)", "assessment": "the same assessment, or refused",
-              "inbox_file": "not merged (what this machine's inbox held, to skip reading it again)"}
+              "inbox_file": "not merged (what this machine's inbox held, to skip reading it again)",
+              "reminder": "recipient, kind, written_at, written_by"}
 
     def merge(self, other: Path) -> dict[str, int]:
         """Bring in, in one transaction, every row the records at `other` (of this schema and assessment) hold
@@ -576,6 +597,11 @@ class Records:
                                   "(SELECT 1 FROM main.follow_up m "
                                   "WHERE m.written_at = o.written_at AND m.file = o.file) "
                                   "ORDER BY follow_up_id").rowcount
+        counts["reminder"] = run("INSERT INTO main.reminder (issue_id, recipient, kind, written_at, outstanding, file, "
+                                 "written_by) SELECT issue_id, recipient, kind, written_at, outstanding, file, "
+                                 "written_by FROM other.reminder o WHERE NOT EXISTS (SELECT 1 FROM main.reminder m "
+                                 "WHERE m.recipient = o.recipient AND m.kind = o.kind AND m.written_at = o.written_at "
+                                 "AND m.written_by = o.written_by) ORDER BY reminder_id").rowcount
         counts["setting"] = run("INSERT OR IGNORE INTO main.setting SELECT * FROM other.setting").rowcount
         return {table: count for table, count in counts.items() if count > 0}
 
@@ -650,11 +676,12 @@ class Records:
         with self._transaction():
             cursor = self._db.execute(
                 "INSERT INTO return_file (sha256, name, source, received, modified, saved, status, reviewer_id, "
-                "issue_id, issued, answered, archive, saved_by, written_by) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "issue_id, issued, answered, archive, saved_by, written_by, email_from, email_date, email_subject) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (record.sha256, record.name, record.source, record.received, record.modified, record.saved,
                  record.status, record.reviewer_id, record.issue_id or None, record.issued, record.answered,
-                 record.archive, record.saved_by, WRITER))
+                 record.archive, record.saved_by, WRITER, record.email_from, record.email_date,
+                 record.email_subject))
             return_id = cursor.lastrowid
             self._db.executemany("INSERT INTO return_problem VALUES (?, ?, ?, ?, ?, ?, ?)",
                                  [(return_id, position, p.code, p.file, p.sheet, p.cell,
@@ -702,11 +729,13 @@ class Records:
                 problems.setdefault(return_id, []).append(Problem(code, file, sheet, cell, json.loads(fields)))
             rows = self._db.execute(
                 "SELECT return_id, sha256, name, source, received, modified, saved, status, reviewer_id, "
-                "issue_id, issued, answered, archive, saved_by FROM return_file ORDER BY return_id").fetchall()
+                "issue_id, issued, answered, archive, saved_by, email_from, email_date, email_subject "
+                "FROM return_file ORDER BY return_id").fetchall()
         return [ReturnRecord(sha, name, source, received, modified, status, reviewer_id, issue_id or "", issued,
-                             answered, archive, tuple(problems.get(return_id, ())), saved, return_id, saved_by)
+                             answered, archive, tuple(problems.get(return_id, ())), saved, return_id, saved_by,
+                             *email)
                 for (return_id, sha, name, source, received, modified, saved, status, reviewer_id, issue_id,
-                     issued, answered, archive, saved_by) in rows]
+                     issued, answered, archive, saved_by, *email) in rows]
 
     def return_notes(self) -> list[ReturnNote]:
         """What people typed in returns where bva reads nothing, oldest return first, in sheet and cell order."""
@@ -753,6 +782,21 @@ class Records:
                 "coalesce((SELECT max(chosen_at) FROM preference f WHERE f.return_id = r.return_id), ''), "
                 "coalesce(nullif(r.saved, ''), r.received), r.received, r.return_id, p.rowid").fetchall()
         return [ProgressUpdate(*row) for row in rows]
+
+    def record_reminders(self, reminders: list[Reminder]) -> None:
+        """Record reminders drafted, in one transaction."""
+        with self._transaction():
+            self._db.executemany("INSERT INTO reminder (issue_id, recipient, kind, written_at, outstanding, file, "
+                                 "written_by) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                 [(r.issue_id, r.recipient, r.kind, r.written_at, r.outstanding, r.file, WRITER)
+                                  for r in reminders])
+
+    def reminders(self) -> list[Reminder]:
+        """Every reminder drafted, oldest first."""
+        with self._reading():
+            rows = self._db.execute("SELECT issue_id, recipient, kind, written_at, outstanding, file FROM reminder "
+                                    "ORDER BY written_at, reminder_id").fetchall()
+        return [Reminder(*row) for row in rows]
 
     def record_follow_up(self, follow_up: FollowUp) -> None:
         """Record a follow-up report written; earlier ones are kept."""

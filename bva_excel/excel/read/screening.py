@@ -27,6 +27,7 @@ from bva_excel.errors import Problem, problem
 from bva_excel.excel.read.notes import COMMENTS_PART, cell_comments
 from bva_excel.model.recorded import ReturnNote
 
+WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods", ".csv"}  # screened, whatever they hold
 OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 MAX_FILE_BYTES = 50 * 1024 * 1024  # a return is a few hundred KB; 50 MB is far beyond any real one
 MAX_UNPACKED_BYTES = 200 * 1024 * 1024
@@ -76,7 +77,7 @@ def _megabytes(size: int) -> str:
     return f"{size / (1024 * 1024):,.0f} MB"
 
 
-def _sniff(head: bytes) -> str:
+def sniff(head: bytes) -> str:
     """What a file is by its first bytes, for the message."""
     if head.startswith(b"%PDF"):
         return "a PDF document"
@@ -242,7 +243,7 @@ def screen(path: Path, name: str = "", content: bytes | None = None) -> Screenin
         code = "RETURN_ENCRYPTED" if _ole_kind(content) == "encrypted" else "RETURN_LEGACY_XLS"
         return Screening("", [problem(code, file)])
     if not head.startswith(b"PK"):
-        what = _sniff(head)
+        what = sniff(head)
         if what:
             return Screening("", [problem("RETURN_NOT_A_WORKBOOK", file, what=what)])
         if path.suffix.lower() in (".csv", ".txt") or b"," in head or b";" in head:

@@ -71,11 +71,12 @@ RESPONSE_HEADERS = ["Ref", "Reviewer ID", "Reviewer", "Score", "Commentary", "Ga
 RESPONSE_WIDTHS = [8, 11, 22, 13, 45, 45, 30, 11, 7, 11, 20]
 
 
-RETURN_WIDTHS = [34, 26, 22, 20, 12, 18, 80, 22]
+RETURN_WIDTHS = [34, 26, 22, 20, 12, 18, 80, 22, 40]
 
 
-# 'Saved by' last: the columns people and tests know by position stay where they were.
-RETURN_HEADERS = ["File", "SHA-256", "Reviewer", "Received", "Status", "Answers that count", "Problems", "Saved by"]
+# 'Saved by' and 'From email' last: the columns people and tests know by position stay where they were.
+RETURN_HEADERS = ["File", "SHA-256", "Reviewer", "Received", "Status", "Answers that count", "Problems", "Saved by",
+                  "From email"]
 
 
 NOTE_HEADERS = ["Who", "File", "Received", "Sheet", "Cell", "What", "Text"]
@@ -372,7 +373,7 @@ def _write_returns(workbook, formats, consolidation: Consolidation) -> None:
     for row, entry in enumerate(consolidation.returns, start=1):
         reviewer = consolidation.framework.reviewer(entry.reviewer_id)
         values = [entry.name, entry.sha256, reviewer.label if reviewer else entry.reviewer_id, entry.received,
-                  entry.status, entry.counted, "\n".join(entry.problems), entry.saved_by]
+                  entry.status, entry.counted, "\n".join(entry.problems), entry.saved_by, entry.email]
         for col, value in enumerate(values):
             if col == RETURN_HEADERS.index("Received"):
                 _write_when(sheet, row, col, value, formats["when"])
