@@ -70,7 +70,7 @@ def test_a_file_of_the_same_name_with_other_bytes_is_not_taken_for_the_lost_copy
 
 
 @pytest.mark.subprocess
-@pytest.mark.parametrize("delay", [0.0, 0.05, 0.15])
+@pytest.mark.parametrize("delay", [0.05, 0.15])
 def test_a_folder_copied_file_by_file_while_ingest_runs_is_whole_or_says_what_is_missing(generated, tmp_path, delay):
     """As a sync client copies a folder: one file at a time, in its own order, while ingest writes."""
     import os

@@ -322,7 +322,7 @@ def test_this_computer_s_own_journal_after_a_crash_is_left_for_sqlite_to_roll_ba
     assert open_assessment(b).records.integrity() == "ok"
 
 
-@pytest.fixture(params=["another computer", "this computer"])
+@pytest.fixture
 def typed_apart(generated, tmp_path, monkeypatch, request):
     """One folder after ingest and report, copied twice; in copy A (on another computer, or on this one: a copy of
     the folder kept elsewhere) CI001 is moderated to Amber with a note and reported; in copy B (this computer) G001
@@ -337,7 +337,7 @@ def typed_apart(generated, tmp_path, monkeypatch, request):
     a = shutil.copytree(assessment.folder, tmp_path / "laptop A" / assessment.folder.name)
     b = shutil.copytree(assessment.folder, tmp_path / "laptop B" / assessment.folder.name)
     here = records_module.WRITER
-    if request.param == "another computer":
+    if getattr(request, "param", "another computer") == "another computer":
         monkeypatch.setattr(records_module, "WRITER", "alex on LAPTOP-12")
     _type_scores(a / "report.xlsx", {"CI001": {"Moderated score": "Amber", "Moderation note": "A: panel said Amber"}})
     assert run("report", a).exit_code == 0
@@ -352,6 +352,7 @@ def _moderated(folder) -> dict[str, tuple]:
             if row["Moderated score"] or row["Moderation note"]}
 
 
+@pytest.mark.parametrize("typed_apart", ["another computer", "this computer"], indirect=True)
 def test_what_each_officer_typed_is_kept_when_only_the_records_are_synced(typed_apart):
     a, b = typed_apart
     shutil.copyfile(a / ".bva" / "records.sqlite", b / ".bva" / "records-LAPTOP-12.sqlite")
