@@ -53,12 +53,15 @@ def typed_outside(table: Table, key: str, score: str, headers: list[str], is_key
             by_column.setdefault(col, []).append(ReturnNote(table.sheet, a1(0, col), "column", text))
     for row, values in table.rows:
         keyed = key_col is not None and key_col < len(values) and is_key(values[key_col])
-        cells = [(col, cell_text(value).strip()) for col, value in enumerate(values) if cell_text(value).strip()]
-        if keyed:
-            for col, text in cells:
-                if col not in read:
-                    by_column.setdefault(col, []).append(ReturnNote(table.sheet, a1(row, col), "column", text))
+        if keyed:  # a row bva reads: only what is beside the columns it reads is a note
+            for col, value in enumerate(values):
+                if col not in read and value not in ("", None):
+                    text = cell_text(value).strip()
+                    if text:
+                        by_column.setdefault(col, []).append(ReturnNote(table.sheet, a1(row, col), "column", text))
             continue
+        cells = [(col, text) for col, text in ((col, cell_text(value).strip()) for col, value in enumerate(values))
+                 if text]
         typed_score = next((text for col, text in cells if col == score_col), "")
         in_row = [ReturnNote(table.sheet, a1(row, col), "score" if col == score_col else "row", text)
                   for col, text in cells]  # only the score's own cell is called a score
