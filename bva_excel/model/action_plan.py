@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
-from bva_excel.errors import problem
+from bva_excel.errors import Problem, problem
 from bva_excel.layout import ACTION_HEADERS, ACTION_SHEET
 from bva_excel.model.consolidation import lists_gaps
-from bva_excel.model.decisions import ref_of_action
+from bva_excel.model.decisions import PreviousEdits, ref_of_action
 from bva_excel.model.framework import Framework, Rating, area_key
 from bva_excel.model.recorded import Response
 from bva_excel.model.text import a1, suggest
@@ -34,7 +35,7 @@ class ActionRow:
     characteristic: str
     score: str
     gap: str
-    inputs: dict = field(default_factory=dict)  # typed by people (or returned by a service area), carried over
+    inputs: dict[str, Any] = field(default_factory=dict)  # typed by people (or returned by a service area), carried over
     updated: str = ""  # when the latest progress update was received (ISO), '' if none came by workbook
     source: str = ""  # where the latest progress update came from
 
@@ -63,7 +64,7 @@ class ActionRow:
         return as_date(self.inputs.get("Target date"))
 
 
-def as_date(value) -> dt.date | None:
+def as_date(value: object) -> dt.date | None:
     """A date from a date cell, or from text typed as 2027-03-31 or 31/03/2027; None otherwise."""
     if isinstance(value, dt.datetime):
         return value.date()
@@ -88,7 +89,7 @@ def gaps_text(responses: list[Response]) -> str:
 
 
 def plan_actions(framework: Framework, final: dict[str, str], responses: dict[str, list[Response]],
-                 threshold: Rating, previous: dict[str, dict], refs: dict[str, str] | None = None) -> list[ActionRow]:
+                 threshold: Rating, previous: dict[str, dict[str, Any]], refs: dict[str, str] | None = None) -> list[ActionRow]:
     """Flagged characteristics in framework order, each followed by the further actions people added under
     it (in the order they typed them); a characteristic no longer flagged keeps its typed actions, marked so.
 
@@ -104,13 +105,15 @@ def plan_actions(framework: Framework, final: dict[str, str], responses: dict[st
     for characteristic in framework.characteristics:
         ref = characteristic.ref
         rating = framework.scale.find(final.get(ref, ""))
-        low = rating is not None and rating.scored and rating.value <= threshold.value
+        low = (rating is not None and rating.value is not None and threshold.value is not None
+               and rating.value <= threshold.value)
         gaps = gaps_text(responses.get(ref, []))
         typed = typed_by_ref.pop(ref, [])
         flagged = bool(low or gaps)
         if not (flagged or typed):
             continue
-        gap = (gaps or f"Scored {rating.name}; no gaps were listed by the reviewers.") if flagged else NOT_FLAGGED
+        scored = rating.name if rating is not None else "blank"
+        gap = (gaps or f"Scored {scored}; no gaps were listed by the reviewers.") if flagged else NOT_FLAGGED
         ids = [action_id(ref)] + typed if flagged and action_id(ref) not in typed else typed
         for one in ids:
             rows.append(ActionRow(one, ref, characteristic.theme.name, characteristic.text, final.get(ref, ""), gap,
@@ -122,7 +125,7 @@ def plan_actions(framework: Framework, final: dict[str, str], responses: dict[st
     return rows
 
 
-def plan_of(gathered) -> list[ActionRow]:
+def plan_of(gathered: Any) -> list[ActionRow]:  # an AssessmentState (which holds the plan: typed loosely)
     """The action plan as the report would write it now, from what `report.load_state` read."""
     framework = gathered.framework
     final = {ref: decision.final for ref, decision in gathered.decisions.items()}
@@ -131,11 +134,12 @@ def plan_of(gathered) -> list[ActionRow]:
                         gathered.edits.action_refs)
 
 
-def plan_warnings(framework: Framework, rows: list[ActionRow], edits, file: str = "report.xlsx") -> list:
+def plan_warnings(framework: Framework, rows: list[ActionRow], edits: PreviousEdits,
+                  file: str = "report.xlsx") -> list[Problem]:
     """What the report and bva check say about the plan as typed, each at its row: an action under no
     characteristic, a status that is none of the plan's, an ID typed on a second row (given a new one), a
     service area not on the sheet."""
-    found = []
+    found: list[Problem] = []
     for row in rows:
         excel_row = edits.action_rows.get(row.action_id)
         if not row.ref and excel_row:
@@ -146,10 +150,10 @@ def plan_warnings(framework: Framework, rows: list[ActionRow], edits, file: str 
             found.append(problem("ACTION_STATUS_UNKNOWN", file, ACTION_SHEET, cell, value=row.status,
                                  action=row.action_id, hint=suggest(row.status, STATUSES),
                                  statuses=", ".join(STATUSES)))
-    given = {row: new for row, _, new in edits.assigned}
-    for row, typed, first in edits.reused:
-        found.append(problem("ACTION_ID_REUSED", file, ACTION_SHEET, a1(row - 1, 0), typed=typed, first=first,
-                             given=given.get(row, "")))
+    given = {number: new for number, _, new in edits.assigned}
+    for number, typed, first in edits.reused:
+        found.append(problem("ACTION_ID_REUSED", file, ACTION_SHEET, a1(number - 1, 0), typed=typed, first=first,
+                             given=given.get(number, "")))
     found += [problem("ACTION_SERVICE_AREA_NOT_LISTED", p.file, p.sheet, p.cell, **p.fields)
               for p in action_problems(framework, rows, edits.action_rows, False, file)
               if p.code == "ACTION_SERVICE_AREA_UNKNOWN"]
@@ -185,7 +189,7 @@ def missing_details(rows: list[ActionRow]) -> list[tuple[ActionRow, list[str]]]:
 
 
 def action_problems(framework: Framework, rows: list[ActionRow], typed_rows: dict[str, int], signed_off: bool,
-                    file: str = "report.xlsx") -> list:
+                    file: str = "report.xlsx") -> list[Problem]:
     """What is wrong with the plan, each at its cell on 'Action plan' (`typed_rows`: action ID -> Excel row):
     a service area not on the 'Service areas' sheet (with "did you mean"); after sign-off, an action still to
     be finished with no owner, service area or target date."""

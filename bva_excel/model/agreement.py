@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from typing import Any
 
 FEW_UNITS = 5  # below this many characteristics scored twice, alpha says little either way
 
@@ -40,7 +41,7 @@ class Alpha:
         return "agreement too low to rely on (below 0.667): the scores need moderating before they are used"
 
 
-def ordinal_alpha(units: list[list], scale: list) -> Alpha:
+def ordinal_alpha(units: list[list[Any]], scale: list[Any]) -> Alpha:
     """Alpha over `units` (each a list of the values given to one item; None is missing).
 
     `scale` lists every possible value in order, lowest first, whether or not it was used.

@@ -8,11 +8,16 @@ unless the PMO lists other reviewers on that row or asks to start again.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from bva_excel.errors import AllocationError, Problem, problem
 from bva_excel.layout import ASSESSMENT_FILE
-from bva_excel.model.framework import Framework
+from bva_excel.model.framework import Characteristic, Framework
+
+Allocation = dict[str, tuple[str, ...]]  # ref -> the reviewers it is given to
+Fresh = set[tuple[str, str]]  # (ref, reviewer) given out in this run, which may still move
 
 
 @dataclass
@@ -82,7 +87,7 @@ def allocate(framework: Framework, per_characteristic: int = 1,
         team = [*kept, *new]
         tally.note_team(team, characteristic.theme.name, new)
         fresh.update((characteristic.ref, r) for r in new)
-        allocation[characteristic.ref] = tuple(sorted(team, key=order.get))
+        allocation[characteristic.ref] = tuple(sorted(team, key=order.__getitem__))
     load.update(tally.loads())
     _even_out(framework, allocation, fresh, load, order)
     _connect(framework, allocation, fresh, order)
@@ -91,7 +96,7 @@ def allocate(framework: Framework, per_characteristic: int = 1,
     return allocation
 
 
-def _connect(framework: Framework, allocation: dict, fresh: set, order: dict) -> None:
+def _connect(framework: Framework, allocation: Allocation, fresh: Fresh, order: dict[str, int]) -> None:
     """Join groups of reviewers who never share a characteristic (their scores could not be compared) by
     swapping two reviewers given out in this run between a team in one group and a team in another; loads
     do not change, and nobody is given what they drafted or already hold. Stops when one group is left or
@@ -108,7 +113,8 @@ def _connect(framework: Framework, allocation: dict, fresh: set, order: dict) ->
             return
 
 
-def _swaps(allocation: dict, fresh: set, group_of: dict, drafted: dict):
+def _swaps(allocation: Allocation, fresh: Fresh, group_of: dict[str, int],
+           drafted: dict[str, tuple[str, ...]]) -> Iterator[tuple[tuple[str, str], tuple[str, str]]]:
     """(ref, reviewer) pairs given out in this run, in teams of different groups, that may change places."""
     movable = [(ref, reviewer_id) for ref, team in allocation.items() for reviewer_id in team
                if (ref, reviewer_id) in fresh]
@@ -119,15 +125,15 @@ def _swaps(allocation: dict, fresh: set, group_of: dict, drafted: dict):
                 yield (ref_a, a), (ref_b, b)
 
 
-def _swap(allocation: dict, fresh: set, first: tuple[str, str], second: tuple[str, str], order: dict) -> None:
+def _swap(allocation: Allocation, fresh: Fresh, first: tuple[str, str], second: tuple[str, str], order: dict[str, int]) -> None:
     (ref_a, a), (ref_b, b) = first, second
-    allocation[ref_a] = tuple(sorted([r for r in allocation[ref_a] if r != a] + [b], key=order.get))
-    allocation[ref_b] = tuple(sorted([r for r in allocation[ref_b] if r != b] + [a], key=order.get))
+    allocation[ref_a] = tuple(sorted([r for r in allocation[ref_a] if r != a] + [b], key=order.__getitem__))
+    allocation[ref_b] = tuple(sorted([r for r in allocation[ref_b] if r != b] + [a], key=order.__getitem__))
     fresh.difference_update({(ref_a, a), (ref_b, b)})
     fresh.update({(ref_a, b), (ref_b, a)})
 
 
-def _even_out(framework: Framework, allocation: dict, fresh: set, load: dict, order: dict) -> None:
+def _even_out(framework: Framework, allocation: Allocation, fresh: Fresh, load: dict[str, int], order: dict[str, int]) -> None:
     """Move assignments given out in this run from a reviewer to an eligible one with two or more fewer,
     until no such move is left: loads then differ by at most one wherever drafting allows it."""
     moved = True
@@ -145,7 +151,7 @@ def _even_out(framework: Framework, allocation: dict, fresh: set, load: dict, or
                 if not takers:
                     continue
                 taker = min(takers, key=lambda r: (load[r], order[r]))
-                allocation[characteristic.ref] = tuple(sorted((*[r for r in team if r != giver], taker), key=order.get))
+                allocation[characteristic.ref] = tuple(sorted((*[r for r in team if r != giver], taker), key=order.__getitem__))
                 fresh.discard((characteristic.ref, giver))
                 fresh.add((characteristic.ref, taker))
                 load[giver] -= 1
@@ -156,13 +162,13 @@ def _even_out(framework: Framework, allocation: dict, fresh: set, load: dict, or
             moved = _even_out_by_a_chain(framework, allocation, fresh, load, order)
 
 
-def _even_out_by_a_chain(framework: Framework, allocation: dict, fresh: set, load: dict, order: dict) -> bool:
+def _even_out_by_a_chain(framework: Framework, allocation: Allocation, fresh: Fresh, load: dict[str, int], order: dict[str, int]) -> bool:
     """One assignment passed along a chain of reviewers when no direct move is left: the most loaded gives one
     to a colleague, who gives one of theirs on to another, ... up to one with two or fewer than the first.
     Those in between keep their load. True if a chain was found and passed along."""
     least = min(load.values())
     least_first = sorted(load, key=lambda r: (load[r], order[r]))  # loads do not change until a chain is passed
-    held_by: dict[str, list] = {}
+    held_by: dict[str, list[Characteristic]] = {}
     for characteristic in framework.characteristics:
         for holder in allocation[characteristic.ref]:
             if (characteristic.ref, holder) in fresh:
@@ -188,18 +194,20 @@ def _even_out_by_a_chain(framework: Framework, allocation: dict, fresh: set, loa
     return False
 
 
-def _pass_along(allocation: dict, fresh: set, came_from: dict, last: str, order: dict) -> bool:
+def _pass_along(allocation: Allocation, fresh: Fresh, came_from: dict[str, tuple[str, str] | None], last: str,
+                order: dict[str, int]) -> bool:
     """Make the moves of the chain that ends at `last`, if they hold together (each on its own characteristic)."""
     steps = []
-    while came_from[last] is not None:
-        holder, ref = came_from[last]
+    step = came_from[last]
+    while step is not None:
+        holder, ref = step
         steps.append((ref, holder, last))
-        last = holder
+        last, step = holder, came_from[holder]
     if len({ref for ref, _, _ in steps}) != len(steps):
         return False
     for ref, holder, taker in steps:
         team = allocation[ref]
-        allocation[ref] = tuple(sorted((*[r for r in team if r != holder], taker), key=order.get))
+        allocation[ref] = tuple(sorted((*[r for r in team if r != holder], taker), key=order.__getitem__))
         fresh.discard((ref, holder))
         fresh.add((ref, taker))
     return True
@@ -224,7 +232,7 @@ class _Tally:
         self.themes = np.zeros((count, max(len(themes), 1)), dtype=np.int64)
         self.load = np.array([load[r] for r in reviewers], dtype=np.int64)
 
-    def note_team(self, team, theme: str, new=None) -> None:
+    def note_team(self, team: Iterable[str], theme: str, new: Iterable[str] | None = None) -> None:
         """Count the pairs in `team` as having met (those with one of its `new` members, if given) and the theme
         for its members (or only its `new` ones)."""
         np = self.np
@@ -242,7 +250,7 @@ class _Tally:
         self.knows[block] = True
         self.themes[added, self.theme[theme]] += 1
 
-    def choose(self, eligible: list[str], kept, wanted: int, theme: str) -> list[str]:
+    def choose(self, eligible: list[str], kept: Iterable[str], wanted: int, theme: str) -> list[str]:
         """`wanted` more for a team that holds `kept`, from `eligible`, one place at a time: least loaded first
         (loads stay within one of each other), then whoever has met this team least, then whoever has met fewest
         colleagues so far, then whoever has least of this theme; the order of 'Reviewers' breaks ties.
@@ -278,7 +286,8 @@ class _Tally:
             score[choice] = out_of_it
         return chosen
 
-    def _choose_digit_by_digit(self, eligible, kept_at, with_team, theme_held, wanted: int) -> list[str]:
+    def _choose_digit_by_digit(self, eligible: Any, kept_at: Any, with_team: Any, theme_held: Any,
+                               wanted: int) -> list[str]:  # numpy arrays
         """`choose` for an allocation too large for one number per reviewer: key by key."""
         np = self.np
         open_to = np.zeros(len(self.reviewers), dtype=bool)

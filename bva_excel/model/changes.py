@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from bva_excel.model.decisions import Moderation
 from bva_excel.model.recorded import SeenValue
 from bva_excel.model.text import cell_text
 
 SCORE_FIELDS = ["Moderated score", "Moderation note", "Final score"]
+Cell = tuple[str, str, str]  # (kind, key, field): a field people change, of a characteristic or an action
 RETURNED_FIELDS = {"Status", "Progress update", "Target date"}  # what a service area's progress return can set
 CHARACTERISTIC = "characteristic"
 ACTION = "action"
@@ -34,19 +36,19 @@ class Change:
     after: str
     source: str
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, str]:
         return asdict(self)
 
 
-def value_text(value) -> str:
+def value_text(value: object) -> str:
     """A field's value as the trail keeps it: dates as ISO 8601 dates, numbers without a stray '.0'."""
     if isinstance(value, dt.datetime) and value.time() == dt.time():
         return value.date().isoformat()
     return cell_text(value).strip()
 
 
-def current_values(decisions: dict, actions: dict[str, dict], typed_source: str,
-                   returned: dict[str, str] | None = None) -> dict[tuple, tuple[str, str]]:
+def current_values(decisions: dict[str, Any], actions: dict[str, dict[str, Any]], typed_source: str,
+                   returned: dict[str, str] | None = None) -> dict[Cell, tuple[str, str]]:
     """(kind, key, field) -> (value, where it came from) for every field the trail follows.
 
     `decisions` are the report's ScoreDecisions by ref; `actions` the action plan's inputs as the report
@@ -55,7 +57,7 @@ def current_values(decisions: dict, actions: dict[str, dict], typed_source: str,
     action's latest update came from: it is credited with the fields a progress return can give (status,
     progress update, a revised target date), never with what only a person types on the plan.
     """
-    values: dict[tuple, tuple[str, str]] = {}
+    values: dict[Cell, tuple[str, str]] = {}
     for ref, decision in decisions.items():
         moderated_from = f"from {decision.moderated_by}" if decision.moderated_by else typed_source
         if decision.final_typed:
@@ -74,12 +76,12 @@ def current_values(decisions: dict, actions: dict[str, dict], typed_source: str,
     return values
 
 
-def latest(seen: list[SeenValue]) -> dict[tuple, str]:
+def latest(seen: list[SeenValue]) -> dict[Cell, str]:
     """(kind, key, field) -> the value last recorded."""
     return {(v.kind, v.key, v.field): v.value for v in seen}
 
 
-def new_values(seen: list[SeenValue], current: dict[tuple, tuple[str, str]], seen_at: str) -> list[SeenValue]:
+def new_values(seen: list[SeenValue], current: dict[Cell, tuple[str, str]], seen_at: str) -> list[SeenValue]:
     """The values to record for this run: those that differ from the last recorded (never recorded
     counts as blank). A field no longer present (an action row deleted) is recorded as blank."""
     before = latest(seen)
@@ -97,7 +99,7 @@ def changes(seen: list[SeenValue]) -> list[Change]:
     if not seen:
         return []
     first_run = seen[0].seen_at
-    last: dict[tuple, str] = {}
+    last: dict[Cell, str] = {}
     found = []
     for value in seen:
         key = (value.kind, value.key, value.field)
@@ -108,7 +110,7 @@ def changes(seen: list[SeenValue]) -> list[Change]:
     return found
 
 
-def restore_missing(edits, seen: list[SeenValue]) -> tuple[list[str], list[str]]:
+def restore_missing(edits: Any, seen: list[SeenValue]) -> tuple[list[str], list[str]]:
     """Put back into `edits` what people had typed for characteristics and actions whose rows are no longer
     on the report (a row deleted, or the whole report missing), as the last report run saw it.
 
@@ -116,11 +118,11 @@ def restore_missing(edits, seen: list[SeenValue]) -> tuple[list[str], list[str]]
     moderation return, which the records still hold), a Final score typed over the formula, and an
     action's inputs. Returns the refs and the action IDs put back.
     """
-    last: dict[tuple, SeenValue] = {}
+    last: dict[Cell, SeenValue] = {}
     for value in seen:
         last[(value.kind, value.key, value.field)] = value
     typed: dict[str, dict[str, str]] = {}
-    inputs: dict[str, dict[str, str]] = {}
+    inputs: dict[str, dict[str, Any]] = {}
     for (kind, key, name), value in last.items():
         if not value.value:
             continue
@@ -137,7 +139,7 @@ def restore_missing(edits, seen: list[SeenValue]) -> tuple[list[str], list[str]]
     return sorted(typed), sorted(inputs)
 
 
-def _as_typed(field: str, value: str):
+def _as_typed(field: str, value: str) -> object:
     """A kept value as a cell would hold it again: an ISO date back to a date."""
     if field.endswith("date"):
         try:

@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from statistics import mean
+from typing import Any
 
 from bva_excel.model.agreement import Alpha, ordinal_alpha
 from bva_excel.model.consolidation import Consolidation, latest_issues, lists_gaps
 from bva_excel.model.decisions import ScoreDecision
-from bva_excel.model.framework import Scale
+from bva_excel.model.framework import Framework, Scale
 from bva_excel.model.recorded import IssueRecord, Response, SignOff
 
 HIGH, MEDIUM, LOW, INFO = "high", "medium", "low", "info"
@@ -43,7 +44,7 @@ class Finding:
     def must_look(self) -> bool:
         return self.severity in (HIGH, MEDIUM) and not self.resolved
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {**asdict(self), "reviewers": list(self.reviewers)}
 
 
@@ -74,7 +75,7 @@ def _quote(text: str, limit: int = 160) -> str:
 
 def _per_characteristic(consolidation: Consolidation, steps: dict[str, int], spread: int,
                         threshold_step: int) -> list[Finding]:
-    findings = []
+    findings: list[Finding] = []
     scale = consolidation.framework.scale
     top = scale.scored[0].name
     for characteristic in consolidation.framework.characteristics:
@@ -117,7 +118,7 @@ def _per_characteristic(consolidation: Consolidation, steps: dict[str, int], spr
 
 
 def _incomplete(consolidation: Consolidation, issues: list[IssueRecord], decisions: dict[str, ScoreDecision]) -> list[Finding]:
-    findings = []
+    findings: list[Finding] = []
     if not issues:
         return findings  # nothing issued yet: nothing can be missing
     framework = consolidation.framework
@@ -142,7 +143,7 @@ def _incomplete(consolidation: Consolidation, issues: list[IssueRecord], decisio
             continue
         for ref in refs:
             if (ref, reviewer_id) not in answered:
-                findings.append(Finding("NOT_ANSWERED", LOW, ref, framework.characteristic(ref).theme.name,
+                findings.append(Finding("NOT_ANSWERED", LOW, ref, _theme_name(framework, ref),
                                         f"Issued to {reviewer_id} but not answered", (reviewer_id,),
                                         "score left blank or row missing in their current return"))
     for characteristic in framework.characteristics:
@@ -217,7 +218,14 @@ def _fit(items: list[list[Response]], steps: dict[str, int]) -> dict[str, Offset
             for i, r in enumerate(reviewers)}
 
 
-def _fitted_offsets(consolidation: Consolidation, steps: dict[str, int]) -> tuple[dict[str, Offset], list]:
+def _theme_name(framework: Framework, ref: str) -> str:
+    """The name of the theme of `ref` ('' for a ref no longer in the framework)."""
+    characteristic = framework.characteristic(ref)
+    return characteristic.theme.name if characteristic is not None else ""
+
+
+def _fitted_offsets(consolidation: Consolidation,
+                    steps: dict[str, int]) -> tuple[dict[str, Offset], list[tuple[str, str, Any]]]:
     """Offsets within each group of three or more reviewers who meet; and the pairs who meet only each other,
     as (reviewer, other, their scores side by side)."""
     items = [scored for scored in ([r for r in responses if r.rating in steps]
@@ -251,13 +259,14 @@ def _theme_differences(consolidation: Consolidation, steps: dict[str, int],
     theme_of = {c.ref: c.theme.name for c in consolidation.framework.characteristics}
     scored = [r for responses in consolidation.responses.values() for r in responses
               if r.rating in steps and r.ref in theme_of]
-    total, count = Counter(), Counter()  # steps and scores, by theme and by (reviewer, theme)
+    total: Counter[object] = Counter()  # steps, by theme and by (reviewer, theme)
+    count: Counter[object] = Counter()  # scores, the same way
     for r in scored:
         theme = theme_of[r.ref]
         for key in (theme, (r.reviewer_id, theme)):
             total[key] += steps[r.rating]
             count[key] += 1
-    differences = {}
+    differences: dict[str, dict[str, list[float]]] = {}
     for r in (r for r in scored if r.reviewer_id in reviewer_ids):
         theme = theme_of[r.ref]
         # Colleagues are everyone but this reviewer: all of their own scores on the theme are left out.
@@ -274,7 +283,7 @@ def _reviewer_offsets(consolidation: Consolidation, steps: dict[str, int]) -> li
     as a pair. A systematic difference is never silent."""
     import numpy as np  # heavy: loaded only when the consistency rules run, not by every command
 
-    findings = []
+    findings: list[Finding] = []
     reviewers = sorted({r.reviewer_id for rs in consolidation.responses.values() for r in rs if r.rating in steps})
     offsets, pairs = _fitted_offsets(consolidation, steps)
     pairs = [pair for pair in pairs if len(pair[2]) >= MIN_SHARED]  # fewer: a disagreement, judged on themes
@@ -342,7 +351,8 @@ def _agreement(consolidation: Consolidation, steps: dict[str, int]) -> tuple[Alp
     scale = [name for name, _ in sorted(steps.items(), key=lambda item: item[1])]
 
     framework = consolidation.framework
-    units, theme_units = [], {}
+    units: list[list[str | None]] = []
+    theme_units: dict[Any, list[list[str | None]]] = {}
     for c in framework.characteristics:
         unit = [r.rating if r.rating in steps else None for r in consolidation.responses.get(c.ref, [])]
         units.append(unit)
@@ -364,7 +374,7 @@ def _since_signoff(consolidation: Consolidation, decisions: dict[str, ScoreDecis
                    signoff: SignOff) -> list[Finding]:
     """A final score that differs from the one signed off: shown with both values; without a note, a finding
     that needs a look."""
-    findings = []
+    findings: list[Finding] = []
     when = signoff.signed_at.replace("T", " ")[:16]
     for characteristic in consolidation.framework.characteristics:
         ref = characteristic.ref
@@ -395,8 +405,7 @@ def check(consolidation: Consolidation, decisions: dict[str, ScoreDecision], iss
                 + _incomplete(consolidation, issues, decisions) + _reviewer_offsets(consolidation, steps))
     for ref, decision in decisions.items():
         if scale.find(decision.moderated) and not decision.note.strip():
-            characteristic = consolidation.framework.characteristic(ref)
-            findings.append(Finding("MODERATED_WITHOUT_NOTE", MEDIUM, ref, characteristic.theme.name,
+            findings.append(Finding("MODERATED_WITHOUT_NOTE", MEDIUM, ref, _theme_name(consolidation.framework, ref),
                                     "Moderated score without a note saying why", (),
                                     f"consolidated {decision.consolidated or 'blank'}, moderated {decision.moderated}"))
     for finding in findings:
@@ -406,8 +415,7 @@ def check(consolidation: Consolidation, decisions: dict[str, ScoreDecision], iss
         findings += _since_signoff(consolidation, decisions, signoff)
     for ref, decision in decisions.items():
         if decision.overruled:
-            characteristic = consolidation.framework.characteristic(ref)
-            findings.append(Finding("MODERATION_OVERRULED", LOW, ref, characteristic.theme.name,
+            findings.append(Finding("MODERATION_OVERRULED", LOW, ref, _theme_name(consolidation.framework, ref),
                                     "Two moderated scores: the later one counts", (), decision.overruled))
     overall, by_theme = _agreement(consolidation, steps)
     findings.append(Finding("AGREEMENT", INFO, "", "All themes", "Agreement between reviewers (Krippendorff's "

@@ -19,7 +19,7 @@ def consolidated_rating(scale: Scale, ratings: list[str]) -> str:
     rating stands; if nobody answered, the result is blank.
     """
     found = [scale.find(r) for r in ratings if r]
-    values = sorted(r.value for r in found if r and r.scored)
+    values = sorted(r.value for r in found if r is not None and r.value is not None)
     if values:
         return scale.by_value(values[(len(values) - 1) // 2]).name
     unscored = [r.name for r in found if r and not r.scored]
@@ -133,7 +133,8 @@ def placed_by(record: ReturnRecord) -> str:
     return f"received at {record.received.replace('T', ' ')} (it does not say when it was saved)"
 
 
-def unclear_order(ordered: list[ReturnRecord], preferred: dict[int, str] | None = None) -> list[tuple]:
+def unclear_order(ordered: list[ReturnRecord],
+                  preferred: dict[int, str] | None = None) -> list[tuple[ReturnRecord, ReturnRecord]]:
     """Pairs of returns from one reviewer saved at the same moment (so which is later is a guess)."""
     preferred = preferred or {}
     last: dict[str, ReturnRecord] = {}
@@ -232,11 +233,11 @@ def consolidate(framework: Framework, returns: list[ReturnRecord], responses: di
         issue = issued.get(reviewer_id)
         if issue is None:
             continue
-        record = latest.get(reviewer_id)
+        newest = latest.get(reviewer_id)
         refs = issue.refs if reviewer_id in listed else tuple(ref for rid, ref in current if rid == reviewer_id)
         answered = sum(1 for ref in refs if (reviewer_id, ref) in current and current[reviewer_id, ref][0].rating)
         by_reviewer.append(ReviewerProgress(reviewer_id, listed[reviewer_id].name if reviewer_id in listed else "",
-                                         len(refs), answered, record.received if record else "",
+                                         len(refs), answered, newest.received if newest else "",
                                          ", ".join(sources.get(reviewer_id, [])), reviewer_id in listed,
                                          sum(1 for r in returns if r.reviewer_id == reviewer_id
                                              and r.status == "rejected")))

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, replace
 
-from bva_excel.model.changes import ACTION, CHARACTERISTIC, value_text
+from bva_excel.model.changes import ACTION, CHARACTERISTIC, Cell, value_text
 from bva_excel.model.decisions import Moderation, PreviousEdits, ref_of_action
 from bva_excel.model.recorded import IssueRecord, SeenValue, SignOff
 
@@ -35,7 +35,7 @@ class Clash:
 
 @dataclass
 class Folded:
-    taken: list[tuple[str, str, str]]  # (kind, key, field) of each value that counts from elsewhere
+    taken: list[Cell]  # (kind, key, field) of each value that counts from elsewhere
     clashes: list[Clash]
 
 
@@ -44,12 +44,12 @@ def _typed(value: SeenValue) -> bool:
     return value.source.startswith("typed in")
 
 
-def _seen_here(seen: list[SeenValue], upto: int) -> tuple[dict[tuple, str], dict[tuple, set[str]]]:
+def _seen_here(seen: list[SeenValue], upto: int) -> tuple[dict[Cell, str], dict[Cell, set[str]]]:
     """(kind, key, field) -> what this computer last saw in the cell, and every value it ever saw there: the values
     numbered up to `upto` (those merged in from elsewhere since come after); a final score bva worked out counts
     as blank, as only a typed final score is in the cell."""
-    last: dict[tuple, str] = {}
-    ever: dict[tuple, set[str]] = {}
+    last: dict[Cell, str] = {}
+    ever: dict[Cell, set[str]] = {}
     for value in seen:
         if value.number <= upto:
             typed = not (value.field == "Final score" and value.source in _COMPUTED)
@@ -65,7 +65,8 @@ def _current(edits: PreviousEdits, kind: str, key: str, field: str) -> str:
     return value_text(edits.actions.get(key, {}).get(field)).strip()
 
 
-def _put(edits: PreviousEdits, kind: str, key: str, field: str, value: str) -> None:
+def _put(edits: PreviousEdits, cell: Cell, value: str) -> None:
+    kind, key, field = cell
     if kind == CHARACTERISTIC:
         edits.moderation[key] = replace(edits.moderation.get(key, Moderation()), **{_FIELDS[field]: value})
         return
@@ -82,20 +83,20 @@ def _put(edits: PreviousEdits, kind: str, key: str, field: str, value: str) -> N
     edits.actions[key][field] = typed
 
 
-def _judge(folded: Folded, edits: PreviousEdits, key: tuple, here: str, there: str, base: str, stale: set[str],
+def _judge(folded: Folded, edits: PreviousEdits, key: Cell, here: str, there: str, base: str, stale: set[str],
            there_later: bool) -> None:
     """Fold one cell: `here` as typed in this report, `there` as typed elsewhere, `base` as last seen here;
     `stale`: values `there` may hold without anyone having typed it there (what this computer saw before)."""
     if here == there or there in stale:
         return
     if here == base:  # changed elsewhere only
-        _put(edits, *key, there)
+        _put(edits, key, there)
         folded.taken.append(key)
         return
     there_counts = bool(there) and (not here or there_later)  # never a value replaced by a blank
-    folded.clashes.append(Clash(*key, here, there, there_counts))
+    folded.clashes.append(Clash(key[0], key[1], key[2], here, there, there_counts))
     if there_counts:
-        _put(edits, *key, there)
+        _put(edits, key, there)
 
 
 def fold_in_elsewhere(edits: PreviousEdits, seen: list[SeenValue], upto: int, report_saved: str) -> Folded:
@@ -105,7 +106,7 @@ def fold_in_elsewhere(edits: PreviousEdits, seen: list[SeenValue], upto: int, re
     is later. A value seen there is a change made there (a report run records a value only when it changed), a
     blank too."""
     base, _ = _seen_here(seen, upto)
-    latest: dict[tuple, SeenValue] = {}
+    latest: dict[Cell, SeenValue] = {}
     for value in seen:
         if value.number > upto and _typed(value):
             latest[(value.kind, value.key, value.field)] = value

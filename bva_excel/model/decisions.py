@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
-from bva_excel.errors import problem
+from bva_excel.errors import Problem, problem
 from bva_excel.layout import (
     SCORES_SHEET,
 )
-from bva_excel.model.recorded import SignOff
+from bva_excel.model.framework import Scale
+from bva_excel.model.recorded import Response, ReturnRecord, SignOff
 from bva_excel.model.text import normalise_ref, short_list, suggest
 
 
@@ -24,7 +26,7 @@ class Moderation:
 @dataclass
 class PreviousEdits:
     moderation: dict[str, Moderation] = field(default_factory=dict)
-    actions: dict[str, dict] = field(default_factory=dict)  # action ID -> header -> value, in sheet order
+    actions: dict[str, dict[str, Any]] = field(default_factory=dict)  # action ID -> header -> value, in order
     action_refs: dict[str, str] = field(default_factory=dict)  # action ID -> the ref it is an action for
     action_rows: dict[str, int] = field(default_factory=dict)  # action ID -> Excel row it was typed on
     assigned: list[tuple[int, str, str]] = field(default_factory=list)  # (Excel row, ID as typed, ID given)
@@ -63,7 +65,8 @@ class ScoreDecision:
     overruled: str = ""  # a different moderated score that a later one replaced, in words
 
 
-def _later_of(moderation: Moderation, returned, report_saved: str) -> tuple[Moderation, str, str]:
+def _later_of(moderation: Moderation, returned: tuple[Response, ReturnRecord],
+              report_saved: str) -> tuple[Moderation, str, str]:
     """The typed moderation or the moderation-round answer, whichever is later; where it came from; and the
     one it overruled, in words. The report is as late as it was last saved."""
     response, record = returned
@@ -79,8 +82,9 @@ def _later_of(moderation: Moderation, returned, report_saved: str) -> tuple[Mode
                                  f"{response.reviewer_id}'s moderation return {record.name}, received later")
 
 
-def decide(scale, consolidated: dict[str, str], edits: PreviousEdits, file: str = "report.xlsx",
-           returned: dict | None = None, report_saved: str = ""):
+def decide(scale: Scale, consolidated: dict[str, str], edits: PreviousEdits, file: str = "report.xlsx",
+           returned: dict[str, tuple[Response, ReturnRecord]] | None = None,
+           report_saved: str = "") -> tuple[dict[str, ScoreDecision], list[Problem]]:
     """Final score per ref: a typed Final score, else a valid moderated score, else the consolidated one.
 
     The moderated score is the one typed into the report or the one from the moderation round

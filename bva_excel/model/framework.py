@@ -39,8 +39,8 @@ def find_theme(text: str) -> Theme | None:
 
 
 def theme_of_ref(ref: str) -> Theme | None:
-    prefix = re.match(r"[A-Z]+", ref).group(0)
-    return next((t for t in THEMES if t.prefix == prefix), None)
+    match = re.match(r"[A-Z]+", ref)
+    return next((t for t in THEMES if match and t.prefix == match.group(0)), None)
 
 
 @dataclass(frozen=True)
@@ -66,18 +66,20 @@ class Scale:
     @property
     def scored(self) -> list[Rating]:
         """Scored ratings, best first."""
-        return sorted((r for r in self.ratings if r.scored), key=lambda r: -r.value)
+        return sorted((r for r in self.ratings if r.value is not None), key=lambda r: -(r.value or 0))
 
-    def find(self, text) -> Rating | None:
+    @cached_property
+    def _by_label(self) -> dict[str, Rating]:
+        """The ratings by their names as a person might type them: made on first use, as a scale is read once and
+        asked thousands of times."""
+        by_label: dict[str, Rating] = {}
+        for rating in self.ratings:
+            by_label.setdefault(normalise_label(rating.name), rating)
+        return by_label
+
+    def find(self, text: object) -> Rating | None:
         """The rating a person meant, whatever the case and spacing (' light GREEN ')."""
-        try:
-            by_label = self._by_label
-        except AttributeError:  # made on first use: a scale is read once and asked thousands of times
-            by_label = {}
-            for rating in self.ratings:
-                by_label.setdefault(normalise_label(rating.name), rating)
-            object.__setattr__(self, "_by_label", by_label)
-        return by_label.get(normalise_label(cell_text(text)))
+        return self._by_label.get(normalise_label(cell_text(text)))
 
     @cached_property
     def labels(self) -> dict[str, str]:
@@ -90,8 +92,9 @@ class Scale:
     def action_threshold(self, name: str | None = None) -> Rating:
         """The rating at or below which a score needs an action: `name` if given, else the middle
         scored rating (the lower middle when even), which is Yellow on the default scale."""
-        if name:
-            return self.find(name)
+        found = self.find(name) if name else None
+        if found is not None:
+            return found
         scored = self.scored
         return scored[len(scored) // 2]
 

@@ -11,6 +11,8 @@ import difflib
 import functools
 import re
 import unicodedata
+from collections.abc import Callable, Iterable
+from typing import Any
 
 _SEPARATORS = re.compile(r"\s*(?:;|/|&|\n|\r|\band\b)\s*", re.IGNORECASE)
 _BRACKETS = re.compile(r"[(\[{][^)\]}]*[)\]}]")
@@ -34,7 +36,7 @@ def person_key(text: str) -> tuple[str, ...]:
     return tuple(sorted(w for w in words if w not in _TITLES))
 
 
-def split_people(text: str, known) -> list[str]:
+def split_people(text: str, known: Callable[[str], bool]) -> list[str]:
     """The people named in one cell; `known(part)` says whether a part names someone known."""
     parts = [p.strip() for p in _SEPARATORS.split(str(text)) if p and p.strip()]
     people = []
@@ -69,7 +71,7 @@ def _words(text: str) -> set[str]:
     return set(re.sub(r"[^\w\s@.-]|_", " ", text.casefold()).replace(".", " ").split())
 
 
-def others_named(sources: list[tuple[str, str]], people, issued_to: str) -> list[tuple[str, object]]:
+def others_named(sources: list[tuple[str, str]], people: Iterable[Any], issued_to: str) -> list[tuple[str, Any]]:
     """Who else than `issued_to` (an ID) `sources` name among `people` (each with reviewer_id, name, email):
     [(how it is named, the person)], one per person. `sources` are (how, text): a workbook's 'last saved by' or
     author names a person by the whole name (in any order, case or accents) or email; a file name by every word
@@ -83,7 +85,7 @@ def others_named(sources: list[tuple[str, str]], people, issued_to: str) -> list
             continue
         if how == "file name":
             words = _words(text)
-            candidates = {id(p): p for w in words for p in by_word.get(w, ())}.values()
+            candidates: Iterable[Any] = {id(p): p for w in words for p in by_word.get(w, ())}.values()
         else:
             candidates = [*by_key.get(person_key(text), ()), *by_email.get(text.strip().casefold(), ())]
         for person in sorted(candidates, key=lambda p: position[id(p)]):
@@ -97,12 +99,13 @@ def others_named(sources: list[tuple[str, str]], people, issued_to: str) -> list
 
 
 @functools.lru_cache(maxsize=4)
-def _index(people: tuple) -> tuple[dict, dict, dict, dict]:
+def _index(people: tuple[Any, ...]) -> tuple[dict[tuple[str, ...], list[Any]], dict[str, list[Any]],
+                                          dict[str, list[Any]], dict[int, int]]:
     """The people by the key of their name, by email and by each word of their name, and each one's place: made
     once for a list of people (ingest asks for every return), so that each look-up costs what it finds."""
-    by_key: dict[tuple, list] = {}
-    by_email: dict[str, list] = {}
-    by_word: dict[str, list] = {}
+    by_key: dict[tuple[str, ...], list[Any]] = {}
+    by_email: dict[str, list[Any]] = {}
+    by_word: dict[str, list[Any]] = {}
     for person in people:
         key = person_key(person.name)
         by_key.setdefault(key, []).append(person)

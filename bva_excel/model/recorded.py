@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from typing import Any
 
 from bva_excel.errors import Problem
 
@@ -47,7 +48,7 @@ class FollowUp:
 
     written_at: str
     file: str
-    actions: dict = field(default_factory=dict, compare=False)  # action ID -> {status, target, ...}
+    actions: dict[str, dict[str, Any]] = field(default_factory=dict, compare=False)  # action ID -> {status, ...}
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ class IssueRecord:
     file: str
     deadline: str = ""
     refs: tuple[str, ...] = ()
-    texts: dict = field(default_factory=dict, compare=False)  # ref -> header -> text shown
+    texts: dict[str, dict[str, str]] = field(default_factory=dict, compare=False)  # ref -> header -> text shown
     kind: str = "review"  # or "moderation"
     written_by: str = field(default="", compare=False)  # who recorded it, on which computer
 
@@ -128,11 +129,11 @@ class SignOff:
     signed_by: str
     signed_at: str
     open_high: int  # high-severity findings still open, accepted with --accept-open
-    finals: dict = field(default_factory=dict, compare=False)  # ref -> final score signed off ('' if none)
+    finals: dict[str, str] = field(default_factory=dict, compare=False)  # ref -> final score signed off ('' if none)
     # What was missing when it was signed off: reviewers who returned nothing ("R08 Jane Doe (none of 19)"), and
     # characteristics scored by fewer reviewers than were issued them (ref -> (scored by, issued to)).
     not_returned: tuple[str, ...] = ()
-    short: dict = field(default_factory=dict, compare=False)
+    short: dict[str, tuple[int, int]] = field(default_factory=dict, compare=False)
     written_by: str = field(default="", compare=False)  # who recorded it, on which computer
 
 

@@ -4,8 +4,10 @@ once from the folder by `app.state.load_state` and never written back."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from bva_excel.errors import Problem
+from bva_excel.model.action_plan import ActionRow
 from bva_excel.model.consistency import DEFAULT_SPREAD, ConsistencyReport
 from bva_excel.model.consolidation import Consolidation
 from bva_excel.model.decisions import PreviousEdits, ScoreDecision
@@ -28,8 +30,8 @@ class AssessmentState:
     threshold: str | None = None  # the action threshold judged by (None: the scale's middle)
     spread: int = DEFAULT_SPREAD  # the disagreement judged by
     notes: list[ReturnNote] = field(default_factory=list)  # typed in returns where bva reads nothing
-    report_copies: list = field(default_factory=list)  # conflict copies of the report folded into `edits` (paths)
-    actions: list = field(default_factory=list)  # the action plan as the report would write it now (ActionRow)
-    typed_where: dict = field(default_factory=dict)  # (kind, key, field) -> where a value typed elsewhere came from
+    report_copies: list[Path] = field(default_factory=list)  # conflict copies of the report folded into `edits` (paths)
+    actions: list[ActionRow] = field(default_factory=list)  # the action plan as the report would write it now (ActionRow)
+    typed_where: dict[tuple[str, str, str], str] = field(default_factory=dict)  # (kind, key, field) -> where a value typed elsewhere came from
 
 

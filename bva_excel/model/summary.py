@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from bva_excel.model.framework import Framework
 
 NOT_ANSWERED = "Not answered"
 
 
-def theme_counts(framework: Framework, final: dict[str, str]):
+def theme_counts(framework: Framework, final: dict[str, str]) -> Any:  # a pandas DataFrame
     """Final scores counted per theme: a row per theme, a column per rating and "Not answered".
 
     "Not answered" is the theme's characteristics less those with a rating on the scale, as the

@@ -1,10 +1,12 @@
-"""model.text"""
+"""Text as people type it into workbooks: labels and ratings compared as a person would, refs as prefix and
+number, a cell's value as the text it shows, and "did you mean" for a near miss."""
 
 from __future__ import annotations
 
 import datetime as dt
 import difflib
 import re
+from collections.abc import Callable, Iterable
 
 
 def normalise_label(text: str) -> str:
@@ -12,7 +14,7 @@ def normalise_label(text: str) -> str:
     return " ".join(str(text).split()).casefold()
 
 
-def suggest(text: str, choices) -> str:
+def suggest(text: str, choices: Iterable[str]) -> str:
     """' (did you mean X?)': the choices that hold every word typed, or a word a letter or so from it ("Green"
     or "Gren" -> 'Dark green' or 'Light green'; "Owner" -> 'Action owner'), else a close match by edit
     distance, else ''."""
@@ -20,9 +22,10 @@ def suggest(text: str, choices) -> str:
     typed = normalise_label(text)
     words = typed.split()
     if words and len(typed) >= 3:
-        for near in (lambda w, held: w in held,
-                     lambda w, held: len(w) >= 4 and any(difflib.SequenceMatcher(None, w, h).ratio() >= 0.8
-                                                         for h in held)):
+        matchers: tuple[Callable[[str, list[str]], bool], ...] = (
+            lambda w, held: w in held,
+            lambda w, held: len(w) >= 4 and any(difflib.SequenceMatcher(None, w, h).ratio() >= 0.8 for h in held))
+        for near in matchers:
             holding = [choice for label, choice in by_label.items()
                        if label != typed and all(near(w, label.split()) for w in words)]
             if 1 <= len(holding) <= 3:
@@ -34,7 +37,7 @@ def suggest(text: str, choices) -> str:
 _REF = re.compile(r"^\s*([A-Za-z]{1,4})\s*-?\s*0*(\d{1,6})\s*$")
 
 
-def normalise_ref(text) -> str | None:
+def normalise_ref(text: object) -> str | None:
     """'L0010', ' l10 ', 'L010' -> 'L010'; anything that is not prefix + number -> None."""
     match = _REF.match(cell_text(text))
     if not match:
@@ -44,7 +47,7 @@ def normalise_ref(text) -> str | None:
 
 
 
-def cell_text(value) -> str:
+def cell_text(value: object) -> str:
     """The text a person sees in a cell, for a text field (numbers without a stray '.0')."""
     if value is None:
         return ""
