@@ -53,7 +53,7 @@ def status_fill(status: str) -> dict:
 
 
 @dataclass
-class Change:
+class PlanChange:
     row: ActionRow
     what: str  # Completed, Slipped or New
     why: str
@@ -78,7 +78,7 @@ class FollowUpReport:
     by_status: dict[str, int]
     by_area: dict[str, dict[str, int]]
     overdue: list[ActionRow]
-    changes: list[Change]
+    changes: list[PlanChange]
     complete_characteristics: list[tuple[str, str, int]]  # ref, characteristic, actions
     not_returned: list[NotReturned]
     asked: bool = False  # whether any progress workbook was ever issued
@@ -108,7 +108,7 @@ def snapshot(rows: list[ActionRow]) -> dict[str, dict]:
     return kept
 
 
-def changes_since(rows: list[ActionRow], previous: FollowUp | None, today: dt.date) -> list[Change]:
+def changes_since(rows: list[ActionRow], previous: FollowUp | None, today: dt.date) -> list[PlanChange]:
     """Completed, slipped (target date moved later, or overdue now and not then) and new since `previous`."""
     if previous is None:
         return []
@@ -117,17 +117,17 @@ def changes_since(rows: list[ActionRow], previous: FollowUp | None, today: dt.da
     for row in rows:
         before = previous.actions.get(row.action_id)
         if before is None:
-            found.append(Change(row, "New", "added since the last follow-up"))
+            found.append(PlanChange(row, "New", "added since the last follow-up"))
             continue
         if row.done and before["status"] not in ("Complete", "Closed"):
-            found.append(Change(row, "Completed", f"{before['status'] or NO_STATUS.lower()} then, {row.status} now"))
+            found.append(PlanChange(row, "Completed", f"{before['status'] or NO_STATUS.lower()} then, {row.status} now"))
             continue
         target = row.target()
         was = dt.date.fromisoformat(before["target"]) if before.get("target") else None
         if target and was and target > was:
-            found.append(Change(row, "Slipped", f"target date moved from {was:%d/%m/%Y} to {target:%d/%m/%Y}"))
+            found.append(PlanChange(row, "Slipped", f"target date moved from {was:%d/%m/%Y} to {target:%d/%m/%Y}"))
         elif is_overdue(row, today) and not (was and was < then_day):
-            found.append(Change(row, "Slipped", f"target date {target:%d/%m/%Y} passed since the last follow-up"))
+            found.append(PlanChange(row, "Slipped", f"target date {target:%d/%m/%Y} passed since the last follow-up"))
     order = {"Completed": 0, "Slipped": 1, "New": 2}
     return sorted(found, key=lambda change: order[change.what])
 

@@ -18,7 +18,7 @@ from bva_excel.errors import BvaError, Problem, problem
 from bva_excel.excel.read.framework import load_framework
 from bva_excel.excel.write.drafts import Recipient, compose, write_draft
 from bva_excel.excel.write.review import issued_texts, write_reviewer_workbook
-from bva_excel.model.allocation import Change, allocate, by_reviewer, changes
+from bva_excel.model.allocation import ReviewerChange, allocate, by_reviewer, changes
 from bva_excel.model.framework import Framework
 from bva_excel.model.identity import IssueIdentity
 from bva_excel.model.recorded import IssueRecord
@@ -37,7 +37,7 @@ class Generation:
     allocation: dict[str, tuple[str, ...]]
     files: dict[str, Path]  # reviewer ID -> workbook written in this run, in the order of 'Reviewers'
     framework: Framework  # as read for this generation
-    changes: dict[str, Change] = field(default_factory=dict)  # reviewer ID -> what changed for them
+    changes: dict[str, ReviewerChange] = field(default_factory=dict)  # reviewer ID -> what changed for them
     first: bool = True  # nothing had been issued before
     reallocated: bool = False  # the earlier allocation was discarded on purpose
     withdrawn: list[Path] = field(default_factory=list)  # workbooks moved out of the outbox

@@ -140,7 +140,7 @@ def rows_for(gathered, refs: list[str]) -> list[Row]:
     return rows
 
 
-def guide_lines(title: str, moderator, count: int, deadline: dt.date | None, pmo: str) -> list[str]:
+def moderation_guide_lines(title: str, moderator, count: int, deadline: dt.date | None, pmo: str) -> list[str]:
     due = deadline.strftime("%A %d %B %Y") if deadline else "the date in the covering email"
     return [
         f"# {title}: moderation",
@@ -166,7 +166,7 @@ def write_moderation_workbook(path: Path, framework: Framework, moderator, rows:
     """Write one moderator's workbook to `path` (atomically)."""
     with replacing(path) as temp:
         workbook = new_workbook(temp, f"{title}: moderation by {moderator.name}", issued=True)
-        write_guide(workbook, guide_lines(title, moderator, len(rows), deadline, pmo), password=password)
+        write_guide(workbook, moderation_guide_lines(title, moderator, len(rows), deadline, pmo), password=password)
         sheet = workbook.add_worksheet(MODERATION_SHEET)
         head, locked, _, unlocked = cell_formats(workbook)
         for col, (header, width) in enumerate(zip(HEADERS, WIDTHS)):

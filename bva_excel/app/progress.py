@@ -40,6 +40,15 @@ from bva_excel.tracking import QUIET, Tracker
 
 # Issuing the progress workbooks.
 
+class ProgressRefused(BvaError):
+    """A progress round refused, with nothing issued; `added`: the 'Service areas' sheet given to an older
+    assessment.xlsx on the way (said all the same, as the workbook was changed)."""
+
+    def __init__(self, problems: list[Problem], added: object = None):
+        super().__init__(problems)
+        self.added = added
+
+
 @dataclass
 class ProgressRound:
     files: dict[str, Path]  # service area -> workbook written to the outbox
@@ -78,9 +87,7 @@ def generate_progress(assessment: Assessment, deadline: dt.date | None = None, p
             if area is not None:
                 by_area.setdefault(area.name, []).append(row)
         if commas or (held and not by_area):
-            refused = BvaError(commas + held)
-            refused.added = added  # said all the same: the workbook was changed
-            raise refused
+            raise ProgressRefused(commas + held, added)
         if not by_area:
             raise BvaError(problem("NO_PROGRESS_TO_ASK", assessment.report.name, "Action plan"))
         secret, password = assessment.secret(), assessment.records.sheet_password()

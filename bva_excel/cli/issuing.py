@@ -12,7 +12,7 @@ from bva_excel.app.chase import KINDS
 from bva_excel.app.chase import chase as draft_reminders
 from bva_excel.app.issue import generate as generate_workbooks
 from bva_excel.app.moderation_round import generate_moderation
-from bva_excel.app.progress import generate_progress
+from bva_excel.app.progress import ProgressRefused, generate_progress
 from bva_excel.cli.base import command, group, show_all
 from bva_excel.cli.common import (
     EXISTING_FOLDER,
@@ -22,7 +22,6 @@ from bva_excel.cli.common import (
     quote,
     say_service_areas_added,
 )
-from bva_excel.errors import BvaError
 from bva_excel.model.allocation import by_reviewer, colleagues, groups
 
 DEADLINE = click.option("--deadline", type=click.DateTime(["%Y-%m-%d", "%d/%m/%Y"]),
@@ -311,8 +310,8 @@ def _generate_progress(assessment, folder: Path, deadline, return_to, emails: bo
     try:
         with Bar("Writing progress workbooks") as bar:
             result = generate_progress(assessment, deadline, return_to, bar, emails)
-    except BvaError as refused:
-        say_service_areas_added(getattr(refused, "added", None))
+    except ProgressRefused as refused:
+        say_service_areas_added(refused.added)
         raise
     for line in result.recovered:
         click.echo(f"  note: {line}")

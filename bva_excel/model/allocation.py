@@ -21,7 +21,7 @@ Fresh = set[tuple[str, str]]  # (ref, reviewer) given out in this run, which may
 
 
 @dataclass
-class Change:
+class ReviewerChange:
     """How one reviewer's set of characteristics changes; `reasons` say why each ref left it."""
 
     added: list[str] = field(default_factory=list)
@@ -354,13 +354,13 @@ def by_reviewer(allocation: dict[str, tuple[str, ...]]) -> dict[str, list[str]]:
 
 
 def changes(framework: Framework, allocation: dict[str, tuple[str, ...]],
-            issued: dict[str, tuple[str, ...]]) -> dict[str, Change]:
+            issued: dict[str, tuple[str, ...]]) -> dict[str, ReviewerChange]:
     """reviewer ID -> how their set changes from what they hold now; reviewers with no change left out."""
     now = by_reviewer(allocation)
     result = {}
     for reviewer_id in dict.fromkeys([*issued, *now]):
         before, after = list(issued.get(reviewer_id, ())), now.get(reviewer_id, [])
-        change = Change([r for r in after if r not in before], [r for r in before if r not in after])
+        change = ReviewerChange([r for r in after if r not in before], [r for r in before if r not in after])
         for ref in change.removed:
             characteristic = framework.characteristic(ref)
             if framework.reviewer(reviewer_id) is None:

@@ -50,7 +50,7 @@ def write_action_history(workbook, updates: list[ProgressUpdate], rows: list[Act
     print_landscape(sheet)
 
 
-def guide_lines(title: str, area: ServiceArea, count: int, deadline: dt.date | None, pmo: str) -> list[str]:
+def progress_guide_lines(title: str, area: ServiceArea, count: int, deadline: dt.date | None, pmo: str) -> list[str]:
     due = deadline.strftime("%A %d %B %Y") if deadline else "the date in the covering email"
     head = f" ({area.head})" if area.head else ""
     return [
@@ -76,7 +76,7 @@ def write_progress_workbook(path: Path, area: ServiceArea, rows: list[ActionRow]
     """Write one service area's progress workbook to `path` (atomically)."""
     with replacing(path) as temp:
         workbook = new_workbook(temp, f"{title}: progress by {area.name}", issued=True)
-        write_guide(workbook, guide_lines(title, area, len(rows), deadline, pmo), password=password)
+        write_guide(workbook, progress_guide_lines(title, area, len(rows), deadline, pmo), password=password)
         sheet = workbook.add_worksheet(PROGRESS_SHEET)
         head, locked, bold, unlocked = cell_formats(workbook)
         locked_date = workbook.add_format({"num_format": "dd/mm/yyyy", "valign": "top", "border": 1,

@@ -110,7 +110,7 @@ def write_scale_sheet(workbook, scale: Scale, password: str) -> None:
     sheet.protect(password, {"autofilter": True})
 
 
-def guide_lines(title: str, reviewer: Reviewer, count: int, deadline: dt.date | None, pmo: str) -> list[str]:
+def review_guide_lines(title: str, reviewer: Reviewer, count: int, deadline: dt.date | None, pmo: str) -> list[str]:
     due = deadline.strftime("%A %d %B %Y") if deadline else "the date in the covering email"
     return [
         f"# {title}: your review",
@@ -141,7 +141,7 @@ def write_reviewer_workbook(path: Path, framework: Framework, reviewer: Reviewer
         for name, value in [("bva_assessment_id", identity.assessment_id),
                             ("bva_reviewer_id", identity.reviewer_id), ("bva_issue_id", identity.issue_id)]:
             workbook.set_custom_property(name, value, "text")
-        write_guide(workbook, guide_lines(title, reviewer, len(characteristics), deadline, pmo), password=password)
+        write_guide(workbook, review_guide_lines(title, reviewer, len(characteristics), deadline, pmo), password=password)
         _write_review_sheet(workbook, framework, characteristics, password)
         write_scale_sheet(workbook, framework.scale, password)
         write_identity_sheet(workbook, identity, secret, password)
