@@ -477,13 +477,14 @@ def _record(assessment: Assessment, read: _Read, by_hash: dict[str, ReturnRecord
         reading.problems += [replace(found, file=read.name) for found in _not_from(read.envelope, identity, framework)]
     archive = read.copy.relative_to(assessment.folder).as_posix() if reading.accepted else ""
     record = ReturnRecord(
-        read.sha256, read.name, read.source, dt.datetime.now().replace(microsecond=0).isoformat(),
-        dt.datetime.fromtimestamp(read.mtime_ns / 1e9).replace(microsecond=0).isoformat(),
-        "accepted" if reading.accepted else "rejected",
-        identity.reviewer_id if identity else "", identity.issue_id if identity else "",
-        len(identity.refs) if identity else 0, reading.answered, archive, tuple(reading.problems), read.saved,
-        saved_by=reading.saved_by, email_from=envelope.sender, email_date=envelope.date,
-        email_subject=envelope.subject)
+        sha256=read.sha256, name=read.name, source=read.source,
+        received=dt.datetime.now().replace(microsecond=0).isoformat(),
+        modified=dt.datetime.fromtimestamp(read.mtime_ns / 1e9).replace(microsecond=0).isoformat(),
+        status="accepted" if reading.accepted else "rejected",
+        reviewer_id=identity.reviewer_id if identity else "", issue_id=identity.issue_id if identity else "",
+        issued=len(identity.refs) if identity else 0, answered=reading.answered, archive=archive,
+        problems=tuple(reading.problems), saved=read.saved, saved_by=reading.saved_by,
+        email_from=envelope.sender, email_date=envelope.date, email_subject=envelope.subject)
     # What was typed where bva reads nothing is kept even from a rejected return: it is in no other record.
     stored = records.record_return(record, reading.responses if reading.accepted else [], inbox,
                                    reading.updates if reading.accepted else [], reading.notes)

@@ -731,11 +731,13 @@ class Records:
                 "SELECT return_id, sha256, name, source, received, modified, saved, status, reviewer_id, "
                 "issue_id, issued, answered, archive, saved_by, email_from, email_date, email_subject "
                 "FROM return_file ORDER BY return_id").fetchall()
-        return [ReturnRecord(sha, name, source, received, modified, status, reviewer_id, issue_id or "", issued,
-                             answered, archive, tuple(problems.get(return_id, ())), saved, return_id, saved_by,
-                             *email)
+        return [ReturnRecord(sha256=sha, name=name, source=source, received=received, modified=modified,
+                             status=status, reviewer_id=reviewer_id, issue_id=issue_id or "", issued=issued,
+                             answered=answered, archive=archive, problems=tuple(problems.get(return_id, ())),
+                             saved=saved, return_id=return_id, saved_by=saved_by, email_from=email_from,
+                             email_date=email_date, email_subject=email_subject)
                 for (return_id, sha, name, source, received, modified, saved, status, reviewer_id, issue_id,
-                     issued, answered, archive, saved_by, *email) in rows]
+                     issued, answered, archive, saved_by, email_from, email_date, email_subject) in rows]
 
     def return_notes(self) -> list[ReturnNote]:
         """What people typed in returns where bva reads nothing, oldest return first, in sheet and cell order."""
