@@ -169,17 +169,25 @@ def _end_with(parent) -> None:
     os._exit(1)
 
 
+def _reader_context() -> _Context:
+    """What reading a return needs, as this process was given it (`_start_reader`)."""
+    if _context is None:
+        raise RuntimeError("a return read before its reader was started")
+    return _context
+
+
 def _read_one(item: tuple[Path, int, int, str]) -> _Read:
     """Read, hash and check one file. Its bytes are read once, so what is hashed, checked and archived is
     one and the same content even if the file in the inbox is changed meanwhile (a mail client still
     saving it). An accepted return's bytes are written beside the archive, for the caller to name."""
     path, size, mtime_ns, key = item
     result = _Read(path, size, mtime_ns, key)
+    context = _reader_context()
     if size > MAX_FILE_BYTES:  # refused by its size alone, unread
         result.sha256 = sha256_of(path)
-        if result.sha256 not in _context.known:
-            result.reading = read_return(path, _context.framework, _context.assessment_id, _context.secret,
-                                         _context.issues, path.name)
+        if result.sha256 not in context.known:
+            result.reading = read_return(path, context.framework, context.assessment_id, context.secret,
+                                         context.issues, path.name)
         return result
     try:
         content = path.read_bytes()
@@ -193,19 +201,19 @@ def _read_content(result: _Read, content: bytes) -> _Read:
     """Hash and check a return's bytes (a file's, or an email attachment's: `result.path` then gives only its
     extension) and copy an accepted one beside the archive."""
     path = result.path
+    context = _reader_context()
     result.sha256 = hashlib.sha256(content).hexdigest()
-    if result.sha256 in _context.known:
+    if result.sha256 in context.known:
         return result  # touched or renamed, but the same content: no need to read it
-    result.reading = read_return(path, _context.framework, _context.assessment_id, _context.secret,
-                                 _context.issues, result.name, content)
-    result.saved = result.reading.saved
-    reading = result.reading
+    reading = result.reading = read_return(path, context.framework, context.assessment_id, context.secret,
+                                           context.issues, result.name, content)
+    result.saved = reading.saved
     if (reading.accepted and reading.identity.kind != "progress"  # a progress return says so itself
             and not any(r.rating or r.commentary.strip() or r.gaps.strip() for r in reading.responses)):
         reading.problems.append(problem("RETURN_NOTHING_ANSWERED", result.name, issued=len(reading.identity.refs)))
     if reading.accepted:
         # In place, whole, before it is recorded: a recorded return always has its archive copy.
-        result.copy = _context.archive / f"{result.sha256}{path.suffix.lower()}"
+        result.copy = context.archive / f"{result.sha256}{path.suffix.lower()}"
         if not result.copy.exists():
             with replacing(result.copy) as temp:
                 temp.write_bytes(content)
@@ -467,6 +475,8 @@ def _record(assessment: Assessment, read: _Read, by_hash: dict[str, ReturnRecord
             records.remember_inbox_file(inbox)
         return _unchanged(read.name, by_hash[read.sha256], answers)
     reading = read.reading
+    if reading is None:  # read, but not checked: only a file already recorded is (and it returned above)
+        raise RuntimeError(f"{read.name} was not checked")
     identity = reading.identity
     if reading.accepted and identity.kind == "progress":
         from bva_excel.model.progress import replaced_workbook
