@@ -3,6 +3,7 @@ outstanding and the deadline, and remembers it, so the next chase says "second r
 
 from __future__ import annotations
 
+import datetime as dt
 import email
 import email.policy
 
@@ -42,7 +43,8 @@ def test_chase_reminds_the_missing_and_the_incomplete_and_the_next_chase_is_a_se
         "1", "Cai Wyn <cai@example.gov.uk>", "Reminder: Test assessment, your review workbook, due Friday 18 December "
                                              "2026")
     body = draft.get_body(("plain",)).get_content()
-    assert "no return has been received yet. It was due by Friday 18 December 2026." in body
+    tense = "was" if dt.date.today() > dt.date(2026, 12, 18) else "is"  # said as the deadline stands today
+    assert f"no return has been received yet. It {tense} due by Friday 18 December 2026." in body
     assert "please ask bestvalue@council.gov.uk" in body
     assert next(draft.iter_attachments()).get_content() == (outbox / issues["R03"].file).read_bytes()
 
@@ -71,3 +73,12 @@ def test_chase_when_everything_is_back_or_nothing_was_issued(generated):
     assert progress.output == ("error: no progress workbook has been issued, so there is nobody to chase. Issue them "
                                "first (bva issue progress FOLDER), or choose another round with --kind.\n")
     assert list(assessment.outbox.glob("*.eml")) == []
+
+
+def test_a_reminder_before_the_deadline_says_it_is_due_and_after_it_that_it_was():
+    from bva_excel.excel.write.drafts import _due
+
+    ahead = (dt.date.today() + dt.timedelta(days=3)).isoformat()
+    behind = (dt.date.today() - dt.timedelta(days=3)).isoformat()
+    assert _due(ahead, "then") == "It is due by then."
+    assert _due(behind, "then") == "It was due by then."

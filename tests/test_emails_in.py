@@ -214,3 +214,24 @@ def test_the_cli_names_the_attachment_inside_the_email(generated, tmp_path, suff
 
     assert result.exit_code == 1
     assert expected in result.output
+
+
+def test_a_workbook_is_known_by_its_bytes_under_any_name_in_the_inbox_or_in_an_email(generated, tmp_path):
+    """Saved with no extension, as '.eml', or attached as 'BV return' of no known type: still read as a return."""
+    assessment, generation = generated
+    paths = sorted(generation.files.items())
+    filled = []
+    for reviewer_id, path in paths[:3]:
+        target = tmp_path / f"{reviewer_id}.xlsx"
+        answer(path, target, {ref: ("Amber", "Seen.", "") for ref, ids in generation.allocation.items()
+                              if reviewer_id in ids})
+        filled.append(target)
+    (assessment.inbox / "BV return R01").write_bytes(filled[0].read_bytes())
+    (assessment.inbox / "return.eml").write_bytes(filled[1].read_bytes())
+    save(mail("a@example.org", "octet", [("BV return", filled[2].read_bytes())]), assessment.inbox / "octet.eml")
+    result = run("ingest", assessment.folder)
+    assert result.exit_code == 0, result.output
+    assert "accepted   BV return R01" in result.output
+    assert "accepted   return.eml" in result.output
+    assert "accepted   octet.eml › BV return" in result.output
+    assert "not a workbook" not in result.output and "no workbook is attached" not in result.output

@@ -21,7 +21,14 @@ from pathlib import Path
 
 from bva_excel.app.issue import finish_interrupted_generation
 from bva_excel.errors import ERROR, BvaError, Problem, problem
-from bva_excel.excel.read.emails import SEPARATOR, Envelope, is_email, read_email, refused_by_size
+from bva_excel.excel.read.emails import (
+    SEPARATOR,
+    Envelope,
+    is_email,
+    read_email,
+    refused_by_size,
+    starts_like_a_workbook,
+)
 from bva_excel.excel.read.framework import load_framework
 from bva_excel.excel.read.returns import ReturnReading, read_return
 from bva_excel.excel.read.screening import MAX_FILE_BYTES, WORKBOOK_SUFFIXES
@@ -76,7 +83,7 @@ def skip_reason(path: Path) -> str:
         return "an Excel or LibreOffice lock file, not a return"
     if path.name.startswith("."):
         return "a hidden file"
-    if path.suffix.lower() not in WORKBOOK_SUFFIXES and not is_email(path):
+    if path.suffix.lower() not in WORKBOOK_SUFFIXES and not is_email(path) and not starts_like_a_workbook(path):
         return f"not a workbook ({path.suffix or 'no extension'})"
     return ""
 

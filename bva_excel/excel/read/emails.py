@@ -10,8 +10,10 @@ larger, holding more attachments or nesting deeper than any real one is refused 
 from __future__ import annotations
 
 import datetime as dt
+import io
 import logging
 import re
+import zipfile
 from dataclasses import dataclass, field
 from email import policy
 from email.errors import MessageError
@@ -78,8 +80,32 @@ class _Refused(Exception):
         self.problem = found
 
 
+ZIP_START = b"PK\x03\x04"  # how every .xlsx/.xlsm begins, whatever the file is called
+
+
+def starts_like_a_workbook(path: Path) -> bool:
+    """Whether the file is a workbook by its bytes (a zip with a workbook's parts), so that it is read as one
+    under any name."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(4) == ZIP_START and _holds_a_workbook(path)
+    except OSError:
+        return False
+
+
+def _holds_a_workbook(source) -> bool:
+    """A zip (a path, or bytes) with a workbook's parts in it; one too damaged to list is taken for one, so that
+    screening says what is wrong with it. (A Word document is a zip too, with no 'xl/' part.)"""
+    try:
+        with zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source) as archive:
+            return any(name.startswith("xl/") for name in archive.namelist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return True
+
+
 def is_email(path: Path) -> bool:
-    return path.suffix.lower() in EMAIL_SUFFIXES
+    """A saved email by its name (.eml, .msg), unless its bytes show it is a workbook saved under that name."""
+    return path.suffix.lower() in EMAIL_SUFFIXES and not starts_like_a_workbook(path)
 
 
 def refused_by_size(file: str, size: int) -> Problem | None:
@@ -231,7 +257,9 @@ class _Walk:
         filename = _safe_name(filename or f"attachment {self.attachments}{SPREADSHEET_TYPES.get(kind, '')}")
         name = f"{where}{SEPARATOR}{filename}"
         suffix = Path(filename).suffix.lower()
-        if suffix in EMAIL_SUFFIXES or kind == "message/rfc822":
+        if content[:4] == ZIP_START and _holds_a_workbook(content):  # a workbook by its bytes, whatever its name
+            self.reading.workbooks.append(AttachedWorkbook(name, filename, content, envelope))
+        elif suffix in EMAIL_SUFFIXES or kind == "message/rfc822":
             self.reading.emails.append(name)
             self.open(name, content, ".msg" if suffix == ".msg" else ".eml", self._deeper(depth))
         elif suffix in WORKBOOK_SUFFIXES or kind in SPREADSHEET_TYPES:

@@ -67,6 +67,15 @@ def _by_when(deadline: str) -> str:
     return f"{day:%A} {day.day} {day:%B %Y}"
 
 
+def _due(deadline: str, when: str) -> str:
+    """'It was due by ...' once the deadline has passed, else 'It is due by ...'."""
+    try:
+        passed = dt.date.fromisoformat(deadline) < dt.date.today()
+    except ValueError:
+        passed = False
+    return f"It {'was' if passed else 'is'} due by {when}."
+
+
 def compose(recipient: Recipient, kind: str, title: str, deadline: str, pmo: str, workbook: Path | None,
             reminder: int = 0, outstanding: str = "") -> EmailMessage:
     """The draft for one recipient: `reminder` 0 for the workbook as issued, else which reminder it is (1, 2, ...),
@@ -90,7 +99,9 @@ def compose(recipient: Recipient, kind: str, title: str, deadline: str, pmo: str
     lines = [f"Dear {name},", ""]
     if reminder:
         lines += [f"This is a {nth.lower()} about {what} for {title}: {outstanding}."
-                  + (f" It was due by {when}." if when else ""), "", task,
+                  + (f" {_due(deadline, when)}" if when else "")
+                  + (" Your answers already returned are kept: only what is outstanding is needed."
+                     if outstanding and "not scored yet" in outstanding else ""), "", task,
                   "", "Please reply to this email with the workbook attached as soon as you can"
                   + (" (it is attached again here, in case you need it)." if workbook else ".")]
     else:
