@@ -122,15 +122,15 @@ def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
     parts = {}
     for sheet in workbook.iter(f"{_MAIN}sheet"):
         target = targets.get(sheet.get(f"{_REL}id"), "")
-        parts[sheet.get("name")] = _part_path("xl", target)
+        parts[sheet.get("name")] = part_path("xl", target)
     return parts
 
 
-def _part_path(folder: str, target: str) -> str:
+def part_path(folder: str, target: str) -> str:
     """A relationship's target as a path in the package (zip paths always use '/')."""
     if target.startswith("/"):
         return target.lstrip("/")
-    parts: list[str] = folder.split("/") if folder else []
+    parts: list[str] = folder.split("/") if folder not in ("", ".") else []
     for piece in target.split("/"):
         if piece == "..":
             parts = parts[:-1]
@@ -162,7 +162,7 @@ def _related(archive: zipfile.ZipFile, part: str, kind: str) -> list[str]:
         rels = ElementTree.fromstring(archive.read(f"{folder}/_rels/{name}.rels"))
     except KeyError:
         return []
-    return [_part_path(folder, r.get("Target", "")) for r in rels.iter(f"{_PACKAGE_REL}Relationship")
+    return [part_path(folder, r.get("Target", "")) for r in rels.iter(f"{_PACKAGE_REL}Relationship")
             if r.get("Type", "").rsplit("/", 1)[-1] == kind and r.get("TargetMode") != "External"]
 
 
@@ -183,7 +183,7 @@ def pictures_on(archive: zipfile.ZipFile, part: str) -> list[CarriedPicture] | N
             root = ElementTree.fromstring(archive.read(drawing))
         except (KeyError, ElementTree.ParseError):
             return None
-        media = {r.get("Id"): _part_path(drawing.rpartition("/")[0], r.get("Target", ""))
+        media = {r.get("Id"): part_path(drawing.rpartition("/")[0], r.get("Target", ""))
                  for r in _relationships(archive, drawing) if r.get("TargetMode") != "External"}
         for anchor in root:
             picture = anchor.find(f"{_DRAWING}pic")

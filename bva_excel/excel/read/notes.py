@@ -13,6 +13,7 @@ from pathlib import PurePosixPath
 from xml.etree import ElementTree
 
 from bva_excel.errors import Problem, problem
+from bva_excel.excel.read.carried import part_path
 from bva_excel.excel.read.sheets import Table
 from bva_excel.model.recorded import ReturnNote
 from bva_excel.model.text import a1, cell_text, column_letter, normalise_label
@@ -112,19 +113,8 @@ def _targets(archive: zipfile.ZipFile, part: str, kind: str = "") -> dict[str, s
         if kind and not relationship.get("Type", "").endswith(kind):
             continue
         target = relationship.get("Target", "")
-        found[relationship.get("Id", "")] = target.lstrip("/") if target.startswith("/") else _inside(folder, target)
+        found[relationship.get("Id", "")] = part_path(folder, target)
     return found
-
-
-def _inside(folder: str, target: str) -> str:
-    """A relationship's target relative to `folder`, as a name inside the zip ('..' taken up a folder)."""
-    parts: list[str] = folder.split("/") if folder not in ("", ".") else []
-    for piece in target.split("/"):
-        if piece == "..":
-            parts = parts[:-1]
-        elif piece not in ("", "."):
-            parts.append(piece)
-    return "/".join(parts)
 
 
 def cell_comments(archive: zipfile.ZipFile, file: str, problems: list[Problem]) -> list[ReturnNote]:
