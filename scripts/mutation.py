@@ -70,7 +70,7 @@ def report(show: bool, markdown: bool = False) -> int:
         print("| " + " | ".join(columns) + " |")
         print("|---" * len(columns) + "|")
     else:
-        print(f"{columns[0]:<28}" + "".join(f"{c:>11}" for c in columns[1:6]) + f"{columns[6]:>8}{columns[7]:>20}"
+        print(f"{columns[0]:<40}" + "".join(f"{c:>11}" for c in columns[1:6]) + f"{columns[6]:>8}{columns[7]:>20}"
               f"{columns[8]:>15}")
     totals: Counter = Counter()
     unexplained = []
@@ -112,14 +112,14 @@ def _line(module: str, row: Counter, markdown: bool) -> str:
         name = module if module == "all" else module.rsplit("/", 1)[-1]
         return "| " + " | ".join([name, *(f"{c:,}" for c in cells), f"{score:.1f} %", f"{of_run:.1f} %",
                                   f"{of_all:.1f} %"]) + " |"
-    return f"{module:<28}" + "".join(f"{c:>11}" for c in cells) + f"{score:>7.1f}%{of_run:>19.1f}%{of_all:>14.1f}%"
+    return f"{module:<40}" + "".join(f"{c:>11}" for c in cells) + f"{score:>7.1f}%{of_run:>19.1f}%{of_all:>14.1f}%"
 
 
 def _refresh_unmutated_copies() -> None:
     """mutmut copies the modules it does not mutate once and never again: drop copies that are out of date."""
-    for copied in (ROOT / "mutants" / "bva_excel").glob("*.py"):
-        source = ROOT / "bva_excel" / copied.name
-        if (not (ROOT / "mutants" / "bva_excel" / f"{copied.name}.meta").exists()
+    for copied in (ROOT / "mutants" / "bva_excel").rglob("*.py"):
+        source = ROOT / copied.relative_to(ROOT / "mutants")
+        if (not copied.with_name(f"{copied.name}.meta").exists()
                 and source.exists() and source.read_bytes() != copied.read_bytes()):
             copied.unlink()
 
@@ -163,16 +163,25 @@ def main() -> int:
         names = list(args.mutants)
         if args.modules:  # a named mutant is tested even if it has a result: name only those without one
             _generate_mutants(env)
-            wanted = {f"bva_excel/{module.removesuffix('.py')}.py" for module in args.modules}
-            pending = [name for module, statuses in results().items() if module in wanted
-                       for name, status in statuses.items() if status == "not checked"]
+            # a module is named by its file's name, or by more of its path: service_areas, write/service_areas
+            wanted = {module.removesuffix(".py") for module in args.modules}
+            chosen = {module for module in results()
+                      if any(module.removesuffix(".py").endswith(f"/{name}") for name in wanted)}
+            unknown = sorted(name for name in wanted
+                             if not any(module.removesuffix(".py").endswith(f"/{name}") for module in chosen))
+            if unknown:
+                print(f"No module mutated is called {', '.join(unknown)} (setup.cfg, [mutmut] only_mutate).",
+                      file=sys.stderr)
+                return 2
+            pending = [name for module in sorted(chosen) for name, status in results()[module].items()
+                       if status == "not checked"]
             if not pending:
-                print(f"Every mutant of {', '.join(sorted(wanted))} has a result.")
+                print(f"Every mutant of {', '.join(sorted(chosen))} has a result.")
                 return report(args.show, args.markdown)
             names += pending
         notes = ROOT / "mutants" / "mutmut-stats.json"
         if notes.exists() and any(changed.stat().st_mtime > notes.stat().st_mtime
-                                  for changed in [*(ROOT / "bva_excel").glob("*.py"), ROOT / "setup.cfg"]):
+                                  for changed in [*(ROOT / "bva_excel").rglob("*.py"), ROOT / "setup.cfg"]):
             # mutmut notes which tests reach each function once, and afterwards only for tests it has not seen:
             # a test that reaches a function only since the code (or the tests chosen in setup.cfg) changed would
             # not be run against its mutants.
