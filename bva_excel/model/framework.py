@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from bva_excel.errors import Problem
+from bva_excel.model.people import NameIndex
 from bva_excel.model.text import cell_text, normalise_label
 
 
@@ -186,6 +187,11 @@ class Framework:
     @cached_property
     def _reviewer_by_id(self) -> dict[str, Reviewer]:
         return {r.reviewer_id: r for r in reversed(self.reviewers)}
+
+    @cached_property
+    def reviewer_names(self) -> NameIndex:
+        """The reviewers indexed by name, email and each word of their names (ingest looks for each return)."""
+        return NameIndex(self.reviewers)
 
     @property
     def themes(self) -> list[Theme]:

@@ -8,7 +8,6 @@ part is someone known (so "Roberts, Siân" stays one person).
 from __future__ import annotations
 
 import difflib
-import functools
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
@@ -71,46 +70,52 @@ def _words(text: str) -> set[str]:
     return set(re.sub(r"[^\w\s@.-]|_", " ", text.casefold()).replace(".", " ").split())
 
 
-def others_named(sources: list[tuple[str, str]], people: Iterable[Any], issued_to: str) -> list[tuple[str, Any]]:
+class NameIndex:
+    """People (each with reviewer_id, name and email) by the key of their name, by email and by each word of
+    their name, with each one's place: made once for a list of people (ingest asks for every return), so that
+    each look-up costs what it finds, not the length of the list."""
+
+    def __init__(self, people: Iterable[Any]) -> None:
+        self.people = tuple(people)
+        self.by_key: dict[tuple[str, ...], list[Any]] = {}
+        self.by_email: dict[str, list[Any]] = {}
+        self.by_word: dict[str, list[Any]] = {}
+        self.words_of: dict[str, set[str]] = {}  # an ID -> the words of the names listed under it
+        self.key_of: dict[int, tuple[str, ...]] = {}
+        self.place: dict[int, int] = {}
+        for place, person in enumerate(self.people):
+            key = self.key_of[id(person)] = person_key(person.name)
+            self.place[id(person)] = place
+            self.by_key.setdefault(key, []).append(person)
+            if person.email:
+                self.by_email.setdefault(person.email.strip().casefold(), []).append(person)
+            for word in set(key):
+                self.by_word.setdefault(word, []).append(person)
+            self.words_of.setdefault(person.reviewer_id, set()).update(key)
+
+
+def others_named(sources: list[tuple[str, str]], people: NameIndex | Iterable[Any],
+                 issued_to: str) -> list[tuple[str, Any]]:
     """Who else than `issued_to` (an ID) `sources` name among `people` (each with reviewer_id, name, email):
     [(how it is named, the person)], one per person. `sources` are (how, text): a workbook's 'last saved by' or
     author names a person by the whole name (in any order, case or accents) or email; a file name by every word
     of a name of two words or more appearing in it. A name of nobody listed names nobody."""
-    people = tuple(people)
-    by_key, by_email, by_word, position = _index(people)
+    index = people if isinstance(people, NameIndex) else NameIndex(people)
     found: dict[str, tuple[str, object]] = {}
-    own = {word for person in people if person.reviewer_id == issued_to for word in person_key(person.name)}
+    own = index.words_of.get(issued_to, set())
     for how, text in sources:
         if not text.strip():
             continue
         if how == "file name":
             words = _words(text)
-            candidates: Iterable[Any] = {id(p): p for w in words for p in by_word.get(w, ())}.values()
+            candidates: Iterable[Any] = {id(p): p for w in words for p in index.by_word.get(w, ())}.values()
         else:
-            candidates = [*by_key.get(person_key(text), ()), *by_email.get(text.strip().casefold(), ())]
-        for person in sorted(candidates, key=lambda p: position[id(p)]):
+            candidates = [*index.by_key.get(person_key(text), ()), *index.by_email.get(text.strip().casefold(), ())]
+        for person in sorted(candidates, key=lambda p: index.place[id(p)]):
             if person.reviewer_id == issued_to or person.reviewer_id in found:
                 continue
-            name = person_key(person.name)
+            name = index.key_of[id(person)]
             # ("Ann Lee" is not named by "Ann Lee Smith return.xlsx" from Ann Lee Smith herself)
             if how != "file name" or (len(name) >= 2 and set(name) <= words and not set(name) <= own):
                 found[person.reviewer_id] = (how, person)
     return list(found.values())
-
-
-@functools.lru_cache(maxsize=4)
-def _index(people: tuple[Any, ...]) -> tuple[dict[tuple[str, ...], list[Any]], dict[str, list[Any]],
-                                          dict[str, list[Any]], dict[int, int]]:
-    """The people by the key of their name, by email and by each word of their name, and each one's place: made
-    once for a list of people (ingest asks for every return), so that each look-up costs what it finds."""
-    by_key: dict[tuple[str, ...], list[Any]] = {}
-    by_email: dict[str, list[Any]] = {}
-    by_word: dict[str, list[Any]] = {}
-    for person in people:
-        key = person_key(person.name)
-        by_key.setdefault(key, []).append(person)
-        if person.email:
-            by_email.setdefault(person.email.strip().casefold(), []).append(person)
-        for word in set(key):
-            by_word.setdefault(word, []).append(person)
-    return by_key, by_email, by_word, {id(person): place for place, person in enumerate(people)}

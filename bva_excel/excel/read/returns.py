@@ -261,7 +261,7 @@ def _saved_by_someone_else(file: str, screening, framework: Framework, reviewer_
     issued = framework.reviewer(reviewer_id)
     sources = [("'last saved by'", screening.saved_by), ("author", screening.author), ("file name", Path(file).stem)]
     return [problem("RETURN_SAVED_BY_OTHER", file, issued=issued.label, how=how, other=other.label)
-            for how, other in others_named(sources, framework.reviewers, reviewer_id)]
+            for how, other in others_named(sources, framework.reviewer_names, reviewer_id)]
 
 
 def _read_progress(workbook, file: str, screening, source, identity: IssueIdentity, issue: IssueRecord,
