@@ -167,6 +167,59 @@ def test_a_part_with_a_wrong_checksum_is_a_damaged_workbook(plain, tmp_path):
     assert codes(screen(damaged)) == ["RETURN_TRUNCATED"]
 
 
+def _with_entry(plain: Path, target: Path, offset: int, change) -> Path:
+    """`plain` with one field of the Review part's directory entry changed: `change(value) -> value`."""
+    data = bytearray(plain.read_bytes())
+    entry = central_entry(data, REVIEW_PART)
+    width = "<H" if offset in (8, 10) else "<I"
+    struct.pack_into(width, data, entry + offset, change(struct.unpack_from(width, data, entry + offset)[0]))
+    target.write_bytes(bytes(data))
+    return target
+
+
+@pytest.mark.parametrize("offset, change", [
+    (24, lambda size: size + 1),  # it says it inflates to more than it does
+    (24, lambda size: size - 1),  # ... to less
+    (20, lambda size: size - 8),  # its packed bytes are cut short
+    (42, lambda at: at + 1),  # its directory points beside it
+    (8, lambda flags: flags | 1),  # it says it is encrypted
+    (10, lambda method: 9),  # packed in a way spreadsheet programs never use (Deflate64)
+], ids=["longer", "shorter", "cut short", "misplaced", "encrypted", "deflate64"])
+def test_a_part_that_is_not_what_the_directory_says_is_a_damaged_workbook(plain, tmp_path, offset, change):
+    assert codes(screen(_with_entry(plain, tmp_path / "damaged.xlsx", offset, change))) == ["RETURN_TRUNCATED"]
+
+
+def test_a_part_that_inflates_past_its_declared_size_is_inflated_no_further(plain, tmp_path, monkeypatch):
+    # 20 MB of spaces that says it is 100 bytes: the size and ratio checks see 100 bytes, so only inflating can
+    # tell. Stopped at the size it declares, it is damage; inflated on, it would be stopped only by the budget.
+    monkeypatch.setattr(screening, "MAX_UNPACKED_BYTES", 10 * 1024 * 1024)
+    rezip(plain, tmp_path / "big.xlsx", add={"docProps/extra.xml": b"<a>" + b" " * 20_000_000 + b"</a>"})
+    data = bytearray((tmp_path / "big.xlsx").read_bytes())
+    struct.pack_into("<I", data, central_entry(data, "docProps/extra.xml") + 24, 100)
+    (tmp_path / "lying.xlsx").write_bytes(bytes(data))
+    assert codes(screen(tmp_path / "lying.xlsx")) == ["RETURN_TRUNCATED"]
+
+
+def test_a_part_seen_clean_is_damaged_when_its_directory_gives_another_checksum(plain, tmp_path):
+    assert codes(screen(plain)) == []
+    damaged = _with_entry(plain, tmp_path / "damaged.xlsx", 16, lambda crc: crc ^ 1)  # the same packed bytes
+    assert codes(screen(damaged)) == ["RETURN_TRUNCATED"]
+
+
+def test_a_workbook_stored_unpacked_is_read_and_screened_like_any(plain, tmp_path):
+    with zipfile.ZipFile(plain) as zin, zipfile.ZipFile(tmp_path / "stored.xlsx", "w", zipfile.ZIP_STORED) as zout:
+        for item in zin.infolist():
+            zout.writestr(item.filename, zin.read(item.filename))
+    result = screen(tmp_path / "stored.xlsx")
+    assert (result.kind, codes(result)) == ("xlsx", [])
+    with zipfile.ZipFile(plain) as zin, zipfile.ZipFile(tmp_path / "unsafe.xlsx", "w", zipfile.ZIP_STORED) as zout:
+        for item in zin.infolist():
+            xml = zin.read(item.filename)
+            zout.writestr(item.filename, with_prolog(xml, b"<!DOCTYPE x [<!ENTITY a 'b'>]>")
+                          if item.filename == REVIEW_PART else xml)
+    assert codes(screen(tmp_path / "unsafe.xlsx")) == ["RETURN_UNSAFE_XML"]
+
+
 def test_a_part_whose_compressed_bytes_are_damaged_is_a_damaged_workbook(plain, tmp_path):
     data = bytearray(plain.read_bytes())
     with zipfile.ZipFile(plain) as archive:

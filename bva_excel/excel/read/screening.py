@@ -6,7 +6,7 @@ part is streamed through expat with a byte budget, refusing what defusedxml refu
 declarations, external references), so a decompression bomb or an entity bomb is refused by size and
 structure, and never reaches a parser that could be made to blow up. The scan builds nothing: no
 element handlers are set, so a part costs one pass of expat's C code, and a part already found clean
-in this process (the same bytes, by SHA-256) is not parsed again.
+in this process (the same packed bytes, by SHA-256) is not inflated or parsed again.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import hashlib
 import html
 import io
 import re
+import struct
 import zipfile
 import zlib
 from dataclasses import dataclass, field
@@ -52,10 +53,11 @@ PREFIXED_F = re.compile(rb":f[\s/>]")  # a quick test first: most worksheets use
 TAG_NAME_END = re.compile(rb"[\s>/]")
 MAX_TAG_TAIL = 64 * 1024  # a tag name split across chunks longer than this is not searched: assume a formula
 
-# Parts already found clean in this process, by the SHA-256 of their bytes -> whether they may hold a
-# formula. Returns issued together share most parts (theme, styles, relationships), and the same bytes
-# always parse the same way, so each is parsed once. Only clean verdicts are kept.
-_CLEAN_PARTS: dict[tuple[bytes, bool], bool] = {}
+# Parts already found clean in this process, by the SHA-256 of their packed bytes (with how they are packed, and
+# the size and checksum the zip says they have) -> whether they may hold a formula. Returns issued together share
+# most parts (theme, styles, relationships), and the same packed bytes always inflate to the same part and parse
+# the same way, so each is inflated and parsed once. Only clean verdicts are kept.
+_CLEAN_PARTS: dict[tuple[bytes, int, int, int, bool], bool] = {}
 MAX_CLEAN_PARTS = 4096
 
 
@@ -168,39 +170,89 @@ class _FormulaSearch:
                                   for prefix in self.found_prefixes)
 
 
-def _scan_xml(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: list[int],
-              search_formulas: bool = False) -> tuple[str, bool]:
-    """Stream one XML part through expat: ('' if clean, else why not; whether it may hold a formula)."""
+class _Damaged(Exception):
+    """A part that does not inflate to what the zip's directory says of it."""
+
+
+LOCAL_HEADER_SIZE = 30  # then the part's name and an extra field, whose lengths are at bytes 26 and 28
+
+
+def _packed(content: bytes, info: zipfile.ZipInfo) -> bytes:
+    """A part's bytes as they are packed in the zip, found through its local header, as zipfile finds them. (Bytes
+    that are not the part, or not all of it, fail its inflating or its checksum.)"""
+    if info.flag_bits & 1:  # encrypted: no spreadsheet program encrypts a part alone
+        raise _Damaged
+    name_length, extra_length = struct.unpack_from("<HH", content, info.header_offset + 26)
+    start = info.header_offset + LOCAL_HEADER_SIZE + name_length + extra_length
+    return content[start:start + info.compress_size]
+
+
+def _inflated(packed: bytes, info: zipfile.ZipInfo):
+    """The part's bytes, a chunk at a time, never more than the size it declares; raises _Damaged when they are
+    not that size or do not match its checksum (as zipfile's reading does)."""
+    size = crc = 0
+    if info.compress_type == zipfile.ZIP_STORED:
+        chunks = (packed[at:at + CHUNK] for at in range(0, len(packed), CHUNK))
+        for chunk in chunks:
+            size += len(chunk)
+            crc = zlib.crc32(chunk, crc)
+            yield chunk
+    elif info.compress_type == zipfile.ZIP_DEFLATED:
+        inflater, left = zlib.decompressobj(-zlib.MAX_WBITS), packed
+        while not inflater.eof:
+            try:
+                chunk = inflater.decompress(left, min(CHUNK, info.file_size - size + 1))
+            except zlib.error:
+                raise _Damaged from None
+            left = inflater.unconsumed_tail
+            if not chunk and not left:
+                break  # the stream ends before its end: cut short
+            size += len(chunk)
+            if size > info.file_size:
+                raise _Damaged  # more than it declares
+            crc = zlib.crc32(chunk, crc)
+            yield chunk
+        if not inflater.eof:
+            raise _Damaged
+    else:  # Deflate64 and the like, which zipfile cannot read either
+        raise _Damaged
+    if size != info.file_size or crc != info.CRC:
+        raise _Damaged
+
+
+def _scan_xml(content: bytes, info: zipfile.ZipInfo, budget: list[int], search_formulas: bool = False,
+              keep: list[bytes] | None = None) -> tuple[str, bool]:
+    """Stream one XML part through expat: ('' if clean, else why not; whether it may hold a formula). Its bytes
+    are added to `keep` when given."""
     try:
-        with archive.open(info) as member:
-            chunk = member.read(CHUNK)
+        packed = _packed(content, info)
+        # The same packed bytes always inflate to the same part: one found clean before is clean again.
+        seen = (hashlib.sha256(packed).digest(), info.compress_type, info.file_size, info.CRC, search_formulas)
+        if seen in _CLEAN_PARTS:
+            budget[0] -= info.file_size
+            if keep is not None:
+                keep.extend(_inflated(packed, info))
+            return "", _CLEAN_PARTS[seen]
+        parser = _xml_parser()
+        formulas = _FormulaSearch(parser) if search_formulas else None
+        for chunk in _inflated(packed, info):
             budget[0] -= len(chunk)
             if budget[0] < 0:
                 return "size", False
-            # A part no bigger than one chunk is whole now, its checksum checked: seen clean before, it is clean.
-            seen = (hashlib.sha256(chunk).digest(), search_formulas) if info.file_size <= CHUNK else None
-            if seen in _CLEAN_PARTS:
-                return "", _CLEAN_PARTS[seen]
-            parser = _xml_parser()
-            formulas = _FormulaSearch(parser) if search_formulas else None
-            while chunk:
-                parser.Parse(chunk, False)
-                if formulas is not None:
-                    formulas.feed(chunk)
-                chunk = member.read(CHUNK)
-                budget[0] -= len(chunk)
-                if budget[0] < 0:
-                    return "size", False
+            parser.Parse(chunk, False)
+            if formulas is not None:
+                formulas.feed(chunk)
+            if keep is not None:
+                keep.append(chunk)
         parser.Parse(b"", True)
     except _Refused as refused:
         return f"it declares {refused.args[0]}", False
     except Exception as exc:  # malformed XML or a damaged member: the workbook is broken
         return f"it is damaged ({type(exc).__name__})", False
     found = formulas is not None and formulas.found
-    if seen is not None:
-        if len(_CLEAN_PARTS) >= MAX_CLEAN_PARTS:
-            _CLEAN_PARTS.clear()
-        _CLEAN_PARTS[seen] = found
+    if len(_CLEAN_PARTS) >= MAX_CLEAN_PARTS:
+        _CLEAN_PARTS.clear()
+    _CLEAN_PARTS[seen] = found
     return "", found
 
 
@@ -288,12 +340,15 @@ def screen(path: Path, name: str = "", content: bytes | None = None) -> Screenin
         else:
             return Screening("", [problem("RETURN_NOT_A_WORKBOOK", file, what="a zip archive, not a workbook")])
         budget = [MAX_UNPACKED_BYTES]
-        has_formulas = False
+        has_formulas, core_xml = False, b""
         for member in members:
             part = member.filename.lower()
             if not part.endswith((".xml", ".rels", ".vml")):
                 continue
-            why, formula = _scan_xml(archive, member, budget, part.startswith("xl/worksheets/"))
+            core = [] if member.filename == "docProps/core.xml" else None
+            why, formula = _scan_xml(content, member, budget, part.startswith("xl/worksheets/"), core)
+            if core is not None:
+                core_xml = b"".join(core)
             has_formulas = has_formulas or formula
             if why == "size":
                 return Screening("", [problem("RETURN_BOMB", file, reason="its parts inflate beyond their declared sizes")])
@@ -301,12 +356,11 @@ def screen(path: Path, name: str = "", content: bytes | None = None) -> Screenin
                 return Screening("", [problem("RETURN_UNSAFE_XML", file, part=member.filename, reason=why)])
             if why:
                 return Screening("", [problem("RETURN_TRUNCATED", file)])
-        core = archive.read("docProps/core.xml") if "docProps/core.xml" in names else b""
         comments = []
         if any(COMMENTS_PART.fullmatch(name) for name in names):  # rare: looked into only when there
             try:
                 comments = cell_comments(archive, file, notes)
             except (ElementTree.ParseError, KeyError, ValueError):
                 notes.append(problem("RETURN_COMMENTS_UNREADABLE", file))
-    return Screening(kind, notes, has_formulas, saved_time(core), core_property(core, "lastModifiedBy"),
-                     core_property(core, "creator"), comments)
+    return Screening(kind, notes, has_formulas, saved_time(core_xml), core_property(core_xml, "lastModifiedBy"),
+                     core_property(core_xml, "creator"), comments)
