@@ -36,7 +36,7 @@ from bva_excel.model.consolidation import current_answers, in_order, placed_by, 
 from bva_excel.model.framework import Framework
 from bva_excel.model.identity import IssueIdentity
 from bva_excel.model.recorded import IssueRecord, Response, ReturnRecord
-from bva_excel.store.files import replacing, sha256_of
+from bva_excel.store.files import sha256_of, write_bytes
 from bva_excel.store.folder import Assessment
 from bva_excel.store.records import InboxFile
 from bva_excel.tracking import QUIET, Tracker
@@ -222,8 +222,7 @@ def _read_content(result: _Read, content: bytes) -> _Read:
         # In place, whole, before it is recorded: a recorded return always has its archive copy.
         result.copy = context.archive / f"{result.sha256}{path.suffix.lower()}"
         if not result.copy.exists():
-            with replacing(result.copy) as temp:
-                temp.write_bytes(content)
+            write_bytes(result.copy, content)
     return result
 
 

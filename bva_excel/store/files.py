@@ -15,6 +15,7 @@ import os
 import re
 import shutil
 import socket
+import sys
 import tempfile
 from pathlib import Path
 
@@ -112,14 +113,17 @@ def write_problem(error: OSError, file: str | Path) -> Problem:
 def writing(file: Path):
     """Say a failure to write (a full disk, no permission) as a problem naming `file`, the file the person knows:
     never the temporary file, or the part of a workbook, that was being written for it."""
-    import xlsxwriter.exceptions  # heavy: loaded only when needed
-
     try:
         yield
-    except xlsxwriter.exceptions.FileCreateError as exc:  # the OSError met while XlsxWriter zipped the workbook
-        raise BvaError(write_problem(exc.args[0], file)) from None
     except OSError as exc:
         raise BvaError(write_problem(exc, file)) from None
+    except Exception as exc:
+        # The OSError met while XlsxWriter zipped a workbook comes wrapped; XlsxWriter is not loaded by a command
+        # that writes no workbook (a reading process of ingest), and then nothing can have raised its error.
+        exceptions = sys.modules.get("xlsxwriter.exceptions")
+        if exceptions is not None and isinstance(exc, exceptions.FileCreateError):
+            raise BvaError(write_problem(exc.args[0], file)) from None
+        raise
 
 
 class FilesPlaced:
@@ -226,8 +230,24 @@ def move_over(source: Path, target: Path, code: str, busy: Path | None = None) -
 
 
 def write_bytes(target: Path, data: bytes) -> None:
-    with replacing(target) as temp:
-        temp.write_bytes(data)
+    """`data` written whole to `target` (through a temporary file beside it, renamed over it), as `replacing` does
+    with a path, with the temporary file opened once: ingest writes one for every return it archives."""
+    target = Path(target)
+    check_path_length(target, TEMP_ROOM)
+    with writing(target):
+        handle, temp_name = tempfile.mkstemp(prefix=f".{target.stem}-", suffix=target.suffix + ".tmp",
+                                             dir=target.parent)
+    try:
+        with writing(target):
+            with os.fdopen(handle, "wb") as out:
+                out.write(data)
+            os.chmod(temp_name, new_file_mode())
+        refused = move_over(Path(temp_name), target, "FILE_BUSY")
+        if refused:
+            raise BvaError(refused)
+    finally:
+        if os.path.exists(temp_name):
+            os.unlink(temp_name)
 
 
 def sha256_of(path: Path) -> str:
