@@ -5,13 +5,27 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import functools
 import re
 from collections.abc import Callable, Iterable
 
 
 def normalise_label(text: str) -> str:
     """Compare headers and ratings as a person would: case and spacing do not matter."""
-    return " ".join(str(text).split()).casefold()
+    return _normalised(text) if type(text) is str else " ".join(str(text).split()).casefold()
+
+
+@functools.lru_cache(maxsize=4096)
+def _normalised(text: str) -> str:
+    # The same few headers and ratings are compared for every row of every return.
+    return " ".join(text.split()).casefold()
+
+
+def has_text(value: object) -> bool:
+    """Whether a cell shows something: `cell_text(value).strip()` is not empty, found without making the text."""
+    if isinstance(value, str):
+        return not value.isspace() and value != ""
+    return value is not None
 
 
 def suggest(text: str, choices: Iterable[str]) -> str:

@@ -12,7 +12,7 @@ from python_calamine import CalamineWorkbook
 
 from bva_excel.errors import Problem, problem
 from bva_excel.model.recorded import IssueRecord
-from bva_excel.model.text import a1, cell_text, normalise_label, suggest
+from bva_excel.model.text import a1, cell_text, has_text, normalise_label, suggest
 
 
 @dataclass
@@ -96,7 +96,7 @@ def read_table(workbook: CalamineWorkbook, file: str, sheet: str, required: list
                                     hint=suggest(name, present)))
     if not ok:
         return None
-    data = [(i, row) for i, row in enumerate(rows) if i > 0 and any(cell_text(v).strip() for v in row)]
+    data = [(i, row) for i, row in enumerate(rows) if i > 0 and any(map(has_text, row))]
     return Table(file, sheet, columns, data, list(header))
 
 
