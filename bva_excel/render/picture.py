@@ -185,7 +185,7 @@ def draw_ratings_by_theme(gathered: AssessmentState, title: str, subtitle: str):
 
     framework = gathered.framework
     counts = theme_counts(framework, {ref: d.final for ref, d in gathered.decisions.items()})
-    themes = [textwrap.fill(name, 24) for name in counts.index]
+    themes = [textwrap.fill(name, 24) for name in counts.themes]
     heading = _heading_height(title, subtitle)
     height = heading + 0.9 + 0.42 * len(themes)
     figure = Figure(figsize=(WIDTH, height), dpi=DPI)
@@ -196,7 +196,7 @@ def draw_ratings_by_theme(gathered: AssessmentState, title: str, subtitle: str):
     for name in counts.columns:
         rating = framework.scale.find(name) if name != NOT_ANSWERED else None
         colour = rating.colour if rating else NOT_ANSWERED_COLOUR
-        values = [int(v) for v in counts[name]]
+        values = counts.column(name)
         label = name if not rating or rating.scored else f"{name} (not scored)"
         bars = chart.barh(positions, values, left=left, color=colour, edgecolor="white", linewidth=0.6, height=0.66,
                           label=label)
@@ -234,7 +234,7 @@ def describe_heat_map(gathered: AssessmentState, title: str, subtitle: str) -> s
     markers = _tiles(gathered)
     final = {ref: d.final for ref, d in gathered.decisions.items()}
     counts = theme_counts(framework, final)
-    lines = [f"{title}: heat map", subtitle, _counted(counts.sum(), len(framework.characteristics)), ""]
+    lines = [f"{title}: heat map", subtitle, _counted(counts.column_totals(), len(framework.characteristics)), ""]
     for theme in framework.themes:
         characteristics = [c for c in framework.characteristics if c.theme == theme]
         groups: dict[str, list[str]] = {}
@@ -254,15 +254,15 @@ def describe_ratings_by_theme(gathered: AssessmentState, title: str, subtitle: s
     """The chart of ratings by theme in words: each theme's counts, in the scale's order."""
     framework = gathered.framework
     counts = theme_counts(framework, {ref: d.final for ref, d in gathered.decisions.items()})
-    lines = [f"{title}: ratings by theme", subtitle, _counted(counts.sum(), len(framework.characteristics)), ""]
-    for theme, row in counts.iterrows():
-        lines.append(f"{theme}: {_counted(row, int(row.sum()))}")
+    lines = [f"{title}: ratings by theme", subtitle, _counted(counts.column_totals(), len(framework.characteristics)), ""]
+    for theme, row in counts.rows.items():
+        lines.append(f"{theme}: {_counted(row, sum(row.values()))}")
     return "\n".join(lines) + "\n"
 
 
-def _counted(counts, total: int) -> str:
+def _counted(counts: dict[str, int], total: int) -> str:
     """'73 characteristics: 9 dark green, 29 light green, 3 not answered.' (ratings with none left out)."""
-    said = ", ".join(f"{int(number)} {name.lower()}" for name, number in counts.items() if number)
+    said = ", ".join(f"{number} {name.lower()}" for name, number in counts.items() if number)
     return f"{total} characteristic{'s' * (total != 1)}: {said or 'none'}."
 
 

@@ -52,7 +52,7 @@ from bva_excel.model.decisions import ScoreDecision, signed_off
 from bva_excel.model.framework import Framework
 from bva_excel.model.recorded import NOTE_KINDS, ReturnNote, SignOff
 from bva_excel.model.state import AssessmentState
-from bva_excel.model.summary import NOT_ANSWERED, theme_counts
+from bva_excel.model.summary import NOT_ANSWERED, ThemeCounts, theme_counts
 from bva_excel.model.text import column_letter
 from bva_excel.store.files import FilesPlaced, replacing
 from bva_excel.store.folder import Assessment
@@ -191,7 +191,7 @@ SUMMARY_FIRST_ROW = 4  # the header row of "Final scores by theme" on Summary (0
 SUMMARY_CHART_ROWS = 22  # rows of the sheet the ratings chart stands over
 
 
-def _write_theme_counts(workbook, sheet, formats, framework: Framework, counts, header_row: int) -> int:
+def _write_theme_counts(workbook, sheet, formats, framework: Framework, counts: ThemeCounts, header_row: int) -> int:
     """Write the counts as formulas over the final scores on Scores, each with its value cached for viewers
     that do not recalculate; return the row of "All themes".
 
@@ -219,7 +219,7 @@ def _write_theme_counts(workbook, sheet, formats, framework: Framework, counts, 
     centre = workbook.add_format({"align": "center"})
     bold = workbook.add_format({"bold": True, "align": "center"})
     first = header_row + 1
-    for row, (theme, values) in enumerate(counts.iterrows(), start=first):
+    for row, (theme, values) in enumerate(counts.rows.items(), start=first):
         excel_row = row + 1
         sheet.write_string(row, 0, theme)
         for index, name in enumerate(columns, start=1):
@@ -228,13 +228,14 @@ def _write_theme_counts(workbook, sheet, formats, framework: Framework, counts, 
                 formula = f"={column_letter(total_col)}{excel_row}-SUM({rated})"
             else:
                 formula = f"=COUNTIFS({themes},{countifs_criterion(theme)},{finals},{countifs_criterion(name)})"
-            sheet.write_formula(row, index, formula, centre, int(values[name]))
-        sheet.write_formula(row, total_col, f"=COUNTIFS({themes},{countifs_criterion(theme)})", centre, int(values.sum()))
-    total_row = first + len(counts)
+            sheet.write_formula(row, index, formula, centre, values[name])
+        sheet.write_formula(row, total_col, f"=COUNTIFS({themes},{countifs_criterion(theme)})", centre, sum(values.values()))
+    total_row = first + len(counts.rows)
+    totals = counts.column_totals()
     sheet.write_string(total_row, 0, "All themes", formats["bold"])
     for index in range(1, total_col + 1):
         letter = column_letter(index)
-        cached = int(counts.values.sum()) if index == total_col else int(counts[columns[index - 1]].sum())
+        cached = counts.total() if index == total_col else totals[columns[index - 1]]
         sheet.write_formula(total_row, index, f"=SUM({letter}{first + 1}:{letter}{total_row})", bold, cached)
     return total_row
 
