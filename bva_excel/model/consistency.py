@@ -7,6 +7,7 @@ or a final score typed by a senior officer) is kept and shown as resolved.
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from statistics import mean
@@ -299,7 +300,7 @@ def _reviewer_offsets(consolidation: Consolidation, steps: dict[str, int]) -> li
         fitted = offsets.get(reviewer_id)
         if fitted and fitted.count >= MIN_SHARED:
             offset, error = fitted.offset, fitted.error
-            others = [r for r in fitted.group if r != reviewer_id]
+            others = list(itertools.islice((r for r in fitted.group if r != reviewer_id), 7))  # six named, and more?
             basis = (f"{fitted.count} characteristics shared with colleagues "
                      f"({', '.join(others[:6])}{', ...' if len(others) > 6 else ''})")
         else:

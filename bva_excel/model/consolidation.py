@@ -6,6 +6,7 @@ Grey (a rating with no value) is never averaged; blank means not answered and is
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 
 from bva_excel.model.framework import Framework, Scale
@@ -229,6 +230,7 @@ def consolidate(framework: Framework, returns: list[ReturnRecord], responses: di
     issued = latest_issues(issues)
     by_reviewer = []
     listed = {r.reviewer_id: r for r in framework.reviewers}
+    rejected = Counter(r.reviewer_id for r in returns if r.status == "rejected")
     for reviewer_id in [*listed, *sorted(set(latest) - set(listed))]:
         issue = issued.get(reviewer_id)
         if issue is None:
@@ -239,8 +241,7 @@ def consolidate(framework: Framework, returns: list[ReturnRecord], responses: di
         by_reviewer.append(ReviewerProgress(reviewer_id, listed[reviewer_id].name if reviewer_id in listed else "",
                                          len(refs), answered, newest.received if newest else "",
                                          ", ".join(sources.get(reviewer_id, [])), reviewer_id in listed,
-                                         sum(1 for r in returns if r.reviewer_id == reviewer_id
-                                             and r.status == "rejected")))
+                                         rejected[reviewer_id]))
     issued_to: dict[str, list[str]] = {}
     for reviewer_id in listed:
         for ref in issued[reviewer_id].refs if reviewer_id in issued else ():

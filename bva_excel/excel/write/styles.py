@@ -5,8 +5,6 @@ Every workbook is written with XlsxWriter; these helpers keep them consistent.
 
 from __future__ import annotations
 
-import math
-
 from bva_excel import __version__
 from bva_excel.layout import TOOL_AUTHOR
 
@@ -80,7 +78,10 @@ def countifs_criterion(text: str) -> str:
 def lines_needed(text: str, width: float) -> int:
     """Roughly how many lines `text` wraps to in a column `width` characters wide."""
     per_line = max(int(width * 1.2) - 1, 1)
-    return sum(max(math.ceil(len(part) / per_line), 1) for part in str(text).split("\n"))
+    text = str(text)
+    if "\n" not in text:  # most cells: one paragraph (asked for every cell of every row of the report)
+        return max(-(-len(text) // per_line), 1)
+    return sum(max(-(-len(part) // per_line), 1) for part in text.split("\n"))
 
 
 def fit_row(sheet, row: int, texts: list[str], widths: list[float], most: int = 20) -> None:
