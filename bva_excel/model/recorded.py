@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,7 +74,7 @@ class IssueRecord:
     file: str
     deadline: str = ""
     refs: tuple[str, ...] = ()
-    texts: dict[str, dict[str, str]] = field(default_factory=dict, compare=False)  # ref -> header -> text shown
+    texts: Mapping[str, dict[str, str]] = field(default_factory=dict, compare=False)  # ref -> header -> text shown
     kind: str = "review"  # or "moderation"
     written_by: str = field(default="", compare=False)  # who recorded it, on which computer
 

@@ -63,6 +63,8 @@ def normalise_ref(text: object) -> str | None:
 
 def cell_text(value: object) -> str:
     """The text a person sees in a cell, for a text field (numbers without a stray '.0')."""
+    if type(value) is str:  # most cells, asked for many times a return
+        return value
     if value is None:
         return ""
     if isinstance(value, bool):

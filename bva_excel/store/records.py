@@ -29,6 +29,7 @@ import socket
 import sqlite3
 import tempfile
 import time
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -303,6 +304,26 @@ def _damaged(path: Path, exc: Exception) -> AssessmentError:
         reason = f"the text in its column '{undecodable.group(1)}' is damaged"
     return AssessmentError(problem("RECORDS_DAMAGED", path, reason=reason,
                                    folder=str(path.parent.parent)))  # the assessment folder, above .bva
+
+
+class _TextsAsStored(Mapping[str, dict[str, str]]):
+    """An issue's locked text by ref, each ref's decoded from the records when first asked for: an ingest needs
+    the text of the few issues whose returns are new, not of every workbook ever issued."""
+
+    def __init__(self, stored: dict[str, str]) -> None:
+        self._stored = stored
+        self._decoded: dict[str, dict[str, str]] = {}
+
+    def __getitem__(self, ref: str) -> dict[str, str]:
+        if ref not in self._decoded:
+            self._decoded[ref] = json.loads(self._stored[ref])
+        return self._decoded[ref]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._stored)
+
+    def __len__(self) -> int:
+        return len(self._stored)
 
 
 class Records:
@@ -662,8 +683,7 @@ class Records:
                     "SELECT issue_id, ref, texts FROM issued_ref ORDER BY issue_id, position"):
                 refs.setdefault(issue_id, []).append((ref, texts))
         return [IssueRecord(*row[:5], refs=tuple(ref for ref, _ in refs.get(row[0], [])),
-                            texts={ref: json.loads(texts) for ref, texts in refs.get(row[0], [])}, kind=row[5],
-                            written_by=row[6])
+                            texts=_TextsAsStored(dict(refs.get(row[0], []))), kind=row[5], written_by=row[6])
                 for row in rows]
 
     # Returns.

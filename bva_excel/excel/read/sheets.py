@@ -44,7 +44,8 @@ class Table:
         return None if value == "" else value
 
     def text(self, values: list, header: str) -> str:
-        return cell_text(self.get(values, header)).strip()
+        col = self.column(header)
+        return cell_text(values[col]).strip() if col is not None and col < len(values) else ""
 
     def cell(self, row: int, header: str) -> str:
         return a1(row, self.column(header))
