@@ -389,7 +389,8 @@ def test_a_previous_report_damaged_inside_is_not_replaced(returned, part):
     assert assessment.report.read_bytes() == before
 
 
-@pytest.mark.parametrize("reader", ["open_workbook", "_typed_final_scores"])  # its cells; its typed Final scores
+@pytest.mark.parametrize("reader", ["report_file.open_workbook",  # its cells
+                                    "previous_report._typed_final_scores"])  # its typed Final scores
 def test_a_read_failure_without_words_is_named_by_its_kind(returned, monkeypatch, reader):
     """A network drive can fail a read with an error that carries no message."""
     assessment, _ = returned
@@ -398,7 +399,7 @@ def test_a_read_failure_without_words_is_named_by_its_kind(returned, monkeypatch
 
     def fail(*args):
         raise OSError()
-    monkeypatch.setattr(f"bva_excel.excel.read.previous_report.{reader}", fail)
+    monkeypatch.setattr(f"bva_excel.excel.read.{reader}", fail)
     with pytest.raises(BvaError) as caught:
         write_report(assessment)
     [problem] = caught.value.problems
@@ -415,3 +416,48 @@ def test_a_final_score_typed_in_any_case_is_the_scale_s_rating(returned):
     result = write_report(assessment)
     assert (result.decisions["CI001"].final, result.decisions["CI001"].final_typed) == ("Dark green", "  dark GREEN ")
     assert scores_by_ref(result.path)["CI001"]["Final score"] == "Dark green"
+
+
+def test_the_last_report_is_read_from_disk_once_whatever_people_added_to_it(returned, monkeypatch):
+    """Every reader of the last report (what was typed, sheets and columns of people's own, their notes, who
+    saved it) sees the same bytes, read once: not a file opened again by each of them while someone may be
+    saving it."""
+    import builtins
+    import io
+
+    from openpyxl.comments import Comment
+    from python_calamine import CalamineWorkbook
+
+    assessment, _ = returned
+    write_report(assessment)
+    workbook = openpyxl.load_workbook(assessment.report)
+    workbook.create_sheet("Panel notes")["A1"] = "Seen by the panel on 3 March"
+    workbook["Scores"]["B2"].comment = Comment("Check the wording", "Ann Lee")
+    workbook["Scores"].cell(1, workbook["Scores"].max_column + 1, "Panel comment")
+    workbook["Scores"].cell(2, workbook["Scores"].max_column, "Agreed")
+    workbook.save(assessment.report)
+    opened = []
+    real_open = io.open
+
+    def counting_open(file, *args, **kwargs):
+        if str(file) == str(assessment.report):
+            opened.append(file)
+        return real_open(file, *args, **kwargs)
+
+    real_from_path = CalamineWorkbook.from_path
+
+    def by_path(path, *args, **kwargs):
+        if str(path) == str(assessment.report):
+            opened.append(path)
+        return real_from_path(path, *args, **kwargs)
+
+    monkeypatch.setattr(io, "open", counting_open)
+    monkeypatch.setattr(builtins, "open", counting_open)
+    monkeypatch.setattr(CalamineWorkbook, "from_path", by_path)
+    result = write_report(assessment, threshold_name="Amber")  # a threshold given is checked against it too
+    monkeypatch.undo()
+    assert len(opened) == 1
+    written = openpyxl.load_workbook(assessment.report)
+    assert written["Panel notes"]["A1"].value == "Seen by the panel on 3 March"  # everything was still read
+    assert written["Scores"]["B2"].comment.text.startswith("Check the wording")
+    assert result.actions >= 0

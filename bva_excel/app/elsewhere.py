@@ -10,6 +10,7 @@ from pathlib import Path
 from bva_excel.errors import BvaError, Problem, problem
 from bva_excel.excel.read.copies import copies_of
 from bva_excel.excel.read.previous_report import check_is_report, read_previous_edits, saved_by
+from bva_excel.excel.read.report_file import ReportFile
 from bva_excel.model.copies import Folded, fold_in, fold_in_elsewhere
 from bva_excel.model.decisions import PreviousEdits
 from bva_excel.store import records as stored  # stored.WRITER: who records here, read when used
@@ -89,12 +90,13 @@ def _fold_in_copies(assessment: Assessment, edits: PreviousEdits, seen,
     report_saved = _saved_at(report)
     for copy in copies_of(report):
         try:
-            check_is_report(copy, assessment.assessment_id)
-            theirs = read_previous_edits(copy)
+            read = ReportFile(copy)
+            check_is_report(read, assessment.assessment_id)
+            theirs = read_previous_edits(read)
         except BvaError as unread:
             said.append(problem("REPORT_COPY_UNREAD", copy, reason=unread.problems[0].what))
             continue
-        saved, who = _saved_at(copy), saved_by(copy)[1]
+        saved, who = _saved_at(copy), saved_by(read)[1]
         result = fold_in(edits, theirs, seen, _seen_upto(assessment, seen),
                          copy.stat().st_mtime > report.stat().st_mtime)
         said.append(problem("REPORT_COPY_FOLDED", copy, saved=f"{saved}{f' by {who}' if who else ''}",

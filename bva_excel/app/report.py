@@ -17,11 +17,12 @@ from bva_excel.excel.read.carried import (
     unplaced,
 )
 from bva_excel.excel.read.previous_report import (
-    _wording_edited,
     check_not_open,
     read_carried,
     saved_by,
+    wording_edited,
 )
+from bva_excel.excel.read.report_file import ReportFile
 from bva_excel.excel.write.report import REPORT_SHEET_STEPS, _write_workbook
 from bva_excel.layout import (
     ACTION_INPUT_HEADERS,
@@ -67,12 +68,13 @@ def _write_report(assessment: Assessment, threshold_name: str | None, spread: in
     check_not_open(path)
     for stale in path.parent.glob(f".{path.stem}-*{path.suffix}.tmp"):  # half-written by a report killed before
         stale.unlink(missing_ok=True)
-    keep_choices(assessment, threshold_name, spread)
-    gathered = load_state(assessment, tracker)  # refuses a report bva did not write
-    carried = read_carried(path)  # refuses, before anything changes, a sheet it cannot carry
+    report = ReportFile(path)  # the last report, read once for all that follows
+    keep_choices(assessment, threshold_name, spread, report)
+    gathered = load_state(assessment, tracker, report=report)  # refuses a report bva did not write
+    carried = read_carried(report)  # refuses, before anything changes, a sheet it cannot carry
     tracker.advance("read what people added to the report")
     framework, decisions = gathered.framework, gathered.decisions
-    carried.warnings += _wording_edited(path, framework)
+    carried.warnings += wording_edited(report, framework)
     actions = gathered.actions
     updates = assessment.records.progress_updates()
     now = dt.datetime.now().replace(microsecond=0)
@@ -80,7 +82,7 @@ def _write_report(assessment: Assessment, threshold_name: str | None, spread: in
     # The change trail: what differs from what the last run saw, recorded before the report is replaced.
     records = assessment.records
     seen = records.seen_values()
-    when, who = saved_by(path) if path.exists() else ("", "")
+    when, who = saved_by(report) if report.exists else ("", "")
     typed_source = f"typed in {path.name} (saved {when}{f' by {who}' if who else ''})" if when else f"typed in {path.name}"
     shown = {row.action_id: {h: row.inputs[h] for h in ACTION_INPUT_HEADERS if row.inputs.get(h) is not None}
              for row in actions}
@@ -97,7 +99,7 @@ def _write_report(assessment: Assessment, threshold_name: str | None, spread: in
         if found:
             records.record_seen_values(found)
         records.keep_setting("seen_upto", str(records.last_seen_number()))  # what this computer has now seen
-        history = keep_history(path, placed) if path.exists() else None
+        history = keep_history(path, placed, report.content) if report.exists else None
         for copy in gathered.report_copies:  # folded into this report: kept whole in history/, then moved away
             keep_history(copy, placed)
         tracker.advance("kept the change trail")

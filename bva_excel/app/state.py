@@ -13,6 +13,7 @@ from bva_excel.excel.read.previous_report import (
     check_is_report,
     read_previous_edits,
 )
+from bva_excel.excel.read.report_file import ReportFile
 from bva_excel.layout import (
     ACTION_SHEET,
     SCORES_FIXED,
@@ -49,16 +50,18 @@ STATE_STEPS = 5  # what `load_state` tells its tracker: the steps a command's pr
 
 
 def load_state(assessment: Assessment, tracker: Tracker = QUIET,
-               leaving_out: frozenset[str] = frozenset()) -> AssessmentState:
+               leaving_out: frozenset[str] = frozenset(), report: ReportFile | None = None) -> AssessmentState:
     """Read the framework, every current return and what was typed into the last report; check them, with the
     action threshold and spread kept for the assessment (`keep_choices`). Writes nothing. `tracker` is told of
-    each of STATE_STEPS steps as it is done; `leaving_out`: SHA-256s of returns to read the state without.
+    each of STATE_STEPS steps as it is done; `leaving_out`: SHA-256s of returns to read the state without;
+    `report`: the last report as the command reads it (else it is read here).
     """
+    report = report or ReportFile(assessment.report)
     framework = load_framework(assessment.workbook)
     tracker.advance(f"read {assessment.workbook.name}")
-    check_is_report(assessment.report, assessment.assessment_id)
+    check_is_report(report, assessment.assessment_id)
     threshold_name, spread = _kept_choices(assessment, framework)
-    edits = read_previous_edits(assessment.report)
+    edits = read_previous_edits(report)
     tracker.advance(f"read {assessment.report.name}")
     records = assessment.records
     seen = records.seen_values()
@@ -71,8 +74,7 @@ def load_state(assessment: Assessment, tracker: Tracker = QUIET,
     tracker.advance("read the records")
     consolidation = consolidate(framework, returns, responses, issues, records.preferences())
     consolidated = {c.ref: consolidation.consolidated(c.ref) for c in framework.characteristics}
-    report_saved = (dt.datetime.fromtimestamp(assessment.report.stat().st_mtime).replace(microsecond=0).isoformat()
-                    if assessment.report.exists() else "")
+    report_saved = report.modified.isoformat() if report.exists else ""
     decisions, warnings = decide(framework.scale, consolidated, edits, assessment.report.name,
                                  consolidation.moderations, report_saved)
     warnings += _final_scores_not_on_scale(framework, decisions, assessment.report.name)
@@ -139,7 +141,8 @@ def _restore_missing(assessment: Assessment, edits: PreviousEdits) -> list[Probl
     return warnings
 
 
-def keep_choices(assessment: Assessment, threshold_name: str | None, spread: int | None) -> None:
+def keep_choices(assessment: Assessment, threshold_name: str | None, spread: int | None,
+                 report: ReportFile | None = None) -> None:
     """Keep the action threshold and spread given (if any) for the assessment, so that report, check and
     sign-off judge alike from now on; an unknown threshold is refused before anything is kept. Call it holding
     the assessment's lock."""
@@ -147,7 +150,8 @@ def keep_choices(assessment: Assessment, threshold_name: str | None, spread: int
         return
     framework = load_framework(assessment.workbook)
     check_threshold(framework, threshold_name)
-    check_is_report(assessment.report, assessment.assessment_id)  # a report refused changes nothing, settings too
+    # A report refused changes nothing, settings included.
+    check_is_report(report or ReportFile(assessment.report), assessment.assessment_id)
     if threshold_name is not None:
         assessment.records.keep_setting("action_threshold", framework.scale.find(threshold_name).name)
     if spread is not None:

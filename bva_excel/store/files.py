@@ -352,11 +352,13 @@ def scratch_space(records_dir: Path):
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def keep_history(path: Path, placed: FilesPlaced | None = None) -> Path | None:
+def keep_history(path: Path, placed: FilesPlaced | None = None, content: bytes | None = None) -> Path | None:
     """Copy the report at `path` into history/ as 'report YYYY-MM-DD HHMMSS.xlsx' (when it was last saved; a
     name that ends in that date already gets only the time), never over another copy; None when an identical
-    copy is already there. With `placed`, the copy is undone with the rest of the change if it fails."""
-    saved = dt.datetime.fromtimestamp(path.stat().st_mtime)
+    copy is already there. With `placed`, the copy is undone with the rest of the change if it fails. With
+    `content` (the file's bytes as the command read them), the copy is exactly what was read."""
+    stat = path.stat()
+    saved = dt.datetime.fromtimestamp(stat.st_mtime)
     folder = path.parent / HISTORY_FOLDER
     folder.mkdir(exist_ok=True)
     day = f"{saved:%Y-%m-%d}"
@@ -366,13 +368,15 @@ def keep_history(path: Path, placed: FilesPlaced | None = None) -> Path | None:
         target = folder / (f"{stem}{path.suffix}" if number == 1 else f"{stem} ({number}){path.suffix}")
         if not target.exists():
             break
-        digest = digest or sha256_of(path)
+        digest = digest or (hashlib.sha256(content).hexdigest() if content is not None else sha256_of(path))
         if sha256_of(target) == digest:
             return None
     check_path_length(target)
     with replacing(target, placed) as temp:
-        shutil.copyfile(path, temp)
-        stat = path.stat()
+        if content is None:
+            shutil.copyfile(path, temp)
+        else:
+            temp.write_bytes(content)
         os.utime(temp, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     return target
 

@@ -18,10 +18,10 @@ import io
 import re
 import zipfile
 from dataclasses import dataclass, field
-from pathlib import Path
 from xml.etree import ElementTree
 
 from bva_excel.errors import BvaError, Problem, problem
+from bva_excel.excel.read.report_file import ReportFile
 from bva_excel.excel.read.sheets import sheet_rows
 from bva_excel.model.text import (
     cell_text,
@@ -221,47 +221,47 @@ def _relationships(archive: zipfile.ZipFile, part: str) -> list:
         return []
 
 
-def drawn_by_people(path: Path, sheets: set[str]) -> list[str]:
+def drawn_by_people(report: ReportFile, sheets: set[str]) -> list[str]:
     """Of `sheets`, those holding a picture or shape (the tool draws only charts and notes on its own)."""
     found = []
-    with zipfile.ZipFile(path) as archive:
-        for name, part in _sheet_parts(archive).items():
-            if name not in sheets:
+    archive = report.archive
+    for name, part in _sheet_parts(archive).items():
+        if name not in sheets:
+            continue
+        for drawing in _related(archive, part, "drawing"):
+            try:
+                root = ElementTree.fromstring(archive.read(drawing))
+            except (KeyError, ElementTree.ParseError):
                 continue
-            for drawing in _related(archive, part, "drawing"):
-                try:
-                    root = ElementTree.fromstring(archive.read(drawing))
-                except (KeyError, ElementTree.ParseError):
-                    continue
-                if any(root.iter(f"{_DRAWING}pic")) or any(root.iter(f"{_DRAWING}sp")) or any(
-                        root.iter(f"{_DRAWING}cxnSp")):
-                    found.append(name)
-                    break
+            if any(root.iter(f"{_DRAWING}pic")) or any(root.iter(f"{_DRAWING}sp")) or any(
+                    root.iter(f"{_DRAWING}cxnSp")):
+                found.append(name)
+                break
     return found
 
 
-def read_cell_notes(path: Path, calamine_workbook, sheet: str, key_header: str) -> list[CellNote]:
+def read_cell_notes(report: ReportFile, sheet: str, key_header: str) -> list[CellNote]:
     """The notes people put on cells of `sheet`, each placed by its row's key and its column's header."""
-    with zipfile.ZipFile(path) as archive:
-        part = _sheet_parts(archive).get(sheet)
-        if part is None:
-            return []
-        found = []
-        for comments in _related(archive, part, "comments"):
-            try:
-                root = ElementTree.fromstring(archive.read(comments))
-            except (KeyError, ElementTree.ParseError):
-                continue
-            authors = ["".join(a.itertext()) for a in root.iter(f"{_MAIN}author")]
-            for comment in root.iter(f"{_MAIN}comment"):
-                text = "".join(t.text or "" for t in comment.iter(f"{_MAIN}t"))
-                author_id = int(comment.get("authorId") or 0)
-                found.append((comment.get("ref", ""), text, authors[author_id] if author_id < len(authors) else ""))
+    archive = report.archive
+    part = _sheet_parts(archive).get(sheet)
+    if part is None:
+        return []
+    found = []
+    for comments in _related(archive, part, "comments"):
+        try:
+            root = ElementTree.fromstring(archive.read(comments))
+        except (KeyError, ElementTree.ParseError):
+            continue
+        authors = ["".join(a.itertext()) for a in root.iter(f"{_MAIN}author")]
+        for comment in root.iter(f"{_MAIN}comment"):
+            text = "".join(t.text or "" for t in comment.iter(f"{_MAIN}t"))
+            author_id = int(comment.get("authorId") or 0)
+            found.append((comment.get("ref", ""), text, authors[author_id] if author_id < len(authors) else ""))
     if not found:
         return []
     from openpyxl.utils import column_index_from_string  # heavy: loaded only when a note is found
 
-    rows = sheet_rows(calamine_workbook, sheet)
+    rows = sheet_rows(report.sheets, sheet)
     header = [cell_text(v).strip() for v in rows[0]] if rows else []
     key_col = next((i for i, h in enumerate(header) if normalise_label(h) == normalise_label(key_header)), None)
     notes = []
@@ -292,10 +292,9 @@ def write_cell_notes(sheet, notes: list[CellNote], row_of: dict[str, int], col_o
     return lost
 
 
-def report_sheets(path: Path) -> list[str]:
+def report_sheets(report: ReportFile) -> list[str]:
     """The sheet names of a workbook, in order."""
-    with zipfile.ZipFile(path) as archive:
-        return list(_sheet_parts(archive))
+    return list(_sheet_parts(report.archive))
 
 
 def _colour(fill) -> str:
@@ -346,8 +345,8 @@ def _read_sheet(sheet, cached: list[list]) -> CarriedSheet:
     return carried
 
 
-def read_extra_sheets(path: Path, calamine_workbook, tool_sheets: dict[str, str | None]) -> list[CarriedSheet]:
-    """Every sheet of the report at `path` that is not one of `tool_sheets`, read to be written again.
+def read_extra_sheets(report: ReportFile, tool_sheets: dict[str, str | None]) -> list[CarriedSheet]:
+    """Every sheet of `report` that is not one of `tool_sheets`, read to be written again.
 
     `tool_sheets`: the name of each sheet the tool writes -> the text it puts in A1 (None: any). A sheet
     with a tool sheet's name but other words in A1 is a person's (one written before the tool had a sheet
@@ -358,39 +357,36 @@ def read_extra_sheets(path: Path, calamine_workbook, tool_sheets: dict[str, str 
         if name not in tool_sheets:
             return False
         expected = tool_sheets[name]
-        rows = sheet_rows(calamine_workbook, name) if expected is not None else []
+        rows = sheet_rows(report.sheets, name) if expected is not None else []
         return expected is None or bool(rows and rows[0] and cell_text(rows[0][0]).strip() == expected)
 
-    with zipfile.ZipFile(path) as archive:
-        parts = _sheet_parts(archive)
-        extra = [name for name in parts if not ours(name)]
-        refused = [problem("REPORT_SHEET_NOT_CARRIED", path, name, what=" and ".join(what))
-                   for name in extra if (what := _not_carriable(archive, parts[name]))]
+    archive = report.archive
+    parts = _sheet_parts(archive)
+    extra = [name for name in parts if not ours(name)]
+    refused = [problem("REPORT_SHEET_NOT_CARRIED", report.path, name, what=" and ".join(what))
+               for name in extra if (what := _not_carriable(archive, parts[name]))]
     if refused:
         raise BvaError(refused)
     if not extra:
         return []
-    import openpyxl  # heavy: loaded only when needed
-
-    workbook = openpyxl.load_workbook(path, rich_text=False)
+    workbook = report.openpyxl(rich_text=False)
     try:
-        sheets = [_read_sheet(workbook[name], sheet_rows(calamine_workbook, name)) for name in extra]
+        sheets = [_read_sheet(workbook[name], sheet_rows(report.sheets, name)) for name in extra]
     finally:
         workbook.close()
-    with zipfile.ZipFile(path) as archive:
-        for sheet in sheets:
-            sheet.pictures = pictures_on(archive, parts[sheet.name]) or []
+    for sheet in sheets:
+        sheet.pictures = pictures_on(archive, parts[sheet.name]) or []
     return sheets
 
 
-def read_extra_columns(path: Path, calamine_workbook, sheet: str, key_header: str, ours) -> tuple[list[ExtraColumn], list[Problem]]:
+def read_extra_columns(report: ReportFile, sheet: str, key_header: str, ours) -> tuple[list[ExtraColumn], list[Problem]]:
     """Columns of `sheet` whose header `ours(header)` does not claim, with their values by key.
 
     A value in a row with no key cannot be placed again: it is a warning (the history copy keeps it).
     """
-    if sheet not in calamine_workbook.sheet_names:
+    if sheet not in report.sheets.sheet_names:
         return [], []
-    rows = sheet_rows(calamine_workbook, sheet)
+    rows = sheet_rows(report.sheets, sheet)
     if not rows:
         return [], []
     header = rows[0]
@@ -415,20 +411,18 @@ def read_extra_columns(path: Path, calamine_workbook, sheet: str, key_header: st
             raw_key = cell_text(row[key_col]).strip() if key_col < len(row) else ""
             key = (normalise_ref(raw_key) or raw_key) if key_header == "Ref" else raw_key
             if not key:
-                warnings.append(problem("REPORT_VALUE_NO_KEY", path, sheet, f"{column_letter(col)}{index + 1}",
+                warnings.append(problem("REPORT_VALUE_NO_KEY", report.path, sheet, f"{column_letter(col)}{index + 1}",
                                         header=title, key=key_header))
                 continue
             found.values[key] = value
         columns.append(found)
     if columns:
-        _mark_formulas(path, sheet, columns, [c for c, _ in extra_cols])
+        _mark_formulas(report, sheet, columns, [c for c, _ in extra_cols])
     return columns, warnings
 
 
-def _mark_formulas(path: Path, sheet: str, columns: list[ExtraColumn], cols: list[int]) -> None:
-    import openpyxl  # heavy: loaded only when needed
-
-    workbook = openpyxl.load_workbook(path, read_only=True)
+def _mark_formulas(report: ReportFile, sheet: str, columns: list[ExtraColumn], cols: list[int]) -> None:
+    workbook = report.openpyxl(read_only=True)
     try:
         for row in workbook[sheet].iter_rows(min_row=2):
             for column, col in zip(columns, cols):

@@ -6,7 +6,6 @@ and service areas fill in the `Action plan`. All of it is read back, keyed by re
 
 from __future__ import annotations
 
-import datetime as dt
 import difflib
 import re
 import zipfile
@@ -23,7 +22,8 @@ from bva_excel.excel.read.carried import (
     read_extra_sheets,
     report_sheets,
 )
-from bva_excel.excel.read.sheets import open_workbook, read_table
+from bva_excel.excel.read.report_file import ReportFile
+from bva_excel.excel.read.sheets import read_table
 from bva_excel.layout import (
     ACTION_HEADERS,
     ACTION_INPUT_HEADERS,
@@ -44,14 +44,14 @@ from bva_excel.model.framework import Framework
 from bva_excel.model.text import cell_text, column_letter, normalise_label, normalise_ref, short_list
 
 
-def _typed_final_scores(path: Path, column: int) -> set[int]:
+def _typed_final_scores(report: ReportFile, column: int) -> set[int]:
     """0-based rows of 'Scores' whose Final score is a typed value rather than the formula we wrote: a cell of
     that column with a value and no formula, read from the sheet's XML as it streams (openpyxl would parse every
     style of the workbook first, several times slower, on every command)."""
     letters = column_letter(column)
     cell_tag, formula_tag = f"{_MAIN}c", f"{_MAIN}f"
     typed = set()
-    with zipfile.ZipFile(path) as archive, archive.open(_sheet_parts(archive)[SCORES_SHEET]) as sheet:
+    with report.archive.open(_sheet_parts(report.archive)[SCORES_SHEET]) as sheet:
         for _, element in ElementTree.iterparse(sheet):
             if element.tag != cell_tag:
                 continue
@@ -68,19 +68,19 @@ _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _CELL = re.compile(r"([A-Z]+)(\d+)$")
 
 
-def read_previous_edits(path: Path) -> PreviousEdits:
-    """Everything typed by hand into an earlier report at `path` (empty if there is none).
+def read_previous_edits(report: ReportFile) -> PreviousEdits:
+    """Everything typed by hand into an earlier report (empty if there is none).
 
     Values are read with calamine, which decodes Excel's '_xHHHH_' escapes exactly; openpyxl only
     tells which Final scores are typed values rather than formulas.
     """
-    path = Path(path)
+    path = report.path
     edits = PreviousEdits()
-    if not path.exists():
+    if not report.exists:
         return edits
     missing: list = []
     try:
-        workbook = open_workbook(path)
+        workbook = report.sheets
         # A header that carries what people typed must be there: a renamed or deleted one would drop it all.
         scores = read_table(workbook, path.name, SCORES_SHEET, ["Ref", *SCORES_INPUT_HEADERS], missing,
                             blank_headers_allowed=True)
@@ -92,7 +92,7 @@ def read_previous_edits(path: Path) -> PreviousEdits:
         raise BvaError([problem("REPORT_INPUT_LOST", p.file, p.sheet, p.cell, what=p.what) for p in missing])
     try:
         if scores:
-            typed = (_typed_final_scores(path, scores.columns[normalise_label("Final score")])
+            typed = (_typed_final_scores(report, scores.columns[normalise_label("Final score")])
                      if normalise_label("Final score") in scores.columns else set())
             for index, values in scores.rows:
                 ref = normalise_ref(scores.get(values, "Ref"))
@@ -180,26 +180,19 @@ def check_not_open(path: Path) -> None:
                                    holder=f" by {holder}" if holder else "", lock=lock.name))
 
 
-def _package_part(path: Path, name: str) -> bytes:
-    with zipfile.ZipFile(path) as archive:
-        try:
-            return archive.read(name)
-        except KeyError:
-            return b""
-
-
-def check_is_report(path: Path, assessment_id: str) -> None:
+def check_is_report(report: ReportFile, assessment_id: str) -> None:
     """Refuse a report.xlsx that bva did not write for this assessment: it is never replaced.
 
     A report is known by its sheets (an Excel or LibreOffice save keeps them) and, since this version, by
     a document property naming its assessment. A file that cannot be read at all is REPORT_UNREADABLE.
     """
-    if not path.exists():
+    path = report.path
+    if not report.exists:
         return
     try:
-        sheets = report_sheets(path)
-        custom = _package_part(path, "docProps/custom.xml")
-        core = _package_part(path, "docProps/core.xml")
+        sheets = report_sheets(report)
+        custom = report.part("docProps/custom.xml")
+        core = report.part("docProps/core.xml")
         if core:  # cut short by a failed copy: Excel would offer to repair it; what else was cut is not known
             ElementTree.fromstring(core)
     except (zipfile.BadZipFile, KeyError, ElementTree.ParseError, OSError) as exc:
@@ -239,46 +232,46 @@ def _renamed_as(missing: list[str], others: list[str]) -> str:
     return f" (it looks renamed: {', '.join(repr(g) for g in dict.fromkeys(guesses))})" if guesses else ""
 
 
-def saved_by(path: Path) -> tuple[str, str]:
-    """When the report at `path` was last saved (local time, to the minute) and by whom, if a person."""
-    when = dt.datetime.fromtimestamp(path.stat().st_mtime).strftime("%d %b %Y %H:%M")
+def saved_by(report: ReportFile) -> tuple[str, str]:
+    """When the report was last saved (local time, to the minute) and by whom, if a person."""
+    when = report.modified.strftime("%d %b %Y %H:%M")
     who = ""
     try:
-        core = ElementTree.fromstring(_package_part(path, "docProps/core.xml") or b"<x/>")
+        core = ElementTree.fromstring(report.part("docProps/core.xml") or b"<x/>")
         who = next(("".join(e.itertext()).strip() for e in core if e.tag.endswith("}lastModifiedBy")), "")
     except (zipfile.BadZipFile, ElementTree.ParseError, OSError):
         pass
     return when, ("" if who == "bva-excel" else who)
 
 
-def read_carried(path: Path) -> Carried:
-    """What people added to the report at `path`: sheets of their own and columns inserted on Scores and
-    Action plan (stops, changing nothing, on a sheet that cannot be carried)."""
+def read_carried(report: ReportFile) -> Carried:
+    """What people added to the report: sheets of their own and columns inserted on Scores and Action plan
+    (stops, changing nothing, on a sheet that cannot be carried)."""
     carried = Carried()
-    if not path.exists():
+    if not report.exists:
         return carried
-    workbook = open_workbook(path)
-    carried.sheets = read_extra_sheets(path, workbook, TOOL_SHEETS)
+    carried.sheets = read_extra_sheets(report, TOOL_SHEETS)
     fixed = {normalise_label(h) for h in SCORES_FIXED}
     scores, warnings = read_extra_columns(
-        path, workbook, SCORES_SHEET, "Ref",
+        report, SCORES_SHEET, "Ref",
         lambda h: normalise_label(h) in fixed or bool(_REVIEWER_COLUMN.match(normalise_label(h))))
     plan_headers = {normalise_label(h) for h in ACTION_HEADERS}
-    plan, more = read_extra_columns(path, workbook, ACTION_SHEET, "Action ID",
+    plan, more = read_extra_columns(report, ACTION_SHEET, "Action ID",
                                     lambda h: normalise_label(h) in plan_headers)
     carried.columns, carried.warnings = scores + plan, warnings + more
-    carried.notes = (read_cell_notes(path, workbook, SCORES_SHEET, "Ref")
-                     + read_cell_notes(path, workbook, ACTION_SHEET, "Action ID"))
-    carried.warnings += [problem("REPORT_DRAWING_NOT_KEPT", path, name) for name in drawn_by_people(path, TOOL_SHEETS)]
+    carried.notes = (read_cell_notes(report, SCORES_SHEET, "Ref")
+                     + read_cell_notes(report, ACTION_SHEET, "Action ID"))
+    carried.warnings += [problem("REPORT_DRAWING_NOT_KEPT", report.path, name)
+                         for name in drawn_by_people(report, TOOL_SHEETS)]
     return carried
 
 
-def _wording_edited(path: Path, framework: Framework) -> list[Problem]:
+def wording_edited(report: ReportFile, framework: Framework) -> list[Problem]:
     """A warning when a characteristic's words were typed over on Scores: they come from assessment.xlsx."""
-    if not path.exists():
+    if not report.exists:
         return []
-
-    table = read_table(open_workbook(path), path.name, SCORES_SHEET, ["Ref", "Characteristic"], [],
+    path = report.path
+    table = read_table(report.sheets, path.name, SCORES_SHEET, ["Ref", "Characteristic"], [],
                        blank_headers_allowed=True)
     texts = {c.ref: " ".join(c.text.split()) for c in framework.characteristics}
     edited = [ref for _, values in (table.rows if table else [])
