@@ -400,6 +400,8 @@ def _ingest(assessment: Assessment, paths: list[Path] | None, tracker: Tracker, 
         for (index, path, *_), read in zip(to_read, reads):
             outcomes[index, 0] = _record(assessment, read, by_hash, answers)
             tracker.advance(path.name)
+        for _ in reads:  # every file read: let the readers end as they should, not be stopped
+            pass
         for index, path in emails:
             for place, outcome in enumerate(_ingest_email(assessment, path, context, by_hash, answers)):
                 outcomes[index, place] = outcome
