@@ -104,10 +104,11 @@ def test_findings_alike_for_many_refs_are_one_entry_and_verbose_lists_each(signe
     scores = workbook["Scores"]
     headers = [c.value for c in scores[1]]
     refs = []
-    for row in range(2, 12):  # moderated to Red without a note, where no note was typed before
+    for row in range(2, scores.max_row + 1):  # moderated to Red without a note, where no note was typed before
         if scores.cell(row, headers.index("Moderation note") + 1).value is None and len(refs) < 4:
             scores.cell(row, headers.index("Moderated score") + 1, "Red")
             refs.append(scores.cell(row, 1).value)
+    assert len(refs) == 4, "the demo has fewer than four characteristics without a moderation note"
     workbook.save(folder / "report.xlsx")
     grouped = run("check", folder).output
     assert f"  {', '.join(refs)} (4): Moderated score without a note saying why" in grouped
