@@ -69,6 +69,7 @@ def main() -> None:
             run,  # loaded once Ctrl-C is answered: loading it takes a moment
         )
 
+        code: int | str | None
         try:
             code = run()
         except SystemExit as done:  # a command that ends with its own exit code

@@ -94,10 +94,10 @@ def fill_sample_framework(assessment: Assessment, rng: random.Random) -> None:
 
     workbook = openpyxl.load_workbook(assessment.workbook)
     reviewers = workbook["Reviewers"]
-    for row in REVIEWERS:
-        reviewers.append(row)
-    for row in SERVICE_AREAS:
-        workbook["Service areas"].append(row)
+    for listed in REVIEWERS:
+        reviewers.append(listed)
+    for area in SERVICE_AREAS:
+        workbook["Service areas"].append(area)
     sheet = workbook["Characteristics"]
     headers = {cell.value: cell.column for cell in sheet[1]}
     for row in range(2, sheet.max_row + 1):

@@ -32,7 +32,7 @@ from bva_excel.model.consolidation import (
     lists_gaps,
 )
 from bva_excel.model.decisions import ScoreDecision
-from bva_excel.model.framework import THEMES, Characteristic, Framework, find_theme
+from bva_excel.model.framework import THEMES, Characteristic, Framework, find_theme, present
 from bva_excel.model.recorded import Response, ReturnRecord, SignOff
 from bva_excel.model.state import AssessmentState
 from bva_excel.model.text import normalise_ref, suggest
@@ -125,8 +125,9 @@ def default_name(framework: Framework, wanted: list[str], refs: list[str]) -> st
     words = [w.strip() for w in wanted]
     if len(words) == 1 and words[0].casefold() == "all":
         stem = "detail all characteristics"
-    elif len(words) == 1 and not framework.characteristic(normalise_ref(words[0]) or "") and find_theme(words[0]):
-        stem = f"detail {find_theme(words[0]).name}"
+    elif (len(words) == 1 and not framework.characteristic(normalise_ref(words[0]) or "")
+          and (theme := find_theme(words[0])) is not None):
+        stem = f"detail {theme.name}"
     elif len(refs) <= MANY:
         stem = "detail " + " ".join(refs)
     else:
@@ -156,7 +157,8 @@ def _drafted_as_written(assessment: Assessment) -> dict[str, str]:
                        ["Ref", "Drafted by"], problems, blank_headers_allowed=True)
     if table is None:
         return {}
-    return {normalise_ref(table.text(values, "Ref")): table.text(values, "Drafted by") for _, values in table.rows}
+    return {ref: table.text(values, "Drafted by") for _, values in table.rows
+            if (ref := normalise_ref(table.text(values, "Ref")))}
 
 
 def _history(assessment: Assessment, gathered: AssessmentState):
@@ -176,8 +178,9 @@ def _answer(framework: Framework, response: Response, record: ReturnRecord, why_
 
 def _consolidated_how(framework: Framework, answers: list[Answer], consolidated: str) -> str:
     scale = framework.scale
-    scored = [a for a in answers if scale.find(a.rating) and scale.find(a.rating).scored]
-    unscored = [a for a in answers if scale.find(a.rating) and not scale.find(a.rating).scored]
+    ratings = {a.rating: scale.find(a.rating) for a in answers}
+    scored = [a for a in answers if (rating := ratings[a.rating]) is not None and rating.scored]
+    unscored = [a for a in answers if (rating := ratings[a.rating]) is not None and not rating.scored]
     aside = (f" {', '.join(f'{a.rating} from {a.reviewer}' for a in unscored)} is not a score and is never averaged."
              if unscored and scored else "")
     if not consolidated:
@@ -259,7 +262,7 @@ def build_details(assessment: Assessment, gathered: AssessmentState, refs: list[
     details = []
     for ref in refs:
         tracker.advance(f"gathered {ref}")
-        characteristic = framework.characteristic(ref)
+        characteristic = present(framework.characteristic(ref), ref)
         decision = gathered.decisions[ref]
         answers, counted = [], set()
         for response in gathered.consolidation.responses.get(ref, []):
@@ -365,7 +368,8 @@ def _chunks(text: str, width: float) -> list[str]:
     pieces: list[list[str]] = [[]]
     lines = 0
     for paragraph in text.split("\n"):
-        words, taken, length = paragraph.split(" "), [], 0
+        words, length = paragraph.split(" "), 0
+        taken: list[str] = []
         for word in words:
             if taken and length + 1 + len(word) > per_line:
                 lines += 1

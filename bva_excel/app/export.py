@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bva_excel.app.state import STATE_STEPS, load_state
@@ -34,8 +34,8 @@ class Export:
     path: Path
     rows: int
     service_area: str = ""  # as listed, when the export was for one
-    assigned: list = None  # (Excel row, ID as typed, ID given): rows typed without an ID in report.xlsx
-    unlisted: list = None  # service areas not on the 'Service areas' sheet, one per action naming one
+    assigned: list = field(default_factory=list)  # (Excel row, ID as typed, ID given): rows typed without an ID
+    unlisted: list = field(default_factory=list)  # service areas not on the 'Service areas' sheet, one per action
 
 
 def export_values(row: ActionRow) -> list[str]:

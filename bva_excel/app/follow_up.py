@@ -204,7 +204,7 @@ def write_follow_up(assessment, path: Path | None = None, today: dt.date | None 
         with assessment.records.together() as placed:  # the follow-up written and recorded, or neither
             if report.path.exists():  # a second follow-up on one day: the first (perhaps already sent) is kept
                 report.history = keep_history(report.path, placed) or _kept_copy(report.path)
-            _write(report, assessment.title, placed)
+            _write(report, report.path, assessment.title, placed)
             assessment.records.record_follow_up(FollowUp(dt.datetime.now().replace(microsecond=0).isoformat(),
                                                          report.path.name, snapshot(rows)))
         tracker.advance(f"saved {report.path.name}")
@@ -220,8 +220,8 @@ def _kept_copy(path: Path) -> Path | None:
 
 # Writing the workbook.
 
-def _write(report: FollowUpReport, title: str, placed: FilesPlaced | None = None) -> None:
-    with replacing(report.path, placed) as temp:
+def _write(report: FollowUpReport, path: Path, title: str, placed: FilesPlaced | None = None) -> None:
+    with replacing(path, placed) as temp:
         workbook = new_workbook(temp, f"{title}: follow-up of the action plan")
         formats = {"header": header_format(workbook),
                    "wrap": workbook.add_format({"text_wrap": True, "valign": "top"}),

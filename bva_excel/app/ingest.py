@@ -19,6 +19,7 @@ import threading
 from collections import deque
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bva_excel.app.issue import finish_interrupted_generation
 from bva_excel.errors import ERROR, BvaError, Problem, problem
@@ -34,13 +35,16 @@ from bva_excel.excel.read.framework import load_framework
 from bva_excel.excel.read.returns import ReturnReading, read_return
 from bva_excel.excel.read.screening import MAX_FILE_BYTES, WORKBOOK_SUFFIXES
 from bva_excel.model.consolidation import current_answers, in_order, placed_by, unclear_order
-from bva_excel.model.framework import Framework
+from bva_excel.model.framework import Framework, Reviewer, ServiceArea
 from bva_excel.model.identity import IssueIdentity
 from bva_excel.model.recorded import IssueRecord, Response, ReturnRecord
 from bva_excel.store.files import sha256_of, write_bytes
 from bva_excel.store.folder import Assessment
 from bva_excel.store.records import InboxFile
 from bva_excel.tracking import QUIET, Tracker
+
+if TYPE_CHECKING:  # (loaded only when reading is shared among processes)
+    from concurrent.futures import Future
 
 PARALLEL_FROM = 24  # new files from which reading is shared among processes (starting them costs)
 CHUNK_FILES = 8  # files handed to a reading process at a time
@@ -221,9 +225,10 @@ def _read_content(result: _Read, content: bytes) -> _Read:
     reading = result.reading = read_return(path, context.framework, context.assessment_id, context.secret,
                                            context.issues, result.name, content)
     result.saved = reading.saved
-    if (reading.accepted and reading.identity.kind != "progress"  # a progress return says so itself
+    accepted = reading.identity if reading.accepted else None
+    if (accepted is not None and accepted.kind != "progress"  # a progress return says so itself
             and not any(r.rating or r.commentary.strip() or r.gaps.strip() for r in reading.responses)):
-        reading.problems.append(problem("RETURN_NOTHING_ANSWERED", result.name, issued=len(reading.identity.refs)))
+        reading.problems.append(problem("RETURN_NOTHING_ANSWERED", result.name, issued=len(accepted.refs)))
     if reading.accepted:
         # In place, whole, before it is recorded: a recorded return always has its archive copy.
         result.copy = context.archive / f"{result.sha256}{path.suffix.lower()}"
@@ -250,7 +255,7 @@ def _read_all(items: list[tuple[Path, int, int, str]], context: _Context):
     chunks = [items[start:start + CHUNK_FILES] for start in range(0, len(items), CHUNK_FILES)]
     pool = ProcessPoolExecutor(workers, initializer=_start_reader, initargs=(context,))
     try:
-        pending = deque()
+        pending: deque[Future[list[_Read]]] = deque()
         for chunk in chunks:
             pending.append(pool.submit(_read_chunk, chunk))
             if len(pending) >= workers * 3:
@@ -308,7 +313,8 @@ class _Answers:
         replaced = sorted({before[key][1].name for key in replaced_keys})
         # An answer of this file that does not count: left blank here (an earlier answer stands), or given here
         # but overruled by a return placed after this one (the one that counts now names it).
-        blank, overruled = [], {}
+        blank: list[tuple[str, str]] = []
+        overruled: dict[int, tuple[ReturnRecord, list[str]]] = {}
         for response in responses:
             key = (response.reviewer_id, response.ref)
             counting = after[key][1]
@@ -406,9 +412,9 @@ def _ingest(assessment: Assessment, paths: list[Path] | None, tracker: Tracker, 
             for place, outcome in enumerate(_ingest_email(assessment, path, context, by_hash, answers)):
                 outcomes[index, place] = outcome
             tracker.advance(path.name)
-    for place, outcome in outcomes.items():  # a rejected file seen before may be moot since a return read just now
+    for place_of, outcome in outcomes.items():  # a rejected file seen before may be moot since a return read just now
         if outcome.status == "unchanged" and outcome.has_errors and outcome.sha256 in by_hash:
-            outcomes[place] = _unchanged(outcome.name, by_hash[outcome.sha256], answers)
+            outcomes[place_of] = _unchanged(outcome.name, by_hash[outcome.sha256], answers)
     report = IngestReport([outcomes[i] for i in sorted(outcomes)], framework)
     if prefer is not None:
         report.preferred = _prefer(assessment, Path(prefer), by_hash)
@@ -463,11 +469,15 @@ def _ingest_email(assessment: Assessment, path: Path, context: _Context, by_hash
 def _not_from(envelope: Envelope, identity: IssueIdentity, framework: Framework) -> list[Problem]:
     """A warning when the email a return came with was sent by someone else than the person it was issued to
     (as 'Reviewers' or 'Service areas' gives their address); nothing when there is no address to compare."""
-    person = (framework.service_area(identity.reviewer_id) if identity.kind == "progress"
-              else framework.reviewer(identity.reviewer_id))
+    person: ServiceArea | Reviewer | None
+    if identity.kind == "progress":
+        person = area = framework.service_area(identity.reviewer_id)
+        name = (area.head or area.name) if area else ""
+    else:
+        person = framework.reviewer(identity.reviewer_id)
+        name = person.name if person else ""
     if person is None or not person.email.strip():
         return []
-    name = person.head or person.name if identity.kind == "progress" else person.name
     if envelope.address:
         if envelope.address == person.email.strip().lower():
             return []
@@ -492,14 +502,15 @@ def _record(assessment: Assessment, read: _Read, by_hash: dict[str, ReturnRecord
     if reading is None:  # read, but not checked: only a file already recorded is (and it returned above)
         raise RuntimeError(f"{read.name} was not checked")
     identity = reading.identity
-    if reading.accepted and identity.kind == "progress":
+    accepted = identity if reading.accepted else None  # the identity of a return accepted
+    if accepted is not None and accepted.kind == "progress":
         from bva_excel.model.progress import replaced_workbook
 
-        reading.problems += replaced_workbook(read.name, identity, records.issues())
+        reading.problems += replaced_workbook(read.name, accepted, records.issues())
     envelope = read.envelope or Envelope("", "", "", "")
-    if reading.accepted and read.envelope and framework is not None:
-        reading.problems += [replace(found, file=read.name) for found in _not_from(read.envelope, identity, framework)]
-    archive = read.copy.relative_to(assessment.folder).as_posix() if reading.accepted else ""
+    if accepted is not None and read.envelope and framework is not None:
+        reading.problems += [replace(found, file=read.name) for found in _not_from(read.envelope, accepted, framework)]
+    archive = read.copy.relative_to(assessment.folder).as_posix() if accepted is not None and read.copy else ""
     record = ReturnRecord(
         sha256=read.sha256, name=read.name, source=read.source,
         received=dt.datetime.now().replace(microsecond=0).isoformat(),
@@ -515,8 +526,8 @@ def _record(assessment: Assessment, read: _Read, by_hash: dict[str, ReturnRecord
     by_hash[stored.sha256] = stored
     outcome = FileOutcome(read.name, stored.status, stored.sha256, stored.reviewer_id, stored.answered,
                           stored.issued, list(reading.problems), identity.kind if identity else "")
-    if reading.accepted and identity.kind != "progress":  # progress counts per update, whatever came before
+    if accepted is not None and accepted.kind != "progress":  # progress counts per update, whatever came before
         outcome.problems += answers.add(stored, reading.responses)
-    elif reading.accepted:
+    elif accepted is not None:
         outcome.problems += answers.add_progress(stored)
     return outcome

@@ -19,7 +19,7 @@ from bva_excel.excel.read.framework import load_framework
 from bva_excel.excel.write.drafts import Recipient, compose, write_draft
 from bva_excel.excel.write.review import issued_texts, write_reviewer_workbook
 from bva_excel.model.allocation import ReviewerChange, allocate, by_reviewer, changes
-from bva_excel.model.framework import Framework
+from bva_excel.model.framework import Framework, present
 from bva_excel.model.identity import IssueIdentity
 from bva_excel.model.recorded import IssueRecord
 from bva_excel.store.files import (
@@ -184,12 +184,12 @@ def _generate(assessment: Assessment, per_characteristic: int, deadline: dt.date
     order = {r.reviewer_id: i for i, r in enumerate(framework.reviewers)}
     refs_by_reviewer = by_reviewer(allocation)
     planned = []
-    for reviewer_id in sorted(refs_by_reviewer, key=order.get):
+    for reviewer_id in sorted(refs_by_reviewer, key=lambda rid: order.get(rid, len(order))):
         if issues and reviewer_id not in changed:
             continue  # same set as before: their workbook stands
         refs = refs_by_reviewer[reviewer_id]
-        reviewer = framework.reviewer(reviewer_id)
-        characteristics = [framework.characteristic(ref) for ref in refs]
+        reviewer = present(framework.reviewer(reviewer_id), reviewer_id)
+        characteristics = [present(framework.characteristic(ref), ref) for ref in refs]
         identity = IssueIdentity(assessment.assessment_id, reviewer_id, secrets.token_hex(6), issued_at,
                                  tuple(refs))
         name = safe_file_name(f"BV review {reviewer.reviewer_id} {reviewer.name}", ".xlsx")

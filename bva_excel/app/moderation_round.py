@@ -38,7 +38,7 @@ from bva_excel.excel.write.styles import (
 )
 from bva_excel.excel.write.template import write_guide
 from bva_excel.layout import ASSESSMENT_FILE, MODERATION_HEADERS, MODERATION_SHEET
-from bva_excel.model.framework import Framework
+from bva_excel.model.framework import Framework, present
 from bva_excel.model.identity import IssueIdentity
 from bva_excel.model.recorded import IssueRecord
 from bva_excel.model.text import suggest
@@ -96,7 +96,7 @@ def share_out(framework: Framework, refs: list[str], moderators: list[str],
     shares: dict[str, list[str]] = {m: [] for m in moderators}
     short = []
     for ref in refs:
-        characteristic = framework.characteristic(ref)
+        characteristic = present(framework.characteristic(ref), ref)
         eligible = [m for m in moderators if m not in characteristic.drafted_by and m not in scored_by.get(ref, ())]
         if not eligible:
             short.append(ref)
@@ -222,14 +222,14 @@ def generate_moderation(assessment: Assessment, moderators: list[str], every: bo
         issued_at = dt.datetime.now().replace(microsecond=0).isoformat()
         planned, wanted = [], {}
         for moderator_id, mine in shares.items():
-            moderator = framework.reviewer(moderator_id)
+            moderator = present(framework.reviewer(moderator_id), moderator_id)
             identity = IssueIdentity(assessment.assessment_id, moderator_id, secrets.token_hex(6), issued_at,
                                      tuple(mine), "moderation")
             wanted[identity.issue_id] = f"BV moderation {moderator_id} {moderator.name}"
             name = safe_file_name(wanted[identity.issue_id], ".xlsx")
             record = IssueRecord(identity.issue_id, moderator_id, issued_at, name,
                                  deadline.isoformat() if deadline else "", tuple(mine),
-                                 {ref: {k: v for k, v in issued_texts(framework.characteristic(ref)).items()
+                                 {ref: {k: v for k, v in issued_texts(present(framework.characteristic(ref), ref)).items()
                                         if k != "Evidence"} for ref in mine}, "moderation")
             rows = rows_for(gathered, mine)
 

@@ -72,14 +72,15 @@ def write_pictures(assessment: Assessment, folder: Path | None = None, tracker: 
             for name, figure in [(HEAT_MAP, heat_map), (RATINGS_BY_THEME, ratings)]:
                 for kind in ("png", "svg"):
                     path = folder / f"{name}.{kind}"
-                    metadata = {"Title": f"{title}: {name}"}
+                    heading = f"{title}: {name}"
+                    metadata: dict[str, str | None] = {"Title": heading}
                     if kind == "svg":
                         metadata["Date"] = None  # the same scores make the same file
                     with replacing(path, placed) as temp:
                         figure.savefig(temp, format=kind, dpi=DPI, facecolor="white", metadata=metadata)
                         if kind == "svg":
                             drawn = Path(temp).read_text(encoding="utf-8")
-                            Path(temp).write_text(with_text_alternative(drawn, metadata["Title"], described[name]),
+                            Path(temp).write_text(with_text_alternative(drawn, heading, described[name]),
                                                   encoding="utf-8")
                     paths.append(path)
                     tracker.advance(f"drew {path.name}")

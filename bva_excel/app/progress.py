@@ -93,7 +93,7 @@ def generate_progress(assessment: Assessment, deadline: dt.date | None = None, p
         secret, password = assessment.secret(), assessment.records.sheet_password()
         issued_at = dt.datetime.now().replace(microsecond=0).isoformat()
         planned = []
-        areas = [a for a in framework.service_areas if a.name in by_area]
+        areas = [a for a in framework.service_areas or () if a.name in by_area]
         for area in areas:
             mine = by_area[area.name]
             ids = tuple(r.action_id for r in mine)

@@ -63,7 +63,8 @@ def write_report(assessment: Assessment, threshold_name: str | None = None, spre
         return _write_report(assessment, threshold_name, spread, tracker)
 
 
-def _write_report(assessment: Assessment, threshold_name: str | None, spread: int, tracker: Tracker) -> ReportResult:
+def _write_report(assessment: Assessment, threshold_name: str | None, spread: int | None,
+                  tracker: Tracker) -> ReportResult:
     path = assessment.report
     check_not_open(path)
     for stale in path.parent.glob(f".{path.stem}-*{path.suffix}.tmp"):  # half-written by a report killed before

@@ -26,6 +26,7 @@ from bva_excel.model.consolidation import consolidate
 from bva_excel.model.decisions import PreviousEdits, decide
 from bva_excel.model.framework import Framework
 from bva_excel.model.progress import apply_progress, source_of
+from bva_excel.model.recorded import SeenValue
 from bva_excel.model.state import AssessmentState
 from bva_excel.model.text import column_letter, short_list, suggest
 from bva_excel.store.folder import Assessment
@@ -107,7 +108,7 @@ def _not_typed_by_a_person(edits: PreviousEdits, seen) -> None:
     """Leave out of `edits` a moderated score and note that bva itself wrote into the report from a moderation
     return (as the change trail shows), so that a different return chosen since (bva ingest --prefer) is not
     overruled by them as if a person had typed them later."""
-    last: dict[tuple, object] = {}
+    last: dict[tuple, SeenValue] = {}
     for value in seen:
         if value.kind == "characteristic" and value.field in ("Moderated score", "Moderation note"):
             last[(value.key, value.field)] = value
@@ -153,7 +154,9 @@ def keep_choices(assessment: Assessment, threshold_name: str | None, spread: int
     # A report refused changes nothing, settings included.
     check_is_report(report or ReportFile(assessment.report), assessment.assessment_id)
     if threshold_name is not None:
-        assessment.records.keep_setting("action_threshold", framework.scale.find(threshold_name).name)
+        chosen = framework.scale.find(threshold_name)
+        assert chosen is not None  # check_threshold refused any other
+        assessment.records.keep_setting("action_threshold", chosen.name)
     if spread is not None:
         assessment.records.keep_setting("spread", str(spread))
 
@@ -183,6 +186,6 @@ def saved_since_written(assessment: Assessment) -> bool:
     """Whether report.xlsx was saved (by a person) after bva last wrote it: changes in it not yet seen."""
     written = assessment.records.setting("report_written")
     path = assessment.report
-    return bool(written) and path.exists() and path.stat().st_mtime > float(written) + 1
+    return written is not None and bool(written) and path.exists() and path.stat().st_mtime > float(written) + 1
 
 

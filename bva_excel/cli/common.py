@@ -11,6 +11,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -212,7 +213,7 @@ class Bar:
     def __init__(self, label: str, enabled: bool = True):
         self.label = label
         self.enabled = enabled and sys.stderr.isatty()
-        self.bar = None
+        self.bar: Any = None  # click's progress bar, while one is drawn
         self.unit, self.finished, self.first, self.started, self.extra = "", "", 0, 0.0, 0
 
     def start(self, total: int, unit: str, done: int = 0) -> None:
@@ -260,9 +261,8 @@ class Bar:
     def __enter__(self) -> "Bar":
         return self
 
-    def __exit__(self, *exc) -> bool:
+    def __exit__(self, *exc) -> None:
         self.close()
-        return False
 
 
 def echo_json(data: dict) -> None:

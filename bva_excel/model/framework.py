@@ -6,10 +6,13 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TypeVar
 
 from bva_excel.errors import Problem
 from bva_excel.model.people import NameIndex
 from bva_excel.model.text import cell_text, normalise_label
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -150,6 +153,14 @@ class Characteristic:
     reviewers: tuple[str, ...] = ()  # reviewer IDs listed by the PMO; empty: allocate automatically
     row: int = 0  # Excel row on 'Characteristics'
     reviewers_cell: str = ""  # where the PMO listed the reviewers, for messages
+
+
+def present(found: T | None, what: str) -> T:
+    """`found`, which the caller knows is there (a reviewer or characteristic the framework itself listed, say);
+    an error in the tool, never in what people typed, if it is not."""
+    if found is None:
+        raise LookupError(f"{what} is not in the framework")
+    return found
 
 
 @dataclass(frozen=True)

@@ -61,8 +61,8 @@ def convert_to_pdf(source: Path, target: Path, soffice: str, timeout: int = TIME
     whole or not at all. Raises OfficeError when LibreOffice fails."""
     source, target = Path(source), Path(target)
     # A LibreOffice that outlived a timeout may still hold its profile: leave that for the system to clear.
-    with tempfile.TemporaryDirectory(prefix="bva-office-", ignore_cleanup_errors=True) as temp:
-        temp = Path(temp)
+    with tempfile.TemporaryDirectory(prefix="bva-office-", ignore_cleanup_errors=True) as temp_name:
+        temp = Path(temp_name)
         out = temp / "out"
         command = [soffice, f"-env:UserInstallation={(temp / 'profile').as_uri()}", "--headless", "--norestore",
                    "--nologo", "--convert-to", TAGGED_PDF, "--outdir", str(out), str(source)]

@@ -270,6 +270,8 @@ def with_text_alternative(svg: str, title: str, description: str) -> str:
     """`svg` with a <title> and a <desc> as the first things in it, which screen readers announce for a picture
     (and role="img" on the root, so that the picture is read as one image, not its hundreds of shapes)."""
     opening = re.search(r"<svg\b[^>]*>", svg)
+    if opening is None:  # not an SVG matplotlib wrote: nothing to add to
+        return svg
     root = opening.group(0)
     if "role=" not in root:
         root = root[:-1] + ' role="img">'

@@ -131,7 +131,7 @@ class FilesPlaced:
     can be undone whole when a later step fails (the records' commit on a full disk): each file replaced is kept
     aside, as a second name for the same bytes where the drive allows, until the change is done."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._placed: list[tuple[Path, Path | None]] = []
 
     def put(self, source: Path, target: Path) -> None:

@@ -29,7 +29,7 @@ import socket
 import sqlite3
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -634,7 +634,8 @@ class Records:
                 "SELECT assessment_id, title, created, tool_version, demo FROM assessment").fetchone()
         if row is None:
             raise _damaged(self.path, ValueError("it holds no assessment"))
-        return AssessmentMeta(*row[:4], demo=bool(row[4]))
+        assessment_id, title, created, tool_version, demo = row
+        return AssessmentMeta(assessment_id, title, created, tool_version, demo=bool(demo))
 
     def setting(self, key: str) -> str | None:
         """A choice kept for the assessment (e.g. the spread the PMO chose), or None if never made."""
@@ -682,15 +683,16 @@ class Records:
             for issue_id, ref, texts in self._db.execute(
                     "SELECT issue_id, ref, texts FROM issued_ref ORDER BY issue_id, position"):
                 refs.setdefault(issue_id, []).append((ref, texts))
-        return [IssueRecord(*row[:5], refs=tuple(ref for ref, _ in refs.get(row[0], [])),
-                            texts=_TextsAsStored(dict(refs.get(row[0], []))), kind=row[5], written_by=row[6])
-                for row in rows]
+        return [IssueRecord(issue_id, reviewer_id, issued_at, file, deadline,
+                            refs=tuple(ref for ref, _ in refs.get(issue_id, [])),
+                            texts=_TextsAsStored(dict(refs.get(issue_id, []))), kind=kind, written_by=written_by)
+                for issue_id, reviewer_id, issued_at, file, deadline, kind, written_by in rows]
 
     # Returns.
 
     def record_return(self, record: ReturnRecord, responses: list[Response],
-                      inbox: InboxFile | None = None, updates: list[ProgressUpdate] = (),
-                      notes: list[ReturnNote] = ()) -> ReturnRecord:
+                      inbox: InboxFile | None = None, updates: Sequence[ProgressUpdate] = (),
+                      notes: Sequence[ReturnNote] = ()) -> ReturnRecord:
         """Record one file seen, its problems, responses, progress updates and what was typed in it where bva
         reads nothing, in one transaction; returns it with its ID."""
         with self._transaction():
@@ -703,6 +705,7 @@ class Records:
                  record.archive, record.saved_by, WRITER, record.email_from, record.email_date,
                  record.email_subject))
             return_id = cursor.lastrowid
+            assert return_id is not None  # an INSERT that succeeded gives its row's ID
             self._db.executemany("INSERT INTO return_problem VALUES (?, ?, ?, ?, ?, ?, ?)",
                                  [(return_id, position, p.code, p.file, p.sheet, p.cell,
                                    json.dumps(p.fields, ensure_ascii=False, default=str))

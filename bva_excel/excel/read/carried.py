@@ -17,6 +17,7 @@ import datetime as dt
 import io
 import re
 import zipfile
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from xml.etree import ElementTree
 
@@ -122,7 +123,7 @@ def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
     parts = {}
     for sheet in workbook.iter(f"{_MAIN}sheet"):
         target = targets.get(sheet.get(f"{_REL}id"), "")
-        parts[sheet.get("name")] = part_path("xl", target)
+        parts[sheet.get("name", "")] = part_path("xl", target)
     return parts
 
 
@@ -221,7 +222,7 @@ def _relationships(archive: zipfile.ZipFile, part: str) -> list:
         return []
 
 
-def drawn_by_people(report: ReportFile, sheets: set[str]) -> list[str]:
+def drawn_by_people(report: ReportFile, sheets: Collection[str]) -> list[str]:
     """Of `sheets`, those holding a picture or shape (the tool draws only charts and notes on its own)."""
     found = []
     archive = report.archive
@@ -441,7 +442,7 @@ def write_extra_sheets(workbook, sheets: list[CarriedSheet]) -> None:
         if key == ("", False, False, False, ""):
             return None
         if key not in formats:
-            properties = {"bold": cell.bold, "italic": cell.italic, "text_wrap": cell.wrap}
+            properties: dict[str, bool | str] = {"bold": cell.bold, "italic": cell.italic, "text_wrap": cell.wrap}
             if cell.number_format:
                 properties["num_format"] = cell.number_format
             if cell.fill:

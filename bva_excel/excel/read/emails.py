@@ -124,8 +124,8 @@ def read_email(path: Path, content: bytes) -> EmailReading:
     walk = _Walk(file)
     try:
         walk.open(file, content, path.suffix.lower(), 1)
-    except _Refused as refused:
-        return EmailReading(problems=[refused.problem])
+    except _Refused as stopped:
+        return EmailReading(problems=[stopped.problem])
     return walk.reading
 
 

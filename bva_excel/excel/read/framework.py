@@ -58,7 +58,8 @@ def _distinct_rows(table: Table, header: str, key, blank: str, duplicate: str, p
 
 
 def _read_scale(table: Table, problems: list[Problem]) -> Scale:
-    ratings, values = [], {}
+    ratings: list[Rating] = []
+    values: dict[int, str] = {}  # value -> the cell it was first given in
     for row, values_row, name in _distinct_rows(table, "Rating", normalise_label, "RATING_MISSING", "RATING_DUPLICATE",
                                                 problems, field="name"):
         colour = table.text(values_row, "Colour")
@@ -132,7 +133,8 @@ def _closest_reviewer(text: str, reviewers: list[Reviewer]) -> Reviewer | None:
 
 def _read_characteristics(table: Table, reviewers: list[Reviewer], problems: list[Problem],
                           notes: list[Problem], doubts: list[Problem]) -> list[Characteristic]:
-    characteristics, seen = [], {}
+    characteristics: list[Characteristic] = []
+    seen: dict[str, str] = {}  # ref -> the cell it was first given in
     theme_names = ", ".join(t.name for t in THEMES)
     find_reviewer = _reviewer_finder(reviewers)
     for row, values in table.rows:

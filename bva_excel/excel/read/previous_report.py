@@ -273,9 +273,11 @@ def wording_edited(report: ReportFile, framework: Framework) -> list[Problem]:
     path = report.path
     table = read_table(report.sheets, path.name, SCORES_SHEET, ["Ref", "Characteristic"], [],
                        blank_headers_allowed=True)
+    if table is None:
+        return []
     texts = {c.ref: " ".join(c.text.split()) for c in framework.characteristics}
-    edited = [ref for _, values in (table.rows if table else [])
-              if (ref := normalise_ref(table.get(values, "Ref"))) in texts
+    edited = [ref for _, values in table.rows
+              if (ref := normalise_ref(table.get(values, "Ref")) or "") in texts
               and " ".join(table.text(values, "Characteristic").split()) != texts[ref]]
     return [problem("REPORT_WORDING_EDITED", path, SCORES_SHEET, refs=short_list(edited))] if edited else []
 

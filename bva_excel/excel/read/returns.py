@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from bva_excel.errors import ERROR, Problem, problem
 from bva_excel.excel.read.notes import in_reading_order, typed_outside
@@ -30,7 +31,7 @@ from bva_excel.layout import (
     REVIEW_SHEET,
     TOOL_AUTHOR,
 )
-from bva_excel.model.framework import Framework, Scale
+from bva_excel.model.framework import Framework, Scale, present
 from bva_excel.model.identity import IDENTITY_SHEET, IssueIdentity
 from bva_excel.model.people import others_named
 from bva_excel.model.recorded import IssueRecord, ProgressUpdate, Response, ReturnNote
@@ -91,7 +92,7 @@ def parse_rating(scale: Scale, value) -> tuple[str | None, str]:
     return None, suggest(text, scale.names)
 
 
-def input_formulas(path: Path, columns: list[int], sheet: str = REVIEW_SHEET) -> dict[tuple[int, int], str]:
+def input_formulas(path: Path | BinaryIO, columns: list[int], sheet: str = REVIEW_SHEET) -> dict[tuple[int, int], str]:
     """(row, col) -> formula for the formula cells among `columns` of `sheet` (0-based).
 
     Readers give a formula's cached value; a workbook written by a program may have none. Knowing the
@@ -113,7 +114,7 @@ def input_formulas(path: Path, columns: list[int], sheet: str = REVIEW_SHEET) ->
         workbook.close()
 
 
-def _keep_formulas_as_text(path: Path, table: Table, problems: list[Problem], layout: Layout) -> None:
+def _keep_formulas_as_text(path: Path | BinaryIO, table: Table, problems: list[Problem], layout: Layout) -> None:
     """Where an input cell holds a formula with nothing cached, keep the formula's text; say so either way."""
     formulas = input_formulas(path, [table.columns[normalise_label(h)] for h in layout.inputs], layout.sheet)
     rows_by_index = dict(table.rows)
@@ -258,7 +259,7 @@ def read_return(path: Path, framework: Framework, assessment_id: str, secret: by
 
 def _saved_by_someone_else(file: str, screening, framework: Framework, reviewer_id: str) -> list[Problem]:
     """A warning for each other reviewer the workbook's 'last saved by', author or file name names."""
-    issued = framework.reviewer(reviewer_id)
+    issued = present(framework.reviewer(reviewer_id), reviewer_id)  # (a reviewer removed is said apart)
     sources = [("'last saved by'", screening.saved_by), ("author", screening.author), ("file name", Path(file).stem)]
     return [problem("RETURN_SAVED_BY_OTHER", file, issued=issued.label, how=how, other=other.label)
             for how, other in others_named(sources, framework.reviewer_names, reviewer_id)]

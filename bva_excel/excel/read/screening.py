@@ -345,7 +345,7 @@ def screen(path: Path, name: str = "", content: bytes | None = None) -> Screenin
             part = member.filename.lower()
             if not part.endswith((".xml", ".rels", ".vml")):
                 continue
-            core = [] if member.filename == "docProps/core.xml" else None
+            core: list[bytes] | None = [] if member.filename == "docProps/core.xml" else None
             why, formula = _scan_xml(content, member, budget, part.startswith("xl/worksheets/"), core)
             if core is not None:
                 core_xml = b"".join(core)

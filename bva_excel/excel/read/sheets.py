@@ -7,6 +7,7 @@ the person saw). Blank rows are kept so that a row number here is the row number
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from python_calamine import CalamineWorkbook
 
@@ -24,6 +25,8 @@ class Table:
     columns: dict[str, int]  # normalised header -> 0-based column
     rows: list[tuple[int, list]]
     header: list = field(default_factory=list)  # row 1 as read, every cell
+    # header as asked for -> its column: a table is made once and read many times
+    _by_header: dict[str, int | None] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def column(self, header: str) -> int | None:
         """The 0-based column of `header` (as a person would match it), None if absent."""
@@ -32,9 +35,6 @@ class Table:
         except KeyError:
             col = self._by_header[header] = self.columns.get(normalise_label(header))
             return col
-        except AttributeError:  # first look-up: a table is made once and read many times
-            self._by_header = {}
-            return self.column(header)
 
     def get(self, values: list, header: str):
         col = self.column(header)
@@ -48,7 +48,18 @@ class Table:
         return cell_text(values[col]).strip() if col is not None and col < len(values) else ""
 
     def cell(self, row: int, header: str) -> str:
-        return a1(row, self.column(header))
+        """Where `header`'s cell of `row` is ('B7'); '' when the table has no such column."""
+        col = self.column(header)
+        return a1(row, col) if col is not None else ""
+
+
+class Workbook(Protocol):
+    """What the readers ask of a workbook: calamine's, or a report's sheets read once (report_file.py)."""
+
+    @property
+    def sheet_names(self) -> list[str]: ...
+
+    def get_sheet_by_name(self, name: str) -> Any: ...
 
 
 def open_workbook(source) -> CalamineWorkbook:
@@ -58,12 +69,12 @@ def open_workbook(source) -> CalamineWorkbook:
     return CalamineWorkbook.from_path(str(source))
 
 
-def sheet_rows(workbook: CalamineWorkbook, name: str) -> list[list]:
+def sheet_rows(workbook: Workbook, name: str) -> list[list]:
     """Every row of a sheet from row 1, blank rows kept."""
     return workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
 
 
-def read_table(workbook: CalamineWorkbook, file: str, sheet: str, required: list[str],
+def read_table(workbook: Workbook, file: str, sheet: str, required: list[str],
                problems: list[Problem], blank_headers_allowed: bool = False) -> Table | None:
     """Read `sheet` with its headers in row 1; missing sheet or headers are added to `problems`.
 

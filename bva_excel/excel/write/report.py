@@ -377,7 +377,7 @@ def _write_returns(workbook, formats, consolidation: Consolidation) -> None:
                   entry.status, entry.counted, "\n".join(entry.problems), entry.saved_by, entry.email]
         for col, value in enumerate(values):
             if col == RETURN_HEADERS.index("Received"):
-                _write_when(sheet, row, col, value, formats["when"])
+                _write_when(sheet, row, col, entry.received, formats["when"])
             elif isinstance(value, int):  # answers (or progress updates) of this file in the report now
                 sheet.write_number(row, col, value, formats["count"])
             else:
@@ -398,7 +398,7 @@ def _write_notes(workbook, formats, notes: list[ReturnNote], framework: Framewor
                   NOTE_KINDS.get(note.kind, note.kind), note.text]
         for col, value in enumerate(values):
             if col == NOTE_HEADERS.index("Received"):
-                _write_when(sheet, row, col, value, formats["when"])
+                _write_when(sheet, row, col, note.received, formats["when"])
             else:
                 sheet.write_string(row, col, value, formats["wrap"])
         fit_row(sheet, row, values, NOTE_WIDTHS)

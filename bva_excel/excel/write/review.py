@@ -38,7 +38,7 @@ def issued_texts(characteristic: Characteristic) -> dict[str, str]:
 
 def score_validation(scale: Scale) -> dict:
     """A dropdown of exactly the scale's ratings."""
-    source = scale.names
+    source: list[str] | str = scale.names
     if sum(len(n) + 1 for n in source) > 250 or any("," in n for n in source):
         # Excel limits an inline list to 255 characters and splits it on commas.
         source = f"=Scale!$A$2:$A${len(source) + 1}"

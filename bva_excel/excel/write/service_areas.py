@@ -59,7 +59,7 @@ def ensure_service_areas(assessment, today: dt.datetime | None = None,
     for lock in (path.with_name(f"~${path.name}"), path.with_name(f".~lock.{path.name}#")):
         if lock.exists():
             raise BvaError(problem("SERVICE_AREAS_WORKBOOK_OPEN", path, lock=lock.name))
-    areas = []
+    areas: list[str] = []
     for reviewer in framework.reviewers:
         name = " ".join(reviewer.service_area.split())
         if name and area_key(name) not in {area_key(a) for a in areas}:

@@ -5,6 +5,8 @@ Every workbook is written with XlsxWriter; these helpers keep them consistent.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from bva_excel import __version__
 from bva_excel.layout import TOOL_AUTHOR
 
@@ -84,7 +86,7 @@ def lines_needed(text: str, width: float) -> int:
     return sum(max(-(-len(part) // per_line), 1) for part in text.split("\n"))
 
 
-def fit_row(sheet, row: int, texts: list[str], widths: list[float], most: int = 20) -> None:
+def fit_row(sheet, row: int, texts: Sequence[str], widths: Sequence[float], most: int = 20) -> None:
     """Set a row tall enough for its wrapped text; applications do not do it for us on load."""
     lines = max((lines_needed(t, w) for t, w in zip(texts, widths) if t), default=1)
     sheet.set_row(row, LINE_HEIGHT * min(max(lines, 1), most) + 2)

@@ -7,6 +7,7 @@ source data in templates/source/, so the committed template can always be rebuil
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from pathlib import Path
 
 from bva_excel.excel.read.framework import (
@@ -81,7 +82,7 @@ def write_guide(workbook, lines: list[str], title_format=None, password: str | N
 
 def write_framework_workbook(path: Path, scale_rows: list[list], characteristic_rows: list[list],
                              reviewer_rows: list[list], guide_lines: list[str],
-                             service_area_rows: list[list] | None = ()) -> None:
+                             service_area_rows: Sequence[list] | None = ()) -> None:
     """Write a template-shaped workbook: Guide, Scale, Characteristics, Reviewers, Service areas (none with
     `service_area_rows` None: the layout of an assessment made before the sheet existed)."""
     workbook = new_workbook(path, "Best Value self-assessment framework", created=BUILD_DATE)
