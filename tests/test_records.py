@@ -333,3 +333,39 @@ def test_new_records_are_made_beside_where_they_go_and_renamed_in(tmp_path, monk
     assert source.parent == target.parent == tmp_path / "BV 2026" / ".bva"
     assert not source.exists() and target.exists()
 
+
+
+@pytest.mark.parametrize("table, column, value, said", [
+    ("issue", "kind", "reveiw", "it holds 'reveiw' where no version"),  # issued for what no version issues
+    ("return_file", "status", "acepted", "CHECK constraint failed"),  # SQLite's own check of the records finds it
+])
+def test_a_word_the_tool_never_writes_in_the_records_is_damage_named_as_such(generated, table, column, value, said):
+    assessment, generation = generated
+    answer(generation.files["R01"], assessment.inbox / "R01.xlsx", {})
+    assert run("ingest", assessment.folder).exit_code in (0, 1)
+    database = assessment.records_dir / "records.sqlite"
+    assessment.records.close()
+    with sqlite3.connect(database) as connection:  # past the records' own checks, as another program could
+        connection.execute("PRAGMA ignore_check_constraints = ON")
+        for (trigger,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?",
+                                             (table,)).fetchall():
+            connection.execute(f"DROP TRIGGER {trigger}")
+        connection.execute(f"UPDATE {table} SET {column} = ? WHERE rowid = 1", (value,))
+    for command in ("report", "check", "ingest"):
+        result = run(command, assessment.folder)
+        assert result.exit_code == 1, (command, result.output)
+        assert "records.sqlite: the assessment's records cannot be read" in result.output
+        assert said in result.output and "Traceback" not in result.output
+
+
+def test_what_the_records_hold_comes_back_as_the_words_the_tool_decides_by(generated):
+    from bva_excel.model.kinds import IssueKind, ReturnStatus
+
+    assessment, generation = generated
+    refs = [ref for ref, ids in generation.allocation.items() if "R01" in ids]
+    answer(generation.files["R01"], assessment.inbox / "R01.xlsx", {refs[0]: ("Amber", "Seen", "")})
+    ingest(assessment)
+    records = open_assessment(assessment.folder).records
+    assert {issue.kind for issue in records.issues()} == {IssueKind.REVIEW}
+    [returned] = records.returns()
+    assert returned.status is ReturnStatus.ACCEPTED and f"{returned.status}" == "accepted"

@@ -15,10 +15,11 @@ from bva_excel.app.issue import recipient
 from bva_excel.errors import BvaError, problem
 from bva_excel.excel.read.framework import load_framework
 from bva_excel.excel.write.drafts import compose, write_draft
+from bva_excel.model.kinds import IssueKind, ReturnStatus
 from bva_excel.model.recorded import IssueRecord, Reminder
 from bva_excel.store.folder import Assessment
 
-KINDS = ("review", "moderation", "progress")
+KINDS = tuple(str(kind) for kind in IssueKind)  # as the command line names them
 ITEMS = {"review": ("characteristic", "scored"), "moderation": ("characteristic", "moderated"),
          "progress": ("action", "updated")}
 
@@ -37,12 +38,12 @@ class Chased:
 
 @dataclass
 class ChaseResult:
-    kind: str
+    kind: IssueKind
     chased: list[Chased] = field(default_factory=list)
     complete: list[str] = field(default_factory=list)  # whose return is in, complete
 
 
-def chase(assessment: Assessment, kind: str = "review", pmo: str = "the PMO") -> ChaseResult:
+def chase(assessment: Assessment, kind: IssueKind = IssueKind.REVIEW, pmo: str = "the PMO") -> ChaseResult:
     """Draft and record a reminder for each recipient of `kind`'s current workbook whose return is missing or
     incomplete. A moderator's return is never incomplete: a moderated score is given only where one is needed."""
     with assessment.locked("chase"):
@@ -55,7 +56,7 @@ def chase(assessment: Assessment, kind: str = "review", pmo: str = "the PMO") ->
         for issue in issues:  # oldest first: the last is the workbook each has now
             latest[issue.reviewer_id] = issue
         kinds = {issue.issue_id: issue.kind for issue in records.issues()}
-        returned = [r for r in records.returns() if r.status == "accepted" and kinds.get(r.issue_id) == kind]
+        returned = [r for r in records.returns() if r.status == ReturnStatus.ACCEPTED and kinds.get(r.issue_id) == kind]
         done = _answered(records, kind, returned, {i.issue_id: i.reviewer_id for i in issues})
         earlier: dict[str, int] = {}
         for reminder in records.reminders():
@@ -71,7 +72,7 @@ def chase(assessment: Assessment, kind: str = "review", pmo: str = "the PMO") ->
                 outstanding = "no return has been received yet"
             else:
                 missing = [item for item in issue.refs if (who, item) not in done]
-                if kind == "moderation" or not missing:
+                if kind == IssueKind.MODERATION or not missing:
                     result.complete.append(label)
                     continue
                 noun, verb = ITEMS[kind]
@@ -89,9 +90,9 @@ def chase(assessment: Assessment, kind: str = "review", pmo: str = "the PMO") ->
         return result
 
 
-def _answered(records, kind: str, returned, recipients: dict[str, str]) -> set[tuple[str, str]]:
+def _answered(records, kind: IssueKind, returned, recipients: dict[str, str]) -> set[tuple[str, str]]:
     """(recipient, ref or action ID) answered in an accepted return of `kind`, whichever of their workbooks it was."""
-    if kind == "progress":
+    if kind == IssueKind.PROGRESS:
         return {(recipients.get(u.issue_id, u.service_area), u.action_id) for u in records.progress_updates()
                 if u.issue_id in recipients and (u.status or u.progress.strip() or u.revised_target)}
     responses = records.responses_by_return([r.return_id for r in returned])

@@ -33,6 +33,7 @@ from bva_excel.model.consolidation import (
 )
 from bva_excel.model.decisions import ScoreDecision
 from bva_excel.model.framework import THEMES, Characteristic, Framework, find_theme, present
+from bva_excel.model.kinds import IssueKind
 from bva_excel.model.recorded import Response, ReturnRecord, SignOff
 from bva_excel.model.state import AssessmentState
 from bva_excel.model.text import normalise_ref, suggest
@@ -165,7 +166,7 @@ def _history(assessment: Assessment, gathered: AssessmentState):
     """The reviewers' accepted returns in the order they count, every answer in them, and the answer that
     counts for each (reviewer, ref), as consolidation decides it."""
     records = assessment.records
-    moderation = {issue.issue_id for issue in gathered.issues if issue.kind == "moderation"}
+    moderation = {issue.issue_id for issue in gathered.issues if issue.kind == IssueKind.MODERATION}
     ordered = in_order([r for r in records.returns() if r.issue_id not in moderation], records.preferences())
     responses = records.responses_by_return(r.return_id for r in ordered)
     return ordered, responses, current_answers(ordered, responses)
@@ -258,7 +259,7 @@ def build_details(assessment: Assessment, gathered: AssessmentState, refs: list[
     report = assessment.report
     report_saved = (dt.datetime.fromtimestamp(report.stat().st_mtime).replace(microsecond=0).isoformat()
                     if report.exists() else "")
-    issued = latest_issues([i for i in gathered.issues if i.kind == "review"])
+    issued = latest_issues([i for i in gathered.issues if i.kind == IssueKind.REVIEW])
     details = []
     for ref in refs:
         tracker.advance(f"gathered {ref}")

@@ -24,6 +24,7 @@ from bva_excel.excel.write.styles import (
 from bva_excel.layout import HISTORY_FOLDER
 from bva_excel.model.action_plan import STATUSES, ActionRow, as_listed
 from bva_excel.model.framework import area_key
+from bva_excel.model.kinds import IssueKind, ReturnStatus
 from bva_excel.model.recorded import FollowUp
 from bva_excel.store.files import FilesPlaced, keep_history, replacing, sha256_of
 from bva_excel.store.folder import needs_report
@@ -142,13 +143,13 @@ def not_returned(assessment, framework) -> list[NotReturned]:
     """
     records = assessment.records
     follow_ups = records.follow_ups()
-    progress = {issue.issue_id: issue for issue in records.issues() if issue.kind == "progress"}  # oldest first
+    progress = {issue.issue_id: issue for issue in records.issues() if issue.kind == IssueKind.PROGRESS}  # oldest first
     by_area: dict[str, list] = {}
     for issue in progress.values():
         by_area.setdefault(area_key(issue.reviewer_id), []).append(issue)
     received: dict[str, list[str]] = {}
     for record in records.returns():
-        if record.status == "accepted" and record.issue_id in progress:
+        if record.status == ReturnStatus.ACCEPTED and record.issue_id in progress:
             received.setdefault(area_key(progress[record.issue_id].reviewer_id), []).append(record.received)
     missing = []
     for key, issues in by_area.items():
@@ -184,7 +185,7 @@ def build(assessment, rows: list[ActionRow], framework, today: dt.date) -> Follo
                 if ref and all(r.done for r in group)]
     return FollowUpReport(today, rows, previous, by_status, by_area, [r for r in rows if is_overdue(r, today)],
                           changes_since(rows, previous, today), complete, not_returned(assessment, framework),
-                          any(issue.kind == "progress" for issue in assessment.records.issues()))
+                          any(issue.kind == IssueKind.PROGRESS for issue in assessment.records.issues()))
 
 
 def write_follow_up(assessment, path: Path | None = None, today: dt.date | None = None,

@@ -37,6 +37,7 @@ from bva_excel.excel.read.screening import MAX_FILE_BYTES, WORKBOOK_SUFFIXES
 from bva_excel.model.consolidation import current_answers, in_order, placed_by, unclear_order
 from bva_excel.model.framework import Framework, Reviewer, ServiceArea
 from bva_excel.model.identity import IssueIdentity
+from bva_excel.model.kinds import IssueKind, Outcome, ReturnStatus
 from bva_excel.model.recorded import IssueRecord, Response, ReturnRecord
 from bva_excel.store.files import sha256_of, write_bytes
 from bva_excel.store.folder import Assessment
@@ -56,13 +57,13 @@ class FileOutcome:
     """What happened to one file in this run."""
 
     name: str
-    status: str  # accepted, rejected, unchanged, skipped
+    status: Outcome
     sha256: str = ""
     reviewer_id: str = ""
     answered: int = 0
     issued: int = 0
     problems: list[Problem] = field(default_factory=list)
-    kind: str = ""  # of the workbook it was made on: review, moderation or progress ('' if not known)
+    kind: IssueKind | None = None  # of the workbook it was made on (None if not known)
 
     @property
     def has_errors(self) -> bool:
@@ -79,7 +80,7 @@ class IngestReport:
     def valid(self) -> bool:
         return not any(o.has_errors for o in self.outcomes)
 
-    def count(self, status: str) -> int:
+    def count(self, status: Outcome) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
 
 
@@ -121,13 +122,13 @@ def _unchanged(name: str, seen: ReturnRecord, answers: "_Answers") -> FileOutcom
     it was rejected and its sender has since had a return of the same kind accepted (then it is moot)."""
     notes = [problem("ALREADY_INGESTED", name, other=seen.name)]
     later = []
-    if seen.status == "rejected" and seen.reviewer_id and seen.issue_id in answers.kinds:
+    if seen.status == ReturnStatus.REJECTED and seen.reviewer_id and seen.issue_id in answers.kinds:
         later = [r for r in answers.returns.get(answers.who(seen), []) if r.return_id > seen.return_id]
     if later:
         notes.append(problem("REJECTED_SINCE_REPLACED", name, reviewer=seen.reviewer_id, later=later[-1].name))
     else:
         notes += seen.problems
-    return FileOutcome(name, "unchanged", seen.sha256, seen.reviewer_id, seen.answered, seen.issued, notes)
+    return FileOutcome(name, Outcome.UNCHANGED, seen.sha256, seen.reviewer_id, seen.answered, seen.issued, notes)
 
 
 @dataclass
@@ -226,7 +227,7 @@ def _read_content(result: _Read, content: bytes) -> _Read:
                                            context.issues, result.name, content)
     result.saved = reading.saved
     accepted = reading.identity if reading.accepted else None
-    if (accepted is not None and accepted.kind != "progress"  # a progress return says so itself
+    if (accepted is not None and accepted.kind != IssueKind.PROGRESS  # a progress return says so itself
             and not any(r.rating or r.commentary.strip() or r.gaps.strip() for r in reading.responses)):
         reading.problems.append(problem("RETURN_NOTHING_ANSWERED", result.name, issued=len(accepted.refs)))
     if reading.accepted:
@@ -283,7 +284,7 @@ class _Answers:
         self.kinds = kinds  # issue ID -> review or moderation: a reviewer's moderation round is apart from their review
         self.returns: dict[tuple[str, str], list[ReturnRecord]] = {}
         for record in returns:
-            if record.status == "accepted":
+            if record.status == ReturnStatus.ACCEPTED:
                 self.returns.setdefault(self.who(record), []).append(record)
         self.records = records
         self.responses: dict[int, list[Response]] = {}
@@ -382,11 +383,11 @@ def _ingest(assessment: Assessment, paths: list[Path] | None, tracker: Tracker, 
     to_read, emails = [], []
     for index, path in enumerate(candidates):
         if not path.is_file():
-            outcomes[index, 0] = FileOutcome(path.name, "rejected", problems=[problem("FILE_NOT_FOUND", str(path))])
+            outcomes[index, 0] = FileOutcome(path.name, Outcome.REJECTED, problems=[problem("FILE_NOT_FOUND", str(path))])
             continue
         reason = skip_reason(path)
         if reason:
-            outcomes[index, 0] = FileOutcome(path.name, "skipped", problems=[problem("FILE_SKIPPED", path, reason=reason)])
+            outcomes[index, 0] = FileOutcome(path.name, Outcome.SKIPPED, problems=[problem("FILE_SKIPPED", path, reason=reason)])
             continue
         if is_email(path):  # opened every time: its attachments, known by their content, are not read twice
             emails.append((index, path))
@@ -413,7 +414,7 @@ def _ingest(assessment: Assessment, paths: list[Path] | None, tracker: Tracker, 
                 outcomes[index, place] = outcome
             tracker.advance(path.name)
     for place_of, outcome in outcomes.items():  # a rejected file seen before may be moot since a return read just now
-        if outcome.status == "unchanged" and outcome.has_errors and outcome.sha256 in by_hash:
+        if outcome.status == Outcome.UNCHANGED and outcome.has_errors and outcome.sha256 in by_hash:
             outcomes[place_of] = _unchanged(outcome.name, by_hash[outcome.sha256], answers)
     report = IngestReport([outcomes[i] for i in sorted(outcomes)], framework)
     if prefer is not None:
@@ -429,7 +430,7 @@ def _prefer(assessment: Assessment, path: Path, by_hash: dict[str, ReturnRecord]
     if not path.is_file():
         raise BvaError(problem("FILE_NOT_FOUND", str(path)))
     record = by_hash.get(sha256_of(path))
-    if record is None or record.status != "accepted":
+    if record is None or record.status != ReturnStatus.ACCEPTED:
         raise BvaError(problem("PREFER_NOT_ACCEPTED", path, state="was rejected" if record else "has not been ingested"))
     assessment.records.prefer(record.return_id, dt.datetime.now().isoformat(timespec="microseconds"))
     return problem("RETURN_PREFERRED", path, reviewer=record.reviewer_id)
@@ -443,26 +444,26 @@ def _ingest_email(assessment: Assessment, path: Path, context: _Context, by_hash
     stat = path.stat()
     refused = refused_by_size(path.name, stat.st_size)  # unread: its size alone says enough
     if refused:
-        return [FileOutcome(path.name, "rejected", problems=[refused])]
+        return [FileOutcome(path.name, Outcome.REJECTED, problems=[refused])]
     try:
         content = path.read_bytes()
     except OSError as exc:
-        return [FileOutcome(path.name, "rejected", problems=[problem("FILE_UNREADABLE", path, reason=exc.strerror or str(exc))])]
+        return [FileOutcome(path.name, Outcome.REJECTED, problems=[problem("FILE_UNREADABLE", path, reason=exc.strerror or str(exc))])]
     reading = read_email(path, content)
     outcomes = []
     if reading.problems:
-        outcomes.append(FileOutcome(path.name, "rejected", problems=reading.problems))
+        outcomes.append(FileOutcome(path.name, Outcome.REJECTED, problems=reading.problems))
     elif not reading.workbooks:
         held = [f"{where.split(SEPARATOR, 1)[1]} (an email, opened)" for where in reading.emails]
         held += [f"{where.split(SEPARATOR, 1)[1]} ({what})" for where, what in reading.others]
-        outcomes.append(FileOutcome(path.name, "skipped", problems=[
+        outcomes.append(FileOutcome(path.name, Outcome.SKIPPED, problems=[
             problem("EMAIL_NO_WORKBOOK", path, holding="; attached: " + ", ".join(held) if held else ", nor anything else")]))
     for attached in reading.workbooks:
         read = _Read(Path(attached.filename), len(attached.content), stat.st_mtime_ns, "", name=attached.name,
                      source=str(path) + attached.name[len(path.name):], envelope=attached.envelope)
         outcomes.append(_record(assessment, _read_content(read, attached.content), by_hash, answers, context.framework))
     for where, what in reading.others:
-        outcomes.append(FileOutcome(where, "skipped", problems=[problem("FILE_SKIPPED", where, reason=f"{what}, not a workbook")]))
+        outcomes.append(FileOutcome(where, Outcome.SKIPPED, problems=[problem("FILE_SKIPPED", where, reason=f"{what}, not a workbook")]))
     return outcomes
 
 
@@ -470,7 +471,7 @@ def _not_from(envelope: Envelope, identity: IssueIdentity, framework: Framework)
     """A warning when the email a return came with was sent by someone else than the person it was issued to
     (as 'Reviewers' or 'Service areas' gives their address); nothing when there is no address to compare."""
     person: ServiceArea | Reviewer | None
-    if identity.kind == "progress":
+    if identity.kind == IssueKind.PROGRESS:
         person = area = framework.service_area(identity.reviewer_id)
         name = (area.head or area.name) if area else ""
     else:
@@ -492,7 +493,7 @@ def _record(assessment: Assessment, read: _Read, by_hash: dict[str, ReturnRecord
     """Archive and record one file just read; one transaction, after the archive copy is in place."""
     records = assessment.records
     if not read.sha256:
-        return FileOutcome(read.name, "rejected", problems=read.problems)
+        return FileOutcome(read.name, Outcome.REJECTED, problems=read.problems)
     inbox = InboxFile(read.key, read.size, read.mtime_ns, read.sha256) if read.key else None
     if read.sha256 in by_hash:  # the same content under another name, or a file touched but not changed
         if inbox:
@@ -503,7 +504,7 @@ def _record(assessment: Assessment, read: _Read, by_hash: dict[str, ReturnRecord
         raise RuntimeError(f"{read.name} was not checked")
     identity = reading.identity
     accepted = identity if reading.accepted else None  # the identity of a return accepted
-    if accepted is not None and accepted.kind == "progress":
+    if accepted is not None and accepted.kind == IssueKind.PROGRESS:
         from bva_excel.model.progress import replaced_workbook
 
         reading.problems += replaced_workbook(read.name, accepted, records.issues())
@@ -515,7 +516,7 @@ def _record(assessment: Assessment, read: _Read, by_hash: dict[str, ReturnRecord
         sha256=read.sha256, name=read.name, source=read.source,
         received=dt.datetime.now().replace(microsecond=0).isoformat(),
         modified=dt.datetime.fromtimestamp(read.mtime_ns / 1e9).replace(microsecond=0).isoformat(),
-        status="accepted" if reading.accepted else "rejected",
+        status=ReturnStatus.ACCEPTED if reading.accepted else ReturnStatus.REJECTED,
         reviewer_id=identity.reviewer_id if identity else "", issue_id=identity.issue_id if identity else "",
         issued=len(identity.refs) if identity else 0, answered=reading.answered, archive=archive,
         problems=tuple(reading.problems), saved=read.saved, saved_by=reading.saved_by,
@@ -524,9 +525,9 @@ def _record(assessment: Assessment, read: _Read, by_hash: dict[str, ReturnRecord
     stored = records.record_return(record, reading.responses if reading.accepted else [], inbox,
                                    reading.updates if reading.accepted else [], reading.notes)
     by_hash[stored.sha256] = stored
-    outcome = FileOutcome(read.name, stored.status, stored.sha256, stored.reviewer_id, stored.answered,
-                          stored.issued, list(reading.problems), identity.kind if identity else "")
-    if accepted is not None and accepted.kind != "progress":  # progress counts per update, whatever came before
+    outcome = FileOutcome(read.name, Outcome(stored.status), stored.sha256, stored.reviewer_id, stored.answered,
+                          stored.issued, list(reading.problems), identity.kind if identity else None)
+    if accepted is not None and accepted.kind != IssueKind.PROGRESS:  # progress counts per update, whatever came before
         outcome.problems += answers.add(stored, reading.responses)
     elif accepted is not None:
         outcome.problems += answers.add_progress(stored)

@@ -21,6 +21,7 @@ from bva_excel.excel.write.review import issued_texts, write_reviewer_workbook
 from bva_excel.model.allocation import ReviewerChange, allocate, by_reviewer, changes
 from bva_excel.model.framework import Framework, present
 from bva_excel.model.identity import IssueIdentity
+from bva_excel.model.kinds import IssueKind
 from bva_excel.model.recorded import IssueRecord
 from bva_excel.store.files import (
     file_name_keeping_its_end,
@@ -60,7 +61,7 @@ class Drafts:
 def recipient(framework: Framework, kind: str, recipient_id: str) -> tuple[Recipient, str]:
     """Whom a workbook of `kind` issued to `recipient_id` (a reviewer ID, or a service area's name) goes to, and
     how they are named in a list."""
-    if kind == "progress":
+    if kind == IssueKind.PROGRESS:
         area = framework.service_area(recipient_id)
         if area is None:
             return Recipient("", "", recipient_id), recipient_id
@@ -174,7 +175,7 @@ def _withdraw(assessment: Assessment, name: str) -> Path | Problem | None:
 def _generate(assessment: Assessment, per_characteristic: int, deadline: dt.date | None, pmo: str,
               reallocate: bool, tracker: Tracker, emails: bool = False) -> Generation:
     framework = load_framework(assessment.workbook)
-    issues = [issue for issue in assessment.records.issues() if issue.kind == "review"]
+    issues = [issue for issue in assessment.records.issues() if issue.kind == IssueKind.REVIEW]
     issued = current_allocation(issues)
     allocation = allocate(framework, per_characteristic, None if reallocate else issued)
     changed = changes(framework, allocation, issued)

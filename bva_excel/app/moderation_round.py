@@ -40,6 +40,7 @@ from bva_excel.excel.write.template import write_guide
 from bva_excel.layout import ASSESSMENT_FILE, MODERATION_HEADERS, MODERATION_SHEET
 from bva_excel.model.framework import Framework, present
 from bva_excel.model.identity import IssueIdentity
+from bva_excel.model.kinds import IssueKind
 from bva_excel.model.recorded import IssueRecord
 from bva_excel.model.text import suggest
 from bva_excel.store.files import replacing, safe_file_name
@@ -212,7 +213,7 @@ def generate_moderation(assessment: Assessment, moderators: list[str], every: bo
         for ref, responses in gathered.consolidation.responses.items():
             involved.setdefault(ref, set()).update(r.reviewer_id for r in responses if r.rating)
         for issue in gathered.issues:
-            if issue.kind == "review":
+            if issue.kind == IssueKind.REVIEW:
                 for ref in issue.refs:
                     involved.setdefault(ref, set()).add(issue.reviewer_id)
         known = {r.reviewer_id.casefold(): r.reviewer_id for r in framework.reviewers}
@@ -224,13 +225,13 @@ def generate_moderation(assessment: Assessment, moderators: list[str], every: bo
         for moderator_id, mine in shares.items():
             moderator = present(framework.reviewer(moderator_id), moderator_id)
             identity = IssueIdentity(assessment.assessment_id, moderator_id, secrets.token_hex(6), issued_at,
-                                     tuple(mine), "moderation")
+                                     tuple(mine), IssueKind.MODERATION)
             wanted[identity.issue_id] = f"BV moderation {moderator_id} {moderator.name}"
             name = safe_file_name(wanted[identity.issue_id], ".xlsx")
             record = IssueRecord(identity.issue_id, moderator_id, issued_at, name,
                                  deadline.isoformat() if deadline else "", tuple(mine),
                                  {ref: {k: v for k, v in issued_texts(present(framework.characteristic(ref), ref)).items()
-                                        if k != "Evidence"} for ref in mine}, "moderation")
+                                        if k != "Evidence"} for ref in mine}, IssueKind.MODERATION)
             rows = rows_for(gathered, mine)
 
             def write(path, moderator=moderator, rows=rows, identity=identity):

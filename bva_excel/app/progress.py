@@ -33,6 +33,7 @@ from bva_excel.model.action_plan import (
     action_problems,
 )
 from bva_excel.model.identity import IssueIdentity
+from bva_excel.model.kinds import IssueKind
 from bva_excel.model.recorded import IssueRecord
 from bva_excel.store.files import safe_file_name
 from bva_excel.store.folder import Assessment, needs_report
@@ -98,11 +99,11 @@ def generate_progress(assessment: Assessment, deadline: dt.date | None = None, p
             mine = by_area[area.name]
             ids = tuple(r.action_id for r in mine)
             identity = IssueIdentity(assessment.assessment_id, area.name, secrets.token_hex(6), issued_at, ids,
-                                     "progress")
+                                     IssueKind.PROGRESS)
             name = safe_file_name(f"BV progress {area.name}", ".xlsx")
             texts = {r.action_id: {"Characteristic": r.characteristic, "Action": r.text("Action")} for r in mine}
             record = IssueRecord(identity.issue_id, area.name, issued_at, name,
-                                 deadline.isoformat() if deadline else "", ids, texts, "progress")
+                                 deadline.isoformat() if deadline else "", ids, texts, IssueKind.PROGRESS)
 
             def write(path, area=area, mine=mine, identity=identity):
                 write_progress_workbook(path, area, mine, identity, secret, assessment.title, deadline, pmo, password)

@@ -25,6 +25,7 @@ from bva_excel.model.consistency import DEFAULT_SPREAD, check
 from bva_excel.model.consolidation import consolidate
 from bva_excel.model.decisions import PreviousEdits, decide
 from bva_excel.model.framework import Framework
+from bva_excel.model.kinds import IssueKind, ReturnStatus
 from bva_excel.model.progress import apply_progress, source_of
 from bva_excel.model.recorded import SeenValue
 from bva_excel.model.state import AssessmentState
@@ -71,7 +72,7 @@ def load_state(assessment: Assessment, tracker: Tracker = QUIET,
     _not_typed_by_a_person(edits, seen)
     issues = records.issues()
     returns = [r for r in records.returns() if r.sha256 not in leaving_out]  # (the state before those came in)
-    responses = records.responses_by_return(r.return_id for r in returns if r.status == "accepted")
+    responses = records.responses_by_return(r.return_id for r in returns if r.status == ReturnStatus.ACCEPTED)
     tracker.advance("read the records")
     consolidation = consolidate(framework, returns, responses, issues, records.preferences())
     consolidated = {c.ref: consolidation.consolidated(c.ref) for c in framework.characteristics}
@@ -84,7 +85,7 @@ def load_state(assessment: Assessment, tracker: Tracker = QUIET,
     tracker.advance("consolidated the answers")
     signoffs = records.signoffs()
     signoff = signoffs[-1] if signoffs else None
-    consistency = check(consolidation, decisions, [i for i in issues if i.kind == "review"], spread, threshold_name,
+    consistency = check(consolidation, decisions, [i for i in issues if i.kind == IssueKind.REVIEW], spread, threshold_name,
                         signoff)
     tracker.advance("checked consistency")
     state = AssessmentState(framework, consolidation, decisions, warnings, edits, issues, consistency, signoff,

@@ -23,6 +23,7 @@ from bva_excel.cli.common import (
     say_service_areas_added,
 )
 from bva_excel.model.allocation import by_reviewer, colleagues, groups
+from bva_excel.model.kinds import IssueKind
 
 DEADLINE = click.option("--deadline", type=click.DateTime(["%Y-%m-%d", "%d/%m/%Y"]),
                         help="Return date shown on the workbooks, as 2026-12-18 or 18/12/2026.")
@@ -188,7 +189,7 @@ def chase(folder, kind, return_to):
       bva chase "BV 2026" --kind progress --return-to bestvalue@council.gov.uk
     """
     assessment = open_folder(folder)
-    result = draft_reminders(assessment, kind, return_to)
+    result = draft_reminders(assessment, IssueKind(kind), return_to)
     if not result.chased:
         click.echo(f"Nobody to chase: every {kind} workbook issued has come back complete.")
         return

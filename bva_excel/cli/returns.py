@@ -22,6 +22,7 @@ from bva_excel.cli.common import (
 from bva_excel.errors import BvaError
 from bva_excel.excel.read.framework import load_framework
 from bva_excel.model.decisions import changed_since
+from bva_excel.model.kinds import IssueKind, Outcome, ReturnStatus
 
 
 @command("ingest")
@@ -53,20 +54,20 @@ def ingest(folder, paths, as_json, prefer):
     moved = _signed_off_scores_moved(assessment, report)
     if as_json:
         echo_json({"valid": report.valid, "counts": {
-            "accepted": report.count("accepted"), "rejected": sum(o.has_errors for o in report.outcomes
-                                                                  if o.status != "unchanged"),
-            "unchanged": report.count("unchanged"), "skipped": report.count("skipped")}, "files": [
+            "accepted": report.count(Outcome.ACCEPTED), "rejected": sum(o.has_errors for o in report.outcomes
+                                                                  if o.status != Outcome.UNCHANGED),
+            "unchanged": report.count(Outcome.UNCHANGED), "skipped": report.count(Outcome.SKIPPED)}, "files": [
             {"file": o.name, "status": o.status, "rejected": o.has_errors, "sha256": o.sha256,
              "reviewer": o.reviewer_id, "answered": o.answered, "issued": o.issued,
              "problems": [p.as_dict() for p in o.problems]}
             for o in report.outcomes], "preferred": report.preferred.as_dict() if report.preferred else None})
         sys.exit(0 if report.valid else 1)
     for outcome in report.outcomes:
-        if outcome.status == "unchanged":
+        if outcome.status == Outcome.UNCHANGED:
             continue  # said when it was new; counted below
         reviewer = report.framework.reviewer(outcome.reviewer_id)
         who = reviewer.label if reviewer else outcome.reviewer_id
-        if outcome.kind == "progress":  # a rejected progress return gives nothing: no count to contradict that
+        if outcome.kind == IssueKind.PROGRESS:  # a rejected progress return gives nothing: no count to contradict that
             replaced = any(p.code == "PROGRESS_WORKBOOK_REPLACED" for p in outcome.problems)
             detail = (f"the progress return from {who}, " + ("nothing taken from it" if outcome.has_errors else
                       f"updates on {outcome.answered} of its {outcome.issued} actions"
@@ -78,9 +79,9 @@ def ingest(folder, paths, as_json, prefer):
         show_all(outcome.problems)
     if report.preferred:
         show(report.preferred, indent="")
-    unchanged = [o for o in report.outcomes if o.status == "unchanged"]
+    unchanged = [o for o in report.outcomes if o.status == Outcome.UNCHANGED]
     still_rejected = [o.name for o in unchanged if o.has_errors]
-    rejected = sum(o.has_errors for o in report.outcomes if o.status != "unchanged")
+    rejected = sum(o.has_errors for o in report.outcomes if o.status != Outcome.UNCHANGED)
     if not report.outcomes:
         click.echo(f"No files to read: save the returned attachments in {assessment.inbox} (any file name) "
                    "or give their paths after the folder.")
@@ -111,7 +112,7 @@ def ingest(folder, paths, as_json, prefer):
 def _signed_off_scores_moved(assessment, report) -> list[tuple[str, str, str]]:
     """(ref, signed off, now) of each signed-off final score the returns accepted in this run changed."""
     signoffs = assessment.records.signoffs()
-    new = frozenset(o.sha256 for o in report.outcomes if o.status == "accepted")
+    new = frozenset(o.sha256 for o in report.outcomes if o.status == Outcome.ACCEPTED)
     if not signoffs or not new:
         return []
     before, after = finals_now(assessment, leaving_out=new), finals_now(assessment)
@@ -126,8 +127,8 @@ def _still_to_return(assessment) -> list[str]:
     records = assessment.records
     issues = records.issues()
     kinds = {issue.issue_id: issue.kind for issue in issues}
-    sent = {issue.reviewer_id for issue in issues if issue.kind == "review"}
-    returned = {r.reviewer_id for r in records.returns() if r.status == "accepted" and kinds.get(r.issue_id) == "review"}
+    sent = {issue.reviewer_id for issue in issues if issue.kind == IssueKind.REVIEW}
+    returned = {r.reviewer_id for r in records.returns() if r.status == ReturnStatus.ACCEPTED and kinds.get(r.issue_id) == IssueKind.REVIEW}
 
     try:
         framework = load_framework(assessment.workbook)

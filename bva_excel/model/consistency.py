@@ -17,10 +17,11 @@ from bva_excel.model.agreement import Alpha, ordinal_alpha
 from bva_excel.model.consolidation import Consolidation, latest_issues, lists_gaps
 from bva_excel.model.decisions import ScoreDecision
 from bva_excel.model.framework import Framework, Scale
+from bva_excel.model.kinds import Severity
 from bva_excel.model.recorded import IssueRecord, Response, SignOff
 
-HIGH, MEDIUM, LOW, INFO = "high", "medium", "low", "info"
-SEVERITIES = (HIGH, MEDIUM, LOW, INFO)
+HIGH, MEDIUM, LOW, INFO = Severity.HIGH, Severity.MEDIUM, Severity.LOW, Severity.INFO
+SEVERITIES = tuple(Severity)
 MIN_SHARED = 3  # shared characteristics needed to judge a reviewer against colleagues
 MIN_THEME_ITEMS = 5  # scores needed to judge a reviewer on themes alone
 OFFSET_STEPS = 0.75  # a mean offset this large, in scale steps, is worth a moderator's look
@@ -33,7 +34,7 @@ MAX_ROUNDS = 10_000  # generous: a long chain of reviewers, each sharing items o
 @dataclass
 class Finding:
     kind: str  # stable code
-    severity: str
+    severity: Severity
     ref: str  # '' for a finding about a reviewer or the whole assessment
     theme: str
     finding: str

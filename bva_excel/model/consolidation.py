@@ -10,6 +10,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from bva_excel.model.framework import Framework, Scale
+from bva_excel.model.kinds import IssueKind, ReturnStatus
 from bva_excel.model.recorded import IssueRecord, Response, ReturnRecord
 
 
@@ -41,7 +42,7 @@ def lists_gaps(text: str) -> bool:
 
 
 @dataclass
-class ReturnStatus:
+class ReturnsRow:
     """A row of the Returns sheet: one file seen, and what became of it."""
 
     name: str
@@ -71,7 +72,7 @@ class ReviewerProgress:
 class Consolidation:
     framework: Framework
     responses: dict[str, list[Response]]  # ref -> current responses, in reviewer order
-    returns: list[ReturnStatus]
+    returns: list[ReturnsRow]
     progress: list[ReviewerProgress]
     orphans: list[Response] = field(default_factory=list)  # answers for refs no longer in the framework
     # ref -> the moderation-round answer that counts (a moderated score and note), and its return
@@ -121,7 +122,7 @@ def in_order(returns: list[ReturnRecord], preferred: dict[int, str] | None = Non
     others, the most recent choice last.
     """
     preferred = preferred or {}
-    accepted = [r for r in returns if r.status == "accepted"]
+    accepted = [r for r in returns if r.status == ReturnStatus.ACCEPTED]
     return sorted(accepted, key=lambda r: (preferred.get(r.return_id, ""), r.saved or r.received, r.received,
                                            r.return_id))
 
@@ -188,9 +189,9 @@ def consolidate(framework: Framework, returns: list[ReturnRecord], responses: di
 
     `responses`: return ID -> the responses read from it, for the accepted returns.
     """
-    moderation = {issue.issue_id for issue in issues if issue.kind == "moderation"}
-    progress = {issue.issue_id for issue in issues if issue.kind == "progress"}  # on actions, not scores
-    issues = [issue for issue in issues if issue.kind == "review"]
+    moderation = {issue.issue_id for issue in issues if issue.kind == IssueKind.MODERATION}
+    progress = {issue.issue_id for issue in issues if issue.kind == IssueKind.PROGRESS}  # on actions, not scores
+    issues = [issue for issue in issues if issue.kind == IssueKind.REVIEW]
     moderated = in_order([r for r in returns if r.issue_id in moderation], preferred)
     moderations = moderation_answers(moderated, responses)
     ordered = in_order([r for r in returns if r.issue_id not in moderation and r.issue_id not in progress], preferred)
@@ -217,20 +218,20 @@ def consolidate(framework: Framework, returns: list[ReturnRecord], responses: di
     for _response, record in moderations.values():
         counted[record.return_id] = counted.get(record.return_id, 0) + 1
     for record in returns:
-        if record.issue_id in progress and record.status == "accepted":
+        if record.issue_id in progress and record.status == ReturnStatus.ACCEPTED:
             counted[record.return_id] = record.answered  # every update counts, kept in the action history
     statuses = []
     for record in returns:
-        status = record.status
-        if status == "accepted" and not counted.get(record.return_id):
+        status = str(record.status)
+        if record.status == ReturnStatus.ACCEPTED and not counted.get(record.return_id):
             status = "superseded"
-        statuses.append(ReturnStatus(record.name, record.sha256, record.reviewer_id, record.received, status,
+        statuses.append(ReturnsRow(record.name, record.sha256, record.reviewer_id, record.received, status,
                                      [str(p) for p in record.problems], counted.get(record.return_id, 0),
                                      record.saved_by, email_provenance(record)))
     issued = latest_issues(issues)
     by_reviewer = []
     listed = {r.reviewer_id: r for r in framework.reviewers}
-    rejected = Counter(r.reviewer_id for r in returns if r.status == "rejected")
+    rejected = Counter(r.reviewer_id for r in returns if r.status == ReturnStatus.REJECTED)
     for reviewer_id in [*listed, *sorted(set(latest) - set(listed))]:
         issue = issued.get(reviewer_id)
         if issue is None:

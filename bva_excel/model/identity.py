@@ -11,10 +11,13 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 
+from bva_excel.model.kinds import IssueKind
+
 IDENTITY_SHEET = "bva_identity"
 FORMAT = "bva-excel reviewer workbook 1"
-FORMATS = {"review": FORMAT, "moderation": "bva-excel moderation workbook 1",  # the kind is signed with the rest
-           "progress": "bva-excel progress workbook 1"}
+FORMATS = {IssueKind.REVIEW: FORMAT,  # the kind is signed with the rest
+           IssueKind.MODERATION: "bva-excel moderation workbook 1",
+           IssueKind.PROGRESS: "bva-excel progress workbook 1"}
 
 
 @dataclass(frozen=True)
@@ -24,7 +27,7 @@ class IssueIdentity:
     issue_id: str
     issued_at: str  # ISO timestamp, as text so no application turns it into a number
     refs: tuple[str, ...]  # for a progress workbook, action IDs
-    kind: str = "review"  # or "moderation" or "progress": which workbook it is
+    kind: IssueKind = IssueKind.REVIEW  # which workbook it is
 
     def payload(self) -> bytes:
         return "\n".join([FORMATS[self.kind], self.assessment_id, self.reviewer_id, self.issue_id, self.issued_at,

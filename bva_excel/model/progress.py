@@ -8,6 +8,7 @@ from bva_excel.errors import Problem, problem
 from bva_excel.model.action_plan import DONE, ActionRow
 from bva_excel.model.framework import area_key
 from bva_excel.model.identity import IssueIdentity
+from bva_excel.model.kinds import IssueKind
 from bva_excel.model.recorded import IssueRecord, ProgressUpdate
 
 
@@ -90,7 +91,7 @@ def apply_progress(rows: list[ActionRow], updates: list[ProgressUpdate],
 def replaced_workbook(file: str, identity: IssueIdentity, issues: list[IssueRecord]) -> list[Problem]:
     """A warning when a newer progress workbook was issued to the same service area than the one this return
     was made on (`issues` oldest first): its updates are kept but do not change the plan."""
-    kinds = [i for i in issues if i.kind == "progress" and area_key(i.reviewer_id) == area_key(identity.reviewer_id)]
+    kinds = [i for i in issues if i.kind == IssueKind.PROGRESS and area_key(i.reviewer_id) == area_key(identity.reviewer_id)]
     at = next((n for n, issue in enumerate(kinds) if issue.issue_id == identity.issue_id), None)
     if at is None or at == len(kinds) - 1:
         return []

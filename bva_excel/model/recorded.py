@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bva_excel.errors import Problem
+from bva_excel.model.kinds import IssueKind, ReturnStatus
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ class Reminder:
 
     issue_id: str  # the workbook they were reminded of
     recipient: str  # a reviewer ID, or a service area's name
-    kind: str  # review, moderation or progress
+    kind: IssueKind
     written_at: str
     outstanding: str  # what was outstanding, as the reminder said it
     file: str  # the draft email
@@ -75,7 +76,7 @@ class IssueRecord:
     deadline: str = ""
     refs: tuple[str, ...] = ()
     texts: Mapping[str, dict[str, str]] = field(default_factory=dict, compare=False)  # ref -> header -> text shown
-    kind: str = "review"  # or "moderation"
+    kind: IssueKind = IssueKind.REVIEW
     written_by: str = field(default="", compare=False)  # who recorded it, on which computer
 
 
@@ -88,7 +89,7 @@ class ReturnRecord:
     source: str
     received: str
     modified: str
-    status: str  # accepted or rejected
+    status: ReturnStatus
     reviewer_id: str = ""
     issue_id: str = ""
     issued: int = 0

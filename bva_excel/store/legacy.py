@@ -12,6 +12,7 @@ import sqlite3
 from pathlib import Path
 
 from bva_excel.errors import AssessmentError, Problem, problem
+from bva_excel.model.kinds import ReturnStatus
 from bva_excel.model.recorded import IssueRecord, Response, ReturnRecord
 from bva_excel.store.records import AssessmentMeta, Records
 
@@ -42,7 +43,7 @@ def migrate_json_records(records_dir: Path, database: Path) -> Problem:
                               i.get("deadline", ""), tuple(i["refs"]), i.get("texts", {})) for i in issued]
         issue_ids = {i.issue_id for i in issues}
         returns = [(ReturnRecord(e["sha256"], e["name"], e.get("source", ""), e.get("received", ""),
-                                 e.get("modified", ""), e["status"], e.get("reviewer_id", ""),
+                                 e.get("modified", ""), ReturnStatus(e["status"]), e.get("reviewer_id", ""),
                                  e.get("issue_id", "") if e.get("issue_id") in issue_ids else "",
                                  e.get("issued", 0), e.get("answered", 0), e.get("archive", ""),
                                  tuple(Problem(p["code"], p["file"], p["sheet"], p["cell"], p["fields"])
@@ -51,6 +52,9 @@ def migrate_json_records(records_dir: Path, database: Path) -> Problem:
     except (KeyError, TypeError) as exc:
         raise AssessmentError(problem("RECORDS_DAMAGED", records_dir / "returns.json",
                                       reason=f"the JSON records lack {exc}", folder=str(records_dir.parent))) from None
+    except ValueError as exc:  # a status this tool never wrote
+        raise AssessmentError(problem("RECORDS_DAMAGED", records_dir / "returns.json",
+                                      reason=f"the JSON records hold {exc}", folder=str(records_dir.parent))) from None
 
     def fill(records: Records) -> None:
         records.record_issues(issues)

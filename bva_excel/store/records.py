@@ -32,9 +32,11 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TypeVar
 
 from bva_excel import __version__
 from bva_excel.errors import AssessmentBusy, AssessmentError, BvaError, Problem, problem
+from bva_excel.model.kinds import IssueKind, ReturnStatus, Text
 from bva_excel.model.recorded import (
     FollowUp,
     IssueRecord,
@@ -58,6 +60,8 @@ UPGRADE_WAIT = 60  # seconds to wait for another command holding the lock while 
 BATCH_SECONDS = 0.25  # within a batch, how often what is recorded is written to disk
 
 _APPEND_ONLY = ("issue", "issued_ref", "return_file", "return_problem", "response")
+
+W = TypeVar("W", bound=Text)  # a word of model/kinds.py
 
 
 def _kept_as_written(*tables: str) -> str:
@@ -304,6 +308,14 @@ def _damaged(path: Path, exc: Exception) -> AssessmentError:
         reason = f"the text in its column '{undecodable.group(1)}' is damaged"
     return AssessmentError(problem("RECORDS_DAMAGED", path, reason=reason,
                                    folder=str(path.parent.parent)))  # the assessment folder, above .bva
+
+
+def _word(kind: type[W], value: str, path: Path) -> W:
+    """`value` as read from the records, as one of the words it must be (an issue's kind, a return's status)."""
+    try:
+        return kind(value)  # (raises ValueError for any other)
+    except ValueError:
+        raise _damaged(path, ValueError(f"it holds {value!r} where no version of the tool writes it")) from None
 
 
 class _TextsAsStored(Mapping[str, dict[str, str]]):
@@ -685,7 +697,9 @@ class Records:
                 refs.setdefault(issue_id, []).append((ref, texts))
         return [IssueRecord(issue_id, reviewer_id, issued_at, file, deadline,
                             refs=tuple(ref for ref, _ in refs.get(issue_id, [])),
-                            texts=_TextsAsStored(dict(refs.get(issue_id, []))), kind=kind, written_by=written_by)
+                            texts=_TextsAsStored(dict(refs.get(issue_id, []))),
+                            kind=_word(IssueKind, kind, self.path),
+                            written_by=written_by)
                 for issue_id, reviewer_id, issued_at, file, deadline, kind, written_by in rows]
 
     # Returns.
@@ -755,7 +769,8 @@ class Records:
                 "issue_id, issued, answered, archive, saved_by, email_from, email_date, email_subject "
                 "FROM return_file ORDER BY return_id").fetchall()
         return [ReturnRecord(sha256=sha, name=name, source=source, received=received, modified=modified,
-                             status=status, reviewer_id=reviewer_id, issue_id=issue_id or "", issued=issued,
+                             status=_word(ReturnStatus, status, self.path), reviewer_id=reviewer_id,
+                             issue_id=issue_id or "", issued=issued,
                              answered=answered, archive=archive, problems=tuple(problems.get(return_id, ())),
                              saved=saved, return_id=return_id, saved_by=saved_by, email_from=email_from,
                              email_date=email_date, email_subject=email_subject)
@@ -821,7 +836,8 @@ class Records:
         with self._reading():
             rows = self._db.execute("SELECT issue_id, recipient, kind, written_at, outstanding, file FROM reminder "
                                     "ORDER BY written_at, reminder_id").fetchall()
-        return [Reminder(*row) for row in rows]
+        return [Reminder(issue_id, recipient, _word(IssueKind, kind, self.path), written_at, outstanding, file)
+                for issue_id, recipient, kind, written_at, outstanding, file in rows]
 
     def record_follow_up(self, follow_up: FollowUp) -> None:
         """Record a follow-up report written; earlier ones are kept."""

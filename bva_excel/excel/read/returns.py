@@ -33,6 +33,7 @@ from bva_excel.layout import (
 )
 from bva_excel.model.framework import Framework, Scale, present
 from bva_excel.model.identity import IDENTITY_SHEET, IssueIdentity
+from bva_excel.model.kinds import IssueKind
 from bva_excel.model.people import others_named
 from bva_excel.model.recorded import IssueRecord, ProgressUpdate, Response, ReturnNote
 from bva_excel.model.text import a1, cell_text, normalise_label, normalise_ref, suggest
@@ -230,7 +231,7 @@ def read_return(path: Path, framework: Framework, assessment_id: str, secret: by
                                         reason=f"issue {identity.issue_id} is not in this assessment's records"))
         return reading
     reading.identity = identity
-    if identity.kind == "progress":
+    if identity.kind == IssueKind.PROGRESS:
         reading.notes = in_reading_order(screening.comments, PROGRESS_SHEET)
         _read_progress(workbook, file, screening, io.BytesIO(content) if content is not None else path,
                        identity, issues[identity.issue_id], reading)
