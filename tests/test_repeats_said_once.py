@@ -5,7 +5,7 @@ from __future__ import annotations
 import openpyxl
 import pytest
 from click.testing import CliRunner
-from conftest import CHARACTERISTICS, make_framework
+from conftest import CHARACTERISTICS, make_framework, return_all
 
 from bva_excel.app.demo import run_demo
 from bva_excel.app.new import create_assessment
@@ -96,19 +96,24 @@ def test_a_reviewer_whose_only_return_was_rejected_is_not_said_to_have_sent_none
     assert "No return yet from R08" in checked.output  # R08 sent nothing at all
 
 
-def test_findings_alike_for_many_refs_are_one_entry_and_verbose_lists_each(signed_off_demo, tmp_path):
-    import shutil
+def test_findings_alike_for_many_refs_are_one_entry_and_verbose_lists_each(generated):
+    from bva_excel.excel.read.framework import load_framework
 
-    folder = shutil.copytree(signed_off_demo, tmp_path / "demo")
+    assessment, generation = generated  # every return in, no moderation round: no moderation note anywhere
+    refs = [c.ref for c in load_framework(assessment.workbook).characteristics if c.ref != "L001"][:4]
+    given = dict(zip(refs, [("Amber", "Seen", "Gaps"), ("Yellow", "Seen", "Gaps"), ("Light green", "Seen", "Gaps"),
+                            ("Dark green", "Seen", "")]))  # each its own consolidated score: its own evidence
+    return_all(assessment, generation, given, ("Amber", "Seen", "Gaps"))
+    assert run("ingest", assessment.folder).exit_code == 0
+    assert run("report", assessment.folder).exit_code == 0
+    folder = assessment.folder
     workbook = openpyxl.load_workbook(folder / "report.xlsx")
     scores = workbook["Scores"]
     headers = [c.value for c in scores[1]]
-    refs = []
-    for row in range(2, scores.max_row + 1):  # moderated to Red without a note, where no note was typed before
-        if scores.cell(row, headers.index("Moderation note") + 1).value is None and len(refs) < 4:
+    for row in range(2, scores.max_row + 1):  # moderated to Red, with no note saying why
+        if scores.cell(row, 1).value in refs:
+            assert not scores.cell(row, headers.index("Moderation note") + 1).value
             scores.cell(row, headers.index("Moderated score") + 1, "Red")
-            refs.append(scores.cell(row, 1).value)
-    assert len(refs) == 4, "the demo has fewer than four characteristics without a moderation note"
     workbook.save(folder / "report.xlsx")
     grouped = run("check", folder).output
     assert f"  {', '.join(refs)} (4): Moderated score without a note saying why" in grouped
