@@ -142,6 +142,7 @@ def test_each_refusal_holds_even_if_the_one_before_it_were_lifted(document, allo
     ("a prefix never declared", lambda xml: xml.replace(b"<sheetData>", b"<sheetData><evil:c/>", 1)),
     ("text after the root", lambda xml: xml + b"<worksheet/>"),
     ("an undefined entity", lambda xml: xml.replace(b"</sheetData>", b"<row r='999'>&nbsp;</row></sheetData>", 1)),
+    ("nothing at all", lambda xml: b""),
 ])
 def test_malformed_xml_in_a_part_is_a_damaged_workbook(plain, tmp_path, name, change):
     xml = part(plain, REVIEW_PART)

@@ -235,16 +235,19 @@ def _scan_xml(content: bytes, info: zipfile.ZipInfo, budget: list[int], search_f
             return "", _CLEAN_PARTS[seen]
         parser = _xml_parser()
         formulas = _FormulaSearch(parser) if search_formulas else None
+        whole, ended = info.file_size <= CHUNK, False  # a part read in one chunk is parsed, and ended, in one call
         for chunk in _inflated(packed, info):
             budget[0] -= len(chunk)
             if budget[0] < 0:
                 return "size", False
-            parser.Parse(chunk, False)
             if formulas is not None:
                 formulas.feed(chunk)
+            parser.Parse(chunk, whole)
+            ended = whole
             if keep is not None:
                 keep.append(chunk)
-        parser.Parse(b"", True)
+        if not ended:  # (an empty part too: no document at all is damage)
+            parser.Parse(b"", True)
     except _Refused as refused:
         return f"it declares {refused.args[0]}", False
     except Exception as exc:  # malformed XML or a damaged member: the workbook is broken
