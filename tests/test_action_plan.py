@@ -144,3 +144,19 @@ def test_an_empty_plan_is_ready_to_type_into(generated):
     assert [c.value for c in sheet[1]] == HEADERS and sheet.max_row == 1
     assert sheet.auto_filter.ref == "A1:N2"
     assert {str(v.sqref) for v in sheet.data_validations.dataValidation} == {"K2:K202", "J2:J202"}
+
+
+def test_every_input_column_of_the_plan_has_its_own_field_and_nothing_else_is_an_input():
+    import dataclasses
+
+    from bva_excel.layout import ACTION_INPUT_HEADERS
+    from bva_excel.model.action_plan import ActionInputs
+
+    assert list(ActionInputs.HEADERS) == ACTION_INPUT_HEADERS  # the plan's columns, in order
+    assert list(ActionInputs.HEADERS.values()) == [f.name for f in dataclasses.fields(ActionInputs)]
+    typed = {"Action": "Publish the plan", "Owner": "Ann Lee", "Target date": dt.date(2027, 3, 31),
+             "Gap identified": "not an input", "Last updated": "not one either"}
+    inputs = ActionInputs.from_columns(typed)
+    assert (inputs.action, inputs.owner, inputs.target_date, inputs.status) == (
+        "Publish the plan", "Ann Lee", dt.date(2027, 3, 31), None)
+    assert inputs.columns() == {"Action": "Publish the plan", "Owner": "Ann Lee", "Target date": dt.date(2027, 3, 31)}

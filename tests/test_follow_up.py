@@ -113,13 +113,12 @@ def test_a_characteristic_whose_actions_are_all_complete_is_listed(planned, tmp_
 
 def test_what_counts_as_completed_slipped_and_new():
     from bva_excel.app.follow_up import changes_since
-    from bva_excel.model.action_plan import ActionRow
+    from bva_excel.model.action_plan import ActionInputs, ActionRow
     from bva_excel.model.recorded import FollowUp
 
     def row(action_id, status="", target=None):
-        inputs = {"Status": status} if status else {}
-        if target:
-            inputs["Target date"] = dt.datetime.fromisoformat(target)
+        inputs = ActionInputs(status=status or None,
+                              target_date=dt.datetime.fromisoformat(target) if target else None)
         return ActionRow(action_id, "CI001", "Continuous improvement", "Services improve", "Amber", "Gap", inputs)
 
     def was(status="", target=""):

@@ -22,7 +22,6 @@ from bva_excel.excel.write.styles import (
     new_workbook,
     text_colour_on,
 )
-from bva_excel.layout import ACTION_INPUT_HEADERS
 from bva_excel.model.action_plan import ActionRow, plan_actions
 from bva_excel.model.consistency import INFO, Finding
 from bva_excel.model.consolidation import (
@@ -590,7 +589,7 @@ def _write_one(workbook, formats: dict, detail: Detail, scale, title: str, prepa
     page.score("Signed-off score", detail.signed_off, detail.signed_off_how)
 
     page.heading("Actions")
-    typed = [row for row in detail.actions if any(_date(row.inputs.get(h)) for h in ACTION_INPUT_HEADERS)]
+    typed = [row for row in detail.actions if any(_date(value) for value in row.inputs.columns().values())]
     if not typed and detail.actions:
         page.sentence(f"On the action plan as {detail.actions[0].action_id}, but no action has been typed against "
                       "it yet.", "label")
@@ -599,10 +598,10 @@ def _write_one(workbook, formats: dict, detail: Detail, scale, title: str, prepa
         page.sentence(NO_ACTIONS + ".", "label")
         page.sentence(detail.not_on_plan, "small")
     for row in typed:
-        page.subheading(f"{row.action_id}: {_date(row.inputs.get('Action')) or '(no action text)'}")
+        page.subheading(f"{row.action_id}: {_date(row.inputs.action) or '(no action text)'}")
         for header, label in [("Owner", "Owner"), ("Service area", "Service area"), ("Target date", "Target date"),
                               ("Status", "Status"), ("Progress update", "Latest progress")]:
-            page.field(label, _date(row.inputs.get(header)) or "(blank)")
+            page.field(label, _date(row.inputs.column(header)) or "(blank)")
         page.field("Why it is there", row.gap, "small")
         page.space()
     sheet.print_area(0, 0, page.row, LAST)

@@ -25,7 +25,6 @@ from bva_excel.excel.read.previous_report import (
 from bva_excel.excel.read.report_file import ReportFile
 from bva_excel.excel.write.report import REPORT_SHEET_STEPS, _write_workbook
 from bva_excel.layout import (
-    ACTION_INPUT_HEADERS,
     ACTION_SHEET,
     SCORES_SHEET,
 )
@@ -85,8 +84,7 @@ def _write_report(assessment: Assessment, threshold_name: str | None, spread: in
     seen = records.seen_values()
     when, who = saved_by(report) if report.exists else ("", "")
     typed_source = f"typed in {path.name} (saved {when}{f' by {who}' if who else ''})" if when else f"typed in {path.name}"
-    shown = {row.action_id: {h: row.inputs[h] for h in ACTION_INPUT_HEADERS if row.inputs.get(h) is not None}
-             for row in actions}
+    shown = {row.action_id: row.inputs.columns() for row in actions}
     returned = {row.action_id: row.source for row in actions if row.source and not row.source.startswith("Typed in")}
     current = current_values(decisions, shown, typed_source, returned)
     for key, source in gathered.typed_where.items():  # typed on another computer, or in a copy of the report

@@ -9,8 +9,9 @@ longer flagged.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from bva_excel.errors import Problem, problem
 from bva_excel.layout import ACTION_HEADERS, ACTION_SHEET
@@ -27,6 +28,40 @@ NO_CHARACTERISTIC = ("Under no characteristic (typed above the first one); type 
                      "'Ref' so that it belongs to one.")
 
 
+# What a cell can hold as read (calamine, openpyxl) or as a service area returns it: text, a number, a date.
+CellValue = Any
+
+
+@dataclass
+class ActionInputs:
+    """What people type on an action's row of the plan, or a service area returns for it: one field for each of
+    the plan's input columns, None where nothing is given."""
+
+    action: CellValue = None
+    owner: CellValue = None
+    service_area: CellValue = None
+    target_date: CellValue = None
+    status: CellValue = None
+    progress_update: CellValue = None
+
+    # The plan's column for each field (ACTION_INPUT_HEADERS, in order).
+    HEADERS: ClassVar[dict[str, str]] = {"Action": "action", "Owner": "owner", "Service area": "service_area", "Target date": "target_date",
+               "Status": "status", "Progress update": "progress_update"}
+
+    @classmethod
+    def from_columns(cls, values: Mapping[str, CellValue]) -> ActionInputs:
+        """From values by the plan's column headers (as read from a report); other headers are not inputs."""
+        return cls(**{field: values[header] for header, field in cls.HEADERS.items() if header in values})
+
+    def column(self, header: str) -> CellValue:
+        """The value under one of the plan's input columns ('Target date'), None if not given."""
+        return getattr(self, self.HEADERS[header])
+
+    def columns(self) -> dict[str, CellValue]:
+        """The values given, by the plan's column headers, in the plan's order."""
+        return {header: value for header in self.HEADERS if (value := self.column(header)) is not None}
+
+
 @dataclass
 class ActionRow:
     action_id: str
@@ -35,13 +70,13 @@ class ActionRow:
     characteristic: str
     score: str
     gap: str
-    inputs: dict[str, Any] = field(default_factory=dict)  # typed by people (or returned by a service area), carried over
+    inputs: ActionInputs = field(default_factory=ActionInputs)  # typed by people, or returned by a service area
     updated: str = ""  # when the latest progress update was received (ISO), '' if none came by workbook
     source: str = ""  # where the latest progress update came from
 
     def text(self, header: str) -> str:
         """An input as a reader sees it: a date as ISO 8601, a whole number without '.0'."""
-        value = self.inputs.get(header)
+        value = self.inputs.column(header)
         if isinstance(value, dt.datetime):
             return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
         if isinstance(value, dt.date):
@@ -61,7 +96,7 @@ class ActionRow:
 
     def target(self) -> dt.date | None:
         """The target date, if one is given as a date (or as text that reads as one)."""
-        return as_date(self.inputs.get("Target date"))
+        return as_date(self.inputs.target_date)
 
 
 def as_date(value: object) -> dt.date | None:
@@ -117,11 +152,11 @@ def plan_actions(framework: Framework, final: dict[str, str], responses: dict[st
         ids = [action_id(ref)] + typed if flagged and action_id(ref) not in typed else typed
         for one in ids:
             rows.append(ActionRow(one, ref, characteristic.theme.name, characteristic.text, final.get(ref, ""), gap,
-                                  dict(previous.get(one, {}))))
+                                  ActionInputs.from_columns(previous.get(one, {}))))
     for ref, typed in typed_by_ref.items():  # a characteristic taken out of the framework: its actions stay
         gap = (f"{ref} is no longer in the framework; kept because actions were recorded against it." if ref
                else NO_CHARACTERISTIC)
-        rows += [ActionRow(one, ref, "", "", "", gap, dict(previous[one])) for one in typed]
+        rows += [ActionRow(one, ref, "", "", "", gap, ActionInputs.from_columns(previous[one])) for one in typed]
     return rows
 
 
@@ -169,7 +204,7 @@ def as_listed(framework: Framework, rows: list[ActionRow]) -> list[str]:
         typed = row.text("Service area")
         area = framework.service_area(typed)
         if area is not None:
-            row.inputs["Service area"] = area.name
+            row.inputs.service_area = area.name
         elif typed and framework.service_areas is not None:
             unlisted.append(typed)
     return unlisted

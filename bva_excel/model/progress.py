@@ -66,12 +66,12 @@ def apply_progress(rows: list[ActionRow], updates: list[ProgressUpdate],
                 if row.done and update.status not in DONE and (done_by is None or update.issue_id != done_by):
                     kept.append(update)
                 else:
-                    row.inputs["Status"] = update.status
+                    row.inputs.status = update.status
                     done_by = update.issue_id if update.status in DONE else done_by
             if update.progress:
-                row.inputs["Progress update"] = update.progress
+                row.inputs.progress_update = update.progress
             if update.revised_target:
-                row.inputs["Target date"] = dt.datetime.fromisoformat(update.revised_target)
+                row.inputs.target_date = dt.datetime.fromisoformat(update.revised_target)
         if not received:
             continue
         latest = received[-1]

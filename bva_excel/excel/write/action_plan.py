@@ -28,7 +28,7 @@ def write_action_plan(workbook, rows: list[ActionRow], formats: dict, scale: Sca
         for col, text in enumerate(fixed):
             sheet.write_string(row_index, col, text, formats["wrap"])
         for col, header in enumerate(ACTION_INPUT_HEADERS, start=len(fixed)):
-            value = row.inputs.get(header)
+            value = row.inputs.column(header)
             if isinstance(value, (dt.datetime, dt.date)):
                 sheet.write_datetime(row_index, col, value, formats["date"])
             elif isinstance(value, float) and value.is_integer():
