@@ -279,3 +279,18 @@ def test_ingest_names_the_reviewers_still_to_return_until_all_have(generated):
                {ref: ("Yellow", "Seen.", "") for ref in refs_of(generation, reviewer_id)})
     said = run("ingest", assessment.folder)
     assert said.exit_code == 0 and "Still to return" not in said.output
+
+
+def test_every_problem_the_tool_can_report_has_a_severity_a_message_a_fix_and_named_placeholders():
+    """The catalogue as the type checker sees it: each code an Enum member with its severity, what is wrong and
+    how to fix it; each placeholder names a field given where the problem is made."""
+    import re
+
+    from bva_excel.errors import CATALOGUE, ERROR, NOTE, WARNING, Code
+
+    assert set(CATALOGUE) == {code.name for code in Code}
+    for code in Code:
+        severity, what, fix = code.value
+        assert severity in (ERROR, WARNING, NOTE), code
+        assert what.strip() and fix.strip(), code
+        assert all(re.fullmatch(r"[a-z_]+(:[^{}]*)?", name) for name in re.findall(r"{([^{}]*)}", what + fix)), code

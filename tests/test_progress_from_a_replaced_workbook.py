@@ -122,11 +122,11 @@ def test_wording_for_service_areas_and_in_help(planned):  # noqa: F811
 
     from bva_excel.app.follow_up import FollowUpReport, _summary_lines
     from bva_excel.cli import cli
-    from bva_excel.errors import problem
+    from bva_excel.errors import Code, problem
 
-    assert problem("RETURN_FORMULA", "a.xlsx", formula="=1", kept="it").fix.endswith("ask the reviewer to type plain "
+    assert problem(Code.RETURN_FORMULA, "a.xlsx", formula="=1", kept="it").fix.endswith("ask the reviewer to type plain "
                                                                                       "text next time.")
-    assert problem("RETURN_FORMULA", "a.xlsx", formula="=1", kept="it", sender="the service area").fix.endswith(
+    assert problem(Code.RETURN_FORMULA, "a.xlsx", formula="=1", kept="it", sender="the service area").fix.endswith(
         "ask the service area to type plain text next time.")
     assessment, _ = planned
     round_ = generate_progress(assessment)

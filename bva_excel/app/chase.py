@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bva_excel.app.issue import recipient
-from bva_excel.errors import BvaError, problem
+from bva_excel.errors import BvaError, Code, problem
 from bva_excel.excel.read.framework import load_framework
 from bva_excel.excel.write.drafts import compose, write_draft
 from bva_excel.model.kinds import IssueKind, ReturnStatus
@@ -51,7 +51,7 @@ def chase(assessment: Assessment, kind: IssueKind = IssueKind.REVIEW, pmo: str =
         records = assessment.records
         issues = [issue for issue in records.issues() if issue.kind == kind]
         if not issues:
-            raise BvaError(problem("CHASE_NOTHING_ISSUED", kind=kind))
+            raise BvaError(problem(Code.CHASE_NOTHING_ISSUED, kind=kind))
         latest: dict[str, IssueRecord] = {}
         for issue in issues:  # oldest first: the last is the workbook each has now
             latest[issue.reviewer_id] = issue

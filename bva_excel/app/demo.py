@@ -25,7 +25,7 @@ from bva_excel.app.moderation_round import ModerationRound, generate_moderation
 from bva_excel.app.new import create_assessment
 from bva_excel.app.report import ReportResult, write_report
 from bva_excel.app.signoff import SignOffResult, sign_off
-from bva_excel.errors import BvaError
+from bva_excel.errors import BvaError, Code
 from bva_excel.layout import ACTION_HEADERS, REVIEW_SHEET
 from bva_excel.store.files import move_over, replacing
 from bva_excel.store.folder import Assessment, is_demo
@@ -193,7 +193,7 @@ def _discard(folder: Path) -> None:
     """Delete an earlier demo whole. It is first renamed aside, which Windows refuses while a file in it is
     open in Excel: then the demo is left as it was, rather than half deleted."""
     aside = folder.with_name(f".{folder.name}-discarded-{secrets.token_hex(4)}")
-    refused = move_over(folder, aside, "DEMO_BUSY", busy=folder)
+    refused = move_over(folder, aside, Code.DEMO_BUSY, busy=folder)
     if refused:
         raise BvaError(refused)
     shutil.rmtree(aside)

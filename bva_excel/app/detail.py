@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bva_excel.app.state import STATE_STEPS, load_state
-from bva_excel.errors import BvaError, problem
+from bva_excel.errors import BvaError, Code, problem
 from bva_excel.excel.read.sheets import open_workbook, read_table
 from bva_excel.excel.write.styles import (
     HEADER_COLOUR,
@@ -108,7 +108,7 @@ def resolve_refs(framework: Framework, wanted: list[str], file: str = "assessmen
         elif theme and any(c.theme == theme for c in framework.characteristics):
             found = [c.ref for c in framework.characteristics if c.theme == theme]
         else:
-            unknown.append(problem("REF_UNKNOWN", file, "Characteristics", value=word.strip(),
+            unknown.append(problem(Code.REF_UNKNOWN, file, "Characteristics", value=word.strip(),
                                    hint=suggest(word, known),
                                    example=known[0] if known else "SD006",
                                    prefixes=", ".join(t.prefix for t in THEMES)))
@@ -342,12 +342,12 @@ def add_pdf(result: DetailResult) -> DetailResult:
     soffice = find_soffice()
     pdf = result.path.with_suffix(".pdf")
     if soffice is None:
-        result.warnings.append(problem("PDF_NO_LIBREOFFICE", pdf, workbook=result.path.name))
+        result.warnings.append(problem(Code.PDF_NO_LIBREOFFICE, pdf, workbook=result.path.name))
         return result
     try:
         result.pdf = convert_to_pdf(result.path, pdf, soffice)
     except OfficeError as exc:
-        raise BvaError(problem("PDF_FAILED", pdf, reason=str(exc), workbook=result.path.name)) from None
+        raise BvaError(problem(Code.PDF_FAILED, pdf, reason=str(exc), workbook=result.path.name)) from None
     return result
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from bva_excel.errors import BvaError, Problem, problem
+from bva_excel.errors import BvaError, Code, Problem, problem
 from bva_excel.excel.read.copies import copies_of
 from bva_excel.excel.read.previous_report import check_is_report, read_previous_edits, saved_by
 from bva_excel.excel.read.report_file import ReportFile
@@ -36,12 +36,12 @@ def _said(folded: Folded, file: Path, saved: str, report_saved: str, there: str)
     """What is said of the values typed elsewhere that count here, and of each clash."""
     listed = ", ".join(f"{key} {field}" for _, key, field in folded.taken[:8]) + (
         f" and {len(folded.taken) - 8} more" if len(folded.taken) > 8 else "")
-    said = [problem("REPORT_TYPED_ELSEWHERE", file, there=there, taken=listed)] if folded.taken else []
+    said = [problem(Code.REPORT_TYPED_ELSEWHERE, file, there=there, taken=listed)] if folded.taken else []
     for clash in folded.clashes:
         counts = (f"the value typed {there} counts, being {'saved later' if clash.here else 'the one not blank'}"
                   if clash.there_counts else
                   f"the value in report.xlsx counts, being {'saved later' if clash.there else 'the one not blank'}")
-        said.append(problem("REPORT_TYPED_TWICE", file, key=clash.key, field=clash.field, there=there,
+        said.append(problem(Code.REPORT_TYPED_TWICE, file, key=clash.key, field=clash.field, there=there,
                             theirs=repr(clash.there), mine=repr(clash.here), saved=saved, report_saved=report_saved,
                             counts=counts))
     return said
@@ -94,12 +94,12 @@ def _fold_in_copies(assessment: Assessment, edits: PreviousEdits, seen,
             check_is_report(read, assessment.assessment_id)
             theirs = read_previous_edits(read)
         except BvaError as unread:
-            said.append(problem("REPORT_COPY_UNREAD", copy, reason=unread.problems[0].what))
+            said.append(problem(Code.REPORT_COPY_UNREAD, copy, reason=unread.problems[0].what))
             continue
         saved, who = _saved_at(copy), saved_by(read)[1]
         result = fold_in(edits, theirs, seen, _seen_upto(assessment, seen),
                          copy.stat().st_mtime > report.stat().st_mtime)
-        said.append(problem("REPORT_COPY_FOLDED", copy, saved=f"{saved}{f' by {who}' if who else ''}",
+        said.append(problem(Code.REPORT_COPY_FOLDED, copy, saved=f"{saved}{f' by {who}' if who else ''}",
                             outcome="what was typed in it counts as said below" if result.taken or result.clashes
                             else "everything typed in it is here already"))
         _where(result, typed_where, f"typed in {copy.name} (saved {saved}{f' by {who}' if who else ''})")

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bva_excel.app.state import STATE_STEPS, load_state
-from bva_excel.errors import BvaError, problem
+from bva_excel.errors import BvaError, Code, problem
 from bva_excel.excel.write.styles import finish_printing, header_format, new_workbook, print_landscape
 from bva_excel.model.action_plan import ActionRow, as_listed
 from bva_excel.model.framework import Framework, area_key
@@ -60,7 +60,7 @@ def select(framework: Framework, rows: list[ActionRow], service_area: str | None
     chosen = [r for r in rows if area_key(r.text("Service area")) == key]
     if listed is None and not chosen:
         names = [a.name for a in framework.service_areas or ()] or sorted({r.text("Service area") for r in rows} - {""})
-        raise BvaError(problem("EXPORT_SERVICE_AREA_UNKNOWN", value=service_area, hint=suggest(service_area, names),
+        raise BvaError(problem(Code.EXPORT_SERVICE_AREA_UNKNOWN, value=service_area, hint=suggest(service_area, names),
                                areas=", ".join(names) or "none yet"))
     return chosen, listed.name if listed else service_area.strip()
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bva_excel.app.issue import finish_interrupted_generation
-from bva_excel.errors import ERROR, BvaError, Problem, problem
+from bva_excel.errors import ERROR, BvaError, Code, Problem, problem
 from bva_excel.excel.read.emails import (
     SEPARATOR,
     Envelope,
@@ -120,12 +120,12 @@ def ingest(assessment: Assessment, paths: list[Path] | None = None, tracker: Tra
 def _unchanged(name: str, seen: ReturnRecord, answers: "_Answers") -> FileOutcome:
     """A file whose content was ingested before: nothing changes; its earlier problems are repeated, unless
     it was rejected and its sender has since had a return of the same kind accepted (then it is moot)."""
-    notes = [problem("ALREADY_INGESTED", name, other=seen.name)]
+    notes = [problem(Code.ALREADY_INGESTED, name, other=seen.name)]
     later = []
     if seen.status == ReturnStatus.REJECTED and seen.reviewer_id and seen.issue_id in answers.kinds:
         later = [r for r in answers.returns.get(answers.who(seen), []) if r.return_id > seen.return_id]
     if later:
-        notes.append(problem("REJECTED_SINCE_REPLACED", name, reviewer=seen.reviewer_id, later=later[-1].name))
+        notes.append(problem(Code.REJECTED_SINCE_REPLACED, name, reviewer=seen.reviewer_id, later=later[-1].name))
     else:
         notes += seen.problems
     return FileOutcome(name, Outcome.UNCHANGED, seen.sha256, seen.reviewer_id, seen.answered, seen.issued, notes)
@@ -210,7 +210,7 @@ def _read_one(item: tuple[Path, int, int, str]) -> _Read:
     try:
         content = path.read_bytes()
     except OSError as exc:
-        result.problems.append(problem("FILE_UNREADABLE", path, reason=exc.strerror or str(exc)))
+        result.problems.append(problem(Code.FILE_UNREADABLE, path, reason=exc.strerror or str(exc)))
         return result
     return _read_content(result, content)
 
@@ -229,7 +229,7 @@ def _read_content(result: _Read, content: bytes) -> _Read:
     accepted = reading.identity if reading.accepted else None
     if (accepted is not None and accepted.kind != IssueKind.PROGRESS  # a progress return says so itself
             and not any(r.rating or r.commentary.strip() or r.gaps.strip() for r in reading.responses)):
-        reading.problems.append(problem("RETURN_NOTHING_ANSWERED", result.name, issued=len(accepted.refs)))
+        reading.problems.append(problem(Code.RETURN_NOTHING_ANSWERED, result.name, issued=len(accepted.refs)))
     if reading.accepted:
         # In place, whole, before it is recorded: a recorded return always has its archive copy.
         result.copy = context.archive / f"{result.sha256}{path.suffix.lower()}"
@@ -327,22 +327,22 @@ class _Answers:
                 blank.append((response.ref, counting.name))
         notes = []
         if replaced:
-            notes.append(problem("RETURN_REPLACES", file, count=len(replaced_keys), files=", ".join(replaced),
+            notes.append(problem(Code.RETURN_REPLACES, file, count=len(replaced_keys), files=", ".join(replaced),
                                  changed=sum(after[key][0].rating != before[key][0].rating for key in replaced_keys)))
         if blank:
-            notes.append(problem("RETURN_EARLIER_ANSWERS_STAND", file, refs=", ".join(ref for ref, _ in blank),
+            notes.append(problem(Code.RETURN_EARLIER_ANSWERS_STAND, file, refs=", ".join(ref for ref, _ in blank),
                                  files=", ".join(sorted({name for _, name in blank})), count=len(blank)))
         for other, refs in overruled.values():
             if self.preferred.get(other.return_id):
-                notes.append(problem("RETURN_OTHER_PREFERRED", file, refs=", ".join(refs), other=other.name))
+                notes.append(problem(Code.RETURN_OTHER_PREFERRED, file, refs=", ".join(refs), other=other.name))
             elif (other.saved or other.received) != (record.saved or record.received):
-                notes.append(problem("RETURN_OLDER", file, refs=", ".join(refs), other=other.name,
+                notes.append(problem(Code.RETURN_OLDER, file, refs=", ".join(refs), other=other.name,
                                      this=placed_by(record), that=placed_by(other)))
             # else saved at the same moment: RETURN_ORDER_UNCLEAR below says which is taken as the later
         for first, second in unclear_order(in_order(self.returns[who], self.preferred), self.preferred):
             if record.return_id in (first.return_id, second.return_id):
                 other = first if second.return_id == record.return_id else second
-                notes.append(problem("RETURN_ORDER_UNCLEAR", file, other=other.name, later=second.name,
+                notes.append(problem(Code.RETURN_ORDER_UNCLEAR, file, other=other.name, later=second.name,
                                      saved=record.saved.replace("T", " "), name=record.name))
         return notes
 
@@ -356,14 +356,14 @@ class _Answers:
         notes = []
         for other in ordered[ordered.index(record) + 1:]:
             if self.preferred.get(other.return_id):
-                notes.append(problem("PROGRESS_OTHER_PREFERRED", record.name, other=other.name))
+                notes.append(problem(Code.PROGRESS_OTHER_PREFERRED, record.name, other=other.name))
             elif (other.saved or other.received) != (record.saved or record.received):
-                notes.append(problem("PROGRESS_RETURN_OLDER", record.name, other=other.name,
+                notes.append(problem(Code.PROGRESS_RETURN_OLDER, record.name, other=other.name,
                                      this=placed_by(record), that=placed_by(other)))
         for first, second in unclear_order(ordered, self.preferred):
             if record.return_id in (first.return_id, second.return_id):
                 other = first if second.return_id == record.return_id else second
-                notes.append(problem("RETURN_ORDER_UNCLEAR", record.name, other=other.name, later=second.name,
+                notes.append(problem(Code.RETURN_ORDER_UNCLEAR, record.name, other=other.name, later=second.name,
                                      saved=record.saved.replace("T", " "), name=record.name))
         return notes
 
@@ -383,11 +383,11 @@ def _ingest(assessment: Assessment, paths: list[Path] | None, tracker: Tracker, 
     to_read, emails = [], []
     for index, path in enumerate(candidates):
         if not path.is_file():
-            outcomes[index, 0] = FileOutcome(path.name, Outcome.REJECTED, problems=[problem("FILE_NOT_FOUND", str(path))])
+            outcomes[index, 0] = FileOutcome(path.name, Outcome.REJECTED, problems=[problem(Code.FILE_NOT_FOUND, str(path))])
             continue
         reason = skip_reason(path)
         if reason:
-            outcomes[index, 0] = FileOutcome(path.name, Outcome.SKIPPED, problems=[problem("FILE_SKIPPED", path, reason=reason)])
+            outcomes[index, 0] = FileOutcome(path.name, Outcome.SKIPPED, problems=[problem(Code.FILE_SKIPPED, path, reason=reason)])
             continue
         if is_email(path):  # opened every time: its attachments, known by their content, are not read twice
             emails.append((index, path))
@@ -428,12 +428,12 @@ def _prefer(assessment: Assessment, path: Path, by_hash: dict[str, ReturnRecord]
     if not path.is_file() and (assessment.inbox / path).is_file():
         path = assessment.inbox / path
     if not path.is_file():
-        raise BvaError(problem("FILE_NOT_FOUND", str(path)))
+        raise BvaError(problem(Code.FILE_NOT_FOUND, str(path)))
     record = by_hash.get(sha256_of(path))
     if record is None or record.status != ReturnStatus.ACCEPTED:
-        raise BvaError(problem("PREFER_NOT_ACCEPTED", path, state="was rejected" if record else "has not been ingested"))
+        raise BvaError(problem(Code.PREFER_NOT_ACCEPTED, path, state="was rejected" if record else "has not been ingested"))
     assessment.records.prefer(record.return_id, dt.datetime.now().isoformat(timespec="microseconds"))
-    return problem("RETURN_PREFERRED", path, reviewer=record.reviewer_id)
+    return problem(Code.RETURN_PREFERRED, path, reviewer=record.reviewer_id)
 
 
 def _ingest_email(assessment: Assessment, path: Path, context: _Context, by_hash: dict[str, ReturnRecord],
@@ -448,7 +448,7 @@ def _ingest_email(assessment: Assessment, path: Path, context: _Context, by_hash
     try:
         content = path.read_bytes()
     except OSError as exc:
-        return [FileOutcome(path.name, Outcome.REJECTED, problems=[problem("FILE_UNREADABLE", path, reason=exc.strerror or str(exc))])]
+        return [FileOutcome(path.name, Outcome.REJECTED, problems=[problem(Code.FILE_UNREADABLE, path, reason=exc.strerror or str(exc))])]
     reading = read_email(path, content)
     outcomes = []
     if reading.problems:
@@ -457,13 +457,13 @@ def _ingest_email(assessment: Assessment, path: Path, context: _Context, by_hash
         held = [f"{where.split(SEPARATOR, 1)[1]} (an email, opened)" for where in reading.emails]
         held += [f"{where.split(SEPARATOR, 1)[1]} ({what})" for where, what in reading.others]
         outcomes.append(FileOutcome(path.name, Outcome.SKIPPED, problems=[
-            problem("EMAIL_NO_WORKBOOK", path, holding="; attached: " + ", ".join(held) if held else ", nor anything else")]))
+            problem(Code.EMAIL_NO_WORKBOOK, path, holding="; attached: " + ", ".join(held) if held else ", nor anything else")]))
     for attached in reading.workbooks:
         read = _Read(Path(attached.filename), len(attached.content), stat.st_mtime_ns, "", name=attached.name,
                      source=str(path) + attached.name[len(path.name):], envelope=attached.envelope)
         outcomes.append(_record(assessment, _read_content(read, attached.content), by_hash, answers, context.framework))
     for where, what in reading.others:
-        outcomes.append(FileOutcome(where, Outcome.SKIPPED, problems=[problem("FILE_SKIPPED", where, reason=f"{what}, not a workbook")]))
+        outcomes.append(FileOutcome(where, Outcome.SKIPPED, problems=[problem(Code.FILE_SKIPPED, where, reason=f"{what}, not a workbook")]))
     return outcomes
 
 
@@ -484,7 +484,7 @@ def _not_from(envelope: Envelope, identity: IssueIdentity, framework: Framework)
             return []
     elif name and name.casefold() in envelope.sender.casefold():  # an Exchange sender gives a name, no address
         return []
-    return [problem("EMAIL_SENDER_NOT_ISSUED", "", sender=envelope.sender or "an unnamed sender",
+    return [problem(Code.EMAIL_SENDER_NOT_ISSUED, "", sender=envelope.sender or "an unnamed sender",
                     issued=name or identity.reviewer_id, address=person.email.strip())]
 
 

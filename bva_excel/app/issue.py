@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from bva_excel.errors import BvaError, Problem, problem
+from bva_excel.errors import BvaError, Code, Problem, problem
 from bva_excel.excel.read.framework import load_framework
 from bva_excel.excel.write.drafts import Recipient, compose, write_draft
 from bva_excel.excel.write.review import issued_texts, write_reviewer_workbook
@@ -149,9 +149,9 @@ def _placed_in_outbox(source: Path, target: Path) -> Problem | None:
     """Move one recorded workbook into the outbox; the problem if the file there is open in Excel, or the move
     fails otherwise (a full or failing drive): the workbook then waits, recorded, for the next command."""
     try:
-        return move_over(source, target, "OUTBOX_BUSY")
+        return move_over(source, target, Code.OUTBOX_BUSY)
     except OSError as exc:
-        return problem("OUTBOX_NOT_PLACED", str(target), reason=exc.strerror or type(exc).__name__)
+        return problem(Code.OUTBOX_NOT_PLACED, str(target), reason=exc.strerror or type(exc).__name__)
 
 
 def _withdraw(assessment: Assessment, name: str) -> Path | Problem | None:
@@ -162,14 +162,14 @@ def _withdraw(assessment: Assessment, name: str) -> Path | Problem | None:
     if draft.exists():  # a draft carrying a workbook no longer current must not be sent
         target_dir = assessment.records_dir / "withdrawn"
         target_dir.mkdir(exist_ok=True)
-        move_over(draft, target_dir / f"{draft.stem} (withdrawn {dt.datetime.now():%Y-%m-%d %H%M%S}).eml", "WITHDRAW_BUSY")
+        move_over(draft, target_dir / f"{draft.stem} (withdrawn {dt.datetime.now():%Y-%m-%d %H%M%S}).eml", Code.WITHDRAW_BUSY)
     if not source.exists():
         return None
     target_dir = assessment.records_dir / "withdrawn"
     target_dir.mkdir(exist_ok=True)
     stamp = dt.datetime.now().strftime("%Y-%m-%d %H%M%S")
     target = target_dir / f"{source.stem} (withdrawn {stamp}){source.suffix}"
-    return move_over(source, target, "WITHDRAW_BUSY", busy=source) or target
+    return move_over(source, target, Code.WITHDRAW_BUSY, busy=source) or target
 
 
 def _generate(assessment: Assessment, per_characteristic: int, deadline: dt.date | None, pmo: str,

@@ -21,7 +21,7 @@ from bva_excel.app.issue import (
     named_apart,
 )
 from bva_excel.app.state import STATE_STEPS, load_state
-from bva_excel.errors import AllocationError, BvaError, Problem, problem
+from bva_excel.errors import AllocationError, BvaError, Code, Problem, problem
 from bva_excel.excel.write.review import (
     cell_formats,
     issued_texts,
@@ -91,7 +91,7 @@ def share_out(framework: Framework, refs: list[str], moderators: list[str],
     known = {r.reviewer_id for r in framework.reviewers}
     unknown = [m for m in moderators if m not in known]
     if unknown:
-        raise AllocationError([problem("REVIEWER_UNKNOWN", ASSESSMENT_FILE, "Reviewers", value=m,
+        raise AllocationError([problem(Code.REVIEWER_UNKNOWN, ASSESSMENT_FILE, "Reviewers", value=m,
                                        hint=suggest(m, sorted(known))) for m in unknown])
     load = {m: 0 for m in moderators}
     shares: dict[str, list[str]] = {m: [] for m in moderators}
@@ -106,7 +106,7 @@ def share_out(framework: Framework, refs: list[str], moderators: list[str],
         load[chosen] += 1
         shares[chosen].append(ref)
     if short:  # said once, all of them: the fix is the same for each
-        raise AllocationError([problem("MODERATION_SHORT", count=len(short), total=len(refs), refs=", ".join(short),
+        raise AllocationError([problem(Code.MODERATION_SHORT, count=len(short), total=len(refs), refs=", ".join(short),
                                        moderators=", ".join(moderators))])
     return {m: refs for m, refs in shares.items() if refs}
 
@@ -207,7 +207,7 @@ def generate_moderation(assessment: Assessment, moderators: list[str], every: bo
         framework = gathered.framework
         refs = needing_moderation(gathered, every)
         if not refs:
-            raise BvaError(problem("NOTHING_TO_MODERATE"))
+            raise BvaError(problem(Code.NOTHING_TO_MODERATE))
         # Nobody moderates what they scored, or were sent to score and may still return.
         involved: dict[str, set[str]] = {}
         for ref, responses in gathered.consolidation.responses.items():

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from bva_excel import __version__
-from bva_excel.errors import AssessmentError, problem
+from bva_excel.errors import AssessmentError, Code, problem
 from bva_excel.excel.read.framework import load_framework
 from bva_excel.layout import ASSESSMENT_FILE
 from bva_excel.store.files import replacing, write_bytes
@@ -31,7 +31,7 @@ def builtin_template() -> Path:
     for candidate in candidates:
         if candidate.is_file():
             return candidate
-    raise AssessmentError(problem("TEMPLATE_NOT_FOUND", TEMPLATE_NAME))
+    raise AssessmentError(problem(Code.TEMPLATE_NOT_FOUND, TEMPLATE_NAME))
 
 
 def new_assessment_id(today: dt.date) -> str:
@@ -45,11 +45,11 @@ def create_assessment(folder: Path, template: Path | None = None, title: str = "
 
     folder = Path(folder)
     if (folder / ASSESSMENT_FILE).exists() or (folder / RECORDS).exists():
-        raise AssessmentError(problem("ASSESSMENT_EXISTS", str(folder)))
+        raise AssessmentError(problem(Code.ASSESSMENT_EXISTS, str(folder)))
     check_folder_depth(folder)
     template = Path(template) if template else builtin_template()
     if not template.is_file():
-        raise AssessmentError(problem("FILE_NOT_FOUND", str(template)))
+        raise AssessmentError(problem(Code.FILE_NOT_FOUND, str(template)))
     load_framework(template)  # refuse a broken template before creating anything
     now = dt.datetime.now().replace(microsecond=0)
     meta = AssessmentMeta(new_assessment_id(now.date()), title or f"Best Value self-assessment {now.year}",

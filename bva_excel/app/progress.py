@@ -25,7 +25,7 @@ from bva_excel.app.issue import (
     named_apart,
 )
 from bva_excel.app.state import STATE_STEPS, load_state
-from bva_excel.errors import BvaError, Problem, problem
+from bva_excel.errors import BvaError, Code, Problem, problem
 from bva_excel.excel.write.progress import write_progress_workbook
 from bva_excel.excel.write.service_areas import ensure_service_areas
 from bva_excel.model.action_plan import (
@@ -80,7 +80,7 @@ def generate_progress(assessment: Assessment, deadline: dt.date | None = None, p
         rows = gathered.actions
         open_rows = [r for r in rows if not r.done]
         held = action_problems(framework, open_rows, gathered.edits.action_rows, False, assessment.report.name)
-        commas = [problem("ACTION_ID_COMMA", assessment.report.name, "Action plan", action=r.action_id)
+        commas = [problem(Code.ACTION_ID_COMMA, assessment.report.name, "Action plan", action=r.action_id)
                   for r in open_rows if "," in r.action_id]
         by_area: dict[str, list[ActionRow]] = {}
         for row in open_rows:
@@ -90,7 +90,7 @@ def generate_progress(assessment: Assessment, deadline: dt.date | None = None, p
         if commas or (held and not by_area):
             raise ProgressRefused(commas + held, added)
         if not by_area:
-            raise BvaError(problem("NO_PROGRESS_TO_ASK", assessment.report.name, "Action plan"))
+            raise BvaError(problem(Code.NO_PROGRESS_TO_ASK, assessment.report.name, "Action plan"))
         secret, password = assessment.secret(), assessment.records.sheet_password()
         issued_at = dt.datetime.now().replace(microsecond=0).isoformat()
         planned = []

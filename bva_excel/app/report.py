@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bva_excel.app.state import STATE_STEPS, keep_choices, load_state
-from bva_excel.errors import Problem, problem
+from bva_excel.errors import Code, Problem, problem
 from bva_excel.excel.read.carried import (
     Carried,
     unplaced,
@@ -114,7 +114,7 @@ def _write_report(assessment: Assessment, threshold_name: str | None, spread: in
     action_rows = {row.action_id: index for index, row in enumerate(actions, start=1)}
     warnings += unplaced(carried.columns_of(SCORES_SHEET), {c.ref: 1 for c in framework.characteristics}, path.name)
     warnings += unplaced(plan_columns, action_rows, path.name)
-    warnings += [problem("REPORT_NOTE_NOT_PLACED", path, note.sheet, key=note.key, header=note.header,
+    warnings += [problem(Code.REPORT_NOTE_NOT_PLACED, path, note.sheet, key=note.key, header=note.header,
                          text=note.text[:80]) for note in lost]
     return ReportResult(path, warnings, decisions, len(actions), gathered.consistency, gathered, history, carried,
                         new_changes)

@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from bva_excel.app.state import STATE_STEPS, keep_choices, load_state
-from bva_excel.errors import BvaError, problem
+from bva_excel.errors import BvaError, Code, problem
 from bva_excel.model.consistency import HIGH
 from bva_excel.model.recorded import SignOff
 from bva_excel.store.folder import Assessment
@@ -31,14 +31,14 @@ def sign_off(assessment: Assessment, by: str, accept_open: bool = False, thresho
     """
     by = " ".join(by.split())
     if not by:
-        raise BvaError(problem("SIGNOFF_NOBODY"))
+        raise BvaError(problem(Code.SIGNOFF_NOBODY))
     with assessment.locked("signoff"):
         tracker.start(STATE_STEPS, "steps")
         keep_choices(assessment, threshold_name, spread)
         gathered = load_state(assessment, tracker)
         open_high = [f for f in gathered.consistency.must_look if f.severity == HIGH]
         if open_high and not accept_open:
-            raise BvaError(problem("SIGNOFF_OPEN_FINDINGS", count=len(open_high),
+            raise BvaError(problem(Code.SIGNOFF_OPEN_FINDINGS, count=len(open_high),
                                    first=f"{open_high[0].ref} {open_high[0].finding}".strip(),
                                    folder=str(assessment.folder)))
         consolidation = gathered.consolidation

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 from bva_excel.app.elsewhere import fold_in_typed_elsewhere
-from bva_excel.errors import BvaError, Problem, problem
+from bva_excel.errors import BvaError, Code, Problem, problem
 from bva_excel.excel.read.framework import load_framework
 from bva_excel.excel.read.previous_report import (
     check_is_report,
@@ -42,7 +42,7 @@ def _final_scores_not_on_scale(framework: Framework, decisions: dict, file: str)
     for row, characteristic in enumerate(framework.characteristics, start=2):
         typed = decisions[characteristic.ref].final_typed.strip()
         if typed and framework.scale.find(typed) is None:
-            said.append(problem("FINAL_SCORE_INVALID", file, SCORES_SHEET, f"{column}{row}", ref=characteristic.ref,
+            said.append(problem(Code.FINAL_SCORE_INVALID, file, SCORES_SHEET, f"{column}{row}", ref=characteristic.ref,
                                 value=typed, hint=suggest(typed, framework.scale.names),
                                 ratings=", ".join(framework.scale.names)))
     return said
@@ -80,7 +80,7 @@ def load_state(assessment: Assessment, tracker: Tracker = QUIET,
     decisions, warnings = decide(framework.scale, consolidated, edits, assessment.report.name,
                                  consolidation.moderations, report_saved)
     warnings += _final_scores_not_on_scale(framework, decisions, assessment.report.name)
-    warnings += folded + restored + [problem("RESPONSE_ORPHANED", r.file, r.sheet, r.cell, ref=r.ref, reviewer=r.reviewer_id)
+    warnings += folded + restored + [problem(Code.RESPONSE_ORPHANED, r.file, r.sheet, r.cell, ref=r.ref, reviewer=r.reviewer_id)
                             for r in consolidation.orphans]
     tracker.advance("consolidated the answers")
     signoffs = records.signoffs()
@@ -100,7 +100,7 @@ def _the_action_plan(assessment: Assessment, state: AssessmentState) -> tuple[li
     what is said of it (an update that would reopen an action done, an action under no characteristic, ...)."""
     rows = plan_of(state)
     kept = apply_progress(rows, assessment.records.progress_updates(), state.edits.action_sources)
-    said = [problem("ACTION_NOT_REOPENED", assessment.report.name, "Action plan", action=row.action_id,
+    said = [problem(Code.ACTION_NOT_REOPENED, assessment.report.name, "Action plan", action=row.action_id,
                     status=row.status, update=update.status, source=source_of(update)) for row, update in kept]
     return rows, said + plan_warnings(state.framework, rows, state.edits, assessment.report.name)
 
@@ -134,12 +134,12 @@ def _restore_missing(assessment: Assessment, edits: PreviousEdits) -> list[Probl
         when = dt.datetime.fromtimestamp(float(written)).strftime("%d %b %Y %H:%M")
         what = "; ".join(part for part in [f"moderations of {short_list(refs)}" if refs else "",
                                            f"actions {short_list(actions)}" if actions else ""] if part)
-        return [problem("REPORT_MISSING", path, when=when, what=f" ({what})" if what else "")]
+        return [problem(Code.REPORT_MISSING, path, when=when, what=f" ({what})" if what else "")]
     warnings = []
     if refs:
-        warnings.append(problem("REPORT_ROWS_RESTORED", path, SCORES_SHEET, refs=short_list(refs)))
+        warnings.append(problem(Code.REPORT_ROWS_RESTORED, path, SCORES_SHEET, refs=short_list(refs)))
     if actions:
-        warnings.append(problem("ACTION_ROWS_RESTORED", path, ACTION_SHEET, actions=short_list(actions)))
+        warnings.append(problem(Code.ACTION_ROWS_RESTORED, path, ACTION_SHEET, actions=short_list(actions)))
     return warnings
 
 
@@ -173,7 +173,7 @@ def _kept_choices(assessment: Assessment, framework: Framework) -> tuple[str | N
 def check_threshold(framework: Framework, threshold_name: str | None) -> None:
     rating = framework.scale.find(threshold_name) if threshold_name else None
     if threshold_name and (rating is None or not rating.scored):
-        raise BvaError(problem("THRESHOLD_UNKNOWN", value=threshold_name,
+        raise BvaError(problem(Code.THRESHOLD_UNKNOWN, value=threshold_name,
                                hint=suggest(threshold_name, [r.name for r in framework.scale.scored]),
                                ratings=", ".join(r.name for r in framework.scale.scored)))
 

@@ -110,9 +110,9 @@ def actions(folder, csv_file, xlsx_file, service_area):
                    f"'Service areas' sheet ({names}){left}; run bva check {quote(folder)} to see which, with "
                    "'did you mean'.")
     if not result.rows and not result.service_area:
-        from bva_excel.errors import problem
+        from bva_excel.errors import Code, problem
 
-        show(problem("ACTION_PLAN_EMPTY", "report.xlsx", "Action plan", command=f"actions {quote(folder)}"),
+        show(problem(Code.ACTION_PLAN_EMPTY, "report.xlsx", "Action plan", command=f"actions {quote(folder)}"),
              indent="")
         return
     click.echo("Next: import it into the business planning tool; after committee, collect progress with "
@@ -151,9 +151,9 @@ def follow_up(folder, output):
         click.echo(f"  not returned: {missing.area} (sent {missing.sent[:10]} as {missing.file}; "
                    + (f"last returned {missing.last_return[:10]})" if missing.last_return else "none returned yet)"))
     if not result.rows:
-        from bva_excel.errors import problem
+        from bva_excel.errors import Code, problem
 
-        show(problem("ACTION_PLAN_EMPTY", "report.xlsx", "Action plan", command=f"follow-up {quote(folder)}"),
+        show(problem(Code.ACTION_PLAN_EMPTY, "report.xlsx", "Action plan", command=f"follow-up {quote(folder)}"),
              indent="")
         return
     click.echo("Next: send it to committee; collect progress again with "

@@ -19,7 +19,7 @@ from bva_excel.app.archive import check_archive
 from bva_excel.app.issue import STAGING_PREFIX, finish_interrupted_generation
 from bva_excel.app.merge import MERGED_FOLDER, merge_conflict_copies, move_aside
 from bva_excel.cli.base import listed, show, show_all
-from bva_excel.errors import BvaError, problem
+from bva_excel.errors import BvaError, Code, problem
 from bva_excel.excel.read.copies import copies_of, differences
 from bva_excel.excel.write.service_areas import ensure_service_areas
 from bva_excel.store.files import scratch_space
@@ -58,7 +58,7 @@ def say_service_areas_added(added) -> None:
 
     areas = f" with the {len(added.areas)} service areas named on 'Reviewers' ({', '.join(added.areas)})" \
         if added.areas else ""
-    show(problem("SERVICE_AREAS_ADDED", added.workbook, areas=areas,
+    show(problem(Code.SERVICE_AREAS_ADDED, added.workbook, areas=areas,
                  backup=str(added.backup.relative_to(added.workbook.parent))), indent="", err=True)
 
 
@@ -110,7 +110,7 @@ def refuse_two_frameworks(assessment) -> None:
         except Exception:  # noqa: BLE001 - a copy that cannot be read as a workbook is said as such, below
             differ = ["it cannot be read as a workbook"]
         if differ:
-            refused.append(problem("ASSESSMENT_CONFLICT_COPY", copy, workbook=assessment.workbook.name,
+            refused.append(problem(Code.ASSESSMENT_CONFLICT_COPY, copy, workbook=assessment.workbook.name,
                                    cells="; ".join(differ)))
             continue
         with assessment.locked("move aside a copy of assessment.xlsx"):

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from bva_excel.errors import Problem, problem
+from bva_excel.errors import Code, Problem, problem
 from bva_excel.layout import ACTION_HEADERS, ACTION_SHEET
 from bva_excel.model.consolidation import lists_gaps
 from bva_excel.model.decisions import PreviousEdits, ref_of_action
@@ -178,18 +178,18 @@ def plan_warnings(framework: Framework, rows: list[ActionRow], edits: PreviousEd
     for row in rows:
         excel_row = edits.action_rows.get(row.action_id)
         if not row.ref and excel_row:
-            found.append(problem("ACTION_NO_CHARACTERISTIC", file, ACTION_SHEET, a1(excel_row - 1, 1),
+            found.append(problem(Code.ACTION_NO_CHARACTERISTIC, file, ACTION_SHEET, a1(excel_row - 1, 1),
                                  action=row.action_id, row=excel_row))
         if row.status and row.status not in STATUSES:
             cell = a1(excel_row - 1, ACTION_HEADERS.index("Status")) if excel_row else ""
-            found.append(problem("ACTION_STATUS_UNKNOWN", file, ACTION_SHEET, cell, value=row.status,
+            found.append(problem(Code.ACTION_STATUS_UNKNOWN, file, ACTION_SHEET, cell, value=row.status,
                                  action=row.action_id, hint=suggest(row.status, STATUSES),
                                  statuses=", ".join(STATUSES)))
     given = {number: new for number, _, new in edits.assigned}
     for number, typed, first in edits.reused:
-        found.append(problem("ACTION_ID_REUSED", file, ACTION_SHEET, a1(number - 1, 0), typed=typed, first=first,
+        found.append(problem(Code.ACTION_ID_REUSED, file, ACTION_SHEET, a1(number - 1, 0), typed=typed, first=first,
                              given=given.get(number, "")))
-    found += [problem("ACTION_SERVICE_AREA_NOT_LISTED", p.file, p.sheet, p.cell, **p.fields)
+    found += [problem(Code.ACTION_SERVICE_AREA_NOT_LISTED, p.file, p.sheet, p.cell, **p.fields)
               for p in action_problems(framework, rows, edits.action_rows, False, file)
               if p.code == "ACTION_SERVICE_AREA_UNKNOWN"]
     return found
@@ -240,14 +240,14 @@ def action_problems(framework: Framework, rows: list[ActionRow], typed_rows: dic
         area = named[0].text("Service area")
         cells = ", ".join(a1(typed_rows[r.action_id] - 1, area_col) for r in named if typed_rows.get(r.action_id))
         ids = [r.action_id for r in named]
-        found.append(problem("ACTION_SERVICE_AREA_UNKNOWN", file, ACTION_SHEET, cells,
+        found.append(problem(Code.ACTION_SERVICE_AREA_UNKNOWN, file, ACTION_SHEET, cells,
                              action=(f"action {ids[0]} is" if len(ids) == 1 else
                                      f"{len(ids)} actions ({', '.join(ids[:-1])} and {ids[-1]}) are"),
                              value=area, hint=suggest(area, areas), areas=", ".join(areas) or "none yet"))
     if signed_off:
         for row, missing in missing_details(rows):
             excel_row = typed_rows.get(row.action_id)
-            found.append(problem("ACTION_DETAILS_MISSING", file, ACTION_SHEET,
+            found.append(problem(Code.ACTION_DETAILS_MISSING, file, ACTION_SHEET,
                                  a1(excel_row - 1, 0) if excel_row else "", action=row.action_id,
                                  ref=row.ref or "under no characteristic",
                                  missing=" or ".join([", ".join(missing[:-1]), missing[-1]] if len(missing) > 1

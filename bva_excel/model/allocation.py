@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from bva_excel.errors import AllocationError, Problem, problem
+from bva_excel.errors import AllocationError, Code, Problem, problem
 from bva_excel.layout import ASSESSMENT_FILE
 from bva_excel.model.framework import Characteristic, Framework
 
@@ -42,7 +42,7 @@ def allocate(framework: Framework, per_characteristic: int = 1,
     """
     problems: list[Problem] = list(framework.doubts)
     if not framework.reviewers:
-        raise AllocationError(problem("NO_REVIEWERS", ASSESSMENT_FILE, "Reviewers"))
+        raise AllocationError(problem(Code.NO_REVIEWERS, ASSESSMENT_FILE, "Reviewers"))
     order = {r.reviewer_id: i for i, r in enumerate(framework.reviewers)}
     load = dict.fromkeys(order, 0)
     held: dict[str, list[str]] = {}
@@ -55,7 +55,7 @@ def allocate(framework: Framework, per_characteristic: int = 1,
         if characteristic.reviewers:
             for reviewer_id in characteristic.reviewers:
                 if reviewer_id in characteristic.drafted_by:
-                    problems.append(problem("NOT_INDEPENDENT", ASSESSMENT_FILE, "Characteristics",
+                    problems.append(problem(Code.NOT_INDEPENDENT, ASSESSMENT_FILE, "Characteristics",
                                             characteristic.reviewers_cell, reviewer=reviewer_id,
                                             ref=characteristic.ref))
             allocation[characteristic.ref] = characteristic.reviewers
@@ -79,7 +79,7 @@ def allocate(framework: Framework, per_characteristic: int = 1,
         eligible = [r for r in load if r not in characteristic.drafted_by and r not in kept]
         wanted = per_characteristic - len(kept)
         if len(eligible) < wanted:
-            problems.append(problem("ALLOCATION_SHORT", ASSESSMENT_FILE, "Characteristics",
+            problems.append(problem(Code.ALLOCATION_SHORT, ASSESSMENT_FILE, "Characteristics",
                                     characteristic.reviewers_cell, ref=characteristic.ref,
                                     wanted=per_characteristic, available=len(eligible) + len(kept)))
             continue

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from bva_excel.errors import Problem, problem
+from bva_excel.errors import Code, Problem, problem
 from bva_excel.layout import (
     SCORES_SHEET,
 )
@@ -100,7 +100,7 @@ def decide(scale: Scale, consolidated: dict[str, str], edits: PreviousEdits, fil
         moderated = moderation.moderated.strip()
         valid = scale.find(moderated) if moderated else None
         if moderated and valid is None:
-            warnings.append(problem("MODERATED_SCORE_INVALID", file, SCORES_SHEET, ref=ref, value=moderated,
+            warnings.append(problem(Code.MODERATED_SCORE_INVALID, file, SCORES_SHEET, ref=ref, value=moderated,
                                     hint=suggest(moderated, scale.names), ratings=", ".join(scale.names)))
         typed_final = scale.find(moderation.final_override)
         final = (typed_final.name if typed_final else moderation.final_override) or (

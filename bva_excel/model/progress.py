@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bva_excel.errors import Problem, problem
+from bva_excel.errors import Code, Problem, problem
 from bva_excel.model.action_plan import DONE, ActionRow
 from bva_excel.model.framework import area_key
 from bva_excel.model.identity import IssueIdentity
@@ -96,7 +96,7 @@ def replaced_workbook(file: str, identity: IssueIdentity, issues: list[IssueReco
     if at is None or at == len(kinds) - 1:
         return []
     newer = kinds[at + 1]
-    return [problem("PROGRESS_WORKBOOK_REPLACED", file, area=identity.reviewer_id,
+    return [problem(Code.PROGRESS_WORKBOOK_REPLACED, file, area=identity.reviewer_id,
                     issued=_when(kinds[at].issued_at), newer=newer.file, newer_at=_when(newer.issued_at))]
 
 

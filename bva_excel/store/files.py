@@ -21,7 +21,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from bva_excel.errors import AssessmentBusy, BvaError, LockUnavailable, Problem, problem
+from bva_excel.errors import AssessmentBusy, BvaError, Code, LockUnavailable, Problem, problem
 from bva_excel.layout import (
     HISTORY_FOLDER,
 )
@@ -87,7 +87,7 @@ def check_path_length(path: Path, room: int = 0, what: str = "its path would be"
     absolute, with `room` for what is still to be added to it."""
     length = windows_length(os.path.abspath(path)) + room
     if length > PATH_LIMIT:
-        raise BvaError(problem("PATH_TOO_LONG", os.path.abspath(path), what=what, length=length, limit=PATH_LIMIT,
+        raise BvaError(problem(Code.PATH_TOO_LONG, os.path.abspath(path), what=what, length=length, limit=PATH_LIMIT,
                                hint=hint))
 
 
@@ -102,11 +102,11 @@ def write_problem(error: OSError, file: str | Path) -> Problem:
     """What a failed write means for the person running the command, naming `file`: a full disk, a file or
     folder they may not change, or another failure of the drive."""
     if error.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
-        return problem("DISK_FULL", str(file))
+        return problem(Code.DISK_FULL, str(file))
     reason = error.strerror or str(error) or type(error).__name__
     if error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        return problem("NOT_WRITABLE", str(file), reason=reason)
-    return problem("WRITE_FAILED", str(file), reason=reason)
+        return problem(Code.NOT_WRITABLE, str(file), reason=reason)
+    return problem(Code.WRITE_FAILED, str(file), reason=reason)
 
 
 @contextlib.contextmanager
@@ -145,7 +145,7 @@ class FilesPlaced:
             except OSError:  # a drive without hard links: a copy (which may itself fail, before anything changed)
                 shutil.copy2(target, aside)
         try:
-            refused = move_over(source, target, "FILE_BUSY")
+            refused = move_over(source, target, Code.FILE_BUSY)
             if refused:
                 raise BvaError(refused)
         except BaseException:
@@ -207,7 +207,7 @@ def replacing(target: Path, placed: FilesPlaced | None = None):
         if placed is not None:
             placed.put(temp, target)
         else:
-            refused = move_over(temp, target, "FILE_BUSY")
+            refused = move_over(temp, target, Code.FILE_BUSY)
             if refused:
                 raise BvaError(refused)
     finally:
@@ -215,7 +215,7 @@ def replacing(target: Path, placed: FilesPlaced | None = None):
             temp.unlink()
 
 
-def move_over(source: Path, target: Path, code: str, busy: Path | None = None) -> Problem | None:
+def move_over(source: Path, target: Path, code: Code, busy: Path | None = None) -> Problem | None:
     """Rename `source` to `target`, replacing it; None once done, else the problem `code` naming `busy`
     (by default `target`: the file someone may have open).
 
@@ -242,7 +242,7 @@ def write_bytes(target: Path, data: bytes) -> None:
             with os.fdopen(handle, "wb") as out:
                 out.write(data)
             os.chmod(temp_name, new_file_mode())
-        refused = move_over(Path(temp_name), target, "FILE_BUSY")
+        refused = move_over(Path(temp_name), target, Code.FILE_BUSY)
         if refused:
             raise BvaError(refused)
     finally:
@@ -270,7 +270,7 @@ def holding_lock(records_dir: Path, command: str, folder: Path, wait: float = 0)
     try:
         lock.acquire()
     except Timeout:
-        raise AssessmentBusy(problem("ASSESSMENT_BUSY", str(folder), holder=_describe_holder(holder))) from None
+        raise AssessmentBusy(problem(Code.ASSESSMENT_BUSY, str(folder), holder=_describe_holder(holder))) from None
     except OSError as exc:  # a read-only share, a folder one may not change: said as such
         raise LockUnavailable(write_problem(exc, records_dir / LOCK_FILE)) from None
     try:

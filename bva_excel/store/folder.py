@@ -21,6 +21,7 @@ from bva_excel.errors import (
     AssessmentBusy,
     AssessmentError,
     BvaError,
+    Code,
     LockUnavailable,
     Problem,
     problem,
@@ -161,10 +162,10 @@ def open_assessment(folder: Path) -> Assessment:
     database = records_dir / DATABASE
     notes = []
     if not (folder / ASSESSMENT_FILE).exists():
-        raise AssessmentError(problem("NOT_AN_ASSESSMENT", str(folder), missing=ASSESSMENT_FILE, folder=str(folder)))
+        raise AssessmentError(problem(Code.NOT_AN_ASSESSMENT, str(folder), missing=ASSESSMENT_FILE, folder=str(folder)))
     if not database.exists():
         if not (records_dir / LEGACY_META).exists():
-            raise AssessmentError(problem("NOT_AN_ASSESSMENT", str(folder), missing=f"{RECORDS}/{DATABASE}",
+            raise AssessmentError(problem(Code.NOT_AN_ASSESSMENT, str(folder), missing=f"{RECORDS}/{DATABASE}",
                                           folder=str(folder)))
         with holding_lock(records_dir, "migrate the records", folder):
             if not database.exists():  # another command may have done it while we waited
@@ -206,7 +207,7 @@ def set_aside_a_journal_from_elsewhere(records_dir: Path, folder: Path) -> list[
             aside.mkdir(exist_ok=True)
             target = aside / f"{journal.name} from {holder or 'another computer'} {dt.datetime.now():%Y-%m-%d %H%M%S}"
             os.replace(journal, target)
-            return [problem("RECORDS_JOURNAL_SET_ASIDE", journal, holder=holder or "another computer",
+            return [problem(Code.RECORDS_JOURNAL_SET_ASIDE, journal, holder=holder or "another computer",
                             target=f"{RECORDS}/{MERGED_FOLDER}/{target.name}")]
     except (AssessmentBusy, LockUnavailable, OSError):
         return []  # a command is writing (its journal is its own), or the folder may only be read
@@ -216,7 +217,7 @@ def needs_report(assessment, command: str) -> None:
     """Refuse, saying what to do, when no report was ever written: the action plan lives in it. (A report
     written and since gone missing is not refused: what was typed in it is kept in the records.)"""
     if not assessment.report.exists() and not assessment.records.setting("report_written"):
-        raise BvaError(problem("ACTION_PLAN_NO_REPORT", assessment.report.name, command=command,
+        raise BvaError(problem(Code.ACTION_PLAN_NO_REPORT, assessment.report.name, command=command,
                                folder=assessment.folder.name))
 
 

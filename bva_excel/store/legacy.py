@@ -11,7 +11,7 @@ import os
 import sqlite3
 from pathlib import Path
 
-from bva_excel.errors import AssessmentError, Problem, problem
+from bva_excel.errors import AssessmentError, Code, Problem, problem
 from bva_excel.model.kinds import ReturnStatus
 from bva_excel.model.recorded import IssueRecord, Response, ReturnRecord
 from bva_excel.store.records import AssessmentMeta, Records
@@ -27,7 +27,7 @@ def _read(path: Path, default):
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
-        raise AssessmentError(problem("RECORDS_DAMAGED", path, reason=f"{path.name} is damaged: {exc}",
+        raise AssessmentError(problem(Code.RECORDS_DAMAGED, path, reason=f"{path.name} is damaged: {exc}",
                                       folder=str(path.parent.parent))) from None
 
 
@@ -50,10 +50,10 @@ def migrate_json_records(records_dir: Path, database: Path) -> Problem:
                                        for p in e.get("problems", []))),
                     [Response(**r) for r in e.get("responses", [])]) for e in ledger]
     except (KeyError, TypeError) as exc:
-        raise AssessmentError(problem("RECORDS_DAMAGED", records_dir / "returns.json",
+        raise AssessmentError(problem(Code.RECORDS_DAMAGED, records_dir / "returns.json",
                                       reason=f"the JSON records lack {exc}", folder=str(records_dir.parent))) from None
     except ValueError as exc:  # a status this tool never wrote
-        raise AssessmentError(problem("RECORDS_DAMAGED", records_dir / "returns.json",
+        raise AssessmentError(problem(Code.RECORDS_DAMAGED, records_dir / "returns.json",
                                       reason=f"the JSON records hold {exc}", folder=str(records_dir.parent))) from None
 
     def fill(records: Records) -> None:
@@ -64,7 +64,7 @@ def migrate_json_records(records_dir: Path, database: Path) -> Problem:
     try:
         Records.create(database, meta, fill).close()
     except sqlite3.IntegrityError as exc:
-        raise AssessmentError(problem("RECORDS_DAMAGED", records_dir / "returns.json",
+        raise AssessmentError(problem(Code.RECORDS_DAMAGED, records_dir / "returns.json",
                                       reason=f"the JSON records contradict themselves: {exc}",
                                       folder=str(records_dir.parent))) from None
     backup = records_dir / BACKUP
@@ -72,5 +72,5 @@ def migrate_json_records(records_dir: Path, database: Path) -> Problem:
     for name in LEGACY_FILES:
         if (records_dir / name).exists():
             os.replace(records_dir / name, backup / name)
-    return problem("RECORDS_MIGRATED", database=f"{records_dir.name}/{database.name}",
+    return problem(Code.RECORDS_MIGRATED, database=f"{records_dir.name}/{database.name}",
                    backup=f"{records_dir.name}/{BACKUP}")

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from bva_excel import __version__
-from bva_excel.errors import AssessmentBusy, AssessmentError, BvaError, Problem, problem
+from bva_excel.errors import AssessmentBusy, AssessmentError, BvaError, Code, Problem, problem
 from bva_excel.model.kinds import IssueKind, ReturnStatus, Text
 from bva_excel.model.recorded import (
     FollowUp,
@@ -306,7 +306,7 @@ def _damaged(path: Path, exc: Exception) -> AssessmentError:
     undecodable = re.match(r"Could not decode to UTF-8 column '([^']*)'", reason)
     if undecodable:  # the damaged bytes themselves would follow: unreadable, and no help
         reason = f"the text in its column '{undecodable.group(1)}' is damaged"
-    return AssessmentError(problem("RECORDS_DAMAGED", path, reason=reason,
+    return AssessmentError(problem(Code.RECORDS_DAMAGED, path, reason=reason,
                                    folder=str(path.parent.parent)))  # the assessment folder, above .bva
 
 
@@ -364,14 +364,14 @@ class Records:
         newer, damaged or empty ones."""
         path = Path(path)
         if path.is_file() and path.stat().st_size == 0:  # SQLite would take it for a new database and fill it
-            raise AssessmentError(problem("RECORDS_EMPTY", path, folder=str(path.parent.parent)))
+            raise AssessmentError(problem(Code.RECORDS_EMPTY, path, folder=str(path.parent.parent)))
         try:
             connection = cls._connect(path)
             version = connection.execute("PRAGMA user_version").fetchone()[0]
             if version > SCHEMA_VERSION:
                 writer = connection.execute("SELECT value FROM setting WHERE key = 'tool_version'").fetchone()
                 connection.close()
-                raise AssessmentError(problem("RECORDS_TOO_NEW", path, version=version, supported=SCHEMA_VERSION,
+                raise AssessmentError(problem(Code.RECORDS_TOO_NEW, path, version=version, supported=SCHEMA_VERSION,
                                               writer=f"bva-excel {writer[0]}" if writer else "a newer bva-excel"))
             records = cls(path, connection)
             if version < SCHEMA_VERSION:
@@ -571,7 +571,7 @@ class Records:
             mine = self._db.execute("SELECT assessment_id FROM main.assessment").fetchone()
             theirs = self._db.execute("SELECT assessment_id FROM other.assessment").fetchone()
             if mine != theirs:
-                raise AssessmentError(problem("RECORDS_OTHER_ASSESSMENT", other, other=theirs[0] if theirs else "none",
+                raise AssessmentError(problem(Code.RECORDS_OTHER_ASSESSMENT, other, other=theirs[0] if theirs else "none",
                                               assessment=mine[0]))
             with self._transaction():
                 return self._merge_rows()

@@ -21,7 +21,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from xml.etree import ElementTree
 
-from bva_excel.errors import BvaError, Problem, problem
+from bva_excel.errors import BvaError, Code, Problem, problem
 from bva_excel.excel.read.report_file import ReportFile
 from bva_excel.excel.read.sheets import sheet_rows
 from bva_excel.model.text import (
@@ -364,7 +364,7 @@ def read_extra_sheets(report: ReportFile, tool_sheets: dict[str, str | None]) ->
     archive = report.archive
     parts = _sheet_parts(archive)
     extra = [name for name in parts if not ours(name)]
-    refused = [problem("REPORT_SHEET_NOT_CARRIED", report.path, name, what=" and ".join(what))
+    refused = [problem(Code.REPORT_SHEET_NOT_CARRIED, report.path, name, what=" and ".join(what))
                for name in extra if (what := _not_carriable(archive, parts[name]))]
     if refused:
         raise BvaError(refused)
@@ -412,7 +412,7 @@ def read_extra_columns(report: ReportFile, sheet: str, key_header: str, ours) ->
             raw_key = cell_text(row[key_col]).strip() if key_col < len(row) else ""
             key = (normalise_ref(raw_key) or raw_key) if key_header == "Ref" else raw_key
             if not key:
-                warnings.append(problem("REPORT_VALUE_NO_KEY", report.path, sheet, f"{column_letter(col)}{index + 1}",
+                warnings.append(problem(Code.REPORT_VALUE_NO_KEY, report.path, sheet, f"{column_letter(col)}{index + 1}",
                                         header=title, key=key_header))
                 continue
             found.values[key] = value
@@ -542,5 +542,5 @@ def write_extra_columns(sheet, columns: list[ExtraColumn], first_col: int, row_o
 
 def unplaced(columns: list[ExtraColumn], row_of: dict[str, int], file: str) -> list[Problem]:
     """Warnings for carried values whose row is no longer on the sheet (a characteristic removed)."""
-    return [problem("REPORT_VALUE_ROW_GONE", file, column.sheet, header=column.header, key=key)
+    return [problem(Code.REPORT_VALUE_ROW_GONE, file, column.sheet, header=column.header, key=key)
             for column in columns for key in column.values if key not in row_of]

@@ -21,7 +21,7 @@ from email.parser import BytesParser
 from email.utils import parseaddr, parsedate_to_datetime
 from pathlib import Path
 
-from bva_excel.errors import Problem, problem
+from bva_excel.errors import Code, Problem, problem
 from bva_excel.excel.read.screening import WORKBOOK_SUFFIXES, sniff
 
 EMAIL_SUFFIXES = (".eml", ".msg")
@@ -111,7 +111,7 @@ def is_email(path: Path) -> bool:
 def refused_by_size(file: str, size: int) -> Problem | None:
     """Why an email of `size` bytes is refused unread, or None."""
     if size > MAX_EMAIL_BYTES:
-        return problem("EMAIL_TOO_LARGE", file, size=_megabytes(size), limit=_megabytes(MAX_EMAIL_BYTES))
+        return problem(Code.EMAIL_TOO_LARGE, file, size=_megabytes(size), limit=_megabytes(MAX_EMAIL_BYTES))
     return None
 
 
@@ -137,21 +137,21 @@ class _Walk:
 
     def open(self, where: str, content: bytes, suffix: str, depth: int) -> None:
         if depth > MAX_DEPTH:
-            raise _Refused(problem("EMAIL_TOO_DEEP", self.file, limit=MAX_DEPTH))
+            raise _Refused(problem(Code.EMAIL_TOO_DEEP, self.file, limit=MAX_DEPTH))
         if suffix == ".msg":
             self._outlook(where, content, depth)
             return
         try:
             message = BytesParser(policy=policy.default).parsebytes(content)
         except RecursionError:  # parts in parts, thousands deep
-            raise _Refused(problem("EMAIL_TOO_DEEP", self.file, limit=MAX_DEPTH)) from None
+            raise _Refused(problem(Code.EMAIL_TOO_DEEP, self.file, limit=MAX_DEPTH)) from None
         except DAMAGED as exc:
             self._unreadable(where, f"{type(exc).__name__}")
             return
         self._mime(where, message, depth)
 
     def _unreadable(self, where: str, reason: str) -> None:
-        self.reading.problems.append(problem("EMAIL_UNREADABLE", where, reason=reason))
+        self.reading.problems.append(problem(Code.EMAIL_UNREADABLE, where, reason=reason))
 
     def _envelope(self, envelope: Envelope, depth: int) -> None:
         if depth == 1:
@@ -188,7 +188,7 @@ class _Walk:
                     filename = part.get_filename() or _header(part, "content-description")
                     self._attachment(where, filename, content, kind, envelope, depth)
         except RecursionError:
-            raise _Refused(problem("EMAIL_TOO_DEEP", self.file, limit=MAX_DEPTH)) from None
+            raise _Refused(problem(Code.EMAIL_TOO_DEEP, self.file, limit=MAX_DEPTH)) from None
         except DAMAGED as exc:
             self._unreadable(where, type(exc).__name__)
 
@@ -244,11 +244,11 @@ class _Walk:
     def _count(self) -> None:
         self.attachments += 1
         if self.attachments > MAX_ATTACHMENTS:
-            raise _Refused(problem("EMAIL_TOO_MANY_ATTACHMENTS", self.file, limit=MAX_ATTACHMENTS))
+            raise _Refused(problem(Code.EMAIL_TOO_MANY_ATTACHMENTS, self.file, limit=MAX_ATTACHMENTS))
 
     def _deeper(self, depth: int) -> int:
         if depth + 1 > MAX_DEPTH:
-            raise _Refused(problem("EMAIL_TOO_DEEP", self.file, limit=MAX_DEPTH))
+            raise _Refused(problem(Code.EMAIL_TOO_DEEP, self.file, limit=MAX_DEPTH))
         return depth + 1
 
     def _attachment(self, where: str, filename: str, content: bytes, kind: str, envelope: Envelope,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from bva_excel.errors import ERROR, FrameworkError, Problem, problem
+from bva_excel.errors import ERROR, Code, FrameworkError, Problem, problem
 from bva_excel.excel.read.sheets import Table, open_workbook, read_table
 from bva_excel.model.framework import (
     THEMES,
@@ -39,7 +39,7 @@ def _split_list(text: str) -> list[str]:
     return [part.strip() for part in re.split(r"[,;\n]", text) if part.strip()]
 
 
-def _distinct_rows(table: Table, header: str, key, blank: str, duplicate: str, problems: list[Problem],
+def _distinct_rows(table: Table, header: str, key, blank: Code, duplicate: Code, problems: list[Problem],
                    field: str = "value", clean=None):
     """The rows of `table` whose `header` is filled in with a text not used above it (compared by `key`):
     (row, values, that text). A blank one, or one used above, is a problem (codes `blank` and `duplicate`,
@@ -60,40 +60,40 @@ def _distinct_rows(table: Table, header: str, key, blank: str, duplicate: str, p
 def _read_scale(table: Table, problems: list[Problem]) -> Scale:
     ratings: list[Rating] = []
     values: dict[int, str] = {}  # value -> the cell it was first given in
-    for row, values_row, name in _distinct_rows(table, "Rating", normalise_label, "RATING_MISSING", "RATING_DUPLICATE",
+    for row, values_row, name in _distinct_rows(table, "Rating", normalise_label, Code.RATING_MISSING, Code.RATING_DUPLICATE,
                                                 problems, field="name"):
         colour = table.text(values_row, "Colour")
         raw_value = table.get(values_row, "Value")
         hex_colour = colour.lstrip("#")
         if not re.fullmatch(r"[0-9A-Fa-f]{6}", hex_colour):
-            problems.append(problem("RATING_COLOUR_INVALID", table.file, table.sheet,
+            problems.append(problem(Code.RATING_COLOUR_INVALID, table.file, table.sheet,
                                     table.cell(row, "Colour"), value=colour))
         value = None
         if raw_value is not None:
             text = cell_text(raw_value).strip()
             if not re.fullmatch(r"-?\d+", text):
-                problems.append(problem("RATING_VALUE_INVALID", table.file, table.sheet,
+                problems.append(problem(Code.RATING_VALUE_INVALID, table.file, table.sheet,
                                         table.cell(row, "Value"), value=text))
             elif int(text) in values:
-                problems.append(problem("RATING_VALUE_DUPLICATE", table.file, table.sheet,
+                problems.append(problem(Code.RATING_VALUE_DUPLICATE, table.file, table.sheet,
                                         table.cell(row, "Value"), value=text, other=values[int(text)]))
             else:
                 value = int(text)
                 values[value] = table.cell(row, "Value")
         ratings.append(Rating(name, f"#{hex_colour.upper()}", value, table.text(values_row, "Meaning")))
     if len(values) < 2:
-        problems.append(problem("SCALE_TOO_SHORT", table.file, table.sheet))
+        problems.append(problem(Code.SCALE_TOO_SHORT, table.file, table.sheet))
     return Scale(tuple(ratings))
 
 
 def _read_reviewers(table: Table, problems: list[Problem]) -> list[Reviewer]:
     reviewers = []
-    for row, values, reviewer_id in _distinct_rows(table, "Reviewer ID", str.casefold, "REVIEWER_ID_BLANK",
-                                                   "REVIEWER_ID_DUPLICATE", problems):
+    for row, values, reviewer_id in _distinct_rows(table, "Reviewer ID", str.casefold, Code.REVIEWER_ID_BLANK,
+                                                   Code.REVIEWER_ID_DUPLICATE, problems):
         email = table.text(values, "Email")
         name = table.text(values, "Name") or email  # someone known only by their email is named by it
         if not name:
-            problems.append(problem("REVIEWER_NAME_BLANK", table.file, table.sheet,
+            problems.append(problem(Code.REVIEWER_NAME_BLANK, table.file, table.sheet,
                                     table.cell(row, "Name"), value=reviewer_id))
         reviewers.append(Reviewer(reviewer_id, name, email, table.text(values, "Service area")))
     return reviewers
@@ -101,8 +101,8 @@ def _read_reviewers(table: Table, problems: list[Problem]) -> list[Reviewer]:
 
 def _read_service_areas(table: Table, problems: list[Problem]) -> list[ServiceArea]:
     areas = []
-    for _, values, name in _distinct_rows(table, "Service area", area_key, "SERVICE_AREA_BLANK",
-                                          "SERVICE_AREA_DUPLICATE", problems, clean=lambda text: " ".join(text.split())):
+    for _, values, name in _distinct_rows(table, "Service area", area_key, Code.SERVICE_AREA_BLANK,
+                                          Code.SERVICE_AREA_DUPLICATE, problems, clean=lambda text: " ".join(text.split())):
         areas.append(ServiceArea(name, table.text(values, "Head of service"), table.text(values, "Email")))
     return areas
 
@@ -142,27 +142,27 @@ def _read_characteristics(table: Table, reviewers: list[Reviewer], problems: lis
         raw_ref = table.text(values, "Ref")
         ref = normalise_ref(raw_ref)
         if ref is None:
-            problems.append(problem("REF_INVALID", table.file, table.sheet, ref_cell, value=raw_ref))
+            problems.append(problem(Code.REF_INVALID, table.file, table.sheet, ref_cell, value=raw_ref))
             continue
         if ref in seen:
-            problems.append(problem("REF_DUPLICATE", table.file, table.sheet, ref_cell, ref=ref,
+            problems.append(problem(Code.REF_DUPLICATE, table.file, table.sheet, ref_cell, ref=ref,
                                     other=seen[ref]))
             continue
         seen[ref] = ref_cell
         theme_text = table.text(values, "Theme")
         theme = find_theme(theme_text)
         if theme is None:
-            problems.append(problem("THEME_UNKNOWN", table.file, table.sheet, table.cell(row, "Theme"),
+            problems.append(problem(Code.THEME_UNKNOWN, table.file, table.sheet, table.cell(row, "Theme"),
                                     value=theme_text, themes=theme_names))
             continue
         ref_theme = theme_of_ref(ref)
         if ref_theme != theme:
-            problems.append(problem("THEME_REF_MISMATCH", table.file, table.sheet, ref_cell, ref=ref,
+            problems.append(problem(Code.THEME_REF_MISMATCH, table.file, table.sheet, ref_cell, ref=ref,
                                     ref_theme=ref_theme.name if ref_theme else ref.rstrip("0123456789"),
                                     theme=theme.name))
         text = table.text(values, "Characteristic")
         if not text:
-            problems.append(problem("CHARACTERISTIC_BLANK", table.file, table.sheet,
+            problems.append(problem(Code.CHARACTERISTIC_BLANK, table.file, table.sheet,
                                     table.cell(row, "Characteristic"), ref=ref))
         drafters = []
         for name in split_people(table.text(values, "Drafted by"), lambda p: find_reviewer(p) is not None):
@@ -173,16 +173,16 @@ def _read_characteristics(table: Table, reviewers: list[Reviewer], problems: lis
             if match:
                 drafters.append(match.reviewer_id)
             elif close:
-                doubts.append(problem("DRAFTER_UNCERTAIN", table.file, table.sheet, table.cell(row, "Drafted by"),
+                doubts.append(problem(Code.DRAFTER_UNCERTAIN, table.file, table.sheet, table.cell(row, "Drafted by"),
                                       value=name, ref=ref, reviewer=close.label))
             else:
-                notes.append(problem("DRAFTER_UNKNOWN", table.file, table.sheet,
+                notes.append(problem(Code.DRAFTER_UNKNOWN, table.file, table.sheet,
                                      table.cell(row, "Drafted by"), value=name, ref=ref))
         listed = []
         for name in _split_list(table.text(values, "Reviewers")):
             match = find_reviewer(name)
             if match is None:
-                problems.append(problem("REVIEWER_UNKNOWN", table.file, table.sheet,
+                problems.append(problem(Code.REVIEWER_UNKNOWN, table.file, table.sheet,
                                         table.cell(row, "Reviewers"), value=name,
                                         hint=suggest(name, [r.reviewer_id for r in reviewers])))
             elif match.reviewer_id not in listed:
@@ -202,7 +202,7 @@ def load_framework(path: Path) -> Framework:
     try:
         workbook = open_workbook(path)
     except Exception as exc:  # calamine raises several unrelated types for unreadable files
-        raise FrameworkError(problem("FRAMEWORK_UNREADABLE", path,
+        raise FrameworkError(problem(Code.FRAMEWORK_UNREADABLE, path,
                                        reason=str(exc) or type(exc).__name__)) from exc
     file = path.name
     scale_table = read_table(workbook, file, "Scale", SCALE_HEADERS, problems)
@@ -217,7 +217,7 @@ def load_framework(path: Path) -> Framework:
         area_table = read_table(workbook, file, SERVICE_AREAS_SHEET, SERVICE_AREA_HEADERS, problems)
         service_areas = tuple(_read_service_areas(area_table, problems)) if area_table else ()
     if characteristic_table and not characteristics and not problems:
-        problems.append(problem("NO_CHARACTERISTICS", file, "Characteristics"))
+        problems.append(problem(Code.NO_CHARACTERISTICS, file, "Characteristics"))
     if any(p.severity == ERROR for p in problems):
         raise FrameworkError(problems)
     return Framework(scale, tuple(characteristics), tuple(reviewers), tuple(_once_each(notes)), tuple(doubts),
@@ -229,6 +229,6 @@ def _once_each(notes: list[Problem]) -> list[Problem]:
     by_name: dict[str, list[Problem]] = {}
     for note in notes:
         by_name.setdefault(note.fields["value"], []).append(note)
-    return [problem("DRAFTER_UNKNOWN", same[0].file, same[0].sheet, same[0].cell if len(same) == 1 else "",
+    return [problem(Code.DRAFTER_UNKNOWN, same[0].file, same[0].sheet, same[0].cell if len(same) == 1 else "",
                     value=name, ref=", ".join(n.fields["ref"] for n in same)) for name, same in by_name.items()]
 

@@ -12,7 +12,7 @@ import zipfile
 from pathlib import PurePosixPath
 from xml.etree import ElementTree
 
-from bva_excel.errors import Problem, problem
+from bva_excel.errors import Code, Problem, problem
 from bva_excel.excel.read.carried import part_path
 from bva_excel.excel.read.sheets import Table
 from bva_excel.model.recorded import ReturnNote
@@ -69,15 +69,15 @@ def typed_outside(table: Table, key: str, score: str, headers: list[str], is_key
         notes += in_row
         cell = ", ".join(note.cell for note in in_row)
         if typed_score:
-            problems.append(problem("RETURN_SCORE_IN_ROW_WITHOUT_KEY", table.file, table.sheet, cell, key=key,
+            problems.append(problem(Code.RETURN_SCORE_IN_ROW_WITHOUT_KEY, table.file, table.sheet, cell, key=key,
                                     value=start_of(typed_score), score=score, texts=_quoted(in_row)))
         else:
-            problems.append(problem("RETURN_ROW_NOT_READ", table.file, table.sheet, cell, key=key,
+            problems.append(problem(Code.RETURN_ROW_NOT_READ, table.file, table.sheet, cell, key=key,
                                     texts=_quoted(in_row)))
     for col, in_column in sorted(by_column.items()):
         notes += in_column
         header = cell_text(table.header[col]).strip() if col < len(table.header) else ""
-        problems.append(problem("RETURN_COLUMN_NOT_READ", table.file, table.sheet,
+        problems.append(problem(Code.RETURN_COLUMN_NOT_READ, table.file, table.sheet,
                                 ", ".join(note.cell for note in in_column), column=column_letter(col),
                                 header=f" ('{start_of(header)}')" if header else "", texts=_quoted(in_column)))
     return notes
@@ -141,6 +141,6 @@ def cell_comments(archive: zipfile.ZipFile, file: str, problems: list[Problem]) 
                     text = f"{author}: {text}"
                 note = ReturnNote(sheet_name, comment.get("ref", ""), "comment", text)
                 notes.append(note)
-                problems.append(problem("RETURN_COMMENT_NOT_READ", file, note.sheet, note.cell,
+                problems.append(problem(Code.RETURN_COMMENT_NOT_READ, file, note.sheet, note.cell,
                                         text=start_of(text)))
     return notes

@@ -12,7 +12,7 @@ import zipfile
 from pathlib import Path
 from xml.etree import ElementTree
 
-from bva_excel.errors import BvaError, Problem, problem
+from bva_excel.errors import BvaError, Code, Problem, problem
 from bva_excel.excel.read.carried import (
     Carried,
     _sheet_parts,
@@ -87,9 +87,9 @@ def read_previous_edits(report: ReportFile) -> PreviousEdits:
         plan = read_table(workbook, path.name, ACTION_SHEET, ["Action ID", *ACTION_INPUT_HEADERS], missing,
                           blank_headers_allowed=True)
     except Exception as exc:  # any reader failure: refuse rather than overwrite what people typed
-        raise BvaError(problem("REPORT_UNREADABLE", path, reason=str(exc) or type(exc).__name__)) from exc
+        raise BvaError(problem(Code.REPORT_UNREADABLE, path, reason=str(exc) or type(exc).__name__)) from exc
     if missing:
-        raise BvaError([problem("REPORT_INPUT_LOST", p.file, p.sheet, p.cell, what=p.what) for p in missing])
+        raise BvaError([problem(Code.REPORT_INPUT_LOST, p.file, p.sheet, p.cell, what=p.what) for p in missing])
     try:
         if scores:
             typed = (_typed_final_scores(report, scores.columns[normalise_label("Final score")])
@@ -107,7 +107,7 @@ def read_previous_edits(report: ReportFile) -> PreviousEdits:
         if plan:
             _read_actions(plan, edits)
     except Exception as exc:  # any reader failure: refuse rather than overwrite what people typed
-        raise BvaError(problem("REPORT_UNREADABLE", path, reason=str(exc) or type(exc).__name__)) from exc
+        raise BvaError(problem(Code.REPORT_UNREADABLE, path, reason=str(exc) or type(exc).__name__)) from exc
     return edits
 
 
@@ -176,7 +176,7 @@ def check_not_open(path: Path) -> None:
                           (path.with_name(f".~lock.{path.name}#"), "LibreOffice")]:
         if lock.exists():
             holder = lock_holder(lock)
-            raise BvaError(problem("REPORT_OPEN", path, program=program,
+            raise BvaError(problem(Code.REPORT_OPEN, path, program=program,
                                    holder=f" by {holder}" if holder else "", lock=lock.name))
 
 
@@ -197,19 +197,19 @@ def check_is_report(report: ReportFile, assessment_id: str) -> None:
             ElementTree.fromstring(core)
     except (zipfile.BadZipFile, KeyError, ElementTree.ParseError, OSError) as exc:
         reason = "it is not a workbook, or it is damaged" if not isinstance(exc, OSError) else (exc.strerror or str(exc))
-        raise BvaError(problem("REPORT_UNREADABLE", path, reason=reason)) from None
+        raise BvaError(problem(Code.REPORT_UNREADABLE, path, reason=reason)) from None
     belongs_to = _assessment_of(custom)
     if belongs_to and belongs_to != assessment_id:
-        raise BvaError(problem("REPORT_OTHER_ASSESSMENT", path, other=belongs_to, assessment=assessment_id))
+        raise BvaError(problem(Code.REPORT_OTHER_ASSESSMENT, path, other=belongs_to, assessment=assessment_id))
     missing = [name for name in (SCORES_SHEET, ACTION_SHEET) if name not in sheets]
     if not missing:
         return
     if belongs_to or len(set(sheets) & set(TOOL_SHEETS)) >= 2:  # bva's report, with a sheet renamed or deleted
         ours = [name for name in sheets if name not in TOOL_SHEETS]
-        raise BvaError(problem("REPORT_SHEET_RENAMED", path, missing=" and ".join(f"'{m}'" for m in missing),
+        raise BvaError(problem(Code.REPORT_SHEET_RENAMED, path, missing=" and ".join(f"'{m}'" for m in missing),
                                are="s are" if len(missing) > 1 else " is",
                                guess=_renamed_as(missing, ours), back=" and ".join(f"'{m}'" for m in missing)))
-    raise BvaError(problem("REPORT_FOREIGN", path, sheets=", ".join(f"'{s}'" for s in sheets) or "none"))
+    raise BvaError(problem(Code.REPORT_FOREIGN, path, sheets=", ".join(f"'{s}'" for s in sheets) or "none"))
 
 
 def _assessment_of(custom: bytes) -> str:
@@ -261,7 +261,7 @@ def read_carried(report: ReportFile) -> Carried:
     carried.columns, carried.warnings = scores + plan, warnings + more
     carried.notes = (read_cell_notes(report, SCORES_SHEET, "Ref")
                      + read_cell_notes(report, ACTION_SHEET, "Action ID"))
-    carried.warnings += [problem("REPORT_DRAWING_NOT_KEPT", report.path, name)
+    carried.warnings += [problem(Code.REPORT_DRAWING_NOT_KEPT, report.path, name)
                          for name in drawn_by_people(report, TOOL_SHEETS)]
     return carried
 
@@ -279,6 +279,6 @@ def wording_edited(report: ReportFile, framework: Framework) -> list[Problem]:
     edited = [ref for _, values in table.rows
               if (ref := normalise_ref(table.get(values, "Ref")) or "") in texts
               and " ".join(table.text(values, "Characteristic").split()) != texts[ref]]
-    return [problem("REPORT_WORDING_EDITED", path, SCORES_SHEET, refs=short_list(edited))] if edited else []
+    return [problem(Code.REPORT_WORDING_EDITED, path, SCORES_SHEET, refs=short_list(edited))] if edited else []
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bva_excel.errors import ERROR, problem
+from bva_excel.errors import ERROR, Code, problem
 from bva_excel.excel.read.sheets import Table, compare_locked_text
 from bva_excel.model.action_plan import STATUSES, as_date
 from bva_excel.model.identity import IssueIdentity
@@ -26,11 +26,11 @@ def read_progress_rows(table: Table, identity: IssueIdentity, issue: IssueRecord
         if not action_id:
             continue  # a note typed below the table
         if action_id not in issued:
-            reading.problems.append(problem("PROGRESS_ACTION_NOT_ISSUED", file, sheet, table.cell(row, "Action ID"),
+            reading.problems.append(problem(Code.PROGRESS_ACTION_NOT_ISSUED, file, sheet, table.cell(row, "Action ID"),
                                             action=action_id, area=identity.reviewer_id))
             continue
         if action_id in seen:
-            reading.problems.append(problem("RETURN_DUPLICATE_ROW", file, sheet, table.cell(row, "Action ID"),
+            reading.problems.append(problem(Code.RETURN_DUPLICATE_ROW, file, sheet, table.cell(row, "Action ID"),
                                             ref=action_id, other=seen[action_id] + 1))
             continue
         seen[action_id] = row
@@ -38,14 +38,14 @@ def read_progress_rows(table: Table, identity: IssueIdentity, issue: IssueRecord
         status_text = table.text(values, "Status")
         status = next((s for s in STATUSES if s.casefold() == status_text.casefold()), None) if status_text else ""
         if status is None:
-            reading.problems.append(problem("PROGRESS_STATUS_INVALID", file, sheet, table.cell(row, "Status"),
+            reading.problems.append(problem(Code.PROGRESS_STATUS_INVALID, file, sheet, table.cell(row, "Status"),
                                             value=status_text, hint=suggest(status_text, STATUSES),
                                             statuses=", ".join(STATUSES)))
             continue
         raw_date = table.get(values, "Revised target date")
         revised = as_date(raw_date) if raw_date is not None else None
         if raw_date is not None and revised is None:
-            reading.problems.append(problem("PROGRESS_DATE_INVALID", file, sheet,
+            reading.problems.append(problem(Code.PROGRESS_DATE_INVALID, file, sheet,
                                             table.cell(row, "Revised target date"), value=cell_text(raw_date)))
             continue
         text = cell_text(table.get(values, "Progress update")).strip()
@@ -56,9 +56,9 @@ def read_progress_rows(table: Table, identity: IssueIdentity, issue: IssueRecord
                                                   ", ".join(table.cell(row, header) for header in filled)))
     for action_id in identity.refs:
         if action_id not in seen:
-            reading.problems.append(problem("PROGRESS_ACTION_MISSING", file, sheet, action=action_id))
+            reading.problems.append(problem(Code.PROGRESS_ACTION_MISSING, file, sheet, action=action_id))
     # Nothing filled in is said only when nothing else is wrong: a row refused is not a row left blank.
     if not reading.updates and not any(p.severity == ERROR for p in reading.problems):
-        reading.problems.append(problem("PROGRESS_NOTHING_RETURNED", file, issued=len(identity.refs)))
+        reading.problems.append(problem(Code.PROGRESS_NOTHING_RETURNED, file, issued=len(identity.refs)))
 
 

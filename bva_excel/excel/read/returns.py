@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from bva_excel.errors import ERROR, Problem, problem
+from bva_excel.errors import ERROR, Code, Problem, problem
 from bva_excel.excel.read.notes import in_reading_order, typed_outside
 from bva_excel.excel.read.progress import INPUTS, read_progress_rows
 from bva_excel.excel.read.screening import screen
@@ -127,7 +127,7 @@ def _keep_formulas_as_text(path: Path | BinaryIO, table: Table, problems: list[P
         shown = cell_text(values[col])
         if not shown:
             values[col] = formula
-        problems.append(problem("RETURN_FORMULA", table.file, layout.sheet, a1(row, col), formula=formula[:60],
+        problems.append(problem(Code.RETURN_FORMULA, table.file, layout.sheet, a1(row, col), formula=formula[:60],
                                 kept=f"its shown value '{shown[:40]}'" if shown else "the formula itself"))
 
 
@@ -143,11 +143,11 @@ def _read_rows(table: Table, framework: Framework, identity: IssueIdentity, issu
         if ref is None:
             continue  # a note typed below the table, not a characteristic
         if ref not in issued:
-            reading.problems.append(problem("RETURN_REF_NOT_ISSUED", file, sheet,
+            reading.problems.append(problem(Code.RETURN_REF_NOT_ISSUED, file, sheet,
                                             table.cell(row, "Ref"), ref=ref))
             continue
         if ref in seen:
-            reading.problems.append(problem("RETURN_DUPLICATE_ROW", file, sheet,
+            reading.problems.append(problem(Code.RETURN_DUPLICATE_ROW, file, sheet,
                                             table.cell(row, "Ref"), ref=ref, other=seen[ref] + 1))
             continue
         seen[ref] = row
@@ -155,13 +155,13 @@ def _read_rows(table: Table, framework: Framework, identity: IssueIdentity, issu
         words = [(header, cell_text(table.get(values, header))) for header in layout.words]
         too_long = [(h, t) for h, t in words if len(t) > MAX_CELL_TEXT]
         for header, text in too_long:
-            reading.problems.append(problem("RETURN_TEXT_TOO_LONG", file, sheet, table.cell(row, header),
+            reading.problems.append(problem(Code.RETURN_TEXT_TOO_LONG, file, sheet, table.cell(row, header),
                                             length=len(text)))
         raw_score = table.get(values, layout.score)
         rating, hint = parse_rating(framework.scale, raw_score)
         score_cell = table.cell(row, layout.score)
         if rating is None:
-            reading.problems.append(problem("SCORE_INVALID", file, sheet, score_cell,
+            reading.problems.append(problem(Code.SCORE_INVALID, file, sheet, score_cell,
                                             value=cell_text(raw_score).strip(), hint=hint, ratings=ratings))
             continue
         if not too_long:
@@ -170,13 +170,13 @@ def _read_rows(table: Table, framework: Framework, identity: IssueIdentity, issu
                                               score_cell))
     for ref in identity.refs:
         if ref not in seen:
-            reading.problems.append(problem("RETURN_REF_MISSING", file, sheet, ref=ref))
+            reading.problems.append(problem(Code.RETURN_REF_MISSING, file, sheet, ref=ref))
 
 
 def _read_identity(workbook, file: str, assessment_id: str, secret: bytes,
                    problems: list[Problem]) -> IssueIdentity | None:
     if IDENTITY_SHEET not in workbook.sheet_names:
-        problems.append(problem("RETURN_NOT_ISSUED", file,
+        problems.append(problem(Code.RETURN_NOT_ISSUED, file,
                                 reason="it carries no issue identity; it may be the template or a copy"))
         return None
     values = {cell_text(row[0]).strip(): cell_text(row[1]).strip()
@@ -184,18 +184,18 @@ def _read_identity(workbook, file: str, assessment_id: str, secret: bytes,
     try:
         identity, signature = IssueIdentity.from_rows(values)
     except KeyError as missing:
-        problems.append(problem("RETURN_TAMPERED", file, IDENTITY_SHEET,
+        problems.append(problem(Code.RETURN_TAMPERED, file, IDENTITY_SHEET,
                                 reason=f"its identity has no {missing.args[0]}"))
         return None
     except ValueError as unknown:
-        problems.append(problem("RETURN_TAMPERED", file, IDENTITY_SHEET, reason=str(unknown)))
+        problems.append(problem(Code.RETURN_TAMPERED, file, IDENTITY_SHEET, reason=str(unknown)))
         return None
     if identity.assessment_id != assessment_id:
-        problems.append(problem("RETURN_OTHER_ASSESSMENT", file, found=identity.assessment_id,
+        problems.append(problem(Code.RETURN_OTHER_ASSESSMENT, file, found=identity.assessment_id,
                                 expected=assessment_id))
         return None
     if not identity.verify(secret, signature):
-        problems.append(problem("RETURN_TAMPERED", file, IDENTITY_SHEET,
+        problems.append(problem(Code.RETURN_TAMPERED, file, IDENTITY_SHEET,
                                 reason="its signature does not match its reviewer and characteristics"))
         return None
     return identity
@@ -221,13 +221,13 @@ def read_return(path: Path, framework: Framework, assessment_id: str, secret: by
     try:
         workbook = open_workbook(source)
     except Exception as exc:  # calamine raises several unrelated types for unreadable files
-        reading.problems.append(problem("RETURN_UNREADABLE", file, reason=str(exc) or type(exc).__name__))
+        reading.problems.append(problem(Code.RETURN_UNREADABLE, file, reason=str(exc) or type(exc).__name__))
         return reading
     identity = _read_identity(workbook, file, assessment_id, secret, reading.problems)
     if identity is None:
         return reading
     if identity.issue_id not in issues:
-        reading.problems.append(problem("RETURN_NOT_ISSUED", file, IDENTITY_SHEET,
+        reading.problems.append(problem(Code.RETURN_NOT_ISSUED, file, IDENTITY_SHEET,
                                         reason=f"issue {identity.issue_id} is not in this assessment's records"))
         return reading
     reading.identity = identity
@@ -239,7 +239,7 @@ def read_return(path: Path, framework: Framework, assessment_id: str, secret: by
             found.fields.setdefault("sender", "the service area")
         return reading
     if framework.reviewer(identity.reviewer_id) is None:
-        reading.problems.append(problem("RETURN_REVIEWER_REMOVED", file, reviewer=identity.reviewer_id))
+        reading.problems.append(problem(Code.RETURN_REVIEWER_REMOVED, file, reviewer=identity.reviewer_id))
     else:
         reading.problems += _saved_by_someone_else(file, screening, framework, identity.reviewer_id)
     layout = LAYOUTS[identity.kind]
@@ -262,7 +262,7 @@ def _saved_by_someone_else(file: str, screening, framework: Framework, reviewer_
     """A warning for each other reviewer the workbook's 'last saved by', author or file name names."""
     issued = present(framework.reviewer(reviewer_id), reviewer_id)  # (a reviewer removed is said apart)
     sources = [("'last saved by'", screening.saved_by), ("author", screening.author), ("file name", Path(file).stem)]
-    return [problem("RETURN_SAVED_BY_OTHER", file, issued=issued.label, how=how, other=other.label)
+    return [problem(Code.RETURN_SAVED_BY_OTHER, file, issued=issued.label, how=how, other=other.label)
             for how, other in others_named(sources, framework.reviewer_names, reviewer_id)]
 
 

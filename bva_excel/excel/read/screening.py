@@ -24,7 +24,7 @@ from pathlib import Path
 from xml.etree import ElementTree
 from xml.parsers import expat
 
-from bva_excel.errors import Problem, problem
+from bva_excel.errors import Code, Problem, problem
 from bva_excel.excel.read.notes import COMMENTS_PART, cell_comments
 from bva_excel.model.recorded import ReturnNote
 
@@ -288,60 +288,60 @@ def screen(path: Path, name: str = "", content: bytes | None = None) -> Screenin
     file = name or path.name
     size = len(content) if content is not None else path.stat().st_size
     if size == 0:
-        return Screening("", [problem("RETURN_EMPTY", file)])
+        return Screening("", [problem(Code.RETURN_EMPTY, file)])
     if size > MAX_FILE_BYTES:
-        return Screening("", [problem("RETURN_TOO_LARGE", file, size=_megabytes(size), limit=_megabytes(MAX_FILE_BYTES))])
+        return Screening("", [problem(Code.RETURN_TOO_LARGE, file, size=_megabytes(size), limit=_megabytes(MAX_FILE_BYTES))])
     if content is None:
         content = path.read_bytes()  # at most MAX_FILE_BYTES; one read instead of a seek and read per part
     head = content[:512]
     if head.startswith(OLE_SIGNATURE):
-        code = "RETURN_ENCRYPTED" if _ole_kind(content) == "encrypted" else "RETURN_LEGACY_XLS"
+        code = Code.RETURN_ENCRYPTED if _ole_kind(content) == "encrypted" else Code.RETURN_LEGACY_XLS
         return Screening("", [problem(code, file)])
     if not head.startswith(b"PK"):
         what = sniff(head)
         if what:
-            return Screening("", [problem("RETURN_NOT_A_WORKBOOK", file, what=what)])
+            return Screening("", [problem(Code.RETURN_NOT_A_WORKBOOK, file, what=what)])
         if path.suffix.lower() in (".csv", ".txt") or b"," in head or b";" in head:
-            return Screening("", [problem("RETURN_CSV", file)])
-        return Screening("", [problem("RETURN_NOT_A_WORKBOOK", file, what="not a spreadsheet")])
+            return Screening("", [problem(Code.RETURN_CSV, file)])
+        return Screening("", [problem(Code.RETURN_NOT_A_WORKBOOK, file, what="not a spreadsheet")])
     try:
         archive = zipfile.ZipFile(io.BytesIO(content))
     except (zipfile.BadZipFile, OSError, ValueError):  # ValueError: a part name that is not the UTF-8 it claims
-        return Screening("", [problem("RETURN_TRUNCATED", file)])
+        return Screening("", [problem(Code.RETURN_TRUNCATED, file)])
     with archive:
         members = archive.infolist()
         names = {m.filename for m in members}
         if len(members) > MAX_MEMBERS:
-            return Screening("", [problem("RETURN_BOMB", file, reason=f"it holds {len(members):,} parts")])
+            return Screening("", [problem(Code.RETURN_BOMB, file, reason=f"it holds {len(members):,} parts")])
         unpacked = sum(m.file_size for m in members)
         if unpacked > MAX_UNPACKED_BYTES:
-            return Screening("", [problem("RETURN_BOMB", file, reason=f"it would unpack to {_megabytes(unpacked)}")])
+            return Screening("", [problem(Code.RETURN_BOMB, file, reason=f"it would unpack to {_megabytes(unpacked)}")])
         for member in members:
             if member.file_size > 1024 * 1024 and member.file_size > MAX_RATIO * max(member.compress_size, 1):
-                return Screening("", [problem("RETURN_BOMB", file, reason=(
+                return Screening("", [problem(Code.RETURN_BOMB, file, reason=(
                     f"part {member.filename} would inflate {member.file_size // max(member.compress_size, 1):,} times"))])
             if member.compress_type in UNBOUNDED_METHODS:
-                return Screening("", [problem("RETURN_BOMB", file, reason=(
+                return Screening("", [problem(Code.RETURN_BOMB, file, reason=(
                     f"part {member.filename} is packed with {UNBOUNDED_METHODS[member.compress_type]}, "
                     "which spreadsheet programs never use"))])
         try:
             says_ods = "mimetype" in names and _says_ods(archive)
         except (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, NotImplementedError, ValueError, OSError):
-            return Screening("", [problem("RETURN_TRUNCATED", file)])
+            return Screening("", [problem(Code.RETURN_TRUNCATED, file)])
         if says_ods:
-            kind, notes = "ods", [problem("RETURN_ODS", file)]
+            kind, notes = "ods", [problem(Code.RETURN_ODS, file)]
         elif "xl/workbook.xml" in names:
             kind, notes = ("xlsm" if "xl/vbaProject.bin" in names else "xlsx"), []
             if kind == "xlsm":
-                notes.append(problem("RETURN_MACROS", file))
+                notes.append(problem(Code.RETURN_MACROS, file))
         elif "xl/workbook.bin" in names:
-            return Screening("", [problem("RETURN_XLSB", file)])
+            return Screening("", [problem(Code.RETURN_XLSB, file)])
         elif "word/document.xml" in names:
-            return Screening("", [problem("RETURN_NOT_A_WORKBOOK", file, what="a Word document")])
+            return Screening("", [problem(Code.RETURN_NOT_A_WORKBOOK, file, what="a Word document")])
         elif "ppt/presentation.xml" in names:
-            return Screening("", [problem("RETURN_NOT_A_WORKBOOK", file, what="a PowerPoint presentation")])
+            return Screening("", [problem(Code.RETURN_NOT_A_WORKBOOK, file, what="a PowerPoint presentation")])
         else:
-            return Screening("", [problem("RETURN_NOT_A_WORKBOOK", file, what="a zip archive, not a workbook")])
+            return Screening("", [problem(Code.RETURN_NOT_A_WORKBOOK, file, what="a zip archive, not a workbook")])
         budget = [MAX_UNPACKED_BYTES]
         has_formulas, core_xml = False, b""
         for member in members:
@@ -354,16 +354,16 @@ def screen(path: Path, name: str = "", content: bytes | None = None) -> Screenin
                 core_xml = b"".join(core)
             has_formulas = has_formulas or formula
             if why == "size":
-                return Screening("", [problem("RETURN_BOMB", file, reason="its parts inflate beyond their declared sizes")])
+                return Screening("", [problem(Code.RETURN_BOMB, file, reason="its parts inflate beyond their declared sizes")])
             if why.startswith("it declares"):
-                return Screening("", [problem("RETURN_UNSAFE_XML", file, part=member.filename, reason=why)])
+                return Screening("", [problem(Code.RETURN_UNSAFE_XML, file, part=member.filename, reason=why)])
             if why:
-                return Screening("", [problem("RETURN_TRUNCATED", file)])
+                return Screening("", [problem(Code.RETURN_TRUNCATED, file)])
         comments = []
         if any(COMMENTS_PART.fullmatch(name) for name in names):  # rare: looked into only when there
             try:
                 comments = cell_comments(archive, file, notes)
             except (ElementTree.ParseError, KeyError, ValueError):
-                notes.append(problem("RETURN_COMMENTS_UNREADABLE", file))
+                notes.append(problem(Code.RETURN_COMMENTS_UNREADABLE, file))
     return Screening(kind, notes, has_formulas, saved_time(core_xml), core_property(core_xml, "lastModifiedBy"),
                      core_property(core_xml, "creator"), comments)

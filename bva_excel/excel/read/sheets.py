@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 from python_calamine import CalamineWorkbook
 
-from bva_excel.errors import Problem, problem
+from bva_excel.errors import Code, Problem, problem
 from bva_excel.model.recorded import IssueRecord
 from bva_excel.model.text import a1, cell_text, has_text, normalise_label, suggest
 
@@ -82,7 +82,7 @@ def read_table(workbook: Workbook, file: str, sheet: str, required: list[str],
     inserted into a return is harmless; in the framework it is a sign of a lost header).
     """
     if sheet not in workbook.sheet_names:
-        problems.append(problem("SHEET_MISSING", file, name=sheet,
+        problems.append(problem(Code.SHEET_MISSING, file, name=sheet,
                                 hint=suggest(sheet, workbook.sheet_names)))
         return None
     rows = sheet_rows(workbook, sheet)
@@ -93,9 +93,9 @@ def read_table(workbook: Workbook, file: str, sheet: str, required: list[str],
         label = normalise_label(cell_text(value))
         if not label:
             if not blank_headers_allowed:
-                problems.append(problem("HEADER_BLANK", file, sheet, a1(0, col)))
+                problems.append(problem(Code.HEADER_BLANK, file, sheet, a1(0, col)))
         elif label in columns:
-            problems.append(problem("HEADER_DUPLICATE", file, sheet, a1(0, col),
+            problems.append(problem(Code.HEADER_DUPLICATE, file, sheet, a1(0, col),
                                     name=cell_text(value).strip(), other=a1(0, columns[label])))
         else:
             columns[label] = col
@@ -104,7 +104,7 @@ def read_table(workbook: Workbook, file: str, sheet: str, required: list[str],
     for name in required:
         if normalise_label(name) not in columns:
             ok = False
-            problems.append(problem("HEADER_MISSING", file, sheet, name=name,
+            problems.append(problem(Code.HEADER_MISSING, file, sheet, name=name,
                                     hint=suggest(name, present)))
     if not ok:
         return None
@@ -118,7 +118,7 @@ def compare_locked_text(table: Table, row: int, values: list, ref: str, issue: I
     issued = issue.texts.get(ref, {})
     for header, text in issued.items():
         if normalise_label(header) in table.columns and table.text(values, header) != text.strip():
-            problems.append(problem("RETURN_CONTENT_CHANGED", table.file, table.sheet, table.cell(row, header),
+            problems.append(problem(Code.RETURN_CONTENT_CHANGED, table.file, table.sheet, table.cell(row, header),
                                     column=header.lower(), ref=ref))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from bva_excel.errors import BvaError, problem
+from bva_excel.errors import BvaError, Code, problem
 from bva_excel.excel.read.carried import (
     Carried,
     write_cell_notes,
@@ -546,7 +546,7 @@ def _write_workbook(assessment: Assessment, gathered: AssessmentState, carried: 
             finish_printing(workbook, title)
             workbook.close()
     except PermissionError as exc:  # the folder itself may not be written to; replacing() says a refused replace
-        raise BvaError(problem("FILE_BUSY", str(path), reason=exc.strerror or str(exc))) from None
+        raise BvaError(problem(Code.FILE_BUSY, str(path), reason=exc.strerror or str(exc))) from None
     assessment.records.keep_setting("report_written", repr(path.stat().st_mtime))
     return lost
 

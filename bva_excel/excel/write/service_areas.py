@@ -18,7 +18,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from bva_excel.errors import BvaError, problem
+from bva_excel.errors import BvaError, Code, problem
 from bva_excel.excel.read.framework import (
     SERVICE_AREA_HEADERS,
     SERVICE_AREAS_SHEET,
@@ -58,7 +58,7 @@ def ensure_service_areas(assessment, today: dt.datetime | None = None,
     path = assessment.workbook
     for lock in (path.with_name(f"~${path.name}"), path.with_name(f".~lock.{path.name}#")):
         if lock.exists():
-            raise BvaError(problem("SERVICE_AREAS_WORKBOOK_OPEN", path, lock=lock.name))
+            raise BvaError(problem(Code.SERVICE_AREAS_WORKBOOK_OPEN, path, lock=lock.name))
     areas: list[str] = []
     for reviewer in framework.reviewers:
         name = " ".join(reviewer.service_area.split())
@@ -80,20 +80,20 @@ def _with_sheet(path: Path, areas: list[str]) -> bytes:
     try:
         source = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
-        raise BvaError(problem("SERVICE_AREAS_BY_HAND", path, reason=f"it cannot be opened as a zip ({exc})")) from exc
+        raise BvaError(problem(Code.SERVICE_AREAS_BY_HAND, path, reason=f"it cannot be opened as a zip ({exc})")) from exc
     with source:
         names = source.namelist()
         missing = [part for part in (WORKBOOK_PART, RELS_PART, TYPES_PART) if part not in names]
         if missing:
-            raise BvaError(problem("SERVICE_AREAS_BY_HAND", path, reason=f"it has no {missing[0]}"))
+            raise BvaError(problem(Code.SERVICE_AREAS_BY_HAND, path, reason=f"it has no {missing[0]}"))
         workbook = source.read(WORKBOOK_PART).decode("utf-8")
         rels = source.read(RELS_PART).decode("utf-8")
         types = source.read(TYPES_PART).decode("utf-8")
         if "purl.oclc.org/ooxml" in workbook:  # Strict Open XML names its parts otherwise
-            raise BvaError(problem("SERVICE_AREAS_BY_HAND", path, reason="it is saved as Strict Open XML"))
+            raise BvaError(problem(Code.SERVICE_AREAS_BY_HAND, path, reason="it is saved as Strict Open XML"))
         closing = re.search(r"</(\w+:)?sheets>", workbook)
         if closing is None:
-            raise BvaError(problem("SERVICE_AREAS_BY_HAND", path, reason="its list of sheets could not be found"))
+            raise BvaError(problem(Code.SERVICE_AREAS_BY_HAND, path, reason="its list of sheets could not be found"))
         prefix = closing.group(1) or ""
         number = 1
         while f"xl/worksheets/sheet{number}.xml" in names:
@@ -130,7 +130,7 @@ def _with_sheet(path: Path, areas: list[str]) -> bytes:
 def _before_last(text: str, closing: str, insert: str, path: Path) -> str:
     at = text.rfind(closing)
     if at < 0:
-        raise BvaError(problem("SERVICE_AREAS_BY_HAND", path, reason=f"its {closing} could not be found"))
+        raise BvaError(problem(Code.SERVICE_AREAS_BY_HAND, path, reason=f"its {closing} could not be found"))
     return text[:at] + insert + text[at:]
 
 
