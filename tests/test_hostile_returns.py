@@ -4,6 +4,7 @@ return beside it is still ingested. Every file here is made by the test itself."
 from __future__ import annotations
 
 import io
+import re
 import shutil
 import zipfile
 from pathlib import Path
@@ -76,6 +77,13 @@ def _ods_pretender(g, p):
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("word/document.xml", "<w:document/>")
+    p.write_bytes(buffer.getvalue())
+
+
+def _plain_zip(g, p):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("minutes.txt", "Minutes of the panel")
     p.write_bytes(buffer.getvalue())
 
 
@@ -186,6 +194,7 @@ REJECTED = [
     ("old format.xls", _legacy_xls, "RETURN_LEGACY_XLS"),
     ("export.csv", _csv, "RETURN_CSV"),
     ("not really.xlsx", _ods_pretender, "RETURN_NOT_A_WORKBOOK"),
+    ("just a zip.xlsx", _plain_zip, "RETURN_NOT_A_WORKBOOK"),
     ("binary.xlsb", _xlsb, "RETURN_XLSB"),
     ("locked.xlsx", _encrypted, "RETURN_ENCRYPTED"),
     ("tiny.xlsx", _zip_bomb, "RETURN_BOMB"),
@@ -227,6 +236,17 @@ def test_a_bad_return_gets_its_code_and_the_good_one_beside_it_is_ingested(
     assert bad.read_bytes() == before  # never written to
     for problem in outcomes[name].problems:
         assert problem.file == name and str(problem).startswith(name)
+
+
+@pytest.mark.parametrize("build, what", [(_pdf, "a PDF document"), (_ods_pretender, "a Word document"),
+                                         (_plain_zip, "a zip archive (of other files)")])
+def test_what_a_file_is_instead_of_a_workbook_is_said_once(generated, build, what):
+    assessment, generation = generated
+    build(generation, assessment.inbox / "sent.xlsx")
+    [outcome] = ingest(assessment).outcomes
+    said = str(outcome.problems[0])
+    assert said.startswith(f"sent.xlsx: this is {what}, not an Excel workbook, whatever its name says.")
+    assert len(re.findall(r"\bnot an?\b", said)) == 1  # what it is not, said once
 
 
 def test_an_edited_position_statement_is_a_warning_and_the_scores_are_kept(generated):

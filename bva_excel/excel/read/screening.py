@@ -341,7 +341,7 @@ def screen(path: Path, name: str = "", content: bytes | None = None) -> Screenin
         elif "ppt/presentation.xml" in names:
             return Screening("", [problem(Code.RETURN_NOT_A_WORKBOOK, file, what="a PowerPoint presentation")])
         else:
-            return Screening("", [problem(Code.RETURN_NOT_A_WORKBOOK, file, what="a zip archive, not a workbook")])
+            return Screening("", [problem(Code.RETURN_NOT_A_WORKBOOK, file, what="a zip archive (of other files)")])
         budget = [MAX_UNPACKED_BYTES]
         has_formulas, core_xml = False, b""
         for member in members:
