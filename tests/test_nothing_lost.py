@@ -152,14 +152,16 @@ def test_a_rejected_file_once_its_sender_s_correction_is_accepted_stops_failing_
     assert run("ingest", assessment.folder).exit_code == 1
     again = run("ingest", assessment.folder)  # nothing new: the typo still stands, and says so
     assert again.exit_code == 1
-    assert "Still in the inbox, rejected before (see the Returns sheet or --json): R02 typo.xlsx" in again.output
+    assert ("Rejected when first read, and not replaced since (see the Returns sheet or --json): R02 typo.xlsx"
+            in again.output)
+    assert "already ingested (1 of them rejected then), 0 skipped." in again.output
     fixed = {ref: ("Amber", "Weak.", "Gap.") for ref in refs["R02"]}
     answer(generation.files["R02"], assessment.inbox / "R02 fixed.xlsx", fixed, saved=dt.datetime(2026, 12, 3, 10, 0))
     for later in (run("ingest", assessment.folder), run("ingest", assessment.folder)):  # the run taking it, and after
         assert later.exit_code == 0, later.output
         assert ("Rejected before, and since replaced by an accepted return from the same sender (you may move them "
                 "out of the inbox): R02 typo.xlsx") in later.output
-        assert "Still in the inbox" not in later.output and "ask the senders of rejected files" not in later.output
+        assert "not replaced since" not in later.output and "ask the senders of rejected files" not in later.output
     [typo_file] = [f for f in json.loads(run("ingest", assessment.folder, "--json").output)["files"]
                    if f["file"] == "R02 typo.xlsx"]
     assert not typo_file["rejected"]

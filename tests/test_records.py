@@ -62,8 +62,8 @@ def test_json_records_of_version_0_1_are_moved_into_the_database_once(legacy):
     again = run("ingest", legacy)
     assert again.exit_code == 1  # the typo file is still rejected
     assert again.output.splitlines()[:2] == [
-        "Still in the inbox, rejected before (see the Returns sheet or --json): R03 typo.xlsx",
-        "0 accepted, 0 rejected, 4 already ingested, 0 skipped."]
+        "Rejected when first read, and not replaced since (see the Returns sheet or --json): R03 typo.xlsx",
+        "0 accepted, 0 rejected, 4 already ingested (1 of them rejected then), 0 skipped."]
     assert len(open_assessment(legacy).records.returns()) == 4
 
 
@@ -80,7 +80,7 @@ def test_json_records_without_the_issued_text_still_take_later_returns(legacy):
            {"CI001": ("Light green", "Better now.", "None.")}, saved=dt.datetime(2027, 1, 4, 9, 0))
     result = run("ingest", legacy)
     assert "accepted   R02 second.xlsx  (R02 Bob Stone, answered 1/2)" in result.output.splitlines()
-    assert "1 accepted, 0 rejected, 4 already ingested, 0 skipped." in result.output.splitlines()
+    assert "1 accepted, 0 rejected, 4 already ingested (1 of them rejected then), 0 skipped." in result.output.splitlines()
     answers = {r.ref: r.rating for r in current(open_assessment(legacy))["R02"][1]}
     assert answers == {"CI001": "Light green", "CI002": "Amber"}
 

@@ -86,13 +86,15 @@ def ingest(folder, paths, as_json, prefer):
         click.echo(f"No files to read: save the returned attachments in {assessment.inbox} (any file name) "
                    "or give their paths after the folder.")
     if still_rejected:
-        click.echo(f"Still in the inbox, rejected before (see the Returns sheet or --json): {', '.join(still_rejected)}")
+        click.echo(f"Rejected when first read, and not replaced since (see the Returns sheet or --json): "
+                   f"{', '.join(still_rejected)}")
     moot = [o.name for o in unchanged if any(p.code == "REJECTED_SINCE_REPLACED" for p in o.problems)]
     if moot:
         click.echo("Rejected before, and since replaced by an accepted return from the same sender (you may move "
                    f"them out of the inbox): {', '.join(moot)}")
-    click.echo(f"{report.count('accepted')} accepted, {rejected} rejected, {len(unchanged)} already ingested, "
-               f"{report.count('skipped')} skipped.")
+    before = f" ({len(still_rejected)} of them rejected then)" if still_rejected else ""
+    click.echo(f"{report.count(Outcome.ACCEPTED)} accepted, {rejected} rejected, {len(unchanged)} already "
+               f"ingested{before}, {report.count(Outcome.SKIPPED)} skipped.")
     if moved:
         click.echo(f"  warning: the new answers change {counted(len(moved), 'final score')} signed off on "
                    f"{assessment.records.signoffs()[-1].signed_at[:10]}: {said_changed(moved)}. The report and heat map will show "
