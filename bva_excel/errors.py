@@ -11,14 +11,28 @@ from enum import Enum, unique
 from pathlib import Path
 from typing import NamedTuple
 
-ERROR = "error"
-WARNING = "warning"
-NOTE = "note"
+
+class Level(str, Enum):
+    """How much a problem matters: an error stops what it is about, a warning is said and the work goes on, a note
+    is worth knowing. Each member is its text (as JSON and the records give it)."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    NOTE = "note"
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self.value), spec)
+
+
+ERROR, WARNING, NOTE = Level.ERROR, Level.WARNING, Level.NOTE
 
 class Entry(NamedTuple):
     """A problem's severity, what is wrong and how to fix it; placeholders are filled from `Problem.fields`."""
 
-    severity: str
+    severity: Level
     what: str
     fix: str
 
@@ -480,8 +494,8 @@ class Problem:
     fields: dict = field(default_factory=dict, compare=False)
 
     @property
-    def severity(self) -> str:
-        return CATALOGUE[self.code][0]
+    def severity(self) -> Level:
+        return CATALOGUE[self.code].severity
 
     @property
     def what(self) -> str:

@@ -18,11 +18,12 @@ from bva_excel.layout import ACTION_HEADERS, ACTION_SHEET
 from bva_excel.model.consolidation import lists_gaps
 from bva_excel.model.decisions import PreviousEdits, ref_of_action
 from bva_excel.model.framework import Framework, Rating, area_key
+from bva_excel.model.kinds import ActionStatus
 from bva_excel.model.recorded import Response
 from bva_excel.model.text import a1, suggest
 
-STATUSES = ["Not started", "In progress", "Complete", "Closed"]
-DONE = ("Complete", "Closed")  # an action in either status is finished
+STATUSES = list(ActionStatus)
+DONE = (ActionStatus.COMPLETE, ActionStatus.CLOSED)  # an action in either status is finished
 NOT_FLAGGED = "No longer flagged by the scores; kept because actions were recorded against it."
 NO_CHARACTERISTIC = ("Under no characteristic (typed above the first one); type its characteristic's Ref in "
                      "'Ref' so that it belongs to one.")
@@ -86,7 +87,8 @@ class ActionRow:
         return "" if value is None else str(value).strip()
 
     @property
-    def status(self) -> str:
+    def status(self) -> ActionStatus | str:
+        """The plan's status typed (in any case), else the text typed as it is."""
         typed = self.text("Status")
         return next((s for s in STATUSES if s.casefold() == typed.casefold()), typed)
 

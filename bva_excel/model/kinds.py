@@ -42,6 +42,15 @@ class Outcome(Text):
     SKIPPED = "skipped"  # not a return (a lock file, a PDF): not read
 
 
+class ActionStatus(Text):
+    """The statuses of an action on the plan (a status typed that is none of these is kept, and said)."""
+
+    NOT_STARTED = "Not started"
+    IN_PROGRESS = "In progress"
+    COMPLETE = "Complete"
+    CLOSED = "Closed"
+
+
 class Severity(Text):
     """How much a consistency finding matters, most first."""
 
