@@ -153,6 +153,26 @@ def test_a_second_follow_up_on_one_day_keeps_the_first_in_history(planned):
 
 
 
+def test_a_follow_up_put_back_from_history_is_not_kept_there_twice(planned):
+    """Someone puts the follow-up already sent back in place of a later one; the next run replaces it and says
+    where it is kept: the copy in history/ it came from, not a second one."""
+    import shutil
+
+    assessment, _ = planned
+    target = assessment.folder / "follow-up for committee.xlsx"
+    run = ["follow-up", str(assessment.folder), "-o", str(target)]
+    assert CliRunner().invoke(cli, run).exit_code == 0
+    sent = target.read_bytes()
+    assert CliRunner().invoke(cli, run).exit_code == 0
+    [copy] = (assessment.folder / "history").glob("follow-up for committee *.xlsx")
+    assert copy.read_bytes() == sent
+    shutil.copy2(copy, target)  # the one sent, put back
+    again = CliRunner().invoke(cli, run)
+    assert again.exit_code == 0, again.output
+    assert list((assessment.folder / "history").glob("follow-up for committee *.xlsx")) == [copy]
+    assert f"The previous follow-up is kept as history/{copy.name}.\n" in again.output
+
+
 def test_a_second_dated_follow_up_on_one_day_is_kept_under_its_name_and_the_time(planned):
     assessment, _ = planned
     assert CliRunner().invoke(cli, ["follow-up", str(assessment.folder)]).exit_code == 0
@@ -269,7 +289,7 @@ def test_a_follow_up_that_failed_half_way_leaves_the_earlier_one_as_it_was_and_t
     assert CliRunner().invoke(cli, ["follow-up", str(assessment.folder), "-o", str(target)]).exit_code == 0
     sent = target.read_bytes()
     with monkeypatch.context() as failing:
-        def full_disk(report, title, placed=None):
+        def full_disk(*args, **kwargs):
             raise OSError(28, "No space left on device")
         failing.setattr(bva_excel.app.follow_up, "_write", full_disk)
         assert CliRunner().invoke(cli, ["follow-up", str(assessment.folder), "-o", str(target)]).exit_code != 0
