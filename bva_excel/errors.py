@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum, unique
 from pathlib import Path
+from string import Formatter
 from typing import NamedTuple
 
 
@@ -35,6 +36,13 @@ class Entry(NamedTuple):
     severity: Level
     what: str
     fix: str
+
+    @property
+    def fields(self) -> frozenset[str]:
+        """The fields its words need, each given where the problem is made (who sent a return, `sender`, has a
+        default: the reviewer)."""
+        return frozenset(name for text in (self.what, self.fix) for _, name, _, _ in Formatter().parse(text)
+                         if name) - {"sender"}
 
 
 @unique
@@ -539,7 +547,12 @@ class Problem:
 
 
 def problem(code: Code, file: str | Path = "", sheet: str = "", cell: str = "", **fields) -> Problem:
-    """Build a catalogued problem; `file` may be a path, shown by its name."""
+    """Build a catalogued problem; `file` may be a path, shown by its name. Every field its words need must be
+    given here, so that a problem made without one fails where it is made (in the tests), never later as a
+    message that cannot be written."""
+    missing = code.value.fields - set(fields)
+    if missing:
+        raise TypeError(f"problem {code.name} needs {', '.join(sorted(missing))}")
     name = Path(file).name if isinstance(file, Path) else file
     return Problem(code.name, name, sheet, cell, fields)
 

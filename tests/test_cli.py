@@ -294,3 +294,26 @@ def test_every_problem_the_tool_can_report_has_a_severity_a_message_a_fix_and_na
         assert severity in (ERROR, WARNING, NOTE), code
         assert what.strip() and fix.strip(), code
         assert all(re.fullmatch(r"[a-z_]+(:[^{}]*)?", name) for name in re.findall(r"{([^{}]*)}", what + fix)), code
+
+
+def test_every_problem_made_in_the_code_is_given_every_field_its_words_need():
+    """Read from the source, so that a path no other test takes is checked too: a problem made without a field
+    its message needs would fail where it is made."""
+    import ast
+    from pathlib import Path
+
+    import bva_excel
+    from bva_excel.errors import Code
+
+    missing = []
+    for path in Path(bva_excel.__file__).parent.rglob("*.py"):
+        for call in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(call, ast.Call) and getattr(call.func, "id", "") == "problem" and call.args
+                    and isinstance(call.args[0], ast.Attribute) and getattr(call.args[0].value, "id", "") == "Code"):
+                continue
+            if any(keyword.arg is None for keyword in call.keywords):  # **fields: given as a whole, checked on use
+                continue
+            needed = Code[call.args[0].attr].value.fields - {keyword.arg for keyword in call.keywords}
+            if needed:
+                missing.append(f"{path.name}:{call.lineno} {call.args[0].attr} lacks {sorted(needed)}")
+    assert missing == []
