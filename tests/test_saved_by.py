@@ -88,3 +88,20 @@ def test_no_warning_for_the_reviewer_themselves_or_a_name_not_on_reviewers(gener
     assert outcome["status"] == "accepted"
     assert not [p for p in outcome["problems"] if p["code"] == "RETURN_SAVED_BY_OTHER"]
     assert saved_by_column(assessment)[name] == saved_by
+
+
+def test_who_else_a_workbook_names_is_found_in_a_copy_of_the_framework_as_reading_processes_get_one():
+    """Reading processes are given the framework (copied, where processes are spawned, as on Windows): the
+    reviewers' index made before the copy must still find them in it."""
+    import pickle
+
+    from bva_excel.model.framework import Framework, Reviewer, Scale
+    from bva_excel.model.people import others_named
+
+    framework = Framework(Scale(()), (), (Reviewer("R01", "Ann Lee", "ann@example.gov.uk", ""),
+                                          Reviewer("R02", "Siân Roberts", "sian@example.gov.uk", "")))
+    assert framework.reviewer_names  # made before the copy
+    copied = pickle.loads(pickle.dumps(framework))
+    sources = [("'last saved by'", "Roberts, Sian"), ("file name", "BV return Ann Lee")]
+    assert [(how, person.reviewer_id) for how, person in others_named(sources, copied.reviewer_names, "R03")] == [
+        ("'last saved by'", "R02"), ("file name", "R01")]

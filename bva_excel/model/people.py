@@ -72,25 +72,23 @@ def _words(text: str) -> set[str]:
 
 class NameIndex:
     """People (each with reviewer_id, name and email) by the key of their name, by email and by each word of
-    their name, with each one's place: made once for a list of people (ingest asks for every return), so that
-    each look-up costs what it finds, not the length of the list."""
+    their name, each as its place in the list: made once for a list of people (ingest asks for every return), so
+    that each look-up costs what it finds, not the length of the list. (Places, not the objects' identities: the
+    index goes to reading processes with the framework, which may copy the people.)"""
 
     def __init__(self, people: Iterable[Any]) -> None:
         self.people = tuple(people)
-        self.by_key: dict[tuple[str, ...], list[Any]] = {}
-        self.by_email: dict[str, list[Any]] = {}
-        self.by_word: dict[str, list[Any]] = {}
+        self.by_key: dict[tuple[str, ...], list[int]] = {}
+        self.by_email: dict[str, list[int]] = {}
+        self.by_word: dict[str, list[int]] = {}
         self.words_of: dict[str, set[str]] = {}  # an ID -> the words of the names listed under it
-        self.key_of: dict[int, tuple[str, ...]] = {}
-        self.place: dict[int, int] = {}
-        for place, person in enumerate(self.people):
-            key = self.key_of[id(person)] = person_key(person.name)
-            self.place[id(person)] = place
-            self.by_key.setdefault(key, []).append(person)
+        self.keys = [person_key(person.name) for person in self.people]
+        for place, (person, key) in enumerate(zip(self.people, self.keys)):
+            self.by_key.setdefault(key, []).append(place)
             if person.email:
-                self.by_email.setdefault(person.email.strip().casefold(), []).append(person)
+                self.by_email.setdefault(person.email.strip().casefold(), []).append(place)
             for word in set(key):
-                self.by_word.setdefault(word, []).append(person)
+                self.by_word.setdefault(word, []).append(place)
             self.words_of.setdefault(person.reviewer_id, set()).update(key)
 
 
@@ -108,13 +106,13 @@ def others_named(sources: list[tuple[str, str]], people: NameIndex | Iterable[An
             continue
         if how == "file name":
             words = _words(text)
-            candidates: Iterable[Any] = {id(p): p for w in words for p in index.by_word.get(w, ())}.values()
+            places = {place for w in words for place in index.by_word.get(w, ())}
         else:
-            candidates = [*index.by_key.get(person_key(text), ()), *index.by_email.get(text.strip().casefold(), ())]
-        for person in sorted(candidates, key=lambda p: index.place[id(p)]):
+            places = {*index.by_key.get(person_key(text), ()), *index.by_email.get(text.strip().casefold(), ())}
+        for place in sorted(places):
+            person, name = index.people[place], index.keys[place]
             if person.reviewer_id == issued_to or person.reviewer_id in found:
                 continue
-            name = index.key_of[id(person)]
             # ("Ann Lee" is not named by "Ann Lee Smith return.xlsx" from Ann Lee Smith herself)
             if how != "file name" or (len(name) >= 2 and set(name) <= words and not set(name) <= own):
                 found[person.reviewer_id] = (how, person)
