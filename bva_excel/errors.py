@@ -606,6 +606,11 @@ class BvaError(Exception):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
+class CommandLineError(BvaError):
+    """A value given on the command line that the assessment has no use for (a rating not on its scale): a
+    mistake in the command line, exit code 2, as click's own."""
+
+
 class FrameworkError(BvaError):
     """The framework (template or assessment.xlsx) breaks the rules."""
 

@@ -154,7 +154,7 @@ def test_a_low_score_with_no_gaps_is_a_finding_at_or_below_the_same_threshold(fo
 
 def test_an_unknown_or_unscored_threshold_is_refused(folder):
     result = run("report", folder, "--action-threshold", "Grey")
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a mistake in the command line
     assert result.output == ("error: 'Grey' is not a scored rating on the scale. Choose one of: Dark green, "
                              "Light green, Yellow, Amber, Red.\n")
     assert not (folder / "report.xlsx").exists()
@@ -722,3 +722,12 @@ def test_agreement_is_computed_overall_and_per_theme_with_grey_and_blanks_missin
     assert agreement["Governance"] == "cannot be computed: no characteristic has two or more scores"
     assert agreement["Continuous improvement"].endswith("over 4 characteristics (8 scores): too few characteristics "
                                                         "scored twice to judge agreement (fewer than 5)")
+
+
+@pytest.mark.parametrize("command", [["report"], ["check"], ["signoff", "--by", "Jane Smith", "--accept-open"]])
+@pytest.mark.parametrize("value", ["", "  "])
+def test_a_blank_threshold_is_a_command_line_mistake_said_as_such(folder, command, value):
+    result = run(command[0], folder, *command[1:], "--action-threshold", value)
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith(f"error: '{value}' is not a scored rating on the scale")
+    assert "Traceback" not in result.output and not (folder / "report.xlsx").exists()

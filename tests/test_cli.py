@@ -231,7 +231,7 @@ def test_check_lists_findings_by_severity_and_exits_1_while_any_is_open(generate
     assert json.loads(run("check", assessment.folder, "--json").output)["must_look"] == 1
     assert run("check", assessment.folder, "--spread", "4").exit_code == 0
     refused = run("check", assessment.folder, "--action-threshold", "yelow")
-    assert refused.exit_code == 1
+    assert refused.exit_code == 2  # a mistake in the command line
     assert refused.output == ("error: 'yelow' is not a scored rating on the scale (did you mean 'Yellow'?). "
                               "Choose one of: Dark green, Light green, Yellow, Amber, Red.\n")
     assert "'Grey' is not a scored rating" in run("report", assessment.folder, "--action-threshold", "Grey").output

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 from bva_excel.app.elsewhere import fold_in_typed_elsewhere
-from bva_excel.errors import BvaError, Code, Problem, problem
+from bva_excel.errors import Code, CommandLineError, Problem, problem
 from bva_excel.excel.read.framework import load_framework
 from bva_excel.excel.read.previous_report import (
     check_is_report,
@@ -171,9 +171,11 @@ def _kept_choices(assessment: Assessment, framework: Framework) -> tuple[str | N
 
 
 def check_threshold(framework: Framework, threshold_name: str | None) -> None:
-    rating = framework.scale.find(threshold_name) if threshold_name else None
-    if threshold_name and (rating is None or not rating.scored):
-        raise BvaError(problem(Code.THRESHOLD_UNKNOWN, value=threshold_name,
+    if threshold_name is None:
+        return
+    rating = framework.scale.find(threshold_name)
+    if rating is None or not rating.scored:  # (a blank value too: it names no rating)
+        raise CommandLineError(problem(Code.THRESHOLD_UNKNOWN, value=threshold_name,
                                hint=suggest(threshold_name, [r.name for r in framework.scale.scored]),
                                ratings=", ".join(r.name for r in framework.scale.scored)))
 

@@ -14,7 +14,7 @@ import click
 
 from bva_excel import __version__
 from bva_excel.cli.base import COMMANDS, WRITE_ERRORS, BvaCommand, show, show_all
-from bva_excel.errors import BvaError
+from bva_excel.errors import BvaError, CommandLineError
 
 
 class BvaGroup(click.Group):
@@ -44,7 +44,7 @@ class BvaGroup(click.Group):
             if ctx.params.get("debug"):
                 raise
             show_all(error.problems, indent="", err=True)
-            ctx.exit(1)
+            ctx.exit(2 if isinstance(error, CommandLineError) else 1)
         except BrokenPipeError:
             # Output piped into a command that stopped reading (e.g. head): not an error of the input.
             sys.stdout = open(os.devnull, "w", encoding="utf-8")
