@@ -82,3 +82,32 @@ def test_a_reminder_before_the_deadline_says_it_is_due_and_after_it_that_it_was(
     behind = (dt.date.today() - dt.timedelta(days=3)).isoformat()
     assert _due(ahead, "then") == "It is due by then."
     assert _due(behind, "then") == "It was due by then."
+
+
+def test_a_reviewer_whose_return_was_refused_is_told_so_not_that_nothing_came(generated):
+    assessment, generation = generated
+    refs = refs_of(generation, "R01")
+    answer(generation.files["R01"], assessment.inbox / "R01.xlsx", {refs[0]: ("Ambr", "Typo.", "")})
+    assert ingest(assessment).count("rejected") == 1
+
+    chased = run("chase", assessment.folder)
+
+    [line] = [line for line in chased.output.splitlines() if line.startswith("  R01 ")]
+    assert "the return received was refused (the PMO can say why)" in line
+    [other] = [line for line in chased.output.splitlines() if line.startswith("  R02 ")]
+    assert "no return has been received yet" in other
+
+
+def test_a_moderator_sent_another_workbook_is_chased_for_it_though_the_first_came_back(tmp_path):
+    from bva_excel.app.demo import run_demo
+
+    folder = run_demo(tmp_path / "demo").assessment.folder  # R06 and R08 moderated, and returned it
+    assert "Nobody to chase" in run("chase", folder, "--kind", "moderation").output
+    assert run("issue", "moderation", folder, "--moderators", "R02,R04,R06,R08", "--all").exit_code == 0
+
+    chased = run("chase", folder, "--kind", "moderation")
+
+    lines = {line.split(":")[0].strip(): line for line in chased.output.splitlines() if line.startswith("  R")}
+    assert {who.split()[0] for who in lines} == {"R02", "R04", "R06", "R08"}, chased.output
+    assert "no return of this workbook has been received yet" in lines[next(w for w in lines if w.startswith("R06"))]
+    assert "no return has been received yet" in lines[next(w for w in lines if w.startswith("R02"))]

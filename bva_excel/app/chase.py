@@ -55,9 +55,16 @@ def chase(assessment: Assessment, kind: IssueKind = IssueKind.REVIEW, pmo: str =
         latest: dict[str, IssueRecord] = {}
         for issue in issues:  # oldest first: the last is the workbook each has now
             latest[issue.reviewer_id] = issue
-        kinds = {issue.issue_id: issue.kind for issue in records.issues()}
-        returned = [r for r in records.returns() if r.status == ReturnStatus.ACCEPTED and kinds.get(r.issue_id) == kind]
+        by_id = {issue.issue_id: issue for issue in records.issues()}
+        of_kind = [r for r in records.returns() if r.issue_id in by_id and by_id[r.issue_id].kind == kind]
+        returned = [r for r in of_kind if r.status == ReturnStatus.ACCEPTED]
+        rejected = {r.reviewer_id for r in of_kind if r.status == ReturnStatus.REJECTED}
         done = _answered(records, kind, returned, {i.issue_id: i.reviewer_id for i in issues})
+        # What each has returned the characteristics of (a moderator leaves blank what needs no moderation, so
+        # a moderation workbook counts as returned whole: one issued again with others is still to return).
+        covered: dict[str, set[str]] = {}
+        for record in returned:
+            covered.setdefault(record.reviewer_id, set()).update(by_id[record.issue_id].refs)
         earlier: dict[str, int] = {}
         for reminder in records.reminders():
             if reminder.kind == kind:
@@ -68,8 +75,12 @@ def chase(assessment: Assessment, kind: IssueKind = IssueKind.REVIEW, pmo: str =
         written_at = dt.datetime.now().replace(microsecond=0).isoformat()
         for who, issue in latest.items():
             person, label = recipient(framework, kind, who)
-            if who not in senders:
-                outstanding = "no return has been received yet"
+            if kind == IssueKind.MODERATION and who in senders and not set(issue.refs) <= covered.get(who, set()):
+                outstanding = "no return of this workbook has been received yet (the one returned before was another)"
+            elif who not in senders:
+                outstanding = ("the return received was refused (the PMO can say why): please correct it, or fill in "
+                               "this workbook again, and send it" if who in rejected
+                               else "no return has been received yet")
             else:
                 missing = [item for item in issue.refs if (who, item) not in done]
                 if kind == IssueKind.MODERATION or not missing:
