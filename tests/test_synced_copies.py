@@ -410,3 +410,33 @@ def test_a_value_typed_on_both_computers_is_said_with_both_and_never_replaced_by
     assert "and in report.xlsx ('Yellow', saved " in result.output
     assert "the value in report.xlsx counts, being saved later" in result.output
     assert _moderated(b)["CI001"] == ("Yellow", "A: panel said Amber")  # B's later score; A's note, B typed none
+
+
+@pytest.mark.parametrize("typed_apart", ["another computer", "this computer"], indirect=True)
+def test_a_value_typed_on_both_and_reported_on_both_before_they_met_is_said_with_both(typed_apart):
+    """B typed its own CI001 note and ran the report before A's records came: B's report.xlsx holds what B's last
+    run saw, yet B changed it after the copies parted, so A's value does not simply replace it."""
+    a, b = typed_apart
+    _type_scores(b / "report.xlsx", {"CI001": {"Moderation note": "B: evidence is thin"}})
+    assert run("report", b).exit_code == 0  # seen and recorded on B, after A's note was typed on A
+    shutil.copyfile(a / ".bva" / "records.sqlite", b / ".bva" / "records-LAPTOP-12.sqlite")
+    result = run("report", b)
+    assert result.exit_code == 0, result.output
+    assert "CI001 'Moderation note' was typed differently in another copy of the folder (" in result.output
+    assert "('A: panel said Amber', saved when its report ran)" in result.output
+    assert "and in report.xlsx ('B: evidence is thin', saved " in result.output
+    assert _moderated(b)["CI001"] == ("Amber", "B: evidence is thin")  # B's, the later; A's score, B typed none
+    assert "A: panel said Amber" in run("changes", b).output  # and A's is in the change trail, named
+
+
+def test_a_value_typed_and_reported_on_both_is_said_with_both_when_the_report_comes_as_a_copy_too(typed_apart):
+    a, b = typed_apart
+    _type_scores(b / "report.xlsx", {"CI001": {"Moderation note": "B: evidence is thin"}})
+    assert run("report", b).exit_code == 0
+    shutil.copyfile(a / ".bva" / "records.sqlite", b / ".bva" / "records-LAPTOP-12.sqlite")
+    shutil.copy2(a / "report.xlsx", b / "report-LAPTOP-12.xlsx")  # as a sync client leaves it: saved when A saved it
+    result = run("report", b)
+    assert result.exit_code == 0, result.output
+    assert "CI001 'Moderation note' was typed differently" in result.output
+    assert "'A: panel said Amber'" in result.output and "'B: evidence is thin'" in result.output
+    assert _moderated(b)["CI001"] == ("Amber", "B: evidence is thin")

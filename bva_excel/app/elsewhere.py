@@ -59,11 +59,17 @@ def _fold_in_elsewhere(assessment: Assessment, edits: PreviousEdits, seen, typed
     report = assessment.report
     report_saved = _saved_at(report) if report.exists() else ""
     upto = _seen_upto(assessment, seen)
-    folded = fold_in_elsewhere(edits, seen, upto, report_saved.replace(" ", "T"))
+    folded = fold_in_elsewhere(edits, seen, upto, report_saved.replace(" ", "T"), _parted(assessment))
     writers = sorted({v.written_by for v in seen if v.number > upto and v.written_by})
     there = "in another copy of the folder" + (f" ({', '.join(writers)})" if writers else "")
     _where(folded, typed_where, f"typed {there}")
     return _said(folded, report, "when its report ran", report_saved, there)
+
+
+def _parted(assessment: Assessment) -> int | None:
+    """The number of the last value seen by both copies when records were last merged (None if never)."""
+    kept = assessment.records.setting("parted_at")
+    return int(kept) if kept and kept.isdigit() else None
 
 
 def _seen_upto(assessment: Assessment, seen) -> int:
@@ -98,7 +104,7 @@ def _fold_in_copies(assessment: Assessment, edits: PreviousEdits, seen,
             continue
         saved, who = _saved_at(copy), saved_by(read)[1]
         result = fold_in(edits, theirs, seen, _seen_upto(assessment, seen),
-                         copy.stat().st_mtime > report.stat().st_mtime)
+                         copy.stat().st_mtime > report.stat().st_mtime, _parted(assessment))
         said.append(problem(Code.REPORT_COPY_FOLDED, copy, saved=f"{saved}{f' by {who}' if who else ''}",
                             outcome="what was typed in it counts as said below" if result.taken or result.clashes
                             else "everything typed in it is here already"))

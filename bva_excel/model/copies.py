@@ -93,44 +93,70 @@ def _judge(folded: Folded, edits: PreviousEdits, key: Cell, here: str, there: st
         _put(edits, key, there)
         folded.taken.append(key)
         return
-    there_counts = bool(there) and (not here or there_later)  # never a value replaced by a blank
+    _clash(folded, edits, key, here, there, there_later)
+
+
+def _clash(folded: Folded, edits: PreviousEdits, key: Cell, here: str, there: str, there_later: bool) -> None:
+    """A cell typed differently here and there: both named, the later counting (never a value replaced by a blank)."""
+    there_counts = bool(there) and (not here or there_later)
     folded.clashes.append(Clash(key[0], key[1], key[2], here, there, there_counts))
     if there_counts:
         _put(edits, key, there)
 
 
-def fold_in_elsewhere(edits: PreviousEdits, seen: list[SeenValue], upto: int, report_saved: str) -> Folded:
+def fold_in_elsewhere(edits: PreviousEdits, seen: list[SeenValue], upto: int, report_saved: str,
+                      parted: int | None = None) -> Folded:
     """Fold into `edits` (in place) the values typed elsewhere that another copy's report runs saw and that were
     merged into these records after this computer's last report run (`upto`: the number of the last value seen
     then; merged values are numbered after it); `report_saved`: when this report was saved (ISO), to tell which
     is later. A value seen there is a change made there (a report run records a value only when it changed), a
-    blank too."""
+    blank too. `parted`: the number of the last value both copies had seen when they were merged; a cell typed
+    here after it (and seen by a report run here) and typed otherwise there is a clash, the later counting."""
     base, _ = _seen_here(seen, upto)
     latest: dict[Cell, SeenValue] = {}
+    typed_here = _typed_here(seen, upto, parted)  # changed here after the copies parted
     for value in seen:
         if value.number > upto and _typed(value):
             latest[(value.kind, value.key, value.field)] = value
     folded = Folded([], [])
     for key, value in latest.items():
-        _judge(folded, edits, key, _current(edits, *key), value.value.strip(), base.get(key, ""),
-               {base.get(key, "")}, value.seen_at > report_saved)
+        here, there = _current(edits, *key), value.value.strip()
+        mine = typed_here.get(key)
+        if mine is not None and here == mine.value.strip() and here != there:  # typed on both, apart
+            _clash(folded, edits, key, here, there, value.seen_at > mine.seen_at)
+            continue
+        _judge(folded, edits, key, here, there, base.get(key, ""), {base.get(key, "")}, value.seen_at > report_saved)
     return folded
 
 
 def fold_in(report: PreviousEdits, copy: PreviousEdits, seen: list[SeenValue], upto: int,
-            copy_later: bool) -> Folded:
+            copy_later: bool, parted: int | None = None) -> Folded:
     """Fold into `report` (in place) what was typed in `copy`, a conflict copy of it. What the copy holds that this
-    computer saw there before (or a blank) is taken for the copy's not having changed it, never as a change."""
+    computer saw there before (or a blank) is taken for the copy's not having changed it, never as a change; a
+    cell changed here after the copies parted (`parted`, as in `fold_in_elsewhere`) and otherwise there is a
+    clash."""
     base, ever = _seen_here(seen, upto)
+    typed_here = _typed_here(seen, upto, parted)
     folded = Folded([], [])
     cells = [((CHARACTERISTIC, ref, field), getattr(copy.moderation.get(ref, Moderation()), attribute))
              for ref in sorted(set(report.moderation) | set(copy.moderation)) for field, attribute in _FIELDS.items()]
     cells += [((ACTION, action_id, field), value) for action_id, inputs in copy.actions.items()
               for field, value in inputs.items()]
     for key, value in cells:
-        _judge(folded, report, key, _current(report, *key), value_text(value).strip(), base.get(key, ""),
-               ever.get(key, set()) | {""}, copy_later)
+        here, there = _current(report, *key), value_text(value).strip()
+        mine = typed_here.get(key)
+        if mine is not None and here == mine.value.strip() and there and here != there and there not in ever.get(key, set()):
+            _clash(folded, report, key, here, there, copy_later)
+            continue
+        _judge(folded, report, key, here, there, base.get(key, ""), ever.get(key, set()) | {""}, copy_later)
     return folded
+
+
+def _typed_here(seen: list[SeenValue], upto: int, parted: int | None) -> dict[Cell, SeenValue]:
+    """The cells typed here (and seen by a report run here) after the copies parted, with the value seen."""
+    if parted is None:
+        return {}
+    return {(v.kind, v.key, v.field): v for v in seen if parted < v.number <= upto and _typed(v)}
 
 
 def made_apart(issues: list[IssueRecord], signoffs: list[SignOff]) -> list[str]:

@@ -623,8 +623,15 @@ class Records:
             "o.final FROM other.signoff_score o WHERE NOT EXISTS (SELECT 1 FROM main.signoff_score m JOIN main.signoff "
             f"a ON a.signoff_id = m.signoff_id JOIN other.signoff t ON {same_signoff.format('a')} "
             "WHERE t.signoff_id = o.signoff_id AND m.ref = o.ref)")
+        # Where the two copies parted: the last value this one's report runs saw that the other's saw too. A value
+        # seen here after it was typed here after they parted, so one typed there on the same cell is a clash.
+        alike = " AND ".join(f"o.{c} IS m.{c}" for c in columns("seen_value"))
+        parted = run(f"SELECT max(m.rowid) FROM main.seen_value m WHERE EXISTS "
+                     f"(SELECT 1 FROM other.seen_value o WHERE {alike})").fetchone()[0]
         counts["seen_value"] = run("INSERT INTO main.seen_value SELECT o.* FROM other.seen_value o WHERE NOT EXISTS "
                                    f"(SELECT 1 FROM main.seen_value m WHERE {same('seen_value', 'm', {})})").rowcount
+        if counts["seen_value"]:
+            run("INSERT OR REPLACE INTO main.setting VALUES ('parted_at', ?)", (str(parted or 0),))
         counts["follow_up"] = run("INSERT INTO main.follow_up (written_at, file, actions, written_by) SELECT "
                                   "written_at, file, actions, written_by FROM other.follow_up o WHERE NOT EXISTS "
                                   "(SELECT 1 FROM main.follow_up m "
