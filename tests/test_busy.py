@@ -48,3 +48,24 @@ def test_a_report_run_while_a_command_works_is_refused_naming_that_command(plann
     assert f" since {dt.date.today().isoformat()}T" in said
     assert said.endswith("Wait for it to finish and run this command again. The lock ends with that command, even if "
                          "it crashes, so there is nothing to delete.")
+
+
+def test_a_folder_that_may_not_be_written_is_named_as_the_person_knows_it_not_by_the_lock_inside(generated,
+                                                                                              monkeypatch):
+    import errno
+
+    from click.testing import CliRunner
+    from filelock import FileLock
+
+    from bva_excel.cli import cli
+
+    assessment, _ = generated
+
+    def read_only(self, *args, **kwargs):
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    monkeypatch.setattr(FileLock, "acquire", read_only)
+    result = CliRunner().invoke(cli, ["report", str(assessment.folder)])
+    assert result.exit_code == 1
+    assert result.output.startswith(f"error: {assessment.folder}: it may not be written (Read-only file system)")
+    assert ".bva" not in result.output and "Traceback" not in result.output

@@ -272,7 +272,7 @@ def holding_lock(records_dir: Path, command: str, folder: Path, wait: float = 0)
     except Timeout:
         raise AssessmentBusy(problem(Code.ASSESSMENT_BUSY, str(folder), holder=_describe_holder(holder))) from None
     except OSError as exc:  # a read-only share, a folder one may not change: said as such
-        raise LockUnavailable(write_problem(exc, records_dir / LOCK_FILE)) from None
+        raise LockUnavailable(write_problem(exc, folder)) from None  # the folder the person knows
     try:
         try:
             holder.write_text(json.dumps({"command": f"bva {command}", "pid": os.getpid(), "host": socket.gethostname(),
