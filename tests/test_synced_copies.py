@@ -84,11 +84,11 @@ def test_merging_the_same_copy_again_changes_nothing_and_either_way_round_gives_
     a, b, _ = apart
     first = run("merge", b, a)
     assert first.exit_code == 0, said(first)
-    assert "merged records.sqlite: 1 return, 1 sign-off" in said(first)
+    assert f"merged the records of {a}: 1 return, 1 sign-off" in said(first)  # the folder, as it was given
     assert "1 returned file into the archive" in said(first)
     assert ".bva/archive/" not in said(run("check", b))  # A's archived return came with it
     second = run("merge", b, a)
-    assert "merged records.sqlite: nothing new" in said(second)
+    assert f"merged the records of {a}: nothing new" in said(second)
     assert run("merge", a, b).exit_code == 0
     assert _contents(a) == _contents(b)
 

@@ -9,7 +9,7 @@ import click
 
 from bva_excel.app.merge import merge_records
 from bva_excel.cli.base import command
-from bva_excel.cli.common import EXISTING_FOLDER, open_folder, say_merged
+from bva_excel.cli.common import EXISTING_FOLDER, open_folder, quote, say_merged
 from bva_excel.store.records import DATABASE
 
 
@@ -35,8 +35,10 @@ def merge(folder, other):
         raise click.BadParameter("these are FOLDER's own records.", param_hint="OTHER")
     with assessment.locked("merge"):
         merged = merge_records(assessment, records, archive=other / ".bva" / "archive" if other.is_dir() else None)
+    if other.is_dir():  # named as the person gave it: the folder, not the records file inside it
+        merged.name = f"the records of {other}"
     say_merged([merged])
     if merged.problems:
         sys.exit(1)
     if merged.counts:
-        click.echo(f"Next: run bva report \"{folder}\" to show what was merged.")
+        click.echo(f"Next: run bva report {quote(folder)} to show what was merged.")
