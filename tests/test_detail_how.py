@@ -25,9 +25,12 @@ CHARACTERISTICS = [  # Ref, Theme, Characteristic, Position statement, Evidence,
     ["SD001", "Service delivery", "Customer focus", "We listen.", "Survey", "", "R01"],
     ["SD002", "Service delivery", "Complaints", "We learn.", "Log", "", "R02"],
     ["SD003", "Service delivery", "Digital access", "Online.", "Stats", "", "R01, R02"],
+    ["SD004", "Service delivery", "Working with partners", "We do.", "MoUs", "", "R01, R02"],
 ]
-GIVEN = {"R01": {"CI001": "Dark green", "CI002": "Dark green", "L001": "Yellow", "SD001": "Light green", "SD003": "Grey"},
-         "R02": {"CI001": "Amber", "CI002": "Amber", "G001": "Grey", "SD002": "Light green", "SD003": "Grey"},
+GIVEN = {"R01": {"CI001": "Dark green", "CI002": "Dark green", "L001": "Yellow", "SD001": "Light green", "SD003": "Grey",
+                 "SD004": "Grey"},
+         "R02": {"CI001": "Amber", "CI002": "Amber", "G001": "Grey", "SD002": "Light green", "SD003": "Grey",
+                 "SD004": "Amber"},
          "R03": {"CI001": "Yellow"}}  # R03 leaves R001 blank
 
 
@@ -89,6 +92,9 @@ def test_how_each_score_was_reached_is_said_in_words(reached):
         "Grey", "Grey: not scored (R02 Bob Stone); it is never averaged.")
     assert how(workbook["SD003"], "Consolidated score") == (
         "Grey", "Grey: not scored (R01 Ann Lee, R02 Bob Stone); it is never averaged.")
+    assert how(workbook["SD004"], "Consolidated score") == (  # a Grey beside a score: said, never averaged
+        "Amber", "The only reviewer's score: R02 Bob Stone. Grey from R01 Ann Lee is not a score and is never "
+                 "averaged.")
     assert how(workbook["R001"], "Consolidated score") == ("none", "No reviewer has scored it yet.")
     assert how(workbook["R001"], "Final score") == ("none", "Not scored yet.")
     moderated = how(workbook["SD001"], "Moderated score")
@@ -103,7 +109,7 @@ def test_how_each_score_was_reached_is_said_in_words(reached):
 
 @pytest.mark.parametrize("asked, name", [
     (["all"], "detail all characteristics.xlsx"),
-    (["all", "L001"], "detail 8 characteristics.xlsx"),
+    (["all", "L001"], "detail 9 characteristics.xlsx"),
     (["ci", "G001"], "detail CI001 CI002 G001.xlsx"),
     (["service delivery"], "detail Service delivery.xlsx")])
 def test_the_file_is_named_after_what_was_asked_for(reached, asked, name):
