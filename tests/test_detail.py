@@ -201,6 +201,20 @@ def test_no_gaps_is_said_in_words_with_what_each_reviewer_wrote(answered):
     assert earlier.endswith("replaced by the later return R03 again.xlsx.")
 
 
+def test_the_return_preferred_counts_in_the_detail_and_the_other_is_listed_as_replaced_by_it(answered):
+    """R03's two returns; the PMO prefers the first (bva ingest --prefer): the detail shows its answer as the one
+    that counts, and the later one among the answers that no longer count, replaced by the one preferred."""
+    assessment, _ = answered
+    assert run("ingest", assessment.folder, "--prefer", "R03.xlsx").exit_code in (0, 1)
+    assert run("detail", assessment.folder, "L001").exit_code == 0
+    l001 = openpyxl.load_workbook(assessment.folder / "detail" / "detail L001.xlsx")["L001"]
+    assert after(l001, "Score", start="R03 Cai Wyn").value == "Amber"
+    earlier = after(l001, "R03 Cai Wyn", start="Earlier answers that no longer count (kept, so that nothing is "
+                                                "hidden)").value
+    assert earlier.startswith("Yellow. Commentary: Better on a second look.")
+    assert earlier.endswith("replaced by the later return R03.xlsx.")
+
+
 def test_a_reviewer_who_did_not_answer_is_not_counted_among_those_who_found_no_gaps(demo):
     """In the demo R01 sent CI004 back blank (twice); R04 scored it and listed no gap."""
     assert run("detail", demo, "CI004").exit_code == 0
