@@ -317,3 +317,18 @@ def test_every_problem_made_in_the_code_is_given_every_field_its_words_need():
             if needed:
                 missing.append(f"{path.name}:{call.lineno} {call.args[0].attr} lacks {sorted(needed)}")
     assert missing == []
+
+
+def test_a_framework_error_is_said_once_and_a_json_reader_gets_it_as_json(generated):
+    assessment, _ = generated
+    workbook = openpyxl.load_workbook(assessment.workbook)
+    sheet = workbook["Characteristics"]
+    sheet.append([sheet.cell(2, column).value for column in range(1, sheet.max_column + 1)])  # a ref listed twice
+    workbook.save(assessment.workbook)
+    checked = CliRunner().invoke(cli, ["check", str(assessment.folder)])
+    assert checked.exit_code == 1
+    assert checked.output.count("is listed twice") == 1, checked.output
+    as_json = CliRunner().invoke(cli, ["check", str(assessment.folder), "--json"])
+    assert as_json.exit_code == 1
+    [error] = json.loads(as_json.stdout)["errors"]
+    assert error["code"] == "REF_DUPLICATE" and error["sheet"] == "Characteristics"

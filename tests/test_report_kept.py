@@ -248,6 +248,8 @@ def test_a_picture_on_a_sheet_of_a_person_s_own_is_kept_where_it_was_at_its_size
     result = run("report", assessment.folder)
     assert result.exit_code == 0, result.output
     assert "warning" not in result.output and "cannot carry" not in result.output
+    assert "Kept your sheet 'Briefing' (values, formulas, column widths, merged cells and notes, 1 picture;" \
+        in result.output  # said, so nobody thinks it was dropped
     assert _pictures_shown(path, "Briefing") == [("B3", 120, 60, data)]
     assert openpyxl.load_workbook(path)["Briefing"]["A1"].value == "Council logo below"
     assert run("report", assessment.folder).exit_code == 0  # and again, through a second report

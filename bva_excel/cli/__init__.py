@@ -38,12 +38,17 @@ class BvaGroup(click.Group):
             formatter.write_dl([(name, short_help) for name, (_, short_help) in COMMANDS.items()])
 
     def invoke(self, ctx):
+        wants_json = "--json" in ctx.args  # (click hands the command its arguments, and forgets them here)
         try:
             return super().invoke(ctx)
         except BvaError as error:
             if ctx.params.get("debug"):
                 raise
             show_all(error.problems, indent="", err=True)
+            if wants_json:  # a script reading the command's JSON gets the problems as JSON too
+                from bva_excel.cli.common import echo_json
+
+                echo_json({"valid": False, "errors": [p.as_dict() for p in error.problems]})
             ctx.exit(2 if isinstance(error, CommandLineError) else 1)
         except BrokenPipeError:
             # Output piped into a command that stopped reading (e.g. head): not an error of the input.

@@ -19,7 +19,7 @@ from bva_excel.app.archive import check_archive
 from bva_excel.app.issue import STAGING_PREFIX, finish_interrupted_generation
 from bva_excel.app.merge import MERGED_FOLDER, merge_conflict_copies, move_aside
 from bva_excel.cli.base import listed, show, show_all
-from bva_excel.errors import BvaError, Code, problem
+from bva_excel.errors import BvaError, Code, FrameworkError, problem
 from bva_excel.excel.read.copies import copies_of, differences
 from bva_excel.excel.write.service_areas import ensure_service_areas
 from bva_excel.store.files import scratch_space
@@ -45,6 +45,8 @@ def service_areas_needed(assessment, command_name: str) -> None:
     try:
         with assessment.locked(command_name):
             say_service_areas_added(ensure_service_areas(assessment))
+    except FrameworkError:  # the workbook itself is wrong: said once, by the command that cannot go on without it
+        raise
     except BvaError as error:  # busy, open in Excel, or a share that may only be read: checked the next time
         for found in error.problems:
             show(found, indent="", err=True)

@@ -68,8 +68,9 @@ def report(folder, action_threshold, spread):
     if result.history:
         click.echo(f"The previous report is kept as {result.history.parent.name}/{result.history.name}.")
     for carried in result.carried.sheets:
-        click.echo(f"Kept your sheet '{carried.name}' (values, formulas, column widths, merged cells and notes; "
-                   "the previous report in history/ has it exactly as it was).")
+        pictures = f", {counted(len(carried.pictures), 'picture')}" if carried.pictures else ""
+        click.echo(f"Kept your sheet '{carried.name}' (values, formulas, column widths, merged cells and "
+                   f"notes{pictures}; the previous report in history/ has it exactly as it was).")
     for column in result.carried.columns:
         formulas = " (its formulas were kept as their values; history/ has the formulas)" if column.formulas else ""
         click.echo(f"Kept your column '{column.header}' on '{column.sheet}', now after the report's own "
