@@ -461,3 +461,21 @@ def test_the_last_report_is_read_from_disk_once_whatever_people_added_to_it(retu
     assert written["Panel notes"]["A1"].value == "Seen by the panel on 3 March"  # everything was still read
     assert written["Scores"]["B2"].comment.text.startswith("Check the wording")
     assert result.actions >= 0
+
+
+def test_a_final_score_typed_that_is_not_on_the_scale_is_not_counted_as_scored_in_what_report_says(returned):
+    from click.testing import CliRunner
+
+    from bva_excel.cli import cli
+
+    assessment, _ = returned
+    write_report(assessment)
+    workbook = openpyxl.load_workbook(assessment.report)
+    scores = workbook["Scores"]
+    headers = [c.value for c in scores[1]]
+    total = scores.max_row - 1
+    scores.cell(2, headers.index("Final score") + 1, "Greenish")
+    workbook.save(assessment.report)
+    said = CliRunner().invoke(cli, ["report", str(assessment.folder)]).output
+    assert f": {total - 1} of {total} characteristics scored," in said  # as the heat map and Summary count it
+    assert "the final score 'Greenish'" in said

@@ -62,7 +62,8 @@ def report(folder, action_threshold, spread):
     with Bar("Writing the report") as bar:
         result = write_report(assessment, action_threshold, spread, bar)
     show_all(result.warnings)
-    answered = sum(1 for d in result.decisions.values() if d.final)
+    scale = result.gathered.framework.scale  # a final score typed that is not on it is not answered, as on the sheets
+    answered = sum(1 for d in result.decisions.values() if d.final and scale.find(d.final) is not None)
     click.echo(f"Wrote {result.path}: {answered} of {len(result.decisions)} characteristics scored, "
                f"{result.actions} action{'s' * (result.actions != 1)} on the action plan.")
     if result.history:
