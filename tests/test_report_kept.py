@@ -151,6 +151,9 @@ def test_changes_typed_between_runs_are_listed_one_by_one_and_kept_in_the_record
     assert len(trail) == 8
     text = run("changes", assessment.folder)
     assert "SD001  Moderated score: Red -> Amber" in text.output
+    refs = len({change["key"] for change in trail})
+    assert text.output.splitlines()[-1].startswith(f"8 changes to {refs} characteristics or actions, oldest first; "
+                                                   "the latest seen ")
 
 
 def test_running_again_with_nothing_changed_adds_no_change(returned):

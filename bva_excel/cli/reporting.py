@@ -211,6 +211,11 @@ def changes(folder, as_json):
         seen = dt.datetime.fromisoformat(change.seen_at).strftime("%d %b %Y %H:%M")
         click.echo(f"{seen}  {change.key}  {change.field}: {change.before or '(blank)'} -> "
                    f"{change.after or '(blank)'}  ({change.source})")
+    if trail:
+        keys = {change.key for change in trail}
+        things = "characteristic or action" if len(keys) == 1 else "characteristics or actions"
+        click.echo(f"{counted(len(trail), 'change')} to {len(keys)} {things}, "
+                   f"oldest first; the latest seen {dt.datetime.fromisoformat(trail[-1].seen_at):%d %b %Y %H:%M}.")
     if report_newer:
         click.echo(report_newer)
 
