@@ -11,10 +11,12 @@ from conftest import answer, make_framework
 from progress_helpers import type_plan
 from test_detail import after
 
+from bva_excel.app.detail import when
 from bva_excel.app.ingest import ingest
 from bva_excel.app.new import create_assessment
 from bva_excel.app.report import write_report
 from bva_excel.cli import cli
+from bva_excel.store.folder import open_assessment
 
 CHARACTERISTICS = [  # Ref, Theme, Characteristic, Position statement, Evidence, Drafted by, Reviewers
     ["CI001", "Continuous improvement", "Services improve", "We improve.", "Plan A", "", "R01, R02, R03"],
@@ -117,3 +119,44 @@ def test_the_file_is_named_after_what_was_asked_for(reached, asked, name):
     assert result.exit_code == 0, result.output
     assert (reached.folder / "detail" / name).is_file(), result.output
 
+
+
+def _type_moderated(assessment, ref: str, rating: str) -> None:
+    workbook = openpyxl.load_workbook(assessment.report)
+    scores = workbook["Scores"]
+    headers = [c.value for c in scores[1]]
+    row = next(r for r in range(2, scores.max_row + 1) if scores.cell(r, 1).value == ref)
+    scores.cell(row, headers.index("Moderated score") + 1, rating)
+    scores.cell(row, headers.index("Moderation note") + 1, f"{rating} on a second look.")
+    workbook.save(assessment.report)
+
+
+def test_the_sign_off_is_told_with_its_open_findings_a_score_changed_since_and_every_earlier_one(reached):
+    """Two sign-offs, a score moderated between them and again after the second, and a characteristic added to
+    the framework since: the detail says each, in order, as a committee member reads it."""
+    folder = reached.folder
+    assert run("report", folder).exit_code == 0
+    assert run("signoff", folder, "--by", "Jane Smith", "--accept-open").exit_code == 0
+    _type_moderated(reached, "SD002", "Amber")
+    assert run("report", folder).exit_code == 0
+    assert run("signoff", folder, "--by", "Alex Morgan", "--accept-open").exit_code == 0
+    _type_moderated(reached, "SD002", "Red")
+    assert run("report", folder).exit_code == 0
+    workbook = openpyxl.load_workbook(reached.workbook)
+    workbook["Characteristics"].append(["SD009", "Service delivery", "Added since", "We will.", "Plan", "", ""])
+    workbook.save(reached.workbook)
+    signoffs = open_assessment(folder).records.signoffs()
+    high = signoffs[-1].open_high
+    assert high >= 1  # the open findings accepted are said
+    assert run("detail", folder, "SD002", "SD009").exit_code == 0
+    detail = openpyxl.load_workbook(folder / "detail" / "detail SD002 SD009.xlsx")
+    score, said = how(detail["SD002"], "Signed-off score")
+    assert score == "Amber"
+    open_findings = (f", with {high} high-severity finding{'s' * (high != 1)} still open across the assessment "
+                     "(accepted)") if high else ""
+    assert said == (f"Signed off by Alex Morgan on {when(signoffs[-1].signed_at)}{open_findings}. The final score "
+                    f"has changed since: it is now Red. Earlier sign-off: Light green by Jane Smith on "
+                    f"{when(signoffs[0].signed_at)}.")
+    assert how(detail["SD009"], "Signed-off score")[1].endswith(
+        ". This characteristic was not in the framework then. Earlier sign-off: blank by Jane Smith on "
+        f"{when(signoffs[0].signed_at)}.")
