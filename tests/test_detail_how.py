@@ -160,3 +160,14 @@ def test_the_sign_off_is_told_with_its_open_findings_a_score_changed_since_and_e
     assert how(detail["SD009"], "Signed-off score")[1].endswith(
         ". This characteristic was not in the framework then. Earlier sign-off: blank by Jane Smith on "
         f"{when(signoffs[0].signed_at)}.")
+
+
+def test_a_score_typed_into_a_report_since_deleted_is_told_without_a_time_it_was_saved(reached):
+    folder = reached.folder
+    assert run("report", folder).exit_code == 0  # what was typed is seen, and kept in the records
+    reached.report.unlink()
+    assert run("detail", folder, "SD001").exit_code == 0
+    detail = openpyxl.load_workbook(folder / "detail" / "detail SD001.xlsx")
+    assert how(detail["SD001"], "Moderated score") == (
+        "Yellow", "Typed into report.xlsx ('Scores', Moderated score). Who typed it is not recorded. No note says "
+                  "why.")
