@@ -215,6 +215,15 @@ def test_the_return_preferred_counts_in_the_detail_and_the_other_is_listed_as_re
     assert earlier.endswith("replaced by the later return R03.xlsx.")
 
 
+def test_why_a_characteristic_is_not_on_the_plan_is_told_against_the_threshold_the_pmo_chose(answered):
+    assessment, generation = answered
+    assert run("report", assessment.folder, "--action-threshold", "Amber").exit_code in (0, 1)  # kept from now on
+    ref = next(r for r in generation.allocation if r != "L001")  # Light green, and its reviewers listed no gap
+    assert run("detail", assessment.folder, ref).exit_code == 0
+    said = text_of(openpyxl.load_workbook(assessment.folder / "detail" / f"detail {ref}.xlsx")[ref])
+    assert "Not on the action plan: the final score (Light green) is above Amber and no reviewer listed a gap." in said
+
+
 def test_a_reviewer_who_did_not_answer_is_not_counted_among_those_who_found_no_gaps(demo):
     """In the demo R01 sent CI004 back blank (twice); R04 scored it and listed no gap."""
     assert run("detail", demo, "CI004").exit_code == 0
