@@ -281,7 +281,8 @@ def test_after_sign_off_an_action_nobody_has_filled_in_is_listed_with_all_three_
     sign_off(assessment, "Jane Smith, Assistant Chief Executive", accept_open=True)
     checked = CliRunner().invoke(cli, ["check", str(assessment.folder)])
     listed = checked.output[checked.output.index("Action plan ("):].splitlines()
-    assert listed[1] == ("  warning: report.xlsx, sheet 'Action plan': action ACT-CI001 (CI001) has no owner, service "
+    assert listed[1] == ("  warning: report.xlsx, sheet 'Action plan', cell A2: action ACT-CI001 (CI001) has no "
+                         "owner, service "
                          "area or target date, and the scores are signed off. Fill in what is missing on the Action "
                          "plan, so that someone is answerable for the action by a date.")
 

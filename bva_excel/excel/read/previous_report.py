@@ -128,6 +128,8 @@ def _read_actions(plan, edits: PreviousEdits) -> None:
         if action_id:
             edits.actions_present.add(action_id)
         if not inputs and (not action_id or action_id.casefold() == f"ACT-{ref}".casefold()):
+            if action_id:  # not typed, but where it is: what is said of it names its row
+                edits.action_rows.setdefault(action_id, index + 1)
             continue
         typed_rows.append((index + 1, action_id, ref, inputs, plan.text(values, "Update from")))
     used = {action_id.casefold() for _, action_id, _, _, _ in typed_rows if action_id}
