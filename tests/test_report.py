@@ -479,3 +479,23 @@ def test_a_final_score_typed_that_is_not_on_the_scale_is_not_counted_as_scored_i
     said = CliRunner().invoke(cli, ["report", str(assessment.folder)]).output
     assert f": {total - 1} of {total} characteristics scored," in said  # as the heat map and Summary count it
     assert "the final score 'Greenish'" in said
+
+
+def test_the_collector_of_reference_cycles_is_on_again_after_a_report_written_or_refused(returned):
+    """The report is written with it off (see app/report.py); whoever called it gets it back as it was."""
+    import gc
+
+    assessment, _ = returned
+    write_report(assessment)
+    assert gc.isenabled()
+    (assessment.folder / "~$report.xlsx").write_bytes(b"")  # open in Excel: refused
+    with pytest.raises(BvaError):
+        write_report(assessment)
+    assert gc.isenabled()
+    (assessment.folder / "~$report.xlsx").unlink()
+    gc.disable()  # a caller that had it off keeps it off
+    try:
+        write_report(assessment)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
