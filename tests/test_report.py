@@ -482,7 +482,7 @@ def test_a_final_score_typed_that_is_not_on_the_scale_is_not_counted_as_scored_i
 
 
 def test_the_collector_of_reference_cycles_is_on_again_after_a_report_written_or_refused(returned):
-    """The report is written with it off (see app/report.py); whoever called it gets it back as it was."""
+    """The report is written with it off (app/collecting.py); whoever called it gets it back as it was."""
     import gc
 
     assessment, _ = returned

@@ -6,12 +6,11 @@ into the old one (moderated scores, notes, actions) is read first and written ba
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import gc
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bva_excel.app.collecting import without_cycle_collection
 from bva_excel.app.state import STATE_STEPS, keep_choices, load_state
 from bva_excel.errors import Code, Problem, problem
 from bva_excel.excel.read.carried import (
@@ -59,23 +58,11 @@ def write_report(assessment: Assessment, threshold_name: str | None = None, spre
                  tracker: Tracker = QUIET) -> ReportResult:
     """Consolidate everything ingested and write DIR/report.xlsx in one piece; `tracker` is told of each of
     REPORT_STEPS steps."""
-    with assessment.locked("report"), _without_cycle_collection():
+    with assessment.locked("report"), without_cycle_collection():
         tracker.start(REPORT_STEPS, "steps")
         return _write_report(assessment, threshold_name, spread, tracker)
 
 
-@contextlib.contextmanager
-def _without_cycle_collection():
-    """The report is hundreds of thousands of cells held until the workbook is written, none of them garbage:
-    Python's collector of reference cycles would look through all of them again and again (about a tenth of the
-    time at 2,000 returns). What is freed is still freed at once; cycles, if any, wait until the report is done."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 def _write_report(assessment: Assessment, threshold_name: str | None, spread: int | None,
