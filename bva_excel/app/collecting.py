@@ -1,4 +1,5 @@
-"""Long runs that hold many objects and free none in cycles (a report's cells until the workbook is written)."""
+"""Long runs that hold many objects and free none in cycles: the assessment's state (every answer at once), a
+report's cells until the workbook is written."""
 
 from __future__ import annotations
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from bva_excel.app.collecting import without_cycle_collection
 from bva_excel.app.elsewhere import fold_in_typed_elsewhere
 from bva_excel.errors import Code, CommandLineError, Problem, problem
 from bva_excel.excel.read.framework import load_framework
@@ -58,7 +59,12 @@ def load_state(assessment: Assessment, tracker: Tracker = QUIET,
     each of STATE_STEPS steps as it is done; `leaving_out`: SHA-256s of returns to read the state without;
     `report`: the last report as the command reads it (else it is read here).
     """
-    report = report or ReportFile(assessment.report)
+    with without_cycle_collection():  # every answer held at once, none of it garbage
+        return _load_state(assessment, tracker, leaving_out, report or ReportFile(assessment.report))
+
+
+def _load_state(assessment: Assessment, tracker: Tracker, leaving_out: frozenset[str],
+                report: ReportFile) -> AssessmentState:
     framework = load_framework(assessment.workbook)
     tracker.advance(f"read {assessment.workbook.name}")
     check_is_report(report, assessment.assessment_id)
