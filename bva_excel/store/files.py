@@ -184,35 +184,41 @@ class FilesPlaced:
         self._placed.clear()
 
 
-@contextlib.contextmanager
-def replacing(target: Path, placed: FilesPlaced | None = None):
-    """Yield a temporary path beside `target`; on success rename it over `target` (through `placed`, so that it
-    can be undone with the rest of a change, when given), else delete it. A failure to write is said naming
-    `target`.
-
-    The temporary file is private while it is written (mkstemp makes it 0600); the finished file gets
-    the permissions of any new file, so colleagues sharing the folder can open it.
-    """
-    target = Path(target)
+def _temporary_beside(target: Path) -> tuple[int, Path]:
+    """A new temporary file beside `target`, private while it is written (mkstemp makes it 0600): its open handle
+    and its path. A failure to make it is said naming `target`."""
     check_path_length(target, TEMP_ROOM)
     with writing(target):
-        handle, temp_name = tempfile.mkstemp(prefix=f".{target.stem}-", suffix=target.suffix + ".tmp",
-                                             dir=target.parent)
-        os.close(handle)
-    temp = Path(temp_name)
+        handle, name = tempfile.mkstemp(prefix=f".{target.stem}-", suffix=target.suffix + ".tmp", dir=target.parent)
+    return handle, Path(name)
+
+
+def _put_in_place(temp: Path, target: Path, placed: FilesPlaced | None) -> None:
+    """Give the finished `temp` the permissions of any new file (so colleagues sharing the folder can open it) and
+    rename it over `target`: through `placed`, so that it can be undone with the rest of a change, when given."""
+    with writing(target):
+        os.chmod(temp, new_file_mode())
+    if placed is not None:
+        placed.put(temp, target)
+        return
+    refused = move_over(temp, target, Code.FILE_BUSY)
+    if refused:
+        raise BvaError(refused)
+
+
+@contextlib.contextmanager
+def replacing(target: Path, placed: FilesPlaced | None = None):
+    """Yield a temporary path beside `target`; on success put it in place over `target` (`_put_in_place`), else
+    delete it. A failure to write is said naming `target`."""
+    target = Path(target)
+    handle, temp = _temporary_beside(target)
+    os.close(handle)
     try:
         with writing(target):
             yield temp
-            os.chmod(temp, new_file_mode())
-        if placed is not None:
-            placed.put(temp, target)
-        else:
-            refused = move_over(temp, target, Code.FILE_BUSY)
-            if refused:
-                raise BvaError(refused)
+        _put_in_place(temp, target, placed)
     finally:
-        if temp.exists():
-            temp.unlink()
+        temp.unlink(missing_ok=True)
 
 
 def move_over(source: Path, target: Path, code: Code, busy: Path | None = None) -> Problem | None:
@@ -230,24 +236,16 @@ def move_over(source: Path, target: Path, code: Code, busy: Path | None = None) 
 
 
 def write_bytes(target: Path, data: bytes) -> None:
-    """`data` written whole to `target` (through a temporary file beside it, renamed over it), as `replacing` does
-    with a path, with the temporary file opened once: ingest writes one for every return it archives."""
+    """`data` written whole to `target`, as `replacing` does, with the temporary file opened once: ingest writes
+    one for every return it archives."""
     target = Path(target)
-    check_path_length(target, TEMP_ROOM)
-    with writing(target):
-        handle, temp_name = tempfile.mkstemp(prefix=f".{target.stem}-", suffix=target.suffix + ".tmp",
-                                             dir=target.parent)
+    handle, temp = _temporary_beside(target)
     try:
-        with writing(target):
-            with os.fdopen(handle, "wb") as out:
-                out.write(data)
-            os.chmod(temp_name, new_file_mode())
-        refused = move_over(Path(temp_name), target, Code.FILE_BUSY)
-        if refused:
-            raise BvaError(refused)
+        with writing(target), os.fdopen(handle, "wb") as out:
+            out.write(data)
+        _put_in_place(temp, target, None)
     finally:
-        if os.path.exists(temp_name):
-            os.unlink(temp_name)
+        temp.unlink(missing_ok=True)
 
 
 def sha256_of(path: Path) -> str:
