@@ -12,20 +12,16 @@ from pathlib import Path
 from string import Formatter
 from typing import NamedTuple
 
+from bva_excel.words import Text
 
-class Level(str, Enum):
+
+class Level(Text):
     """How much a problem matters: an error stops what it is about, a warning is said and the work goes on, a note
-    is worth knowing. Each member is its text (as JSON and the records give it)."""
+    is worth knowing."""
 
     ERROR = "error"
     WARNING = "warning"
     NOTE = "note"
-
-    def __str__(self) -> str:
-        return str(self.value)
-
-    def __format__(self, spec: str) -> str:
-        return format(str(self.value), spec)
 
 
 ERROR, WARNING, NOTE = Level.ERROR, Level.WARNING, Level.NOTE

@@ -8,7 +8,8 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "bva_excel"
 # Lowest first: a module may import from its own layer or any below it.
-LAYERS = [("bva_excel", "bva_excel.errors", "bva_excel.layout", "bva_excel.tracking"), ("bva_excel.model",), ("bva_excel.store",),
+LAYERS = [("bva_excel", "bva_excel.errors", "bva_excel.layout", "bva_excel.tracking", "bva_excel.words"),
+          ("bva_excel.model",), ("bva_excel.store",),
           ("bva_excel.excel", "bva_excel.render"), ("bva_excel.app",), ("bva_excel.cli", "bva_excel.__main__")]
 
 

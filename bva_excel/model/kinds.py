@@ -1,21 +1,9 @@
 """The fixed words the tool decides by: what a workbook was issued for, what became of a file, how much a finding
-matters. Each is an Enum whose members are their text, so that they are stored in the records, written in JSON
-and shown in messages as that text, and compare equal to it; the type checker then knows the only values each
-may take."""
+matters, each a `words.Text`: an Enum whose members are their text."""
 
 from __future__ import annotations
 
-from enum import Enum
-
-
-class Text(str, Enum):
-    """An enumeration of words: each member is its text."""
-
-    def __str__(self) -> str:
-        return str(self.value)
-
-    def __format__(self, spec: str) -> str:
-        return format(str(self.value), spec)
+from bva_excel.words import Text
 
 
 class IssueKind(Text):

@@ -36,7 +36,7 @@ from typing import TypeVar
 
 from bva_excel import __version__
 from bva_excel.errors import AssessmentBusy, AssessmentError, BvaError, Code, Problem, problem
-from bva_excel.model.kinds import IssueKind, ReturnStatus, Text
+from bva_excel.model.kinds import IssueKind, ReturnStatus
 from bva_excel.model.recorded import (
     FollowUp,
     IssueRecord,
@@ -54,6 +54,7 @@ from bva_excel.store.files import (
     new_file_mode,
     write_problem,
 )
+from bva_excel.words import Text
 
 DATABASE = "records.sqlite"
 UPGRADE_WAIT = 60  # seconds to wait for another command holding the lock while records need upgrading
