@@ -66,11 +66,13 @@ def merge_conflict_copies(assessment: Assessment) -> list[Merged]:
         return [merge_records(assessment, copy, move=True) for copy in copies]
 
 
-def merge_records(assessment: Assessment, other: Path, move: bool = False, archive: Path | None = None) -> Merged:
+def merge_records(assessment: Assessment, other: Path, move: bool = False, archive: Path | None = None,
+                  name: str = "") -> Merged:
     """Merge the records at `other` into the assessment's, in one transaction (`move`: then move `other` to
-    .bva/merged/; `archive`: the other copy's archive of returns, whose files this one lacks are copied in first).
-    Records that are damaged, newer or of another assessment are left as they are, with why."""
-    merged = Merged(other.name)
+    .bva/merged/; `archive`: the other copy's archive of returns, whose files this one lacks are copied in first;
+    `name`: what to call them, by default the file's name). Records that are damaged, newer or of another
+    assessment are left as they are, with why."""
+    merged = Merged(name or other.name)
     with tempfile.TemporaryDirectory(prefix=".merge-", dir=assessment.records_dir) as scratch:
         copy = Path(scratch) / DATABASE  # a copy, brought up to this version if older; the file is only read
         shutil.copyfile(other, copy)

@@ -34,9 +34,9 @@ def merge(folder, other):
     if records.resolve() == assessment.records.path.resolve():
         raise click.BadParameter("these are FOLDER's own records.", param_hint="OTHER")
     with assessment.locked("merge"):
-        merged = merge_records(assessment, records, archive=other / ".bva" / "archive" if other.is_dir() else None)
-    if other.is_dir():  # named as the person gave it: the folder, not the records file inside it
-        merged.name = f"the records of {other}"
+        # named as the person gave it: a folder, not the records file inside it
+        merged = merge_records(assessment, records, archive=other / ".bva" / "archive" if other.is_dir() else None,
+                               name=f"the records of {other}" if other.is_dir() else "")
     say_merged([merged])
     if merged.problems:
         sys.exit(1)

@@ -92,13 +92,11 @@ class NameIndex:
             self.words_of.setdefault(person.reviewer_id, set()).update(key)
 
 
-def others_named(sources: list[tuple[str, str]], people: NameIndex | Iterable[Any],
-                 issued_to: str) -> list[tuple[str, Any]]:
-    """Who else than `issued_to` (an ID) `sources` name among `people` (each with reviewer_id, name, email):
+def others_named(sources: list[tuple[str, str]], index: NameIndex, issued_to: str) -> list[tuple[str, Any]]:
+    """Who else than `issued_to` (an ID) `sources` name among the people of `index`:
     [(how it is named, the person)], one per person. `sources` are (how, text): a workbook's 'last saved by' or
     author names a person by the whole name (in any order, case or accents) or email; a file name by every word
     of a name of two words or more appearing in it. A name of nobody listed names nobody."""
-    index = people if isinstance(people, NameIndex) else NameIndex(people)
     found: dict[str, tuple[str, object]] = {}
     own = index.words_of.get(issued_to, set())
     for how, text in sources:
