@@ -26,6 +26,9 @@ def run(*args):
     return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
 
 
+EARLIER = "Earlier answers that no longer count (kept, so that nothing is hidden)"  # a heading of the detail
+
+
 @pytest.fixture(scope="module")
 def demo_once(tmp_path_factory):
     """The demo, run once for the module (the tests only read it, or copy it first)."""
@@ -195,8 +198,7 @@ def test_no_gaps_is_said_in_words_with_what_each_reviewer_wrote(answered):
     assert after(l001, "R01 Ann Lee", start="Gaps identified").value == "No plan for the new priorities."
     assert after(l001, "R03 Cai Wyn", start="Gaps identified").value == "No gap listed (“None identified.”)"
     assert after(l001, "Score", start="R03 Cai Wyn").value == "Yellow"
-    earlier = after(l001, "R03 Cai Wyn", start="Earlier answers that no longer count (kept, so that nothing is "
-                                                "hidden)").value
+    earlier = after(l001, "R03 Cai Wyn", start=EARLIER).value
     assert earlier.startswith("Amber. Commentary: Weak at first sight. Gaps: Everything\nFrom R03.xlsx, cell ")
     assert earlier.endswith("replaced by the later return R03 again.xlsx.")
 
@@ -209,8 +211,7 @@ def test_the_return_preferred_counts_in_the_detail_and_the_other_is_listed_as_re
     assert run("detail", assessment.folder, "L001").exit_code == 0
     l001 = openpyxl.load_workbook(assessment.folder / "detail" / "detail L001.xlsx")["L001"]
     assert after(l001, "Score", start="R03 Cai Wyn").value == "Amber"
-    earlier = after(l001, "R03 Cai Wyn", start="Earlier answers that no longer count (kept, so that nothing is "
-                                                "hidden)").value
+    earlier = after(l001, "R03 Cai Wyn", start=EARLIER).value
     assert earlier.startswith("Yellow. Commentary: Better on a second look.")
     assert earlier.endswith("replaced by the later return R03.xlsx.")
 

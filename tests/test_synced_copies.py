@@ -25,17 +25,22 @@ def said(result) -> str:
     return result.output  # stdout and stderr, as a person sees them
 
 
-@pytest.fixture
-def apart(generated, tmp_path):
-    """One folder with every return in and a report, copied to two laptops; on A the scores are signed off and a
-    late corrected return is ingested; on B a moderated score and note are typed into report.xlsx and reported."""
+def _two_copies(generated, tmp_path):
+    """One folder with every return in and a report, copied to two laptops: (A, B, the generation)."""
     assessment, generation = generated
     return_all(assessment, generation, {}, ("Light green", "Seen.", ""))
     assert run("ingest", assessment.folder).exit_code == 0
     assert run("report", assessment.folder).exit_code == 0
     assessment.records.close()
-    a = shutil.copytree(assessment.folder, tmp_path / "laptop A" / assessment.folder.name)
-    b = shutil.copytree(assessment.folder, tmp_path / "laptop B" / assessment.folder.name)
+    return (shutil.copytree(assessment.folder, tmp_path / "laptop A" / assessment.folder.name),
+            shutil.copytree(assessment.folder, tmp_path / "laptop B" / assessment.folder.name), generation)
+
+
+@pytest.fixture
+def apart(generated, tmp_path):
+    """Two copies (`_two_copies`); on A the scores are signed off and a late corrected return is ingested; on B a
+    moderated score and note are typed into report.xlsx and reported."""
+    a, b, generation = _two_copies(generated, tmp_path)
     assert run("signoff", a, "--by", "Alex Morgan, Chief Executive", "--accept-open").exit_code == 0
     answer(b / "outbox" / generation.files["R02"].name, a / "inbox" / "R02 corrected.xlsx",
            {ref: ("Yellow", "On reflection.", "A gap") for ref, ids in generation.allocation.items() if "R02" in ids})
@@ -329,13 +334,7 @@ def typed_apart(generated, tmp_path, monkeypatch, request):
     is moderated to Red and reported."""
     import bva_excel.store.records as records_module
 
-    assessment, generation = generated
-    return_all(assessment, generation, {}, ("Light green", "Seen.", ""))
-    assert run("ingest", assessment.folder).exit_code == 0
-    assert run("report", assessment.folder).exit_code == 0
-    assessment.records.close()
-    a = shutil.copytree(assessment.folder, tmp_path / "laptop A" / assessment.folder.name)
-    b = shutil.copytree(assessment.folder, tmp_path / "laptop B" / assessment.folder.name)
+    a, b, _ = _two_copies(generated, tmp_path)
     here = records_module.WRITER
     if getattr(request, "param", "another computer") == "another computer":
         monkeypatch.setattr(records_module, "WRITER", "alex on LAPTOP-12")
