@@ -6,6 +6,7 @@ cannot go on at all. The CLI turns both into messages and exit codes; nothing he
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from enum import Enum, unique
 from pathlib import Path
@@ -37,8 +38,13 @@ class Entry(NamedTuple):
     def fields(self) -> frozenset[str]:
         """The fields its words need, each given where the problem is made (who sent a return, `sender`, has a
         default: the reviewer)."""
-        return frozenset(name for text in (self.what, self.fix) for _, name, _, _ in Formatter().parse(text)
-                         if name) - {"sender"}
+        return _placeholders(self.what, self.fix) - {"sender"}
+
+
+@functools.cache
+def _placeholders(*texts: str) -> frozenset[str]:
+    """The names of the fields `texts` are filled from (read once for each entry: a problem is made many times)."""
+    return frozenset(name for text in texts for _, name, _, _ in Formatter().parse(text) if name)
 
 
 @unique
