@@ -59,10 +59,7 @@ def write_report(assessment: Assessment, threshold_name: str | None = None, spre
     """Consolidate everything ingested and write DIR/report.xlsx in one piece; `tracker` is told of each of
     REPORT_STEPS steps."""
     with assessment.locked("report"), without_cycle_collection():
-        tracker.start(REPORT_STEPS, "steps")
         return _write_report(assessment, threshold_name, spread, tracker)
-
-
 
 
 def _write_report(assessment: Assessment, threshold_name: str | None, spread: int | None,
@@ -72,7 +69,8 @@ def _write_report(assessment: Assessment, threshold_name: str | None, spread: in
     for stale in path.parent.glob(f".{path.stem}-*{path.suffix}.tmp"):  # half-written by a report killed before
         stale.unlink(missing_ok=True)
     report = ReportFile(path)  # the last report, read once for all that follows
-    keep_choices(assessment, threshold_name, spread, report)
+    keep_choices(assessment, threshold_name, spread, report)  # a threshold that is no rating: said before any bar
+    tracker.start(REPORT_STEPS, "steps")
     gathered = load_state(assessment, tracker, report=report)  # refuses a report bva did not write
     carried = read_carried(report)  # refuses, before anything changes, a sheet it cannot carry
     tracker.advance("read what people added to the report")
